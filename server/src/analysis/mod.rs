@@ -1,0 +1,4 @@
+//! Pure analysis of Python source: text in, facts out. Nothing in here does I/O.
+
+pub mod outline;
+pub mod parse;

@@ -1,0 +1,122 @@
+//! Parsing Python with tree-sitter.
+//!
+//! A `tree_sitter::Parser` is not `Sync` and costs a little to set up, so each thread keeps
+//! one in a thread-local. Parsing never fails for a valid language: tree-sitter recovers from
+//! syntax errors with `ERROR` and `MISSING` nodes, which `syntax_errors` reports.
+
+use std::cell::RefCell;
+use std::ops::Range;
+
+use ropey::Rope;
+use tree_sitter::{Language, Node, Parser, Tree};
+
+/// The tree-sitter grammar for Python.
+pub fn python_language() -> Language {
+    tree_sitter_python::LANGUAGE.into()
+}
+
+thread_local! {
+    static PARSER: RefCell<Parser> = RefCell::new(new_parser());
+}
+
+fn new_parser() -> Parser {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&python_language())
+        .expect("the bundled tree-sitter-python grammar matches the tree-sitter ABI");
+    parser
+}
+
+fn with_parser<T>(f: impl FnOnce(&mut Parser) -> T) -> T {
+    PARSER.with(|cell| {
+        // A parse that panicked (it should not) could leave the parser mid-parse: reset it.
+        let mut parser = cell.borrow_mut();
+        parser.reset();
+        f(&mut parser)
+    })
+}
+
+/// Parses `text` from scratch, or incrementally when `old` is a tree already edited with
+/// `Tree::edit` to match `text`.
+pub fn parse_str(text: &str, old: Option<&Tree>) -> Tree {
+    with_parser(|parser| parser.parse(text, old))
+        .expect("tree-sitter returns a tree when a language is set and no cancellation is asked")
+}
+
+/// Parses the text of a rope, reading it chunk by chunk without copying it into one string.
+pub fn parse_rope(rope: &Rope, old: Option<&Tree>) -> Tree {
+    let len = rope.len_bytes();
+    with_parser(|parser| {
+        parser.parse_with_options(
+            &mut |offset: usize, _| -> &[u8] {
+                if offset >= len {
+                    return &[];
+                }
+                let (chunk, chunk_start, _, _) = rope.chunk_at_byte(offset);
+                &chunk.as_bytes()[offset - chunk_start..]
+            },
+            old,
+            None,
+        )
+    })
+    .expect("tree-sitter returns a tree when a language is set and no cancellation is asked")
+}
+
+/// Byte ranges of the syntax errors in a tree: `ERROR` nodes and nodes tree-sitter inserted as
+/// `MISSING`. Nested errors inside an error are not reported again.
+pub fn syntax_errors(tree: &Tree) -> Vec<Range<usize>> {
+    let mut errors = Vec::new();
+    if !tree.root_node().has_error() {
+        return errors;
+    }
+    collect_errors(tree.root_node(), &mut errors);
+    errors
+}
+
+fn collect_errors(node: Node<'_>, out: &mut Vec<Range<usize>>) {
+    // An explicit stack instead of recursion: deeply nested input must not overflow the stack.
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            out.push(node.byte_range());
+            continue;
+        }
+        if !node.has_error() {
+            continue;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    out.sort_by_key(|r| (r.start, r.end));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_valid_python_without_errors() {
+        let tree = parse_str("def f(x):\n    return x\n", None);
+        assert_eq!(tree.root_node().kind(), "module");
+        assert!(syntax_errors(&tree).is_empty());
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_ranges() {
+        let text = "def f(:\n    pass\n";
+        let tree = parse_str(text, None);
+        let errors = syntax_errors(&tree);
+        assert!(!errors.is_empty());
+        assert!(errors.iter().all(|r| r.end <= text.len()));
+    }
+
+    #[test]
+    fn rope_and_string_parses_agree() {
+        let text = "class A:\n    def m(self):\n        return 'é😀'\n".repeat(200);
+        let rope = Rope::from_str(&text);
+        let a = parse_str(&text, None);
+        let b = parse_rope(&rope, None);
+        assert_eq!(a.root_node().to_sexp(), b.root_node().to_sexp());
+    }
+}

@@ -1,0 +1,3 @@
+//! Session state: open documents, positions and configuration.
+
+pub mod config;
