@@ -1,1 +1,291 @@
-//! The command line.
+//! The command line. Each command calls the same engine as the language server; only the edges
+//! differ (print instead of sending LSP messages).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use ropey::Rope;
+use serde::Serialize;
+
+use crate::analysis::display::render_signature;
+use crate::analysis::outline::{outline, Outline, Symbol, SymbolKind};
+use crate::analysis::parse::parse_str;
+use crate::session::config::{find_workspace_root, load_workspace_config, ConfigProblem};
+use crate::session::position::human_line_column;
+use crate::session::workspace::{discover_python_files, module_name, read_source};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tandem",
+    version,
+    about = "A language server that brings a coding agent into any editor for Python projects",
+    long_about = "Tandem serves documentation, review, planning and code generation for Python \
+                  projects over the Language Server Protocol (`tandem serve`), and runs the same \
+                  engine headless from the command line."
+)]
+pub struct Cli {
+    /// Also write logs to this file (logs always go to stderr; filter with TANDEM_LOG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+
+    /// The workspace root. Default: the nearest ancestor of the current directory holding
+    /// tandem.toml, pyproject.toml or .git, else the current directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the language server over stdin/stdout (what editors start).
+    Serve {
+        /// Accepted for editors that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
+    /// Print the outline (classes, functions, methods with signatures) of Python files or
+    /// folders.
+    Symbols {
+        /// Files or folders; folders are walked honouring .gitignore and .tandemignore.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    if let Err(e) = crate::logging::init(cli.log_file.as_deref(), default_level) {
+        eprintln!("tandem: error: {e:#}");
+        return ExitCode::from(2);
+    }
+    let result = match cli.command {
+        Command::Serve { .. } => serve(),
+        Command::Symbols { ref paths, format } => symbols(&cli, paths, format),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tandem: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve() -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let code = runtime.block_on(crate::lsp::serve());
+    // Don't wait for blocking tasks (a workspace scan) after the client asked to exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    Ok(ExitCode::from(code as u8))
+}
+
+fn workspace_root(cli: &Cli) -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let root = find_workspace_root(cli.workspace.as_deref(), &cwd);
+    if !root.is_dir() {
+        anyhow::bail!("workspace {} is not a directory", root.display());
+    }
+    Ok(root)
+}
+
+/// Prints configuration problems to stderr, as the command line's way of showing them.
+fn report_config(root: &Path) -> crate::session::config::LoadedConfig {
+    let loaded = load_workspace_config(root);
+    for problem in &loaded.problems {
+        match problem {
+            ConfigProblem::Warning(m) => eprintln!("tandem: warning: {m}"),
+            ConfigProblem::Error(m) => eprintln!("tandem: error: {m} (using defaults)"),
+        }
+    }
+    loaded
+}
+
+#[derive(Serialize)]
+struct FileOutline<'a> {
+    path: String,
+    module: &'a str,
+    docstring: Option<&'a str>,
+    symbols: Vec<JsonSymbol<'a>>,
+    syntax_errors: Vec<JsonSpan>,
+}
+
+#[derive(Serialize)]
+struct JsonSpan {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSymbol<'a> {
+    name: &'a str,
+    qualified_name: &'a str,
+    kind: SymbolKind,
+    is_async: bool,
+    #[serde(flatten)]
+    span: JsonSpan,
+    signature: Option<&'a crate::analysis::outline::Signature>,
+    bases: &'a [String],
+    decorators: &'a [String],
+    docstring: Option<&'a str>,
+    is_stub: bool,
+    children: Vec<JsonSymbol<'a>>,
+}
+
+fn span(rope: &Rope, range: std::ops::Range<usize>) -> JsonSpan {
+    let (line, column) = human_line_column(rope, range.start);
+    let (end_line, end_column) = human_line_column(rope, range.end);
+    JsonSpan {
+        line,
+        column,
+        end_line,
+        end_column,
+    }
+}
+
+fn json_symbol<'a>(s: &'a Symbol, rope: &Rope) -> JsonSymbol<'a> {
+    JsonSymbol {
+        name: &s.name,
+        qualified_name: &s.qualified_name,
+        kind: s.kind,
+        is_async: s.is_async,
+        span: span(rope, s.range.clone()),
+        signature: s.signature.as_ref(),
+        bases: &s.bases,
+        decorators: &s.decorators,
+        docstring: s.docstring.as_ref().map(|d| d.text.as_str()),
+        is_stub: s.is_stub,
+        children: s.children.iter().map(|c| json_symbol(c, rope)).collect(),
+    }
+}
+
+fn symbols(cli: &Cli, paths: &[PathBuf], format: Format) -> Result<ExitCode> {
+    let root = workspace_root(cli)?;
+    let config = report_config(&root).config;
+    for path in paths {
+        if !path.exists() {
+            anyhow::bail!("{}: no such file or directory", path.display());
+        }
+    }
+    let found = discover_python_files(paths, &config.workspace);
+    for (path, reason) in &found.skipped {
+        eprintln!("tandem: skipping {}: {reason}", path.display());
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut json_files = Vec::new();
+    let mut parsed: Vec<(String, Rope, Outline)> = Vec::new();
+    for path in &found.files {
+        let text = match read_source(path, config.workspace.max_file_size) {
+            Ok(text) => text,
+            Err(reason) => {
+                eprintln!("tandem: skipping {}: {reason}", path.display());
+                continue;
+            }
+        };
+        let tree = parse_str(&text, None);
+        let module = module_name(path);
+        let outline = outline(&tree, &text, &module);
+        parsed.push((display_path(path, &root), Rope::from_str(&text), outline));
+    }
+    for (path, rope, outline) in &parsed {
+        match format {
+            Format::Text => write_text(&mut out, path, rope, outline)?,
+            Format::Json => json_files.push(FileOutline {
+                path: path.clone(),
+                module: &outline.module,
+                docstring: outline.docstring.as_ref().map(|d| d.text.as_str()),
+                symbols: outline
+                    .symbols
+                    .iter()
+                    .map(|s| json_symbol(s, rope))
+                    .collect(),
+                syntax_errors: outline
+                    .syntax_errors
+                    .iter()
+                    .map(|r| span(rope, r.clone()))
+                    .collect(),
+            }),
+        }
+    }
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut out, &json_files)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Paths print relative to the workspace root when they are inside it, else as given.
+fn display_path(path: &Path, root: &Path) -> String {
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    match absolute.strip_prefix(&root) {
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+fn write_text(out: &mut impl Write, path: &str, rope: &Rope, outline: &Outline) -> Result<()> {
+    for error in &outline.syntax_errors {
+        let (line, col) = human_line_column(rope, error.start);
+        writeln!(out, "{path}:{line}:{col}: syntax error")?;
+    }
+    let mut stack: Vec<(&Symbol, usize)> = outline.symbols.iter().rev().map(|s| (s, 0)).collect();
+    while let Some((symbol, depth)) = stack.pop() {
+        let (line, col) = human_line_column(rope, symbol.name_range.start);
+        let keyword = match (symbol.kind, symbol.is_async) {
+            (SymbolKind::Class, _) => "class",
+            (_, true) => "async def",
+            (_, false) => "def",
+        };
+        let detail = match (&symbol.signature, symbol.bases.is_empty()) {
+            (Some(sig), _) => render_signature(sig),
+            (None, false) => format!("({})", symbol.bases.join(", ")),
+            (None, true) => String::new(),
+        };
+        let mut notes = Vec::new();
+        if symbol.docstring.is_none() {
+            notes.push("undocumented");
+        }
+        if symbol.is_stub {
+            notes.push("stub");
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", notes.join(", "))
+        };
+        writeln!(
+            out,
+            "{path}:{line}:{col}: {:indent$}{keyword} {}{detail}{notes}",
+            "",
+            symbol.qualified_name,
+            indent = depth * 2
+        )?;
+        stack.extend(symbol.children.iter().rev().map(|c| (c, depth + 1)));
+    }
+    Ok(())
+}

@@ -1,1 +1,15 @@
-//! The language server.
+//! The language server: the only module that knows LSP types and JSON-RPC.
+//!
+//! `server.rs` holds the shared state and registers one function per message kind, each in its
+//! own file; `convert.rs` is the only place that maps LSP types to the session's and back;
+//! `panic_guard.rs` turns a panicking handler into an error response.
+
+mod convert;
+mod document_symbol;
+mod lifecycle;
+pub mod panic_guard;
+mod server;
+mod text_sync;
+mod workspace_config;
+
+pub use server::{serve, ServerState};

@@ -26,13 +26,18 @@ pub struct WorkspaceConfig {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { workspace: WorkspaceConfig::default() }
+        Config {
+            workspace: WorkspaceConfig::default(),
+        }
     }
 }
 
 impl Default for WorkspaceConfig {
     fn default() -> Self {
-        WorkspaceConfig { exclude: Vec::new(), max_file_size: 2_000_000 }
+        WorkspaceConfig {
+            exclude: Vec::new(),
+            max_file_size: 2_000_000,
+        }
     }
 }
 

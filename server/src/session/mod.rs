@@ -1,3 +1,6 @@
-//! Session state: open documents, positions and configuration.
+//! Session state: open documents, positions and configuration. Nothing here knows LSP types.
 
 pub mod config;
+pub mod documents;
+pub mod position;
+pub mod workspace;

@@ -1,0 +1,150 @@
+//! `initialize` and `initialized`: negotiation, capabilities, configuration, workspace scan.
+
+use std::path::PathBuf;
+
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+
+use super::convert;
+use super::server::TandemServer;
+use crate::session::config::{apply_client_settings, load_workspace_config, LoadedConfig};
+use crate::session::position::PositionEncoding;
+use crate::session::workspace::discover_python_files;
+
+pub(super) fn initialize(
+    server: &TandemServer,
+    params: InitializeParams,
+) -> Result<InitializeResult> {
+    let offered = convert::offered_encodings(&params.capabilities);
+    let encoding = PositionEncoding::negotiate(offered.iter().map(String::as_str));
+    *server
+        .state
+        .encoding
+        .write()
+        .unwrap_or_else(|e| e.into_inner()) = encoding;
+
+    let roots = workspace_roots(&params);
+    let mut config = match roots.first() {
+        Some(root) => load_workspace_config(root),
+        None => LoadedConfig::default(),
+    };
+    if let Some(options) = params.initialization_options.as_ref() {
+        config = apply_client_settings(&config, options);
+    }
+    tracing::info!(
+        "initialize: client {}, position encoding {}, workspace {:?}",
+        params
+            .client_info
+            .as_ref()
+            .map(|c| c.name.as_str())
+            .unwrap_or("unknown"),
+        encoding.as_str(),
+        roots
+    );
+    *server
+        .state
+        .roots
+        .write()
+        .unwrap_or_else(|e| e.into_inner()) = roots;
+    *server
+        .state
+        .config
+        .write()
+        .unwrap_or_else(|e| e.into_inner()) = config;
+
+    Ok(InitializeResult {
+        capabilities: capabilities(encoding),
+        server_info: Some(ServerInfo {
+            name: "tandem".to_string(),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        }),
+        offset_encoding: None,
+    })
+}
+
+/// What the server really does; grows with each feature.
+fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(convert::encoding_kind(encoding)),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                will_save: None,
+                will_save_wait_until: None,
+                save: None,
+            },
+        )),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        ..ServerCapabilities::default()
+    }
+}
+
+fn workspace_roots(params: &InitializeParams) -> Vec<PathBuf> {
+    if let Some(folders) = params.workspace_folders.as_ref().filter(|f| !f.is_empty()) {
+        return folders
+            .iter()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+    }
+    #[allow(deprecated)]
+    if let Some(uri) = params.root_uri.as_ref() {
+        return uri
+            .to_file_path()
+            .map(|p| vec![p.into_owned()])
+            .unwrap_or_default();
+    }
+    #[allow(deprecated)]
+    params
+        .root_path
+        .as_ref()
+        .map(|p| vec![PathBuf::from(p)])
+        .unwrap_or_default()
+}
+
+pub(super) fn initialized(server: &TandemServer) {
+    let problems = server
+        .state
+        .config
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .problems
+        .clone();
+    super::workspace_config::report_problems(&server.client, problems);
+
+    // The scan touches the disk, so it runs on the blocking pool and never holds a handler slot.
+    let state = server.state.clone();
+    tokio::spawn(async move {
+        let roots = state
+            .roots
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let config = state
+            .config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .config
+            .workspace
+            .clone();
+        let scan =
+            tokio::task::spawn_blocking(move || discover_python_files(&roots, &config)).await;
+        match scan {
+            Ok(found) => {
+                for (path, reason) in &found.skipped {
+                    tracing::warn!("skipping {}: {reason}", path.display());
+                }
+                tracing::info!(
+                    "workspace: {} Python files, {} skipped",
+                    found.files.len(),
+                    found.skipped.len()
+                );
+                *state
+                    .workspace_files
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner()) = found;
+            }
+            Err(e) => tracing::error!("workspace scan failed: {e}"),
+        }
+    });
+}

@@ -1,0 +1,101 @@
+//! Shared server state and the table that routes each LSP message to its handler.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+use crate::session::config::LoadedConfig;
+use crate::session::documents::DocumentStore;
+use crate::session::position::PositionEncoding;
+use crate::session::workspace::WorkspaceFiles;
+
+use super::panic_guard::CatchPanic;
+
+/// Everything the handlers share. Documents are changed only by the text-sync handlers, the
+/// rest only by `initialize`, configuration changes and the workspace scan.
+#[derive(Debug, Default)]
+pub struct ServerState {
+    pub documents: DocumentStore,
+    pub encoding: RwLock<PositionEncoding>,
+    pub roots: RwLock<Vec<PathBuf>>,
+    pub config: RwLock<LoadedConfig>,
+    pub workspace_files: RwLock<WorkspaceFiles>,
+    pub shutdown_requested: AtomicBool,
+}
+
+impl ServerState {
+    pub fn encoding(&self) -> PositionEncoding {
+        *self.encoding.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The `LanguageServer` implementation: a thin table; each method calls the handler in the file
+/// named after the message.
+pub(super) struct TandemServer {
+    pub client: Client,
+    pub state: Arc<ServerState>,
+}
+
+impl LanguageServer for TandemServer {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        super::lifecycle::initialize(self, params)
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        super::lifecycle::initialized(self);
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.state.shutdown_requested.store(true, Ordering::SeqCst);
+        tracing::info!("shutdown requested");
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        super::text_sync::did_open(self, params);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        super::text_sync::did_change(self, params);
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        super::text_sync::did_close(self, params);
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        super::workspace_config::did_change_configuration(self, params);
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        super::document_symbol::document_symbol(self, params)
+    }
+}
+
+/// Serves LSP over stdin/stdout until `exit`, and returns the process exit code: 0 when the
+/// client asked for `shutdown` first, 1 otherwise (as the specification says).
+pub async fn serve() -> i32 {
+    let state = Arc::new(ServerState::default());
+    let (service, socket) = LspService::new({
+        let state = state.clone();
+        move |client| TandemServer { client, state }
+    });
+    let stdin = tokio::io::stdin();
+    let stdout = tokio::io::stdout();
+    Server::new(stdin, stdout, socket)
+        .serve(CatchPanic::new(service))
+        .await;
+    if state.shutdown_requested.load(Ordering::SeqCst) {
+        0
+    } else {
+        tracing::warn!("exiting without a shutdown request");
+        1
+    }
+}

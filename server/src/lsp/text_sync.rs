@@ -1,0 +1,51 @@
+//! `didOpen`, `didChange`, `didClose`: the only handlers that change documents.
+//!
+//! Each one updates the store synchronously and awaits nothing, so the update is done before any
+//! later message is handled, whatever order the server runs handlers in.
+
+use tower_lsp_server::ls_types::*;
+
+use super::convert;
+use super::server::TandemServer;
+use crate::session::documents::ChangeOutcome;
+
+pub(super) fn did_open(server: &TandemServer, params: DidOpenTextDocumentParams) {
+    let doc = params.text_document;
+    let key = convert::document_key(&doc.uri);
+    server
+        .state
+        .documents
+        .open(&key, doc.version, &doc.language_id, &doc.text);
+    tracing::debug!("opened {key} at version {}", doc.version);
+}
+
+pub(super) fn did_change(server: &TandemServer, params: DidChangeTextDocumentParams) {
+    let key = convert::document_key(&params.text_document.uri);
+    let version = params.text_document.version;
+    let changes: Vec<_> = params
+        .content_changes
+        .into_iter()
+        .map(convert::text_change)
+        .collect();
+    let encoding = server.state.encoding();
+    match server
+        .state
+        .documents
+        .change(&key, version, &changes, encoding)
+    {
+        ChangeOutcome::Applied => {}
+        ChangeOutcome::Stale { current, received } => tracing::warn!(
+            "dropping out-of-order change to {key}: version {received} arrived after {current}"
+        ),
+        ChangeOutcome::UnknownDocument => {
+            tracing::warn!("ignoring change to {key}, which is not open")
+        }
+    }
+}
+
+pub(super) fn did_close(server: &TandemServer, params: DidCloseTextDocumentParams) {
+    let key = convert::document_key(&params.text_document.uri);
+    if !server.state.documents.close(&key) {
+        tracing::warn!("close of {key}, which was not open");
+    }
+}

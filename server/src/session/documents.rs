@@ -1,0 +1,324 @@
+//! Open documents: a rope, the version the client gave it, and an up-to-date tree-sitter tree.
+//!
+//! The store is changed only from the `didOpen`/`didChange`/`didClose` handlers, synchronously
+//! and before they await anything, so every later request sees the text the client had when it
+//! sent that request. Each change edits the old tree with `Tree::edit` and re-parses
+//! incrementally. Readers take a `DocumentSnapshot` (cheap: the rope and tree are shared, not
+//! copied) and never hold a lock while they work.
+
+use std::ops::Range;
+
+use dashmap::DashMap;
+use ropey::Rope;
+use tree_sitter::{InputEdit, Point, Tree};
+
+use crate::analysis::parse;
+use crate::session::position::{offset_of, PositionEncoding, TextPosition};
+
+/// One content change as the client sent it: a replaced range, or the whole text when `range`
+/// is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextChange {
+    pub range: Option<(TextPosition, TextPosition)>,
+    pub text: String,
+}
+
+/// What became of a `didChange`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    Applied,
+    /// The change's version is not newer than the document's: it arrived late or twice, and
+    /// applying it would corrupt the text, so it was dropped.
+    Stale {
+        current: i32,
+        received: i32,
+    },
+    /// No document with that URI is open.
+    UnknownDocument,
+}
+
+/// A document as the session holds it.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub version: i32,
+    pub language_id: String,
+    pub rope: Rope,
+    pub tree: Tree,
+}
+
+impl Document {
+    pub fn new(version: i32, language_id: &str, text: &str) -> Self {
+        let rope = Rope::from_str(text);
+        let tree = parse::parse_rope(&rope, None);
+        Document {
+            version,
+            language_id: language_id.to_string(),
+            rope,
+            tree,
+        }
+    }
+
+    /// Applies the changes in order, then re-parses once. The new state is built on copies, so a
+    /// failure part-way leaves the document as it was.
+    pub fn apply_changes(&mut self, version: i32, changes: &[TextChange], enc: PositionEncoding) {
+        let mut rope = self.rope.clone();
+        let mut tree = Some(self.tree.clone());
+        for change in changes {
+            match change.range {
+                None => {
+                    rope = Rope::from_str(&change.text);
+                    tree = None;
+                }
+                Some((start, end)) => {
+                    let edit = apply_range_change(&mut rope, start, end, &change.text, enc);
+                    if let Some(tree) = tree.as_mut() {
+                        tree.edit(&edit);
+                    }
+                }
+            }
+        }
+        let tree = parse::parse_rope(&rope, tree.as_ref());
+        self.rope = rope;
+        self.tree = tree;
+        self.version = version;
+    }
+}
+
+/// Replaces the text between two positions (clamped, and swapped if given backwards) and
+/// returns the edit in tree-sitter's terms.
+fn apply_range_change(
+    rope: &mut Rope,
+    start: TextPosition,
+    end: TextPosition,
+    text: &str,
+    enc: PositionEncoding,
+) -> InputEdit {
+    let mut start_byte = offset_of(rope, start, enc);
+    let mut old_end_byte = offset_of(rope, end, enc);
+    if old_end_byte < start_byte {
+        std::mem::swap(&mut start_byte, &mut old_end_byte);
+    }
+    let start_position = point_at(rope, start_byte);
+    let old_end_position = point_at(rope, old_end_byte);
+    let start_char = rope.byte_to_char(start_byte);
+    let old_end_char = rope.byte_to_char(old_end_byte);
+    rope.remove(start_char..old_end_char);
+    rope.insert(start_char, text);
+    let new_end_byte = start_byte + text.len();
+    InputEdit {
+        start_byte,
+        old_end_byte,
+        new_end_byte,
+        start_position,
+        old_end_position,
+        new_end_position: point_at(rope, new_end_byte),
+    }
+}
+
+/// Tree-sitter's row and byte column of an offset. Tree-sitter uses these only for reporting
+/// node points, which Tandem does not read (it works with byte ranges), so the difference in
+/// how a lone `\r` is counted does not matter.
+fn point_at(rope: &Rope, offset: usize) -> Point {
+    let row = rope.byte_to_line(offset);
+    Point::new(row, offset - rope.line_to_byte(row))
+}
+
+/// A read-only view of a document at one version.
+#[derive(Debug, Clone)]
+pub struct DocumentSnapshot {
+    pub uri: String,
+    pub version: i32,
+    pub rope: Rope,
+    pub tree: Tree,
+}
+
+impl DocumentSnapshot {
+    /// The whole text as one string (analysis works on `&str`).
+    pub fn text(&self) -> String {
+        self.rope.to_string()
+    }
+
+    /// The text of a byte range, clamped to the document.
+    pub fn slice(&self, range: Range<usize>) -> String {
+        let len = self.rope.len_bytes();
+        let start = self.rope.byte_to_char(range.start.min(len));
+        let end = self
+            .rope
+            .byte_to_char(range.end.min(len).max(range.start.min(len)));
+        self.rope.slice(start..end).to_string()
+    }
+}
+
+/// All open documents, keyed by URI as the client spelled it.
+#[derive(Debug, Default)]
+pub struct DocumentStore {
+    documents: DashMap<String, Document>,
+}
+
+impl DocumentStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Opens (or re-opens, replacing) a document.
+    pub fn open(&self, uri: &str, version: i32, language_id: &str, text: &str) {
+        let document = Document::new(version, language_id, text);
+        self.documents.insert(uri.to_string(), document);
+    }
+
+    pub fn change(
+        &self,
+        uri: &str,
+        version: i32,
+        changes: &[TextChange],
+        enc: PositionEncoding,
+    ) -> ChangeOutcome {
+        let Some(mut document) = self.documents.get_mut(uri) else {
+            return ChangeOutcome::UnknownDocument;
+        };
+        if version <= document.version {
+            return ChangeOutcome::Stale {
+                current: document.version,
+                received: version,
+            };
+        }
+        document.apply_changes(version, changes, enc);
+        ChangeOutcome::Applied
+    }
+
+    /// Closes a document; returns whether it was open.
+    pub fn close(&self, uri: &str) -> bool {
+        self.documents.remove(uri).is_some()
+    }
+
+    pub fn snapshot(&self, uri: &str) -> Option<DocumentSnapshot> {
+        self.documents.get(uri).map(|d| DocumentSnapshot {
+            uri: uri.to_string(),
+            version: d.version,
+            rope: d.rope.clone(),
+            tree: d.tree.clone(),
+        })
+    }
+
+    /// The current version of an open document.
+    pub fn version(&self, uri: &str) -> Option<i32> {
+        self.documents.get(uri).map(|d| d.version)
+    }
+
+    pub fn len(&self) -> usize {
+        self.documents.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(sl: u32, sc: u32, el: u32, ec: u32, text: &str) -> TextChange {
+        TextChange {
+            range: Some((TextPosition::new(sl, sc), TextPosition::new(el, ec))),
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn incremental_changes_match_a_fresh_parse() {
+        let store = DocumentStore::new();
+        store.open("file:///a.py", 1, "python", "def f(x):\n    return x\n");
+        let outcome = store.change(
+            "file:///a.py",
+            2,
+            &[
+                change(0, 4, 0, 5, "größe"),
+                change(1, 11, 1, 12, "x + '😀'"),
+            ],
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(outcome, ChangeOutcome::Applied);
+        let snap = store.snapshot("file:///a.py").unwrap();
+        assert_eq!(snap.text(), "def größe(x):\n    return x + '😀'\n");
+        let fresh = parse::parse_str(&snap.text(), None);
+        assert_eq!(snap.tree.root_node().to_sexp(), fresh.root_node().to_sexp());
+        assert_eq!(snap.version, 2);
+    }
+
+    #[test]
+    fn stale_versions_are_dropped() {
+        let store = DocumentStore::new();
+        store.open("u", 5, "python", "x = 1\n");
+        let outcome = store.change("u", 5, &[change(0, 0, 0, 0, "y")], PositionEncoding::Utf8);
+        assert_eq!(
+            outcome,
+            ChangeOutcome::Stale {
+                current: 5,
+                received: 5
+            }
+        );
+        assert_eq!(store.snapshot("u").unwrap().text(), "x = 1\n");
+    }
+
+    #[test]
+    fn unknown_documents_are_reported() {
+        let store = DocumentStore::new();
+        let outcome = store.change("nope", 1, &[], PositionEncoding::Utf8);
+        assert_eq!(outcome, ChangeOutcome::UnknownDocument);
+        assert!(!store.close("nope"));
+    }
+
+    #[test]
+    fn ranges_past_the_end_are_clamped() {
+        let store = DocumentStore::new();
+        store.open("u", 1, "python", "a = 1\n");
+        store.change(
+            "u",
+            2,
+            &[change(7, 3, 99, 0, "b = 2\n")],
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(store.snapshot("u").unwrap().text(), "a = 1\nb = 2\n");
+        // A reversed range is treated as the same range forwards.
+        store.change(
+            "u",
+            3,
+            &[change(1, 5, 1, 0, "c = 3")],
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(store.snapshot("u").unwrap().text(), "a = 1\nc = 3\n");
+    }
+
+    #[test]
+    fn full_replacement_resets_the_tree() {
+        let store = DocumentStore::new();
+        store.open("u", 1, "python", "a = 1\n");
+        let full = TextChange {
+            range: None,
+            text: "class C:\n    pass\n".into(),
+        };
+        store.change(
+            "u",
+            2,
+            &[full, change(1, 4, 1, 8, "...")],
+            PositionEncoding::Utf8,
+        );
+        let snap = store.snapshot("u").unwrap();
+        assert_eq!(snap.text(), "class C:\n    ...\n");
+        assert!(!snap.tree.root_node().has_error());
+    }
+
+    #[test]
+    fn crlf_documents_edit_correctly() {
+        let store = DocumentStore::new();
+        store.open("u", 1, "python", "a = 1\r\nb = 2\r\n");
+        store.change(
+            "u",
+            2,
+            &[change(1, 0, 1, 99, "bb = 22")],
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(store.snapshot("u").unwrap().text(), "a = 1\r\nbb = 22\r\n");
+    }
+}

@@ -1,0 +1,258 @@
+//! Finding the workspace's Python files and reading them safely.
+//!
+//! Walks the workspace folders honouring `.gitignore` (also outside a git checkout),
+//! `.tandemignore` and the configured excludes. Files over the size limit, binary files and
+//! files that are not valid UTF-8 are skipped with a reason, never a crash.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ignore::overrides::OverrideBuilder;
+use ignore::WalkBuilder;
+
+use crate::session::config::WorkspaceConfig;
+
+/// Why a file was left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    TooLarge { size: u64, limit: u64 },
+    Binary,
+    NotUtf8,
+    Unreadable(String),
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::TooLarge { size, limit } => {
+                write!(
+                    f,
+                    "file is {size} bytes, over the limit of {limit} (workspace.max_file_size)"
+                )
+            }
+            SkipReason::Binary => write!(f, "file holds NUL bytes, so it is not Python source"),
+            SkipReason::NotUtf8 => write!(f, "file is not valid UTF-8"),
+            SkipReason::Unreadable(e) => write!(f, "file cannot be read: {e}"),
+        }
+    }
+}
+
+/// The Python files of a workspace, and those that were skipped.
+#[derive(Debug, Default, Clone)]
+pub struct WorkspaceFiles {
+    pub files: Vec<PathBuf>,
+    pub skipped: Vec<(PathBuf, SkipReason)>,
+}
+
+/// Lists the `.py` and `.pyi` files under `roots` (files given directly are taken as they
+/// are, if they are Python), sorted and without duplicates. Files over the size limit are
+/// skipped here; content checks happen in `read_source`.
+pub fn discover_python_files(roots: &[PathBuf], config: &WorkspaceConfig) -> WorkspaceFiles {
+    let mut out = WorkspaceFiles::default();
+    for root in roots {
+        if root.is_file() {
+            if is_python_path(root) {
+                push_checked_size(&mut out, root.clone(), config.max_file_size);
+            }
+            continue;
+        }
+        let mut builder = WalkBuilder::new(root);
+        builder
+            .hidden(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .git_global(false)
+            .require_git(false)
+            .add_custom_ignore_filename(".tandemignore")
+            .follow_links(false);
+        if !config.exclude.is_empty() {
+            let mut overrides = OverrideBuilder::new(root);
+            for pattern in &config.exclude {
+                // An override without `!` would whitelist; `!pattern` excludes.
+                if let Err(e) = overrides.add(&format!("!{pattern}")) {
+                    tracing::warn!("ignoring bad exclude pattern `{pattern}`: {e}");
+                }
+            }
+            match overrides.build() {
+                Ok(o) => {
+                    builder.overrides(o);
+                }
+                Err(e) => tracing::warn!("ignoring exclude patterns: {e}"),
+            }
+        }
+        for entry in builder.build() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    tracing::warn!("while walking {}: {e}", root.display());
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) || !is_python_path(entry.path()) {
+                continue;
+            }
+            push_checked_size(&mut out, entry.into_path(), config.max_file_size);
+        }
+    }
+    out.files.sort();
+    out.files.dedup();
+    out
+}
+
+fn push_checked_size(out: &mut WorkspaceFiles, path: PathBuf, limit: u64) {
+    match fs::metadata(&path) {
+        Ok(meta) if meta.len() > limit => out.skipped.push((
+            path,
+            SkipReason::TooLarge {
+                size: meta.len(),
+                limit,
+            },
+        )),
+        Ok(_) => out.files.push(path),
+        Err(e) => out
+            .skipped
+            .push((path, SkipReason::Unreadable(e.to_string()))),
+    }
+}
+
+pub fn is_python_path(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("py" | "pyi")
+    )
+}
+
+/// Reads a source file, refusing files over `limit` bytes, binary files and invalid UTF-8.
+pub fn read_source(path: &Path, limit: u64) -> Result<String, SkipReason> {
+    let meta = fs::metadata(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    if meta.len() > limit {
+        return Err(SkipReason::TooLarge {
+            size: meta.len(),
+            limit,
+        });
+    }
+    let bytes = fs::read(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    if bytes.contains(&0) {
+        return Err(SkipReason::Binary);
+    }
+    String::from_utf8(bytes).map_err(|_| SkipReason::NotUtf8)
+}
+
+/// The dotted module name of a Python file: the path from the first folder upwards that is
+/// not a package (has no `__init__.py`), so `src/shop/cart.py` in a package `shop` is
+/// `shop.cart` and `pkg/__init__.py` is `pkg`.
+pub fn module_name(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if stem != "__init__" {
+        parts.push(stem.to_string());
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if !d.join("__init__.py").is_file() {
+            break;
+        }
+        match d.file_name().and_then(|n| n.to_str()) {
+            Some(name) => parts.push(name.to_string()),
+            None => break,
+        }
+        dir = d.parent();
+    }
+    parts.reverse();
+    parts.join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tandem-ws-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn discovery_honours_ignore_files_and_limits() {
+        let root = scratch("discover");
+        fs::create_dir_all(root.join("pkg/sub")).unwrap();
+        fs::create_dir_all(root.join("build")).unwrap();
+        fs::create_dir_all(root.join(".venv")).unwrap();
+        fs::write(root.join("pkg/a.py"), "x = 1\n").unwrap();
+        fs::write(root.join("pkg/sub/b.pyi"), "def f() -> int: ...\n").unwrap();
+        fs::write(root.join("pkg/notes.txt"), "not python").unwrap();
+        fs::write(root.join("build/gen.py"), "y = 2\n").unwrap();
+        fs::write(root.join(".venv/lib.py"), "z = 3\n").unwrap();
+        fs::write(root.join("secret.py"), "k = 4\n").unwrap();
+        fs::write(root.join("big.py"), "#".repeat(200)).unwrap();
+        fs::write(root.join(".gitignore"), "build/\n").unwrap();
+        fs::write(root.join(".tandemignore"), "secret.py\n").unwrap();
+        let config = WorkspaceConfig {
+            exclude: vec!["pkg/sub".into()],
+            max_file_size: 100,
+        };
+        let found = discover_python_files(&[root.clone()], &config);
+        let names: Vec<_> = found
+            .files
+            .iter()
+            .map(|p| {
+                p.strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(names, vec!["pkg/a.py"]);
+        assert_eq!(found.skipped.len(), 1);
+        assert!(matches!(
+            found.skipped[0].1,
+            SkipReason::TooLarge {
+                size: 200,
+                limit: 100
+            }
+        ));
+    }
+
+    #[test]
+    fn read_source_refuses_binary_and_invalid_utf8() {
+        let root = scratch("read");
+        fs::write(root.join("bin.py"), b"x = 1\0\x01").unwrap();
+        fs::write(root.join("latin1.py"), b"s = '\xe9'\n").unwrap();
+        fs::write(root.join("ok.py"), "s = 'é'\n").unwrap();
+        assert_eq!(
+            read_source(&root.join("bin.py"), 1000),
+            Err(SkipReason::Binary)
+        );
+        assert_eq!(
+            read_source(&root.join("latin1.py"), 1000),
+            Err(SkipReason::NotUtf8)
+        );
+        assert_eq!(read_source(&root.join("ok.py"), 1000).unwrap(), "s = 'é'\n");
+        assert!(matches!(
+            read_source(&root.join("ok.py"), 3),
+            Err(SkipReason::TooLarge { .. })
+        ));
+        assert!(matches!(
+            read_source(&root.join("missing.py"), 3),
+            Err(SkipReason::Unreadable(_))
+        ));
+    }
+
+    #[test]
+    fn module_names_follow_packages() {
+        let root = scratch("modules");
+        fs::create_dir_all(root.join("src/shop/sub")).unwrap();
+        fs::write(root.join("src/shop/__init__.py"), "").unwrap();
+        fs::write(root.join("src/shop/sub/__init__.py"), "").unwrap();
+        assert_eq!(module_name(&root.join("src/shop/cart.py")), "shop.cart");
+        assert_eq!(
+            module_name(&root.join("src/shop/sub/__init__.py")),
+            "shop.sub"
+        );
+        assert_eq!(module_name(&root.join("src/script.py")), "script");
+    }
+}
