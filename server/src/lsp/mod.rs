@@ -10,6 +10,7 @@ mod lifecycle;
 pub mod panic_guard;
 mod server;
 mod text_sync;
+pub mod transport;
 mod workspace_config;
 
 pub use server::{serve, ServerState};

@@ -14,6 +14,7 @@ use crate::session::position::PositionEncoding;
 use crate::session::workspace::WorkspaceFiles;
 
 use super::panic_guard::CatchPanic;
+use super::transport;
 
 /// Everything the handlers share. Documents are changed only by the text-sync handlers, the
 /// rest only by `initialize`, configuration changes and the workspace scan.
@@ -87,11 +88,27 @@ pub async fn serve() -> i32 {
         let state = state.clone();
         move |client| TandemServer { client, state }
     });
-    let stdin = tokio::io::stdin();
-    let stdout = tokio::io::stdout();
-    Server::new(stdin, stdout, socket)
+    // The server talks to in-memory pipes; `transport` moves frames between them and stdio.
+    let (server_in, client_side_in) = tokio::io::duplex(64 * 1024);
+    let (client_side_out, server_out) = tokio::io::duplex(64 * 1024);
+    let (frames_tx, frames_rx) = tokio::sync::mpsc::channel(64);
+    let input = tokio::spawn(transport::pump_input(
+        tokio::io::stdin(),
+        client_side_in,
+        frames_tx.clone(),
+    ));
+    let output = tokio::spawn(transport::pump_server_output(client_side_out, frames_tx));
+    let writer = tokio::spawn(transport::write_output(tokio::io::stdout(), frames_rx));
+    Server::new(server_in, server_out, socket)
         .serve(CatchPanic::new(service))
         .await;
+    // Stdin may stay open after `exit`; stop reading it, then let the output drain.
+    input.abort();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let _ = output.await;
+        let _ = writer.await;
+    })
+    .await;
     if state.shutdown_requested.load(Ordering::SeqCst) {
         0
     } else {
