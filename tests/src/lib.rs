@@ -9,7 +9,7 @@
 //! `TANDEM_BIN` overrides all of this.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -19,7 +19,10 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{json, Value};
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 pub fn examples_shop() -> PathBuf {
@@ -30,7 +33,9 @@ fn newest_mtime(dir: &Path) -> SystemTime {
     let mut newest = SystemTime::UNIX_EPOCH;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -52,13 +57,17 @@ pub fn tandem_binary() -> PathBuf {
         }
         let exe_name = format!("tandem{}", std::env::consts::EXE_SUFFIX);
         let root = workspace_root();
-        let sources = newest_mtime(&root.join("server/src")).max(newest_mtime(&root.join("server/Cargo.toml")));
+        let sources = newest_mtime(&root.join("server/src"))
+            .max(newest_mtime(&root.join("server/Cargo.toml")));
         // target/<profile>/deps/<test-exe> -> target/<profile>/tandem
         let beside = std::env::current_exe()
             .ok()
             .and_then(|exe| exe.parent()?.parent().map(|p| p.join(&exe_name)));
         if let Some(bin) = beside {
-            let fresh = bin.metadata().and_then(|m| m.modified()).is_ok_and(|m| m >= sources);
+            let fresh = bin
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| m >= sources);
             if fresh {
                 return bin;
             }
@@ -117,7 +126,10 @@ impl LspClient {
                             break;
                         }
                     }
-                    Err(e) => panic!("server wrote invalid JSON: {e}: {}", String::from_utf8_lossy(&body)),
+                    Err(e) => panic!(
+                        "server wrote invalid JSON: {e}: {}",
+                        String::from_utf8_lossy(&body)
+                    ),
                 }
             }
         });
@@ -202,9 +214,16 @@ impl LspClient {
     }
 
     /// `initialize` with the given client capabilities and options, then `initialized`.
-    pub fn initialize(&mut self, capabilities: Value, root: Option<&Path>, options: Value) -> Value {
+    pub fn initialize(
+        &mut self,
+        capabilities: Value,
+        root: Option<&Path>,
+        options: Value,
+    ) -> Value {
         let root_uri = root.map(|r| file_uri(r));
-        let folders = root_uri.as_ref().map(|u| json!([{"uri": u, "name": "root"}]));
+        let folders = root_uri
+            .as_ref()
+            .map(|u| json!([{"uri": u, "name": "root"}]));
         let response = self.request(
             "initialize",
             json!({
@@ -216,7 +235,10 @@ impl LspClient {
                 "clientInfo": {"name": "tandem-e2e"}
             }),
         );
-        assert!(response.get("result").is_some(), "initialize failed: {response}");
+        assert!(
+            response.get("result").is_some(),
+            "initialize failed: {response}"
+        );
         self.notify("initialized", json!({}));
         response
     }
@@ -231,7 +253,10 @@ impl LspClient {
     /// `shutdown` then `exit`; returns the process's exit status.
     pub fn shutdown_and_exit(mut self) -> ExitStatus {
         let response = self.request("shutdown", Value::Null);
-        assert!(response.get("error").is_none(), "shutdown failed: {response}");
+        assert!(
+            response.get("error").is_none(),
+            "shutdown failed: {response}"
+        );
         self.notify("exit", Value::Null);
         self.wait_exit()
     }
@@ -308,7 +333,11 @@ pub fn lsp_position(text: &str, offset: usize, utf16: bool) -> (u32, u32) {
         i += 1;
     }
     let segment = &text[line_start..offset];
-    let character = if utf16 { segment.encode_utf16().count() } else { segment.len() };
+    let character = if utf16 {
+        segment.encode_utf16().count()
+    } else {
+        segment.len()
+    };
     (line, character as u32)
 }
 

@@ -95,10 +95,11 @@ pub fn check_message(body: &[u8]) -> Result<(), Value> {
             ))
         }
     };
-    // Accept exactly what tower-lsp-server will decode, so that it never sees a frame it
-    // would stop on.
-    if serde_json::from_value::<Response>(value.clone()).is_ok()
-        || serde_json::from_value::<Request>(value.clone()).is_ok()
+    // JSON-RPC's shape first (tower-lsp-server would take `{"id": 1}` for a response), then
+    // exactly what tower-lsp-server will decode, so that it never sees a frame it would stop on.
+    if is_json_rpc_shaped(&value)
+        && (serde_json::from_value::<Response>(value.clone()).is_ok()
+            || serde_json::from_value::<Request>(value.clone()).is_ok())
     {
         return Ok(());
     }
@@ -111,6 +112,21 @@ pub fn check_message(body: &[u8]) -> Result<(), Value> {
         -32600,
         "Invalid request: not a JSON-RPC 2.0 request, notification or response",
     ))
+}
+
+/// A request or notification has a string `method`; a response has an `id` and exactly one of
+/// `result` and `error`.
+fn is_json_rpc_shaped(value: &Value) -> bool {
+    let Some(object) = value.as_object() else {
+        return false;
+    };
+    if object.get("jsonrpc") != Some(&Value::String("2.0".into())) {
+        return false;
+    }
+    if object.contains_key("method") {
+        return object["method"].is_string();
+    }
+    object.contains_key("id") && (object.contains_key("result") != object.contains_key("error"))
 }
 
 fn error_response(id: Value, code: i64, message: &str) -> Value {

@@ -19,7 +19,12 @@ pub(super) fn did_change_configuration(
             .unwrap_or_else(|e| e.into_inner());
         let updated = apply_client_settings(&config, &params.settings);
         *config = updated;
-        config.problems.clone()
+        // The file's own problems were shown at start; show only what the new settings caused.
+        config
+            .problems
+            .get(config.file.problems.len()..)
+            .unwrap_or_default()
+            .to_vec()
     };
     tracing::info!("configuration changed by the client");
     report_problems(&server.client, problems);

@@ -1,0 +1,99 @@
+//! The command line, run as a user would run it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn tandem() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tandem"))
+}
+
+fn shop() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/shop")
+}
+
+#[test]
+fn version_and_help_work() {
+    let out = tandem().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("tandem "));
+    let out = tandem().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("serve") && help.contains("symbols"), "{help}");
+}
+
+#[test]
+fn symbols_prints_the_outline_of_the_example_project() {
+    let out = tandem()
+        .args(["symbols", "src"])
+        .current_dir(shop())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cart_line = text
+        .lines()
+        .find(|l| l.contains("class shop.cart.Cart"))
+        .expect(&text);
+    assert!(cart_line.starts_with("src/shop/cart.py:"), "{cart_line}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("def shop.cart.Cart.add(self")),
+        "{text}"
+    );
+}
+
+#[test]
+fn symbols_as_json_is_valid_and_has_one_based_lines() {
+    let out = tandem()
+        .args(["symbols", "src/shop/cart.py", "--format", "json"])
+        .current_dir(shop())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let files: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = &files[0];
+    assert_eq!(file["path"], "src/shop/cart.py");
+    assert_eq!(file["module"], "shop.cart");
+    let cart = file["symbols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Cart")
+        .unwrap();
+    assert!(cart["line"].as_u64().unwrap() >= 1);
+    assert_eq!(cart["kind"], "class");
+}
+
+#[test]
+fn a_missing_path_is_one_clear_error() {
+    let out = tandem()
+        .args(["symbols", "no/such/file.py"])
+        .current_dir(shop())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("no/such/file.py"), "{err}");
+}
+
+#[test]
+fn an_unknown_command_is_a_usage_error() {
+    let out = tandem().arg("frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn serve_accepts_stdio_flag_and_exits_one_without_shutdown() {
+    // With no input at all the client never asked for shutdown.
+    let out = tandem()
+        .args(["serve", "--stdio"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
