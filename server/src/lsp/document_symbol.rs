@@ -4,7 +4,7 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 
 use super::convert;
-use super::server::TandemServer;
+use super::server::{ServerState, TandemServer};
 use crate::analysis::outline::outline;
 
 pub(super) fn document_symbol(
@@ -12,19 +12,24 @@ pub(super) fn document_symbol(
     params: DocumentSymbolParams,
 ) -> Result<Option<DocumentSymbolResponse>> {
     let key = convert::document_key(&params.text_document.uri);
-    let snapshot = server
-        .state
+    let symbols = symbols_for(&server.state, &key)?;
+    Ok(Some(DocumentSymbolResponse::Nested(symbols)))
+}
+
+/// The symbols of an open document (public for the benchmarks, which time exactly this).
+pub fn symbols_for(state: &ServerState, key: &str) -> Result<Vec<DocumentSymbol>> {
+    let snapshot = state
         .documents
-        .snapshot(&key)
-        .ok_or_else(|| unknown_document(&key))?;
+        .snapshot(key)
+        .ok_or_else(|| unknown_document(key))?;
     let text = snapshot.text();
     let outline = outline(&snapshot.tree, &text, "");
-    let symbols = convert::document_symbols(&outline, &snapshot.rope, server.state.encoding());
+    let symbols = convert::document_symbols(&outline, &snapshot.rope, state.encoding());
     // A result computed on an older version than the document now has is stale.
-    if server.state.documents.version(&key) != Some(snapshot.version) {
+    if state.documents.version(key) != Some(snapshot.version) {
         return Err(Error::content_modified());
     }
-    Ok(Some(DocumentSymbolResponse::Nested(symbols)))
+    Ok(symbols)
 }
 
 pub(super) fn unknown_document(key: &str) -> Error {

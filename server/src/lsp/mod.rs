@@ -5,7 +5,7 @@
 //! `panic_guard.rs` turns a panicking handler into an error response.
 
 mod convert;
-mod document_symbol;
+pub mod document_symbol;
 mod lifecycle;
 pub mod panic_guard;
 mod server;
