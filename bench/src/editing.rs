@@ -64,7 +64,10 @@ def helper_{i}(a, b=2, *args, c, **kw):
     }
     let mut cut: Vec<&str> = out.lines().take(lines).collect();
     // Don't end in the middle of a statement that spans lines.
-    while cut.last().is_some_and(|l| l.trim_end().ends_with([',', '(', '\\'])) {
+    while cut
+        .last()
+        .is_some_and(|l| l.trim_end().ends_with([',', '(', '\\']))
+    {
         cut.pop();
     }
     let mut text = cut.join("\n");
@@ -107,7 +110,11 @@ pub fn run(args: &[String]) {
         None => generate_module(lines),
     };
     let line_count = text.lines().count();
-    println!("## Editing latency ({} lines, {} bytes)", line_count, text.len());
+    println!(
+        "## Editing latency ({} lines, {} bytes)",
+        line_count,
+        text.len()
+    );
     println!();
 
     let state = ServerState::default();
@@ -137,10 +144,16 @@ pub fn run(args: &[String]) {
         let snapshot_rope = state.documents.snapshot(key).expect("open").rope;
         let at = position_of(&snapshot_rope, point, enc);
         let change = if i % 2 == 0 {
-            TextChange { range: Some((at, at)), text: "x".into() }
+            TextChange {
+                range: Some((at, at)),
+                text: "x".into(),
+            }
         } else {
             let end = TextPosition::new(at.line, at.character + 1);
-            TextChange { range: Some((at, end)), text: String::new() }
+            TextChange {
+                range: Some((at, end)),
+                text: String::new(),
+            }
         };
         version += 1;
         let t = Instant::now();
@@ -153,7 +166,11 @@ pub fn run(args: &[String]) {
             std::hint::black_box(symbols);
         }
     }
-    assert_eq!(state.documents.snapshot(key).expect("open").text(), text, "edits cancel out");
+    assert_eq!(
+        state.documents.snapshot(key).expect("open").text(),
+        text,
+        "edits cancel out"
+    );
     let change = summarize(change_times);
     let symbols = summarize(symbol_times);
 
@@ -161,9 +178,27 @@ pub fn run(args: &[String]) {
     println!();
     println!("| measure | n | p50 | p99 | max | target |");
     println!("|---|---|---|---|---|---|");
-    println!("| full re-parse (reference) | {} | {} | {} | {} | |", full.n, ms(full.p50), ms(full.p99), ms(full.max));
-    println!("| didChange 1 char → updated tree | {} | {} | {} | {} | p99 < 2 ms |", change.n, ms(change.p50), ms(change.p99), ms(change.max));
-    println!("| documentSymbol | {} | {} | {} | {} | p99 < 5 ms |", symbols.n, ms(symbols.p50), ms(symbols.p99), ms(symbols.max));
+    println!(
+        "| full re-parse (reference) | {} | {} | {} | {} | |",
+        full.n,
+        ms(full.p50),
+        ms(full.p99),
+        ms(full.max)
+    );
+    println!(
+        "| didChange 1 char → updated tree | {} | {} | {} | {} | p99 < 2 ms |",
+        change.n,
+        ms(change.p50),
+        ms(change.p99),
+        ms(change.max)
+    );
+    println!(
+        "| documentSymbol | {} | {} | {} | {} | p99 < 5 ms |",
+        symbols.n,
+        ms(symbols.p50),
+        ms(symbols.p99),
+        ms(symbols.max)
+    );
     println!();
     println!(
         "Ratios: didChange p99 / full parse p50 = {:.3}; documentSymbol p99 / full parse p50 = {:.3}",
@@ -202,7 +237,11 @@ fn over_stdio(text: &str, points: &[usize]) {
     for i in 0..400 {
         let point = points[(i / 2 * 7919) % points.len()];
         let at = position_of(&rope, point, PositionEncoding::Utf16);
-        let (end, insert) = if i % 2 == 0 { (at.character, "x") } else { (at.character + 1, "") };
+        let (end, insert) = if i % 2 == 0 {
+            (at.character, "x")
+        } else {
+            (at.character + 1, "")
+        };
         version += 1;
         let t = Instant::now();
         client.notify(
@@ -212,16 +251,28 @@ fn over_stdio(text: &str, points: &[usize]) {
                                                  "end": {"line": at.line, "character": end}},
                                        "text": insert}]}),
         );
-        let response = client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}}));
+        let response = client.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
         samples.push(t.elapsed());
-        assert!(response["result"].as_array().is_some_and(|a| !a.is_empty()), "{response}");
+        assert!(
+            response["result"].as_array().is_some_and(|a| !a.is_empty()),
+            "{response}"
+        );
     }
     let s = summarize(samples);
     println!("Over stdio against the release `tandem serve` (edit sent → symbols received, JSON included):");
     println!();
     println!("| measure | n | p50 | p99 | max |");
     println!("|---|---|---|---|---|");
-    println!("| didChange + documentSymbol round trip | {} | {} | {} | {} |", s.n, ms(s.p50), ms(s.p99), ms(s.max));
+    println!(
+        "| didChange + documentSymbol round trip | {} | {} | {} | {} |",
+        s.n,
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.max)
+    );
     let status = client.shutdown_and_exit();
     assert_eq!(status.code(), Some(0));
 }

@@ -33,7 +33,12 @@ pub fn summarize(mut samples: Vec<Duration>) -> Summary {
     samples.sort();
     let n = samples.len();
     let at = |q: f64| samples[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
-    Summary { p50: at(0.50), p99: at(0.99), max: samples[n - 1], n }
+    Summary {
+        p50: at(0.50),
+        p99: at(0.99),
+        max: samples[n - 1],
+        n,
+    }
 }
 
 pub fn ms(d: Duration) -> String {

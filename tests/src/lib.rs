@@ -220,7 +220,7 @@ impl LspClient {
         root: Option<&Path>,
         options: Value,
     ) -> Value {
-        let root_uri = root.map(|r| file_uri(r));
+        let root_uri = root.map(file_uri);
         let folders = root_uri
             .as_ref()
             .map(|u| json!([{"uri": u, "name": "root"}]));

@@ -692,7 +692,6 @@ fn is_placeholder(statement: Node<'_>, source: &str, fields: Fields) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
 
     use super::ParameterKind::{KeywordOnly, Normal, PositionalOnly, VarKeyword, VarPositional};
     use super::*;
@@ -1886,24 +1885,21 @@ def helper_{i}(items, key=lambda item: item.name):
         source
     }
 
+    /// Speed is measured by `tandem-bench editing`, not here; this checks that a large module
+    /// is outlined completely.
     #[test]
-    fn a_five_thousand_line_module_is_outlined_quickly() {
+    fn a_five_thousand_line_module_is_outlined_completely() {
         let source = realistic_module(5_000);
         let tree = parse_str(&source, None);
-        let mut best = Duration::MAX;
-        let mut symbols = 0;
-        for _ in 0..5 {
-            let started = Instant::now();
-            let outline = outline(&tree, &source, "pkg.generated");
-            best = best.min(started.elapsed());
-            symbols = outline.symbols.len();
-        }
-        assert!(symbols > 100);
-        // Only optimized builds are held to the budget; debug builds are far slower and only
-        // check that the work completes.
-        if !cfg!(debug_assertions) {
-            assert!(best < Duration::from_millis(5), "took {best:?}");
-        }
-        println!("outlined {} lines in {best:?}", source.lines().count());
+        let outline = outline(&tree, &source, "pkg.generated");
+        let helpers = source.matches("\ndef helper_").count();
+        let top_level_functions = outline
+            .symbols
+            .iter()
+            .filter(|s| s.kind == SymbolKind::Function)
+            .count();
+        assert!(helpers > 50);
+        assert_eq!(top_level_functions, helpers);
+        assert!(outline.syntax_errors.is_empty());
     }
 }

@@ -195,7 +195,7 @@ mod tests {
             exclude: vec!["pkg/sub".into()],
             max_file_size: 100,
         };
-        let found = discover_python_files(&[root.clone()], &config);
+        let found = discover_python_files(std::slice::from_ref(&root), &config);
         let names: Vec<_> = found
             .files
             .iter()
