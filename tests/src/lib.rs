@@ -180,8 +180,9 @@ impl LspClient {
         self.wait_for(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
     }
 
-    /// Waits for a message matching `pred`; other messages go to the inbox. Requests from the
-    /// server are answered with a null result.
+    /// Waits for a message matching `pred` (a matching request from the server is left for the
+    /// caller to answer); other messages go to the inbox, and other requests from the server are
+    /// answered with a null result.
     pub fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         if let Some(i) = self.inbox.iter().position(&pred) {
             return self.inbox.remove(i).expect("index is valid");
@@ -191,12 +192,12 @@ impl LspClient {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.messages.recv_timeout(left) {
                 Ok(message) => {
+                    if pred(&message) {
+                        return message;
+                    }
                     if message.get("method").is_some() && message.get("id").is_some() {
                         let id = message["id"].clone();
                         self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
-                    }
-                    if pred(&message) {
-                        return message;
                     }
                     self.inbox.push_back(message);
                 }

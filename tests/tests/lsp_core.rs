@@ -366,3 +366,31 @@ fn configuration_problems_are_shown_and_defaults_apply() {
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn settings_are_pulled_when_the_client_sends_none() {
+    let mut client = LspClient::start();
+    client.initialize(
+        json!({"workspace": {"configuration": true}}),
+        None,
+        Value::Null,
+    );
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    let request = client.wait_for(|m| m["method"] == "workspace/configuration");
+    assert_eq!(request["params"]["items"][0]["section"], "tandem");
+    client.send(&json!({
+        "jsonrpc": "2.0",
+        "id": request["id"],
+        "result": [{"workspace": {"max_file_size": "big"}}]
+    }));
+    let message = client.wait_for(|m| m["method"] == "window/showMessage");
+    assert_eq!(message["params"]["type"], 1, "{message}");
+    assert!(message["params"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("max_file_size"));
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}

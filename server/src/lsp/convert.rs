@@ -2,7 +2,6 @@
 
 use std::ops::Range as ByteRange;
 
-use ropey::Rope;
 use tower_lsp_server::ls_types::{
     self as lsp, ClientCapabilities, DocumentSymbol, MessageType, Position, PositionEncodingKind,
     TextDocumentContentChangeEvent, Uri,
@@ -12,7 +11,7 @@ use crate::analysis::display::render_signature;
 use crate::analysis::outline::{self, Outline, Symbol};
 use crate::session::config::ConfigProblem;
 use crate::session::documents::TextChange;
-use crate::session::position::{position_of, PositionEncoding, TextPosition};
+use crate::session::position::{LineIndex, PositionEncoding, TextPosition};
 
 /// The key documents are stored under: the URI exactly as the client spelled it.
 pub fn document_key(uri: &Uri) -> String {
@@ -25,13 +24,6 @@ pub fn text_position(p: Position) -> TextPosition {
 
 pub fn lsp_position(p: TextPosition) -> Position {
     Position::new(p.line, p.character)
-}
-
-pub fn lsp_range(rope: &Rope, range: ByteRange<usize>, enc: PositionEncoding) -> lsp::Range {
-    lsp::Range::new(
-        lsp_position(position_of(rope, range.start, enc)),
-        lsp_position(position_of(rope, range.end, enc)),
-    )
 }
 
 pub fn text_change(event: TextDocumentContentChangeEvent) -> TextChange {
@@ -71,17 +63,32 @@ pub fn config_message(problem: &ConfigProblem) -> (MessageType, String) {
 /// The outline as hierarchical document symbols.
 pub fn document_symbols(
     outline: &Outline,
-    rope: &Rope,
+    lines: &LineIndex<'_>,
     enc: PositionEncoding,
 ) -> Vec<DocumentSymbol> {
     outline
         .symbols
         .iter()
-        .map(|s| document_symbol(s, rope, enc))
+        .map(|s| document_symbol(s, lines, enc))
         .collect()
 }
 
-fn document_symbol(symbol: &Symbol, rope: &Rope, enc: PositionEncoding) -> DocumentSymbol {
+pub fn lsp_range(
+    lines: &LineIndex<'_>,
+    range: ByteRange<usize>,
+    enc: PositionEncoding,
+) -> lsp::Range {
+    lsp::Range::new(
+        lsp_position(lines.position_of(range.start, enc)),
+        lsp_position(lines.position_of(range.end, enc)),
+    )
+}
+
+fn document_symbol(
+    symbol: &Symbol,
+    lines: &LineIndex<'_>,
+    enc: PositionEncoding,
+) -> DocumentSymbol {
     let kind = match symbol.kind {
         outline::SymbolKind::Class => lsp::SymbolKind::CLASS,
         outline::SymbolKind::Function => lsp::SymbolKind::FUNCTION,
@@ -100,7 +107,7 @@ fn document_symbol(symbol: &Symbol, rope: &Rope, enc: PositionEncoding) -> Docum
     let children: Vec<DocumentSymbol> = symbol
         .children
         .iter()
-        .map(|c| document_symbol(c, rope, enc))
+        .map(|c| document_symbol(c, lines, enc))
         .collect();
     #[allow(deprecated)]
     DocumentSymbol {
@@ -109,8 +116,8 @@ fn document_symbol(symbol: &Symbol, rope: &Rope, enc: PositionEncoding) -> Docum
         kind,
         tags: None,
         deprecated: None,
-        range: lsp_range(rope, symbol.range.clone(), enc),
-        selection_range: lsp_range(rope, symbol.name_range.clone(), enc),
+        range: lsp_range(lines, symbol.range.clone(), enc),
+        selection_range: lsp_range(lines, symbol.name_range.clone(), enc),
         children: if children.is_empty() {
             None
         } else {

@@ -6,6 +6,7 @@ use tower_lsp_server::ls_types::*;
 use super::convert;
 use super::server::{ServerState, TandemServer};
 use crate::analysis::outline::outline;
+use crate::session::position::LineIndex;
 
 pub(super) fn document_symbol(
     server: &TandemServer,
@@ -24,7 +25,8 @@ pub fn symbols_for(state: &ServerState, key: &str) -> Result<Vec<DocumentSymbol>
         .ok_or_else(|| unknown_document(key))?;
     let text = snapshot.text();
     let outline = outline(&snapshot.tree, &text, "");
-    let symbols = convert::document_symbols(&outline, &snapshot.rope, state.encoding());
+    let lines = LineIndex::new(&text);
+    let symbols = convert::document_symbols(&outline, &lines, state.encoding());
     // A result computed on an older version than the document now has is stale.
     if state.documents.version(key) != Some(snapshot.version) {
         return Err(Error::content_modified());

@@ -9,7 +9,7 @@ use super::convert;
 use super::server::TandemServer;
 use crate::session::config::{apply_client_settings, load_workspace_config, LoadedConfig};
 use crate::session::position::PositionEncoding;
-use crate::session::workspace::discover_python_files;
+use crate::session::workspace::scan_workspace;
 
 pub(super) fn initialize(
     server: &TandemServer,
@@ -22,6 +22,17 @@ pub(super) fn initialize(
         .encoding
         .write()
         .unwrap_or_else(|e| e.into_inner()) = encoding;
+
+    let pulls = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.configuration)
+        .unwrap_or(false);
+    server
+        .state
+        .client_pulls_configuration
+        .store(pulls, std::sync::atomic::Ordering::SeqCst);
 
     let roots = workspace_roots(&params);
     let mut config = match roots.first() {
@@ -127,8 +138,7 @@ pub(super) fn initialized(server: &TandemServer) {
             .config
             .workspace
             .clone();
-        let scan =
-            tokio::task::spawn_blocking(move || discover_python_files(&roots, &config)).await;
+        let scan = tokio::task::spawn_blocking(move || scan_workspace(&roots, &config)).await;
         match scan {
             Ok(found) => {
                 for (path, reason) in &found.skipped {

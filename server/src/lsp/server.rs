@@ -26,6 +26,8 @@ pub struct ServerState {
     pub config: RwLock<LoadedConfig>,
     pub workspace_files: RwLock<WorkspaceFiles>,
     pub shutdown_requested: AtomicBool,
+    /// The client answers `workspace/configuration` requests.
+    pub client_pulls_configuration: AtomicBool,
 }
 
 impl ServerState {

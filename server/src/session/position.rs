@@ -129,6 +129,67 @@ pub fn position_of(rope: &Rope, offset: usize, enc: PositionEncoding) -> TextPos
     TextPosition::new(line as u32, character as u32)
 }
 
+/// Line starts of one text, for converting many offsets at once (a whole outline) without
+/// walking the rope for each: built in one pass, then each conversion is a binary search plus a
+/// count over one line. Agrees exactly with `position_of` (a property test checks it).
+#[derive(Debug, Clone)]
+pub struct LineIndex<'a> {
+    text: &'a str,
+    /// Byte offset where each line starts; the first is 0.
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        LineIndex { text, starts }
+    }
+
+    /// Same result as `position_of` on a rope of the same text.
+    pub fn position_of(&self, offset: usize, enc: PositionEncoding) -> TextPosition {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let content_end = self.content_end(line);
+        let offset = offset.min(content_end);
+        let segment = &self.text[start..offset];
+        let character = match enc {
+            PositionEncoding::Utf8 => segment.len(),
+            PositionEncoding::Utf16 if segment.is_ascii() => segment.len(),
+            PositionEncoding::Utf16 => segment.encode_utf16().count(),
+        };
+        TextPosition::new(line as u32, character as u32)
+    }
+
+    fn content_end(&self, line: usize) -> usize {
+        let end = self
+            .starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        let bytes = &self.text.as_bytes()[self.starts[line]..end];
+        let trimmed = match bytes {
+            [.., b'\r', b'\n'] => 2,
+            [.., b'\n'] | [.., b'\r'] => 1,
+            _ => 0,
+        };
+        end - trimmed
+    }
+}
+
 /// Line/column for people (compiler-style output): 1-based line and 1-based column counted in
 /// Unicode scalar values.
 pub fn human_line_column(rope: &Rope, offset: usize) -> (usize, usize) {
@@ -251,6 +312,17 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn line_index_agrees_with_the_rope(text in text_strategy(), extra in 0usize..8) {
+            let rope = Rope::from_str(&text);
+            let index = LineIndex::new(&text);
+            for offset in 0..=text.len() + extra {
+                for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
+                    prop_assert_eq!(index.position_of(offset, enc), position_of(&rope, offset, enc));
+                }
+            }
+        }
+
         #[test]
         fn offsets_round_trip_through_both_encodings(text in text_strategy()) {
             let rope = Rope::from_str(&text);
