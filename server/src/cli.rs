@@ -15,7 +15,7 @@ use crate::analysis::outline::{outline, Outline, Symbol, SymbolKind};
 use crate::analysis::parse::parse_str;
 use crate::session::config::{find_workspace_root, load_workspace_config, ConfigProblem};
 use crate::session::position::human_line_column;
-use crate::session::workspace::{discover_python_files, module_name, read_source};
+use crate::session::workspace::{discover_python_files, read_source, SourceRoots};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -200,6 +200,7 @@ fn symbols(cli: &Cli, paths: &[PathBuf], format: Format) -> Result<ExitCode> {
         }
     }
     let found = discover_python_files(paths, &config.workspace);
+    let roots = SourceRoots::for_workspace(std::slice::from_ref(&root));
     for (path, reason) in &found.skipped {
         eprintln!("tandem: skipping {}: {reason}", path.display());
     }
@@ -216,7 +217,7 @@ fn symbols(cli: &Cli, paths: &[PathBuf], format: Format) -> Result<ExitCode> {
             }
         };
         let tree = parse_str(&text, None);
-        let module = module_name(path);
+        let module = roots.module_of(path).name;
         let outline = outline(&tree, &text, &module);
         parsed.push((display_path(path, &root), Rope::from_str(&text), outline));
     }

@@ -155,16 +155,104 @@ pub fn read_source(path: &Path, limit: u64) -> Result<String, SkipReason> {
     String::from_utf8(bytes).map_err(|_| SkipReason::NotUtf8)
 }
 
-/// The dotted module name of a Python file: the path from the first folder upwards that is
-/// not a package (has no `__init__.py`), so `src/shop/cart.py` in a package `shop` is
-/// `shop.cart` and `pkg/__init__.py` is `pkg`.
-pub fn module_name(path: &Path) -> String {
+/// A module's dotted name and whether it is a package (`__init__.py`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleName {
+    pub name: String,
+    pub is_package: bool,
+}
+
+/// The folders module names are counted from. For each file: the nearest enclosing project
+/// folder (one holding `pyproject.toml`, `setup.py` or `setup.cfg`, up to the workspace folder)
+/// or else the workspace folder; and in a `src/` layout, its `src/` folder. Folders below need
+/// no `__init__.py` to be packages (PEP 420 namespace packages), so `src/shop/cart.py` is
+/// `shop.cart` and `tests/unit/test_x.py` is `tests.unit.test_x`. A base folder that is itself
+/// a package counts from the first ancestor that is not, so a package opened on its own keeps
+/// its name.
+#[derive(Debug, Clone, Default)]
+pub struct SourceRoots {
+    /// Workspace folders, canonical, longest first.
+    folders: Vec<PathBuf>,
+}
+
+const PROJECT_MARKERS: &[&str] = &["pyproject.toml", "setup.py", "setup.cfg"];
+
+impl SourceRoots {
+    pub fn for_workspace(folders: &[PathBuf]) -> Self {
+        let mut folders: Vec<PathBuf> = folders
+            .iter()
+            .map(|f| fs::canonicalize(f).unwrap_or_else(|_| f.clone()))
+            .collect();
+        folders.sort_by_key(|r| std::cmp::Reverse(r.components().count()));
+        folders.dedup();
+        SourceRoots { folders }
+    }
+
+    /// The module name of a Python file; files outside every workspace folder are named by
+    /// their package (the folders above them that hold `__init__.py`).
+    pub fn module_of(&self, path: &Path) -> ModuleName {
+        let absolute = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let Some(folder) = self.folders.iter().find(|f| absolute.starts_with(f)) else {
+            return package_module_name(path);
+        };
+        let mut project = folder.as_path();
+        let mut dir = absolute.parent();
+        while let Some(d) = dir {
+            if !d.starts_with(folder) {
+                break;
+            }
+            if PROJECT_MARKERS.iter().any(|m| d.join(m).is_file()) {
+                project = d;
+                break;
+            }
+            dir = d.parent();
+        }
+        let mut base = project.to_path_buf();
+        let src = project.join("src");
+        if absolute.starts_with(&src) && !src.join("__init__.py").is_file() {
+            base = src;
+        }
+        while base.join("__init__.py").is_file() {
+            match base.parent() {
+                Some(parent) => base = parent.to_path_buf(),
+                None => break,
+            }
+        }
+        match absolute.strip_prefix(&base) {
+            Ok(relative) => name_from_relative(relative),
+            Err(_) => package_module_name(path),
+        }
+    }
+}
+
+fn name_from_relative(relative: &Path) -> ModuleName {
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let mut is_package = false;
+    if let Some(last) = parts.pop() {
+        let stem = last
+            .strip_suffix(".py")
+            .or_else(|| last.strip_suffix(".pyi"))
+            .unwrap_or(&last)
+            .to_string();
+        if stem == "__init__" {
+            is_package = true;
+        } else {
+            parts.push(stem);
+        }
+    }
+    ModuleName { name: parts.join("."), is_package }
+}
+
+/// The dotted module name from the folders above the file that are packages (hold
+/// `__init__.py`), for files outside any source root.
+pub fn package_module_name(path: &Path) -> ModuleName {
     let mut parts: Vec<String> = Vec::new();
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default();
-    if stem != "__init__" {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let is_package = stem == "__init__";
+    if !is_package {
         parts.push(stem.to_string());
     }
     let mut dir = path.parent();
@@ -179,7 +267,7 @@ pub fn module_name(path: &Path) -> String {
         dir = d.parent();
     }
     parts.reverse();
-    parts.join(".")
+    ModuleName { name: parts.join("."), is_package }
 }
 
 #[cfg(test)]
@@ -283,11 +371,33 @@ mod tests {
         fs::create_dir_all(root.join("src/shop/sub")).unwrap();
         fs::write(root.join("src/shop/__init__.py"), "").unwrap();
         fs::write(root.join("src/shop/sub/__init__.py"), "").unwrap();
-        assert_eq!(module_name(&root.join("src/shop/cart.py")), "shop.cart");
-        assert_eq!(
-            module_name(&root.join("src/shop/sub/__init__.py")),
-            "shop.sub"
-        );
-        assert_eq!(module_name(&root.join("src/script.py")), "script");
+        let name = |p: &str| package_module_name(&root.join(p));
+        assert_eq!(name("src/shop/cart.py").name, "shop.cart");
+        assert_eq!(name("src/shop/sub/__init__.py"), ModuleName { name: "shop.sub".into(), is_package: true });
+        assert_eq!(name("src/script.py").name, "script");
+    }
+
+    #[test]
+    fn source_roots_handle_src_layouts_namespace_packages_and_several_folders() {
+        let root = scratch("roots");
+        for dir in ["proj/src/shop", "proj/tests/unit", "other/ns/inner", "pkgroot/pkg", "other/sub/src/app"] {
+            fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        fs::write(root.join("proj/src/shop/__init__.py"), "").unwrap();
+        fs::write(root.join("pkgroot/pkg/__init__.py"), "").unwrap();
+        fs::write(root.join("other/sub/pyproject.toml"), "").unwrap();
+        let roots = SourceRoots::for_workspace(&[root.join("proj"), root.join("other"), root.join("pkgroot/pkg")]);
+        let name = |p: &str| roots.module_of(&root.join(p));
+        assert_eq!(name("proj/src/shop/cart.py").name, "shop.cart");
+        assert_eq!(name("proj/src/shop/__init__.py"), ModuleName { name: "shop".into(), is_package: true });
+        // Namespace packages: no __init__.py needed.
+        assert_eq!(name("proj/tests/unit/test_cart.py").name, "tests.unit.test_cart");
+        assert_eq!(name("other/ns/inner/mod.py").name, "ns.inner.mod");
+        // A workspace folder that is itself a package keeps its package name.
+        assert_eq!(name("pkgroot/pkg/util.py").name, "pkg.util");
+        assert_eq!(name("other/stub.pyi").name, "stub");
+        // A project nested in a workspace folder names its modules from its own root.
+        assert_eq!(name("other/sub/src/app/main.py").name, "app.main");
+        assert_eq!(name("other/sub/setup_helpers.py").name, "setup_helpers");
     }
 }
