@@ -1,5 +1,7 @@
 //! Pure analysis of Python source: text in, facts out. Nothing in here does I/O.
 
+pub mod callgraph;
 pub mod display;
+pub mod index;
 pub mod outline;
 pub mod parse;

@@ -2,5 +2,6 @@
 
 pub mod config;
 pub mod documents;
+pub mod indexer;
 pub mod position;
 pub mod workspace;

@@ -243,14 +243,20 @@ fn name_from_relative(relative: &Path) -> ModuleName {
             parts.push(stem);
         }
     }
-    ModuleName { name: parts.join("."), is_package }
+    ModuleName {
+        name: parts.join("."),
+        is_package,
+    }
 }
 
 /// The dotted module name from the folders above the file that are packages (hold
 /// `__init__.py`), for files outside any source root.
 pub fn package_module_name(path: &Path) -> ModuleName {
     let mut parts: Vec<String> = Vec::new();
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     let is_package = stem == "__init__";
     if !is_package {
         parts.push(stem.to_string());
@@ -267,7 +273,10 @@ pub fn package_module_name(path: &Path) -> ModuleName {
         dir = d.parent();
     }
     parts.reverse();
-    ModuleName { name: parts.join("."), is_package }
+    ModuleName {
+        name: parts.join("."),
+        is_package,
+    }
 }
 
 #[cfg(test)]
@@ -373,25 +382,50 @@ mod tests {
         fs::write(root.join("src/shop/sub/__init__.py"), "").unwrap();
         let name = |p: &str| package_module_name(&root.join(p));
         assert_eq!(name("src/shop/cart.py").name, "shop.cart");
-        assert_eq!(name("src/shop/sub/__init__.py"), ModuleName { name: "shop.sub".into(), is_package: true });
+        assert_eq!(
+            name("src/shop/sub/__init__.py"),
+            ModuleName {
+                name: "shop.sub".into(),
+                is_package: true
+            }
+        );
         assert_eq!(name("src/script.py").name, "script");
     }
 
     #[test]
     fn source_roots_handle_src_layouts_namespace_packages_and_several_folders() {
         let root = scratch("roots");
-        for dir in ["proj/src/shop", "proj/tests/unit", "other/ns/inner", "pkgroot/pkg", "other/sub/src/app"] {
+        for dir in [
+            "proj/src/shop",
+            "proj/tests/unit",
+            "other/ns/inner",
+            "pkgroot/pkg",
+            "other/sub/src/app",
+        ] {
             fs::create_dir_all(root.join(dir)).unwrap();
         }
         fs::write(root.join("proj/src/shop/__init__.py"), "").unwrap();
         fs::write(root.join("pkgroot/pkg/__init__.py"), "").unwrap();
         fs::write(root.join("other/sub/pyproject.toml"), "").unwrap();
-        let roots = SourceRoots::for_workspace(&[root.join("proj"), root.join("other"), root.join("pkgroot/pkg")]);
+        let roots = SourceRoots::for_workspace(&[
+            root.join("proj"),
+            root.join("other"),
+            root.join("pkgroot/pkg"),
+        ]);
         let name = |p: &str| roots.module_of(&root.join(p));
         assert_eq!(name("proj/src/shop/cart.py").name, "shop.cart");
-        assert_eq!(name("proj/src/shop/__init__.py"), ModuleName { name: "shop".into(), is_package: true });
+        assert_eq!(
+            name("proj/src/shop/__init__.py"),
+            ModuleName {
+                name: "shop".into(),
+                is_package: true
+            }
+        );
         // Namespace packages: no __init__.py needed.
-        assert_eq!(name("proj/tests/unit/test_cart.py").name, "tests.unit.test_cart");
+        assert_eq!(
+            name("proj/tests/unit/test_cart.py").name,
+            "tests.unit.test_cart"
+        );
         assert_eq!(name("other/ns/inner/mod.py").name, "ns.inner.mod");
         // A workspace folder that is itself a package keeps its package name.
         assert_eq!(name("pkgroot/pkg/util.py").name, "pkg.util");

@@ -1,0 +1,133 @@
+//! The project index: for every Python file of the workspace, its outline and the facts the
+//! call graph is solved from, plus the call graph itself, kept current file by file.
+//!
+//! Pure: callers read files and hand in texts (`session::indexer` does that for the workspace).
+//! Trees and sources are not kept, only what is derived from them, so that the standard
+//! library's 1,800 files fit in a few hundred megabytes at most.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use crate::analysis::callgraph::{
+    extract_facts, CallGraph, ModuleFacts, ProgramAnalysis, SourceModule,
+};
+use crate::analysis::outline::{outline, Outline};
+use crate::analysis::parse::parse_str;
+
+/// What the index knows of one file.
+#[derive(Debug, Clone)]
+pub struct FileAnalysis {
+    pub module: String,
+    pub is_package: bool,
+    pub outline: Outline,
+    pub facts: ModuleFacts,
+    pub lines: usize,
+    pub bytes: usize,
+    /// A hash of the text the analysis was computed from, to skip re-analysing unchanged text.
+    pub content_hash: u64,
+}
+
+pub fn content_hash(text: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Parses and analyses one file. Costs one parse; the tree is dropped before returning.
+pub fn analyze_file(module: &str, is_package: bool, text: &str) -> FileAnalysis {
+    let tree = parse_str(text, None);
+    let outline = outline(&tree, text, module);
+    let facts = extract_facts(&SourceModule {
+        name: module,
+        is_package,
+        source: text,
+        tree: &tree,
+    });
+    FileAnalysis {
+        module: module.to_string(),
+        is_package,
+        outline,
+        facts,
+        lines: text.lines().count(),
+        bytes: text.len(),
+        content_hash: content_hash(text),
+    }
+}
+
+/// All files of the project and the call graph over them.
+#[derive(Debug, Default)]
+pub struct ProjectIndex {
+    files: HashMap<PathBuf, FileAnalysis>,
+    by_module: HashMap<String, PathBuf>,
+    program: ProgramAnalysis,
+}
+
+impl ProjectIndex {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a file. When two files claim the same module name (two workspace
+    /// folders with the same layout, say), the first one keeps it and the second is indexed
+    /// without taking part in the call graph.
+    pub fn insert(&mut self, path: PathBuf, analysis: FileAnalysis) {
+        if let Some(old) = self.files.remove(&path) {
+            if self.by_module.get(&old.module) == Some(&path) {
+                self.by_module.remove(&old.module);
+                self.program.remove_module(&old.module);
+            }
+        }
+        match self.by_module.get(&analysis.module) {
+            Some(owner) if owner != &path => {
+                tracing::warn!(
+                    "{} and {} are both module `{}`; only the first is in the call graph",
+                    owner.display(),
+                    path.display(),
+                    analysis.module
+                );
+            }
+            _ => {
+                self.by_module.insert(analysis.module.clone(), path.clone());
+                self.program.set_module(analysis.facts.clone());
+            }
+        }
+        self.files.insert(path, analysis);
+    }
+
+    pub fn remove(&mut self, path: &Path) -> bool {
+        let Some(old) = self.files.remove(path) else {
+            return false;
+        };
+        if self.by_module.get(&old.module).map(PathBuf::as_path) == Some(path) {
+            self.by_module.remove(&old.module);
+            self.program.remove_module(&old.module);
+        }
+        true
+    }
+
+    pub fn file(&self, path: &Path) -> Option<&FileAnalysis> {
+        self.files.get(path)
+    }
+
+    pub fn path_of_module(&self, module: &str) -> Option<&Path> {
+        self.by_module.get(module).map(PathBuf::as_path)
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (&Path, &FileAnalysis)> {
+        self.files.iter().map(|(p, a)| (p.as_path(), a))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The call graph, solved for whatever changed since the last call.
+    pub fn graph(&mut self) -> &CallGraph {
+        self.program.graph()
+    }
+}
