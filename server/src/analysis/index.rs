@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::analysis::callgraph::{
     extract_facts, CallGraph, ModuleFacts, ProgramAnalysis, SourceModule,
@@ -26,6 +27,10 @@ pub struct FileAnalysis {
     pub bytes: usize,
     /// A hash of the text the analysis was computed from, to skip re-analysing unchanged text.
     pub content_hash: u64,
+    /// The text the analysis was computed from: every byte range above points into it. Kept
+    /// (shared, not copied) so that answers can quote code and convert ranges to positions
+    /// without reading the disk again, which may have changed since.
+    pub text: Arc<str>,
 }
 
 pub fn content_hash(text: &str) -> u64 {
@@ -52,6 +57,7 @@ pub fn analyze_file(module: &str, is_package: bool, text: &str) -> FileAnalysis 
         lines: text.lines().count(),
         bytes: text.len(),
         content_hash: content_hash(text),
+        text: Arc::from(text),
     }
 }
 
@@ -129,5 +135,66 @@ impl ProjectIndex {
     /// The call graph, solved for whatever changed since the last call.
     pub fn graph(&mut self) -> &CallGraph {
         self.program.graph()
+    }
+}
+
+impl FileAnalysis {
+    /// The innermost class or function whose definition contains `offset`, with the chain of
+    /// enclosing symbols (outermost first, the innermost last).
+    pub fn symbols_at(&self, offset: usize) -> Vec<&crate::analysis::outline::Symbol> {
+        let mut chain = Vec::new();
+        let mut level = &self.outline.symbols;
+        while let Some(symbol) = level
+            .iter()
+            .find(|s| s.range.start <= offset && offset < s.range.end.max(s.range.start + 1))
+        {
+            chain.push(symbol);
+            level = &symbol.children;
+        }
+        chain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_at_finds_the_innermost_definition() {
+        let text = "class A:\n    def m(self):\n        def inner():\n            pass\n        return 1\n\ndef f():\n    pass\n";
+        let analysis = analyze_file("pkg.mod", false, text);
+        let at = |needle: &str| {
+            let offset = text.find(needle).unwrap();
+            analysis
+                .symbols_at(offset)
+                .iter()
+                .map(|s| s.qualified_name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            at("pass\n        return"),
+            ["pkg.mod.A", "pkg.mod.A.m", "pkg.mod.A.m.inner"]
+        );
+        assert_eq!(at("return 1"), ["pkg.mod.A", "pkg.mod.A.m"]);
+        assert_eq!(at("f():"), ["pkg.mod.f"]);
+        assert!(at("\n\ndef f").is_empty());
+    }
+
+    #[test]
+    fn an_index_keeps_one_owner_per_module_name() {
+        let mut index = ProjectIndex::new();
+        index.insert(
+            PathBuf::from("/a/m.py"),
+            analyze_file("m", false, "x = 1\n"),
+        );
+        index.insert(
+            PathBuf::from("/b/m.py"),
+            analyze_file("m", false, "y = 2\n"),
+        );
+        assert_eq!(index.path_of_module("m"), Some(Path::new("/a/m.py")));
+        assert_eq!(index.len(), 2);
+        assert!(index.remove(Path::new("/a/m.py")));
+        assert_eq!(index.path_of_module("m"), None);
+        assert!(!index.remove(Path::new("/a/m.py")));
     }
 }

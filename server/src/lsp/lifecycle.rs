@@ -9,7 +9,6 @@ use super::convert;
 use super::server::TandemServer;
 use crate::session::config::{apply_client_settings, load_workspace_config, LoadedConfig};
 use crate::session::position::PositionEncoding;
-use crate::session::workspace::scan_workspace;
 
 pub(super) fn initialize(
     server: &TandemServer,
@@ -33,6 +32,28 @@ pub(super) fn initialize(
         .state
         .client_pulls_configuration
         .store(pulls, std::sync::atomic::Ordering::SeqCst);
+
+    let progress = params
+        .capabilities
+        .window
+        .as_ref()
+        .and_then(|w| w.work_done_progress)
+        .unwrap_or(false);
+    server
+        .state
+        .client_supports_progress
+        .store(progress, std::sync::atomic::Ordering::SeqCst);
+    let watches = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|d| d.dynamic_registration)
+        .unwrap_or(false);
+    server
+        .state
+        .client_watches_files
+        .store(watches, std::sync::atomic::Ordering::SeqCst);
 
     let roots = workspace_roots(&params);
     let mut config = match roots.first() {
@@ -87,6 +108,7 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
             },
         )),
         document_symbol_provider: Some(OneOf::Left(true)),
+        call_hierarchy_provider: Some(CallHierarchyServerCapability::Simple(true)),
         ..ServerCapabilities::default()
     }
 }
@@ -123,38 +145,6 @@ pub(super) fn initialized(server: &TandemServer) {
         .clone();
     super::workspace_config::report_problems(&server.client, problems);
 
-    // The scan touches the disk, so it runs on the blocking pool and never holds a handler slot.
-    let state = server.state.clone();
-    tokio::spawn(async move {
-        let roots = state
-            .roots
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let config = state
-            .config
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .config
-            .workspace
-            .clone();
-        let scan = tokio::task::spawn_blocking(move || scan_workspace(&roots, &config)).await;
-        match scan {
-            Ok(found) => {
-                for (path, reason) in &found.skipped {
-                    tracing::warn!("skipping {}: {reason}", path.display());
-                }
-                tracing::info!(
-                    "workspace: {} Python files, {} skipped",
-                    found.files.len(),
-                    found.skipped.len()
-                );
-                *state
-                    .workspace_files
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner()) = found;
-            }
-            Err(e) => tracing::error!("workspace scan failed: {e}"),
-        }
-    });
+    // The index is built on the blocking pool from a spawned task, never in a handler slot.
+    super::project::start(server.client.clone(), server.state.clone());
 }

@@ -4,10 +4,12 @@
 //! own file; `convert.rs` is the only place that maps LSP types to the session's and back;
 //! `panic_guard.rs` turns a panicking handler into an error response.
 
+mod call_hierarchy;
 mod convert;
 pub mod document_symbol;
 mod lifecycle;
 pub mod panic_guard;
+mod project;
 mod server;
 mod text_sync;
 pub mod transport;

@@ -2,16 +2,19 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
+use crate::analysis::index::ProjectIndex;
 use crate::session::config::LoadedConfig;
 use crate::session::documents::DocumentStore;
 use crate::session::position::PositionEncoding;
-use crate::session::workspace::WorkspaceFiles;
+use crate::session::workspace::SourceRoots;
+
+use super::project::IndexJob;
 
 use super::panic_guard::CatchPanic;
 use super::transport;
@@ -24,10 +27,21 @@ pub struct ServerState {
     pub encoding: RwLock<PositionEncoding>,
     pub roots: RwLock<Vec<PathBuf>>,
     pub config: RwLock<LoadedConfig>,
-    pub workspace_files: RwLock<WorkspaceFiles>,
     pub shutdown_requested: AtomicBool,
     /// The client answers `workspace/configuration` requests.
     pub client_pulls_configuration: AtomicBool,
+    /// The client accepts `window/workDoneProgress/create`.
+    pub client_supports_progress: AtomicBool,
+    /// The client can register `workspace/didChangeWatchedFiles` watchers dynamically.
+    pub client_watches_files: AtomicBool,
+    /// The project index; changed only by `lsp::project` (the cold build, then its worker).
+    pub index: Mutex<ProjectIndex>,
+    /// Set when the cold build is done (or there is no workspace).
+    pub index_ready: AtomicBool,
+    /// Where the worker takes its jobs from; set once at start.
+    pub index_jobs: OnceLock<tokio::sync::mpsc::UnboundedSender<IndexJob>>,
+    /// How module names are derived from paths.
+    pub source_roots: RwLock<SourceRoots>,
 }
 
 impl ServerState {
@@ -72,6 +86,31 @@ impl LanguageServer for TandemServer {
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         super::workspace_config::did_change_configuration(self, params);
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        super::project::did_change_watched_files(&self.state, params);
+    }
+
+    async fn prepare_call_hierarchy(
+        &self,
+        params: CallHierarchyPrepareParams,
+    ) -> Result<Option<Vec<CallHierarchyItem>>> {
+        super::call_hierarchy::prepare(self, params)
+    }
+
+    async fn incoming_calls(
+        &self,
+        params: CallHierarchyIncomingCallsParams,
+    ) -> Result<Option<Vec<CallHierarchyIncomingCall>>> {
+        super::call_hierarchy::incoming(self, params)
+    }
+
+    async fn outgoing_calls(
+        &self,
+        params: CallHierarchyOutgoingCallsParams,
+    ) -> Result<Option<Vec<CallHierarchyOutgoingCall>>> {
+        super::call_hierarchy::outgoing(self, params)
     }
 
     async fn document_symbol(

@@ -1,11 +1,13 @@
 //! `didOpen`, `didChange`, `didClose`: the only handlers that change documents.
 //!
 //! Each one updates the store synchronously and awaits nothing, so the update is done before any
-//! later message is handled, whatever order the server runs handlers in.
+//! later message is handled, whatever order the server runs handlers in. Keeping the project
+//! index current is queued for its worker (a non-blocking send), never done here.
 
 use tower_lsp_server::ls_types::*;
 
 use super::convert;
+use super::project::{self, IndexJob};
 use super::server::TandemServer;
 use crate::session::documents::ChangeOutcome;
 
@@ -17,6 +19,9 @@ pub(super) fn did_open(server: &TandemServer, params: DidOpenTextDocumentParams)
         .documents
         .open(&key, doc.version, &doc.language_id, &doc.text);
     tracing::debug!("opened {key} at version {}", doc.version);
+    if let Some(path) = project::indexable_path(&server.state, &doc.uri) {
+        project::queue(&server.state, IndexJob::Document { key, path });
+    }
 }
 
 pub(super) fn did_change(server: &TandemServer, params: DidChangeTextDocumentParams) {
@@ -33,7 +38,11 @@ pub(super) fn did_change(server: &TandemServer, params: DidChangeTextDocumentPar
         .documents
         .change(&key, version, &changes, encoding)
     {
-        ChangeOutcome::Applied => {}
+        ChangeOutcome::Applied => {
+            if let Some(path) = project::indexable_path(&server.state, &params.text_document.uri) {
+                project::queue(&server.state, IndexJob::Document { key, path });
+            }
+        }
         ChangeOutcome::Stale { current, received } => tracing::warn!(
             "dropping out-of-order change to {key}: version {received} arrived after {current}"
         ),
@@ -47,5 +56,9 @@ pub(super) fn did_close(server: &TandemServer, params: DidCloseTextDocumentParam
     let key = convert::document_key(&params.text_document.uri);
     if !server.state.documents.close(&key) {
         tracing::warn!("close of {key}, which was not open");
+    }
+    // Unsaved edits are gone with the document: the file on disk is the truth again.
+    if let Some(path) = project::indexable_path(&server.state, &params.text_document.uri) {
+        project::queue(&server.state, IndexJob::Disk { path });
     }
 }

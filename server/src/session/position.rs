@@ -174,6 +174,35 @@ impl<'a> LineIndex<'a> {
         TextPosition::new(line as u32, character as u32)
     }
 
+    /// Same result as `offset_of` on a rope of the same text.
+    pub fn offset_of(&self, pos: TextPosition, enc: PositionEncoding) -> usize {
+        let line = pos.line as usize;
+        let Some(&start) = self.starts.get(line) else {
+            return self.text.len();
+        };
+        let end = self.content_end(line);
+        let wanted = pos.character as usize;
+        match enc {
+            PositionEncoding::Utf8 => {
+                let mut offset = (start + wanted).min(end);
+                while !self.text.is_char_boundary(offset) {
+                    offset -= 1;
+                }
+                offset
+            }
+            PositionEncoding::Utf16 => {
+                let mut units = 0;
+                for (i, ch) in self.text[start..end].char_indices() {
+                    units += ch.len_utf16();
+                    if units > wanted {
+                        return start + i;
+                    }
+                }
+                end
+            }
+        }
+    }
+
     fn content_end(&self, line: usize) -> usize {
         let end = self
             .starts
@@ -319,6 +348,14 @@ mod tests {
             for offset in 0..=text.len() + extra {
                 for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
                     prop_assert_eq!(index.position_of(offset, enc), position_of(&rope, offset, enc));
+                }
+            }
+            for line in 0..rope.len_lines() as u32 + 2 {
+                for character in 0..12 {
+                    for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
+                        let p = pos(line, character);
+                        prop_assert_eq!(index.offset_of(p, enc), offset_of(&rope, p, enc), "{:?} {:?}", p, enc);
+                    }
                 }
             }
         }

@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ropey::Rope;
 use serde::Serialize;
 
+mod graph;
+
 use crate::analysis::display::render_signature;
 use crate::analysis::outline::{outline, Outline, Symbol, SymbolKind};
 use crate::analysis::parse::parse_str;
@@ -57,6 +59,27 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Print the call graph of Python files or folders.
+    Graph {
+        /// Files or folders; folders are walked honouring .gitignore and .tandemignore.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// The folder module names are counted from (default: the workspace root; a project
+        /// folder or `src/` inside it is found by itself).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// `json` with locations and call sites, `pycg` (PyCG's adjacency lists), `dot`
+        /// (Graphviz) or `mermaid`.
+        #[arg(long, value_enum, default_value_t = graph::GraphFormat::Json)]
+        format: graph::GraphFormat,
+        /// Only the part of the graph around this function, method or class (a qualified
+        /// name, or its unambiguous end such as `Cart.add`).
+        #[arg(long, value_name = "SYMBOL")]
+        focus: Option<String>,
+        /// With --focus: how many calls away from the focus to go, both ways.
+        #[arg(long, default_value_t = 2, requires = "focus")]
+        depth: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,6 +102,20 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { .. } => serve(),
         Command::Symbols { ref paths, format } => symbols(&cli, paths, format),
+        Command::Graph {
+            ref paths,
+            ref root,
+            format,
+            ref focus,
+            depth,
+        } => call_graph(
+            &cli,
+            paths,
+            root.as_deref(),
+            format,
+            focus.as_deref(),
+            depth,
+        ),
     };
     match result {
         Ok(code) => code,
@@ -108,6 +145,37 @@ fn serve() -> Result<ExitCode> {
     // Don't wait for blocking tasks (a workspace scan) after the client asked to exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     Ok(ExitCode::from(code as u8))
+}
+
+fn call_graph(
+    cli: &Cli,
+    paths: &[PathBuf],
+    root: Option<&Path>,
+    format: graph::GraphFormat,
+    focus: Option<&str>,
+    depth: usize,
+) -> Result<ExitCode> {
+    let workspace = workspace_root(cli)?;
+    let config = report_config(&workspace).config;
+    let root = match root {
+        Some(root) if !root.is_dir() => {
+            anyhow::bail!("--root {} is not a directory", root.display())
+        }
+        Some(root) => root.to_path_buf(),
+        None => workspace,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let args = graph::GraphArgs {
+        paths,
+        root: &root,
+        format,
+        focus,
+        depth,
+    };
+    graph::run(&args, &config.workspace, &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn workspace_root(cli: &Cli) -> Result<PathBuf> {

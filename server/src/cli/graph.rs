@@ -1,0 +1,316 @@
+//! `tandem graph`: the call graph of Python files or folders, in PyCG's adjacency format, as
+//! JSON with locations, or as Graphviz DOT or Mermaid for pictures.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::analysis::callgraph::{to_pycg_json, CallGraph, NodeKind};
+use crate::analysis::index::ProjectIndex;
+use crate::session::config::WorkspaceConfig;
+use crate::session::indexer::build_index_of_files;
+use crate::session::position::LineIndex;
+use crate::session::workspace::{discover_python_files, SourceRoots};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Json,
+    Pycg,
+    Dot,
+    Mermaid,
+}
+
+pub struct GraphArgs<'a> {
+    pub paths: &'a [PathBuf],
+    pub root: &'a Path,
+    pub format: GraphFormat,
+    pub focus: Option<&'a str>,
+    pub depth: usize,
+}
+
+/// Builds the index of the given paths and prints the graph.
+pub fn run(args: &GraphArgs<'_>, config: &WorkspaceConfig, out: &mut impl Write) -> Result<()> {
+    for path in args.paths {
+        if !path.exists() {
+            bail!("{}: no such file or directory", path.display());
+        }
+    }
+    let found = discover_python_files(args.paths, config);
+    for (path, reason) in &found.skipped {
+        eprintln!("tandem: skipping {}: {reason}", path.display());
+    }
+    let roots = SourceRoots::for_workspace(&[args.root.to_path_buf()]);
+    let (mut index, report) =
+        build_index_of_files(&roots, found.files, Vec::new(), config, &|_, _| {});
+    for (path, reason) in &report.failed {
+        eprintln!("tandem: not analysed {}: {reason}", path.display());
+    }
+    let graph = index.graph().clone();
+    let graph = match args.focus {
+        Some(focus) => focus_subgraph(&graph, &resolve_focus(&graph, focus)?, args.depth),
+        None => graph,
+    };
+    match args.format {
+        GraphFormat::Pycg => {
+            serde_json::to_writer_pretty(&mut *out, &to_pycg_json(&graph))?;
+            writeln!(out)?;
+        }
+        GraphFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json_graph(&index, &graph, args.root))?;
+            writeln!(out)?;
+        }
+        GraphFormat::Dot => write_dot(&graph, out)?,
+        GraphFormat::Mermaid => write_mermaid(&graph, out)?,
+    }
+    Ok(())
+}
+
+/// A node named exactly, or else the one node whose name ends with `.focus`.
+fn resolve_focus(graph: &CallGraph, focus: &str) -> Result<String> {
+    if graph.nodes.contains_key(focus) {
+        return Ok(focus.to_string());
+    }
+    let suffix = format!(".{focus}");
+    let matches: Vec<&String> = graph
+        .nodes
+        .keys()
+        .filter(|n| n.ends_with(&suffix))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => bail!("no function, method or class named `{focus}` in the graph"),
+        many => bail!(
+            "`{focus}` is ambiguous: {}",
+            many.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The nodes within `depth` calls of `focus`, following edges both ways, and the edges
+/// between them.
+pub fn focus_subgraph(graph: &CallGraph, focus: &str, depth: usize) -> CallGraph {
+    let mut reverse: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (caller, callees) in &graph.edges {
+        for callee in callees {
+            reverse
+                .entry(callee.as_str())
+                .or_default()
+                .push(caller.as_str());
+        }
+    }
+    let mut keep: BTreeSet<String> = BTreeSet::from([focus.to_string()]);
+    let mut queue = VecDeque::from([(focus.to_string(), 0usize)]);
+    while let Some((node, d)) = queue.pop_front() {
+        if d == depth {
+            continue;
+        }
+        let forward = graph
+            .edges
+            .get(&node)
+            .into_iter()
+            .flatten()
+            .map(String::as_str);
+        let backward = reverse.get(node.as_str()).into_iter().flatten().copied();
+        for next in forward.chain(backward) {
+            if keep.insert(next.to_string()) {
+                queue.push_back((next.to_string(), d + 1));
+            }
+        }
+    }
+    let mut sub = CallGraph::default();
+    for node in &keep {
+        if let Some(info) = graph.nodes.get(node) {
+            sub.nodes.insert(node.clone(), info.clone());
+        }
+        let callees: BTreeSet<String> = graph
+            .edges
+            .get(node)
+            .into_iter()
+            .flatten()
+            .filter(|c| keep.contains(*c))
+            .cloned()
+            .collect();
+        if graph.edges.contains_key(node) {
+            sub.edges.insert(node.clone(), callees);
+        }
+    }
+    sub.call_sites = graph
+        .call_sites
+        .iter()
+        .filter(|s| keep.contains(&s.caller) && keep.contains(&s.callee))
+        .cloned()
+        .collect();
+    sub
+}
+
+#[derive(Serialize)]
+struct JsonGraph {
+    nodes: Vec<JsonNode>,
+    edges: Vec<JsonEdge>,
+}
+
+#[derive(Serialize)]
+struct JsonNode {
+    name: String,
+    kind: &'static str,
+    path: Option<String>,
+    line: Option<u32>,
+    column: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct JsonEdge {
+    caller: String,
+    callee: String,
+    sites: Vec<JsonSite>,
+}
+
+#[derive(Serialize)]
+struct JsonSite {
+    path: String,
+    line: u32,
+    column: u32,
+}
+
+fn kind_name(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Module => "module",
+        NodeKind::Class => "class",
+        NodeKind::Function => "function",
+        NodeKind::Method => "method",
+        NodeKind::Lambda => "lambda",
+        NodeKind::Builtin => "builtin",
+        NodeKind::External => "external",
+    }
+}
+
+/// 1-based line and column (in Unicode scalar values) of an offset in a module's text.
+fn location(
+    index: &ProjectIndex,
+    module: &str,
+    offset: usize,
+    root: &Path,
+) -> Option<(String, u32, u32)> {
+    let path = index.path_of_module(module)?;
+    let file = index.file(path)?;
+    let lines = LineIndex::new(&file.text);
+    let p = lines.position_of(offset, crate::session::position::PositionEncoding::Utf8);
+    let line_start = lines.offset_of(
+        crate::session::position::TextPosition::new(p.line, 0),
+        crate::session::position::PositionEncoding::Utf8,
+    );
+    let column = file
+        .text
+        .get(line_start..offset.min(file.text.len()))
+        .map(|s| s.chars().count())
+        .unwrap_or(0);
+    let shown = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    Some((shown, p.line + 1, column as u32 + 1))
+}
+
+fn json_graph(index: &ProjectIndex, graph: &CallGraph, root: &Path) -> JsonGraph {
+    let nodes = graph
+        .nodes
+        .iter()
+        .map(|(name, info)| {
+            let loc = info
+                .module
+                .as_deref()
+                .zip(info.name_range.as_ref().or(info.range.as_ref()))
+                .and_then(|(m, r)| location(index, m, r.start, root));
+            JsonNode {
+                name: name.clone(),
+                kind: kind_name(info.kind),
+                path: loc.as_ref().map(|l| l.0.clone()),
+                line: loc.as_ref().map(|l| l.1),
+                column: loc.as_ref().map(|l| l.2),
+            }
+        })
+        .collect();
+    let mut sites: BTreeMap<(&str, &str), Vec<JsonSite>> = BTreeMap::new();
+    for site in &graph.call_sites {
+        if let Some((path, line, column)) = location(index, &site.module, site.range.start, root) {
+            sites
+                .entry((&site.caller, &site.callee))
+                .or_default()
+                .push(JsonSite { path, line, column });
+        }
+    }
+    let mut edges = Vec::new();
+    for (caller, callees) in &graph.edges {
+        for callee in callees {
+            edges.push(JsonEdge {
+                caller: caller.clone(),
+                callee: callee.clone(),
+                sites: sites
+                    .remove(&(caller.as_str(), callee.as_str()))
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    JsonGraph { nodes, edges }
+}
+
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn write_dot(graph: &CallGraph, out: &mut impl Write) -> Result<()> {
+    writeln!(out, "digraph calls {{")?;
+    writeln!(out, "  rankdir=LR;")?;
+    writeln!(out, "  node [shape=box, fontname=\"monospace\"];")?;
+    for (name, info) in &graph.nodes {
+        let style = match info.kind {
+            NodeKind::Builtin | NodeKind::External => ", style=dashed",
+            NodeKind::Class => ", shape=component",
+            NodeKind::Module => ", shape=folder",
+            _ => "",
+        };
+        writeln!(out, "  {}[label={}{style}];", quoted(name), quoted(name))?;
+    }
+    for (caller, callees) in &graph.edges {
+        for callee in callees {
+            writeln!(out, "  {} -> {};", quoted(caller), quoted(callee))?;
+        }
+    }
+    writeln!(out, "}}")?;
+    Ok(())
+}
+
+fn write_mermaid(graph: &CallGraph, out: &mut impl Write) -> Result<()> {
+    writeln!(out, "flowchart LR")?;
+    let mut ids: BTreeMap<&str, String> = BTreeMap::new();
+    let mut all: BTreeSet<&str> = graph.nodes.keys().map(String::as_str).collect();
+    for (caller, callees) in &graph.edges {
+        all.insert(caller);
+        all.extend(callees.iter().map(String::as_str));
+    }
+    for (i, name) in all.iter().enumerate() {
+        let id = format!("n{i}");
+        // Mermaid labels cannot hold a bare quote; `#quot;` is its escape.
+        writeln!(out, "  {id}[\"{}\"]", name.replace('"', "#quot;"))?;
+        ids.insert(name, id);
+    }
+    for (caller, callees) in &graph.edges {
+        for callee in callees {
+            writeln!(
+                out,
+                "  {} --> {}",
+                ids[caller.as_str()],
+                ids[callee.as_str()]
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! `textDocument/prepareCallHierarchy`, `callHierarchy/incomingCalls` and
+//! `callHierarchy/outgoingCalls`, answered from the project's call graph.
+//!
+//! An item's `data` holds its call-graph node name (`pkg.mod.Class.method`), so the follow-up
+//! requests need no position lookup. Ranges come from the text each file was indexed from.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+
+use super::convert;
+use super::server::TandemServer;
+use crate::analysis::callgraph::{CallGraph, CallSite, NodeKind};
+use crate::analysis::index::ProjectIndex;
+use crate::session::position::LineIndex;
+
+pub(super) fn prepare(
+    server: &TandemServer,
+    params: CallHierarchyPrepareParams,
+) -> Result<Option<Vec<CallHierarchyItem>>> {
+    let position = params.text_document_position_params;
+    let uri = position.text_document.uri;
+    let path = uri
+        .to_file_path()
+        .map(|p| p.into_owned())
+        .ok_or_else(|| Error::invalid_params(format!("{} is not a file", uri.as_str())))?;
+    let mut index = server.state.index.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(file) = index.file(&path) else {
+        return Err(Error::invalid_params(format!(
+            "{} is not in the project index (outside the workspace, ignored, or not indexed yet)",
+            uri.as_str()
+        )));
+    };
+    let lines = LineIndex::new(&file.text);
+    let offset = lines.offset_of(
+        convert::text_position(position.position),
+        server.state.encoding(),
+    );
+    let module = file.module.clone();
+    let enclosing: Option<String> = file
+        .symbols_at(offset)
+        .last()
+        .map(|s| s.qualified_name.clone());
+    let on_name = file
+        .symbols_at(offset)
+        .last()
+        .is_some_and(|s| s.name_range.contains(&offset) || s.name_range.end == offset);
+    let graph = index.graph();
+    // On a call, the item is what is called; on a definition, the definition itself.
+    let node = if on_name {
+        enclosing
+    } else {
+        call_at(graph, &module, offset).or(enclosing)
+    };
+    let Some(node) = node else { return Ok(None) };
+    let graph = index.graph().clone();
+    Ok(item_for(&index, &graph, &node, server).map(|item| vec![item]))
+}
+
+pub(super) fn incoming(
+    server: &TandemServer,
+    params: CallHierarchyIncomingCallsParams,
+) -> Result<Option<Vec<CallHierarchyIncomingCall>>> {
+    let node = node_of(&params.item)?;
+    let mut index = server.state.index.lock().unwrap_or_else(|e| e.into_inner());
+    let graph = index.graph().clone();
+    // Calling a class runs its `__init__`: a class's callers are its constructors' callers.
+    let mut sites: Vec<&CallSite> = graph.callers_of(&node);
+    let init = format!("{node}.__init__");
+    if graph
+        .nodes
+        .get(&node)
+        .is_some_and(|n| n.kind == NodeKind::Class)
+    {
+        sites.extend(graph.callers_of(&init));
+    }
+    let mut by_caller: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
+    for site in sites {
+        by_caller
+            .entry(site.caller.as_str())
+            .or_default()
+            .push(site);
+    }
+    let mut calls = Vec::new();
+    for (caller, sites) in by_caller {
+        let Some(from) = item_for(&index, &graph, caller, server) else {
+            continue;
+        };
+        let ranges = site_ranges(&index, &sites, server);
+        calls.push(CallHierarchyIncomingCall {
+            from,
+            from_ranges: ranges,
+        });
+    }
+    Ok(Some(calls))
+}
+
+pub(super) fn outgoing(
+    server: &TandemServer,
+    params: CallHierarchyOutgoingCallsParams,
+) -> Result<Option<Vec<CallHierarchyOutgoingCall>>> {
+    let node = node_of(&params.item)?;
+    let mut index = server.state.index.lock().unwrap_or_else(|e| e.into_inner());
+    let graph = index.graph().clone();
+    let mut by_callee: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
+    for site in graph.callees_of(&node) {
+        by_callee
+            .entry(site.callee.as_str())
+            .or_default()
+            .push(site);
+    }
+    let mut calls = Vec::new();
+    for (callee, sites) in by_callee {
+        // Builtins and code outside the project have no location to show.
+        let Some(to) = item_for(&index, &graph, callee, server) else {
+            continue;
+        };
+        let ranges = site_ranges(&index, &sites, server);
+        calls.push(CallHierarchyOutgoingCall {
+            to,
+            from_ranges: ranges,
+        });
+    }
+    Ok(Some(calls))
+}
+
+fn node_of(item: &CallHierarchyItem) -> Result<String> {
+    match &item.data {
+        Some(Value::String(node)) => Ok(node.clone()),
+        _ => Err(Error::invalid_params(
+            "call hierarchy item without Tandem's data: prepare it with prepareCallHierarchy first",
+        )),
+    }
+}
+
+/// The innermost call expression at `offset` in `module`: its callee.
+fn call_at(graph: &CallGraph, module: &str, offset: usize) -> Option<String> {
+    graph
+        .call_sites
+        .iter()
+        .filter(|s| s.module == module && s.range.start <= offset && offset <= s.range.end)
+        .min_by_key(|s| s.range.end - s.range.start)
+        .map(|s| s.callee.clone())
+}
+
+fn item_for(
+    index: &ProjectIndex,
+    graph: &CallGraph,
+    node: &str,
+    server: &TandemServer,
+) -> Option<CallHierarchyItem> {
+    let info = graph.nodes.get(node)?;
+    let module = info.module.as_deref()?;
+    let path = index.path_of_module(module)?;
+    let file = index.file(path)?;
+    let lines = LineIndex::new(&file.text);
+    let enc = server.state.encoding();
+    let range = info.range.clone().unwrap_or(0..file.text.len());
+    let name_range = info.name_range.clone().unwrap_or(range.start..range.start);
+    let kind = match info.kind {
+        NodeKind::Module => SymbolKind::MODULE,
+        NodeKind::Class => SymbolKind::CLASS,
+        NodeKind::Method => SymbolKind::METHOD,
+        NodeKind::Function | NodeKind::Lambda => SymbolKind::FUNCTION,
+        NodeKind::Builtin | NodeKind::External => return None,
+    };
+    let name = node.rsplit('.').next().unwrap_or(node).to_string();
+    Some(CallHierarchyItem {
+        name: if info.kind == NodeKind::Module {
+            node.to_string()
+        } else {
+            name
+        },
+        kind,
+        tags: None,
+        detail: Some(node.to_string()),
+        uri: uri_of(path)?,
+        range: convert::lsp_range(&lines, range, enc),
+        selection_range: convert::lsp_range(&lines, name_range, enc),
+        data: Some(Value::String(node.to_string())),
+    })
+}
+
+fn site_ranges(index: &ProjectIndex, sites: &[&CallSite], server: &TandemServer) -> Vec<Range> {
+    let enc = server.state.encoding();
+    let mut ranges = Vec::new();
+    for site in sites {
+        let Some(file) = index
+            .path_of_module(&site.module)
+            .and_then(|p| index.file(p))
+        else {
+            continue;
+        };
+        let lines = LineIndex::new(&file.text);
+        ranges.push(convert::lsp_range(&lines, site.range.clone(), enc));
+    }
+    ranges
+}
+
+fn uri_of(path: &Path) -> Option<Uri> {
+    Uri::from_file_path(path)
+}

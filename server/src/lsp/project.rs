@@ -1,0 +1,315 @@
+//! Keeping the project index current: the cold build at start (with `$/progress`), then one
+//! worker that applies changes from the editor (`didOpen`/`didChange`/`didClose`) and from the
+//! disk (`workspace/didChangeWatchedFiles`).
+//!
+//! Handlers only queue a job (a synchronous, non-blocking send); the worker coalesces what
+//! queued up, analyses on the blocking pool, and swaps results into the index. An editor job
+//! always analyses the document's latest snapshot, so a burst of edits costs one analysis, and
+//! a result is never older than what the index already holds.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::Client;
+
+use super::server::ServerState;
+use crate::session::indexer::{analyze_path, analyze_text, build_index_of_files};
+use crate::session::workspace::{discover_python_files, is_python_path, SourceRoots};
+
+/// Something that may have changed a file of the index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IndexJob {
+    /// An open document changed: analyse its current text.
+    Document { key: String, path: PathBuf },
+    /// A file on disk changed, was created, or was deleted (or its document was closed).
+    Disk { path: PathBuf },
+}
+
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Queues a job for the worker; never blocks.
+pub(super) fn queue(state: &ServerState, job: IndexJob) {
+    if let Some(sender) = state.index_jobs.get() {
+        let _ = sender.send(job);
+    }
+}
+
+/// The file path of a document, if it is a Python file inside a workspace folder.
+pub(super) fn indexable_path(state: &ServerState, uri: &Uri) -> Option<PathBuf> {
+    let path = uri.to_file_path()?.into_owned();
+    if !is_python_path(&path) {
+        return None;
+    }
+    let roots = state.roots.read().unwrap_or_else(|e| e.into_inner());
+    roots.iter().any(|r| path.starts_with(r)).then_some(path)
+}
+
+/// Starts the cold build and, after it, the worker. Runs from `initialized`.
+pub(super) fn start(client: Client, state: Arc<ServerState>) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    if state.index_jobs.set(sender).is_err() {
+        tracing::warn!("the project index was already started");
+        return;
+    }
+    tokio::spawn(async move {
+        cold_build(&client, &state).await;
+        register_file_watcher(&client, &state).await;
+        run_worker(state, receiver).await;
+    });
+}
+
+async fn cold_build(client: &Client, state: &Arc<ServerState>) {
+    let folders = state
+        .roots
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if folders.is_empty() {
+        state.index_ready.store(true, Ordering::SeqCst);
+        return;
+    }
+    let config = state
+        .config
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .config
+        .workspace
+        .clone();
+
+    let progress = if state.client_supports_progress.load(Ordering::SeqCst) {
+        let token = NumberOrString::String("tandem/indexing".into());
+        let created = tokio::time::timeout(
+            CLIENT_REQUEST_TIMEOUT,
+            client.create_work_done_progress(token.clone()),
+        )
+        .await;
+        match created {
+            Ok(Ok(())) => Some(
+                client
+                    .progress(token, "Indexing")
+                    .with_message("discovering files")
+                    .with_percentage(0)
+                    .begin()
+                    .await,
+            ),
+            _ => None,
+        }
+    } else {
+        None
+    };
+
+    // Progress from the rayon workers reaches the editor through a channel.
+    let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<(usize, usize)>();
+    let build_state = state.clone();
+    let build = tokio::task::spawn_blocking(move || {
+        let found = discover_python_files(&folders, &config);
+        let roots = SourceRoots::for_workspace(&folders);
+        *build_state
+            .source_roots
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = roots.clone();
+        build_index_of_files(
+            &roots,
+            found.files,
+            found.skipped,
+            &config,
+            &|done, total| {
+                let _ = progress_tx.send((done, total));
+            },
+        )
+    });
+    if let Some(progress) = progress.as_ref() {
+        while let Some((done, total)) = progress_rx.recv().await {
+            let percentage = (done * 100 / total.max(1)) as u32;
+            progress
+                .report_with_message(format!("Indexing {done}/{total} files"), percentage)
+                .await;
+        }
+    }
+    match build.await {
+        Ok((index, report)) => {
+            for (path, reason) in &report.skipped {
+                tracing::warn!("skipping {}: {reason}", path.display());
+            }
+            for (path, reason) in &report.failed {
+                tracing::warn!("not indexed {}: {reason}", path.display());
+            }
+            tracing::info!(
+                "indexed {} files ({} lines) in {:?} + call graph {:?}; {} skipped, {} failed",
+                report.indexed,
+                report.lines,
+                report.analysis_time,
+                report.graph_time,
+                report.skipped.len(),
+                report.failed.len()
+            );
+            *state.index.lock().unwrap_or_else(|e| e.into_inner()) = index;
+            if let Some(progress) = progress {
+                progress
+                    .finish_with_message(format!("Indexed {} files", report.indexed))
+                    .await;
+            }
+        }
+        Err(e) => tracing::error!("indexing failed: {e}"),
+    }
+    state.index_ready.store(true, Ordering::SeqCst);
+}
+
+async fn register_file_watcher(client: &Client, state: &ServerState) {
+    if !state.client_watches_files.load(Ordering::SeqCst) {
+        return;
+    }
+    let options = DidChangeWatchedFilesRegistrationOptions {
+        watchers: vec![FileSystemWatcher {
+            glob_pattern: GlobPattern::String("**/*.py".into()),
+            kind: None,
+        }],
+    };
+    let registration = Registration {
+        id: "tandem-python-files".into(),
+        method: "workspace/didChangeWatchedFiles".into(),
+        register_options: serde_json::to_value(options).ok(),
+    };
+    match tokio::time::timeout(
+        CLIENT_REQUEST_TIMEOUT,
+        client.register_capability(vec![registration]),
+    )
+    .await
+    {
+        Ok(Ok(())) => tracing::debug!("watching **/*.py"),
+        Ok(Err(e)) => tracing::warn!("the client refused to watch files: {e}"),
+        Err(_) => tracing::warn!("the client did not answer the file watch registration"),
+    }
+}
+
+async fn run_worker(state: Arc<ServerState>, mut receiver: mpsc::UnboundedReceiver<IndexJob>) {
+    while let Some(first) = receiver.recv().await {
+        let mut jobs = BTreeSet::from([first]);
+        while let Ok(job) = receiver.try_recv() {
+            jobs.insert(job);
+        }
+        let state = state.clone();
+        let applied = tokio::task::spawn_blocking(move || apply_jobs(&state, jobs)).await;
+        if let Err(e) = applied {
+            tracing::error!("index update failed: {e}");
+        }
+    }
+}
+
+/// Applies a batch of jobs and re-solves the call graph once.
+pub(super) fn apply_jobs(state: &ServerState, jobs: BTreeSet<IndexJob>) {
+    let roots = state
+        .source_roots
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let config = state
+        .config
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .config
+        .workspace
+        .clone();
+    let mut updates = Vec::new();
+    let mut rescan = false;
+    for job in jobs {
+        match job {
+            IndexJob::Document { key, path } => {
+                // Files enter the index through discovery (which honours ignore files); an open
+                // document only updates a file the index already has.
+                let known = state
+                    .index
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .file(&path)
+                    .is_some();
+                let Some(snapshot) = state.documents.snapshot(&key).filter(|_| known) else {
+                    continue;
+                };
+                match analyze_text(&roots, &path, &snapshot.text()) {
+                    Ok(analysis) => updates.push((path, Some(analysis))),
+                    Err(reason) => tracing::warn!("not indexed {}: {reason}", path.display()),
+                }
+            }
+            IndexJob::Disk { path } => {
+                if !path.exists() {
+                    updates.push((path, None));
+                    continue;
+                }
+                let known = state
+                    .index
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .file(&path)
+                    .is_some();
+                if !known {
+                    // A new file: only index it if discovery (ignore files, excludes) would.
+                    rescan = true;
+                    continue;
+                }
+                match analyze_path(&roots, &path, &config) {
+                    Ok(analysis) => updates.push((path, Some(analysis))),
+                    Err(reason) => {
+                        tracing::warn!("not indexed {}: {reason}", path.display());
+                        updates.push((path, None));
+                    }
+                }
+            }
+        }
+    }
+    if rescan {
+        let folders = state
+            .roots
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let found = discover_python_files(&folders, &config);
+        let index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+        let new: Vec<PathBuf> = found
+            .files
+            .into_iter()
+            .filter(|p| index.file(p).is_none())
+            .collect();
+        drop(index);
+        for path in new {
+            if let Ok(analysis) = analyze_path(&roots, &path, &config) {
+                updates.push((path, Some(analysis)));
+            }
+        }
+    }
+    let mut index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+    for (path, analysis) in updates {
+        match analysis {
+            Some(analysis) => {
+                let unchanged = index
+                    .file(&path)
+                    .is_some_and(|old| old.content_hash == analysis.content_hash);
+                if !unchanged {
+                    index.insert(path, analysis);
+                }
+            }
+            None => {
+                index.remove(&path);
+            }
+        }
+    }
+    index.graph();
+}
+
+pub(super) fn did_change_watched_files(state: &ServerState, params: DidChangeWatchedFilesParams) {
+    for change in params.changes {
+        let Some(path) = indexable_path(state, &change.uri) else {
+            continue;
+        };
+        // The editor's text is the truth for open documents; the disk catches up on save.
+        if state.documents.version(change.uri.as_str()).is_some() {
+            continue;
+        }
+        queue(state, IndexJob::Disk { path });
+    }
+}
