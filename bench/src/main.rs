@@ -5,16 +5,24 @@
 //! `cargo run --release -p tandem-bench -- editing [--lines N] [--file PATH]`.
 
 mod editing;
+mod index;
 
 use std::time::Duration;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which = args.first().map(String::as_str).unwrap_or("all");
+    let rest = &args[1.min(args.len())..];
     match which {
-        "editing" | "all" => editing::run(&args[1.min(args.len())..]),
+        "editing" => editing::run(rest),
+        "index" => index::run(rest),
+        "all" => {
+            editing::run(rest);
+            index::run(rest);
+        }
+        "index-memory-child" if rest.len() == 2 => index::child_memory(&rest[0], &rest[1]),
         other => {
-            eprintln!("tandem-bench: unknown benchmark `{other}` (known: editing)");
+            eprintln!("tandem-bench: unknown benchmark `{other}` (known: editing, index, all)");
             std::process::exit(2);
         }
     }

@@ -1,0 +1,225 @@
+//! Cold index and call graph of real corpora against tree-sitter parsing alone, on the same
+//! files and the same cores; peak memory; and keeping the index current after one-line edits.
+//!
+//! Corpora: `scripts/fetch-corpora` puts Django 5.1.4 in `bench/corpora/django-5.1.4`; the
+//! standard library is the machine's `python3`'s, without `site-packages`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use tandem::analysis::index::ProjectIndex;
+use tandem::analysis::parse::parse_str;
+use tandem::session::config::WorkspaceConfig;
+use tandem::session::indexer::{analyze_text, build_index_of_files};
+use tandem::session::workspace::{discover_python_files, read_source, SourceRoots};
+
+use crate::{ms, summarize};
+
+pub struct Corpus {
+    pub name: &'static str,
+    /// The folder to index.
+    pub dir: PathBuf,
+    /// The folder module names count from.
+    pub root: PathBuf,
+}
+
+pub fn corpora() -> Vec<Corpus> {
+    let mut out = Vec::new();
+    let django = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/django-5.1.4");
+    if django.is_dir() {
+        out.push(Corpus { name: "Django 5.1.4", dir: django.join("django"), root: django });
+    } else {
+        println!("(Django is missing: run scripts/fetch-corpora)");
+    }
+    let stdlib = Command::new("python3")
+        .args(["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| PathBuf::from(s.trim()));
+    match stdlib {
+        Some(dir) if dir.is_dir() => out.push(Corpus { name: "standard library", dir: dir.clone(), root: dir }),
+        _ => println!("(no python3 standard library found)"),
+    }
+    out
+}
+
+pub fn config() -> WorkspaceConfig {
+    WorkspaceConfig { exclude: vec!["site-packages/".into()], ..WorkspaceConfig::default() }
+}
+
+fn files_of(corpus: &Corpus) -> Vec<PathBuf> {
+    discover_python_files(std::slice::from_ref(&corpus.dir), &config()).files
+}
+
+/// Reads and parses every file on all cores, keeping nothing: the reference.
+fn parse_only(files: &[PathBuf]) -> (Duration, usize) {
+    let limit = config().max_file_size;
+    let started = Instant::now();
+    let lines: usize = files
+        .par_iter()
+        .map(|path| match read_source(path, limit) {
+            Ok(text) => {
+                let tree = parse_str(&text, None);
+                std::hint::black_box(tree.root_node().child_count());
+                text.lines().count()
+            }
+            Err(_) => 0,
+        })
+        .sum();
+    (started.elapsed(), lines)
+}
+
+fn build(corpus: &Corpus, files: Vec<PathBuf>) -> (ProjectIndex, tandem::session::indexer::IndexReport, Duration) {
+    let roots = SourceRoots::for_workspace(std::slice::from_ref(&corpus.root));
+    let started = Instant::now();
+    let (index, report) = build_index_of_files(&roots, files, Vec::new(), &config(), &|_, _| {});
+    (index, report, started.elapsed())
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Run in a child process so that the figure is the index's alone.
+pub fn child_memory(dir: &str, root: &str) {
+    let corpus = Corpus { name: "child", dir: PathBuf::from(dir), root: PathBuf::from(root) };
+    let files = files_of(&corpus);
+    let (index, _, _) = build(&corpus, files);
+    std::hint::black_box(index.len());
+    println!("{:.1}", peak_rss_mib().unwrap_or(f64::NAN));
+}
+
+fn memory_of(corpus: &Corpus) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let out = Command::new(exe)
+        .args(["index-memory-child"])
+        .arg(&corpus.dir)
+        .arg(&corpus.root)
+        .output()
+        .ok()?;
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
+/// Lines inside function bodies that can be changed without breaking the syntax: simple
+/// statements that neither open nor continue a block or a bracket.
+fn editable_lines(text: &str) -> Vec<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim();
+        let indent = line.len() - line.trim_start().len();
+        let simple = trimmed.starts_with("return ") || (trimmed.contains(" = ") && !trimmed.contains('"') && !trimmed.contains('\''));
+        let closed = !trimmed.ends_with([':', ',', '(', '[', '{', '\\']) && trimmed.matches('(').count() == trimmed.matches(')').count();
+        let continued = i > 0 && lines[i - 1].trim_end().ends_with([',', '(', '[', '{', '\\']);
+        if indent >= 8 && simple && closed && !continued && !trimmed.starts_with('#') {
+            out.push(i);
+        }
+    }
+    out
+}
+
+pub fn run(_args: &[String]) {
+    println!("## Cold index and call graph");
+    println!();
+    println!("| corpus | files | lines | tree-sitter parse only | index + call graph | ratio | of which: analysis | call graph | peak memory (index alone) |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut django_index = None;
+    for corpus in corpora() {
+        let files = files_of(&corpus);
+        // Warm the file cache so that neither run pays for the disk, then alternate the two
+        // runs three times and take each one's median, so that both see the same machine.
+        let _ = parse_only(&files);
+        let mut parse_times = Vec::new();
+        let mut totals = Vec::new();
+        let mut built = None;
+        let mut lines = 0;
+        for _ in 0..3 {
+            let (parse_time, l) = parse_only(&files);
+            parse_times.push(parse_time);
+            lines = l;
+            let (index, report, total) = build(&corpus, files.clone());
+            totals.push(total);
+            built = Some((index, report));
+        }
+        parse_times.sort();
+        totals.sort();
+        let (parse_time, total) = (parse_times[1], totals[1]);
+        let (index, report) = built.expect("three runs");
+        let memory = memory_of(&corpus).map(|m| format!("{m:.0} MiB")).unwrap_or_else(|| "n/a".into());
+        println!(
+            "| {} | {} | {} | {} | {} | {:.2}× | {} | {} | {} |",
+            corpus.name,
+            report.indexed,
+            lines,
+            ms(parse_time),
+            ms(total),
+            total.as_secs_f64() / parse_time.as_secs_f64(),
+            ms(report.analysis_time),
+            ms(report.graph_time),
+            memory
+        );
+        if !report.failed.is_empty() {
+            println!();
+            println!("{} files could not be analysed:", report.failed.len());
+            for (path, reason) in &report.failed {
+                println!("- {}: {reason}", path.display());
+            }
+            println!();
+        }
+        if corpus.name.starts_with("Django") {
+            django_index = Some((corpus, index));
+        }
+    }
+    println!();
+    println!("Cores: {}. Both columns read the files (already in the page cache) and parse them on all cores.", rayon::current_num_threads());
+    println!();
+
+    let Some((corpus, mut index)) = django_index else { return };
+    let roots = SourceRoots::for_workspace(std::slice::from_ref(&corpus.root));
+    let files = files_of(&corpus);
+    let mut samples = Vec::new();
+    let mut k = 0usize;
+    for i in 0..files.len() {
+        if samples.len() == 200 {
+            break;
+        }
+        let path = &files[(i * 7919) % files.len()];
+        let Ok(text) = read_source(path, config().max_file_size) else { continue };
+        let candidates = editable_lines(&text);
+        if candidates.is_empty() {
+            continue;
+        }
+        k += 1;
+        let line = candidates[(k * 31) % candidates.len()];
+        // A one-line edit: the statement gets an extra term (`x = y` becomes `x = y or 0`).
+        let edited: String = text
+            .lines()
+            .enumerate()
+            .map(|(n, l)| if n == line { format!("{l} or 0\n") } else { format!("{l}\n") })
+            .collect();
+        let t = Instant::now();
+        let analysis = analyze_text(&roots, path, &edited).expect("analysis");
+        index.insert(path.clone(), analysis);
+        index.graph();
+        samples.push(t.elapsed());
+        // Put the original back so the next edit starts from the real corpus.
+        let original = analyze_text(&roots, path, &text).expect("analysis");
+        index.insert(path.clone(), original);
+        index.graph();
+    }
+    let s = summarize(samples);
+    println!("## Keeping the index current (Django)");
+    println!();
+    println!("One-line edit in a function body (`x = y` → `x = y or 0`) in {} files spread over Django; each sample is re-parse + analysis of the file + updating the index + re-solving the call graph.", s.n);
+    println!();
+    println!("| n | p50 | p99 | max | target |");
+    println!("|---|---|---|---|---|");
+    println!("| {} | {} | {} | {} | p99 < 20 ms |", s.n, ms(s.p50), ms(s.p99), ms(s.max));
+}
