@@ -29,25 +29,39 @@ pub fn corpora() -> Vec<Corpus> {
     let mut out = Vec::new();
     let django = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/django-5.1.4");
     if django.is_dir() {
-        out.push(Corpus { name: "Django 5.1.4", dir: django.join("django"), root: django });
+        out.push(Corpus {
+            name: "Django 5.1.4",
+            dir: django.join("django"),
+            root: django,
+        });
     } else {
         println!("(Django is missing: run scripts/fetch-corpora)");
     }
     let stdlib = Command::new("python3")
-        .args(["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"])
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        ])
         .output()
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .map(|s| PathBuf::from(s.trim()));
     match stdlib {
-        Some(dir) if dir.is_dir() => out.push(Corpus { name: "standard library", dir: dir.clone(), root: dir }),
+        Some(dir) if dir.is_dir() => out.push(Corpus {
+            name: "standard library",
+            dir: dir.clone(),
+            root: dir,
+        }),
         _ => println!("(no python3 standard library found)"),
     }
     out
 }
 
 pub fn config() -> WorkspaceConfig {
-    WorkspaceConfig { exclude: vec!["site-packages/".into()], ..WorkspaceConfig::default() }
+    WorkspaceConfig {
+        exclude: vec!["site-packages/".into()],
+        ..WorkspaceConfig::default()
+    }
 }
 
 fn files_of(corpus: &Corpus) -> Vec<PathBuf> {
@@ -72,7 +86,14 @@ fn parse_only(files: &[PathBuf]) -> (Duration, usize) {
     (started.elapsed(), lines)
 }
 
-fn build(corpus: &Corpus, files: Vec<PathBuf>) -> (ProjectIndex, tandem::session::indexer::IndexReport, Duration) {
+fn build(
+    corpus: &Corpus,
+    files: Vec<PathBuf>,
+) -> (
+    ProjectIndex,
+    tandem::session::indexer::IndexReport,
+    Duration,
+) {
     let roots = SourceRoots::for_workspace(std::slice::from_ref(&corpus.root));
     let started = Instant::now();
     let (index, report) = build_index_of_files(&roots, files, Vec::new(), &config(), &|_, _| {});
@@ -89,7 +110,11 @@ pub fn peak_rss_mib() -> Option<f64> {
 
 /// Run in a child process so that the figure is the index's alone.
 pub fn child_memory(dir: &str, root: &str) {
-    let corpus = Corpus { name: "child", dir: PathBuf::from(dir), root: PathBuf::from(root) };
+    let corpus = Corpus {
+        name: "child",
+        dir: PathBuf::from(dir),
+        root: PathBuf::from(root),
+    };
     let files = files_of(&corpus);
     let (index, _, _) = build(&corpus, files);
     std::hint::black_box(index.len());
@@ -115,9 +140,14 @@ fn editable_lines(text: &str) -> Vec<usize> {
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
         let indent = line.len() - line.trim_start().len();
-        let simple = trimmed.starts_with("return ") || (trimmed.contains(" = ") && !trimmed.contains('"') && !trimmed.contains('\''));
-        let closed = !trimmed.ends_with([':', ',', '(', '[', '{', '\\']) && trimmed.matches('(').count() == trimmed.matches(')').count();
-        let continued = i > 0 && lines[i - 1].trim_end().ends_with([',', '(', '[', '{', '\\']);
+        let simple = trimmed.starts_with("return ")
+            || (trimmed.contains(" = ") && !trimmed.contains('"') && !trimmed.contains('\''));
+        let closed = !trimmed.ends_with([':', ',', '(', '[', '{', '\\'])
+            && trimmed.matches('(').count() == trimmed.matches(')').count();
+        let continued = i > 0
+            && lines[i - 1]
+                .trim_end()
+                .ends_with([',', '(', '[', '{', '\\']);
         if indent >= 8 && simple && closed && !continued && !trimmed.starts_with('#') {
             out.push(i);
         }
@@ -152,7 +182,9 @@ pub fn run(_args: &[String]) {
         totals.sort();
         let (parse_time, total) = (parse_times[1], totals[1]);
         let (index, report) = built.expect("three runs");
-        let memory = memory_of(&corpus).map(|m| format!("{m:.0} MiB")).unwrap_or_else(|| "n/a".into());
+        let memory = memory_of(&corpus)
+            .map(|m| format!("{m:.0} MiB"))
+            .unwrap_or_else(|| "n/a".into());
         println!(
             "| {} | {} | {} | {} | {} | {:.2}× | {} | {} | {} |",
             corpus.name,
@@ -181,7 +213,9 @@ pub fn run(_args: &[String]) {
     println!("Cores: {}. Both columns read the files (already in the page cache) and parse them on all cores.", rayon::current_num_threads());
     println!();
 
-    let Some((corpus, mut index)) = django_index else { return };
+    let Some((corpus, mut index)) = django_index else {
+        return;
+    };
     let roots = SourceRoots::for_workspace(std::slice::from_ref(&corpus.root));
     let files = files_of(&corpus);
     let mut samples = Vec::new();
@@ -191,7 +225,9 @@ pub fn run(_args: &[String]) {
             break;
         }
         let path = &files[(i * 7919) % files.len()];
-        let Ok(text) = read_source(path, config().max_file_size) else { continue };
+        let Ok(text) = read_source(path, config().max_file_size) else {
+            continue;
+        };
         let candidates = editable_lines(&text);
         if candidates.is_empty() {
             continue;
@@ -202,7 +238,13 @@ pub fn run(_args: &[String]) {
         let edited: String = text
             .lines()
             .enumerate()
-            .map(|(n, l)| if n == line { format!("{l} or 0\n") } else { format!("{l}\n") })
+            .map(|(n, l)| {
+                if n == line {
+                    format!("{l} or 0\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
             .collect();
         let t = Instant::now();
         let analysis = analyze_text(&roots, path, &edited).expect("analysis");
@@ -221,5 +263,11 @@ pub fn run(_args: &[String]) {
     println!();
     println!("| n | p50 | p99 | max | target |");
     println!("|---|---|---|---|---|");
-    println!("| {} | {} | {} | {} | p99 < 20 ms |", s.n, ms(s.p50), ms(s.p99), ms(s.max));
+    println!(
+        "| {} | {} | {} | {} | p99 < 20 ms |",
+        s.n,
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.max)
+    );
 }

@@ -97,3 +97,109 @@ fn serve_accepts_stdio_flag_and_exits_one_without_shutdown() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn graph_in_pycg_format_links_modules() {
+    let out = tandem()
+        .args(["graph", "src", "--format", "pycg"])
+        .current_dir(shop())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let graph: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let callees = graph["shop.cart.Cart.total"]
+        .as_array()
+        .expect("Cart.total is a node");
+    assert!(
+        callees.iter().any(|c| c == "shop.pricing.price_items"),
+        "{callees:?}"
+    );
+}
+
+#[test]
+fn graph_with_focus_as_dot_and_mermaid() {
+    let out = tandem()
+        .args([
+            "graph",
+            "src",
+            "--format",
+            "dot",
+            "--focus",
+            "Cart.total",
+            "--depth",
+            "1",
+        ])
+        .current_dir(shop())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dot = String::from_utf8_lossy(&out.stdout);
+    assert!(dot.starts_with("digraph calls {"), "{dot}");
+    assert!(
+        dot.contains("\"shop.cart.Cart.total\" -> \"shop.pricing.price_items\";"),
+        "{dot}"
+    );
+    let out = tandem()
+        .args([
+            "graph",
+            "src",
+            "--format",
+            "mermaid",
+            "--focus",
+            "price_items",
+        ])
+        .current_dir(shop())
+        .output()
+        .unwrap();
+    let mermaid = String::from_utf8_lossy(&out.stdout);
+    assert!(mermaid.starts_with("flowchart LR"), "{mermaid}");
+    assert!(mermaid.contains("shop.pricing.price_items"), "{mermaid}");
+}
+
+#[test]
+fn graph_json_has_locations_and_call_sites() {
+    let out = tandem()
+        .args(["graph", "src/shop", "--format", "json"])
+        .current_dir(shop())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let graph: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let node = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "shop.cart.Cart")
+        .expect("Cart");
+    assert_eq!(node["kind"], "class");
+    assert_eq!(node["path"], "src/shop/cart.py");
+    let edge = graph["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["caller"] == "shop.cart.Cart.total" && e["callee"] == "shop.pricing.price_items"
+        })
+        .expect("the edge");
+    assert_eq!(edge["sites"][0]["path"], "src/shop/cart.py");
+    assert!(edge["sites"][0]["line"].as_u64().unwrap() > 1);
+}
+
+#[test]
+fn graph_focus_that_matches_nothing_is_an_error() {
+    let out = tandem()
+        .args(["graph", "src", "--focus", "no_such_thing"])
+        .current_dir(shop())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_thing"));
+}
