@@ -104,7 +104,7 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
                 change: Some(TextDocumentSyncKind::INCREMENTAL),
                 will_save: None,
                 will_save_wait_until: None,
-                save: None,
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
             },
         )),
         document_symbol_provider: Some(OneOf::Left(true)),

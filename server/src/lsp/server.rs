@@ -80,6 +80,10 @@ impl LanguageServer for TandemServer {
         super::text_sync::did_change(self, params);
     }
 
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        super::text_sync::did_save(self, params);
+    }
+
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         super::text_sync::did_close(self, params);
     }

@@ -52,6 +52,16 @@ pub(super) fn did_change(server: &TandemServer, params: DidChangeTextDocumentPar
     }
 }
 
+/// A save changes nothing the index does not already know from the edits, but a client that
+/// sends the text on save may hold a newer text than its last change: re-index from the
+/// document (a no-op when the text is unchanged).
+pub(super) fn did_save(server: &TandemServer, params: DidSaveTextDocumentParams) {
+    let key = convert::document_key(&params.text_document.uri);
+    if let Some(path) = project::indexable_path(&server.state, &params.text_document.uri) {
+        project::queue(&server.state, IndexJob::Document { key, path });
+    }
+}
+
 pub(super) fn did_close(server: &TandemServer, params: DidCloseTextDocumentParams) {
     let key = convert::document_key(&params.text_document.uri);
     if !server.state.documents.close(&key) {
