@@ -197,4 +197,39 @@ mod tests {
         assert_eq!(index.path_of_module("m"), None);
         assert!(!index.remove(Path::new("/a/m.py")));
     }
+
+    /// Hostile shapes from real corpora (generated here): nothing may overflow the stack or
+    /// stall. Test threads have small (2 MiB) stacks, so unbounded recursion would crash.
+    #[test]
+    fn deep_nesting_and_huge_lines_are_analysed_without_crashing() {
+        let brackets = format!("x = {}1{}\n", "(".repeat(10_000), ")".repeat(10_000));
+        let lists = format!("y = {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let mut ifs = String::new();
+        for depth in 0..1_000 {
+            ifs.push_str(&" ".repeat(depth));
+            ifs.push_str("if x:\n");
+        }
+        ifs.push_str(&" ".repeat(1_000));
+        ifs.push_str("f()\n");
+        let mut defs = String::new();
+        for depth in 0..500 {
+            defs.push_str(&" ".repeat(depth));
+            defs.push_str(&format!("def f{depth}():\n"));
+        }
+        defs.push_str(&" ".repeat(500));
+        defs.push_str("return g()\n");
+        let long_line = format!("z = [{}]\n", "1, ".repeat(300_000));
+        let calls = format!("w = {}0{}\n", "f(".repeat(5_000), ")".repeat(5_000));
+        for (name, text) in [
+            ("brackets", brackets),
+            ("lists", lists),
+            ("ifs", ifs),
+            ("defs", defs),
+            ("long_line", long_line),
+            ("calls", calls),
+        ] {
+            let analysis = analyze_file(name, false, &text);
+            assert_eq!(analysis.bytes, text.len(), "{name}");
+        }
+    }
 }
