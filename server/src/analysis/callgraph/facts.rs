@@ -1,0 +1,326 @@
+//! What the solver needs from one module, computed from that module alone.
+//!
+//! A module becomes a small constraint program over *nodes* (sets of abstract values: the
+//! variables, temporaries, parameters, returns and attributes of the module) plus tables of its
+//! definitions, call sites and static bindings. Everything is numbered locally (nodes, strings,
+//! definitions, call sites, allocation sites), so the facts of one file can be computed in
+//! parallel with others, cached, and compared with the facts of the previous version of the
+//! file. No tree and no source text is kept: a fact is a few integers.
+//!
+//! Local variables are in SSA-like form: each assignment makes a new version node and each read
+//! sees the versions that reach it (branches merge into phi nodes, loops feed their later
+//! definitions back to their head). Reads from other scopes, modules and attribute lookups see
+//! the union of all versions, because they may run at any time.
+
+use std::ops::Range;
+
+/// A node of the module's constraint program (a set of abstract values).
+pub(crate) type NodeId = u32;
+/// A string in the module's string table.
+pub(crate) type Sym = u32;
+/// A definition (module, class, function, lambda) of the module; 0 is the module itself.
+pub(crate) type DefIdx = u32;
+/// A call site (or other place that causes calls) of the module.
+pub(crate) type SiteIdx = u32;
+/// An allocation site of a container literal or comprehension.
+pub(crate) type AllocIdx = u32;
+
+/// "No node": an expression that cannot hold any value the analysis tracks.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// A literal value. Strings and small integers are kept exactly because they select dictionary
+/// entries, list elements and `getattr` attributes; everything else is only a type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Const {
+    Str(Sym),
+    StrAny,
+    Int(i32),
+    IntAny,
+    Float,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum ContainerKind {
+    List,
+    Tuple,
+    Dict,
+    Set,
+}
+
+/// The key of a subscript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    /// A literal key: selects one entry.
+    Const(Const),
+    /// Whatever constants flow to the node select entries; anything else selects all.
+    Node(NodeId),
+    /// Any entry (a computed key such as `i + 1`).
+    Unknown,
+}
+
+/// An argument of a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Arg {
+    Pos(NodeId),
+    Kw(Sym, NodeId),
+    Star(NodeId),
+    KwStar(NodeId),
+}
+
+/// Call flags.
+pub(crate) const CALL_DECORATOR: u8 = 1;
+
+/// One constraint.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Op {
+    /// `dst ∋ constant`.
+    Const { dst: NodeId, c: Const },
+    /// `dst ∋ the function or class defined by def`.
+    Def { dst: NodeId, def: DefIdx },
+    /// `dst ∋ self` (an instance of `class` or of any subclass) or, with `cls`, the class
+    /// itself or any subclass.
+    SelfOf { dst: NodeId, class: DefIdx, cls: bool },
+    /// `dst ∋ a new container`.
+    Alloc { dst: NodeId, kind: ContainerKind, alloc: AllocIdx },
+    /// `dst ⊇ src`.
+    Copy { dst: NodeId, src: NodeId },
+    /// `dst ⊇ src` without literal values (results of arithmetic keep containers and objects).
+    CopyObj { dst: NodeId, src: NodeId },
+    /// `dst ⊇ base.attr`.
+    Load { dst: NodeId, base: NodeId, attr: Sym, site: SiteIdx },
+    /// `base.attr ⊇ src`.
+    Store { base: NodeId, attr: Sym, src: NodeId },
+    /// `dst ⊇ base[key]`; `unpack` marks tuple unpacking, which does not call `__getitem__`.
+    SubLoad { dst: NodeId, base: NodeId, key: Key, site: SiteIdx, unpack: bool },
+    /// `base[key] ⊇ src`.
+    SubStore { base: NodeId, key: Key, src: NodeId, site: SiteIdx },
+    /// `dst ∋ base[lo:hi]`, a new container holding the selected elements.
+    Slice { dst: NodeId, base: NodeId, lo: Option<i32>, hi: Option<i32>, alloc: AllocIdx },
+    /// `dst ⊇ every element value of the containers in src` (`*x`, `**x`).
+    Elems { dst: NodeId, src: NodeId },
+    /// A call. `args` indexes `ModuleFacts::args`. `super_class` is the class whose method
+    /// contains a zero-argument `super()` call (or NONE).
+    Call {
+        site: SiteIdx,
+        callee: NodeId,
+        args_start: u32,
+        args_len: u32,
+        dst: NodeId,
+        flags: u8,
+        super_class: DefIdx,
+    },
+    /// `raise src`: raising a class constructs it.
+    Raise { site: SiteIdx, src: NodeId },
+    /// `dst ⊇ iter(src)`.
+    IterStart { site: SiteIdx, src: NodeId, dst: NodeId },
+    /// `dst ⊇ next(src)`.
+    IterNext { site: SiteIdx, src: NodeId, dst: NodeId },
+    /// `with src as dst`.
+    With { site: SiteIdx, src: NodeId, dst: NodeId },
+    /// `dst ∋ module` (`import a.b` binds `a` when `top`; `import a.b as c` binds `a.b`), or
+    /// `dst ∋ module.attr` (`from module import attr`).
+    Import { dst: NodeId, module: Sym, attr: Sym, top: bool },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum DefKind {
+    Module,
+    Class,
+    Function,
+    Lambda,
+}
+
+/// How a function defined in a class body binds when looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum MethodKind {
+    /// Not defined in a class body.
+    None,
+    Instance,
+    Static,
+    Class,
+    /// `@property` (or a decorator named like one): reading the attribute calls it.
+    Property,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ParamKind {
+    Positional,
+    VarArgs,
+    KeywordOnly,
+    VarKeywords,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ParamFact {
+    pub name: Sym,
+    pub node: NodeId,
+    pub kind: ParamKind,
+    /// For `*args` and `**kwargs`: the container allocated for them.
+    pub alloc: AllocIdx,
+}
+
+/// A name or dotted path as written (`Base`, `models.Model`), resolvable without solving.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct StaticRef {
+    /// The scope the expression appears in.
+    pub scope: DefIdx,
+    pub path: Box<[Sym]>,
+}
+
+/// How a name of a scope is bound, when that can be told from the syntax alone. Used to find
+/// base classes before solving (class hierarchies must be known to look attributes up).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum StaticBinding {
+    Def(DefIdx),
+    Import { module: Sym, attr: Sym, top: bool },
+    Alias(StaticRef),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct DefFact {
+    pub kind: DefKind,
+    /// The dotted name, e.g. `pkg.mod.Class.method`, `pkg.mod.f.<lambda1>`.
+    pub qualname: Box<str>,
+    /// The enclosing definition (NONE for the module).
+    pub parent: DefIdx,
+    pub range: (u32, u32),
+    pub name_range: (u32, u32),
+    pub method: MethodKind,
+    /// For a function defined in a class body, that class.
+    pub class: DefIdx,
+    pub params: Vec<ParamFact>,
+    pub ret: NodeId,
+    /// NONE unless the function is a generator.
+    pub yields: NodeId,
+    pub is_async: bool,
+    /// Base class expressions (classes only), as nodes and, when plain names, as static refs.
+    pub bases: Vec<NodeId>,
+    pub base_refs: Vec<Option<StaticRef>>,
+    /// Names bound in a class body and the node holding all their values, sorted by name.
+    pub attrs: Vec<(Sym, NodeId)>,
+    /// Static bindings of names in this scope, sorted by name.
+    pub statics: Vec<(Sym, StaticBinding)>,
+}
+
+/// A call site: where a call (or a decorator, `for`, `with`, `raise`) happens and in which
+/// definition's code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SiteFact {
+    pub start: u32,
+    pub end: u32,
+    pub caller: DefIdx,
+}
+
+/// Everything the solver needs from one module, computed from that module alone: cheap to
+/// keep (no tree, no source), computed in parallel by the caller, cached per file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleFacts {
+    pub(crate) name: Box<str>,
+    pub(crate) is_package: bool,
+    pub(crate) strings: Vec<Box<str>>,
+    pub(crate) num_nodes: u32,
+    pub(crate) num_allocs: u32,
+    pub(crate) defs: Vec<DefFact>,
+    pub(crate) ops: Vec<Op>,
+    pub(crate) args: Vec<Arg>,
+    pub(crate) sites: Vec<SiteFact>,
+    /// Module-level names and the node holding all their values, sorted by name.
+    pub(crate) globals: Vec<(Sym, NodeId)>,
+    /// Names read at module level (or from functions) that the module never binds: filled by
+    /// the solver from star imports, then builtins. Sorted by name.
+    pub(crate) fallbacks: Vec<(Sym, NodeId)>,
+    /// Absolute names of modules imported with `from m import *`, in order.
+    pub(crate) star_imports: Vec<Sym>,
+    /// The literal strings of `__all__`, if the module defines it.
+    pub(crate) all_names: Option<Vec<Sym>>,
+}
+
+impl ModuleFacts {
+    /// The dotted module name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn is_package(&self) -> bool {
+        self.is_package
+    }
+
+    /// How many definitions (classes, functions, lambdas) the module has, the module included.
+    pub fn definition_count(&self) -> usize {
+        self.defs.len()
+    }
+
+    /// A rough count of the bytes the facts occupy, for memory budgets.
+    pub fn approximate_size(&self) -> usize {
+        use std::mem::size_of;
+        let strings: usize = self.strings.iter().map(|s| s.len() + 16).sum();
+        let defs: usize = self
+            .defs
+            .iter()
+            .map(|d| {
+                size_of::<DefFact>()
+                    + d.qualname.len()
+                    + d.params.len() * size_of::<ParamFact>()
+                    + d.bases.len() * 4
+                    + d.base_refs.len() * 24
+                    + d.attrs.len() * 8
+                    + d.statics.len() * size_of::<(Sym, StaticBinding)>()
+            })
+            .sum();
+        strings
+            + defs
+            + self.ops.len() * size_of::<Op>()
+            + self.args.len() * size_of::<Arg>()
+            + self.sites.len() * size_of::<SiteFact>()
+            + (self.globals.len() + self.fallbacks.len()) * 8
+    }
+
+    pub(crate) fn str(&self, sym: Sym) -> &str {
+        self.strings.get(sym as usize).map_or("", |s| s)
+    }
+
+    pub(crate) fn site_range(&self, site: SiteIdx) -> Range<usize> {
+        self.sites
+            .get(site as usize)
+            .map_or(0..0, |s| s.start as usize..s.end as usize)
+    }
+
+    /// Facts equal to these except for byte positions (call sites and definition ranges):
+    /// an edit that only moves code around, or changes a comment, leaves the constraints the
+    /// same, and the solver then only needs the new positions.
+    pub(crate) fn same_constraints(&self, other: &ModuleFacts) -> bool {
+        self.name == other.name
+            && self.is_package == other.is_package
+            && self.strings == other.strings
+            && self.num_nodes == other.num_nodes
+            && self.num_allocs == other.num_allocs
+            && self.ops == other.ops
+            && self.args == other.args
+            && self.globals == other.globals
+            && self.fallbacks == other.fallbacks
+            && self.star_imports == other.star_imports
+            && self.all_names == other.all_names
+            && self.sites.len() == other.sites.len()
+            && self
+                .sites
+                .iter()
+                .zip(&other.sites)
+                .all(|(a, b)| a.caller == b.caller)
+            && self.defs.len() == other.defs.len()
+            && self.defs.iter().zip(&other.defs).all(|(a, b)| {
+                a.kind == b.kind
+                    && a.qualname == b.qualname
+                    && a.parent == b.parent
+                    && a.method == b.method
+                    && a.class == b.class
+                    && a.params == b.params
+                    && a.ret == b.ret
+                    && a.yields == b.yields
+                    && a.is_async == b.is_async
+                    && a.bases == b.bases
+                    && a.base_refs == b.base_refs
+                    && a.attrs == b.attrs
+                    && a.statics == b.statics
+            })
+    }
+}
