@@ -435,8 +435,17 @@ struct Ex<'a, 't> {
     star_imports: Vec<Sym>,
     all_names: Option<Vec<Sym>>,
     const_nodes: FxMap<Const, NodeId>,
+    /// Subscript paths (`d["a"]["b"]`) by base version and keys; their ids are flow keys with
+    /// `PATH_BIT` set.
+    paths: FxMap<(NodeId, Vec<Const>), u32>,
+    paths_of: FxMap<NodeId, Vec<(u32, usize)>>,
+    /// Literal dictionaries: their constant keys and value nodes.
+    literal_dicts: FxMap<NodeId, Vec<(Const, NodeId)>>,
     depth: u32,
 }
+
+/// Marks flow keys that are subscript paths rather than names.
+const PATH_BIT: u32 = 1 << 31;
 
 /// Extracts the facts of one module.
 pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
@@ -465,6 +474,9 @@ pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
         star_imports: Vec::new(),
         all_names: None,
         const_nodes: FxMap::default(),
+        paths: FxMap::default(),
+        paths_of: FxMap::default(),
+        literal_dicts: FxMap::default(),
         depth: 0,
     };
     let ret = ex.new_node();
@@ -805,14 +817,21 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     fn merge(&mut self, outs: Vec<BranchOut>, fallthrough: bool) {
-        let live: Vec<&BranchOut> = outs.iter().filter(|o| !o.dead).collect();
+        let live: Vec<FxMap<Sym, NodeId>> = outs
+            .iter()
+            .filter(|o| !o.dead)
+            .map(|o| o.changes.iter().copied().collect())
+            .collect();
         if live.is_empty() && !fallthrough {
             self.frame().flow.dead = true;
             return;
         }
         let mut syms: Vec<Sym> = Vec::new();
         let mut seen: FxMap<Sym, ()> = FxMap::default();
-        for out in &live {
+        for out in &outs {
+            if out.dead {
+                continue;
+            }
             for &(sym, _) in &out.changes {
                 if seen.insert(sym, ()).is_none() {
                     syms.push(sym);
@@ -822,41 +841,199 @@ impl<'a, 't> Ex<'a, 't> {
         let mut sets: Vec<(Sym, Vec<NodeId>)> = Vec::new();
         for sym in syms {
             let pre = self.frame().flow.get(sym);
+            let is_path = sym & PATH_BIT != 0;
             let mut values: Vec<NodeId> = Vec::new();
-            let mut push = |v: NodeId| {
-                if !values.contains(&v) {
-                    values.push(v);
-                }
-            };
-            if fallthrough {
-                if let Some(p) = pre {
-                    push(p);
-                }
-            }
-            for out in &live {
-                match out.changes.iter().find(|(s, _)| *s == sym) {
-                    Some(&(_, v)) => push(v),
-                    None => {
-                        if let Some(p) = pre {
-                            push(p);
-                        }
+            let mut unknown = false;
+            let mut push = |v: Option<NodeId>| match v {
+                Some(v) if v != NONE => {
+                    if !values.contains(&v) {
+                        values.push(v);
                     }
                 }
+                _ => unknown = true,
+            };
+            if fallthrough {
+                push(pre);
+            }
+            for out in &live {
+                match out.get(&sym) {
+                    Some(&v) => push(Some(v)),
+                    None => push(pre),
+                }
+            }
+            if is_path && unknown {
+                // A path some branch leaves to the heap is read from the heap after the merge.
+                values.clear();
             }
             sets.push((sym, values));
         }
         for (sym, values) in sets {
-            let node = if values.len() == 1 {
-                values[0]
-            } else {
-                let n = self.new_node();
-                for v in values {
-                    self.copy(n, v);
+            let node = match values.len() {
+                0 if sym & PATH_BIT != 0 => NONE,
+                0 => continue,
+                1 => values[0],
+                _ => {
+                    let n = self.new_node();
+                    for v in values {
+                        self.copy(n, v);
+                    }
+                    n
                 }
-                n
             };
             self.frame().flow.set(sym, node);
         }
+    }
+
+    // ----- subscript paths -------------------------------------------------------------------
+
+    /// `name[k1][k2]…` with literal keys, read from the syntax alone.
+    fn literal_path(&mut self, n: TsNode<'t>) -> Option<(Sym, Vec<Const>)> {
+        let k = self.k;
+        let mut keys = Vec::new();
+        let mut cur = n;
+        while cur.kind_id() == k.subscript {
+            let ch = self.fielded_children(cur);
+            let subs: Vec<TsNode<'t>> = ch
+                .into_iter()
+                .filter(|(_, f)| *f == k.f_subscript)
+                .map(|(c, _)| c)
+                .collect();
+            if subs.len() != 1 {
+                return None;
+            }
+            let key = self.pure_literal(subs[0])?;
+            keys.push(key);
+            cur = self.field(cur, k.f_value)?;
+            if keys.len() > 8 {
+                return None;
+            }
+        }
+        if cur.kind_id() != k.identifier || keys.is_empty() {
+            return None;
+        }
+        keys.reverse();
+        Some((self.sym(cur), keys))
+    }
+
+    /// A literal key without evaluating anything.
+    fn pure_literal(&mut self, n: TsNode<'t>) -> Option<Const> {
+        let k = self.k;
+        let nk = n.kind_id();
+        if nk == k.string || nk == k.integer || nk == k.unary_operator {
+            match self.literal(n)? {
+                c @ (Const::Str(_) | Const::Int(_)) => Some(c),
+                _ => None,
+            }
+        } else {
+            None
+        }
+    }
+
+    fn path_id(&mut self, base: NodeId, keys: &[Const], create: bool) -> Option<u32> {
+        if let Some(&id) = self.paths.get(&(base, keys.to_vec())) {
+            return Some(id);
+        }
+        if !create {
+            return None;
+        }
+        let id = PATH_BIT | self.paths.len() as u32;
+        self.paths.insert((base, keys.to_vec()), id);
+        self.paths_of.entry(base).or_default().push((id, keys.len()));
+        Some(id)
+    }
+
+    fn in_loop(&mut self) -> bool {
+        self.frame().recorders.iter().any(|r| r.is_loop)
+    }
+
+    /// After `name[k…] = value` in straight-line code, reads of the same path see `value`
+    /// only (a strong update), until the name is rebound or the path may have changed.
+    fn set_path(&mut self, sym: Sym, keys: &[Const], value: NodeId) {
+        if !self.frame().recorders.is_empty() {
+            // Inside a loop or a `try`, the store may happen or not: the heap has both.
+            self.kill_paths_of(sym);
+            return;
+        }
+        let Some(base) = self.frame().flow.get(sym) else { return };
+        let Some(id) = self.path_id(base, keys, true) else { return };
+        // Longer paths under this one change with it.
+        let longer: Vec<u32> = self
+            .paths_of
+            .get(&base)
+            .map(|v| {
+                v.iter()
+                    .filter(|&&(p, len)| p != id && len > keys.len())
+                    .map(|&(p, _)| p)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for p in longer {
+            if self.frame().flow.get(p).is_some_and(|v| v != NONE) {
+                self.frame().flow.set(p, NONE);
+            }
+        }
+        self.frame().flow.set(id, if value == NONE { NONE } else { value });
+    }
+
+    /// Forgets what is known of `name[…]` (the container may have changed).
+    fn kill_paths_of(&mut self, sym: Sym) {
+        let Some(base) = self.frame().flow.get(sym) else { return };
+        let ids: Vec<u32> = self
+            .paths_of
+            .get(&base)
+            .map(|v| v.iter().map(|&(p, _)| p).collect())
+            .unwrap_or_default();
+        for p in ids {
+            if self.frame().flow.get(p).is_some_and(|v| v != NONE) {
+                self.frame().flow.set(p, NONE);
+            }
+        }
+    }
+
+    /// Forgets every path of the current scope (after a loop or a `try`).
+    fn kill_all_paths(&mut self) {
+        let keys: Vec<u32> = self
+            .frame()
+            .flow
+            .map
+            .iter()
+            .filter(|&(&k, &v)| k & PATH_BIT != 0 && v != NONE)
+            .map(|(&k, _)| k)
+            .collect();
+        for k in keys {
+            self.frame().flow.set(k, NONE);
+        }
+    }
+
+    /// The value of `name[k…]` if a strong update of (a prefix of) the path is known.
+    fn read_path(&mut self, n: TsNode<'t>) -> Option<NodeId> {
+        if self.in_loop() {
+            return None;
+        }
+        let (sym, keys) = self.literal_path(n)?;
+        let base = self.frame().flow.get(sym)?;
+        for i in (1..=keys.len()).rev() {
+            let Some(id) = self.path_id(base, &keys[..i], false) else { continue };
+            let Some(v) = self.frame().flow.get(id) else { continue };
+            if v == NONE {
+                continue;
+            }
+            let mut cur = v;
+            for &key in &keys[i..] {
+                let dst = self.new_node();
+                let site = self.site(n);
+                self.op(Op::SubLoad {
+                    dst,
+                    base: cur,
+                    key: Key::Const(key),
+                    site,
+                    unpack: false,
+                });
+                cur = dst;
+            }
+            return Some(cur);
+        }
+        None
     }
 
     fn begin_recorder(&mut self, is_loop: bool) {
@@ -918,6 +1095,7 @@ impl<'a, 't> Ex<'a, 't> {
             };
             self.frame().flow.set(sym, node);
         }
+        self.kill_all_paths();
     }
 
     // ----- statements ----------------------------------------------------------------------
@@ -939,6 +1117,9 @@ impl<'a, 't> Ex<'a, 't> {
         self.depth -= 1;
         if self.literal_elems.len() > 256 {
             self.literal_elems.clear();
+        }
+        if self.literal_dicts.len() > 256 {
+            self.literal_dicts.clear();
         }
     }
 
@@ -1190,6 +1371,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
         self.recycle(ch);
         self.merge(outs, false);
+        self.kill_all_paths();
         if let Some(f) = finally {
             let body = self.first_named(f);
             if let Some(b) = body {
@@ -1456,6 +1638,7 @@ impl<'a, 't> Ex<'a, 't> {
             self.op(Op::Store { base, attr, src: v });
             v
         } else if lk == k.subscript {
+            self.kill_paths_under(left);
             let (base, key) = self.subscript_parts(left);
             if base == NONE {
                 return NONE;
@@ -1525,6 +1708,12 @@ impl<'a, 't> Ex<'a, 't> {
                     src: value,
                     site,
                 });
+            }
+            if !self.paths_of.is_empty() || matches!(key, Key::Const(_)) {
+                match self.literal_path(t) {
+                    Some((sym, keys)) => self.set_path(sym, &keys, value),
+                    None => self.kill_paths_under(t),
+                }
             }
         } else if tk == k.pattern_list
             || tk == k.tuple_pattern
@@ -1830,6 +2019,11 @@ impl<'a, 't> Ex<'a, 't> {
                 });
                 return dst;
             }
+            if !self.paths_of.is_empty() {
+                if let Some(v) = self.read_path(n) {
+                    return v;
+                }
+            }
             let (base, key) = self.subscript_parts(n);
             if base == NONE {
                 return NONE;
@@ -2108,6 +2302,7 @@ impl<'a, 't> Ex<'a, 't> {
         });
         let ch = self.children(n, true);
         let exact = ch.len() <= MAX_EXACT_ELEMENTS;
+        let mut literal = Some(Vec::new());
         for &c in &ch {
             if c.kind_id() == k.pair {
                 let key = match self.field(c, k.f_key) {
@@ -2119,6 +2314,12 @@ impl<'a, 't> Ex<'a, 't> {
                     None => Key::Unknown,
                 };
                 let v = self.field(c, k.f_value).map_or(NONE, |x| self.expr(x));
+                match (key, literal.as_mut()) {
+                    (Key::Const(c @ (Const::Str(_) | Const::Int(_))), Some(list)) => {
+                        list.push((c, v));
+                    }
+                    _ => literal = None,
+                }
                 if v != NONE {
                     self.op(Op::SubStore {
                         base: dst,
@@ -2128,6 +2329,7 @@ impl<'a, 't> Ex<'a, 't> {
                     });
                 }
             } else if c.kind_id() == k.dictionary_splat {
+                literal = None;
                 let inner = self.first_named(c).map_or(NONE, |x| self.expr(x));
                 if inner != NONE {
                     let e = self.new_node();
@@ -2144,6 +2346,9 @@ impl<'a, 't> Ex<'a, 't> {
             }
         }
         self.recycle(ch);
+        if let Some(list) = literal {
+            self.literal_dicts.insert(dst, list);
+        }
         dst
     }
 
@@ -2288,6 +2493,15 @@ impl<'a, 't> Ex<'a, 't> {
         if let Some(f) = func {
             self.special_call(f, argsn);
         }
+        let updates = func.is_some_and(|f| {
+            f.kind_id() == k.attribute
+                && self
+                    .field(f, k.f_attribute)
+                    .is_some_and(|a| self.text(a) == "update")
+        });
+        if updates || !self.paths_of.is_empty() {
+            self.call_effects_on_paths(func, argsn, &args);
+        }
         if callee == NONE {
             return NONE;
         }
@@ -2313,6 +2527,69 @@ impl<'a, 't> Ex<'a, 't> {
             super_class,
         });
         dst
+    }
+
+    /// A call may change the containers it is given: forget what is known of their entries.
+    /// `d.update({literal})` is a set of strong updates.
+    fn call_effects_on_paths(&mut self, func: Option<TsNode<'t>>, argsn: Option<TsNode<'t>>, args: &[Arg]) {
+        let k = self.k;
+        if let Some(a) = argsn {
+            if a.kind_id() == k.argument_list {
+                let ch = self.children(a, true);
+                for &c in &ch {
+                    if c.kind_id() == k.identifier {
+                        let sym = self.sym(c);
+                        self.kill_paths_of(sym);
+                    }
+                }
+                self.recycle(ch);
+            }
+        }
+        let Some(f) = func else { return };
+        if f.kind_id() != k.attribute {
+            return;
+        }
+        let (Some(obj), Some(attr)) = (self.field(f, k.f_object), self.field(f, k.f_attribute))
+        else {
+            return;
+        };
+        if obj.kind_id() != k.identifier {
+            return;
+        }
+        let method = self.text(attr);
+        if matches!(method, "get" | "keys" | "values" | "items" | "copy" | "count" | "index") {
+            return;
+        }
+        let sym = self.sym(obj);
+        if method == "update" && args.len() == 1 {
+            if let Arg::Pos(d) = args[0] {
+                if let Some(entries) = self.literal_dicts.get(&d).cloned() {
+                    for (key, v) in entries {
+                        self.set_path(sym, &[key], v);
+                    }
+                    return;
+                }
+            }
+        }
+        self.kill_paths_of(sym);
+    }
+
+    /// A store through a computed key: forget the entries of the container it names.
+    fn kill_paths_under(&mut self, n: TsNode<'t>) {
+        let k = self.k;
+        let mut cur = n;
+        let mut steps = 0;
+        while cur.kind_id() == k.subscript && steps < 64 {
+            steps += 1;
+            match self.field(cur, k.f_value) {
+                Some(v) => cur = v,
+                None => return,
+            }
+        }
+        if cur.kind_id() == k.identifier {
+            let sym = self.sym(cur);
+            self.kill_paths_of(sym);
+        }
     }
 
     /// Calls that change what a module exports: `__all__.extend([...])`, `__all__.append(x)`.
