@@ -62,11 +62,17 @@ pub fn analyze_file(module: &str, is_package: bool, text: &str) -> FileAnalysis 
 }
 
 /// All files of the project and the call graph over them.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ProjectIndex {
     files: HashMap<PathBuf, FileAnalysis>,
     by_module: HashMap<String, PathBuf>,
     program: ProgramAnalysis,
+}
+
+impl std::fmt::Debug for ProjectIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProjectIndex").field("files", &self.files.len()).finish_non_exhaustive()
+    }
 }
 
 impl ProjectIndex {
