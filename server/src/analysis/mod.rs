@@ -5,3 +5,4 @@ pub mod display;
 pub mod index;
 pub mod outline;
 pub mod parse;
+pub mod references;

@@ -1,0 +1,1134 @@
+//! The names a module uses, as opposed to the names it defines, read from a tree-sitter tree.
+//!
+//! A reference is one identifier in a position where Python looks a name up: a bare name in
+//! an expression, the attribute after a dot, a name imported from a module, a decorator, a
+//! base class or a name in an annotation. Names in binding positions (the name after `def` or
+//! `class`, parameters, assignment and loop targets, `as` aliases, match captures, type
+//! parameters) are definitions and are left out.
+//!
+//! Nothing is resolved here: `obj.save()` yields a reference to `save` without knowing which
+//! `save` it is. Ranges are byte ranges into the source the tree was parsed from.
+
+use std::num::NonZeroU16;
+use std::ops::Range;
+
+use serde::Serialize;
+use tree_sitter::{Language, Node, Tree, TreeCursor};
+
+/// How a name is used where it is referenced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefKind {
+    /// A bare name whose value is read: `x` in `print(x)`, `obj` in `obj.attr`.
+    Name,
+    /// The name of what is called: `f` in `f(x)`, `save` in `obj.save()`.
+    Call,
+    /// The attribute after a dot, when it is not called: `attr` in `obj.attr`.
+    Attribute,
+    /// A module named by an import: `a.b` in `import a.b` or `from a.b import c`, `..pkg` in
+    /// `from ..pkg import c`. The name is the whole dotted path, leading dots included.
+    Module,
+    /// A name imported from a module: `c` in `from a.b import c` or `from a.b import c as d`.
+    Import,
+    /// The decorator itself: `property` in `@property`, `route` in `@app.route("/")`.
+    Decorator,
+    /// A base class: `Base` in `class C(Base)`, `Model` in `class C(models.Model)`,
+    /// `Generic` in `class C(Generic[T])`.
+    BaseClass,
+    /// Any name in a type annotation, including names inside string annotations:
+    /// `Item` in `def f(x: "list[Item]") -> Item`.
+    Annotation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reference {
+    pub name: String,
+    pub range: Range<usize>,
+    pub kind: RefKind,
+}
+
+/// The references of the module `tree` was parsed from, in document order.
+pub fn references(tree: &Tree, source: &str) -> Vec<Reference> {
+    let mut collector = Collector {
+        source,
+        fields: Fields::new(&tree.language()),
+        out: Vec::new(),
+        children: Vec::new(),
+    };
+    collector.walk(tree.root_node());
+    collector.out
+}
+
+/// How the identifiers of the node being visited are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// An expression whose value is read.
+    Read,
+    /// A type annotation: every name in it is an `Annotation` reference.
+    Annotation,
+    /// Like `Annotation`, but inside `Literal[...]`, whose strings are values, not names.
+    LiteralAnnotation,
+    /// A binding target: bare names are being defined, while the object an attribute target
+    /// hangs off and everything in a subscript target is read.
+    Target,
+    /// The expression naming a decorator, base class or callee: its last name gets the kind.
+    Head(RefKind),
+    /// The parameter list of a function or lambda.
+    Parameters,
+    /// Type parameters (`[T: Bound, *Ts]`) and the name of a `type` alias: names are defined,
+    /// bounds and constraints are annotations.
+    TypeParameters,
+    /// A `match` case pattern: lone names capture (define), dotted names are read.
+    Pattern,
+    /// The arguments of `Annotated[T, x, ...]`: the first is an annotation, the rest are
+    /// values.
+    AnnotatedArguments,
+}
+
+/// The ids of the grammar fields the walk reads, looked up once per call rather than by
+/// name on every node (see `outline::Fields`). A missing name gets id 0, which no child has.
+#[derive(Clone, Copy)]
+struct Fields {
+    alias: u16,
+    attribute: u16,
+    function: u16,
+    key: u16,
+    left: u16,
+    module_name: u16,
+    name: u16,
+    object: u16,
+    parameters: u16,
+    return_type: u16,
+    superclasses: u16,
+    type_: u16,
+    type_parameters: u16,
+    value: u16,
+}
+
+impl Fields {
+    fn new(language: &Language) -> Self {
+        let id = |name: &str| language.field_id_for_name(name).map_or(0, NonZeroU16::get);
+        Fields {
+            alias: id("alias"),
+            attribute: id("attribute"),
+            function: id("function"),
+            key: id("key"),
+            left: id("left"),
+            module_name: id("module_name"),
+            name: id("name"),
+            object: id("object"),
+            parameters: id("parameters"),
+            return_type: id("return_type"),
+            superclasses: id("superclasses"),
+            type_: id("type"),
+            type_parameters: id("type_parameters"),
+            value: id("value"),
+        }
+    }
+}
+
+/// One child of the node being visited, with the field it fills (0 for none) and its place
+/// among the named children.
+#[derive(Clone, Copy)]
+struct Child<'t> {
+    node: Node<'t>,
+    field: u16,
+    named_index: usize,
+}
+
+struct Collector<'s, 't> {
+    source: &'s str,
+    fields: Fields,
+    out: Vec<Reference>,
+    /// Scratch space for the children of the node being visited, reused to avoid allocating.
+    children: Vec<Child<'t>>,
+}
+
+impl<'t> Collector<'_, 't> {
+    /// Visits the tree with an explicit stack rather than recursion, because the nesting
+    /// depth of expressions is controlled by the input. Children are pushed in reverse so
+    /// that they are popped, and references found, in document order.
+    fn walk(&mut self, root: Node<'t>) {
+        let mut cursor = root.walk();
+        let mut stack: Vec<(Node<'t>, Role)> = vec![(root, Role::Read)];
+        while let Some((node, role)) = stack.pop() {
+            if node.is_extra() && node.kind() == "comment" {
+                continue;
+            }
+            if node.kind() == "identifier" {
+                self.identifier(node, role);
+                continue;
+            }
+            if node.child_count() == 0 {
+                continue;
+            }
+            self.load_children(node, &mut cursor);
+            let start = stack.len();
+            self.visit(node, role, &mut stack);
+            stack[start..].reverse();
+        }
+    }
+
+    /// Fills `self.children` with the children of `node` and the fields they fill.
+    fn load_children(&mut self, node: Node<'t>, cursor: &mut TreeCursor<'t>) {
+        self.children.clear();
+        cursor.reset(node);
+        if !cursor.goto_first_child() {
+            return;
+        }
+        let mut named_index = 0;
+        loop {
+            let child = cursor.node();
+            let field = cursor.field_id().map_or(0, NonZeroU16::get);
+            if child.is_named() {
+                self.children.push(Child {
+                    node: child,
+                    field,
+                    named_index,
+                });
+                named_index += 1;
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+
+    /// Decides the role of each child of `node` (already in `self.children`) and queues it,
+    /// or records references directly for the few forms that are not simply walked.
+    fn visit(&mut self, node: Node<'t>, role: Role, stack: &mut Vec<(Node<'t>, Role)>) {
+        let f = self.fields;
+        let kind = node.kind();
+        let children = std::mem::take(&mut self.children);
+        // The role of every child that no rule below singles out.
+        let inherited = match role {
+            Role::Head(_) | Role::Parameters => Role::Read,
+            other => other,
+        };
+        match kind {
+            "function_definition" => {
+                for c in &children {
+                    let child_role = match c.field {
+                        x if x == f.name => continue,
+                        x if x == f.type_parameters => Role::TypeParameters,
+                        x if x == f.parameters => Role::Parameters,
+                        x if x == f.return_type => Role::Annotation,
+                        _ => Role::Read,
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "class_definition" => {
+                for c in &children {
+                    match c.field {
+                        x if x == f.name => {}
+                        x if x == f.type_parameters => stack.push((c.node, Role::TypeParameters)),
+                        x if x == f.superclasses => self.superclasses(c.node, stack),
+                        _ => stack.push((c.node, Role::Read)),
+                    }
+                }
+            }
+            "decorator" => {
+                for c in &children {
+                    stack.push((c.node, Role::Head(RefKind::Decorator)));
+                }
+            }
+            "parameters" | "lambda_parameters" => {
+                for c in &children {
+                    stack.push((c.node, Role::Parameters));
+                }
+            }
+            "lambda" => {
+                for c in &children {
+                    let child_role = if c.field == f.parameters {
+                        Role::Parameters
+                    } else {
+                        Role::Read
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "typed_parameter" | "default_parameter" | "typed_default_parameter"
+                if role == Role::Parameters =>
+            {
+                for c in &children {
+                    let child_role = match c.field {
+                        x if x == f.type_ => Role::Annotation,
+                        x if x == f.value => Role::Read,
+                        // The name, or the `*args` pattern of a typed parameter.
+                        _ => Role::Target,
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "list_splat_pattern" | "dictionary_splat_pattern" | "tuple_pattern"
+                if role == Role::Parameters =>
+            {
+                for c in &children {
+                    stack.push((c.node, Role::Target));
+                }
+            }
+            "assignment" => {
+                for c in &children {
+                    let child_role = match c.field {
+                        x if x == f.left => Role::Target,
+                        x if x == f.type_ => Role::Annotation,
+                        _ => Role::Read,
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "for_statement" | "for_in_clause" => {
+                for c in &children {
+                    let child_role = if c.field == f.left {
+                        Role::Target
+                    } else {
+                        Role::Read
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "named_expression" => {
+                for c in &children {
+                    let child_role = if c.field == f.name {
+                        Role::Target
+                    } else {
+                        Role::Read
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            // `with x as y`, `except E as e` and `case P as p`: the alias is bound (in a case,
+            // the alias is a bare identifier after the pattern rather than an `alias` field).
+            "as_pattern" => {
+                for c in &children {
+                    let child_role = if c.field == f.alias
+                        || (c.named_index > 0 && c.node.kind() == "identifier")
+                    {
+                        Role::Target
+                    } else {
+                        inherited
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "as_pattern_target" => {
+                for c in &children {
+                    stack.push((c.node, Role::Target));
+                }
+            }
+            "except_clause" => {
+                for c in &children {
+                    let child_role = if c.field == f.alias {
+                        Role::Target
+                    } else {
+                        Role::Read
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "keyword_argument" => {
+                // The keyword names a parameter of the callee, not a variable in scope.
+                for c in &children {
+                    if c.field != f.name {
+                        stack.push((c.node, Role::Read));
+                    }
+                }
+            }
+            "call" => {
+                for c in &children {
+                    let child_role = match (c.field, role) {
+                        (x, Role::Head(RefKind::Decorator)) if x == f.function => {
+                            Role::Head(RefKind::Decorator)
+                        }
+                        (x, _) if x == f.function => Role::Head(RefKind::Call),
+                        _ => Role::Read,
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "attribute" => self.attribute(&children, role, stack),
+            "subscript" => {
+                let form = self.annotation_form(role, &children);
+                for c in &children {
+                    let child_role = if c.field == f.value {
+                        match role {
+                            Role::Annotation | Role::LiteralAnnotation => role,
+                            // `Generic[T]` as a base: `Generic` is the base class.
+                            Role::Head(RefKind::BaseClass) => role,
+                            _ => Role::Read,
+                        }
+                    } else {
+                        match role {
+                            Role::Annotation => form.argument_role(c.named_index.saturating_sub(1)),
+                            Role::LiteralAnnotation => role,
+                            _ => Role::Read,
+                        }
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            // `list[Item]` in an annotation; the arguments are in one `type_parameter`.
+            "generic_type" => {
+                let form = self.annotation_form(role, &children);
+                for c in &children {
+                    let child_role = match (c.node.kind(), form) {
+                        ("type_parameter", AnnotationForm::Literal) => Role::LiteralAnnotation,
+                        ("type_parameter", AnnotationForm::Annotated) => Role::AnnotatedArguments,
+                        _ => inherited,
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "type_parameter" if role == Role::AnnotatedArguments => {
+                for c in &children {
+                    stack.push((
+                        c.node,
+                        AnnotationForm::Annotated.argument_role(c.named_index),
+                    ));
+                }
+            }
+            "string" if role == Role::Annotation => self.string_annotation(node),
+            "import_statement" => {
+                for c in &children {
+                    self.imported_module(c.node, f);
+                }
+            }
+            "import_from_statement" => {
+                for c in &children {
+                    match c.field {
+                        x if x == f.module_name => self.module(c.node),
+                        x if x == f.name => self.imported_name(c.node, f),
+                        _ => {}
+                    }
+                }
+            }
+            "future_import_statement" | "global_statement" | "nonlocal_statement" => {}
+            "type_alias_statement" => {
+                for c in &children {
+                    let child_role = if c.field == f.left {
+                        Role::TypeParameters
+                    } else {
+                        Role::Annotation
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            // `T: Bound` or `T: (A, B)`: the first part names the parameter.
+            "constrained_type" if role == Role::TypeParameters => {
+                for c in &children {
+                    let child_role = if c.named_index == 0 {
+                        Role::TypeParameters
+                    } else {
+                        Role::Annotation
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "case_clause" => {
+                for c in &children {
+                    let child_role = if c.node.kind() == "case_pattern" {
+                        Role::Pattern
+                    } else {
+                        Role::Read
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "dotted_name" => self.dotted_name(&children, role),
+            // `Point(x=0)`: the class is read and the sub-patterns are patterns.
+            "class_pattern" => {
+                for c in &children {
+                    let child_role = if c.node.kind() == "dotted_name" {
+                        Role::Read
+                    } else {
+                        Role::Pattern
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            // `x=0` inside a class pattern: `x` names an attribute of the matched object.
+            "keyword_pattern" => {
+                for c in &children {
+                    if c.named_index > 0 {
+                        stack.push((c.node, Role::Pattern));
+                    }
+                }
+            }
+            "dict_pattern" => {
+                for c in &children {
+                    let child_role = if c.field == f.key {
+                        Role::Read
+                    } else {
+                        Role::Pattern
+                    };
+                    stack.push((c.node, child_role));
+                }
+            }
+            "splat_pattern" | "splat_type" if role != Role::Annotation => {}
+            _ => {
+                for c in &children {
+                    stack.push((c.node, inherited));
+                }
+            }
+        }
+        self.children = children;
+    }
+
+    /// Whether a subscript or generic type in an annotation is `Literal[...]` or
+    /// `Annotated[...]`, whose arguments are not all types.
+    fn annotation_form(&self, role: Role, children: &[Child<'t>]) -> AnnotationForm {
+        if role != Role::Annotation {
+            return AnnotationForm::Plain;
+        }
+        let Some(first) = children.first() else {
+            return AnnotationForm::Plain;
+        };
+        match last_name(first.node, self.source, self.fields) {
+            "Literal" => AnnotationForm::Literal,
+            "Annotated" => AnnotationForm::Annotated,
+            _ => AnnotationForm::Plain,
+        }
+    }
+
+    fn identifier(&mut self, node: Node<'t>, role: Role) {
+        let kind = match role {
+            Role::Read => RefKind::Name,
+            Role::Annotation | Role::LiteralAnnotation => RefKind::Annotation,
+            Role::Head(kind) => kind,
+            Role::Target | Role::Parameters | Role::TypeParameters | Role::Pattern => return,
+            Role::AnnotatedArguments => RefKind::Annotation,
+        };
+        self.push(node.byte_range(), kind);
+    }
+
+    /// `obj.attr`: what the whole expression's role says about the last name goes to `attr`;
+    /// the object is read (or is part of the annotation).
+    fn attribute(&mut self, children: &[Child<'t>], role: Role, stack: &mut Vec<(Node<'t>, Role)>) {
+        let f = self.fields;
+        for c in children {
+            if c.field == f.object {
+                let object_role = match role {
+                    Role::Annotation | Role::LiteralAnnotation => role,
+                    _ => Role::Read,
+                };
+                stack.push((c.node, object_role));
+            } else if c.field == f.attribute {
+                let kind = match role {
+                    Role::Head(kind) => kind,
+                    Role::Annotation | Role::LiteralAnnotation => RefKind::Annotation,
+                    // Setting an attribute defines it; the object it is set on is still read.
+                    Role::Target => continue,
+                    _ => RefKind::Attribute,
+                };
+                // The attribute is queued, not recorded now, so that it is found after the
+                // object and references stay in document order.
+                stack.push((c.node, attribute_role(kind)));
+            } else {
+                stack.push((c.node, Role::Read));
+            }
+        }
+    }
+
+    /// The base classes and keywords (`metaclass=M`) of a class definition.
+    fn superclasses(&mut self, arguments: Node<'t>, stack: &mut Vec<(Node<'t>, Role)>) {
+        // Queued in document order like every other child: the caller reverses them all.
+        let mut cursor = arguments.walk();
+        for argument in arguments.named_children(&mut cursor) {
+            let role = match argument.kind() {
+                "keyword_argument" | "list_splat" | "dictionary_splat" | "comment" => Role::Read,
+                _ => Role::Head(RefKind::BaseClass),
+            };
+            stack.push((argument, role));
+        }
+    }
+
+    /// A dotted name outside imports: in a pattern, a lone name is a capture and a dotted
+    /// one (`Color.RED`) is a value read from its first part; elsewhere it is read.
+    fn dotted_name(&mut self, children: &[Child<'t>], role: Role) {
+        let identifiers = children.iter().filter(|c| c.node.kind() == "identifier");
+        if role == Role::Pattern && children.len() < 2 {
+            return;
+        }
+        if role == Role::Target {
+            return;
+        }
+        for (i, c) in identifiers.enumerate() {
+            let kind = match role {
+                Role::Annotation | Role::LiteralAnnotation => RefKind::Annotation,
+                _ if i == 0 => RefKind::Name,
+                _ => RefKind::Attribute,
+            };
+            self.push(c.node.byte_range(), kind);
+        }
+    }
+
+    /// `a.b` or `a.b as c` in `import a.b, a.b as c`.
+    fn imported_module(&mut self, node: Node<'t>, f: Fields) {
+        match node.kind() {
+            "dotted_name" => self.module(node),
+            "aliased_import" => {
+                if let Some(name) = node.child_by_field_id(f.name) {
+                    self.module(name);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The module path of an import, as one `Module` reference with whitespace removed (a
+    /// dotted name may legally be written `a . b`).
+    fn module(&mut self, node: Node<'t>) {
+        let text = self.source.get(node.byte_range()).unwrap_or("");
+        let name: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if name.is_empty() || node.has_error() {
+            return;
+        }
+        self.out.push(Reference {
+            name,
+            range: node.byte_range(),
+            kind: RefKind::Module,
+        });
+    }
+
+    /// `c` or `c as d` in `from a import c, c as d`.
+    fn imported_name(&mut self, node: Node<'t>, f: Fields) {
+        let dotted = match node.kind() {
+            "dotted_name" => Some(node),
+            "aliased_import" => node.child_by_field_id(f.name),
+            _ => None,
+        };
+        let Some(dotted) = dotted else { return };
+        let mut cursor = dotted.walk();
+        for identifier in dotted.named_children(&mut cursor) {
+            if identifier.kind() == "identifier" {
+                self.push(identifier.byte_range(), RefKind::Import);
+            }
+        }
+    }
+
+    /// The names in a string used as an annotation (`"list[Item]"`), which type checkers
+    /// read as code. Keywords and literals such as `None` are not names.
+    fn string_annotation(&mut self, string: Node<'t>) {
+        let mut cursor = string.walk();
+        for part in string.named_children(&mut cursor) {
+            if part.kind() != "string_content" {
+                continue;
+            }
+            let Some(text) = self.source.get(part.byte_range()) else {
+                continue;
+            };
+            let base = part.start_byte();
+            for (start, word) in identifiers_in(text) {
+                if !is_keyword(word) {
+                    self.push(base + start..base + start + word.len(), RefKind::Annotation);
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, range: Range<usize>, kind: RefKind) {
+        let Some(name) = self.source.get(range.clone()) else {
+            return;
+        };
+        if name.is_empty() {
+            return;
+        }
+        self.out.push(Reference {
+            name: name.to_string(),
+            range,
+            kind,
+        });
+    }
+}
+
+/// What the arguments of a subscripted annotation are.
+#[derive(Clone, Copy)]
+enum AnnotationForm {
+    /// `list[Item]`: all types.
+    Plain,
+    /// `Literal["a", 1]`: all values, and its strings are not forward references.
+    Literal,
+    /// `Annotated[int, Field(gt=0)]`: a type, then values.
+    Annotated,
+}
+
+impl AnnotationForm {
+    /// The role of the argument at `index` (0 for the first).
+    fn argument_role(self, index: usize) -> Role {
+        match self {
+            AnnotationForm::Plain => Role::Annotation,
+            AnnotationForm::Literal => Role::LiteralAnnotation,
+            AnnotationForm::Annotated if index == 0 => Role::Annotation,
+            AnnotationForm::Annotated => Role::Read,
+        }
+    }
+}
+
+/// The role under which an identifier is recorded with `kind`.
+fn attribute_role(kind: RefKind) -> Role {
+    match kind {
+        RefKind::Name => Role::Read,
+        RefKind::Annotation => Role::Annotation,
+        other => Role::Head(other),
+    }
+}
+
+/// The last name of a dotted expression: `Literal` for `typing.Literal` or `Literal`.
+fn last_name<'s>(node: Node<'_>, source: &'s str, f: Fields) -> &'s str {
+    let name = match node.kind() {
+        "attribute" => node.child_by_field_id(f.attribute),
+        "identifier" => Some(node),
+        _ => None,
+    };
+    name.and_then(|n| source.get(n.byte_range())).unwrap_or("")
+}
+
+/// The identifier-shaped words of `text` with their byte offsets. Words that start with a
+/// digit are numbers, not names.
+fn identifiers_in(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || loop {
+        let (start, c) = chars.next()?;
+        if !(c == '_' || c.is_alphabetic()) {
+            if c.is_numeric() {
+                // Skip the rest of a number so that `1e5` does not yield `e5`.
+                while chars.next_if(|(_, c)| c.is_alphanumeric()).is_some() {}
+            }
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        while let Some((at, c)) = chars.next_if(|(_, c)| *c == '_' || c.is_alphanumeric()) {
+            end = at + c.len_utf8();
+        }
+        return Some((start, &text[start..end]));
+    })
+}
+
+fn is_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "None"
+            | "True"
+            | "False"
+            | "and"
+            | "or"
+            | "not"
+            | "in"
+            | "is"
+            | "if"
+            | "else"
+            | "lambda"
+            | "await"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RefKind::{Annotation, Attribute, BaseClass, Call, Decorator, Import, Module, Name};
+    use super::*;
+    use crate::analysis::parse::parse_str;
+
+    /// The references of `source` as `(name, kind)` pairs, which read better in assertions
+    /// than whole structs. Also checks that every range holds the name it reports (for
+    /// `Module` references, the name without whitespace) and that they come in order.
+    fn refs(source: &str) -> Vec<(String, RefKind)> {
+        let tree = parse_str(source, None);
+        let found = references(&tree, source);
+        for pair in found.windows(2) {
+            assert!(
+                pair[0].range.start <= pair[1].range.start,
+                "out of order: {pair:?}"
+            );
+        }
+        for r in &found {
+            let text = source.get(r.range.clone()).expect("a valid range");
+            let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            assert_eq!(text, r.name, "{r:?}");
+        }
+        found.into_iter().map(|r| (r.name, r.kind)).collect()
+    }
+
+    fn pairs(expected: &[(&str, RefKind)]) -> Vec<(String, RefKind)> {
+        expected.iter().map(|(n, k)| (n.to_string(), *k)).collect()
+    }
+
+    #[test]
+    fn names_calls_and_attributes_in_expressions() {
+        assert_eq!(
+            refs("total = price(item) + cart.discount\n"),
+            pairs(&[
+                ("price", Call),
+                ("item", Name),
+                ("cart", Name),
+                ("discount", Attribute)
+            ])
+        );
+        assert_eq!(
+            refs("self.lines.get(product.sku).quantity\n"),
+            pairs(&[
+                ("self", Name),
+                ("lines", Attribute),
+                ("get", Call),
+                ("product", Name),
+                ("sku", Attribute),
+                ("quantity", Attribute),
+            ])
+        );
+    }
+
+    #[test]
+    fn definitions_are_not_references() {
+        let source = "\
+def add(self, product, quantity=1, *args, key: int = 0, **kwargs):
+    pass
+
+class Cart:
+    pass
+
+lambda a, b=default: a
+";
+        assert_eq!(
+            refs(source),
+            pairs(&[("int", Annotation), ("default", Name), ("a", Name)])
+        );
+    }
+
+    #[test]
+    fn assignment_targets_are_definitions_but_what_they_hang_off_is_read() {
+        assert_eq!(refs("x = y\n"), pairs(&[("y", Name)]));
+        assert_eq!(refs("a = b = c\n"), pairs(&[("c", Name)]));
+        assert_eq!(refs("first, *rest = items\n"), pairs(&[("items", Name)]));
+        assert_eq!(refs("self.total = 0\n"), pairs(&[("self", Name)]));
+        assert_eq!(
+            refs("lines[sku] = line\n"),
+            pairs(&[("lines", Name), ("sku", Name), ("line", Name)])
+        );
+        assert_eq!(
+            refs("count: int = start\n"),
+            pairs(&[("int", Annotation), ("start", Name)])
+        );
+        // An augmented assignment reads its target before writing it.
+        assert_eq!(
+            refs("line.quantity += n\n"),
+            pairs(&[("line", Name), ("quantity", Attribute), ("n", Name)])
+        );
+    }
+
+    #[test]
+    fn loop_comprehension_walrus_with_and_except_targets_are_definitions() {
+        let source = "\
+for i, item in enumerate(items):
+    pass
+squares = [n * n for n in numbers if n]
+if (m := match(text)):
+    pass
+with open(path) as handle, lock:
+    pass
+try:
+    pass
+except (KeyError, ValueError) as error:
+    raise Wrapped(error)
+";
+        assert_eq!(
+            refs(source),
+            pairs(&[
+                ("enumerate", Call),
+                ("items", Name),
+                ("n", Name),
+                ("n", Name),
+                ("numbers", Name),
+                ("n", Name),
+                ("match", Call),
+                ("text", Name),
+                ("open", Call),
+                ("path", Name),
+                ("lock", Name),
+                ("KeyError", Name),
+                ("ValueError", Name),
+                ("Wrapped", Call),
+                ("error", Name),
+            ])
+        );
+    }
+
+    #[test]
+    fn keyword_argument_names_are_not_references() {
+        assert_eq!(
+            refs("build(name=value, *args, **options)\n"),
+            pairs(&[
+                ("build", Call),
+                ("value", Name),
+                ("args", Name),
+                ("options", Name)
+            ])
+        );
+    }
+
+    #[test]
+    fn imports() {
+        let source = "\
+import os
+import os.path as osp, json
+from shop.models import Product, Customer as Buyer
+from . import utils
+from ..pricing import price_items
+from .errors import *
+";
+        assert_eq!(
+            refs(source),
+            pairs(&[
+                ("os", Module),
+                ("os.path", Module),
+                ("json", Module),
+                ("shop.models", Module),
+                ("Product", Import),
+                ("Customer", Import),
+                (".", Module),
+                ("utils", Import),
+                ("..pricing", Module),
+                ("price_items", Import),
+                (".errors", Module),
+            ])
+        );
+        // `from __future__` imports are compiler switches, not names.
+        assert_eq!(refs("from __future__ import annotations\n"), pairs(&[]));
+    }
+
+    #[test]
+    fn decorators() {
+        let source = "\
+@property
+@app.route(\"/\", methods=METHODS)
+@functools.lru_cache(maxsize=2)
+@name.setter
+def f():
+    pass
+";
+        assert_eq!(
+            refs(source),
+            pairs(&[
+                ("property", Decorator),
+                ("app", Name),
+                ("route", Decorator),
+                ("METHODS", Name),
+                ("functools", Name),
+                ("lru_cache", Decorator),
+                ("name", Name),
+                ("setter", Decorator),
+            ])
+        );
+    }
+
+    #[test]
+    fn base_classes_and_class_keywords() {
+        let source = "\
+class Order(models.Model, Generic[T], Mixin, metaclass=Meta):
+    pass
+";
+        assert_eq!(
+            refs(source),
+            pairs(&[
+                ("models", Name),
+                ("Model", BaseClass),
+                ("Generic", BaseClass),
+                ("T", Name),
+                ("Mixin", BaseClass),
+                ("Meta", Name),
+            ])
+        );
+        assert_eq!(
+            refs("class Point(namedtuple('Point', 'x y')):\n    pass\n"),
+            pairs(&[("namedtuple", Call)])
+        );
+    }
+
+    #[test]
+    fn annotations_including_strings() {
+        let source = "\
+def add(self, product: \"Product\", qty: int | None = None) -> list[LineItem]:
+    pass
+
+def fetch(url: typing.Optional[\"urls.Url\"]) -> 'dict[str, Item]':
+    pass
+";
+        assert_eq!(
+            refs(source),
+            pairs(&[
+                ("Product", Annotation),
+                ("int", Annotation),
+                ("list", Annotation),
+                ("LineItem", Annotation),
+                ("typing", Annotation),
+                ("Optional", Annotation),
+                ("urls", Annotation),
+                ("Url", Annotation),
+                ("dict", Annotation),
+                ("str", Annotation),
+                ("Item", Annotation),
+            ])
+        );
+    }
+
+    #[test]
+    fn literal_and_annotated_arguments_are_values() {
+        let source = "\
+def f(mode: Literal[\"read only\", Mode.FAST], size: Annotated[int, Field(gt=0), \"a note\"]):
+    pass
+";
+        assert_eq!(
+            refs(source),
+            pairs(&[
+                ("Literal", Annotation),
+                ("Mode", Annotation),
+                ("FAST", Annotation),
+                ("Annotated", Annotation),
+                ("int", Annotation),
+                ("Field", Call),
+            ])
+        );
+        assert_eq!(
+            refs("x: typing.Literal['a b'] = 'a b'\n"),
+            pairs(&[("typing", Annotation), ("Literal", Annotation)])
+        );
+    }
+
+    #[test]
+    fn type_parameters_and_aliases() {
+        let source = "\
+def first[T: Sized, *Ts, **P](items: list[T]) -> T:
+    pass
+
+class Box[T](Base[T]):
+    pass
+
+type Pair[K] = tuple[K, Value]
+";
+        assert_eq!(
+            refs(source),
+            pairs(&[
+                ("Sized", Annotation),
+                ("list", Annotation),
+                ("T", Annotation),
+                ("T", Annotation),
+                ("Base", BaseClass),
+                ("T", Name),
+                ("tuple", Annotation),
+                ("K", Annotation),
+                ("Value", Annotation),
+            ])
+        );
+    }
+
+    #[test]
+    fn match_patterns_capture_lone_names_and_read_dotted_ones() {
+        let source = "\
+match command:
+    case Point(x=0, y=y_value) as point if point.ok:
+        pass
+    case Color.RED | [first, *rest] | {KEY: value, **extra}:
+        pass
+    case other:
+        pass
+";
+        assert_eq!(
+            refs(source),
+            pairs(&[
+                ("command", Name),
+                ("Point", Name),
+                ("point", Name),
+                ("ok", Attribute),
+                ("Color", Name),
+                ("RED", Attribute),
+                ("KEY", Name),
+            ])
+        );
+    }
+
+    #[test]
+    fn global_and_nonlocal_declare_rather_than_use() {
+        assert_eq!(
+            refs("def f():\n    global counter\n    counter = 1\n"),
+            pairs(&[])
+        );
+    }
+
+    #[test]
+    fn f_strings_and_nested_functions() {
+        let source = "\
+def outer(items):
+    def inner(x):
+        return f\"{x.name!r:>{width}}\"
+    return map(inner, items)
+";
+        assert_eq!(
+            refs(source),
+            pairs(&[
+                ("x", Name),
+                ("name", Attribute),
+                ("width", Name),
+                ("map", Call),
+                ("inner", Name),
+                ("items", Name),
+            ])
+        );
+    }
+
+    #[test]
+    fn ranges_point_at_the_names_in_non_ascii_source() {
+        let source = "prix = calculer(café, \"😀\", 名字.属性)\n";
+        let tree = parse_str(source, None);
+        let found = references(&tree, source);
+        let names: Vec<&str> = found.iter().map(|r| &source[r.range.clone()]).collect();
+        assert_eq!(names, ["calculer", "café", "名字", "属性"]);
+    }
+
+    #[test]
+    fn broken_code_still_yields_the_references_around_the_error() {
+        let found = refs("def f(:\n    return helper(x)\n\nvalue = other.thing\n");
+        assert!(found.contains(&("helper".to_string(), Call)), "{found:?}");
+        assert!(
+            found.contains(&("thing".to_string(), Attribute)),
+            "{found:?}"
+        );
+
+        for source in [
+            "}}}{{ )))",
+            "@@@@",
+            "def",
+            "class A(:",
+            "from . import",
+            "x: '",
+            "\u{0}😀",
+        ] {
+            let _ = refs(source);
+        }
+    }
+
+    #[test]
+    fn every_prefix_of_a_file_is_handled() {
+        let source = "\
+from .models import Product as P
+@app.route('/x')
+class Cart(Base[T], metaclass=M):
+    def add(self, p: 'P', *a: int, **k) -> None:
+        self.items[p.sku] = [q for q in k.values() if q]
+        match p:
+            case P(sku=s) if s: pass
+";
+        let mut end = 0;
+        while end <= source.len() {
+            let _ = refs(&source[..end]);
+            end += source[end..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow_the_stack() {
+        let depth = 5_000;
+        let source = format!("x = {}y{}\n", "(".repeat(depth), ")".repeat(depth));
+        assert_eq!(refs(&source), pairs(&[("y", Name)]));
+        let chain = format!("x = a{}\n", ".b".repeat(depth));
+        assert_eq!(refs(&chain).len(), depth + 1);
+    }
+}
