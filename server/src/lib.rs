@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod context;
 pub mod logging;
 pub mod lsp;
 pub mod session;

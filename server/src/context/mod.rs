@@ -1,0 +1,5 @@
+//! The context layer: what every model request carries besides the user's question, chosen
+//! from the workspace. `profile` summarises the project, `repomap` ranks and renders its
+//! definitions, `tokens` estimates sizes. Nothing in here does I/O: callers pass in texts.
+
+pub mod tokens;
