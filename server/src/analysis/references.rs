@@ -16,26 +16,34 @@ use serde::Serialize;
 use tree_sitter::{Language, Node, Tree, TreeCursor};
 
 /// How a name is used where it is referenced.
+///
+/// A name after a dot is always an `Attribute`, whatever the expression it is part of does
+/// (`save` in `obj.save()`, `route` in `@app.route("/")`); the other kinds are for names
+/// Python looks up in scope, which is what tells a consumer whether an import or a local
+/// definition can be what the name means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefKind {
     /// A bare name whose value is read: `x` in `print(x)`, `obj` in `obj.attr`.
     Name,
-    /// The name of what is called: `f` in `f(x)`, `save` in `obj.save()`.
+    /// A bare name that is called: `f` in `f(x)`.
     Call,
-    /// The attribute after a dot, when it is not called: `attr` in `obj.attr`.
+    /// The name after a dot: `attr` in `obj.attr`, `save` in `obj.save()`, `Model` in
+    /// `class C(models.Model)`, `Optional` in `x: typing.Optional[int]`.
     Attribute,
     /// A module named by an import: `a.b` in `import a.b` or `from a.b import c`, `..pkg` in
     /// `from ..pkg import c`. The name is the whole dotted path, leading dots included.
     Module,
-    /// A name imported from a module: `c` in `from a.b import c` or `from a.b import c as d`.
+    /// A name imported from a module: `c` in `from a.b import c` or `from a.b import c as d`,
+    /// and `*` in `from a.b import *`, which imports every public name.
     Import,
-    /// The decorator itself: `property` in `@property`, `route` in `@app.route("/")`.
+    /// A bare name used as a decorator: `property` in `@property`, `cache` in
+    /// `@cache(maxsize=2)`.
     Decorator,
-    /// A base class: `Base` in `class C(Base)`, `Model` in `class C(models.Model)`,
-    /// `Generic` in `class C(Generic[T])`.
+    /// A bare name used as a base class: `Base` in `class C(Base)`, `Generic` in
+    /// `class C(Generic[T])`.
     BaseClass,
-    /// Any name in a type annotation, including names inside string annotations:
+    /// A bare name in a type annotation, including names inside string annotations:
     /// `Item` in `def f(x: "list[Item]") -> Item`.
     Annotation,
 }
@@ -83,6 +91,8 @@ enum Role {
     /// The arguments of `Annotated[T, x, ...]`: the first is an annotation, the rest are
     /// values.
     AnnotatedArguments,
+    /// The identifier after the dot of an attribute.
+    AttributeName,
 }
 
 /// The ids of the grammar fields the walk reads, looked up once per call rather than by
@@ -399,6 +409,9 @@ impl<'t> Collector<'_, 't> {
                     match c.field {
                         x if x == f.module_name => self.module(c.node),
                         x if x == f.name => self.imported_name(c.node, f),
+                        _ if c.node.kind() == "wildcard_import" => {
+                            self.push(c.node.byte_range(), RefKind::Import);
+                        }
                         _ => {}
                     }
                 }
@@ -498,12 +511,13 @@ impl<'t> Collector<'_, 't> {
             Role::Head(kind) => kind,
             Role::Target | Role::Parameters | Role::TypeParameters | Role::Pattern => return,
             Role::AnnotatedArguments => RefKind::Annotation,
+            Role::AttributeName => RefKind::Attribute,
         };
         self.push(node.byte_range(), kind);
     }
 
-    /// `obj.attr`: what the whole expression's role says about the last name goes to `attr`;
-    /// the object is read (or is part of the annotation).
+    /// `obj.attr`: `attr` is an attribute reference (unless it is being assigned, which
+    /// defines it); the object is read, or is part of the annotation it is in.
     fn attribute(&mut self, children: &[Child<'t>], role: Role, stack: &mut Vec<(Node<'t>, Role)>) {
         let f = self.fields;
         for c in children {
@@ -514,16 +528,11 @@ impl<'t> Collector<'_, 't> {
                 };
                 stack.push((c.node, object_role));
             } else if c.field == f.attribute {
-                let kind = match role {
-                    Role::Head(kind) => kind,
-                    Role::Annotation | Role::LiteralAnnotation => RefKind::Annotation,
-                    // Setting an attribute defines it; the object it is set on is still read.
-                    Role::Target => continue,
-                    _ => RefKind::Attribute,
-                };
-                // The attribute is queued, not recorded now, so that it is found after the
-                // object and references stay in document order.
-                stack.push((c.node, attribute_role(kind)));
+                if role != Role::Target {
+                    // Queued rather than recorded now, so that it is found after the object
+                    // and references stay in document order.
+                    stack.push((c.node, Role::AttributeName));
+                }
             } else {
                 stack.push((c.node, Role::Read));
             }
@@ -620,9 +629,16 @@ impl<'t> Collector<'_, 't> {
             };
             let base = part.start_byte();
             for (start, word) in identifiers_in(text) {
-                if !is_keyword(word) {
-                    self.push(base + start..base + start + word.len(), RefKind::Annotation);
+                if is_keyword(word) {
+                    continue;
                 }
+                let after_dot = text[..start].trim_end().ends_with('.');
+                let kind = if after_dot {
+                    RefKind::Attribute
+                } else {
+                    RefKind::Annotation
+                };
+                self.push(base + start..base + start + word.len(), kind);
             }
         }
     }
@@ -662,15 +678,6 @@ impl AnnotationForm {
             AnnotationForm::Annotated if index == 0 => Role::Annotation,
             AnnotationForm::Annotated => Role::Read,
         }
-    }
-}
-
-/// The role under which an identifier is recorded with `kind`.
-fn attribute_role(kind: RefKind) -> Role {
-    match kind {
-        RefKind::Name => Role::Read,
-        RefKind::Annotation => Role::Annotation,
-        other => Role::Head(other),
     }
 }
 
@@ -769,7 +776,7 @@ mod tests {
             pairs(&[
                 ("self", Name),
                 ("lines", Attribute),
-                ("get", Call),
+                ("get", Attribute),
                 ("product", Name),
                 ("sku", Attribute),
                 ("quantity", Attribute),
@@ -889,6 +896,7 @@ from .errors import *
                 ("..pricing", Module),
                 ("price_items", Import),
                 (".errors", Module),
+                ("*", Import),
             ])
         );
         // `from __future__` imports are compiler switches, not names.
@@ -899,6 +907,7 @@ from .errors import *
     fn decorators() {
         let source = "\
 @property
+@cache(maxsize=LIMIT)
 @app.route(\"/\", methods=METHODS)
 @functools.lru_cache(maxsize=2)
 @name.setter
@@ -909,13 +918,15 @@ def f():
             refs(source),
             pairs(&[
                 ("property", Decorator),
+                ("cache", Decorator),
+                ("LIMIT", Name),
                 ("app", Name),
-                ("route", Decorator),
+                ("route", Attribute),
                 ("METHODS", Name),
                 ("functools", Name),
-                ("lru_cache", Decorator),
+                ("lru_cache", Attribute),
                 ("name", Name),
-                ("setter", Decorator),
+                ("setter", Attribute),
             ])
         );
     }
@@ -930,7 +941,7 @@ class Order(models.Model, Generic[T], Mixin, metaclass=Meta):
             refs(source),
             pairs(&[
                 ("models", Name),
-                ("Model", BaseClass),
+                ("Model", Attribute),
                 ("Generic", BaseClass),
                 ("T", Name),
                 ("Mixin", BaseClass),
@@ -960,9 +971,9 @@ def fetch(url: typing.Optional[\"urls.Url\"]) -> 'dict[str, Item]':
                 ("list", Annotation),
                 ("LineItem", Annotation),
                 ("typing", Annotation),
-                ("Optional", Annotation),
+                ("Optional", Attribute),
                 ("urls", Annotation),
-                ("Url", Annotation),
+                ("Url", Attribute),
                 ("dict", Annotation),
                 ("str", Annotation),
                 ("Item", Annotation),
@@ -981,7 +992,7 @@ def f(mode: Literal[\"read only\", Mode.FAST], size: Annotated[int, Field(gt=0),
             pairs(&[
                 ("Literal", Annotation),
                 ("Mode", Annotation),
-                ("FAST", Annotation),
+                ("FAST", Attribute),
                 ("Annotated", Annotation),
                 ("int", Annotation),
                 ("Field", Call),
@@ -989,7 +1000,7 @@ def f(mode: Literal[\"read only\", Mode.FAST], size: Annotated[int, Field(gt=0),
         );
         assert_eq!(
             refs("x: typing.Literal['a b'] = 'a b'\n"),
-            pairs(&[("typing", Annotation), ("Literal", Annotation)])
+            pairs(&[("typing", Annotation), ("Literal", Attribute)])
         );
     }
 

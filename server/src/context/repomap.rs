@@ -15,7 +15,7 @@
 use std::cmp::Ordering;
 use std::ops::Range;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::display::render_signature;
 use crate::analysis::outline::{Outline, Symbol, SymbolKind};
@@ -78,6 +78,143 @@ const UNIFORM_SHARE: f64 = 0.1;
 /// With a focus symbol, the share of the focused mass put on the files defining what the
 /// symbol references (the rest goes to the focus file).
 const FOCUS_SYMBOL_SHARE: f64 = 0.5;
+/// How much less an attribute reference is believed when builtin types have a method of
+/// that name: `line.strip()` is far more likely `str.strip` than a workspace method.
+const BUILTIN_METHOD_CONFIDENCE: f64 = 0.1;
+/// The public methods of `str`, `bytes`, `list`, `dict`, `set`, `tuple`, `int`, `float`,
+/// files and regular expression patterns and matches, sorted.
+const BUILTIN_METHODS: &[&str] = &[
+    "add",
+    "append",
+    "as_integer_ratio",
+    "bit_count",
+    "bit_length",
+    "capitalize",
+    "casefold",
+    "cast",
+    "center",
+    "clear",
+    "close",
+    "conjugate",
+    "copy",
+    "count",
+    "decode",
+    "detach",
+    "difference",
+    "difference_update",
+    "discard",
+    "encode",
+    "end",
+    "endswith",
+    "expand",
+    "expandtabs",
+    "extend",
+    "fileno",
+    "find",
+    "findall",
+    "finditer",
+    "flush",
+    "format",
+    "format_map",
+    "from_bytes",
+    "fromhex",
+    "fromkeys",
+    "fullmatch",
+    "get",
+    "getbuffer",
+    "getvalue",
+    "group",
+    "groupdict",
+    "groups",
+    "hex",
+    "index",
+    "indices",
+    "insert",
+    "intersection",
+    "intersection_update",
+    "is_integer",
+    "isalnum",
+    "isalpha",
+    "isascii",
+    "isatty",
+    "isdecimal",
+    "isdigit",
+    "isdisjoint",
+    "isidentifier",
+    "islower",
+    "isnumeric",
+    "isprintable",
+    "isspace",
+    "issubset",
+    "issuperset",
+    "istitle",
+    "isupper",
+    "items",
+    "join",
+    "keys",
+    "ljust",
+    "lower",
+    "lstrip",
+    "maketrans",
+    "match",
+    "partition",
+    "pop",
+    "popitem",
+    "read",
+    "read1",
+    "readable",
+    "readinto",
+    "readinto1",
+    "readline",
+    "readlines",
+    "release",
+    "remove",
+    "removeprefix",
+    "removesuffix",
+    "replace",
+    "reverse",
+    "rfind",
+    "rindex",
+    "rjust",
+    "rpartition",
+    "rsplit",
+    "rstrip",
+    "scanner",
+    "search",
+    "seek",
+    "seekable",
+    "setdefault",
+    "sort",
+    "span",
+    "split",
+    "splitlines",
+    "start",
+    "startswith",
+    "strip",
+    "sub",
+    "subn",
+    "swapcase",
+    "symmetric_difference",
+    "symmetric_difference_update",
+    "tell",
+    "title",
+    "to_bytes",
+    "tobytes",
+    "tolist",
+    "toreadonly",
+    "translate",
+    "truncate",
+    "union",
+    "update",
+    "upper",
+    "values",
+    "writable",
+    "write",
+    "writelines",
+    "zfill",
+];
+/// How far `from a import b` is followed through modules that re-export `b` from others.
+const MAX_REEXPORT_HOPS: usize = 4;
 /// Weight of the edge an `import module` makes to the module's file, on top of the edges of
 /// the names used from it.
 const MODULE_EDGE_WEIGHT: f64 = 1.0;
@@ -118,10 +255,48 @@ struct Def {
 enum To {
     /// The file defines the name itself.
     Local,
-    /// The name was imported from the workspace module in this file.
+    /// The name was imported, directly or through re-exports, from this workspace module,
+    /// which defines it.
     Pinned(u32),
-    /// Every file defining the name, equally.
+    /// Any file defining the name: a name imported from the workspace whose definition the
+    /// imports do not lead to.
     Spread,
+    /// Any file defining the name, as an attribute of an object of unknown type
+    /// (`obj.name`): the least certain kind of reference.
+    Member,
+}
+
+/// What a `from module import name` statement bound a name to, before re-exports are
+/// followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Binding {
+    /// A workspace module, which may define the name or re-export it.
+    Module(u32),
+    /// A package of the workspace that has no file of its own (a namespace package).
+    Workspace,
+    /// A module outside the workspace: references to the name are not about the workspace.
+    External,
+}
+
+/// What a file's import statements bind and name.
+#[derive(Debug, Default)]
+struct Imports {
+    names: FxHashMap<u32, Binding>,
+    /// Names bound to modules: `a` by `import a.b`, `sub` by `from pkg import sub`.
+    module_aliases: FxHashMap<Box<str>, Binding>,
+    /// Workspace modules imported with `from module import *`, in order.
+    stars: Vec<u32>,
+    /// Workspace modules named by `import module`, `from module import ...` and
+    /// `from package import submodule`, once per mention.
+    modules: Vec<u32>,
+}
+
+/// Where following a name through a module's definitions and imports ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provided {
+    To(To),
+    External,
+    Unknown,
 }
 
 /// The references of a file to one name, gathered.
@@ -228,6 +403,26 @@ impl RepoMap {
         }
 
         let modules_by_name = map.module_index();
+        // The top-level packages of the workspace, to tell its imports from others.
+        let packages: FxHashSet<String> = modules_by_name
+            .keys()
+            .map(|m| m.split('.').next().unwrap_or(m).to_string())
+            .collect();
+        // What every file imports, before any reference is resolved: resolving follows
+        // imports from file to file.
+        let imports: Vec<Imports> = all_references
+            .iter()
+            .enumerate()
+            .map(|(file, references)| {
+                map.collect_imports(
+                    file as u32,
+                    references,
+                    &interner,
+                    &modules_by_name,
+                    &packages,
+                )
+            })
+            .collect();
         // Per name, the number of files referencing it, for the rarity weight.
         let mut referencing_files = vec![0u32; map.names.len()];
         let mut counts: Vec<(u32, To)> = Vec::new();
@@ -236,13 +431,8 @@ impl RepoMap {
             let file = file as u32;
             counts.clear();
             module_counts.clear();
-            let refs = map.resolve_references(
-                file,
-                &references,
-                &interner,
-                &modules_by_name,
-                &mut module_counts,
-            );
+            module_counts.extend_from_slice(&imports[file as usize].modules);
+            let refs = map.resolve_references(file, &references, &interner, &imports);
             for r in &refs {
                 counts.push((r.name, r.to));
             }
@@ -285,7 +475,9 @@ impl RepoMap {
         for file in &mut map.files {
             let mut total = 0.0;
             for target in &mut file.targets {
-                target.weight = map.name_weights[target.name as usize] * target.weight.sqrt();
+                target.weight = map.name_weights[target.name as usize]
+                    * target.weight.sqrt()
+                    * confidence(&map.names, &map.files_by_name, target.name, target.to);
                 total += target.weight;
             }
             total += file.module_edges.iter().map(|(_, w)| w).sum::<f64>();
@@ -441,16 +633,15 @@ impl RepoMap {
         index
     }
 
-    /// Decides where each reference of `file` points, dropping those to names nothing in the
-    /// workspace defines, and collects the files its `import` statements name.
-    fn resolve_references(
+    /// What the import statements of `file` bind and name.
+    fn collect_imports(
         &self,
         file: u32,
         references: &[Reference],
         interner: &FxHashMap<Box<str>, u32>,
         modules: &FxHashMap<String, u32>,
-        module_targets: &mut Vec<u32>,
-    ) -> Vec<RefEntry> {
+        packages: &FxHashSet<String>,
+    ) -> Imports {
         let entry = &self.files[file as usize];
         let own_module = if entry.outline.module.is_empty() {
             module_name_from_path(&entry.path)
@@ -459,73 +650,139 @@ impl RepoMap {
         };
         let is_package =
             entry.path.ends_with("__init__.py") || entry.path.ends_with("__init__.pyi");
-        let defines = |name: u32| {
-            self.files_by_name[name as usize]
-                .binary_search(&file)
-                .is_ok()
+        let mut imports = Imports::default();
+        // Where a module path points: a file, a workspace package without a file, or
+        // outside the workspace.
+        let binding_of = |module: &str| match modules.get(module) {
+            Some(&target) => Binding::Module(target),
+            None if packages.contains(module.split('.').next().unwrap_or(module)) => {
+                Binding::Workspace
+            }
+            None => Binding::External,
         };
-
-        // First the imports, which bind names for the whole module.
-        let mut bindings: FxHashMap<u32, u32> = FxHashMap::default();
+        // The module of the `from` statement being read: import references follow theirs.
         let mut from_module: Option<String> = None;
+        // `import a.b` binds `a`, but a module reference followed by imported names was a
+        // `from` statement, which binds nothing itself: the alias waits for the next
+        // reference to tell.
+        let mut pending_alias: Option<(String, Binding)> = None;
         for r in references {
             match r.kind {
                 RefKind::Module => {
+                    if let Some((alias, binding)) = pending_alias.take() {
+                        imports.module_aliases.insert(alias.into(), binding);
+                    }
                     let absolute = absolute_module(&r.name, &own_module, is_package);
                     if let Some(&target) = absolute.as_deref().and_then(|m| modules.get(m)) {
                         if target != file {
-                            module_targets.push(target);
+                            imports.modules.push(target);
                         }
+                    }
+                    if !r.name.starts_with('.') {
+                        let top = r.name.split('.').next().unwrap_or(&r.name);
+                        pending_alias = Some((top.to_string(), binding_of(top)));
                     }
                     from_module = absolute;
                 }
                 RefKind::Import => {
+                    pending_alias = None;
                     let Some(module) = from_module.as_deref() else {
                         continue;
                     };
                     let source = modules.get(module).copied();
-                    let name = interner.get(r.name.as_str()).copied();
-                    match (source, name) {
-                        (Some(source), Some(name))
-                            if self.files_by_name[name as usize]
-                                .binary_search(&source)
-                                .is_ok() =>
-                        {
-                            bindings.insert(name, source);
-                        }
-                        _ => {
-                            // `from package import submodule`.
-                            let submodule = format!("{module}.{}", r.name);
-                            if let Some(&target) = modules.get(&submodule) {
-                                if target != file {
-                                    module_targets.push(target);
-                                }
-                            }
-                        }
+                    if r.name == "*" {
+                        imports.stars.extend(source.filter(|&s| s != file));
+                        continue;
                     }
+                    // `from package import submodule` names a module, not a definition.
+                    if let Some(&target) = modules.get(&format!("{module}.{}", r.name)) {
+                        if target != file {
+                            imports.modules.push(target);
+                        }
+                        imports
+                            .module_aliases
+                            .insert(r.name.as_str().into(), Binding::Module(target));
+                        continue;
+                    }
+                    let Some(&name) = interner.get(r.name.as_str()) else {
+                        continue;
+                    };
+                    let binding = match binding_of(module) {
+                        Binding::Module(source) if source == file => continue,
+                        other => other,
+                    };
+                    imports.names.insert(name, binding);
                 }
                 _ => {}
             }
         }
+        if let Some((alias, binding)) = pending_alias {
+            imports.module_aliases.insert(alias.into(), binding);
+        }
+        imports
+    }
 
+    /// Decides where each reference of `file` points. References to names nothing in the
+    /// workspace defines are dropped, and so are bare names the file neither defines nor
+    /// imports: Python looks those up among the builtins (or they are local variables).
+    fn resolve_references(
+        &self,
+        file: u32,
+        references: &[Reference],
+        interner: &FxHashMap<Box<str>, u32>,
+        imports: &[Imports],
+    ) -> Vec<RefEntry> {
+        let own = &imports[file as usize];
         let mut out = Vec::new();
+        let mut previous: Option<&Reference> = None;
         for r in references {
-            if r.kind == RefKind::Module {
+            let object = previous.replace(r);
+            if r.kind == RefKind::Module || r.name == "*" {
                 continue;
             }
             let Some(&name) = interner.get(r.name.as_str()) else {
                 continue;
             };
-            let to = if defines(name) {
-                To::Local
+            let provided = if self.defines(file, name) {
+                Provided::To(To::Local)
             } else if r.kind == RefKind::Attribute {
-                // `obj.name` is not the `name` an import bound.
-                To::Spread
-            } else {
-                match bindings.get(&name) {
-                    Some(&source) => To::Pinned(source),
-                    None => To::Spread,
+                // `module.name`, when the reference just before is the bare name of an
+                // imported module ending right before the dot, is found in that module.
+                let module = object
+                    .filter(|o| o.kind == RefKind::Name && o.range.end + 1 == r.range.start)
+                    .and_then(|o| own.module_aliases.get(o.name.as_str()));
+                match module {
+                    Some(&Binding::Module(source)) => {
+                        self.provided_by(imports, source, name, MAX_REEXPORT_HOPS)
+                    }
+                    Some(Binding::Workspace) => Provided::To(To::Spread),
+                    Some(Binding::External) => Provided::External,
+                    // `obj.name` is not the `name` an import bound.
+                    None => Provided::To(To::Member),
                 }
+            } else {
+                match own.names.get(&name) {
+                    Some(&Binding::Module(source)) => {
+                        match self.provided_by(imports, source, name, MAX_REEXPORT_HOPS) {
+                            // The module exists but how it gets the name is not visible.
+                            Provided::Unknown => Provided::To(To::Spread),
+                            other => other,
+                        }
+                    }
+                    Some(Binding::Workspace) => Provided::To(To::Spread),
+                    Some(Binding::External) => Provided::External,
+                    None => own
+                        .stars
+                        .iter()
+                        .map(|&star| self.provided_by(imports, star, name, MAX_REEXPORT_HOPS))
+                        .find(|p| *p != Provided::Unknown)
+                        .unwrap_or(Provided::Unknown),
+                }
+            };
+            // Names from outside the workspace, bare names nothing binds (builtins, local
+            // variables) and module attributes that are not definitions are left out.
+            let Provided::To(to) = provided else {
+                continue;
             };
             out.push(RefEntry {
                 start: u32::try_from(r.range.start).unwrap_or(u32::MAX),
@@ -535,6 +792,42 @@ impl RepoMap {
         }
         out.sort_by_key(|r| r.start);
         out
+    }
+
+    /// Where `module` gets `name` from: its own definition, or, up to `hops` modules away,
+    /// the module it imports the name from (by name or with `*`).
+    fn provided_by(&self, imports: &[Imports], module: u32, name: u32, hops: usize) -> Provided {
+        if self.defines(module, name) {
+            return Provided::To(To::Pinned(module));
+        }
+        if hops == 0 {
+            return Provided::Unknown;
+        }
+        let theirs = &imports[module as usize];
+        match theirs.names.get(&name) {
+            Some(&Binding::Module(next)) => {
+                return match self.provided_by(imports, next, name, hops - 1) {
+                    Provided::Unknown => Provided::To(To::Spread),
+                    other => other,
+                };
+            }
+            Some(Binding::Workspace) => return Provided::To(To::Spread),
+            Some(Binding::External) => return Provided::External,
+            None => {}
+        }
+        theirs
+            .stars
+            .iter()
+            .map(|&star| self.provided_by(imports, star, name, hops - 1))
+            .find(|p| *p != Provided::Unknown)
+            .unwrap_or(Provided::Unknown)
+    }
+
+    /// Whether `file` defines `name`.
+    fn defines(&self, file: u32, name: u32) -> bool {
+        self.files_by_name[name as usize]
+            .binary_search(&file)
+            .is_ok()
     }
 
     /// The file graph: per file, its weighted out-edges (self-references excluded: a file's
@@ -559,7 +852,7 @@ impl RepoMap {
                 match target.to {
                     To::Local => {}
                     To::Pinned(definer) => add(definer, target.weight),
-                    To::Spread => {
+                    To::Spread | To::Member => {
                         let definers = &self.files_by_name[target.name as usize];
                         let share = target.weight / definers.len().max(1) as f64;
                         for &definer in definers {
@@ -619,8 +912,10 @@ impl RepoMap {
         (file, symbol)
     }
 
-    /// What the focus definition references, gathered like a file's targets.
-    fn focus_targets(&self, def: u32) -> Vec<Target> {
+    /// What the focus definition references, gathered like a file's targets, and how sure
+    /// those references are: the sum of their weights over the sum they would have if all
+    /// were certain.
+    fn focus_targets(&self, def: u32) -> (Vec<Target>, f64) {
         let file = &self.files[self.defs[def as usize].file as usize];
         let range = &self.symbol(def).range;
         let start = file
@@ -632,14 +927,21 @@ impl RepoMap {
             .map(|r| (r.name, r.to))
             .collect();
         counts.sort_unstable();
-        counts
-            .chunk_by(|a, b| a == b)
-            .map(|run| Target {
-                name: run[0].0,
-                to: run[0].1,
-                weight: self.name_weights[run[0].0 as usize] * (run.len() as f64).sqrt(),
-            })
-            .collect()
+        let mut certain = 0.0;
+        let mut targets = Vec::new();
+        for run in counts.chunk_by(|a, b| a == b) {
+            let (name, to) = run[0];
+            let weight = self.name_weights[name as usize] * (run.len() as f64).sqrt();
+            certain += weight;
+            targets.push(Target {
+                name,
+                to,
+                weight: weight * confidence(&self.names, &self.files_by_name, name, to),
+            });
+        }
+        let total: f64 = targets.iter().map(|t| t.weight).sum();
+        let sureness = if certain > 0.0 { total / certain } else { 0.0 };
+        (targets, sureness)
     }
 
     fn rank_indices(&self, focus: &Focus) -> Ranked {
@@ -653,7 +955,8 @@ impl RepoMap {
             };
         }
         let (focus_file, focus_def) = self.resolve_focus(focus);
-        let focus_targets = focus_def.map(|d| self.focus_targets(d)).unwrap_or_default();
+        let (focus_targets, sureness) =
+            focus_def.map(|d| self.focus_targets(d)).unwrap_or_default();
 
         // The personalisation: where the random surfer restarts.
         let uniform = 1.0 / n as f64;
@@ -665,10 +968,11 @@ impl RepoMap {
             let mut focused = vec![0.0; n];
             let total: f64 = focus_targets.iter().map(|t| t.weight).sum();
             if total > 0.0 {
-                symbol_mass = FOCUS_SYMBOL_SHARE;
-                focused[focus_file as usize] += 1.0 - FOCUS_SYMBOL_SHARE;
+                // The less sure the symbol's references are, the more mass stays on its file.
+                symbol_mass = FOCUS_SYMBOL_SHARE * sureness;
+                focused[focus_file as usize] += 1.0 - symbol_mass;
                 for target in &focus_targets {
-                    let share = FOCUS_SYMBOL_SHARE * target.weight / total;
+                    let share = symbol_mass * target.weight / total;
                     self.spread_to_files(focus_file, target, share, &mut |f, amount| {
                         focused[f as usize] += amount;
                     });
@@ -766,7 +1070,7 @@ impl RepoMap {
         match target.to {
             To::Local => to(source, amount),
             To::Pinned(file) => to(file, amount),
-            To::Spread => {
+            To::Spread | To::Member => {
                 let files = &self.files_by_name[target.name as usize];
                 let share = amount / files.len().max(1) as f64;
                 for &f in files {
@@ -789,7 +1093,7 @@ impl RepoMap {
         match target.to {
             To::Local => self.flow_into_file(source, target.name, amount, inflow),
             To::Pinned(file) => self.flow_into_file(file, target.name, amount, inflow),
-            To::Spread => name_flow[target.name as usize] += amount,
+            To::Spread | To::Member => name_flow[target.name as usize] += amount,
         }
     }
 
@@ -865,6 +1169,29 @@ fn intern(interner: &mut FxHashMap<Box<str>, u32>, names: &mut Vec<Box<str>>, na
     names.push(name.into());
     interner.insert(name.into(), id);
     id
+}
+
+/// How much a reference pointing `to` a name is believed: a name the file defines or
+/// imports is certain; a name that could be any of `k` files' definitions is believed
+/// `1/sqrt(k)`, on top of its weight being shared among them; an attribute named like a
+/// method of the builtin types is believed less again.
+fn confidence(names: &[Box<str>], files_by_name: &[Vec<u32>], name: u32, to: To) -> f64 {
+    let ambiguity = || 1.0 / (files_by_name[name as usize].len().max(1) as f64).sqrt();
+    match to {
+        To::Local | To::Pinned(_) => 1.0,
+        To::Spread => ambiguity(),
+        To::Member => {
+            let builtin = BUILTIN_METHODS
+                .binary_search(&&*names[name as usize])
+                .is_ok();
+            ambiguity()
+                * if builtin {
+                    BUILTIN_METHOD_CONFIDENCE
+                } else {
+                    1.0
+                }
+        }
+    }
 }
 
 /// How much a reference to `name` says about the relation between two files: more for names
@@ -1380,11 +1707,11 @@ def banner(text):
         ]);
         assert_eq!(edges_of(&map, 2), [("a.py".to_string(), 1.0)]);
 
-        // Without the import, a call to `helper` could mean either.
+        // A method call `obj.helper()` could mean either.
         let map = map_of(&[
             ("a.py", "def helper():\n    pass\n"),
             ("b.py", "def helper():\n    pass\n"),
-            ("user.py", "helper()\n"),
+            ("user.py", "obj.helper()\n"),
         ]);
         assert_eq!(
             edges_of(&map, 2),
@@ -1453,20 +1780,124 @@ def banner(text):
 
     #[test]
     fn a_name_defined_in_many_files_shares_its_weight() {
-        // `common` is defined in three files, `rare_too` in one; `user` calls each once.
+        // `common` is defined in three files, `rare_too` in one; `user` uses each once as an
+        // attribute, which could mean any definition.
         let map = map_of(&[
             ("a.py", "def common():\n    pass\n"),
             ("b.py", "def common():\n    pass\n"),
             ("c.py", "def common():\n    pass\n"),
             ("d.py", "def rare_too():\n    pass\n"),
-            ("user.py", "common()\nrare_too()\n"),
+            ("user.py", "obj.common()\nobj.rare_too()\n"),
         ]);
         let edges = edges_of(&map, 4);
         let to = |path: &str| edges.iter().find(|(p, _)| p == path).map_or(0.0, |e| e.1);
         // Both names are referenced by one file of five, so they weigh the same; `common`'s
-        // weight is split three ways.
-        assert!((to("d.py") - 3.0 * to("a.py")).abs() < 1e-9, "{edges:?}");
-        assert!((to("a.py") - to("c.py")).abs() < 1e-12);
+        // weight is split three ways, and a reference that could mean one of three is
+        // believed `1/sqrt(3)` as much.
+        let expected = 3.0 * 3f64.sqrt();
+        assert!(
+            (to("d.py") / to("a.py") - expected).abs() < 1e-9,
+            "{edges:?}"
+        );
+        assert_eq!(to("a.py"), to("c.py"));
+    }
+
+    #[test]
+    fn bare_names_nothing_binds_and_names_from_outside_are_not_references_to_the_workspace() {
+        let map = map_of(&[
+            (
+                "a.py",
+                "def helper():\n    pass\n\ndef other():\n    pass\n",
+            ),
+            // As far as `user` shows, `helper` is a builtin or a local variable, and `other`
+            // comes from a package outside the workspace. `obj.helper` could be `a.helper`.
+            (
+                "user.py",
+                "from thirdparty import other\n\nhelper()\nother()\nobj.helper\n",
+            ),
+        ]);
+        let targets: Vec<(&str, To)> = map.files[1]
+            .targets
+            .iter()
+            .map(|t| (&*map.names[t.name as usize], t.to))
+            .collect();
+        assert_eq!(targets, [("helper", To::Member)]);
+    }
+
+    #[test]
+    fn attributes_of_imported_modules_are_found_in_those_modules() {
+        let map = map_of(&[
+            ("pkg/__init__.py", ""),
+            ("pkg/a.py", "def run():\n    pass\n"),
+            ("pkg/b.py", "def run():\n    pass\n"),
+            // `a.run` is `pkg.a.run`; `sys.run` is outside the workspace; `obj.run` is any.
+            (
+                "user.py",
+                "import sys\nfrom pkg import a\n\na.run()\nsys.run()\nobj.run()\n",
+            ),
+        ]);
+        let user = map
+            .files
+            .iter()
+            .position(|f| f.path == "user.py")
+            .unwrap_or(0);
+        let targets: Vec<To> = map.files[user].targets.iter().map(|t| t.to).collect();
+        let a = map
+            .files
+            .iter()
+            .position(|f| f.path == "pkg/a.py")
+            .unwrap_or(0) as u32;
+        assert_eq!(targets, [To::Pinned(a), To::Member]);
+    }
+
+    #[test]
+    fn attributes_named_like_builtin_methods_are_believed_less() {
+        let map = map_of(&[
+            ("a.py", "class Text:\n    def strip(self):\n        pass\n    def shout(self):\n        pass\n"),
+            ("user.py", "line.strip()\nline.shout()\n"),
+        ]);
+        let weights: Vec<(&str, f64)> = map.files[1]
+            .targets
+            .iter()
+            .map(|t| (&*map.names[t.name as usize], t.weight))
+            .collect();
+        assert_eq!(weights[0].0, "strip");
+        assert_eq!(weights[1].0, "shout");
+        assert!((weights[0].1 / weights[1].1 - BUILTIN_METHOD_CONFIDENCE).abs() < 1e-12);
+        assert!(
+            BUILTIN_METHODS.windows(2).all(|w| w[0] < w[1]),
+            "sorted for binary search"
+        );
+    }
+
+    #[test]
+    fn imports_are_followed_through_re_exports_and_star_imports() {
+        let map = map_of(&[
+            (
+                "pkg/__init__.py",
+                "from .api import *\nfrom .models import Product\n",
+            ),
+            ("pkg/api.py", "from .core import run\n"),
+            ("pkg/core.py", "def run():\n    pass\n"),
+            ("pkg/models.py", "class Product:\n    pass\n"),
+            (
+                "pkg/other.py",
+                "def run():\n    pass\n\nclass Product:\n    pass\n",
+            ),
+            (
+                "user.py",
+                "from pkg import Product, run\n\nrun(Product())\n",
+            ),
+        ]);
+        let user = map
+            .files
+            .iter()
+            .position(|f| f.path == "user.py")
+            .unwrap_or(0);
+        let mut edges: Vec<String> = edges_of(&map, user).into_iter().map(|(p, _)| p).collect();
+        edges.sort();
+        // `pkg/__init__.py` is imported as a module; the names lead past it.
+        assert_eq!(edges, ["pkg/__init__.py", "pkg/core.py", "pkg/models.py"]);
     }
 
     #[test]
