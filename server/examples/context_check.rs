@@ -122,6 +122,16 @@ fn main() {
         estimate_tokens(&text),
         text.lines().count()
     );
+    // The map is what the estimate budgets, so it is compared with the real tokenizers too.
+    for (name, tokenizer) in [
+        ("cl100k_base", tiktoken_rs::cl100k_base()),
+        ("o200k_base", tiktoken_rs::o200k_base()),
+    ] {
+        if let Ok(tokenizer) = tokenizer {
+            let real = tokenizer.encode_ordinary(&text).len();
+            println!("rendered map in {name}: {real} tokens");
+        }
+    }
     if print {
         println!("\n{text}");
     }
@@ -144,8 +154,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `json.decoder` for `json/decoder.py`, `json` for `json/__init__.py`.
+/// `json.decoder` for `json/decoder.py`, `json` for `json/__init__.py`, with a leading
+/// `src/` dropped.
 fn module_name(path: &str) -> String {
+    let path = path.strip_prefix("src/").unwrap_or(path);
     let path = path.strip_suffix(".py").unwrap_or(path);
     let path = path.strip_suffix("/__init__").unwrap_or(path);
     path.replace('/', ".")
