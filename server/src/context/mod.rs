@@ -2,5 +2,6 @@
 //! from the workspace. `profile` summarises the project, `repomap` ranks and renders its
 //! definitions, `tokens` estimates sizes. Nothing in here does I/O: callers pass in texts.
 
+pub mod profile;
 pub mod repomap;
 pub mod tokens;
