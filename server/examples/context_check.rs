@@ -66,23 +66,30 @@ fn main() {
         return;
     }
 
-    let started = Instant::now();
     let mut reference_count = 0;
+    let mut parsing = std::time::Duration::ZERO;
+    let mut outlining = std::time::Duration::ZERO;
+    let mut referencing = std::time::Duration::ZERO;
     let modules: Vec<ModuleInput> = texts
         .iter()
         .map(|(path, text)| {
+            let started = Instant::now();
             let tree = parse_str(text, None);
-            let module = module_name(path);
+            parsing += started.elapsed();
+            let started = Instant::now();
+            let outline = outline(&tree, text, &module_name(path));
+            outlining += started.elapsed();
+            let started = Instant::now();
             let refs = references(&tree, text);
+            referencing += started.elapsed();
             reference_count += refs.len();
             ModuleInput {
                 path: path.clone(),
-                outline: outline(&tree, text, &module),
+                outline,
                 references: refs,
             }
         })
         .collect();
-    let analysed = started.elapsed();
 
     let started = Instant::now();
     let map = RepoMap::new(modules);
@@ -107,7 +114,9 @@ fn main() {
         reference_count
     );
     println!("read files                        {read:>10.1?}");
-    println!("parse + outline + references      {analysed:>10.1?}");
+    println!("parse                             {parsing:>10.1?}");
+    println!("outline                           {outlining:>10.1?}");
+    println!("references                        {referencing:>10.1?}");
     println!("RepoMap::new                      {built:>10.1?}");
     println!(
         "rank, no focus                    {ranked_plain:>10.1?}  ({} iterations)",
