@@ -29,6 +29,9 @@ use crate::context::tokens::{tokens_from_units, units};
 pub struct ModuleInput {
     /// Workspace-relative path with `/` separators, e.g. `src/shop/cart.py`.
     pub path: String,
+    /// Built with the module's dotted name (`shop.cart`), which imports are resolved
+    /// against and `Focus::symbol` names symbols by. With an empty module name, one is
+    /// derived from the path (`src/` dropped).
     pub outline: Outline,
     /// The module's references, in document order (as `references` returns them).
     pub references: Vec<Reference>,
