@@ -203,3 +203,50 @@ fn graph_focus_that_matches_nothing_is_an_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_thing"));
 }
+
+#[test]
+fn context_has_its_layers_in_priority_order() {
+    let out = tandem()
+        .args(["context", "src/shop/cart.py:88", "--budget", "3000"])
+        .current_dir(shop())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let focus = text.find("# Focus: shop.cart.Cart.total").expect(&text);
+    let callers = text.find("# Called by").expect(&text);
+    let callees = text.find("# Calls").expect(&text);
+    let profile = text.find("# Project").expect(&text);
+    let map = text.find("# Repository map").expect(&text);
+    assert!(focus < callers && callers < callees && callees < profile && profile < map);
+    assert!(
+        text.contains("shop.pricing.price_items("),
+        "the callee's signature: {text}"
+    );
+    assert!(text.contains("Docstrings: Google style"), "{text}");
+    // The focus file is not repeated in the map.
+    assert!(!text[map..].contains("src/shop/cart.py:"), "{text}");
+}
+
+#[test]
+fn a_short_budget_cuts_the_lower_layers_first() {
+    let run = |budget: &str| {
+        let out = tandem()
+            .args(["context", "src/shop/cart.py:88", "--budget", budget])
+            .current_dir(shop())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let small = run("200");
+    assert!(small.contains("# Focus: shop.cart.Cart.total"), "{small}");
+    assert!(!small.contains("# Repository map"), "{small}");
+    let tiny = run("40");
+    assert!(!tiny.contains("# Project"), "{tiny}");
+    assert!(tiny.len() < small.len());
+}

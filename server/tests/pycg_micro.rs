@@ -29,7 +29,9 @@ fn case_modules(dir: &Path) -> Vec<(String, bool, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else { continue };
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -137,7 +139,10 @@ fn pycg_micro_benchmark() {
         root.display()
     );
     let mut cases: Vec<PathBuf> = Vec::new();
-    for category in fs::read_dir(&root).expect("benchmark folder is readable").flatten() {
+    for category in fs::read_dir(&root)
+        .expect("benchmark folder is readable")
+        .flatten()
+    {
         let cat = category.path();
         if !cat.is_dir() {
             continue;
@@ -161,7 +166,9 @@ fn pycg_micro_benchmark() {
             .unwrap_or_default();
         let name = format!(
             "{category}/{}",
-            case.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            case.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
         );
         let expected_text =
             fs::read_to_string(case.join("callgraph.json")).expect("callgraph.json is readable");
@@ -191,9 +198,8 @@ fn pycg_micro_benchmark() {
     }
 
     let mut total = Tally::default();
-    let mut table = String::from(
-        "| category | cases | exact | precision | recall |\n|---|---|---|---|---|\n",
-    );
+    let mut table =
+        String::from("| category | cases | exact | precision | recall |\n|---|---|---|---|---|\n");
     for (category, t) in &by_category {
         table.push_str(&format!(
             "| {category} | {} | {} | {:.3} | {:.3} |\n",

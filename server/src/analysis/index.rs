@@ -15,6 +15,7 @@ use crate::analysis::callgraph::{
 };
 use crate::analysis::outline::{outline, Outline};
 use crate::analysis::parse::parse_str;
+use crate::analysis::references::{references, Reference};
 
 /// What the index knows of one file.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct FileAnalysis {
     pub is_package: bool,
     pub outline: Outline,
     pub facts: ModuleFacts,
+    /// The names the module uses, for the repo map's reference graph and the profile.
+    pub references: Vec<Reference>,
     pub lines: usize,
     pub bytes: usize,
     /// A hash of the text the analysis was computed from, to skip re-analysing unchanged text.
@@ -43,6 +46,7 @@ pub fn content_hash(text: &str) -> u64 {
 pub fn analyze_file(module: &str, is_package: bool, text: &str) -> FileAnalysis {
     let tree = parse_str(text, None);
     let outline = outline(&tree, text, module);
+    let references = references(&tree, text);
     let facts = extract_facts(&SourceModule {
         name: module,
         is_package,
@@ -54,6 +58,7 @@ pub fn analyze_file(module: &str, is_package: bool, text: &str) -> FileAnalysis 
         is_package,
         outline,
         facts,
+        references,
         lines: text.lines().count(),
         bytes: text.len(),
         content_hash: content_hash(text),
@@ -71,7 +76,9 @@ pub struct ProjectIndex {
 
 impl std::fmt::Debug for ProjectIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProjectIndex").field("files", &self.files.len()).finish_non_exhaustive()
+        f.debug_struct("ProjectIndex")
+            .field("files", &self.files.len())
+            .finish_non_exhaustive()
     }
 }
 

@@ -59,6 +59,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Print the context block a model request about a place would carry: the focus symbol,
+    /// its callers and callees, the project profile and the repo map, cut to a token budget.
+    Context {
+        /// A Python file of the workspace, optionally with a 1-based line (`src/app.py:42`).
+        #[arg(value_name = "FILE[:LINE]")]
+        target: String,
+        /// The token budget (estimated; see docs/context.md).
+        #[arg(long, default_value_t = 4000, value_name = "TOKENS")]
+        budget: usize,
+    },
     /// Print the call graph of Python files or folders.
     Graph {
         /// Files or folders; folders are walked honouring .gitignore and .tandemignore.
@@ -102,6 +112,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { .. } => serve(),
         Command::Symbols { ref paths, format } => symbols(&cli, paths, format),
+        Command::Context { ref target, budget } => context(&cli, target, budget),
         Command::Graph {
             ref paths,
             ref root,
@@ -175,6 +186,77 @@ fn call_graph(
     };
     graph::run(&args, &config.workspace, &mut out)?;
     out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn context(cli: &Cli, target: &str, budget: usize) -> Result<ExitCode> {
+    use crate::context::assemble::{assemble, ContextFocus};
+    use crate::session::project_files::{profile_of, relative_path, repo_map_of};
+
+    // `path:42` names a line; a path that itself ends in `:digits` is unlikely for Python.
+    let (file, line) = match target.rsplit_once(':') {
+        Some((path, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => (
+            PathBuf::from(path),
+            Some(line.parse::<usize>().context("line number")?),
+        ),
+        _ => (PathBuf::from(target), None),
+    };
+    if !file.is_file() {
+        anyhow::bail!("{}: no such file", file.display());
+    }
+    let root = workspace_root(cli)?;
+    let config = report_config(&root).config;
+    let (mut index, report) = crate::session::indexer::build_index(
+        std::slice::from_ref(&root),
+        &config.workspace,
+        &|_, _| {},
+    );
+    for (path, reason) in &report.failed {
+        eprintln!("tandem: not analysed {}: {reason}", path.display());
+    }
+    let wanted = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+    let indexed = index
+        .files()
+        .map(|(p, _)| p.to_path_buf())
+        .find(|p| std::fs::canonicalize(p).is_ok_and(|c| c == wanted))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} is not part of the workspace {} (outside it, ignored, or not Python)",
+                file.display(),
+                root.display()
+            )
+        })?;
+    let profile = profile_of(&root, &index);
+    let map = repo_map_of(&root, &index);
+    let display_path = relative_path(&root, &indexed);
+    let focus = ContextFocus {
+        path: &indexed,
+        display_path: &display_path,
+        line,
+    };
+    let display = |p: &Path| relative_path(&root, p);
+    let block = assemble(&mut index, &profile, &map, &focus, budget, &display)
+        .ok_or_else(|| anyhow::anyhow!("{} is not in the index", file.display()))?;
+    print!("{}", block.render());
+    let layers: Vec<String> = block
+        .layers
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}{}",
+                l.title,
+                l.tokens,
+                if l.truncated { " (cut)" } else { "" }
+            )
+        })
+        .collect();
+    eprintln!(
+        "tandem: context for {}: {} of {} tokens ({})",
+        block.focus,
+        block.tokens(),
+        budget,
+        layers.join(", ")
+    );
     Ok(ExitCode::SUCCESS)
 }
 

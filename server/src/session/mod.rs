@@ -4,4 +4,5 @@ pub mod config;
 pub mod documents;
 pub mod indexer;
 pub mod position;
+pub mod project_files;
 pub mod workspace;

@@ -550,7 +550,10 @@ impl<'a, 't> Ex<'a, 't> {
             loop {
                 let c = self.cursor.node();
                 if c.is_named() && c.kind_id() != self.k.comment {
-                    out.push((c, self.cursor.field_id().map_or(0, std::num::NonZeroU16::get)));
+                    out.push((
+                        c,
+                        self.cursor.field_id().map_or(0, std::num::NonZeroU16::get),
+                    ));
                 }
                 if !self.cursor.goto_next_sibling() {
                     break;
@@ -644,7 +647,13 @@ impl<'a, 't> Ex<'a, 't> {
         });
     }
 
-    fn new_def(&mut self, kind: DefKind, qualname: String, n: TsNode<'_>, name: Option<TsNode<'_>>) -> DefIdx {
+    fn new_def(
+        &mut self,
+        kind: DefKind,
+        qualname: String,
+        n: TsNode<'_>,
+        name: Option<TsNode<'_>>,
+    ) -> DefIdx {
         let ret = self.new_node();
         let parent = self.cur_def();
         let name_range = name.map_or((n.start_byte() as u32, n.start_byte() as u32), |m| {
@@ -938,7 +947,10 @@ impl<'a, 't> Ex<'a, 't> {
         }
         let id = PATH_BIT | self.paths.len() as u32;
         self.paths.insert((base, keys.to_vec()), id);
-        self.paths_of.entry(base).or_default().push((id, keys.len()));
+        self.paths_of
+            .entry(base)
+            .or_default()
+            .push((id, keys.len()));
         Some(id)
     }
 
@@ -954,8 +966,12 @@ impl<'a, 't> Ex<'a, 't> {
             self.kill_paths_of(sym);
             return;
         }
-        let Some(base) = self.frame().flow.get(sym) else { return };
-        let Some(id) = self.path_id(base, keys, true) else { return };
+        let Some(base) = self.frame().flow.get(sym) else {
+            return;
+        };
+        let Some(id) = self.path_id(base, keys, true) else {
+            return;
+        };
         // Longer paths under this one change with it.
         let longer: Vec<u32> = self
             .paths_of
@@ -972,12 +988,16 @@ impl<'a, 't> Ex<'a, 't> {
                 self.frame().flow.set(p, NONE);
             }
         }
-        self.frame().flow.set(id, if value == NONE { NONE } else { value });
+        self.frame()
+            .flow
+            .set(id, if value == NONE { NONE } else { value });
     }
 
     /// Forgets what is known of `name[…]` (the container may have changed).
     fn kill_paths_of(&mut self, sym: Sym) {
-        let Some(base) = self.frame().flow.get(sym) else { return };
+        let Some(base) = self.frame().flow.get(sym) else {
+            return;
+        };
         let ids: Vec<u32> = self
             .paths_of
             .get(&base)
@@ -1013,8 +1033,12 @@ impl<'a, 't> Ex<'a, 't> {
         let (sym, keys) = self.literal_path(n)?;
         let base = self.frame().flow.get(sym)?;
         for i in (1..=keys.len()).rev() {
-            let Some(id) = self.path_id(base, &keys[..i], false) else { continue };
-            let Some(v) = self.frame().flow.get(id) else { continue };
+            let Some(id) = self.path_id(base, &keys[..i], false) else {
+                continue;
+            };
+            let Some(v) = self.frame().flow.get(id) else {
+                continue;
+            };
             if v == NONE {
                 continue;
             }
@@ -1062,7 +1086,9 @@ impl<'a, 't> Ex<'a, 't> {
     /// Closes a loop: feeds the definitions made in the body to the head's phis, and leaves
     /// each name defined in the loop with its value before the loop or any value from inside.
     fn end_loop(&mut self, mark: Mark) {
-        let Some(rec) = self.end_recorder() else { return };
+        let Some(rec) = self.end_recorder() else {
+            return;
+        };
         let mut by_sym: FxMap<Sym, Vec<NodeId>> = FxMap::default();
         for &(sym, d) in &rec.defs {
             by_sym.entry(sym).or_default().push(d);
@@ -1424,7 +1450,9 @@ impl<'a, 't> Ex<'a, 't> {
                         self.expr(item);
                         continue;
                     }
-                    let Some(value) = self.field(item, k.f_value) else { continue };
+                    let Some(value) = self.field(item, k.f_value) else {
+                        continue;
+                    };
                     if value.kind_id() == k.as_pattern {
                         let parts = self.fielded_children(value);
                         let mut src = NONE;
@@ -1448,7 +1476,11 @@ impl<'a, 't> Ex<'a, 't> {
                         let src = self.expr(value);
                         if src != NONE {
                             let site = self.site(item);
-                            self.op(Op::With { site, src, dst: NONE });
+                            self.op(Op::With {
+                                site,
+                                src,
+                                dst: NONE,
+                            });
                         }
                     }
                 }
@@ -1463,7 +1495,9 @@ impl<'a, 't> Ex<'a, 't> {
     fn match_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let subject = self.field(n, k.f_subject).map_or(NONE, |s| self.expr(s));
-        let Some(body) = self.field(n, k.f_body) else { return };
+        let Some(body) = self.field(n, k.f_body) else {
+            return;
+        };
         let mark = self.frame().flow.mark();
         let mut outs = Vec::new();
         let cases = self.children(body, true);
@@ -1602,8 +1636,12 @@ impl<'a, 't> Ex<'a, 't> {
 
     fn aug_assignment(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
-        let Some(left) = self.field(n, k.f_left) else { return NONE };
-        let right = self.field(n, k.f_right).map_or(NONE, |r| self.expr_or_tuple(r));
+        let Some(left) = self.field(n, k.f_left) else {
+            return NONE;
+        };
+        let right = self
+            .field(n, k.f_right)
+            .map_or(NONE, |r| self.expr_or_tuple(r));
         let lk = left.kind_id();
         if lk == k.identifier {
             let sym = self.sym(left);
@@ -1621,17 +1659,22 @@ impl<'a, 't> Ex<'a, 't> {
             self.write(sym, v);
             v
         } else if lk == k.attribute {
-            let base = self
-                .field(left, k.f_object)
-                .map_or(NONE, |o| self.expr(o));
-            let Some(attr) = self.field(left, k.f_attribute) else { return NONE };
+            let base = self.field(left, k.f_object).map_or(NONE, |o| self.expr(o));
+            let Some(attr) = self.field(left, k.f_attribute) else {
+                return NONE;
+            };
             let attr = self.sym(attr);
             if base == NONE {
                 return NONE;
             }
             let v = self.new_node();
             let site = self.site(left);
-            self.op(Op::Load { dst: v, base, attr, site });
+            self.op(Op::Load {
+                dst: v,
+                base,
+                attr,
+                site,
+            });
             if right != NONE {
                 self.op(Op::CopyObj { dst: v, src: right });
             }
@@ -1723,7 +1766,9 @@ impl<'a, 't> Ex<'a, 't> {
             || tk == k.expression_list
         {
             self.destructure(t, value, bind);
-        } else if tk == k.list_splat_pattern || tk == k.parenthesized_expression || tk == k.list_splat
+        } else if tk == k.list_splat_pattern
+            || tk == k.parenthesized_expression
+            || tk == k.list_splat
         {
             if let Some(inner) = self.first_named(t) {
                 self.assign_target(inner, value, bind);
@@ -1971,7 +2016,9 @@ impl<'a, 't> Ex<'a, 't> {
             self.read(sym)
         } else if kind == k.attribute {
             let base = self.field(n, k.f_object).map_or(NONE, |o| self.expr(o));
-            let Some(attr) = self.field(n, k.f_attribute) else { return NONE };
+            let Some(attr) = self.field(n, k.f_attribute) else {
+                return NONE;
+            };
             if base == NONE {
                 return NONE;
             }
@@ -2434,7 +2481,9 @@ impl<'a, 't> Ex<'a, 't> {
         if def == 0 {
             return NONE;
         }
-        if self.defs[def as usize].kind != DefKind::Function && self.defs[def as usize].kind != DefKind::Lambda {
+        if self.defs[def as usize].kind != DefKind::Function
+            && self.defs[def as usize].kind != DefKind::Lambda
+        {
             return NONE;
         }
         let mut yields = self.defs[def as usize].yields;
@@ -2531,7 +2580,12 @@ impl<'a, 't> Ex<'a, 't> {
 
     /// A call may change the containers it is given: forget what is known of their entries.
     /// `d.update({literal})` is a set of strong updates.
-    fn call_effects_on_paths(&mut self, func: Option<TsNode<'t>>, argsn: Option<TsNode<'t>>, args: &[Arg]) {
+    fn call_effects_on_paths(
+        &mut self,
+        func: Option<TsNode<'t>>,
+        argsn: Option<TsNode<'t>>,
+        args: &[Arg],
+    ) {
         let k = self.k;
         if let Some(a) = argsn {
             if a.kind_id() == k.argument_list {
@@ -2557,7 +2611,10 @@ impl<'a, 't> Ex<'a, 't> {
             return;
         }
         let method = self.text(attr);
-        if matches!(method, "get" | "keys" | "values" | "items" | "copy" | "count" | "index") {
+        if matches!(
+            method,
+            "get" | "keys" | "values" | "items" | "copy" | "count" | "index"
+        ) {
             return;
         }
         let sym = self.sym(obj);
@@ -2644,8 +2701,11 @@ impl<'a, 't> Ex<'a, 't> {
     fn decorated(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let ch = self.children(n, true);
-        let decorators: Vec<TsNode<'t>> =
-            ch.iter().copied().filter(|c| c.kind_id() == k.decorator).collect();
+        let decorators: Vec<TsNode<'t>> = ch
+            .iter()
+            .copied()
+            .filter(|c| c.kind_id() == k.decorator)
+            .collect();
         self.recycle(ch);
         let Some(def) = self.field(n, k.f_definition) else {
             for d in decorators {
@@ -2678,7 +2738,9 @@ impl<'a, 't> Ex<'a, 't> {
         let mut kind = MethodKind::Instance;
         let mut out = Vec::new();
         for &d in decorators {
-            let Some(e) = self.first_named(d) else { continue };
+            let Some(e) = self.first_named(d) else {
+                continue;
+            };
             let text = self.text(e);
             let last = text.rsplit('.').next().unwrap_or(text).trim();
             if e.kind_id() == k.identifier || e.kind_id() == k.attribute {
@@ -2759,7 +2821,9 @@ impl<'a, 't> Ex<'a, 't> {
         let def = self.new_def(DefKind::Function, qual, range_node, Some(name_node));
         let is_async = {
             let ch = self.children(n, false);
-            let a = ch.first().is_some_and(|c| !c.is_named() && self.text(*c) == "async");
+            let a = ch
+                .first()
+                .is_some_and(|c| !c.is_named() && self.text(*c) == "async");
             self.recycle(ch);
             a
         };
@@ -3108,7 +3172,9 @@ impl<'a, 't> Ex<'a, 't> {
 
     fn import_from(&mut self, n: TsNode<'t>) {
         let k = self.k;
-        let Some(m) = self.field(n, k.f_module_name) else { return };
+        let Some(m) = self.field(n, k.f_module_name) else {
+            return;
+        };
         let path = self.from_module(m);
         let module = self.strings.intern(&path);
         let ch = self.fielded_children(n);
@@ -3253,9 +3319,16 @@ impl<'a, 't> Ex<'a, 't> {
                 steps += 1;
                 let kind = self.defs[p as usize].kind;
                 if matches!(kind, DefKind::Function | DefKind::Lambda)
-                    && self.scopes[p as usize].vars.get(&sym).is_some_and(|v| v.local)
+                    && self.scopes[p as usize]
+                        .vars
+                        .get(&sym)
+                        .is_some_and(|v| v.local)
                 {
-                    let remote = match self.scopes[p as usize].vars.get(&sym).and_then(|v| v.remote) {
+                    let remote = match self.scopes[p as usize]
+                        .vars
+                        .get(&sym)
+                        .and_then(|v| v.remote)
+                    {
                         Some(r) => r,
                         None => {
                             let r = self.new_node();
@@ -3316,7 +3389,8 @@ impl<'a, 't> Ex<'a, 't> {
             self.defs[def].attrs = attrs;
             self.defs[def].statics = statics;
         }
-        let mut fallbacks: Vec<(Sym, NodeId)> = self.fallbacks.iter().map(|(&s, &n)| (s, n)).collect();
+        let mut fallbacks: Vec<(Sym, NodeId)> =
+            self.fallbacks.iter().map(|(&s, &n)| (s, n)).collect();
         fallbacks.sort_unstable();
         globals.sort_unstable();
         ModuleFacts {

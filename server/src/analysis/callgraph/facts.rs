@@ -79,23 +79,57 @@ pub(crate) enum Op {
     Def { dst: NodeId, def: DefIdx },
     /// `dst ∋ self` (an instance of `class` or of any subclass) or, with `cls`, the class
     /// itself or any subclass.
-    SelfOf { dst: NodeId, class: DefIdx, cls: bool },
+    SelfOf {
+        dst: NodeId,
+        class: DefIdx,
+        cls: bool,
+    },
     /// `dst ∋ a new container`.
-    Alloc { dst: NodeId, kind: ContainerKind, alloc: AllocIdx },
+    Alloc {
+        dst: NodeId,
+        kind: ContainerKind,
+        alloc: AllocIdx,
+    },
     /// `dst ⊇ src`.
     Copy { dst: NodeId, src: NodeId },
     /// `dst ⊇ src` without literal values (results of arithmetic keep containers and objects).
     CopyObj { dst: NodeId, src: NodeId },
     /// `dst ⊇ base.attr`.
-    Load { dst: NodeId, base: NodeId, attr: Sym, site: SiteIdx },
+    Load {
+        dst: NodeId,
+        base: NodeId,
+        attr: Sym,
+        site: SiteIdx,
+    },
     /// `base.attr ⊇ src`.
-    Store { base: NodeId, attr: Sym, src: NodeId },
+    Store {
+        base: NodeId,
+        attr: Sym,
+        src: NodeId,
+    },
     /// `dst ⊇ base[key]`; `unpack` marks tuple unpacking, which does not call `__getitem__`.
-    SubLoad { dst: NodeId, base: NodeId, key: Key, site: SiteIdx, unpack: bool },
+    SubLoad {
+        dst: NodeId,
+        base: NodeId,
+        key: Key,
+        site: SiteIdx,
+        unpack: bool,
+    },
     /// `base[key] ⊇ src`.
-    SubStore { base: NodeId, key: Key, src: NodeId, site: SiteIdx },
+    SubStore {
+        base: NodeId,
+        key: Key,
+        src: NodeId,
+        site: SiteIdx,
+    },
     /// `dst ∋ base[lo:hi]`, a new container holding the selected elements.
-    Slice { dst: NodeId, base: NodeId, lo: Option<i32>, hi: Option<i32>, alloc: AllocIdx },
+    Slice {
+        dst: NodeId,
+        base: NodeId,
+        lo: Option<i32>,
+        hi: Option<i32>,
+        alloc: AllocIdx,
+    },
     /// `dst ⊇ every element value of the containers in src` (`*x`, `**x`).
     Elems { dst: NodeId, src: NodeId },
     /// A call. `args` indexes `ModuleFacts::args`. `super_class` is the class whose method
@@ -112,14 +146,31 @@ pub(crate) enum Op {
     /// `raise src`: raising a class constructs it.
     Raise { site: SiteIdx, src: NodeId },
     /// `dst ⊇ iter(src)`.
-    IterStart { site: SiteIdx, src: NodeId, dst: NodeId },
+    IterStart {
+        site: SiteIdx,
+        src: NodeId,
+        dst: NodeId,
+    },
     /// `dst ⊇ next(src)`.
-    IterNext { site: SiteIdx, src: NodeId, dst: NodeId },
+    IterNext {
+        site: SiteIdx,
+        src: NodeId,
+        dst: NodeId,
+    },
     /// `with src as dst`.
-    With { site: SiteIdx, src: NodeId, dst: NodeId },
+    With {
+        site: SiteIdx,
+        src: NodeId,
+        dst: NodeId,
+    },
     /// `dst ∋ module` (`import a.b` binds `a` when `top`; `import a.b as c` binds `a.b`), or
     /// `dst ∋ module.attr` (`from module import attr`).
-    Import { dst: NodeId, module: Sym, attr: Sym, top: bool },
+    Import {
+        dst: NodeId,
+        module: Sym,
+        attr: Sym,
+        top: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

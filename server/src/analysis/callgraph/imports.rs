@@ -15,12 +15,19 @@ const MAX_STATIC_DEPTH: u32 = 24;
 
 impl Solver {
     /// Resolves a dotted path written in definition `scope` of module `mi`.
-    pub(crate) fn resolve_static(&mut self, mi: u32, scope: u32, path: &[Sym]) -> Vec<StaticTarget> {
+    pub(crate) fn resolve_static(
+        &mut self,
+        mi: u32,
+        scope: u32,
+        path: &[Sym],
+    ) -> Vec<StaticTarget> {
         self.resolve_path(mi, scope, path, 0)
     }
 
     fn resolve_path(&mut self, mi: u32, scope: u32, path: &[Sym], depth: u32) -> Vec<StaticTarget> {
-        let Some((&first, rest)) = path.split_first() else { return Vec::new() };
+        let Some((&first, rest)) = path.split_first() else {
+            return Vec::new();
+        };
         let mut targets = self.static_name(mi, scope, first, depth);
         for &attr in rest {
             let attr = self.gsym(mi, attr);
@@ -52,7 +59,9 @@ impl Solver {
         let mut steps = 0;
         while s != NONE && steps < 1000 {
             steps += 1;
-            let Some(def) = m.defs.get(s as usize) else { break };
+            let Some(def) = m.defs.get(s as usize) else {
+                break;
+            };
             if first || def.kind != DefKind::Class {
                 let bindings: Vec<StaticBinding> = bindings_of(&def.statics, name);
                 if !bindings.is_empty() {
@@ -114,10 +123,12 @@ impl Solver {
                     vec![self.module_or_external(name)]
                 } else {
                     let attr = self.gsym(mi, *attr);
-                    if self.module_by_name.contains_key(&module) || self.packages.contains(&module) {
+                    if self.module_by_name.contains_key(&module) || self.packages.contains(&module)
+                    {
                         self.static_module_attr(module, attr, depth + 1)
                     } else {
-                        let full = format!("{}.{}", self.syms.resolve(module), self.syms.resolve(attr));
+                        let full =
+                            format!("{}.{}", self.syms.resolve(module), self.syms.resolve(attr));
                         let full = self.syms.intern(&full);
                         vec![StaticTarget::External(full)]
                     }
@@ -170,7 +181,9 @@ impl Solver {
         if self.module_by_name.contains_key(&full) || self.packages.contains(&full) {
             return vec![StaticTarget::Module(full)];
         }
-        let Some(&mi) = self.module_by_name.get(&module) else { return Vec::new() };
+        let Some(&mi) = self.module_by_name.get(&module) else {
+            return Vec::new();
+        };
         let stars = self.star_sources[mi as usize].clone();
         let mut out = Vec::new();
         for star in stars {
@@ -194,8 +207,12 @@ impl Solver {
             }
             StaticTarget::Class(c) => {
                 // A nested class: `Outer.Inner`.
-                let Some(&mi) = self.def_module.get(c as usize) else { return Vec::new() };
-                let Some(def) = self.def_fact(c) else { return Vec::new() };
+                let Some(&mi) = self.def_module.get(c as usize) else {
+                    return Vec::new();
+                };
+                let Some(def) = self.def_fact(c) else {
+                    return Vec::new();
+                };
                 let bindings: Vec<StaticBinding> = def
                     .statics
                     .iter()

@@ -102,7 +102,11 @@ impl CallGraph {
     pub fn callers_of(&self, node: &str) -> Vec<&CallSite> {
         self.by_callee
             .get(node)
-            .map(|ix| ix.iter().filter_map(|&i| self.call_sites.get(i as usize)).collect())
+            .map(|ix| {
+                ix.iter()
+                    .filter_map(|&i| self.call_sites.get(i as usize))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -110,15 +114,27 @@ impl CallGraph {
     pub fn callees_of(&self, node: &str) -> Vec<&CallSite> {
         self.by_caller
             .get(node)
-            .map(|ix| ix.iter().filter_map(|&i| self.call_sites.get(i as usize)).collect())
+            .map(|ix| {
+                ix.iter()
+                    .filter_map(|&i| self.call_sites.get(i as usize))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// Builds the graph from its nodes and call sites (edges and indexes are derived).
-    pub(crate) fn from_parts(nodes: BTreeMap<String, NodeInfo>, mut call_sites: Vec<CallSite>) -> CallGraph {
+    pub(crate) fn from_parts(
+        nodes: BTreeMap<String, NodeInfo>,
+        mut call_sites: Vec<CallSite>,
+    ) -> CallGraph {
         call_sites.sort_by(|a, b| {
-            (&a.module, a.range.start, a.range.end, &a.callee, &a.caller)
-                .cmp(&(&b.module, b.range.start, b.range.end, &b.callee, &b.caller))
+            (&a.module, a.range.start, a.range.end, &a.callee, &a.caller).cmp(&(
+                &b.module,
+                b.range.start,
+                b.range.end,
+                &b.callee,
+                &b.caller,
+            ))
         });
         call_sites.dedup();
         let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -129,8 +145,14 @@ impl CallGraph {
                 .entry(site.caller.clone())
                 .or_default()
                 .insert(site.callee.clone());
-            by_caller.entry(site.caller.clone()).or_default().push(i as u32);
-            by_callee.entry(site.callee.clone()).or_default().push(i as u32);
+            by_caller
+                .entry(site.caller.clone())
+                .or_default()
+                .push(i as u32);
+            by_callee
+                .entry(site.callee.clone())
+                .or_default()
+                .push(i as u32);
         }
         CallGraph {
             nodes,

@@ -83,8 +83,12 @@ pub(crate) fn build_graph(s: &Solver) -> CallGraph {
     let mut sites = Vec::with_capacity(s.calls.len());
     for &(site, callee) in &s.calls {
         let caller = s.site_caller(site);
-        let Some(caller_def) = s.def_fact(caller) else { continue };
-        let Some(&mi) = s.site_module.get(site as usize) else { continue };
+        let Some(caller_def) = s.def_fact(caller) else {
+            continue;
+        };
+        let Some(&mi) = s.site_module.get(site as usize) else {
+            continue;
+        };
         let m = &s.mods[mi as usize];
         let local = site - s.site_base[mi as usize];
         let callee_name = match callee {

@@ -94,7 +94,11 @@ pub(crate) enum GArg {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Args {
     /// `ModuleFacts::args[start..start + len]` of module `module`.
-    Static { module: u32, start: u32, len: u32 },
+    Static {
+        module: u32,
+        start: u32,
+        len: u32,
+    },
     List(Box<[GArg]>),
 }
 
@@ -102,9 +106,21 @@ enum Args {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum DynOp {
     /// `dst ⊇ bind(src)`.
-    Bind { src: u32, dst: u32, mode: BindMode, site: u32 },
+    Bind {
+        src: u32,
+        dst: u32,
+        mode: BindMode,
+        site: u32,
+    },
     /// Calls every value of `src`, bound by `mode`.
-    CallVia { site: u32, src: u32, mode: BindMode, args: Args, dst: u32, flags: u8 },
+    CallVia {
+        site: u32,
+        src: u32,
+        mode: BindMode,
+        args: Args,
+        dst: u32,
+        flags: u8,
+    },
     /// `dst ⊇ the element values of the containers in src`.
     Elems { src: u32, dst: u32 },
     /// `dst ⊇ next(src)` (iteration).
@@ -112,7 +128,12 @@ enum DynOp {
     /// `super(cls, obj)`: `dst ∋ super of each class in src`.
     Super2 { src: u32, dst: u32 },
     /// `getattr(base, name)`: watches base and name.
-    GetAttr { base: u32, name: u32, dst: u32, site: u32 },
+    GetAttr {
+        base: u32,
+        name: u32,
+        dst: u32,
+        site: u32,
+    },
     /// `setattr(base, name, src)`.
     SetAttr { base: u32, name: u32, src: u32 },
     /// `dst ⊇ type(src)`.
@@ -125,7 +146,11 @@ enum DynOp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Watch {
     /// `target = container[lo:hi]`.
-    Slice { target: u32, lo: i32, hi: Option<i32> },
+    Slice {
+        target: u32,
+        lo: i32,
+        hi: Option<i32>,
+    },
     /// `target.update(container)`.
     Mirror { target: u32 },
 }
@@ -416,7 +441,9 @@ impl Solver {
     }
 
     pub(crate) fn site_caller(&self, gsite: u32) -> u32 {
-        let Some(&m) = self.site_module.get(gsite as usize) else { return NO };
+        let Some(&m) = self.site_module.get(gsite as usize) else {
+            return NO;
+        };
         let local = gsite - self.site_base[m as usize];
         self.mods[m as usize]
             .sites
@@ -478,7 +505,9 @@ impl Solver {
         if node == NO {
             return;
         }
-        let Some(&s) = self.set_of.get(node as usize) else { return };
+        let Some(&s) = self.set_of.get(node as usize) else {
+            return;
+        };
         let s = if s == NO {
             let id = self.sets.len() as u32;
             self.sets.push(NodeSet::default());
@@ -587,11 +616,7 @@ impl Solver {
     }
 
     fn reset_solution(&mut self) {
-        let static_nodes: u32 = self
-            .mods
-            .iter()
-            .map(|m| m.num_nodes)
-            .sum();
+        let static_nodes: u32 = self.mods.iter().map(|m| m.num_nodes).sum();
         self.set_of = vec![NO; static_nodes as usize];
         self.first_edge = vec![NO; static_nodes as usize];
         self.first_trig = vec![NO; static_nodes as usize];
@@ -670,9 +695,7 @@ impl Solver {
                         self.push_edge(s, d, true);
                     }
                 }
-                Op::Load { base, .. }
-                | Op::Store { base, .. }
-                | Op::Slice { base, .. } => {
+                Op::Load { base, .. } | Op::Store { base, .. } | Op::Slice { base, .. } => {
                     let b = self.gnode(mi, base);
                     self.add_trig(b, mi, oi);
                 }
@@ -706,7 +729,11 @@ impl Solver {
                 } => {
                     let dst = self.gnode(mi, dst);
                     let module = self.gsym(mi, module);
-                    let attr = if attr == NONE { NO } else { self.gsym(mi, attr) };
+                    let attr = if attr == NONE {
+                        NO
+                    } else {
+                        self.gsym(mi, attr)
+                    };
                     self.seed_import(dst, module, attr, top);
                 }
             }
@@ -800,7 +827,9 @@ impl Solver {
         }
         // Guard against cycles of star imports while computing.
         self.exports_cache.insert((module, name), false);
-        let Some(&mi) = self.module_by_name.get(&module) else { return false };
+        let Some(&mi) = self.module_by_name.get(&module) else {
+            return false;
+        };
         let mi = mi as usize;
         let result = if let Some(all) = &self.all_names[mi] {
             all.contains(&name)
@@ -860,7 +889,11 @@ impl Solver {
             // Edges.
             let mut e = self.first_edge[node as usize];
             while e != NO {
-                let EdgeRec { dst, next, obj_only } = self.edges[e as usize];
+                let EdgeRec {
+                    dst,
+                    next,
+                    obj_only,
+                } = self.edges[e as usize];
                 for &v in &new {
                     if obj_only && matches!(self.values[v as usize], Value::Const(_)) {
                         continue;
@@ -883,12 +916,16 @@ impl Solver {
 
     fn fire(&mut self, node: u32, module: u32, op: u32, v: u32) {
         if module == NO {
-            let Some(dop) = self.dyn_ops.get(op as usize).cloned() else { return };
+            let Some(dop) = self.dyn_ops.get(op as usize).cloned() else {
+                return;
+            };
             self.fire_dyn(node, &dop, v);
             return;
         }
         let m = self.mods[module as usize].clone();
-        let Some(op) = m.ops.get(op as usize) else { return };
+        let Some(op) = m.ops.get(op as usize) else {
+            return;
+        };
         let val = self.values[v as usize];
         match *op {
             Op::Load {
@@ -936,11 +973,7 @@ impl Solver {
                 self.sub_store(node, v, base, key, src, site);
             }
             Op::Slice {
-                dst,
-                lo,
-                hi,
-                alloc,
-                ..
+                dst, lo, hi, alloc, ..
             } => {
                 let dst = self.gnode(module, dst);
                 let alloc = self.alloc_base[module as usize] + alloc;
@@ -1173,7 +1206,11 @@ impl Solver {
         match val {
             Value::Inst(c) => self.lookup_instance(c, attr, &mut out),
             Value::SelfInst(k) => {
-                let subs = self.classes.get(&k).map(|i| i.subs.clone()).unwrap_or_default();
+                let subs = self
+                    .classes
+                    .get(&k)
+                    .map(|i| i.subs.clone())
+                    .unwrap_or_default();
                 self.lookup_instance(k, attr, &mut out);
                 for c in subs {
                     self.lookup_instance(c, attr, &mut out);
@@ -1181,7 +1218,11 @@ impl Solver {
             }
             Value::Class(c) => self.lookup_class(c, attr, BindMode::Class, true, &mut out),
             Value::SelfClass(k) => {
-                let subs = self.classes.get(&k).map(|i| i.subs.clone()).unwrap_or_default();
+                let subs = self
+                    .classes
+                    .get(&k)
+                    .map(|i| i.subs.clone())
+                    .unwrap_or_default();
                 self.lookup_class(k, attr, BindMode::Class, true, &mut out);
                 for c in subs {
                     self.lookup_class(c, attr, BindMode::Class, true, &mut out);
@@ -1193,7 +1234,11 @@ impl Solver {
                     classes.extend(info.subs.iter().copied());
                 }
                 for c in classes {
-                    let mro = self.classes.get(&c).map(|i| i.mro.clone()).unwrap_or_default();
+                    let mro = self
+                        .classes
+                        .get(&c)
+                        .map(|i| i.mro.clone())
+                        .unwrap_or_default();
                     let after: Vec<u32> = mro
                         .iter()
                         .skip_while(|&&x| x != k)
@@ -1209,7 +1254,11 @@ impl Solver {
                         }
                     }
                     if !found {
-                        let ext = self.classes.get(&c).map(|i| i.ext_bases.clone()).unwrap_or_default();
+                        let ext = self
+                            .classes
+                            .get(&c)
+                            .map(|i| i.ext_bases.clone())
+                            .unwrap_or_default();
                         for e in ext {
                             let name = self.external_attr(e, attr);
                             let id = self.value(Value::External(name));
@@ -1283,7 +1332,11 @@ impl Solver {
     /// `instance.attr` for an instance of `c`: instance attributes set anywhere in its
     /// hierarchy, then the class attribute the method resolution order finds.
     fn lookup_instance(&mut self, c: u32, attr: u32, out: &mut Vec<AttrSrc>) {
-        let mro = self.classes.get(&c).map(|i| i.mro.clone()).unwrap_or_else(|| vec![c]);
+        let mro = self
+            .classes
+            .get(&c)
+            .map(|i| i.mro.clone())
+            .unwrap_or_else(|| vec![c]);
         for &k in &mro {
             let n = self.inst_attr_node(k, attr);
             out.push(AttrSrc::Node(n, BindMode::Plain));
@@ -1293,8 +1346,19 @@ impl Solver {
 
     /// `class.attr`: the first class of the method resolution order that binds the name;
     /// failing that, the external bases' attribute.
-    fn lookup_class(&mut self, c: u32, attr: u32, mode: BindMode, with_dynamic: bool, out: &mut Vec<AttrSrc>) {
-        let mro = self.classes.get(&c).map(|i| i.mro.clone()).unwrap_or_else(|| vec![c]);
+    fn lookup_class(
+        &mut self,
+        c: u32,
+        attr: u32,
+        mode: BindMode,
+        with_dynamic: bool,
+        out: &mut Vec<AttrSrc>,
+    ) {
+        let mro = self
+            .classes
+            .get(&c)
+            .map(|i| i.mro.clone())
+            .unwrap_or_else(|| vec![c]);
         for &k in &mro {
             if with_dynamic {
                 let n = self.inst_attr_node(k, attr);
@@ -1305,7 +1369,11 @@ impl Solver {
                 return;
             }
         }
-        let ext = self.classes.get(&c).map(|i| i.ext_bases.clone()).unwrap_or_default();
+        let ext = self
+            .classes
+            .get(&c)
+            .map(|i| i.ext_bases.clone())
+            .unwrap_or_default();
         for e in ext {
             let name = self.external_attr(e, attr);
             let id = self.value(Value::External(name));
@@ -1321,7 +1389,13 @@ impl Solver {
         out
     }
 
-    fn lookup_module_into(&mut self, m: u32, attr: u32, out: &mut Vec<AttrSrc>, visited: &mut FxSet<u32>) {
+    fn lookup_module_into(
+        &mut self,
+        m: u32,
+        attr: u32,
+        out: &mut Vec<AttrSrc>,
+        visited: &mut FxSet<u32>,
+    ) {
         if !visited.insert(m) || visited.len() > 64 {
             return;
         }
@@ -1445,7 +1519,16 @@ impl Solver {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn sub_load(&mut self, node: u32, v: u32, base: u32, key: GKey, dst: u32, site: u32, unpack: bool) {
+    fn sub_load(
+        &mut self,
+        node: u32,
+        v: u32,
+        base: u32,
+        key: GKey,
+        dst: u32,
+        site: u32,
+        unpack: bool,
+    ) {
         let val = self.values[v as usize];
         let from_key = matches!(key, GKey::Node(k) if k == node) && node != base;
         if from_key {
@@ -1790,7 +1873,15 @@ impl Solver {
         Callee::Name(n)
     }
 
-    fn call_value(&mut self, site: u32, v: u32, args: &Args, dst: u32, flags: u8, super_class: u32) {
+    fn call_value(
+        &mut self,
+        site: u32,
+        v: u32,
+        args: &Args,
+        dst: u32,
+        flags: u8,
+        super_class: u32,
+    ) {
         let decorator = flags & CALL_DECORATOR != 0;
         let val = self.values[v as usize];
         match val {
@@ -1894,7 +1985,11 @@ impl Solver {
 
     fn construct(&mut self, site: u32, c: u32, args: &Args) {
         let attr = self.syms.intern("__init__");
-        let mro = self.classes.get(&c).map(|i| i.mro.clone()).unwrap_or_else(|| vec![c]);
+        let mro = self
+            .classes
+            .get(&c)
+            .map(|i| i.mro.clone())
+            .unwrap_or_else(|| vec![c]);
         for &k in &mro {
             if let Some(n) = self.class_attr(k, attr) {
                 self.dyn_op(
@@ -1911,7 +2006,11 @@ impl Solver {
                 return;
             }
         }
-        let ext = self.classes.get(&c).map(|i| i.ext_bases.clone()).unwrap_or_default();
+        let ext = self
+            .classes
+            .get(&c)
+            .map(|i| i.ext_bases.clone())
+            .unwrap_or_default();
         if let Some(&e) = ext.first() {
             let name = self.join(e, attr);
             self.record(site, Callee::Name(name));
@@ -1919,7 +2018,9 @@ impl Solver {
     }
 
     fn bind_args(&mut self, f: u32, args: &[GArg], offset: usize) {
-        let Some(m) = self.def_module.get(f as usize).copied() else { return };
+        let Some(m) = self.def_module.get(f as usize).copied() else {
+            return;
+        };
         let Some(d) = self.def_fact(f) else { return };
         let params: Vec<ParamFact> = d.params.clone();
         let positional: Vec<&ParamFact> = params
@@ -2215,7 +2316,15 @@ impl Solver {
         e
     }
 
-    fn container_method(&mut self, site: u32, a: u32, kind: ContainerKind, name: &str, args: &Args, dst: u32) {
+    fn container_method(
+        &mut self,
+        site: u32,
+        a: u32,
+        kind: ContainerKind,
+        name: &str,
+        args: &Args,
+        dst: u32,
+    ) {
         let args = self.args_vec(args);
         let pos: Vec<u32> = args
             .iter()
@@ -2257,7 +2366,11 @@ impl Solver {
             }
             (ContainerKind::Dict, "get" | "setdefault") => {
                 let key = arg(0);
-                let k = if key == NO { GKey::Unknown } else { GKey::Node(key) };
+                let k = if key == NO {
+                    GKey::Unknown
+                } else {
+                    GKey::Node(key)
+                };
                 let (exact, any) = self.key_values(k);
                 if any || exact.is_empty() {
                     let all = self.slot(a, Slot::All);
@@ -2432,18 +2545,20 @@ impl Solver {
                     .filter(|b| *b != c && state.get(b).copied() == Some(2))
                     .collect();
                 let mut mro = vec![c];
-                mro.extend(c3_merge(base_mros.clone(), direct.clone()).unwrap_or_else(|| {
-                    let mut seen = FxSet::default();
-                    let mut out = Vec::new();
-                    for m in &base_mros {
-                        for &x in m {
-                            if x != c && seen.insert(x) {
-                                out.push(x);
+                mro.extend(
+                    c3_merge(base_mros.clone(), direct.clone()).unwrap_or_else(|| {
+                        let mut seen = FxSet::default();
+                        let mut out = Vec::new();
+                        for m in &base_mros {
+                            for &x in m {
+                                if x != c && seen.insert(x) {
+                                    out.push(x);
+                                }
                             }
                         }
-                    }
-                    out
-                }));
+                        out
+                    }),
+                );
                 mro.truncate(MAX_MRO);
                 let mut exts = ext.clone();
                 for &b in &mro[1..] {
@@ -2503,11 +2618,9 @@ impl Solver {
             // Direct bases: the classes of the MRO that no other listed base already covers.
             let mut direct: Vec<u32> = Vec::new();
             for &k in &info.mro[1..] {
-                let covered = direct.iter().any(|d| {
-                    self.classes
-                        .get(d)
-                        .is_some_and(|di| di.mro.contains(&k))
-                });
+                let covered = direct
+                    .iter()
+                    .any(|d| self.classes.get(d).is_some_and(|di| di.mro.contains(&k)));
                 if !covered {
                     direct.push(k);
                 }
