@@ -22,7 +22,7 @@ use super::SourceModule;
 use crate::analysis::parse::python_language;
 
 /// How deeply statements and expressions may nest before the walk stops descending.
-const MAX_DEPTH: u32 = 400;
+const MAX_DEPTH: u32 = 256;
 
 /// Container literals longer than this keep their elements in one "any index" slot: exact
 /// positions matter for short tuples and tables of callables, not for data tables.
@@ -434,15 +434,37 @@ struct Ex<'a, 't> {
     fallbacks: FxMap<Sym, NodeId>,
     star_imports: Vec<Sym>,
     all_names: Option<Vec<Sym>>,
-    const_nodes: FxMap<Const, NodeId>,
+    const_nodes: FxMap<(DefIdx, Const), NodeId>,
     /// Subscript paths (`d["a"]["b"]`) by base version and keys; their ids are flow keys with
     /// `PATH_BIT` set.
     paths: FxMap<(NodeId, Vec<Const>), u32>,
     paths_of: FxMap<NodeId, Vec<(u32, usize)>>,
     /// Literal dictionaries: their constant keys and value nodes.
     literal_dicts: FxMap<NodeId, Vec<(Const, NodeId)>>,
+    /// (class, attribute) for each `self.attribute = …` in a method.
+    self_attrs: Vec<(DefIdx, Sym)>,
+    /// The definition each node, op and allocation belongs to (`IFACE` for interface nodes);
+    /// see `canonical_layout`.
+    node_owner: Vec<u32>,
+    op_owner: Vec<u32>,
+    alloc_owner: Vec<u32>,
+    /// Interface nodes: (node, kind, definition, name or index).
+    iface: Vec<(NodeId, u8, DefIdx, Sym)>,
+    /// When not NONE, the owner of new nodes and ops instead of the current scope.
+    owner: u32,
     depth: u32,
 }
+
+/// The owner of interface nodes.
+const IFACE: u32 = u32::MAX - 1;
+
+/// Kinds of interface nodes, in their canonical order.
+const IF_RET: u8 = 0;
+const IF_PARAM: u8 = 1;
+const IF_YIELDS: u8 = 2;
+const IF_ALL: u8 = 3;
+const IF_REMOTE: u8 = 4;
+const IF_FALLBACK: u8 = 5;
 
 /// Marks flow keys that are subscript paths rather than names.
 const PATH_BIT: u32 = 1 << 31;
@@ -477,9 +499,16 @@ pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
         paths: FxMap::default(),
         paths_of: FxMap::default(),
         literal_dicts: FxMap::default(),
+        self_attrs: Vec::new(),
+        node_owner: Vec::new(),
+        op_owner: Vec::new(),
+        alloc_owner: Vec::new(),
+        iface: Vec::new(),
+        owner: NONE,
         depth: 0,
     };
     let ret = ex.new_node();
+    ex.mark_iface(ret, IF_RET, 0, 0);
     ex.defs.push(DefFact {
         kind: DefKind::Module,
         qualname: module.name.into(),
@@ -492,9 +521,15 @@ pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
         ret,
         yields: NONE,
         is_async: false,
+        decorated: false,
+        body: (0, 0),
+        ops: (0, 0),
+        sites: (0, 0),
+        allocs: (0, 0),
         bases: Vec::new(),
         base_refs: Vec::new(),
         attrs: Vec::new(),
+        self_attrs: Vec::new(),
         statics: Vec::new(),
     });
     ex.scopes.push(ScopeInfo::default());
@@ -510,7 +545,26 @@ impl<'a, 't> Ex<'a, 't> {
     fn new_node(&mut self) -> NodeId {
         let n = self.next_node;
         self.next_node += 1;
+        let owner = self.owner_now();
+        self.node_owner.push(owner);
         n
+    }
+
+    fn owner_now(&self) -> u32 {
+        if self.owner != NONE {
+            self.owner
+        } else {
+            self.cur_def()
+        }
+    }
+
+    /// Marks `n` as an interface node: one that other definitions and modules refer to
+    /// (parameters, returns, module globals, class attributes, captured variables).
+    fn mark_iface(&mut self, n: NodeId, kind: u8, def: DefIdx, key: u32) {
+        if let Some(o) = self.node_owner.get_mut(n as usize) {
+            *o = IFACE;
+        }
+        self.iface.push((n, kind, def, key));
     }
 
     fn text(&self, n: TsNode<'_>) -> &'a str {
@@ -583,11 +637,13 @@ impl<'a, 't> Ex<'a, 't> {
 
     fn op(&mut self, op: Op) {
         self.ops.push(op);
+        let owner = self.owner_now();
+        self.op_owner.push(owner);
     }
 
     fn copy(&mut self, dst: NodeId, src: NodeId) {
         if dst != NONE && src != NONE && dst != src {
-            self.ops.push(Op::Copy { dst, src });
+            self.op(Op::Copy { dst, src });
         }
     }
 
@@ -615,13 +671,16 @@ impl<'a, 't> Ex<'a, 't> {
         (self.sites.len() - 1) as SiteIdx
     }
 
+    /// The node of a literal, one per literal per definition (so that definitions stay
+    /// independent of each other).
     fn const_node(&mut self, c: Const) -> NodeId {
-        if let Some(&n) = self.const_nodes.get(&c) {
+        let key = (self.owner_now(), c);
+        if let Some(&n) = self.const_nodes.get(&key) {
             return n;
         }
         let n = self.new_node();
-        self.ops.push(Op::Const { dst: n, c });
-        self.const_nodes.insert(c, n);
+        self.op(Op::Const { dst: n, c });
+        self.const_nodes.insert(key, n);
         n
     }
 
@@ -655,6 +714,8 @@ impl<'a, 't> Ex<'a, 't> {
         name: Option<TsNode<'_>>,
     ) -> DefIdx {
         let ret = self.new_node();
+        let def = self.defs.len() as DefIdx;
+        self.mark_iface(ret, IF_RET, def, 0);
         let parent = self.cur_def();
         let name_range = name.map_or((n.start_byte() as u32, n.start_byte() as u32), |m| {
             (m.start_byte() as u32, m.end_byte() as u32)
@@ -671,9 +732,15 @@ impl<'a, 't> Ex<'a, 't> {
             ret,
             yields: NONE,
             is_async: false,
+            decorated: false,
+            body: (0, 0),
+            ops: (0, 0),
+            sites: (0, 0),
+            allocs: (0, 0),
             bases: Vec::new(),
             base_refs: Vec::new(),
             attrs: Vec::new(),
+            self_attrs: Vec::new(),
             statics: Vec::new(),
         });
         self.scopes.push(ScopeInfo::default());
@@ -700,6 +767,7 @@ impl<'a, 't> Ex<'a, 't> {
             return all;
         }
         let n = self.new_node();
+        self.mark_iface(n, IF_ALL, 0, sym);
         let var = self.scopes[0].vars.entry(sym).or_default();
         var.all = Some(n);
         var.local = true;
@@ -711,6 +779,7 @@ impl<'a, 't> Ex<'a, 't> {
             return remote;
         }
         let n = self.new_node();
+        self.mark_iface(n, IF_REMOTE, 0, sym);
         let var = self.scopes[0].vars.entry(sym).or_default();
         var.remote = Some(n);
         var.local = true;
@@ -785,6 +854,10 @@ impl<'a, 't> Ex<'a, 't> {
         }
         if node != cur {
             frame.flow.set(sym, node);
+        }
+        let owner = self.owner_now();
+        while self.node_owner.len() < new_nodes as usize {
+            self.node_owner.push(owner);
         }
         self.next_node = new_nodes;
         for (dst, src) in copies {
@@ -1149,6 +1222,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
+    #[inline(never)]
     fn stmt_inner(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let kind = n.kind_id();
@@ -1256,6 +1330,7 @@ impl<'a, 't> Ex<'a, 't> {
         self.recycle(ch);
     }
 
+    #[inline(never)]
     fn if_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         if let Some(c) = self.field(n, k.f_condition) {
@@ -1291,6 +1366,7 @@ impl<'a, 't> Ex<'a, 't> {
         self.merge(outs, !has_else);
     }
 
+    #[inline(never)]
     fn for_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let right = self.field(n, k.f_right);
@@ -1343,6 +1419,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
+    #[inline(never)]
     fn try_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let mark = self.frame().flow.mark();
@@ -1439,6 +1516,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
+    #[inline(never)]
     fn with_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let ch = self.children(n, true);
@@ -1565,6 +1643,7 @@ impl<'a, 't> Ex<'a, 't> {
 
     // ----- assignments ---------------------------------------------------------------------
 
+    #[inline(never)]
     fn assignment(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let mut targets = Vec::new();
@@ -1659,11 +1738,15 @@ impl<'a, 't> Ex<'a, 't> {
             self.write(sym, v);
             v
         } else if lk == k.attribute {
-            let base = self.field(left, k.f_object).map_or(NONE, |o| self.expr(o));
+            let object = self.field(left, k.f_object);
+            let base = object.map_or(NONE, |o| self.expr(o));
             let Some(attr) = self.field(left, k.f_attribute) else {
                 return NONE;
             };
             let attr = self.sym(attr);
+            if let Some(o) = object {
+                self.note_self_attr(o, attr);
+            }
             if base == NONE {
                 return NONE;
             }
@@ -1720,6 +1803,7 @@ impl<'a, 't> Ex<'a, 't> {
         self.depth -= 1;
     }
 
+    #[inline(never)]
     fn assign_target_inner(&mut self, t: TsNode<'t>, value: NodeId, bind: Bind) {
         let k = self.k;
         let tk = t.kind_id();
@@ -1730,9 +1814,13 @@ impl<'a, 't> Ex<'a, 't> {
                 Bind::Comprehension => self.bind_local(sym, value),
             }
         } else if tk == k.attribute {
-            let base = self.field(t, k.f_object).map_or(NONE, |o| self.expr(o));
+            let object = self.field(t, k.f_object);
+            let base = object.map_or(NONE, |o| self.expr(o));
             if let Some(attr) = self.field(t, k.f_attribute) {
                 let attr = self.sym(attr);
+                if let Some(o) = object {
+                    self.note_self_attr(o, attr);
+                }
                 if base != NONE && value != NONE {
                     self.op(Op::Store {
                         base,
@@ -1778,6 +1866,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
+    #[inline(never)]
     fn destructure(&mut self, t: TsNode<'t>, value: NodeId, bind: Bind) {
         let k = self.k;
         let targets = self.children(t, true);
@@ -1865,6 +1954,28 @@ impl<'a, 't> Ex<'a, 't> {
             }
         }
         self.recycle(targets);
+    }
+
+    /// Records `self.attr = …` in a method: the class's instances have that attribute.
+    fn note_self_attr(&mut self, object: TsNode<'t>, attr: Sym) {
+        if object.kind_id() != self.k.identifier {
+            return;
+        }
+        let def = self.cur_def();
+        let Some(d) = self.defs.get(def as usize) else {
+            return;
+        };
+        if d.class == NONE || d.method == MethodKind::Static {
+            return;
+        }
+        let class = d.class;
+        let Some(first) = d.params.first() else {
+            return;
+        };
+        let first = first.name;
+        if self.sym(object) == first {
+            self.self_attrs.push((class, attr));
+        }
     }
 
     /// The base node and key of a subscript expression.
@@ -1983,6 +2094,8 @@ impl<'a, 't> Ex<'a, 't> {
     fn new_alloc(&mut self) -> AllocIdx {
         let a = self.num_allocs;
         self.num_allocs += 1;
+        let owner = self.owner_now();
+        self.alloc_owner.push(owner);
         a
     }
 
@@ -2008,6 +2121,10 @@ impl<'a, 't> Ex<'a, 't> {
         r
     }
 
+    /// Dispatches on the expression's kind. The work is in separate functions that are not
+    /// inlined, so that each level of a deeply nested expression costs the stack only the
+    /// frames of the kinds actually nested (debug builds give a function one frame for the
+    /// locals of all its branches).
     fn expr_inner(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let kind = n.kind_id();
@@ -2015,96 +2132,13 @@ impl<'a, 't> Ex<'a, 't> {
             let sym = self.sym(n);
             self.read(sym)
         } else if kind == k.attribute {
-            let base = self.field(n, k.f_object).map_or(NONE, |o| self.expr(o));
-            let Some(attr) = self.field(n, k.f_attribute) else {
-                return NONE;
-            };
-            if base == NONE {
-                return NONE;
-            }
-            let attr = self.sym(attr);
-            let dst = self.new_node();
-            let site = self.site(n);
-            self.op(Op::Load {
-                dst,
-                base,
-                attr,
-                site,
-            });
-            dst
+            self.attribute(n)
         } else if kind == k.call {
             self.call(n)
         } else if kind == k.subscript {
-            let k2 = self.k;
-            let slice = {
-                let ch = self.fielded_children(n);
-                let subs: Vec<TsNode<'t>> = ch
-                    .into_iter()
-                    .filter(|(_, f)| *f == k2.f_subscript)
-                    .map(|(c, _)| c)
-                    .collect();
-                if subs.len() == 1 && subs[0].kind_id() == k2.slice {
-                    Some(subs[0])
-                } else {
-                    None
-                }
-            };
-            if let Some(slice) = slice {
-                let base = self.field(n, k.f_value).map_or(NONE, |v| self.expr(v));
-                let (lo, hi) = self.slice_bounds(slice);
-                if base == NONE {
-                    return NONE;
-                }
-                let dst = self.new_node();
-                let alloc = self.new_alloc();
-                self.op(Op::Slice {
-                    dst,
-                    base,
-                    lo,
-                    hi,
-                    alloc,
-                });
-                return dst;
-            }
-            if !self.paths_of.is_empty() {
-                if let Some(v) = self.read_path(n) {
-                    return v;
-                }
-            }
-            let (base, key) = self.subscript_parts(n);
-            if base == NONE {
-                return NONE;
-            }
-            let dst = self.new_node();
-            let site = self.site(n);
-            self.op(Op::SubLoad {
-                dst,
-                base,
-                key,
-                site,
-                unpack: false,
-            });
-            dst
-        } else if kind == k.string {
-            match self.string_value(n) {
-                Some(s) if s.len() <= MAX_EXACT_STRING => {
-                    let sym = self.strings.intern(s);
-                    self.const_node(Const::Str(sym))
-                }
-                Some(_) => self.const_node(Const::StrAny),
-                None => {
-                    let bytes = self.is_bytes(n);
-                    self.interpolations(n);
-                    if bytes {
-                        NONE
-                    } else {
-                        self.const_node(Const::StrAny)
-                    }
-                }
-            }
-        } else if kind == k.concatenated_string {
-            self.interpolations(n);
-            self.const_node(Const::StrAny)
+            self.subscript(n)
+        } else if kind == k.string || kind == k.concatenated_string {
+            self.string(n)
         } else if kind == k.integer {
             let c = parse_int(self.text(n)).map_or(Const::IntAny, Const::Int);
             self.const_node(c)
@@ -2126,7 +2160,123 @@ impl<'a, 't> Ex<'a, 't> {
             self.comprehension(n, ContainerKind::Dict)
         } else if kind == k.lambda {
             self.lambda(n)
-        } else if kind == k.conditional_expression {
+        } else if kind == k.binary_operator {
+            self.binary(n)
+        } else if kind == k.yield_ {
+            self.yield_expr(n)
+        } else if kind == k.type_ || kind == k.comment {
+            NONE
+        } else {
+            self.other_expr(n)
+        }
+    }
+
+    #[inline(never)]
+    fn attribute(&mut self, n: TsNode<'t>) -> NodeId {
+        let k = self.k;
+        let base = self.field(n, k.f_object).map_or(NONE, |o| self.expr(o));
+        let Some(attr) = self.field(n, k.f_attribute) else {
+            return NONE;
+        };
+        if base == NONE {
+            return NONE;
+        }
+        let attr = self.sym(attr);
+        let dst = self.new_node();
+        let site = self.site(n);
+        self.op(Op::Load {
+            dst,
+            base,
+            attr,
+            site,
+        });
+        dst
+    }
+
+    #[inline(never)]
+    fn subscript(&mut self, n: TsNode<'t>) -> NodeId {
+        let k = self.k;
+        let slice = {
+            let ch = self.fielded_children(n);
+            let subs: Vec<TsNode<'t>> = ch
+                .into_iter()
+                .filter(|(_, f)| *f == k.f_subscript)
+                .map(|(c, _)| c)
+                .collect();
+            if subs.len() == 1 && subs[0].kind_id() == k.slice {
+                Some(subs[0])
+            } else {
+                None
+            }
+        };
+        if let Some(slice) = slice {
+            let base = self.field(n, k.f_value).map_or(NONE, |v| self.expr(v));
+            let (lo, hi) = self.slice_bounds(slice);
+            if base == NONE {
+                return NONE;
+            }
+            let dst = self.new_node();
+            let alloc = self.new_alloc();
+            self.op(Op::Slice {
+                dst,
+                base,
+                lo,
+                hi,
+                alloc,
+            });
+            return dst;
+        }
+        if !self.paths_of.is_empty() {
+            if let Some(v) = self.read_path(n) {
+                return v;
+            }
+        }
+        let (base, key) = self.subscript_parts(n);
+        if base == NONE {
+            return NONE;
+        }
+        let dst = self.new_node();
+        let site = self.site(n);
+        self.op(Op::SubLoad {
+            dst,
+            base,
+            key,
+            site,
+            unpack: false,
+        });
+        dst
+    }
+
+    #[inline(never)]
+    fn string(&mut self, n: TsNode<'t>) -> NodeId {
+        if n.kind_id() == self.k.concatenated_string {
+            self.interpolations(n);
+            return self.const_node(Const::StrAny);
+        }
+        match self.string_value(n) {
+            Some(s) if s.len() <= MAX_EXACT_STRING => {
+                let sym = self.strings.intern(s);
+                self.const_node(Const::Str(sym))
+            }
+            Some(_) => self.const_node(Const::StrAny),
+            None => {
+                let bytes = self.is_bytes(n);
+                self.interpolations(n);
+                if bytes {
+                    NONE
+                } else {
+                    self.const_node(Const::StrAny)
+                }
+            }
+        }
+    }
+
+    /// The kinds whose value is simple (a merge of their parts, or nothing tracked).
+    #[inline(never)]
+    fn other_expr(&mut self, n: TsNode<'t>) -> NodeId {
+        let k = self.k;
+        let kind = n.kind_id();
+        if kind == k.conditional_expression {
             let ch = self.children(n, true);
             let mut vals = Vec::new();
             for (i, &c) in ch.iter().enumerate() {
@@ -2141,8 +2291,6 @@ impl<'a, 't> Ex<'a, 't> {
             let l = self.field(n, k.f_left).map_or(NONE, |x| self.expr(x));
             let r = self.field(n, k.f_right).map_or(NONE, |x| self.expr(x));
             self.phi(l, r)
-        } else if kind == k.binary_operator {
-            self.binary(n)
         } else if kind == k.unary_operator {
             if let Some(c) = self.literal(n) {
                 return self.const_node(c);
@@ -2164,16 +2312,10 @@ impl<'a, 't> Ex<'a, 't> {
                 self.write(sym, v);
             }
             v
-        } else if kind == k.await_ {
+        } else if kind == k.await_ || kind == k.as_pattern {
             self.first_named(n).map_or(NONE, |x| self.expr(x))
-        } else if kind == k.yield_ {
-            self.yield_expr(n)
         } else if kind == k.keyword_argument {
             self.field(n, k.f_value).map_or(NONE, |x| self.expr(x))
-        } else if kind == k.type_ || kind == k.comment {
-            NONE
-        } else if kind == k.as_pattern {
-            self.first_named(n).map_or(NONE, |x| self.expr(x))
         } else {
             // Comparisons, `not`, splats, ellipsis, `None`, `True`, errors…: walk the parts
             // for the calls they contain; the value itself is not tracked.
@@ -2201,6 +2343,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// `a + b + c + …` is a left-leaning chain as deep as it is long: walked with a loop.
+    #[inline(never)]
     fn binary(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let mut rights = Vec::new();
@@ -2284,6 +2427,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
+    #[inline(never)]
     fn container(&mut self, n: TsNode<'t>, kind: ContainerKind) -> NodeId {
         let k = self.k;
         let dst = self.new_node();
@@ -2338,6 +2482,7 @@ impl<'a, 't> Ex<'a, 't> {
         dst
     }
 
+    #[inline(never)]
     fn dictionary(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let dst = self.new_node();
@@ -2399,6 +2544,7 @@ impl<'a, 't> Ex<'a, 't> {
         dst
     }
 
+    #[inline(never)]
     fn comprehension(&mut self, n: TsNode<'t>, kind: ContainerKind) -> NodeId {
         let k = self.k;
         let mark = self.frame().flow.mark();
@@ -2466,6 +2612,7 @@ impl<'a, 't> Ex<'a, 't> {
         dst
     }
 
+    #[inline(never)]
     fn yield_expr(&mut self, n: TsNode<'t>) -> NodeId {
         let def = self.cur_def();
         let is_from = {
@@ -2489,6 +2636,7 @@ impl<'a, 't> Ex<'a, 't> {
         let mut yields = self.defs[def as usize].yields;
         if yields == NONE {
             yields = self.new_node();
+            self.mark_iface(yields, IF_YIELDS, def, 0);
             self.defs[def as usize].yields = yields;
         }
         if value != NONE {
@@ -2504,6 +2652,7 @@ impl<'a, 't> Ex<'a, 't> {
         NONE
     }
 
+    #[inline(never)]
     fn call(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let func = self.field(n, k.f_function);
@@ -2573,7 +2722,7 @@ impl<'a, 't> Ex<'a, 't> {
             args_len,
             dst,
             flags: 0,
-            super_class,
+            aux: super_class,
         });
         dst
     }
@@ -2761,7 +2910,17 @@ impl<'a, 't> Ex<'a, 't> {
         (out, kind)
     }
 
-    fn apply_decorators(&mut self, value: NodeId, decorators: &[(NodeId, TsNode<'t>)]) -> NodeId {
+    fn apply_decorators(
+        &mut self,
+        def: DefIdx,
+        value: NodeId,
+        decorators: &[(NodeId, TsNode<'t>)],
+    ) -> NodeId {
+        if !decorators.is_empty() {
+            if let Some(d) = self.defs.get_mut(def as usize) {
+                d.decorated = true;
+            }
+        }
         let mut cur = value;
         for &(dec, d) in decorators.iter().rev() {
             if dec == NONE {
@@ -2778,13 +2937,14 @@ impl<'a, 't> Ex<'a, 't> {
                 args_len: 1,
                 dst,
                 flags: CALL_DECORATOR,
-                super_class: NONE,
+                aux: def,
             });
             cur = dst;
         }
         cur
     }
 
+    #[inline(never)]
     fn function_def(&mut self, n: TsNode<'t>, decorators: &[TsNode<'t>]) {
         let k = self.k;
         let Some(name_node) = self.field(n, k.f_name) else {
@@ -2837,7 +2997,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
         let fv = self.new_node();
         self.op(Op::Def { dst: fv, def });
-        let bound = self.apply_decorators(fv, &decs);
+        let bound = self.apply_decorators(def, fv, &decs);
         if method == MethodKind::Property && bound != fv {
             self.copy(bound, fv);
         }
@@ -2945,7 +3105,11 @@ impl<'a, 't> Ex<'a, 't> {
     ) {
         let mut facts = Vec::with_capacity(params.len());
         for (i, (mut p, default)) in params.into_iter().enumerate() {
+            self.mark_iface(p.node, IF_PARAM, def, i as u32);
+            // The default is evaluated in the enclosing scope: its copy belongs there.
             self.copy(p.node, default);
+            let saved = self.owner;
+            self.owner = def;
             match p.kind {
                 ParamKind::VarArgs | ParamKind::VarKeywords => {
                     let alloc = self.new_alloc();
@@ -2983,11 +3147,13 @@ impl<'a, 't> Ex<'a, 't> {
                     _ => {}
                 }
             }
+            self.owner = saved;
             facts.push(p);
         }
         self.defs[def as usize].params = facts;
     }
 
+    #[inline(never)]
     fn lambda(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let parent = self.cur_def();
@@ -3021,6 +3187,7 @@ impl<'a, 't> Ex<'a, 't> {
         dst
     }
 
+    #[inline(never)]
     fn class_def(&mut self, n: TsNode<'t>, decorators: &[TsNode<'t>]) {
         let k = self.k;
         let Some(name_node) = self.field(n, k.f_name) else {
@@ -3069,7 +3236,7 @@ impl<'a, 't> Ex<'a, 't> {
         self.frames.pop();
         let cv = self.new_node();
         self.op(Op::Def { dst: cv, def });
-        let bound = self.apply_decorators(cv, &decs);
+        let bound = self.apply_decorators(def, cv, &decs);
         self.write(name_sym, bound);
         self.add_static(name_sym, StaticBinding::Def(def));
     }
@@ -3228,6 +3395,7 @@ impl<'a, 't> Ex<'a, 't> {
             return all;
         }
         let n = self.new_node();
+        self.mark_iface(n, IF_ALL, def, sym);
         self.scopes[def as usize].vars.entry(sym).or_default().all = Some(n);
         n
     }
@@ -3237,6 +3405,7 @@ impl<'a, 't> Ex<'a, 't> {
             return n;
         }
         let n = self.new_node();
+        self.mark_iface(n, IF_FALLBACK, 0, sym);
         self.fallbacks.insert(sym, n);
         n
     }
@@ -3276,6 +3445,7 @@ impl<'a, 't> Ex<'a, 't> {
         // Free reads.
         let reads = std::mem::take(&mut self.free_reads);
         for (p, sym, def) in reads {
+            self.owner = def;
             let kind = self.defs[def as usize].kind;
             match kind {
                 DefKind::Module => {
@@ -3308,11 +3478,13 @@ impl<'a, 't> Ex<'a, 't> {
         }
         let reads = std::mem::take(&mut self.nonlocal_reads);
         for (p, sym, def) in reads {
+            self.owner = def;
             let src = self.resolve_outer(def, sym);
             self.copy(p, src);
         }
         let writes = std::mem::take(&mut self.nonlocal_writes);
         for (value, sym, def) in writes {
+            self.owner = def;
             let mut p = self.defs[def as usize].parent;
             let mut steps = 0;
             while p != NONE && steps < 10_000 {
@@ -3332,6 +3504,7 @@ impl<'a, 't> Ex<'a, 't> {
                         Some(r) => r,
                         None => {
                             let r = self.new_node();
+                            self.mark_iface(r, IF_REMOTE, p, sym);
                             if let Some(v) = self.scopes[p as usize].vars.get_mut(&sym) {
                                 v.remote = Some(r);
                             }
@@ -3347,6 +3520,7 @@ impl<'a, 't> Ex<'a, 't> {
         // Connect versions to the all-nodes and remote writes to versions.
         let mut globals = Vec::new();
         for def in 0..self.defs.len() {
+            self.owner = def as u32;
             let kind = self.defs[def].kind;
             let mut syms: Vec<Sym> = self.scopes[def].vars.keys().copied().collect();
             syms.sort_unstable();
@@ -3359,7 +3533,9 @@ impl<'a, 't> Ex<'a, 't> {
                 let all = match (kind, all) {
                     (_, Some(a)) => Some(a),
                     (DefKind::Module, None) | (DefKind::Class, None) if local => {
-                        Some(self.new_node())
+                        let n = self.new_node();
+                        self.mark_iface(n, IF_ALL, def as u32, sym);
+                        Some(n)
                     }
                     _ => None,
                 };
@@ -3389,25 +3565,230 @@ impl<'a, 't> Ex<'a, 't> {
             self.defs[def].attrs = attrs;
             self.defs[def].statics = statics;
         }
+        let mut self_attrs = std::mem::take(&mut self.self_attrs);
+        self_attrs.sort_unstable();
+        self_attrs.dedup();
+        for (class, attr) in self_attrs {
+            if let Some(d) = self.defs.get_mut(class as usize) {
+                d.self_attrs.push(attr);
+            }
+        }
+        self.owner = NONE;
         let mut fallbacks: Vec<(Sym, NodeId)> =
             self.fallbacks.iter().map(|(&s, &n)| (s, n)).collect();
         fallbacks.sort_unstable();
         globals.sort_unstable();
-        ModuleFacts {
+        let mut facts = ModuleFacts {
             name: self.module_name.into(),
             is_package: self.is_package,
-            strings: self.strings.into_strings(),
+            strings: Vec::new(),
             num_nodes: self.next_node,
+            interface_nodes: 0,
             num_allocs: self.num_allocs,
-            defs: self.defs,
-            ops: self.ops,
-            args: self.args,
-            sites: self.sites,
+            defs: std::mem::take(&mut self.defs),
+            ops: std::mem::take(&mut self.ops),
+            args: std::mem::take(&mut self.args),
+            sites: std::mem::take(&mut self.sites),
             globals,
             fallbacks,
-            star_imports: self.star_imports,
-            all_names: self.all_names,
+            star_imports: std::mem::take(&mut self.star_imports),
+            all_names: self.all_names.take(),
+        };
+        self.canonical_layout(&mut facts);
+        facts.strings = std::mem::take(&mut self.strings).into_strings();
+        facts
+    }
+
+    /// Renumbers nodes, ops, call sites and allocation sites so that the facts of an edited
+    /// module can be compared with the previous version definition by definition: interface
+    /// nodes first, in an order that does not depend on where in the source they were made
+    /// (by kind, definition and name), then each definition's own nodes, ops, sites and
+    /// allocations, contiguously and in source order. An edit inside one function's body then
+    /// changes that function's part only.
+    fn canonical_layout(&mut self, f: &mut ModuleFacts) {
+        let n = f.num_nodes as usize;
+        // Nodes.
+        let mut iface = std::mem::take(&mut self.iface);
+        let mut seen = vec![false; n];
+        iface.retain(|x| match seen.get_mut(x.0 as usize) {
+            Some(s) if !*s => {
+                *s = true;
+                true
+            }
+            _ => false,
+        });
+        let strings = &self.strings;
+        iface.sort_by(|a, b| {
+            let name = |x: &(NodeId, u8, DefIdx, Sym)| -> (u8, DefIdx, &str, u32) {
+                match x.1 {
+                    IF_ALL | IF_REMOTE | IF_FALLBACK => (x.1, x.2, strings.resolve(x.3), 0),
+                    _ => (x.1, x.2, "", x.3),
+                }
+            };
+            name(a).cmp(&name(b))
+        });
+        let mut order: Vec<NodeId> = iface.iter().map(|x| x.0).collect();
+        let interface = order.len() as u32;
+        let mut body: Vec<NodeId> = (0..n as u32)
+            .filter(|&x| self.node_owner.get(x as usize).copied() != Some(IFACE))
+            .collect();
+        body.sort_by_key(|&x| self.node_owner.get(x as usize).copied().unwrap_or(0));
+        order.extend(&body);
+        let mut new_node = vec![NONE; n];
+        for (i, &old) in order.iter().enumerate() {
+            if let Some(slot) = new_node.get_mut(old as usize) {
+                *slot = i as NodeId;
+            }
         }
+        let map = |x: NodeId| -> NodeId {
+            if x == NONE {
+                NONE
+            } else {
+                new_node.get(x as usize).copied().unwrap_or(NONE)
+            }
+        };
+        // Body node ranges per definition.
+        let mut pos = interface;
+        for (d, def) in f.defs.iter_mut().enumerate() {
+            let start = pos;
+            while (pos as usize) < order.len()
+                && self.node_owner.get(order[pos as usize] as usize).copied() == Some(d as u32)
+            {
+                pos += 1;
+            }
+            def.body = (start, pos);
+        }
+        // Allocation sites.
+        let na = f.num_allocs as usize;
+        let mut allocs: Vec<AllocIdx> = (0..na as u32).collect();
+        allocs.sort_by_key(|&a| self.alloc_owner.get(a as usize).copied().unwrap_or(0));
+        let mut new_alloc = vec![NONE; na];
+        for (i, &old) in allocs.iter().enumerate() {
+            new_alloc[old as usize] = i as AllocIdx;
+        }
+        let amap = |a: AllocIdx| -> AllocIdx { new_alloc.get(a as usize).copied().unwrap_or(NONE) };
+        let mut pos = 0u32;
+        for (d, def) in f.defs.iter_mut().enumerate() {
+            let start = pos;
+            while (pos as usize) < allocs.len()
+                && self.alloc_owner.get(allocs[pos as usize] as usize).copied() == Some(d as u32)
+            {
+                pos += 1;
+            }
+            def.allocs = (start, pos);
+        }
+        // Call sites (grouped by the definition whose code they are in).
+        let ns = f.sites.len();
+        let mut sites: Vec<SiteIdx> = (0..ns as u32).collect();
+        sites.sort_by_key(|&x| f.sites[x as usize].caller);
+        let mut new_site = vec![NONE; ns];
+        for (i, &old) in sites.iter().enumerate() {
+            new_site[old as usize] = i as SiteIdx;
+        }
+        let smap = |x: SiteIdx| -> SiteIdx {
+            if x == NONE {
+                NONE
+            } else {
+                new_site.get(x as usize).copied().unwrap_or(NONE)
+            }
+        };
+        let old_sites = std::mem::take(&mut f.sites);
+        f.sites = sites.iter().map(|&x| old_sites[x as usize]).collect();
+        let mut pos = 0u32;
+        for (d, def) in f.defs.iter_mut().enumerate() {
+            let start = pos;
+            while (pos as usize) < f.sites.len() && f.sites[pos as usize].caller == d as u32 {
+                pos += 1;
+            }
+            def.sites = (start, pos);
+        }
+        // Ops, grouped by owner, with their arguments laid out again in op order.
+        let no = f.ops.len();
+        let mut ops: Vec<usize> = (0..no).collect();
+        ops.sort_by_key(|&i| self.op_owner.get(i).copied().unwrap_or(0));
+        let old_ops = std::mem::take(&mut f.ops);
+        let old_args = std::mem::take(&mut f.args);
+        let key = |k: Key| -> Key {
+            match k {
+                Key::Node(x) => Key::Node(map(x)),
+                other => other,
+            }
+        };
+        let arg = |a: Arg| -> Arg {
+            match a {
+                Arg::Pos(x) => Arg::Pos(map(x)),
+                Arg::Kw(s, x) => Arg::Kw(s, map(x)),
+                Arg::Star(x) => Arg::Star(map(x)),
+                Arg::KwStar(x) => Arg::KwStar(map(x)),
+            }
+        };
+        let mut new_ops = Vec::with_capacity(no);
+        let mut new_args = Vec::with_capacity(old_args.len());
+        for &i in &ops {
+            let op = match old_ops[i] {
+                Op::Const { dst, c } => Op::Const { dst: map(dst), c },
+                Op::Def { dst, def } => Op::Def { dst: map(dst), def },
+                Op::SelfOf { dst, class, cls } => Op::SelfOf { dst: map(dst), class, cls },
+                Op::Alloc { dst, kind, alloc } => Op::Alloc { dst: map(dst), kind, alloc: amap(alloc) },
+                Op::Copy { dst, src } => Op::Copy { dst: map(dst), src: map(src) },
+                Op::CopyObj { dst, src } => Op::CopyObj { dst: map(dst), src: map(src) },
+                Op::Load { dst, base, attr, site } => Op::Load { dst: map(dst), base: map(base), attr, site: smap(site) },
+                Op::Store { base, attr, src } => Op::Store { base: map(base), attr, src: map(src) },
+                Op::SubLoad { dst, base, key: k, site, unpack } => Op::SubLoad { dst: map(dst), base: map(base), key: key(k), site: smap(site), unpack },
+                Op::SubStore { base, key: k, src, site } => Op::SubStore { base: map(base), key: key(k), src: map(src), site: smap(site) },
+                Op::Slice { dst, base, lo, hi, alloc } => Op::Slice { dst: map(dst), base: map(base), lo, hi, alloc: amap(alloc) },
+                Op::Elems { dst, src } => Op::Elems { dst: map(dst), src: map(src) },
+                Op::Call { site, callee, args_start, args_len, dst, flags, aux } => {
+                    let start = new_args.len() as u32;
+                    let from = (args_start as usize).min(old_args.len());
+                    let to = (args_start as usize + args_len as usize).min(old_args.len());
+                    new_args.extend(old_args[from..to].iter().map(|&a| arg(a)));
+                    Op::Call { site: smap(site), callee: map(callee), args_start: start, args_len: (to - from) as u32, dst: map(dst), flags, aux }
+                }
+                Op::Raise { site, src } => Op::Raise { site: smap(site), src: map(src) },
+                Op::IterStart { site, src, dst } => Op::IterStart { site: smap(site), src: map(src), dst: map(dst) },
+                Op::IterNext { site, src, dst } => Op::IterNext { site: smap(site), src: map(src), dst: map(dst) },
+                Op::With { site, src, dst } => Op::With { site: smap(site), src: map(src), dst: map(dst) },
+                Op::Import { dst, module, attr, top } => Op::Import { dst: map(dst), module, attr, top },
+            };
+            new_ops.push(op);
+        }
+        f.ops = new_ops;
+        f.args = new_args;
+        let mut pos = 0u32;
+        for (d, def) in f.defs.iter_mut().enumerate() {
+            let start = pos;
+            while (pos as usize) < ops.len()
+                && self.op_owner.get(ops[pos as usize]).copied() == Some(d as u32)
+            {
+                pos += 1;
+            }
+            def.ops = (start, pos);
+        }
+        // Everything else that names nodes or allocations.
+        for def in &mut f.defs {
+            def.ret = map(def.ret);
+            def.yields = map(def.yields);
+            for p in &mut def.params {
+                p.node = map(p.node);
+                if p.alloc != NONE {
+                    p.alloc = amap(p.alloc);
+                }
+            }
+            for b in &mut def.bases {
+                *b = map(*b);
+            }
+            for a in &mut def.attrs {
+                a.1 = map(a.1);
+            }
+        }
+        for g in &mut f.globals {
+            g.1 = map(g.1);
+        }
+        for g in &mut f.fallbacks {
+            g.1 = map(g.1);
+        }
+        f.interface_nodes = interface;
     }
 }
 

@@ -71,7 +71,7 @@ pub(crate) enum Arg {
 pub(crate) const CALL_DECORATOR: u8 = 1;
 
 /// One constraint.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Op {
     /// `dst ∋ constant`.
     Const { dst: NodeId, c: Const },
@@ -132,8 +132,9 @@ pub(crate) enum Op {
     },
     /// `dst ⊇ every element value of the containers in src` (`*x`, `**x`).
     Elems { dst: NodeId, src: NodeId },
-    /// A call. `args` indexes `ModuleFacts::args`. `super_class` is the class whose method
-    /// contains a zero-argument `super()` call (or NONE).
+    /// A call. `args` indexes `ModuleFacts::args`. `aux` is, for a zero-argument `super()`
+    /// call, the class whose method contains it; for a decorator, the definition it decorates
+    /// (or NONE).
     Call {
         site: SiteIdx,
         callee: NodeId,
@@ -141,7 +142,7 @@ pub(crate) enum Op {
         args_len: u32,
         dst: NodeId,
         flags: u8,
-        super_class: DefIdx,
+        aux: DefIdx,
     },
     /// `raise src`: raising a class constructs it.
     Raise { site: SiteIdx, src: NodeId },
@@ -244,11 +245,21 @@ pub(crate) struct DefFact {
     /// NONE unless the function is a generator.
     pub yields: NodeId,
     pub is_async: bool,
+    /// The definition has decorators.
+    pub decorated: bool,
+    /// The definition's own nodes, ops, call sites and allocation sites (nested definitions
+    /// not included): contiguous ranges, see `extract::canonical_layout`.
+    pub body: (NodeId, NodeId),
+    pub ops: (u32, u32),
+    pub sites: (u32, u32),
+    pub allocs: (u32, u32),
     /// Base class expressions (classes only), as nodes and, when plain names, as static refs.
     pub bases: Vec<NodeId>,
     pub base_refs: Vec<Option<StaticRef>>,
     /// Names bound in a class body and the node holding all their values, sorted by name.
     pub attrs: Vec<(Sym, NodeId)>,
+    /// Attribute names the class's methods assign on `self`, sorted (classes only).
+    pub self_attrs: Vec<Sym>,
     /// Static bindings of names in this scope, sorted by name.
     pub statics: Vec<(Sym, StaticBinding)>,
 }
@@ -270,6 +281,9 @@ pub struct ModuleFacts {
     pub(crate) is_package: bool,
     pub(crate) strings: Vec<Box<str>>,
     pub(crate) num_nodes: u32,
+    /// Nodes `0..interface_nodes` are the interface (parameters, returns, globals, class
+    /// attributes, captured variables, fallbacks); the rest belong to one definition each.
+    pub(crate) interface_nodes: u32,
     pub(crate) num_allocs: u32,
     pub(crate) defs: Vec<DefFact>,
     pub(crate) ops: Vec<Op>,
@@ -368,9 +382,11 @@ impl ModuleFacts {
                     && a.ret == b.ret
                     && a.yields == b.yields
                     && a.is_async == b.is_async
+                    && a.decorated == b.decorated
                     && a.bases == b.bases
                     && a.base_refs == b.base_refs
                     && a.attrs == b.attrs
+                    && a.self_attrs == b.self_attrs
                     && a.statics == b.statics
             })
     }

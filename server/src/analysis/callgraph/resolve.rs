@@ -56,14 +56,31 @@ pub(crate) enum Value {
     /// A module or namespace package, by dotted name.
     Module(u32),
     Builtin(u32),
-    /// A name from outside the program, by dotted name.
-    External(u32),
+    /// A name from outside the program, by dotted name, with the number of attribute steps
+    /// taken from the name as imported.
+    External(u32, u8),
     /// A method of a builtin type, with the container it was read from (or NO).
     TypeMethod(BuiltinType, u32, u32),
     Const(GConst),
     Container(u32, ContainerKind),
     Generator(u32),
+    /// Too many values to tell apart (see `MAX_VALUES`): calls and attribute reads on it find
+    /// nothing.
+    Top,
+    /// What a function from outside the program returned: nothing is known of it, except that
+    /// used as a decorator it leaves the decorated function in place.
+    Opaque,
 }
+
+/// The id of `Value::Top` (interned first).
+const TOP: u32 = 0;
+
+/// The most values a node holds before it becomes `Top`. Context-insensitive analysis of a
+/// large program makes a few hubs (a decorator's wrapper called with every function, a
+/// `cached_property.__get__` returning every cached value) whose sets would grow to thousands of
+/// values and flow everywhere; a call through such a node would get hundreds of callees that
+/// say nothing, at a cost quadratic in the program's size.
+const MAX_VALUES: usize = 256;
 
 /// How values seen through an attribute are transformed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -168,14 +185,22 @@ struct Trig {
 struct EdgeRec {
     dst: u32,
     next: u32,
-    obj_only: bool,
+    filter: u32,
 }
+
+/// Edge filters: every value, values other than literals, or (`DECORATED + f`) what a
+/// decorator applied to definition `f` returns (see `passes`).
+const PLAIN: u32 = 0;
+const OBJ_ONLY: u32 = 1;
+const DECORATED: u32 = 2;
 
 /// The values of one node, in insertion order (so the not yet propagated ones are a suffix).
 #[derive(Default, Debug)]
 struct NodeSet {
     vals: Vec<u32>,
     done: u32,
+    /// Holds `Top` only.
+    saturated: bool,
     /// Membership for large sets.
     index: Option<Box<FxSet<u32>>>,
 }
@@ -227,6 +252,8 @@ pub(crate) struct ClassInfo {
     pub subs: Vec<u32>,
     /// Names bound in the class body and their nodes, sorted by global string id.
     pub attrs: Vec<(u32, u32)>,
+    /// Attributes its methods assign on `self`, sorted.
+    pub self_attrs: Vec<u32>,
 }
 
 /// The callee of a call edge.
@@ -267,13 +294,18 @@ pub(crate) struct Solver {
     sets: Vec<NodeSet>,
     edges: Vec<EdgeRec>,
     trigs: Vec<Trig>,
-    dyn_edges: FxSet<(u32, u32, bool)>,
+    dyn_edges: FxSet<(u32, u32, u32)>,
     queue: Vec<u32>,
     queued: Vec<bool>,
     dyn_ops: Vec<DynOp>,
     dyn_op_ids: FxMap<DynOp, u32>,
 
     inst_attr: FxMap<(u32, u32), u32>,
+    down_attr: FxMap<(u32, u32), u32>,
+    /// For each attribute name, the classes with an `inst_attr` node for it.
+    inst_attr_classes: FxMap<u32, Vec<u32>>,
+    /// For each attribute name, the classes whose body binds it.
+    definers: FxMap<u32, Vec<u32>>,
     mod_attr: FxMap<(u32, u32), u32>,
     func_attr: FxMap<(u32, u32), u32>,
     slots: FxMap<(u32, Slot), u32>,
@@ -284,6 +316,8 @@ pub(crate) struct Solver {
     dyn_allocs: FxMap<(u32, u32), u32>,
     next_alloc: u32,
     elems_nodes: FxMap<u32, u32>,
+    /// Nodes holding one literal (string and number literals of the source).
+    const_nodes: FxSet<u32>,
     lookup_cache: FxMap<(u32, u32), Arc<[AttrSrc]>>,
     exports_cache: FxMap<(u32, u32), bool>,
 
@@ -295,9 +329,8 @@ pub(crate) struct Solver {
     dynamic_bases: Vec<(u32, u32)>,
 }
 
-/// Longest dotted name made for external attributes: `a.b.c.d.e.f.g.h`. Longer chains keep
-/// their name, so recursive data flows cannot grow names forever.
-const MAX_EXTERNAL_DEPTH: usize = 8;
+/// How many attributes an external name may grow by (see `external_attr`).
+const MAX_EXTERNAL_STEPS: usize = 2;
 
 impl Solver {
     pub(crate) fn new(mods: Vec<Arc<ModuleFacts>>) -> Solver {
@@ -331,6 +364,9 @@ impl Solver {
             dyn_ops: Vec::new(),
             dyn_op_ids: FxMap::default(),
             inst_attr: FxMap::default(),
+            down_attr: FxMap::default(),
+            inst_attr_classes: FxMap::default(),
+            definers: FxMap::default(),
             mod_attr: FxMap::default(),
             func_attr: FxMap::default(),
             slots: FxMap::default(),
@@ -339,6 +375,7 @@ impl Solver {
             dyn_allocs: FxMap::default(),
             next_alloc: 0,
             elems_nodes: FxMap::default(),
+            const_nodes: FxSet::default(),
             lookup_cache: FxMap::default(),
             exports_cache: FxMap::default(),
             calls: FxSet::default(),
@@ -346,6 +383,8 @@ impl Solver {
             type_callee: FxMap::default(),
             dynamic_bases: Vec::new(),
         };
+        let top = s.value(Value::Top);
+        debug_assert_eq!(top, TOP);
         s.layout();
         s
     }
@@ -516,7 +555,21 @@ impl Solver {
         } else {
             s
         };
-        if self.sets[s as usize].insert(v) && !self.queued[node as usize] {
+        let set = &mut self.sets[s as usize];
+        if set.saturated {
+            return;
+        }
+        if v == TOP || set.vals.len() >= MAX_VALUES {
+            // The node stands for "too many to tell" from now on; `Top` moves along its edges.
+            set.saturated = true;
+            set.vals.clear();
+            set.vals.push(TOP);
+            set.index = None;
+            set.done = 0;
+        } else if !set.insert(v) {
+            return;
+        }
+        if !self.queued[node as usize] {
             self.queued[node as usize] = true;
             self.queue.push(node);
         }
@@ -528,14 +581,14 @@ impl Solver {
     }
 
     /// Adds an edge `dst ⊇ src` and moves the values `src` already has.
-    fn add_edge(&mut self, src: u32, dst: u32, obj_only: bool) {
+    fn add_edge(&mut self, src: u32, dst: u32, filter: u32) {
         if src == NO || dst == NO || src == dst {
             return;
         }
-        if !self.dyn_edges.insert((src, dst, obj_only)) {
+        if !self.dyn_edges.insert((src, dst, filter)) {
             return;
         }
-        self.push_edge(src, dst, obj_only);
+        self.push_edge(src, dst, filter);
         let done = match self.set_of[src as usize] {
             NO => 0,
             s => self.sets[s as usize].done as usize,
@@ -545,20 +598,51 @@ impl Solver {
         if done > 0 {
             let vals: Vec<u32> = self.node_values(src)[..done].to_vec();
             for v in vals {
-                if obj_only && matches!(self.values[v as usize], Value::Const(_)) {
-                    continue;
+                if self.passes(filter, v) {
+                    self.add_value(dst, v);
                 }
-                self.add_value(dst, v);
             }
         }
     }
 
-    fn push_edge(&mut self, src: u32, dst: u32, obj_only: bool) {
+    /// Whether value `v` passes an edge filter. A decorator applied to `f` is taken to return
+    /// neither data nor another decorated function of a module or class body: such values reach
+    /// its result because the decorator's return node is shared by every place it decorates
+    /// (a registry's `register(func): return func` would otherwise give each registered
+    /// function every other one's body).
+    fn passes(&self, filter: u32, v: u32) -> bool {
+        match filter {
+            PLAIN => true,
+            OBJ_ONLY => !matches!(self.values[v as usize], Value::Const(_)),
+            f => match self.values[v as usize] {
+                // A decorator returns something callable (or a class), not data.
+                Value::Const(_) | Value::Container(..) | Value::Module(_) => false,
+                Value::Func(g) | Value::Bound(g) if g != f - DECORATED => {
+                    !self.def_fact(g).is_some_and(|d| {
+                        d.decorated
+                            && self
+                                .def_fact(self.gdef_parent(g))
+                                .is_some_and(|p| matches!(p.kind, DefKind::Module | DefKind::Class))
+                    })
+                }
+                _ => true,
+            },
+        }
+    }
+
+    fn gdef_parent(&self, g: u32) -> u32 {
+        let Some(&m) = self.def_module.get(g as usize) else {
+            return NO;
+        };
+        self.def_fact(g).map_or(NO, |d| self.gdef(m, d.parent))
+    }
+
+    fn push_edge(&mut self, src: u32, dst: u32, filter: u32) {
         let id = self.edges.len() as u32;
         self.edges.push(EdgeRec {
             dst,
             next: self.first_edge[src as usize],
-            obj_only,
+            filter,
         });
         self.first_edge[src as usize] = id;
     }
@@ -603,9 +687,149 @@ impl Solver {
 
     /// Solves everything.
     pub(crate) fn solve(&mut self) {
+        let dbg = std::env::var("CG_DEBUG").is_ok();
+        let t = std::time::Instant::now();
         self.compute_classes();
+        if dbg {
+            eprintln!("classes {:?} ({} classes)", t.elapsed(), self.classes.len());
+        }
         self.seed();
+        if dbg {
+            eprintln!(
+                "seeded {:?} values {} dyn {} queue {}",
+                t.elapsed(),
+                self.values.len(),
+                self.dyn_ops.len(),
+                self.queue.len()
+            );
+        }
         self.run();
+        if dbg {
+            eprintln!("ran {:?}", t.elapsed());
+        }
+        if dbg {
+            let mut g: Vec<(usize, String)> = Vec::new();
+            for (mi, gl) in self.globals.iter().enumerate() {
+                for &(sym, n) in gl {
+                    let len = self.node_values(n).len();
+                    if len > 8 {
+                        g.push((
+                            len,
+                            format!("{}.{}", self.mods[mi].name(), self.syms.resolve(sym)),
+                        ));
+                    }
+                }
+            }
+            g.sort();
+            g.reverse();
+            for (len, name) in g.iter().take(15) {
+                eprintln!("global {name}: {len} values");
+            }
+            for (mi, gl) in self.globals.iter().enumerate() {
+                for &(sym, n) in gl {
+                    if self.node_values(n).len() > 200 && self.syms.resolve(sym) == "yesno" {
+                        let sample: Vec<String> = self
+                            .node_values(n)
+                            .iter()
+                            .take(30)
+                            .map(|&v| match self.values[v as usize] {
+                                Value::Func(f) => format!(
+                                    "Func {}",
+                                    self.def_fact(f).map_or("?", |d| &d.qualname)
+                                ),
+                                Value::Bound(f) => format!(
+                                    "Bound {}",
+                                    self.def_fact(f).map_or("?", |d| &d.qualname)
+                                ),
+                                Value::External(x, _) => format!("Ext {}", self.syms.resolve(x)),
+                                other => format!("{other:?}"),
+                            })
+                            .collect();
+                        eprintln!("{}.yesno = {sample:?}", self.mods[mi].name());
+                    }
+                }
+            }
+            // Forward closure sizes from functions' nodes.
+            let total = self.set_of.len();
+            let mut sizes = Vec::new();
+            let mut count = 0usize;
+            for (mi, m) in self.mods.iter().enumerate() {
+                for d in &m.defs {
+                    if d.kind != DefKind::Function {
+                        continue;
+                    }
+                    count += 1;
+                    if count % 40 != 0 {
+                        continue;
+                    }
+                    let mut seen = vec![false; total];
+                    let mut stack: Vec<u32> = (d.body.0..d.body.1)
+                        .map(|l| self.node_base[mi] + l)
+                        .collect();
+                    for &x in &stack {
+                        seen[x as usize] = true;
+                    }
+                    let mut n_seen = stack.len();
+                    while let Some(x) = stack.pop() {
+                        let mut e = self.first_edge[x as usize];
+                        while e != NO {
+                            let dst = self.edges[e as usize].dst;
+                            if !seen[dst as usize] {
+                                seen[dst as usize] = true;
+                                n_seen += 1;
+                                stack.push(dst);
+                            }
+                            e = self.edges[e as usize].next;
+                        }
+                        let mut t = self.first_trig[x as usize];
+                        while t != NO {
+                            let Trig { module, op, next } = self.trigs[t as usize];
+                            let dst = if module == NO {
+                                match &self.dyn_ops[op as usize] {
+                                    DynOp::Bind { dst, .. }
+                                    | DynOp::CallVia { dst, .. }
+                                    | DynOp::Elems { dst, .. }
+                                    | DynOp::IterNext { dst, .. }
+                                    | DynOp::Super2 { dst, .. }
+                                    | DynOp::GetAttr { dst, .. }
+                                    | DynOp::TypeOf { dst, .. } => *dst,
+                                    _ => NO,
+                                }
+                            } else {
+                                match self.mods[module as usize].ops[op as usize] {
+                                    Op::Load { dst, .. }
+                                    | Op::SubLoad { dst, .. }
+                                    | Op::Slice { dst, .. }
+                                    | Op::Elems { dst, .. }
+                                    | Op::Call { dst, .. }
+                                    | Op::IterStart { dst, .. }
+                                    | Op::IterNext { dst, .. }
+                                    | Op::With { dst, .. } => self.gnode(module, dst),
+                                    _ => NO,
+                                }
+                            };
+                            if dst != NO && (dst as usize) < total && !seen[dst as usize] {
+                                seen[dst as usize] = true;
+                                n_seen += 1;
+                                stack.push(dst);
+                            }
+                            t = next;
+                        }
+                    }
+                    sizes.push(n_seen);
+                }
+            }
+            sizes.sort_unstable();
+            let p = |q: f64| {
+                sizes
+                    .get(((sizes.len() as f64 - 1.0) * q) as usize)
+                    .copied()
+                    .unwrap_or(0)
+            };
+            eprintln!("closure sizes of {} sampled functions (total nodes {total}): p50 {} p75 {} p90 {} p99 {} max {}", sizes.len(), p(0.5), p(0.75), p(0.9), p(0.99), sizes.last().copied().unwrap_or(0));
+            let sat = self.sets.iter().filter(|s| s.saturated).count();
+            eprintln!("saturated nodes: {sat}");
+        }
         // Bases only known after solving (`class A(make_base())`): if they add program
         // classes, hierarchies change, and the solve starts over with them.
         if self.refine_dynamic_bases() {
@@ -629,6 +853,8 @@ impl Solver {
         self.dyn_ops.clear();
         self.dyn_op_ids.clear();
         self.inst_attr.clear();
+        self.down_attr.clear();
+        self.inst_attr_classes.clear();
         self.mod_attr.clear();
         self.func_attr.clear();
         self.slots.clear();
@@ -655,6 +881,7 @@ impl Solver {
                 Op::Const { dst, c } => {
                     let g = self.gconst(mi, c);
                     let dst = self.gnode(mi, dst);
+                    self.const_nodes.insert(dst);
                     self.add_val(dst, Value::Const(g));
                 }
                 Op::Def { dst, def } => {
@@ -686,13 +913,13 @@ impl Solver {
                 Op::Copy { dst, src } => {
                     let (s, d) = (self.gnode(mi, src), self.gnode(mi, dst));
                     if s != NO && d != NO {
-                        self.push_edge(s, d, false);
+                        self.push_edge(s, d, PLAIN);
                     }
                 }
                 Op::CopyObj { dst, src } => {
                     let (s, d) = (self.gnode(mi, src), self.gnode(mi, dst));
                     if s != NO && d != NO {
-                        self.push_edge(s, d, true);
+                        self.push_edge(s, d, OBJ_ONLY);
                     }
                 }
                 Op::Load { base, .. } | Op::Store { base, .. } | Op::Slice { base, .. } => {
@@ -774,11 +1001,18 @@ impl Solver {
             if self.is_package_name(name) {
                 self.add_val(dst, Value::Module(name));
             } else {
-                self.add_val(dst, Value::External(name));
+                self.add_val(dst, Value::External(name, 0));
             }
             return;
         }
         if self.is_package_name(module) {
+            // `from package import name` imports the submodule `package.name` if there is one
+            // (Python sets it as an attribute of the package).
+            let full = self.join(module, attr);
+            if self.is_package_name(full) {
+                self.add_val(dst, Value::Module(full));
+                return;
+            }
             let srcs = self.lookup_module(module, attr);
             self.apply_srcs(&srcs, dst, NO);
         } else {
@@ -787,7 +1021,7 @@ impl Solver {
             } else {
                 self.join(module, attr)
             };
-            self.add_val(dst, Value::External(name));
+            self.add_val(dst, Value::External(name, 0));
         }
     }
 
@@ -812,7 +1046,7 @@ impl Solver {
         for &s in &stars {
             if !self.is_package_name(s) {
                 let full = self.join(s, name);
-                self.add_val(node, Value::External(full));
+                self.add_val(node, Value::External(full, 0));
             }
         }
     }
@@ -853,7 +1087,7 @@ impl Solver {
     fn apply_srcs(&mut self, srcs: &[AttrSrc], dst: u32, site: u32) {
         for &src in srcs {
             match src {
-                AttrSrc::Node(n, BindMode::Plain) => self.add_edge(n, dst, false),
+                AttrSrc::Node(n, BindMode::Plain) => self.add_edge(n, dst, PLAIN),
                 AttrSrc::Node(n, mode) => self.dyn_op(
                     DynOp::Bind {
                         src: n,
@@ -871,7 +1105,80 @@ impl Solver {
     // ----- the fixpoint --------------------------------------------------------------------
 
     fn run(&mut self) {
+        let mut iters = 0u64;
         while let Some(node) = self.queue.pop() {
+            iters += 1;
+            if iters % 100_000 == 0 && std::env::var("CG_DEBUG").is_ok() {
+                let big = self.sets.iter().filter(|s| s.vals.len() > 1000).count();
+                let maxset = self.sets.iter().map(|s| s.vals.len()).max().unwrap_or(0);
+                eprintln!("iters {iters} values {} nodes {} sets {} big {big} max {maxset} edges {} dyn_ops {} calls {} queue {} syms {}", self.values.len(), self.set_of.len(), self.sets.len(), self.edges.len(), self.dyn_ops.len(), self.calls.len(), self.queue.len(), self.syms.len());
+                if iters % 2_000_000 == 0 {
+                    let mut hist: FxMap<&'static str, usize> = FxMap::default();
+                    for v in &self.values {
+                        let k = match v {
+                            Value::External(..) => "ext",
+                            Value::Const(_) => "const",
+                            Value::Container(..) => "cont",
+                            Value::TypeMethod(..) => "tm",
+                            Value::Func(_) => "func",
+                            Value::Bound(_) => "bound",
+                            Value::Inst(_) => "inst",
+                            _ => "other",
+                        };
+                        *hist.entry(k).or_default() += 1;
+                    }
+                    eprintln!("{hist:?}");
+                    let mut h2: FxMap<&'static str, usize> = FxMap::default();
+                    for st in self.sets.iter().filter(|s| s.vals.len() > 1000) {
+                        for &v in &st.vals {
+                            let k = match self.values[v as usize] {
+                                Value::External(..) => "ext",
+                                Value::Const(_) => "const",
+                                Value::Container(..) => "cont",
+                                Value::TypeMethod(..) => "tm",
+                                Value::Func(_) => "func",
+                                Value::Bound(_) => "bound",
+                                Value::Inst(_) => "inst",
+                                Value::SelfInst(_) => "self",
+                                Value::Class(_) => "class",
+                                Value::Module(_) => "module",
+                                Value::Builtin(_) => "builtin",
+                                Value::Generator(_) => "gen",
+                                _ => "other",
+                            };
+                            *h2.entry(k).or_default() += 1;
+                        }
+                    }
+                    eprintln!("in big sets: {h2:?}");
+                    let mut order: Vec<(usize, u32)> = (0..self.set_of.len())
+                        .filter_map(|n| {
+                            let s = self.set_of[n];
+                            (s != NO).then(|| (self.sets[s as usize].vals.len(), n as u32))
+                        })
+                        .collect();
+                    order.sort_unstable_by(|a, b| b.cmp(a));
+                    for &(len, n) in order.iter().take(12) {
+                        eprintln!("  {len} values: {}", self.describe(n));
+                    }
+                    let (i, s) = self
+                        .sets
+                        .iter()
+                        .enumerate()
+                        .max_by_key(|(_, s)| s.vals.len())
+                        .unwrap();
+                    let sample: Vec<String> = s
+                        .vals
+                        .iter()
+                        .filter_map(|&v| match self.values[v as usize] {
+                            Value::External(x, _) => Some(self.syms.resolve(x).to_string()),
+                            _ => None,
+                        })
+                        .step_by(500)
+                        .take(40)
+                        .collect();
+                    eprintln!("biggest set {i}: {sample:?}");
+                }
+            }
             self.queued[node as usize] = false;
             let s = self.set_of[node as usize];
             if s == NO {
@@ -889,16 +1196,11 @@ impl Solver {
             // Edges.
             let mut e = self.first_edge[node as usize];
             while e != NO {
-                let EdgeRec {
-                    dst,
-                    next,
-                    obj_only,
-                } = self.edges[e as usize];
+                let EdgeRec { dst, next, filter } = self.edges[e as usize];
                 for &v in &new {
-                    if obj_only && matches!(self.values[v as usize], Value::Const(_)) {
-                        continue;
+                    if filter == PLAIN || self.passes(filter, v) {
+                        self.add_value(dst, v);
                     }
-                    self.add_value(dst, v);
                 }
                 e = next;
             }
@@ -915,6 +1217,9 @@ impl Solver {
     }
 
     fn fire(&mut self, node: u32, module: u32, op: u32, v: u32) {
+        if v == TOP {
+            return;
+        }
         if module == NO {
             let Some(dop) = self.dyn_ops.get(op as usize).cloned() else {
                 return;
@@ -922,12 +1227,11 @@ impl Solver {
             self.fire_dyn(node, &dop, v);
             return;
         }
-        let m = self.mods[module as usize].clone();
-        let Some(op) = m.ops.get(op as usize) else {
+        let Some(&op) = self.mods[module as usize].ops.get(op as usize) else {
             return;
         };
         let val = self.values[v as usize];
-        match *op {
+        match op {
             Op::Load {
                 dst,
                 base: _,
@@ -944,7 +1248,7 @@ impl Solver {
                 let attr = self.gsym(module, attr);
                 let src = self.gnode(module, src);
                 if let Some(target) = self.store_target(val, attr) {
-                    self.add_edge(src, target, false);
+                    self.add_edge(src, target, PLAIN);
                 }
             }
             Op::SubLoad {
@@ -989,7 +1293,7 @@ impl Solver {
                 args_len,
                 dst,
                 flags,
-                super_class,
+                aux,
                 ..
             } => {
                 let site = self.gsite(module, site);
@@ -999,8 +1303,8 @@ impl Solver {
                     start: args_start,
                     len: args_len,
                 };
-                let super_class = self.gdef(module, super_class);
-                self.call_value(site, v, &args, dst, flags, super_class);
+                let aux = self.gdef(module, aux);
+                self.call_value(site, v, &args, dst, flags, aux);
             }
             Op::Raise { site, .. } => {
                 let site = self.gsite(module, site);
@@ -1009,7 +1313,7 @@ impl Solver {
                         let args = Args::List(Box::new([]));
                         self.call_value(site, v, &args, NO, 0, NO);
                     }
-                    Value::External(name) => self.record(site, Callee::Name(name)),
+                    Value::External(name, _) => self.record(site, Callee::Name(name)),
                     _ => {}
                 }
             }
@@ -1071,44 +1375,29 @@ impl Solver {
                 dst,
                 site,
             } => {
-                if node == base {
-                    let names: Vec<u32> = self.node_values(name).to_vec();
-                    for n in names {
-                        if let Value::Const(GConst::Str(attr)) = self.values[n as usize] {
-                            let srcs = self.lookup(v, attr);
-                            self.apply_srcs(&srcs, dst, site);
-                        }
-                    }
-                }
-                if node == name {
-                    if let Value::Const(GConst::Str(attr)) = val {
-                        let bases: Vec<u32> = self.node_values(base).to_vec();
-                        for b in bases {
-                            let srcs = self.lookup(b, attr);
-                            self.apply_srcs(&srcs, dst, site);
-                        }
+                let pairs: Vec<(u32, u32)> = if node == base {
+                    self.node_values(name).iter().map(|&n| (v, n)).collect()
+                } else {
+                    self.node_values(base).iter().map(|&b| (b, v)).collect()
+                };
+                for (b, n) in pairs {
+                    if let Some(attr) = self.dynamic_attr_name(b, n, name) {
+                        let srcs = self.lookup(b, attr);
+                        self.apply_srcs(&srcs, dst, site);
                     }
                 }
             }
             &DynOp::SetAttr { base, name, src } => {
-                if node == base {
-                    let names: Vec<u32> = self.node_values(name).to_vec();
-                    for n in names {
-                        if let Value::Const(GConst::Str(attr)) = self.values[n as usize] {
-                            if let Some(t) = self.store_target(val, attr) {
-                                self.add_edge(src, t, false);
-                            }
-                        }
-                    }
-                }
-                if node == name {
-                    if let Value::Const(GConst::Str(attr)) = val {
-                        let bases: Vec<u32> = self.node_values(base).to_vec();
-                        for b in bases {
-                            let bv = self.values[b as usize];
-                            if let Some(t) = self.store_target(bv, attr) {
-                                self.add_edge(src, t, false);
-                            }
+                let pairs: Vec<(u32, u32)> = if node == base {
+                    self.node_values(name).iter().map(|&n| (v, n)).collect()
+                } else {
+                    self.node_values(base).iter().map(|&b| (b, v)).collect()
+                };
+                for (b, n) in pairs {
+                    if let Some(attr) = self.dynamic_attr_name(b, n, name) {
+                        let bv = self.values[b as usize];
+                        if let Some(t) = self.store_target(bv, attr) {
+                            self.add_edge(src, t, PLAIN);
                         }
                     }
                 }
@@ -1123,10 +1412,108 @@ impl Solver {
             &DynOp::TypeOf { dst, .. } => match val {
                 Value::Inst(c) => self.add_val(dst, Value::Class(c)),
                 Value::SelfInst(c) => self.add_val(dst, Value::SelfClass(c)),
-                Value::External(_) => self.add_value(dst, v),
+                Value::External(..) => self.add_value(dst, v),
                 _ => {}
             },
         }
+    }
+
+    /// The attribute `getattr(base, name)` reads, if the analysis follows it: a name that is
+    /// an identifier, and for external objects only a literal written at the call (names
+    /// computed elsewhere would invent external attributes by the thousand).
+    fn dynamic_attr_name(&self, base: u32, name_value: u32, name_node: u32) -> Option<u32> {
+        let Value::Const(GConst::Str(attr)) = self.values[name_value as usize] else {
+            return None;
+        };
+        let text = self.syms.resolve(attr);
+        let identifier = text
+            .chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_alphabetic())
+            && text.chars().all(|c| c == '_' || c.is_alphanumeric());
+        if !identifier {
+            return None;
+        }
+        if matches!(self.values[base as usize], Value::External(..))
+            && !self.const_nodes.contains(&name_node)
+        {
+            return None;
+        }
+        Some(attr)
+    }
+
+    pub(crate) fn describe(&self, n: u32) -> String {
+        let total: u32 = self.node_base.last().copied().unwrap_or(0)
+            + self.mods.last().map_or(0, |m| m.num_nodes);
+        if n >= total {
+            for (&(c, a), &x) in &self.inst_attr {
+                if x == n {
+                    return format!(
+                        "inst_attr {}.{}",
+                        self.def_fact(c).map_or("?", |d| &d.qualname),
+                        self.syms.resolve(a)
+                    );
+                }
+            }
+            for (&(c, a), &x) in &self.down_attr {
+                if x == n {
+                    return format!(
+                        "down_attr {}.{}",
+                        self.def_fact(c).map_or("?", |d| &d.qualname),
+                        self.syms.resolve(a)
+                    );
+                }
+            }
+            for (&(a, sl), &x) in &self.slots {
+                if x == n {
+                    return format!("slot {a} {sl:?}");
+                }
+            }
+            return format!("dynamic node {n}");
+        }
+        let mi = self.node_base.partition_point(|&b| b <= n) - 1;
+        let m = &self.mods[mi];
+        let local = n - self.node_base[mi];
+        for d in &m.defs {
+            if d.ret == local {
+                return format!("{}: return of {}", m.name, d.qualname);
+            }
+            for p in &d.params {
+                if p.node == local {
+                    return format!("{}: param {} of {}", m.name, m.str(p.name), d.qualname);
+                }
+            }
+        }
+        for &(sym, node) in &m.globals {
+            if node == local {
+                return format!("{}: global {}", m.name, m.str(sym));
+            }
+        }
+        for op in &m.ops {
+            match *op {
+                Op::Load {
+                    dst, attr, site, ..
+                } if dst == local => {
+                    return format!(
+                        "{}: load .{} at {:?}",
+                        m.name,
+                        m.str(attr),
+                        m.site_range(site)
+                    )
+                }
+                Op::Call { dst, site, .. } if dst == local => {
+                    return format!("{}: call result at {:?}", m.name, m.site_range(site))
+                }
+                Op::SubLoad { dst, site, .. } if dst == local => {
+                    return format!("{}: subscript at {:?}", m.name, m.site_range(site))
+                }
+                Op::Copy { dst, src } if dst == local => {
+                    return format!("{}: copy of {} (node {local})", m.name, src)
+                }
+                _ => {}
+            }
+        }
+        format!("{}: node {local}", m.name)
     }
 
     /// A value read through a class attribute, as seen through an instance or a class.
@@ -1155,7 +1542,7 @@ impl Solver {
                     self.record(site, Callee::Def(f));
                 }
                 if let Some(ret) = self.def_ret(f) {
-                    self.add_edge(ret, dst, false);
+                    self.add_edge(ret, dst, PLAIN);
                 }
                 return;
             }
@@ -1179,13 +1566,101 @@ impl Solver {
 
     // ----- attributes ------------------------------------------------------------------------
 
+    /// Attribute values stored on instances of exactly `class` (or by its own methods on
+    /// `self`). They also flow to the `down` aggregates of the class's ancestors.
     fn inst_attr_node(&mut self, class: u32, attr: u32) -> u32 {
         if let Some(&n) = self.inst_attr.get(&(class, attr)) {
             return n;
         }
         let n = self.new_node();
         self.inst_attr.insert((class, attr), n);
+        self.inst_attr_classes.entry(attr).or_default().push(class);
+        let mro = self.mro(class);
+        for b in mro {
+            if let Some(&d) = self.down_attr.get(&(b, attr)) {
+                self.add_edge(n, d, PLAIN);
+            }
+        }
         n
+    }
+
+    /// Attribute values stored on instances of `class` or of any subclass: what `self.attr`
+    /// may read in the class's methods.
+    fn down_attr_node(&mut self, class: u32, attr: u32) -> u32 {
+        if let Some(&n) = self.down_attr.get(&(class, attr)) {
+            return n;
+        }
+        let d = self.new_node();
+        self.down_attr.insert((class, attr), d);
+        let holders = self
+            .inst_attr_classes
+            .get(&attr)
+            .cloned()
+            .unwrap_or_default();
+        for s in holders {
+            if s == class || self.classes.get(&s).is_some_and(|i| i.mro.contains(&class)) {
+                if let Some(&n) = self.inst_attr.get(&(s, attr)) {
+                    self.add_edge(n, d, PLAIN);
+                }
+            }
+        }
+        d
+    }
+
+    fn mro(&self, class: u32) -> Vec<u32> {
+        self.classes
+            .get(&class)
+            .map(|i| i.mro.clone())
+            .unwrap_or_else(|| vec![class])
+    }
+
+    /// The class attribute nodes `self.attr` may find in methods of `k`: the first definition
+    /// in `k`'s method resolution order, and every definition in a subclass (an override).
+    fn cha_definers(&self, k: u32, attr: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        for b in self.mro(k) {
+            if let Some(n) = self.class_attr(b, attr) {
+                out.push(n);
+                break;
+            }
+        }
+        if let Some(defs) = self.definers.get(&attr) {
+            for &s in defs {
+                if s != k && self.classes.get(&s).is_some_and(|i| i.mro.contains(&k)) {
+                    if let Some(n) = self.class_attr(s, attr) {
+                        out.push(n);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the program defines `attr` for instances of `k` (in a class body or by
+    /// assigning it on `self`), so that external bases are not asked for it.
+    fn program_defines(&self, k: u32, attr: u32) -> bool {
+        self.mro(k).iter().any(|b| {
+            self.classes.get(b).is_some_and(|i| {
+                i.self_attrs.binary_search(&attr).is_ok()
+                    || i.attrs.binary_search_by_key(&attr, |&(s, _)| s).is_ok()
+            })
+        })
+    }
+
+    fn external_fallback(&mut self, k: u32, attr: u32, out: &mut Vec<AttrSrc>) {
+        if self.program_defines(k, attr) {
+            return;
+        }
+        let ext = self
+            .classes
+            .get(&k)
+            .map(|i| i.ext_bases.clone())
+            .unwrap_or_default();
+        for e in ext {
+            if let Some(id) = self.external_attr(e, 0, attr) {
+                out.push(AttrSrc::Value(id));
+            }
+        }
     }
 
     fn class_attr(&self, class: u32, attr: u32) -> Option<u32> {
@@ -1206,72 +1681,46 @@ impl Solver {
         match val {
             Value::Inst(c) => self.lookup_instance(c, attr, &mut out),
             Value::SelfInst(k) => {
-                let subs = self
-                    .classes
-                    .get(&k)
-                    .map(|i| i.subs.clone())
-                    .unwrap_or_default();
-                self.lookup_instance(k, attr, &mut out);
-                for c in subs {
-                    self.lookup_instance(c, attr, &mut out);
+                for b in self.mro(k).into_iter().skip(1) {
+                    let n = self.inst_attr_node(b, attr);
+                    out.push(AttrSrc::Node(n, BindMode::Plain));
                 }
+                let d = self.down_attr_node(k, attr);
+                out.push(AttrSrc::Node(d, BindMode::Plain));
+                for n in self.cha_definers(k, attr) {
+                    out.push(AttrSrc::Node(n, BindMode::Instance));
+                }
+                self.external_fallback(k, attr, &mut out);
             }
             Value::Class(c) => self.lookup_class(c, attr, BindMode::Class, true, &mut out),
             Value::SelfClass(k) => {
-                let subs = self
-                    .classes
-                    .get(&k)
-                    .map(|i| i.subs.clone())
-                    .unwrap_or_default();
-                self.lookup_class(k, attr, BindMode::Class, true, &mut out);
-                for c in subs {
-                    self.lookup_class(c, attr, BindMode::Class, true, &mut out);
+                for b in self.mro(k) {
+                    let n = self.inst_attr_node(b, attr);
+                    out.push(AttrSrc::Node(n, BindMode::Plain));
                 }
+                for n in self.cha_definers(k, attr) {
+                    out.push(AttrSrc::Node(n, BindMode::Class));
+                }
+                self.external_fallback(k, attr, &mut out);
             }
             Value::Super(k) => {
-                let mut classes = vec![k];
-                if let Some(info) = self.classes.get(&k) {
-                    classes.extend(info.subs.iter().copied());
+                let mut found = false;
+                for b in self.mro(k).into_iter().skip(1) {
+                    if let Some(n) = self.class_attr(b, attr) {
+                        out.push(AttrSrc::Node(n, BindMode::Instance));
+                        found = true;
+                        break;
+                    }
                 }
-                for c in classes {
-                    let mro = self
-                        .classes
-                        .get(&c)
-                        .map(|i| i.mro.clone())
-                        .unwrap_or_default();
-                    let after: Vec<u32> = mro
-                        .iter()
-                        .skip_while(|&&x| x != k)
-                        .skip(1)
-                        .copied()
-                        .collect();
-                    let mut found = false;
-                    for x in after {
-                        if let Some(n) = self.class_attr(x, attr) {
-                            out.push(AttrSrc::Node(n, BindMode::Instance));
-                            found = true;
-                            break;
-                        }
-                    }
-                    if !found {
-                        let ext = self
-                            .classes
-                            .get(&c)
-                            .map(|i| i.ext_bases.clone())
-                            .unwrap_or_default();
-                        for e in ext {
-                            let name = self.external_attr(e, attr);
-                            let id = self.value(Value::External(name));
-                            out.push(AttrSrc::Value(id));
-                        }
-                    }
+                if !found {
+                    self.external_fallback(k, attr, &mut out);
                 }
             }
             Value::Module(m) => out = self.lookup_module(m, attr),
-            Value::External(x) => {
-                let name = self.external_attr(x, attr);
-                let id = self.value(Value::External(name));
-                out.push(AttrSrc::Value(id));
+            Value::External(x, steps) => {
+                if let Some(id) = self.external_attr(x, steps, attr) {
+                    out.push(AttrSrc::Value(id));
+                }
             }
             Value::Const(c) => {
                 let ty = match c {
@@ -1313,7 +1762,7 @@ impl Solver {
                 };
                 out.push(AttrSrc::Node(n, BindMode::Plain));
             }
-            Value::TypeMethod(..) | Value::Generator(_) => {}
+            Value::TypeMethod(..) | Value::Generator(_) | Value::Top | Value::Opaque => {}
         }
         out.dedup();
         let arc: Arc<[AttrSrc]> = out.into();
@@ -1321,23 +1770,25 @@ impl Solver {
         arc
     }
 
-    fn external_attr(&mut self, x: u32, attr: u32) -> u32 {
+    /// The value of an attribute of an external name. Names grow by at most
+    /// `MAX_EXTERNAL_STEPS` attributes from the imported name (`os.path.join`,
+    /// `ext.Cls.method`), and a repeated segment (`node.parent.parent`) is absorbed: data
+    /// flowing around a program would otherwise make new names without end.
+    fn external_attr(&mut self, x: u32, steps: u8, attr: u32) -> Option<u32> {
         let base = self.syms.resolve(x);
-        if base.split('.').count() >= MAX_EXTERNAL_DEPTH {
-            return x;
+        if usize::from(steps) >= MAX_EXTERNAL_STEPS
+            || base.rsplit('.').next() == Some(self.syms.resolve(attr))
+        {
+            return Some(self.value(Value::External(x, steps)));
         }
-        self.join(x, attr)
+        let name = self.join(x, attr);
+        Some(self.value(Value::External(name, steps + 1)))
     }
 
     /// `instance.attr` for an instance of `c`: instance attributes set anywhere in its
     /// hierarchy, then the class attribute the method resolution order finds.
     fn lookup_instance(&mut self, c: u32, attr: u32, out: &mut Vec<AttrSrc>) {
-        let mro = self
-            .classes
-            .get(&c)
-            .map(|i| i.mro.clone())
-            .unwrap_or_else(|| vec![c]);
-        for &k in &mro {
+        for k in self.mro(c) {
             let n = self.inst_attr_node(k, attr);
             out.push(AttrSrc::Node(n, BindMode::Plain));
         }
@@ -1354,12 +1805,7 @@ impl Solver {
         with_dynamic: bool,
         out: &mut Vec<AttrSrc>,
     ) {
-        let mro = self
-            .classes
-            .get(&c)
-            .map(|i| i.mro.clone())
-            .unwrap_or_else(|| vec![c]);
-        for &k in &mro {
+        for k in self.mro(c) {
             if with_dynamic {
                 let n = self.inst_attr_node(k, attr);
                 out.push(AttrSrc::Node(n, BindMode::Plain));
@@ -1369,16 +1815,7 @@ impl Solver {
                 return;
             }
         }
-        let ext = self
-            .classes
-            .get(&c)
-            .map(|i| i.ext_bases.clone())
-            .unwrap_or_default();
-        for e in ext {
-            let name = self.external_attr(e, attr);
-            let id = self.value(Value::External(name));
-            out.push(AttrSrc::Value(id));
-        }
+        self.external_fallback(c, attr, out);
     }
 
     /// `module.attr`: a module-level binding, a submodule, or a name a star import brings.
@@ -1481,7 +1918,7 @@ impl Solver {
         self.slots.insert((alloc, slot), n);
         if !matches!(slot, Slot::All | Slot::Keys) {
             let all = self.slot(alloc, Slot::All);
-            self.add_edge(n, all, false);
+            self.add_edge(n, all, PLAIN);
             self.slot_list.entry(alloc).or_default().push((slot, n));
             if let Some(watchers) = self.watch.get(&alloc).cloned() {
                 for w in watchers {
@@ -1539,11 +1976,11 @@ impl Solver {
                     match val {
                         Value::Const(k) if k.exact() => {
                             let s = self.slot(a, Slot::Key(k));
-                            self.add_edge(s, dst, false);
+                            self.add_edge(s, dst, PLAIN);
                         }
                         _ => {
                             let s = self.slot(a, Slot::All);
-                            self.add_edge(s, dst, false);
+                            self.add_edge(s, dst, PLAIN);
                         }
                     }
                 }
@@ -1555,19 +1992,19 @@ impl Solver {
                 let (exact, any) = self.key_values(key);
                 if any {
                     let s = self.slot(a, Slot::All);
-                    self.add_edge(s, dst, false);
+                    self.add_edge(s, dst, PLAIN);
                     return;
                 }
                 for k in exact {
                     let s = self.slot(a, Slot::Key(k));
-                    self.add_edge(s, dst, false);
+                    self.add_edge(s, dst, PLAIN);
                 }
                 let u = self.slot(a, Slot::Unknown);
-                self.add_edge(u, dst, false);
+                self.add_edge(u, dst, PLAIN);
             }
             Value::Generator(f) if unpack => {
                 if let Some(y) = self.def_yields(f) {
-                    self.add_edge(y, dst, false);
+                    self.add_edge(y, dst, PLAIN);
                 }
             }
             Value::Inst(_) | Value::SelfInst(_) if !unpack => {
@@ -1597,7 +2034,7 @@ impl Solver {
             Value::Container(a, kind) => match key {
                 GKey::Const(c) if c.exact() => {
                     let s = self.slot(a, Slot::Key(c));
-                    self.add_edge(src, s, false);
+                    self.add_edge(src, s, PLAIN);
                     if kind == ContainerKind::Dict {
                         let keys = self.slot(a, Slot::Keys);
                         self.add_val(keys, Value::Const(c));
@@ -1612,7 +2049,7 @@ impl Solver {
                 }
                 _ => {
                     let s = self.slot(a, Slot::Unknown);
-                    self.add_edge(src, s, false);
+                    self.add_edge(src, s, PLAIN);
                 }
             },
             Value::Inst(_) | Value::SelfInst(_) => {
@@ -1630,11 +2067,11 @@ impl Solver {
         match kval {
             Value::Const(c) if c.exact() => {
                 let s = self.slot(a, Slot::Key(c));
-                self.add_edge(src, s, false);
+                self.add_edge(src, s, PLAIN);
             }
             _ => {
                 let s = self.slot(a, Slot::Unknown);
-                self.add_edge(src, s, false);
+                self.add_edge(src, s, PLAIN);
             }
         }
         if kind == ContainerKind::Dict {
@@ -1659,14 +2096,14 @@ impl Solver {
                     None => {
                         let all = self.slot(a, Slot::All);
                         let u = self.slot(alloc, Slot::Unknown);
-                        self.add_edge(all, u, false);
+                        self.add_edge(all, u, PLAIN);
                     }
                 }
             }
             Value::Const(GConst::Str(_) | GConst::StrAny) => {
                 self.add_val(dst, Value::Const(GConst::StrAny));
             }
-            Value::External(_) => self.add_val(dst, val),
+            Value::External(..) => self.add_val(dst, val),
             _ => {}
         }
     }
@@ -1685,7 +2122,7 @@ impl Solver {
         if let Watch::Mirror { target } = w {
             let keys = self.slot(a, Slot::Keys);
             let tk = self.slot(target, Slot::Keys);
-            self.add_edge(keys, tk, false);
+            self.add_edge(keys, tk, PLAIN);
         }
     }
 
@@ -1694,17 +2131,17 @@ impl Solver {
             Watch::Slice { target, lo, hi } => match slot {
                 Slot::Key(GConst::Int(i)) if i >= lo && hi.is_none_or(|h| i < h) => {
                     let s = self.slot(target, Slot::Key(GConst::Int(i - lo)));
-                    self.add_edge(n, s, false);
+                    self.add_edge(n, s, PLAIN);
                 }
                 Slot::Key(GConst::Int(_)) => {}
                 _ => {
                     let s = self.slot(target, Slot::Unknown);
-                    self.add_edge(n, s, false);
+                    self.add_edge(n, s, PLAIN);
                 }
             },
             Watch::Mirror { target } => {
                 let s = self.slot(target, slot);
-                self.add_edge(n, s, false);
+                self.add_edge(n, s, PLAIN);
             }
         }
     }
@@ -1713,11 +2150,11 @@ impl Solver {
         match val {
             Value::Container(a, _) => {
                 let all = self.slot(a, Slot::All);
-                self.add_edge(all, dst, false);
+                self.add_edge(all, dst, PLAIN);
             }
             Value::Generator(f) => {
                 if let Some(y) = self.def_yields(f) {
-                    self.add_edge(y, dst, false);
+                    self.add_edge(y, dst, PLAIN);
                 }
             }
             _ => {}
@@ -1771,11 +2208,11 @@ impl Solver {
                     Slot::All
                 };
                 let s = self.slot(a, slot);
-                self.add_edge(s, dst, false);
+                self.add_edge(s, dst, PLAIN);
             }
             Value::Generator(f) => {
                 if let Some(y) = self.def_yields(f) {
-                    self.add_edge(y, dst, false);
+                    self.add_edge(y, dst, PLAIN);
                 }
             }
             Value::Inst(_) | Value::SelfInst(_) => {
@@ -1796,7 +2233,7 @@ impl Solver {
             }
             Value::Generator(f) => {
                 if let Some(y) = self.def_yields(f) {
-                    self.add_edge(y, dst, false);
+                    self.add_edge(y, dst, PLAIN);
                 }
             }
             _ => self.add_value(dst, v),
@@ -1873,15 +2310,9 @@ impl Solver {
         Callee::Name(n)
     }
 
-    fn call_value(
-        &mut self,
-        site: u32,
-        v: u32,
-        args: &Args,
-        dst: u32,
-        flags: u8,
-        super_class: u32,
-    ) {
+    /// Calls value `v`. `aux` is the class of a zero-argument `super()` call, or the
+    /// definition a decorator call decorates.
+    fn call_value(&mut self, site: u32, v: u32, args: &Args, dst: u32, flags: u8, aux: u32) {
         let decorator = flags & CALL_DECORATOR != 0;
         let val = self.values[v as usize];
         match val {
@@ -1896,7 +2327,12 @@ impl Solver {
                 if is_gen {
                     self.add_val(dst, Value::Generator(f));
                 } else if let Some(ret) = self.def_ret(f) {
-                    self.add_edge(ret, dst, false);
+                    let filter = if decorator && aux != NO {
+                        DECORATED + aux
+                    } else {
+                        PLAIN
+                    };
+                    self.add_edge(ret, dst, filter);
                 }
             }
             Value::Class(c) => {
@@ -1905,12 +2341,20 @@ impl Solver {
             }
             Value::SelfClass(k) => {
                 self.add_val(dst, Value::SelfInst(k));
-                let mut classes = vec![k];
-                if let Some(info) = self.classes.get(&k) {
-                    classes.extend(info.subs.iter().copied());
-                }
-                for c in classes {
-                    self.construct(site, c, args);
+                let attr = self.syms.intern("__init__");
+                let inits = self.cha_definers(k, attr);
+                for n in inits {
+                    self.dyn_op(
+                        DynOp::CallVia {
+                            site,
+                            src: n,
+                            mode: BindMode::Instance,
+                            args: args.clone(),
+                            dst: NO,
+                            flags: 0,
+                        },
+                        &[n],
+                    );
                 }
             }
             Value::Inst(_) | Value::SelfInst(_) => {
@@ -1949,7 +2393,7 @@ impl Solver {
                 }
                 let callee = self.builtin_callee(b);
                 self.record(site, callee);
-                self.builtin_call(site, &name, args, dst, super_class);
+                self.builtin_call(site, &name, args, dst, aux);
             }
             Value::TypeMethod(ty, attr, recv) => {
                 let callee = self.type_callee(ty, attr);
@@ -1959,19 +2403,30 @@ impl Solver {
                     self.container_method(site, a, kind, &name, args, dst);
                 }
             }
-            Value::External(x) => {
+            Value::External(x, _) => {
                 self.record(site, Callee::Name(x));
                 if decorator {
                     self.passthrough(args, dst);
-                } else {
+                } else if looks_like_class(self.syms.resolve(x)) {
+                    // An instance of an external class keeps the class's name (PyCG's
+                    // `ext.Cls().fun()` is `ext.Cls.fun`). What an external function returns
+                    // is unknown: naming it after the function would invent attributes.
                     self.add_value(dst, v);
+                } else {
+                    self.add_val(dst, Value::Opaque);
+                }
+            }
+            Value::Opaque => {
+                if decorator {
+                    self.passthrough(args, dst);
                 }
             }
             Value::Module(_)
             | Value::Const(_)
             | Value::Container(..)
             | Value::Generator(_)
-            | Value::Super(_) => {}
+            | Value::Super(_)
+            | Value::Top => {}
         }
     }
 
@@ -1979,7 +2434,7 @@ impl Solver {
     fn passthrough(&mut self, args: &Args, dst: u32) {
         let args = self.args_vec(args);
         if let Some(GArg::Pos(a)) = args.first() {
-            self.add_edge(*a, dst, false);
+            self.add_edge(*a, dst, PLAIN);
         }
     }
 
@@ -2040,9 +2495,9 @@ impl Solver {
                     if n != NO {
                         if let Some(p) = positional.get(i) {
                             let pn = self.gnode(m, p.node);
-                            self.add_edge(n, pn, false);
+                            self.add_edge(n, pn, PLAIN);
                         } else if let Some(s) = vararg_slot {
-                            self.add_edge(n, s, false);
+                            self.add_edge(n, s, PLAIN);
                         }
                     }
                     i += 1;
@@ -2057,11 +2512,11 @@ impl Solver {
                     });
                     if let Some(p) = local {
                         let pn = self.gnode(m, p.node);
-                        self.add_edge(n, pn, false);
+                        self.add_edge(n, pn, PLAIN);
                     } else if let Some(p) = varkw {
                         let a = self.alloc_base[m as usize] + p.alloc;
                         let s = self.slot(a, Slot::Key(GConst::Str(name)));
-                        self.add_edge(n, s, false);
+                        self.add_edge(n, s, PLAIN);
                         let keys = self.slot(a, Slot::Keys);
                         self.add_val(keys, Value::Const(GConst::Str(name)));
                     }
@@ -2073,10 +2528,10 @@ impl Solver {
                     let e = self.elems_node(n);
                     for p in positional.iter().skip(i) {
                         let pn = self.gnode(m, p.node);
-                        self.add_edge(e, pn, false);
+                        self.add_edge(e, pn, PLAIN);
                     }
                     if let Some(s) = vararg_slot {
-                        self.add_edge(e, s, false);
+                        self.add_edge(e, s, PLAIN);
                     }
                 }
                 GArg::KwStar(n) => {
@@ -2088,12 +2543,12 @@ impl Solver {
                         matches!(p.kind, ParamKind::Positional | ParamKind::KeywordOnly)
                     }) {
                         let pn = self.gnode(m, p.node);
-                        self.add_edge(e, pn, false);
+                        self.add_edge(e, pn, PLAIN);
                     }
                     if let Some(p) = varkw {
                         let a = self.alloc_base[m as usize] + p.alloc;
                         let s = self.slot(a, Slot::Unknown);
-                        self.add_edge(e, s, false);
+                        self.add_edge(e, s, PLAIN);
                     }
                 }
             }
@@ -2157,9 +2612,9 @@ impl Solver {
                 if first != NO {
                     let e = self.elems_node(first);
                     if name == "min" || name == "max" {
-                        self.add_edge(e, dst, false);
+                        self.add_edge(e, dst, PLAIN);
                         for &p in &pos {
-                            self.add_edge(p, dst, false);
+                            self.add_edge(p, dst, PLAIN);
                         }
                     } else {
                         let a = self.dyn_alloc(site, 0);
@@ -2167,9 +2622,9 @@ impl Solver {
                         let u = self.slot(a, Slot::Unknown);
                         if name == "filter" {
                             let e2 = self.elems_node(arg(1));
-                            self.add_edge(e2, u, false);
+                            self.add_edge(e2, u, PLAIN);
                         }
-                        self.add_edge(e, u, false);
+                        self.add_edge(e, u, PLAIN);
                     }
                 }
             }
@@ -2186,7 +2641,7 @@ impl Solver {
                 }
             }
             "staticmethod" | "classmethod" | "property" => {
-                self.add_edge(arg(0), dst, false);
+                self.add_edge(arg(0), dst, PLAIN);
             }
             "str" | "repr" | "format" | "chr" | "input" | "raw_input" | "unicode" | "hex"
             | "oct" | "bin" | "ascii" => self.add_val(dst, Value::Const(GConst::StrAny)),
@@ -2205,7 +2660,7 @@ impl Solver {
                 if arg(0) != NO {
                     let e = self.iter_elems_node(site, arg(0));
                     let u = self.slot(a, Slot::Unknown);
-                    self.add_edge(e, u, false);
+                    self.add_edge(e, u, PLAIN);
                 }
             }
             "dict" => {
@@ -2215,21 +2670,21 @@ impl Solver {
                     match *arg {
                         GArg::Kw(k, n) => {
                             let s = self.slot(a, Slot::Key(GConst::Str(k)));
-                            self.add_edge(n, s, false);
+                            self.add_edge(n, s, PLAIN);
                             let keys = self.slot(a, Slot::Keys);
                             self.add_val(keys, Value::Const(GConst::Str(k)));
                         }
                         GArg::Pos(n) | GArg::KwStar(n) => {
                             if n != NO {
                                 // Copying another dictionary keeps its entries, roughly.
-                                self.add_edge(n, dst, false);
+                                self.add_edge(n, dst, PLAIN);
                             }
                         }
                         GArg::Star(_) => {}
                     }
                 }
             }
-            "iter" => self.add_edge(arg(0), dst, false),
+            "iter" => self.add_edge(arg(0), dst, PLAIN),
             "next" => {
                 if arg(0) != NO {
                     self.dyn_op(
@@ -2242,7 +2697,7 @@ impl Solver {
                     );
                 }
                 if arg(1) != NO {
-                    self.add_edge(arg(1), dst, false);
+                    self.add_edge(arg(1), dst, PLAIN);
                 }
             }
             "enumerate" | "zip" => {
@@ -2257,7 +2712,7 @@ impl Solver {
                     if arg(0) != NO {
                         let e = self.iter_elems_node(site, arg(0));
                         let s1 = self.slot(tuple, Slot::Key(GConst::Int(1)));
-                        self.add_edge(e, s1, false);
+                        self.add_edge(e, s1, PLAIN);
                     }
                 } else {
                     for (i, &p) in pos.iter().enumerate().take(MAX_ZIP) {
@@ -2266,7 +2721,7 @@ impl Solver {
                         }
                         let e = self.iter_elems_node(site, p);
                         let s = self.slot(tuple, Slot::Key(GConst::Int(i as i32)));
-                        self.add_edge(e, s, false);
+                        self.add_edge(e, s, PLAIN);
                     }
                 }
             }
@@ -2284,7 +2739,7 @@ impl Solver {
                     );
                 }
                 if arg(2) != NO {
-                    self.add_edge(arg(2), dst, false);
+                    self.add_edge(arg(2), dst, PLAIN);
                 }
             }
             "setattr" => {
@@ -2337,18 +2792,18 @@ impl Solver {
         match (kind, name) {
             (ContainerKind::List | ContainerKind::Set, "append" | "add") => {
                 let u = self.slot(a, Slot::Unknown);
-                self.add_edge(arg(0), u, false);
+                self.add_edge(arg(0), u, PLAIN);
             }
             (ContainerKind::List, "insert") => {
                 let u = self.slot(a, Slot::Unknown);
-                self.add_edge(arg(1), u, false);
+                self.add_edge(arg(1), u, PLAIN);
             }
             (ContainerKind::List | ContainerKind::Set, "extend" | "update") => {
                 for &p in &pos {
                     if p != NO {
                         let e = self.iter_elems_node(site, p);
                         let u = self.slot(a, Slot::Unknown);
-                        self.add_edge(e, u, false);
+                        self.add_edge(e, u, PLAIN);
                     }
                 }
             }
@@ -2358,9 +2813,9 @@ impl Solver {
                     self.add_value(dst, v);
                 } else {
                     let all = self.slot(a, Slot::All);
-                    self.add_edge(all, dst, false);
+                    self.add_edge(all, dst, PLAIN);
                     if kind == ContainerKind::Dict {
-                        self.add_edge(arg(1), dst, false);
+                        self.add_edge(arg(1), dst, PLAIN);
                     }
                 }
             }
@@ -2374,20 +2829,20 @@ impl Solver {
                 let (exact, any) = self.key_values(k);
                 if any || exact.is_empty() {
                     let all = self.slot(a, Slot::All);
-                    self.add_edge(all, dst, false);
+                    self.add_edge(all, dst, PLAIN);
                 } else {
                     for c in exact {
                         let s = self.slot(a, Slot::Key(c));
-                        self.add_edge(s, dst, false);
+                        self.add_edge(s, dst, PLAIN);
                     }
                     let u = self.slot(a, Slot::Unknown);
-                    self.add_edge(u, dst, false);
+                    self.add_edge(u, dst, PLAIN);
                 }
-                self.add_edge(arg(1), dst, false);
+                self.add_edge(arg(1), dst, PLAIN);
                 if name == "setdefault" && arg(1) != NO {
                     if key == NO {
                         let u = self.slot(a, Slot::Unknown);
-                        self.add_edge(arg(1), u, false);
+                        self.add_edge(arg(1), u, PLAIN);
                     } else {
                         let vals: Vec<u32> = self.node_values(key).to_vec();
                         for kv in vals {
@@ -2402,14 +2857,14 @@ impl Solver {
                 self.add_val(dst, Value::Container(view, ContainerKind::List));
                 let all = self.slot(a, Slot::All);
                 let u = self.slot(view, Slot::Unknown);
-                self.add_edge(all, u, false);
+                self.add_edge(all, u, PLAIN);
             }
             (ContainerKind::Dict, "keys" | "iterkeys") => {
                 let view = self.dyn_alloc(site, 0);
                 self.add_val(dst, Value::Container(view, ContainerKind::List));
                 let keys = self.slot(a, Slot::Keys);
                 let u = self.slot(view, Slot::Unknown);
-                self.add_edge(keys, u, false);
+                self.add_edge(keys, u, PLAIN);
             }
             (ContainerKind::Dict, "items" | "iteritems") => {
                 let view = self.dyn_alloc(site, 0);
@@ -2419,10 +2874,10 @@ impl Solver {
                 self.add_val(u, Value::Container(tuple, ContainerKind::Tuple));
                 let keys = self.slot(a, Slot::Keys);
                 let s0 = self.slot(tuple, Slot::Key(GConst::Int(0)));
-                self.add_edge(keys, s0, false);
+                self.add_edge(keys, s0, PLAIN);
                 let all = self.slot(a, Slot::All);
                 let s1 = self.slot(tuple, Slot::Key(GConst::Int(1)));
-                self.add_edge(all, s1, false);
+                self.add_edge(all, s1, PLAIN);
             }
             (ContainerKind::Dict, "update") => {
                 for x in &args {
@@ -2434,7 +2889,7 @@ impl Solver {
                         }
                         GArg::Kw(k, n) => {
                             let s = self.slot(a, Slot::Key(GConst::Str(k)));
-                            self.add_edge(n, s, false);
+                            self.add_edge(n, s, PLAIN);
                         }
                         GArg::Star(_) => {}
                     }
@@ -2488,11 +2943,18 @@ impl Solver {
                     a.sort_unstable();
                     a
                 };
+                let mut self_attrs: Vec<u32> =
+                    d.self_attrs.iter().map(|&s| self.gsym(mi, s)).collect();
+                self_attrs.sort_unstable();
+                for &(a, _) in &attrs {
+                    self.definers.entry(a).or_default().push(gd);
+                }
                 bases.insert(gd, (prog, ext));
                 self.classes.insert(
                     gd,
                     ClassInfo {
                         attrs,
+                        self_attrs,
                         ..ClassInfo::default()
                     },
                 );
@@ -2650,6 +3112,16 @@ enum GKey {
 
 const MAX_MRO: usize = 256;
 const MAX_ZIP: usize = 8;
+
+/// Whether an external dotted name names a class, by Python's naming convention (CapWords).
+fn looks_like_class(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let last = last.trim_start_matches('_');
+    last.chars().next().is_some_and(char::is_uppercase)
+        && !last
+            .chars()
+            .all(|c| c.is_uppercase() || c.is_ascii_digit() || c == '_')
+}
 
 fn container_type(kind: ContainerKind) -> BuiltinType {
     match kind {

@@ -1,1 +1,713 @@
-//! Unit tests: small programs and the edges they must (and must not) produce.
+//! Unit tests: small programs and the edges they must (and must not) produce. Each test is a
+//! specification of one resolution feature. Module names ending in `.__init__` are packages.
+
+use super::*;
+use crate::analysis::parse::parse_str;
+
+fn facts_of(name: &str, source: &str) -> ModuleFacts {
+    let (name, is_package) = match name.strip_suffix(".__init__") {
+        Some(pkg) => (pkg, true),
+        None => (name, false),
+    };
+    let tree = parse_str(source, None);
+    extract_facts(&SourceModule {
+        name,
+        is_package,
+        source,
+        tree: &tree,
+    })
+}
+
+fn graph_of(modules: &[(&str, &str)]) -> CallGraph {
+    let mut program = ProgramAnalysis::new();
+    for (name, source) in modules {
+        program.set_module(facts_of(name, source));
+    }
+    program.graph().clone()
+}
+
+fn has_edge(graph: &CallGraph, caller: &str, callee: &str) -> bool {
+    graph.edges.get(caller).is_some_and(|c| c.contains(callee))
+}
+
+fn describe(graph: &CallGraph) -> String {
+    let mut out = String::new();
+    for (caller, callees) in &graph.edges {
+        for callee in callees {
+            out.push_str(&format!("  {caller} -> {callee}\n"));
+        }
+    }
+    out
+}
+
+/// Every expected edge is in the graph.
+#[track_caller]
+fn assert_edges(modules: &[(&str, &str)], expected: &[(&str, &str)]) {
+    let graph = graph_of(modules);
+    for (caller, callee) in expected {
+        assert!(
+            has_edge(&graph, caller, callee),
+            "missing {caller} -> {callee}; the graph has:\n{}",
+            describe(&graph)
+        );
+    }
+}
+
+/// None of the edges is in the graph.
+#[track_caller]
+fn assert_no_edges(modules: &[(&str, &str)], unexpected: &[(&str, &str)]) {
+    let graph = graph_of(modules);
+    for (caller, callee) in unexpected {
+        assert!(
+            !has_edge(&graph, caller, callee),
+            "unexpected {caller} -> {callee}; the graph has:\n{}",
+            describe(&graph)
+        );
+    }
+}
+
+/// The graph's edges are exactly these.
+#[track_caller]
+fn assert_exact_edges(modules: &[(&str, &str)], expected: &[(&str, &str)]) {
+    let graph = graph_of(modules);
+    let mut actual: Vec<(String, String)> = graph
+        .edges
+        .iter()
+        .flat_map(|(a, bs)| bs.iter().map(move |b| (a.clone(), b.clone())))
+        .collect();
+    actual.sort();
+    let mut want: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    want.sort();
+    assert_eq!(actual, want, "the graph has:\n{}", describe(&graph));
+}
+
+// ----- scopes ------------------------------------------------------------------------------
+
+#[test]
+fn calls_a_module_level_function() {
+    assert_exact_edges(&[("main", "def f(): pass\nf()\n")], &[("main", "main.f")]);
+}
+
+#[test]
+fn local_names_shadow_globals() {
+    let src = "def f(): pass\ndef g(): pass\ndef h():\n    f = g\n    f()\n";
+    assert_edges(&[("main", src)], &[("main.h", "main.g")]);
+    assert_no_edges(&[("main", src)], &[("main.h", "main.f")]);
+}
+
+#[test]
+fn nested_functions_read_enclosing_variables() {
+    let src = "def target(): pass\ndef outer():\n    x = target\n    def inner():\n        x()\n    inner()\nouter()\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main", "main.outer"),
+            ("main.outer", "main.outer.inner"),
+            ("main.outer.inner", "main.target"),
+        ],
+    );
+}
+
+#[test]
+fn functions_read_globals_defined_later() {
+    let src = "def main_fn():\n    helper()\ndef helper(): pass\n";
+    assert_edges(&[("main", src)], &[("main.main_fn", "main.helper")]);
+}
+
+#[test]
+fn builtins_are_named_with_the_builtin_prefix() {
+    assert_exact_edges(
+        &[("main", "len([1])\nprint('x')\n")],
+        &[("main", "<builtin>.len"), ("main", "<builtin>.print")],
+    );
+}
+
+#[test]
+fn a_module_level_name_shadows_a_builtin() {
+    assert_exact_edges(
+        &[("main", "def len(x): pass\nlen([1])\n")],
+        &[("main", "main.len")],
+    );
+}
+
+#[test]
+fn global_declarations_write_module_variables() {
+    let src = "def a(): pass\nhandler = None\ndef setup():\n    global handler\n    handler = a\nsetup()\nhandler()\n";
+    assert_edges(
+        &[("main", src)],
+        &[("main", "main.setup"), ("main", "main.a")],
+    );
+}
+
+#[test]
+fn nonlocal_declarations_write_enclosing_variables() {
+    let src = "def a(): pass\ndef outer():\n    f = None\n    def set_it():\n        nonlocal f\n        f = a\n    set_it()\n    f()\n";
+    assert_edges(&[("main", src)], &[("main.outer", "main.a")]);
+}
+
+#[test]
+fn reassignment_is_flow_sensitive_within_a_scope() {
+    let src = "def a(): pass\ndef b(): pass\nx = a\nx = b\nx()\n";
+    assert_exact_edges(&[("main", src)], &[("main", "main.b")]);
+}
+
+#[test]
+fn branches_merge_their_definitions() {
+    let src = "def a(): pass\ndef b(): pass\nif cond:\n    x = a\nelse:\n    x = b\nx()\n";
+    assert_edges(&[("main", src)], &[("main", "main.a"), ("main", "main.b")]);
+}
+
+#[test]
+fn loops_feed_later_definitions_back_to_earlier_reads() {
+    let src = "def a(): pass\ndef b(): pass\ndef run(items):\n    x = a\n    for i in items:\n        x()\n        x = b\n";
+    assert_edges(
+        &[("main", src)],
+        &[("main.run", "main.a"), ("main.run", "main.b")],
+    );
+}
+
+#[test]
+fn code_after_return_does_not_reach_the_merge() {
+    let src = "def a(): pass\ndef b(): pass\ndef run(c):\n    x = a\n    if c:\n        x = b\n        return\n    x()\n";
+    assert_edges(&[("main", src)], &[("main.run", "main.a")]);
+    assert_no_edges(&[("main", src)], &[("main.run", "main.b")]);
+}
+
+// ----- classes and instances ---------------------------------------------------------------
+
+#[test]
+fn constructing_a_class_calls_its_init() {
+    let src = "class C:\n    def __init__(self): pass\n    def m(self): pass\nc = C()\nc.m()\n";
+    assert_exact_edges(
+        &[("main", src)],
+        &[("main", "main.C.__init__"), ("main", "main.C.m")],
+    );
+}
+
+#[test]
+fn constructing_a_class_without_init_calls_nothing() {
+    let src = "class C:\n    def m(self): pass\nC().m()\n";
+    assert_exact_edges(&[("main", src)], &[("main", "main.C.m")]);
+}
+
+#[test]
+fn inherited_init_is_named_by_the_defining_class() {
+    let src = "class A:\n    def __init__(self): pass\nclass B(A): pass\nB()\n";
+    assert_exact_edges(&[("main", src)], &[("main", "main.A.__init__")]);
+}
+
+#[test]
+fn instance_attributes_hold_instances() {
+    let src = "class D:\n    def run(self): pass\nclass C:\n    def __init__(self):\n        self.d = D()\n    def go(self):\n        self.d.run()\n";
+    assert_edges(&[("main", src)], &[("main.C.go", "main.D.run")]);
+}
+
+#[test]
+fn values_returned_by_functions_and_methods_are_tracked() {
+    let src = "class C:\n    def m(self): pass\ndef make():\n    return C()\nclass F:\n    def build(self):\n        return make()\nF().build().m()\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main", "main.F.build"),
+            ("main", "main.C.m"),
+            ("main.F.build", "main.make"),
+        ],
+    );
+}
+
+#[test]
+fn cls_in_a_classmethod_constructs_the_class() {
+    let src = "class C:\n    def __init__(self): pass\n    @classmethod\n    def make(cls):\n        return cls()\n    def m(self): pass\nC.make().m()\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main", "main.C.make"),
+            ("main.C.make", "main.C.__init__"),
+            ("main", "main.C.m"),
+        ],
+    );
+}
+
+#[test]
+fn instances_flow_through_parameters() {
+    let src = "class C:\n    def m(self): pass\ndef use(x):\n    x.m()\nuse(C())\n";
+    assert_edges(&[("main", src)], &[("main.use", "main.C.m")]);
+}
+
+#[test]
+fn instances_flow_through_containers() {
+    let src = "class C:\n    def m(self): pass\nitems = [C()]\nfor it in items:\n    it.m()\nd = {'k': C()}\nd['k'].m()\n";
+    assert_exact_edges(&[("main", src)], &[("main", "main.C.m")]);
+}
+
+#[test]
+fn self_calls_dispatch_to_overrides_in_subclasses() {
+    let src = "class Base:\n    def run(self):\n        self.step()\n    def step(self): pass\nclass Child(Base):\n    def step(self): pass\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main.Base.run", "main.Base.step"),
+            ("main.Base.run", "main.Child.step"),
+        ],
+    );
+}
+
+#[test]
+fn methods_are_found_through_the_c3_order() {
+    let src = "class A:\n    def f(self): pass\nclass B(A): pass\nclass C(A):\n    def f(self): pass\nclass D(B, C): pass\nD().f()\n";
+    assert_exact_edges(&[("main", src)], &[("main", "main.C.f")]);
+}
+
+#[test]
+fn super_follows_the_mro_across_modules() {
+    let base = "class Base:\n    def __init__(self): pass\n    def save(self): pass\n";
+    let main = "from base import Base\nclass Model(Base):\n    def __init__(self):\n        super().__init__()\n    def save(self):\n        super(Model, self).save()\nModel().save()\n";
+    assert_edges(
+        &[("base", base), ("main", main)],
+        &[
+            ("main", "main.Model.__init__"),
+            ("main.Model.__init__", "base.Base.__init__"),
+            ("main.Model.__init__", "<builtin>.super"),
+            ("main.Model.save", "base.Base.save"),
+        ],
+    );
+}
+
+#[test]
+fn static_and_class_methods_bind_as_python_binds_them() {
+    let src = "class C:\n    @staticmethod\n    def s(x):\n        x()\n    @classmethod\n    def c(cls, y):\n        y()\ndef f(): pass\ndef g(): pass\nC.s(f)\nC().c(g)\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main", "main.C.s"),
+            ("main", "main.C.c"),
+            ("main.C.s", "main.f"),
+            ("main.C.c", "main.g"),
+        ],
+    );
+    assert_no_edges(
+        &[("main", src)],
+        &[
+            ("main", "<builtin>.staticmethod"),
+            ("main.C", "<builtin>.classmethod"),
+        ],
+    );
+}
+
+#[test]
+fn properties_are_called_when_read() {
+    let src = "class C:\n    @property\n    def p(self):\n        return 1\nC().p\n";
+    assert_edges(&[("main", src)], &[("main", "main.C.p")]);
+}
+
+#[test]
+fn with_statements_call_enter_and_exit() {
+    let src = "class R:\n    def __enter__(self):\n        return self\n    def __exit__(self, *a): pass\n    def use(self): pass\nwith R() as r:\n    r.use()\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main", "main.R.__enter__"),
+            ("main", "main.R.__exit__"),
+            ("main", "main.R.use"),
+        ],
+    );
+}
+
+#[test]
+fn class_attributes_of_classes_in_other_modules() {
+    let lib = "class Outer:\n    class Inner:\n        def m(self): pass\n";
+    let main = "import lib\nclass C(lib.Outer.Inner): pass\nC().m()\n";
+    assert_edges(
+        &[("lib", lib), ("main", main)],
+        &[("main", "lib.Outer.Inner.m")],
+    );
+}
+
+#[test]
+fn inheritance_cycles_do_not_loop() {
+    let src = "class A(B):\n    def f(self): pass\nclass B(A):\n    def g(self): pass\nA().f()\nB().g()\n";
+    assert_edges(
+        &[("main", src)],
+        &[("main", "main.A.f"), ("main", "main.B.g")],
+    );
+}
+
+// ----- functions as values --------------------------------------------------------------------
+
+#[test]
+fn functions_passed_as_arguments_are_called_by_the_callee() {
+    let src = "def cb(): pass\ndef run(f, *, then=None):\n    f()\n    then()\ndef other(): pass\nrun(cb, then=other)\n";
+    assert_edges(
+        &[("main", src)],
+        &[("main.run", "main.cb"), ("main.run", "main.other")],
+    );
+}
+
+#[test]
+fn star_arguments_reach_parameters() {
+    let src = "def cb(): pass\ndef run(a, b):\n    b()\nargs = (None, cb)\nrun(*args)\n";
+    assert_edges(&[("main", src)], &[("main.run", "main.cb")]);
+}
+
+#[test]
+fn lambdas_are_numbered_per_scope() {
+    let src = "f = lambda: g()\ndef g(): pass\nf()\ndef h():\n    k = lambda: 1\n    return k()\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main", "main.<lambda1>"),
+            ("main.<lambda1>", "main.g"),
+            ("main.h", "main.h.<lambda1>"),
+        ],
+    );
+}
+
+#[test]
+fn dicts_lists_and_tuples_hold_callables() {
+    let src = "def a(): pass\ndef b(): pass\ndef c(): pass\nd = {'x': a, 'y': b}\nd['x']()\nl = [a, b, c]\nl[2]()\nt = (a, c)\nfirst, second = t\nsecond()\n";
+    assert_exact_edges(&[("main", src)], &[("main", "main.a"), ("main", "main.c")]);
+}
+
+#[test]
+fn list_methods_add_elements() {
+    let src = "def a(): pass\nhandlers = []\nhandlers.append(a)\nfor h in handlers:\n    h()\n";
+    assert_edges(
+        &[("main", src)],
+        &[("main", "main.a"), ("main", "<**PyList**>.append")],
+    );
+}
+
+#[test]
+fn dict_items_give_keys_and_values() {
+    let src = "def a(): pass\nd = {'k': a}\nfor k, v in d.items():\n    v()\nfor v in d.values():\n    v()\n";
+    assert_edges(
+        &[("main", src)],
+        &[("main", "main.a"), ("main", "<**PyDict**>.items")],
+    );
+}
+
+#[test]
+fn map_calls_its_function_for_the_caller() {
+    let src = "def f(x):\n    return x\nlist(map(f, [1, 2]))\n";
+    assert_edges(
+        &[("main", src)],
+        &[("main", "<builtin>.map"), ("main", "main.f")],
+    );
+}
+
+#[test]
+fn getattr_with_a_literal_name_reads_the_attribute() {
+    let src = "class C:\n    def m(self): pass\ngetattr(C(), 'm')()\n";
+    assert_edges(
+        &[("main", src)],
+        &[("main", "main.C.m"), ("main", "<builtin>.getattr")],
+    );
+}
+
+// ----- decorators ---------------------------------------------------------------------------
+
+#[test]
+fn a_decorator_returning_its_function_keeps_it() {
+    let src = "def dec(f):\n    return f\n@dec\ndef g(): pass\ng()\n";
+    assert_exact_edges(
+        &[("main", src)],
+        &[("main", "main.dec"), ("main", "main.g")],
+    );
+}
+
+#[test]
+fn a_decorator_returning_a_wrapper_replaces_it() {
+    let src = "import functools\ndef dec(f):\n    @functools.wraps(f)\n    def wrapper(*a, **k):\n        return f(*a, **k)\n    return wrapper\n@dec\ndef g(): pass\ng()\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main", "main.dec"),
+            ("main", "main.dec.wrapper"),
+            ("main.dec.wrapper", "main.g"),
+            ("main.dec", "functools.wraps"),
+        ],
+    );
+}
+
+#[test]
+fn decorator_calls_come_from_the_enclosing_scope() {
+    let src = "def dec(f):\n    return f\nclass C:\n    @dec\n    def m(self): pass\ndef outer():\n    @dec\n    def inner(): pass\n";
+    assert_edges(
+        &[("main", src)],
+        &[("main.C", "main.dec"), ("main.outer", "main.dec")],
+    );
+}
+
+#[test]
+fn registries_do_not_mix_the_functions_they_register() {
+    let src = "registry = []\ndef register(f):\n    registry.append(f)\n    return f\n@register\ndef a(): pass\n@register\ndef b(): pass\na()\n";
+    assert_edges(&[("main", src)], &[("main", "main.a")]);
+    assert_no_edges(&[("main", src)], &[("main", "main.b")]);
+}
+
+#[test]
+fn external_decorators_leave_the_function_in_place() {
+    let src = "from functools import lru_cache\n@lru_cache(maxsize=None)\ndef f(): pass\nf()\n";
+    assert_edges(
+        &[("main", src)],
+        &[("main", "functools.lru_cache"), ("main", "main.f")],
+    );
+}
+
+// ----- generators ---------------------------------------------------------------------------
+
+#[test]
+fn iterating_an_instance_calls_iter_and_next() {
+    let src = "def f(): pass\nclass It:\n    def __iter__(self):\n        return self\n    def __next__(self):\n        return f\nfor x in It():\n    x()\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main", "main.It.__iter__"),
+            ("main", "main.It.__next__"),
+            ("main", "main.f"),
+        ],
+    );
+}
+
+#[test]
+fn generators_yield_values_to_their_loops() {
+    let src = "def f(): pass\ndef gen():\n    yield f\nfor g in gen():\n    g()\n";
+    assert_exact_edges(
+        &[("main", src)],
+        &[("main", "main.gen"), ("main", "main.f")],
+    );
+}
+
+// ----- imports ------------------------------------------------------------------------------
+
+#[test]
+fn import_of_a_submodule_binds_the_package() {
+    assert_edges(
+        &[
+            ("main", "import a.b\na.b.f()\n"),
+            ("a.__init__", ""),
+            ("a.b", "def f(): pass\n"),
+        ],
+        &[("main", "a.b.f")],
+    );
+}
+
+#[test]
+fn import_as_binds_the_submodule() {
+    assert_edges(
+        &[
+            ("main", "import a.b as c\nc.f()\n"),
+            ("a.__init__", ""),
+            ("a.b", "def f(): pass\n"),
+        ],
+        &[("main", "a.b.f")],
+    );
+}
+
+#[test]
+fn relative_imports_resolve_from_the_package() {
+    let modules = [
+        ("pkg.__init__", ""),
+        ("pkg.sub.__init__", "from . import mod\n"),
+        ("pkg.sub.mod", "from ..other import g\ndef f():\n    g()\n"),
+        ("pkg.other", "def g(): pass\n"),
+        ("main", "from pkg.sub import mod\nmod.f()\n"),
+    ];
+    assert_edges(
+        &modules,
+        &[("main", "pkg.sub.mod.f"), ("pkg.sub.mod.f", "pkg.other.g")],
+    );
+}
+
+#[test]
+fn star_imports_honour_all() {
+    let modules = [
+        ("lib", "__all__ = ['a']\ndef a(): pass\ndef b(): pass\n"),
+        ("main", "from lib import *\na()\nb()\n"),
+    ];
+    assert_edges(&modules, &[("main", "lib.a")]);
+    assert_no_edges(&modules, &[("main", "lib.b")]);
+}
+
+#[test]
+fn star_imports_without_all_bring_public_names() {
+    let modules = [
+        ("lib", "def a(): pass\ndef _b(): pass\n"),
+        ("main", "from lib import *\na()\n_b()\n"),
+    ];
+    assert_edges(&modules, &[("main", "lib.a")]);
+    assert_no_edges(&modules, &[("main", "lib._b")]);
+}
+
+#[test]
+fn reexports_through_init_resolve_to_the_definition() {
+    let modules = [
+        ("pkg.__init__", "from .impl import Thing\n"),
+        ("pkg.impl", "class Thing:\n    def go(self): pass\n"),
+        ("main", "from pkg import Thing\nThing().go()\n"),
+    ];
+    assert_edges(&modules, &[("main", "pkg.impl.Thing.go")]);
+}
+
+#[test]
+fn import_error_fallbacks_give_both_targets() {
+    let modules = [
+        ("fast", "def run(): pass\n"),
+        ("slow", "def run(): pass\n"),
+        ("main", "try:\n    from fast import run\nexcept ImportError:\n    from slow import run\nrun()\n"),
+    ];
+    assert_edges(&modules, &[("main", "fast.run"), ("main", "slow.run")]);
+}
+
+#[test]
+fn imports_inside_functions_are_local() {
+    let modules = [
+        ("lib", "def f(): pass\n"),
+        ("main", "def g():\n    import lib\n    lib.f()\n"),
+    ];
+    assert_edges(&modules, &[("main.g", "lib.f")]);
+}
+
+#[test]
+fn import_cycles_resolve() {
+    let modules = [
+        ("a", "import b\ndef f():\n    b.g()\n"),
+        ("b", "import a\ndef g():\n    a.f()\n"),
+    ];
+    assert_edges(&modules, &[("a.f", "b.g"), ("b.g", "a.f")]);
+}
+
+#[test]
+fn names_from_outside_the_program_keep_their_import_name() {
+    let src = "import os.path\nfrom ext import Cls, function as fn\nos.path.join('a', 'b')\nfn()\nc = Cls()\nc.method()\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main", "os.path.join"),
+            ("main", "ext.function"),
+            ("main", "ext.Cls"),
+            ("main", "ext.Cls.method"),
+        ],
+    );
+}
+
+#[test]
+fn external_base_classes_supply_unknown_attributes() {
+    let src = "from ext import Base\nclass C(Base):\n    def __init__(self):\n        self.mine = 1\n    def f(self):\n        self.inherited()\nC().f()\n";
+    assert_edges(
+        &[("main", src)],
+        &[
+            ("main.C.f", "ext.Base.inherited"),
+            ("main", "main.C.__init__"),
+        ],
+    );
+}
+
+// ----- call sites, nodes and the PyCG format -----------------------------------------------------
+
+#[test]
+fn call_sites_have_ranges_and_indexes() {
+    let src = "def f(): pass\ndef g():\n    f()\n";
+    let graph = graph_of(&[("main", src)]);
+    let callers = graph.callers_of("main.f");
+    assert_eq!(callers.len(), 1);
+    assert_eq!(callers[0].caller, "main.g");
+    assert_eq!(&src[callers[0].range.clone()], "f()");
+    assert_eq!(graph.callees_of("main.g").len(), 1);
+    let info = &graph.nodes["main.g"];
+    assert_eq!(info.kind, NodeKind::Function);
+    assert_eq!(&src[info.name_range.clone().unwrap_or(0..0)], "g");
+}
+
+#[test]
+fn the_pycg_format_lists_nodes_without_callees() {
+    let graph = graph_of(&[(
+        "main",
+        "def f(): pass\nclass C:\n    def m(self): pass\nf()\n",
+    )]);
+    let json = to_pycg_json(&graph);
+    assert_eq!(json["main"], serde_json::json!(["main.f"]));
+    assert_eq!(json["main.f"], serde_json::json!([]));
+    assert_eq!(json["main.C.m"], serde_json::json!([]));
+    assert!(
+        json.get("main.C").is_none(),
+        "classes are listed only when they call something"
+    );
+}
+
+// ----- robustness ---------------------------------------------------------------------------
+
+fn run_on_big_stack<F: FnOnce() + Send + 'static>(f: F) {
+    // The test threads' stacks are 2 MiB, as tokio's and rayon's workers are: no bigger.
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .expect("thread starts")
+        .join()
+        .expect("no panic");
+}
+
+#[test]
+fn deeply_nested_input_does_not_overflow_the_stack() {
+    run_on_big_stack(|| {
+        for src in [
+            format!("x = {}1{}\n", "[".repeat(10_000), "]".repeat(10_000)),
+            format!("x = {}1{}\n", "(".repeat(10_000), ")".repeat(10_000)),
+            format!("x = a{}\n", ".b".repeat(10_000)),
+            format!("x = f{}\n", "()".repeat(10_000)),
+            format!("x = 1{}\n", " + 1".repeat(100_000)),
+            format!("x = {}1\n", "-".repeat(10_000)),
+            format!("x = {} 1\n", "lambda: ".repeat(5_000)),
+            (0..1000)
+                .map(|i| format!("{}if x:\n", " ".repeat(i)))
+                .collect::<String>(),
+            (0..1000)
+                .map(|i| format!("{}def f{i}():\n", " ".repeat(i)))
+                .collect::<String>(),
+        ] {
+            let facts = facts_of("main", &src);
+            let mut program = ProgramAnalysis::new();
+            program.set_module(facts);
+            let _ = program.graph();
+        }
+    });
+}
+
+#[test]
+fn syntax_errors_and_python_2_are_analysed_as_far_as_possible() {
+    let src = "def f(:\n    pass\nprint 'hello'\nexec 'x'\ndef g(): pass\ng()\nclass (\n";
+    assert_edges(&[("main", src)], &[("main", "main.g")]);
+    let junk = "\u{0}\u{1}))((][;;;def class lambda ** ** @@ \"\"\" '''";
+    let _ = graph_of(&[("main", junk)]);
+}
+
+#[test]
+fn large_files_and_lines_are_handled() {
+    run_on_big_stack(|| {
+        let line = format!("x = [{}]\n", "f, ".repeat(300_000));
+        let _ = graph_of(&[("main", &line)]);
+        let many = "def f(): pass\nf()\n".repeat(50_000);
+        let graph = graph_of(&[("main", &many)]);
+        assert!(has_edge(&graph, "main", "main.f"));
+    });
+}
+
+#[test]
+fn recursive_data_flows_terminate() {
+    let src = "class Node:\n    def __init__(self, parent):\n        self.parent = parent\n    def root(self):\n        n = self\n        while n.parent:\n            n = n.parent\n        return n\nimport ext\nx = ext.thing\nwhile True:\n    x = x.child.next\n    x = [x, [x]]\nNode(Node(None)).root().root()\n";
+    assert_edges(&[("main", src)], &[("main", "main.Node.root")]);
+}
+
+#[test]
+fn zz_sizes() {
+    eprintln!("Op {} Arg {} SiteFact {} DefFact {} Key {} Const {}", std::mem::size_of::<facts::Op>(), std::mem::size_of::<facts::Arg>(), std::mem::size_of::<facts::SiteFact>(), std::mem::size_of::<facts::DefFact>(), std::mem::size_of::<facts::Key>(), std::mem::size_of::<facts::Const>());
+    let src = std::fs::read_to_string("/root/.pyenv/versions/3.11.7/lib/python3.11/_pydecimal.py").unwrap();
+    let f = facts_of("_pydecimal", &src);
+    eprintln!("lines {} nodes {} ops {} args {} sites {} defs {} strings {} allocs {}", src.lines().count(), f.num_nodes, f.ops.len(), f.args.len(), f.sites.len(), f.defs.len(), f.strings.len(), f.num_allocs);
+    let mut hist = std::collections::BTreeMap::new();
+    for op in &f.ops { let name = format!("{op:?}"); let k = name.split([' ', '{']).next().unwrap().to_string(); *hist.entry(k).or_insert(0) += 1; }
+    eprintln!("{hist:?}");
+}

@@ -1,0 +1,266 @@
+//! Speed, memory and robustness of the call graph on a real code base, run by hand:
+//!
+//! ```text
+//! CALLGRAPH_CORPUS=/path/to/django-5.1.4/django \
+//!   cargo test --release -p tandem --test callgraph_scale -- --ignored --nocapture
+//! ```
+//!
+//! Without `CALLGRAPH_CORPUS` it uses the standard library of the `python3` on the path.
+//! It prints figures (no timing assertions: speed is measured by the benchmarks); it fails
+//! only if the analysis panics.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use tandem::analysis::callgraph::{extract_facts, ModuleFacts, ProgramAnalysis, SourceModule};
+use tandem::analysis::parse::parse_str;
+use tandem::session::workspace::module_name;
+
+fn corpus() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("CALLGRAPH_CORPUS") {
+        return Some(PathBuf::from(dir));
+    }
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .ok()?;
+    let dir = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!dir.is_empty()).then(|| PathBuf::from(dir))
+}
+
+fn python_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if p.is_dir() {
+                if name != "site-packages" && name != "__pycache__" {
+                    stack.push(p);
+                }
+            } else if name.ends_with(".py") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    for line in status.lines() {
+        if let Some(rest) = line.strip_prefix("VmRSS:") {
+            let kb: f64 = rest.trim().trim_end_matches("kB").trim().parse().unwrap_or(0.0);
+            return kb / 1024.0;
+        }
+    }
+    0.0
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    for line in status.lines() {
+        if let Some(rest) = line.strip_prefix("VmHWM:") {
+            let kb: f64 = rest
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .unwrap_or(0.0);
+            return kb / 1024.0;
+        }
+    }
+    0.0
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[test]
+#[ignore = "measures a real code base; run by hand"]
+fn callgraph_on_a_real_code_base() {
+    let Some(dir) = corpus() else {
+        println!("no corpus: set CALLGRAPH_CORPUS");
+        return;
+    };
+    let files = python_files(&dir);
+    let sources: Vec<(PathBuf, String)> = files
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok().map(|s| (p.clone(), s)))
+        .collect();
+    let lines: usize = sources.iter().map(|(_, s)| s.lines().count()).sum();
+    println!(
+        "corpus {}: {} files, {} lines",
+        dir.display(),
+        sources.len(),
+        lines
+    );
+
+    let names: Vec<(String, bool)> = sources
+        .iter()
+        .map(|(p, _)| {
+            let is_package = p.file_stem().is_some_and(|s| s == "__init__");
+            (module_name(p), is_package)
+        })
+        .collect();
+    // As the real pipeline does: each tree is dropped once its facts are extracted.
+    let mut parse = std::time::Duration::ZERO;
+    let mut extract = std::time::Duration::ZERO;
+    let mut facts: Vec<ModuleFacts> = Vec::with_capacity(sources.len());
+    for ((_, src), (name, is_package)) in sources.iter().zip(&names) {
+        let t = Instant::now();
+        let tree = parse_str(src, None);
+        parse += t.elapsed();
+        let t = Instant::now();
+        facts.push(extract_facts(&SourceModule {
+            name,
+            is_package: *is_package,
+            source: src,
+            tree: &tree,
+        }));
+        extract += t.elapsed();
+    }
+    let facts_bytes: usize = facts.iter().map(ModuleFacts::approximate_size).sum();
+    println!(
+        "parsed in {:.0} ms, extracted in {:.0} ms; facts {:.1} MB; RSS now {:.0} MB (sources {:.0} MB)",
+        parse.as_secs_f64() * 1e3,
+        extract.as_secs_f64() * 1e3,
+        facts_bytes as f64 / 1e6,
+        rss_mb(),
+        sources.iter().map(|(_, s)| s.len()).sum::<usize>() as f64 / 1e6,
+    );
+
+    let mut program = ProgramAnalysis::new();
+    for f in facts {
+        program.set_module(f);
+    }
+    let t = Instant::now();
+    let graph = program.graph();
+    let solve = t.elapsed();
+    let edges: usize = graph.edges.values().map(|s| s.len()).sum();
+    println!(
+        "parse {:.0} ms, extract {:.0} ms ({:.2}× parse), solve {:.0} ms; (extract + solve) / parse = {:.2}",
+        parse.as_secs_f64() * 1e3,
+        extract.as_secs_f64() * 1e3,
+        extract.as_secs_f64() / parse.as_secs_f64(),
+        solve.as_secs_f64() * 1e3,
+        (extract + solve).as_secs_f64() / parse.as_secs_f64(),
+    );
+    println!(
+        "graph: {} nodes, {} edges, {} call sites; RSS now {:.0} MB, peak {:.0} MB",
+        graph.nodes.len(),
+        edges,
+        graph.call_sites.len(),
+        rss_mb(),
+        peak_rss_mb()
+    );
+
+    {
+        let mut per_site: std::collections::BTreeMap<(String, usize, usize), usize> =
+            Default::default();
+        for cs in &graph.call_sites {
+            *per_site
+                .entry((cs.module.clone(), cs.range.start, cs.range.end))
+                .or_default() += 1;
+        }
+        let mut buckets = [0usize; 5];
+        for &n in per_site.values() {
+            let b = match n {
+                1 => 0,
+                2..=3 => 1,
+                4..=10 => 2,
+                11..=50 => 3,
+                _ => 4,
+            };
+            buckets[b] += 1;
+        }
+        println!(
+            "sites with callees: {} (1: {}, 2-3: {}, 4-10: {}, 11-50: {}, >50: {})",
+            per_site.len(),
+            buckets[0],
+            buckets[1],
+            buckets[2],
+            buckets[3],
+            buckets[4]
+        );
+    }
+    if std::env::var("CALLGRAPH_DUMP").is_ok() {
+        let mut per_site: std::collections::BTreeMap<(String, usize, usize), Vec<String>> =
+            Default::default();
+        for cs in &graph.call_sites {
+            per_site
+                .entry((cs.module.clone(), cs.range.start, cs.range.end))
+                .or_default()
+                .push(cs.callee.clone());
+        }
+        let mut v: Vec<_> = per_site.into_iter().collect();
+        v.sort_by_key(|(_, c)| std::cmp::Reverse(c.len()));
+        for ((m, a, b), callees) in v.iter().take(25) {
+            let src = sources
+                .iter()
+                .zip(&names)
+                .find(|(_, (n, _))| n == m)
+                .map(|((_, s), _)| s.get(*a..*b).unwrap_or("").to_string())
+                .unwrap_or_default();
+            let src: String = src.chars().take(80).collect();
+            println!(
+                "{} callees at {m}:{a} `{src}`: {:?}",
+                callees.len(),
+                &callees[..callees.len().min(6)]
+            );
+        }
+    }
+
+    // Edits: one line inside a function body, in files spread over the corpus.
+    let mut times = Vec::new();
+    let step = (sources.len() / 40).max(1);
+    for (i, (path, src)) in sources.iter().enumerate().step_by(step) {
+        let Some(pos) = src
+            .find("\n    def ")
+            .and_then(|d| src[d + 1..].find(":\n").map(|c| d + 1 + c + 2))
+        else {
+            continue;
+        };
+        let mut edited = src.clone();
+        edited.insert_str(pos, "        _tandem_probe = len([])\n");
+        for text in [&edited, src] {
+            let t = Instant::now();
+            let tree = parse_str(text, None);
+            let f = extract_facts(&SourceModule {
+                name: &names[i].0,
+                is_package: names[i].1,
+                source: text,
+                tree: &tree,
+            });
+            program.set_module(f);
+            let _ = program.graph();
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let _ = path;
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "edit a function body → graph: n {}, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times.last().copied().unwrap_or(0.0)
+    );
+}
