@@ -10,4 +10,5 @@ pub mod cli;
 pub mod context;
 pub mod logging;
 pub mod lsp;
+pub mod models;
 pub mod session;

@@ -9,6 +9,7 @@
 //! to [`Config`] (a struct with `#[serde(default)]` and a `Default` impl) and describing its
 //! keys in `docs/configuration.md`; a test checks that every key is described there.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,13 @@ const PYPROJECT_TOOL_KEY: &str = "tandem";
 pub struct Config {
     /// Which files make up the workspace.
     pub workspace: WorkspaceConfig,
+    /// Model endpoints by the name roles use for them (`[models.<name>]`). Empty by default:
+    /// every role then uses the offline engine.
+    pub models: BTreeMap<String, ModelConfig>,
+    /// Which models serve each role, as fallback chains.
+    pub roles: RolesConfig,
+    /// The on-disk response cache (`cache = false` turns it off).
+    pub cache: CacheConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +65,385 @@ impl Default for WorkspaceConfig {
     }
 }
 
+/// The providers a model can use; anything else in `models.<name>.provider` is an error.
+pub const PROVIDERS: [&str; 2] = ["openai", "anthropic"];
+
+/// The name of the offline engine in role chains. It needs no `[models]` entry and cannot be
+/// redefined.
+pub const BUILTIN_MODEL: &str = "builtin";
+
+/// The key variable an `anthropic` model reads when `api_key_env` is not given, as
+/// Anthropic's own clients do.
+pub const ANTHROPIC_DEFAULT_KEY_ENV: &str = "ANTHROPIC_API_KEY";
+
+/// One model endpoint (`[models.<name>]`). Durations are seconds and may be fractional.
+///
+/// `provider` and `model` default to empty strings only so that a missing one is reported by
+/// [`model_problems`] with its key instead of by serde with a line number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelConfig {
+    /// `openai` (any OpenAI-compatible chat completions endpoint) or `anthropic`.
+    pub provider: String,
+    /// The endpoint's base URL, up to and including the version (`.../v1`). Default: the
+    /// provider's public API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The model's name at the provider, e.g. `qwen2.5-coder:7b` or `claude-sonnet-4-5`.
+    pub model: String,
+    /// The environment variable that holds the API key. Keys are never written in files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// How many tokens the model takes in one request, prompt and answer together.
+    pub context_tokens: u64,
+    /// The most tokens an answer may have.
+    pub max_output_tokens: u64,
+    /// The longest a whole request may take.
+    pub timeout_secs: f64,
+    /// The longest connecting may take.
+    pub connect_timeout_secs: f64,
+    /// The longest a streamed answer may go without sending anything.
+    pub idle_timeout_secs: f64,
+    /// Ask for the answer as server-sent events, to show progress.
+    pub stream: bool,
+    /// How many times a failed request is retried (connection errors, 408, 409, 429, 5xx).
+    pub retries: u32,
+    /// The first retry's delay before jitter; each further retry doubles it.
+    pub retry_base_secs: f64,
+    /// The longest delay between retries.
+    pub retry_cap_secs: f64,
+    /// The longest `Retry-After` that is waited for; a longer one fails at once.
+    pub max_retry_after_secs: f64,
+    /// After this many consecutive failed requests the model is skipped for a while.
+    pub circuit_failures: u32,
+    /// How long a model is skipped before one trial request is let through.
+    pub circuit_open_secs: f64,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            provider: String::new(),
+            base_url: None,
+            model: String::new(),
+            api_key_env: None,
+            context_tokens: 8192,
+            max_output_tokens: 4096,
+            timeout_secs: 120.0,
+            connect_timeout_secs: 10.0,
+            idle_timeout_secs: 60.0,
+            stream: true,
+            retries: 2,
+            retry_base_secs: 0.5,
+            retry_cap_secs: 8.0,
+            max_retry_after_secs: 60.0,
+            circuit_failures: 3,
+            circuit_open_secs: 30.0,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// The environment variable the key is read from: `api_key_env`, or for `anthropic` its
+    /// usual variable. `None` means the endpoint is called without a key (Ollama and other
+    /// local servers).
+    pub fn key_variable(&self) -> Option<&str> {
+        match (&self.api_key_env, self.provider.as_str()) {
+            (Some(name), _) => Some(name),
+            (None, "anthropic") => Some(ANTHROPIC_DEFAULT_KEY_ENV),
+            (None, _) => None,
+        }
+    }
+}
+
+/// Which models serve each role, in order: the first usable model of a chain answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RolesConfig {
+    pub planner: Vec<String>,
+    pub coder: Vec<String>,
+    pub reviewer: Vec<String>,
+    pub documenter: Vec<String>,
+}
+
+impl Default for RolesConfig {
+    fn default() -> Self {
+        let builtin = || vec![BUILTIN_MODEL.to_string()];
+        RolesConfig {
+            planner: builtin(),
+            coder: builtin(),
+            reviewer: builtin(),
+            documenter: builtin(),
+        }
+    }
+}
+
+impl RolesConfig {
+    /// Each role's key and chain, in a fixed order.
+    pub fn chains(&self) -> [(&'static str, &[String]); 4] {
+        [
+            ("planner", &self.planner),
+            ("coder", &self.coder),
+            ("reviewer", &self.reviewer),
+            ("documenter", &self.documenter),
+        ]
+    }
+}
+
+/// The response cache under `.tandem/cache/`. Written either as `cache = false` (or `true`)
+/// or as a `[cache]` table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheConfig {
+    /// Keep answers on disk so that the same request twice costs one call.
+    pub enabled: bool,
+    /// When the cache grows past this many megabytes, the oldest answers are removed.
+    pub max_size_mb: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: true,
+            max_size_mb: 100,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CacheConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The table form; a derived struct so that unknown keys are still reported.
+        #[derive(Deserialize)]
+        #[serde(default)]
+        struct Table {
+            enabled: bool,
+            max_size_mb: u64,
+        }
+        impl Default for Table {
+            fn default() -> Self {
+                let d = CacheConfig::default();
+                Table {
+                    enabled: d.enabled,
+                    max_size_mb: d.max_size_mb,
+                }
+            }
+        }
+
+        struct CacheVisitor;
+        impl<'de> serde::de::Visitor<'de> for CacheVisitor {
+            type Value = CacheConfig;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("true, false or a table with `enabled` and `max_size_mb`")
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, enabled: bool) -> Result<CacheConfig, E> {
+                Ok(CacheConfig {
+                    enabled,
+                    ..CacheConfig::default()
+                })
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<CacheConfig, A::Error> {
+                let table = Table::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(CacheConfig {
+                    enabled: table.enabled,
+                    max_size_mb: table.max_size_mb,
+                })
+            }
+        }
+
+        deserializer.deserialize_any(CacheVisitor)
+    }
+}
+
+/// A problem with the models or roles configuration: the dotted key it concerns (relative to
+/// the configuration's top level) and what is wrong, without a trailing dot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyProblem {
+    pub key: Vec<String>,
+    pub message: String,
+}
+
+impl KeyProblem {
+    fn new(key: &[&str], message: impl Into<String>) -> Self {
+        KeyProblem {
+            key: key.iter().map(|k| (*k).to_string()).collect(),
+            message: message.into(),
+        }
+    }
+
+    /// "`roles.planner`: model `gpt` is not defined ...", with `prefix` keys (such as `tool`,
+    /// `tandem` for pyproject.toml) in front of the key.
+    pub fn render(&self, prefix: &[&str]) -> String {
+        let path: Vec<&str> = prefix
+            .iter()
+            .copied()
+            .chain(self.key.iter().map(String::as_str))
+            .collect();
+        format!("`{}`: {}", render_key_path(&path), self.message)
+    }
+}
+
+/// What is wrong with `[models]` and `[roles]` in `config`, independent of the environment:
+/// undefined models in chains, unknown providers, missing or malformed values. A configuration
+/// with such problems is rejected like one with a value of the wrong type.
+pub fn model_problems(config: &Config) -> Vec<KeyProblem> {
+    let mut problems = Vec::new();
+    for (name, model) in &config.models {
+        let key = |field: &'static str| -> [&str; 3] { ["models", name.as_str(), field] };
+        if name == BUILTIN_MODEL {
+            problems.push(KeyProblem::new(
+                &["models", name],
+                "`builtin` is the offline engine's name; choose another name for this model",
+            ));
+        }
+        match model.provider.as_str() {
+            "" => problems.push(KeyProblem::new(
+                &key("provider"),
+                "missing: set it to \"openai\" (any OpenAI-compatible server) or \"anthropic\"",
+            )),
+            p if !PROVIDERS.contains(&p) => problems.push(KeyProblem::new(
+                &key("provider"),
+                format!("unknown provider `{p}` (expected `openai` or `anthropic`)"),
+            )),
+            _ => {}
+        }
+        if model.model.trim().is_empty() {
+            problems.push(KeyProblem::new(
+                &key("model"),
+                "missing: set it to the model's name at the provider, e.g. \"qwen2.5-coder:7b\"",
+            ));
+        }
+        if let Some(url) = &model.base_url {
+            // The value is not repeated in messages: a URL may carry credentials.
+            let lower = url.to_ascii_lowercase();
+            if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+                problems.push(KeyProblem::new(
+                    &key("base_url"),
+                    "must be an http:// or https:// URL",
+                ));
+            } else if url.contains('?') || url.contains('#') {
+                problems.push(KeyProblem::new(
+                    &key("base_url"),
+                    "must not have a query or fragment; keys belong in the variable named by \
+                     api_key_env",
+                ));
+            } else if url
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest.split('/').next().is_some_and(|host| host.contains('@')))
+            {
+                problems.push(KeyProblem::new(
+                    &key("base_url"),
+                    "must not contain credentials; keys belong in the variable named by \
+                     api_key_env",
+                ));
+            }
+        }
+        if let Some(var) = &model.api_key_env {
+            // Never echo the value: a common mistake is to paste the key itself here.
+            let valid = !var.is_empty()
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !var.starts_with(|c: char| c.is_ascii_digit());
+            if !valid {
+                problems.push(KeyProblem::new(
+                    &key("api_key_env"),
+                    "must be the name of an environment variable (letters, digits and `_`), \
+                     not the key itself",
+                ));
+            }
+        }
+        if model.context_tokens == 0 {
+            problems.push(KeyProblem::new(&key("context_tokens"), "must be at least 1"));
+        }
+        if model.max_output_tokens == 0 {
+            problems.push(KeyProblem::new(&key("max_output_tokens"), "must be at least 1"));
+        } else if model.max_output_tokens >= model.context_tokens && model.context_tokens > 0 {
+            problems.push(KeyProblem::new(
+                &key("max_output_tokens"),
+                format!(
+                    "must be smaller than context_tokens ({}), which also holds the prompt",
+                    model.context_tokens
+                ),
+            ));
+        }
+        let durations = [
+            ("timeout_secs", model.timeout_secs, false),
+            ("connect_timeout_secs", model.connect_timeout_secs, false),
+            ("idle_timeout_secs", model.idle_timeout_secs, false),
+            ("retry_base_secs", model.retry_base_secs, true),
+            ("retry_cap_secs", model.retry_cap_secs, true),
+            ("max_retry_after_secs", model.max_retry_after_secs, true),
+            ("circuit_open_secs", model.circuit_open_secs, true),
+        ];
+        for (field, value, zero_ok) in durations {
+            // A day is far beyond any sensible timeout and keeps `Duration` arithmetic safe.
+            let in_range = value.is_finite() && value <= 86_400.0;
+            let positive = if zero_ok { value >= 0.0 } else { value > 0.0 };
+            if !(in_range && positive) {
+                let bound = if zero_ok { "0 or more" } else { "more than 0" };
+                problems.push(KeyProblem::new(
+                    &key(field),
+                    format!("must be a number of seconds, {bound} and at most 86400"),
+                ));
+            }
+        }
+        if model.retries > 10 {
+            problems.push(KeyProblem::new(&key("retries"), "must be at most 10"));
+        }
+        if model.circuit_failures == 0 {
+            problems.push(KeyProblem::new(&key("circuit_failures"), "must be at least 1"));
+        }
+    }
+    for (role, chain) in config.roles.chains() {
+        if chain.is_empty() {
+            problems.push(KeyProblem::new(
+                &["roles", role],
+                "the chain is empty; use [\"builtin\"] for the offline engine",
+            ));
+        }
+        for (i, name) in chain.iter().enumerate() {
+            if chain[..i].contains(name) {
+                problems.push(KeyProblem::new(
+                    &["roles", role],
+                    format!("model `{name}` is listed twice"),
+                ));
+            } else if name != BUILTIN_MODEL && !config.models.contains_key(name) {
+                problems.push(KeyProblem::new(
+                    &["roles", role],
+                    format!(
+                        "model `{name}` is not defined; define it in [models.{}] or remove it \
+                         from the chain",
+                        render_key_path(&[name])
+                    ),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// The models whose key variable is not set (or empty) in this process's environment, as
+/// warnings: the model is skipped when a role reaches it, and the chain goes on.
+pub fn missing_key_problems(config: &Config) -> Vec<KeyProblem> {
+    config
+        .models
+        .iter()
+        .filter_map(|(name, model)| {
+            let var = model.key_variable()?;
+            let set = std::env::var_os(var).is_some_and(|v| !v.is_empty());
+            (!set).then(|| {
+                KeyProblem::new(
+                    &["models", name, "api_key_env"],
+                    format!(
+                        "environment variable `{var}` is not set, so model `{name}` will be \
+                         skipped"
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 /// A problem found while loading configuration. Loading never fails: the server goes on with
 /// what could be read (defaults where nothing could).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +452,9 @@ pub enum ConfigProblem {
     /// source still applies.
     Warning(String),
     /// A source that could not be read or parsed, naming the file and line, e.g.
-    /// "tandem.toml:3:5: invalid type: string \"big\", expected u64"; the whole source is
-    /// ignored.
+    /// "tandem.toml:3:5: invalid type: string \"big\", expected u64", or whose models or
+    /// roles are invalid, naming the key, e.g. "tandem.toml: `roles.planner`: model `gpt` is
+    /// not defined ..."; the whole source is ignored.
     Error(String),
 }
 
@@ -186,6 +574,24 @@ pub fn apply_client_settings(base: &LoadedConfig, settings: &Value) -> LoadedCon
 
     match merge_and_deserialize(&file.raw, layer) {
         Ok((config, ignored)) => {
+            let invalid = model_problems(&config);
+            if !invalid.is_empty() {
+                // Like a value of the wrong type: the whole client layer is dropped.
+                out.problems.extend(invalid.iter().map(|p| {
+                    ConfigProblem::Error(format!("{CLIENT_SETTINGS}: {}", p.render(prefix)))
+                }));
+                return out;
+            }
+            // Missing key variables the file already reported are not reported again.
+            let known = missing_key_problems(&file.config);
+            out.problems.extend(
+                missing_key_problems(&config)
+                    .iter()
+                    .filter(|p| !known.contains(p))
+                    .map(|p| {
+                        ConfigProblem::Warning(format!("{CLIENT_SETTINGS}: {}", p.render(prefix)))
+                    }),
+            );
             out.config = config;
             // Unknown keys of the file were reported with the file; only those the client
             // (also) wrote are the client's to hear about.
@@ -281,15 +687,43 @@ fn load_tandem_toml(path: &Path) -> FileLayer {
         Ok(raw) => raw,
         Err(err) => return rejected(toml_error(TANDEM_TOML, &text, &err)),
     };
-    let problems = ignored
+    if let Some(layer) = reject_invalid_models(TANDEM_TOML, &[], &config) {
+        return layer;
+    }
+    let mut problems: Vec<ConfigProblem> = ignored
         .iter()
         .map(|p| unknown_key(TANDEM_TOML, p))
         .collect();
+    problems.extend(missing_key_warnings(TANDEM_TOML, &[], &config));
     FileLayer {
         raw,
         config,
         problems,
     }
+}
+
+/// A rejected layer when the models or roles of `config` are invalid, with one error per
+/// problem naming the key (after `prefix`).
+fn reject_invalid_models(name: &str, prefix: &[&str], config: &Config) -> Option<FileLayer> {
+    let invalid = model_problems(config);
+    if invalid.is_empty() {
+        return None;
+    }
+    Some(FileLayer {
+        raw: Value::Null,
+        config: Config::default(),
+        problems: invalid
+            .iter()
+            .map(|p| ConfigProblem::Error(format!("{name}: {}", p.render(prefix))))
+            .collect(),
+    })
+}
+
+fn missing_key_warnings(name: &str, prefix: &[&str], config: &Config) -> Vec<ConfigProblem> {
+    missing_key_problems(config)
+        .iter()
+        .map(|p| ConfigProblem::Warning(format!("{name}: {}", p.render(prefix))))
+        .collect()
 }
 
 /// The part of `pyproject.toml` that concerns us; everything else in it belongs to other tools.
@@ -326,11 +760,16 @@ fn load_pyproject_toml(path: &Path) -> Option<FileLayer> {
         }
         Err(err) => return Some(rejected(toml_error(PYPROJECT_TOML, &text, &err))),
     };
-    let problems = ignored
+    let prefix = ["tool", PYPROJECT_TOOL_KEY];
+    if let Some(layer) = reject_invalid_models(PYPROJECT_TOML, &prefix, &config) {
+        return Some(layer);
+    }
+    let mut problems: Vec<ConfigProblem> = ignored
         .iter()
         .filter(|p| p.len() > 2 && p[0] == "tool" && p[1] == PYPROJECT_TOOL_KEY)
         .map(|p| unknown_key(PYPROJECT_TOML, p))
         .collect();
+    problems.extend(missing_key_warnings(PYPROJECT_TOML, &prefix, &config));
     Some(FileLayer {
         raw,
         config,
