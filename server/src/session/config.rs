@@ -1523,6 +1523,238 @@ mod tests {
         assert!(ignored.is_empty(), "{ignored:?}");
     }
 
+    /// The issue's example, with variables that are surely set (`PATH`) or surely not.
+    const MODELS_EXAMPLE: &str = r#"
+[models.local]
+provider = "openai"
+base_url = "http://localhost:11434/v1"
+model = "qwen2.5-coder:7b"
+context_tokens = 32768
+max_output_tokens = 4096
+timeout_secs = 120
+
+[models.claude]
+provider = "anthropic"
+model = "claude-sonnet-4-5"
+api_key_env = "PATH"
+context_tokens = 200000
+
+[roles]
+planner = ["claude", "local"]
+coder = ["local", "claude"]
+reviewer = ["claude"]
+documenter = ["local"]
+"#;
+
+    #[test]
+    fn models_and_roles_load() {
+        let (_dir, loaded) = loaded_from(MODELS_EXAMPLE);
+        let config = &loaded.config;
+        assert_eq!(config.models.len(), 2);
+        let local = &config.models["local"];
+        assert_eq!(local.provider, "openai");
+        assert_eq!(local.base_url.as_deref(), Some("http://localhost:11434/v1"));
+        assert_eq!(local.context_tokens, 32768);
+        assert_eq!(local.timeout_secs, 120.0);
+        assert_eq!(local.key_variable(), None);
+        // Keys left out keep their defaults.
+        assert_eq!(local.retries, 2);
+        assert_eq!(local.circuit_failures, 3);
+        assert_eq!(config.models["claude"].key_variable(), Some("PATH"));
+        assert_eq!(config.roles.planner, vec!["claude", "local"]);
+        assert_eq!(config.roles.documenter, vec!["local"]);
+        assert!(config.cache.enabled);
+    }
+
+    #[test]
+    fn with_nothing_configured_every_role_is_builtin() {
+        let config = Config::default();
+        for (_, chain) in config.roles.chains() {
+            assert_eq!(chain, [BUILTIN_MODEL]);
+        }
+        assert!(model_problems(&config).is_empty());
+    }
+
+    #[test]
+    fn a_role_naming_an_undefined_model_rejects_the_file_naming_the_key() {
+        let dir = TempDir::new();
+        dir.write(
+            "tandem.toml",
+            "[workspace]\nmax_file_size = 5\n[roles]\nplanner = [\"gpt\"]\n",
+        );
+        let loaded = load_workspace_config(dir.path());
+        assert_eq!(
+            errors(&loaded),
+            vec![
+                "tandem.toml: `roles.planner`: model `gpt` is not defined; define it in \
+                 [models.gpt] or remove it from the chain"
+            ]
+        );
+        // Like a value of the wrong type, the whole file is ignored.
+        assert_eq!(loaded.config, Config::default());
+    }
+
+    #[test]
+    fn an_unknown_provider_is_an_error_naming_the_key() {
+        let dir = TempDir::new();
+        dir.write(
+            "tandem.toml",
+            "[models.x]\nprovider = \"openia\"\nmodel = \"m\"\n",
+        );
+        let loaded = load_workspace_config(dir.path());
+        assert_eq!(
+            errors(&loaded),
+            vec![
+                "tandem.toml: `models.x.provider`: unknown provider `openia` (expected `openai` \
+                 or `anthropic`)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_key_variable_is_a_warning_naming_the_key() {
+        let (dir, _) = loaded_from("");
+        dir.write(
+            "tandem.toml",
+            "[models.claude]\nprovider = \"anthropic\"\nmodel = \"c\"\n\
+             api_key_env = \"TANDEM_TEST_SURELY_UNSET_VARIABLE\"\n\
+             [models.other]\nprovider = \"anthropic\"\nmodel = \"c\"\n",
+        );
+        let loaded = load_workspace_config(dir.path());
+        assert!(errors(&loaded).is_empty(), "{:?}", loaded.problems);
+        let warns = warnings(&loaded);
+        assert!(
+            warns.contains(
+                &"tandem.toml: `models.claude.api_key_env`: environment variable \
+                  `TANDEM_TEST_SURELY_UNSET_VARIABLE` is not set, so model `claude` will be skipped"
+            ),
+            "{warns:?}"
+        );
+        // The configuration applies: the chain falls back past the model at run time.
+        assert_eq!(loaded.config.models.len(), 2);
+        if std::env::var_os(ANTHROPIC_DEFAULT_KEY_ENV).is_none() {
+            assert!(
+                warns.iter().any(|w| w.contains("`models.other.api_key_env`")
+                    && w.contains("ANTHROPIC_API_KEY")),
+                "{warns:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn model_values_are_checked_without_echoing_secrets() {
+        let dir = TempDir::new();
+        dir.write(
+            "tandem.toml",
+            "[models.builtin]\nprovider = \"openai\"\nmodel = \"m\"\n\
+             [models.a]\nprovider = \"openai\"\nmodel = \"\"\n\
+             base_url = \"https://api.example.com/v1?key=sk-SECRETSECRETSECRET1234\"\n\
+             api_key_env = \"sk-SECRETSECRETSECRET1234\"\n\
+             context_tokens = 100\nmax_output_tokens = 100\ntimeout_secs = -1\nretries = 50\n\
+             [models.b]\nmodel = \"m\"\nbase_url = \"http://user:pw@host/v1\"\ncircuit_failures = 0\n\
+             [roles]\ncoder = []\nreviewer = [\"b\", \"b\"]\n",
+        );
+        let loaded = load_workspace_config(dir.path());
+        let errs = errors(&loaded);
+        let expected = [
+            "`models.a.model`: missing",
+            "`models.a.base_url`: must not have a query",
+            "`models.a.api_key_env`: must be the name of an environment variable",
+            "`models.a.max_output_tokens`: must be smaller than context_tokens (100)",
+            "`models.a.timeout_secs`: must be a number of seconds, more than 0",
+            "`models.a.retries`: must be at most 10",
+            "`models.b.provider`: missing",
+            "`models.b.base_url`: must not contain credentials",
+            "`models.b.circuit_failures`: must be at least 1",
+            "`models.builtin`: `builtin` is the offline engine's name",
+            "`roles.coder`: the chain is empty",
+            "`roles.reviewer`: model `b` is listed twice",
+        ];
+        for e in expected {
+            assert!(errs.iter().any(|m| m.contains(e)), "missing {e}: {errs:#?}");
+        }
+        assert_eq!(errs.len(), expected.len(), "{errs:#?}");
+        assert!(errs.iter().all(|m| !m.contains("SECRET") && !m.contains("pw@")));
+    }
+
+    #[test]
+    fn pyproject_model_problems_name_the_full_key() {
+        let dir = TempDir::new();
+        dir.write(
+            "pyproject.toml",
+            "[tool.tandem.roles]\nplanner = [\"nope\"]\n",
+        );
+        let loaded = load_workspace_config(dir.path());
+        assert_eq!(errors(&loaded).len(), 1);
+        assert!(
+            errors(&loaded)[0].starts_with("pyproject.toml: `tool.tandem.roles.planner`: "),
+            "{:?}",
+            loaded.problems
+        );
+    }
+
+    #[test]
+    fn client_settings_with_invalid_models_are_dropped() {
+        let (_dir, base) = loaded_from(MODELS_EXAMPLE);
+        let out = apply_client_settings(
+            &base,
+            &json!({"tandem": {"roles": {"planner": ["missing"]}, "workspace": {"max_file_size": 1}}}),
+        );
+        assert_eq!(
+            errors(&out),
+            vec![
+                "client settings: `tandem.roles.planner`: model `missing` is not defined; \
+                 define it in [models.missing] or remove it from the chain"
+            ]
+        );
+        assert_eq!(out.config, base.config);
+
+        // A valid model from the editor applies; its missing variable is the client's warning.
+        let settings = json!({
+            "models": {"remote": {"provider": "openai", "model": "m", "api_key_env": "TANDEM_TEST_UNSET_2"}},
+            "roles": {"coder": ["remote", "local"]}
+        });
+        let out = apply_client_settings(&base, &settings);
+        assert!(errors(&out).is_empty(), "{:?}", out.problems);
+        assert_eq!(out.config.roles.coder, vec!["remote", "local"]);
+        assert_eq!(
+            warnings(&out),
+            vec![
+                "client settings: `models.remote.api_key_env`: environment variable \
+                 `TANDEM_TEST_UNSET_2` is not set, so model `remote` will be skipped"
+            ]
+        );
+    }
+
+    #[test]
+    fn cache_is_a_switch_or_a_table() {
+        let (_dir, loaded) = loaded_from("cache = false\n");
+        assert!(!loaded.config.cache.enabled);
+        assert_eq!(loaded.config.cache.max_size_mb, 100);
+        let (_dir, loaded) = loaded_from("[cache]\nmax_size_mb = 5\n");
+        assert!(loaded.config.cache.enabled);
+        assert_eq!(loaded.config.cache.max_size_mb, 5);
+
+        let dir = TempDir::new();
+        dir.write("tandem.toml", "[cache]\nenabled = false\nsize = 1\n");
+        let loaded = load_workspace_config(dir.path());
+        assert_eq!(warnings(&loaded), vec!["tandem.toml: unknown key `cache.size`"]);
+        assert!(!loaded.config.cache.enabled);
+
+        dir.write("tandem.toml", "cache = \"off\"\n");
+        let loaded = load_workspace_config(dir.path());
+        let errs = errors(&loaded);
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].starts_with("tandem.toml:1:9: invalid type: string"), "{errs:?}");
+
+        let (_dir, base) = loaded_from("cache = false\n");
+        let out = apply_client_settings(&base, &json!({"cache": {"enabled": true}}));
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert!(out.config.cache.enabled);
+        let out = apply_client_settings(&base, &json!({"cache": true}));
+        assert!(out.config.cache.enabled);
+    }
+
     /// Every key of the configuration must be described in docs/configuration.md.
     #[test]
     fn every_key_is_documented() {
