@@ -349,6 +349,17 @@ impl ModelRouter {
     /// are checked against; without it there is no cache. Keys are read from the environment
     /// now; a missing key is not an error here (the model is skipped when a role reaches it).
     pub fn from_config(config: &Config, workspace_root: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_config_with_keys(config, workspace_root, |var| std::env::var(var).ok())
+    }
+
+    /// Like [`ModelRouter::from_config`], with the keys read through `key_of` (given a
+    /// variable's name) instead of from the environment: for tests and embedders that must
+    /// not touch the process environment.
+    pub fn from_config_with_keys(
+        config: &Config,
+        workspace_root: Option<&Path>,
+        key_of: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let problems = model_problems(config);
         if !problems.is_empty() {
             return Err(ConfigError {
@@ -361,7 +372,7 @@ impl ModelRouter {
         let mut keys: HashMap<String, Option<String>> = HashMap::new();
         for model in config.models.values() {
             if let Some(var) = model.key_variable() {
-                let value = std::env::var(var).ok().filter(|v| !v.is_empty());
+                let value = key_of(var).filter(|v| !v.is_empty());
                 if let Some(v) = &value {
                     redactor = redactor.with_literal(v);
                 }
