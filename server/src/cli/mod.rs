@@ -11,6 +11,7 @@ use ropey::Rope;
 use serde::Serialize;
 
 mod graph;
+mod models;
 
 use crate::analysis::display::render_signature;
 use crate::analysis::outline::{outline, Outline, Symbol, SymbolKind};
@@ -90,6 +91,13 @@ pub enum Command {
         #[arg(long, default_value_t = 2, requires = "focus")]
         depth: usize,
     },
+    /// List the configured models and each role's chain of models.
+    Models {
+        /// Also send each model a tiny request and report its latency or the exact failure
+        /// (exit code 1 if any fails).
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -127,6 +135,7 @@ pub fn main() -> ExitCode {
             focus.as_deref(),
             depth,
         ),
+        Command::Models { check } => list_models(&cli, check),
     };
     match result {
         Ok(code) => code,
@@ -187,6 +196,16 @@ fn call_graph(
     graph::run(&args, &config.workspace, &mut out)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn list_models(cli: &Cli, check: bool) -> Result<ExitCode> {
+    let root = workspace_root(cli)?;
+    let loaded = report_config(&root);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let code = models::run(&root, &loaded, check, &mut out)?;
+    out.flush()?;
+    Ok(code)
 }
 
 fn context(cli: &Cli, target: &str, budget: usize) -> Result<ExitCode> {

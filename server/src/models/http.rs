@@ -292,23 +292,29 @@ impl Endpoint {
         let mut parts: Vec<String> = Vec::new();
         let mut source: Option<&(dyn std::error::Error + 'static)> =
             std::error::Error::source(e);
-        // reqwest's own Display names the URL; its kind is all we keep of it.
+        // reqwest's own Display names the URL; its kind is all we keep of it, and for connect
+        // errors not even that (the caller says "cannot connect").
         let top = if e.is_connect() {
-            "cannot connect"
+            None
         } else if e.is_body() || e.is_decode() {
-            "the answer's body failed"
+            Some("the answer's body failed")
         } else if e.is_request() {
-            "the request failed"
+            Some("the request failed")
         } else {
-            "the HTTP exchange failed"
+            Some("the HTTP exchange failed")
         };
-        parts.push(top.to_string());
+        parts.extend(top.map(str::to_string));
         while let Some(cause) = source {
             let text = cause.to_string();
-            if !text.is_empty() && !parts.iter().any(|p| p == &text) {
+            // hyper's wrapper ("client error (Connect)") says nothing its causes do not.
+            let generic = text.starts_with("client error (");
+            if !text.is_empty() && !generic && !parts.iter().any(|p| p == &text) {
                 parts.push(text);
             }
             source = cause.source();
+        }
+        if parts.is_empty() {
+            parts.push("no further detail".to_string());
         }
         self.redactor.scrub_message(&parts.join(": "))
     }
