@@ -628,6 +628,36 @@ mod tests {
         assert!(errors[0].len() < 200, "{}", errors[0]);
     }
 
+    /// docs/schemas.md shows each schema as sent, and examples that must be valid answers.
+    #[test]
+    fn docs_show_the_schemas_and_valid_examples() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schemas.md");
+        let doc = std::fs::read_to_string(&path).expect("read docs/schemas.md");
+        for name in SchemaName::ALL {
+            let heading = format!("## `{}`\n", name.name());
+            let start = doc.find(&heading).unwrap_or_else(|| panic!("no section {heading}"));
+            let section = &doc[start + heading.len()..];
+            let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+            let blocks: Vec<Value> = section
+                .split("```json\n")
+                .skip(1)
+                .map(|rest| {
+                    let body = &rest[..rest.find("```").expect("closed block")];
+                    serde_json::from_str(body)
+                        .unwrap_or_else(|e| panic!("{}: invalid JSON block: {e}", name.name()))
+                })
+                .collect();
+            assert_eq!(blocks.len(), 2, "{}: an example and the schema", name.name());
+            assert_eq!(&blocks[1], name.schema(), "{}: the schema in the docs", name.name());
+            assert!(
+                name.validate(&blocks[0]).is_ok(),
+                "{}: the example is not valid: {:?}",
+                name.name(),
+                name.validate(&blocks[0])
+            );
+        }
+    }
+
     #[test]
     fn the_root_must_be_an_object() {
         assert_eq!(
