@@ -14,10 +14,8 @@ struct Workspace(PathBuf);
 
 impl Workspace {
     fn new(name: &str, tandem_toml: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "tandem-cli-models-{name}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("tandem-cli-models-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         std::fs::write(dir.join("tandem.toml"), tandem_toml).expect("write tandem.toml");
@@ -71,7 +69,9 @@ async fn models_lists_models_and_roles() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(
-        stdout.contains("local    openai     qwen2.5-coder:7b   at http://127.0.0.1:9/v1/chat/completions"),
+        stdout.contains(
+            "local    openai     qwen2.5-coder:7b   at http://127.0.0.1:9/v1/chat/completions"
+        ),
         "{stdout}"
     );
     assert!(
@@ -82,7 +82,10 @@ async fn models_lists_models_and_roles() {
     assert!(stdout.contains("planner     claude -> local"), "{stdout}");
     assert!(stdout.contains("documenter  local -> builtin"), "{stdout}");
     assert!(stdout.contains("coder       builtin"), "{stdout}");
-    assert!(stdout.contains("Cache: on, in .tandem/cache/models"), "{stdout}");
+    assert!(
+        stdout.contains("Cache: on, in .tandem/cache/models"),
+        "{stdout}"
+    );
     assert!(!stdout.contains(KEY));
 }
 
@@ -126,7 +129,10 @@ async fn models_check_reports_latency_and_exact_failures_without_leaking_the_key
         .lines()
         .find(|l| l.trim_start().starts_with("good") && l.contains(" ms "))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(good_line.contains("ok") && good_line.contains("31 tokens in, 8 out"), "{good_line}");
+    assert!(
+        good_line.contains("ok") && good_line.contains("31 tokens in, 8 out"),
+        "{good_line}"
+    );
     let bad_line = stdout
         .lines()
         .find(|l| l.trim_start().starts_with("bad") && l.contains("FAILED"))
@@ -141,7 +147,10 @@ async fn models_check_reports_latency_and_exact_failures_without_leaking_the_key
     assert!(!stderr.contains(KEY), "{stderr}");
     assert!(!stderr.contains("SECRET0123456789"), "{stderr}");
     assert!(!stderr.is_empty(), "trace logging was on");
-    assert!(!ws.0.join(".tandem").exists(), "checks never write the cache");
+    assert!(
+        !ws.0.join(".tandem").exists(),
+        "checks never write the cache"
+    );
 }
 
 #[tokio::test]

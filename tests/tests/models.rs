@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tandem::models::{
-    ModelError, ModelRequest, ModelRouter, Role, SchemaName, StreamEvent, TimeoutStage,
-    UsageLedger,
+    ModelError, ModelRequest, ModelRouter, Role, SchemaName, StreamEvent, TimeoutStage, UsageLedger,
 };
 use tandem::session::config::{Config, ModelConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -89,7 +88,10 @@ fn verdict_value() -> Value {
     json!({"score": 0.8, "issues": ["f does nothing"]})
 }
 
-async fn ask(router: &ModelRouter, request: ModelRequest) -> Result<tandem::models::ModelAnswer, ModelError> {
+async fn ask(
+    router: &ModelRouter,
+    request: ModelRequest,
+) -> Result<tandem::models::ModelAnswer, ModelError> {
     router
         .complete(Role::Reviewer, request, CancellationToken::new(), |_| {})
         .await
@@ -152,7 +154,10 @@ async fn request_count(server: &MockServer) -> usize {
     server.received_requests().await.unwrap_or_default().len()
 }
 
-fn collect_events() -> (Arc<Mutex<Vec<StreamEvent>>>, impl Fn(StreamEvent) + Send + Sync) {
+fn collect_events() -> (
+    Arc<Mutex<Vec<StreamEvent>>>,
+    impl Fn(StreamEvent) + Send + Sync,
+) {
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     (events, move |e| sink.lock().expect("events").push(e))
@@ -171,7 +176,10 @@ async fn openai_answer_is_validated_and_the_schema_is_sent_as_response_format() 
     assert_eq!(answer.value, verdict_value());
     assert_eq!(answer.model, "m");
     assert!(!answer.cached && !answer.repaired);
-    assert_eq!((answer.usage.input_tokens, answer.usage.output_tokens), (42, 9));
+    assert_eq!(
+        (answer.usage.input_tokens, answer.usage.output_tokens),
+        (42, 9)
+    );
     assert_eq!(answer.usage.requests, 1);
     assert!(answer.prompt_tokens > 0);
 
@@ -183,9 +191,15 @@ async fn openai_answer_is_validated_and_the_schema_is_sent_as_response_format() 
     assert_eq!(format["type"], "json_schema");
     assert_eq!(format["json_schema"]["name"], "tandem_verdict");
     assert_eq!(format["json_schema"]["strict"], true);
-    assert_eq!(&format["json_schema"]["schema"], SchemaName::Verdict.schema());
+    assert_eq!(
+        &format["json_schema"]["schema"],
+        SchemaName::Verdict.schema()
+    );
     assert_eq!(sent["messages"][0]["role"], "system");
-    assert_eq!(sent["messages"][1]["content"], "How good is `def f(): pass`?");
+    assert_eq!(
+        sent["messages"][1]["content"],
+        "How good is `def f(): pass`?"
+    );
 }
 
 #[tokio::test]
@@ -204,18 +218,28 @@ async fn openai_streaming_reports_progress_and_usage() {
     let router = router(&config(vec![("m", m)], &["m"]), None);
     let (events, on_progress) = collect_events();
     let answer = router
-        .complete(Role::Reviewer, verdict_request(), CancellationToken::new(), on_progress)
+        .complete(
+            Role::Reviewer,
+            verdict_request(),
+            CancellationToken::new(),
+            on_progress,
+        )
         .await
         .expect("answer");
     assert_eq!(answer.value, verdict_value());
-    assert_eq!((answer.usage.input_tokens, answer.usage.output_tokens), (30, 12));
+    assert_eq!(
+        (answer.usage.input_tokens, answer.usage.output_tokens),
+        (30, 12)
+    );
 
     let texts: Vec<(String, usize)> = events
         .lock()
         .expect("events")
         .iter()
         .filter_map(|e| match e {
-            StreamEvent::Text { delta, received, .. } => Some((delta.clone(), *received)),
+            StreamEvent::Text {
+                delta, received, ..
+            } => Some((delta.clone(), *received)),
             _ => None,
         })
         .collect();
@@ -267,11 +291,19 @@ async fn anthropic_streaming_sends_the_schema_as_a_tool_and_assembles_its_input(
     let router = router(&config(vec![("claude", m)], &["claude"]), None);
     let (events, on_progress) = collect_events();
     let answer = router
-        .complete(Role::Reviewer, verdict_request(), CancellationToken::new(), on_progress)
+        .complete(
+            Role::Reviewer,
+            verdict_request(),
+            CancellationToken::new(),
+            on_progress,
+        )
         .await
         .expect("answer");
     assert_eq!(answer.value, verdict_value());
-    assert_eq!((answer.usage.input_tokens, answer.usage.output_tokens), (55, 21));
+    assert_eq!(
+        (answer.usage.input_tokens, answer.usage.output_tokens),
+        (55, 21)
+    );
     let streamed = events
         .lock()
         .expect("events")
@@ -282,8 +314,14 @@ async fn anthropic_streaming_sends_the_schema_as_a_tool_and_assembles_its_input(
 
     let sent = &bodies(&server).await[0];
     assert_eq!(sent["tools"][0]["name"], "tandem_verdict");
-    assert_eq!(&sent["tools"][0]["input_schema"], SchemaName::Verdict.schema());
-    assert_eq!(sent["tool_choice"], json!({"type": "tool", "name": "tandem_verdict"}));
+    assert_eq!(
+        &sent["tools"][0]["input_schema"],
+        SchemaName::Verdict.schema()
+    );
+    assert_eq!(
+        sent["tool_choice"],
+        json!({"type": "tool", "name": "tandem_verdict"})
+    );
     assert_eq!(sent["stream"], true);
     assert_eq!(sent["messages"][0]["role"], "user");
     assert!(sent.get("response_format").is_none());
@@ -313,15 +351,27 @@ async fn anthropic_whole_answer_and_its_truncation() {
         .mount(&server)
         .await;
     let router = one_model(&server, "anthropic");
-    let answer = ask(&router, ModelRequest::new(SchemaName::Verdict, "", "first question"))
-        .await
-        .expect("answer");
+    let answer = ask(
+        &router,
+        ModelRequest::new(SchemaName::Verdict, "", "first question"),
+    )
+    .await
+    .expect("answer");
     assert_eq!(answer.value, verdict_value());
-    let err = ask(&router, ModelRequest::new(SchemaName::Verdict, "", "second question"))
-        .await
-        .unwrap_err();
+    let err = ask(
+        &router,
+        ModelRequest::new(SchemaName::Verdict, "", "second question"),
+    )
+    .await
+    .unwrap_err();
     assert!(
-        matches!(err, ModelError::Truncated { max_output_tokens: 1000, .. }),
+        matches!(
+            err,
+            ModelError::Truncated {
+                max_output_tokens: 1000,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -344,10 +394,19 @@ async fn rate_limit_with_retry_after_1_waits_at_least_a_second() {
     let (events, on_progress) = collect_events();
     let start = Instant::now();
     let answer = router
-        .complete(Role::Reviewer, verdict_request(), CancellationToken::new(), on_progress)
+        .complete(
+            Role::Reviewer,
+            verdict_request(),
+            CancellationToken::new(),
+            on_progress,
+        )
         .await
         .expect("answer after the retry");
-    assert!(start.elapsed() >= Duration::from_secs(1), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(answer.value, verdict_value());
     assert_eq!(request_count(&server).await, 2);
     assert_eq!(answer.usage.requests, 2);
@@ -378,7 +437,11 @@ async fn rate_limit_with_retry_after_3600_fails_at_once() {
     let router = one_model(&server, "openai");
     let start = Instant::now();
     let err = ask(&router, verdict_request()).await.unwrap_err();
-    assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(request_count(&server).await, 1);
     match &err {
         ModelError::RateLimited { retry_after, .. } => {
@@ -387,7 +450,10 @@ async fn rate_limit_with_retry_after_3600_fails_at_once() {
         other => panic!("{other:?}"),
     }
     let text = err.to_string();
-    assert!(text.contains("1 h") && text.contains("Daily quota exceeded"), "{text}");
+    assert!(
+        text.contains("1 h") && text.contains("Daily quota exceeded"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -410,13 +476,22 @@ async fn server_error_then_success_is_retried() {
 async fn persistent_server_errors_give_up_after_the_retries() {
     let server = MockServer::start().await;
     chat()
-        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "overloaded"}})))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "overloaded"}})),
+        )
         .mount(&server)
         .await;
     let router = one_model(&server, "openai");
     let err = ask(&router, verdict_request()).await.unwrap_err();
-    assert!(matches!(err, ModelError::Http { status: 503, .. }), "{err:?}");
-    assert_eq!(request_count(&server).await, 3, "one request and two retries");
+    assert!(
+        matches!(err, ModelError::Http { status: 503, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        request_count(&server).await,
+        3,
+        "one request and two retries"
+    );
 }
 
 #[tokio::test]
@@ -431,9 +506,19 @@ async fn a_stalled_server_times_out() {
     let router = router(&config(vec![("m", m)], &["m"]), None);
     let start = Instant::now();
     let err = ask(&router, verdict_request()).await.unwrap_err();
-    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
     assert!(
-        matches!(err, ModelError::Timeout { stage: TimeoutStage::Request, .. }),
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        matches!(
+            err,
+            ModelError::Timeout {
+                stage: TimeoutStage::Request,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("models.m.timeout_secs"), "{err}");
@@ -445,7 +530,10 @@ async fn a_stalled_server_times_out() {
 async fn a_stream_cut_in_the_middle_is_not_retried_silently() {
     let server = MockServer::start().await;
     // Part of the answer, then the body ends: no finish reason and no [DONE].
-    let events = [openai_chunk("{\"score\": 0.8, ", None), openai_chunk("\"issues\": [", None)];
+    let events = [
+        openai_chunk("{\"score\": 0.8, ", None),
+        openai_chunk("\"issues\": [", None),
+    ];
     chat()
         .respond_with(event_stream(sse(&events, false)))
         .mount(&server)
@@ -482,7 +570,9 @@ async fn raw_stream_server(first: String, then_drop: bool) -> (String, Arc<Atomi
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
                 loop {
-                    let Ok(n) = socket.read(&mut chunk).await else { return };
+                    let Ok(n) = socket.read(&mut chunk).await else {
+                        return;
+                    };
                     if n == 0 {
                         return;
                     }
@@ -493,7 +583,8 @@ async fn raw_stream_server(first: String, then_drop: bool) -> (String, Arc<Atomi
                             .lines()
                             .find_map(|l| {
                                 let l = l.to_ascii_lowercase();
-                                l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                                l.strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
                             })
                             .unwrap_or(0);
                         if buf.len() >= end + 4 + length {
@@ -547,7 +638,11 @@ async fn an_idle_stream_times_out() {
     let router = router(&config(vec![("m", streaming_model(&base))], &["m"]), None);
     let start = Instant::now();
     let err = ask(&router, verdict_request()).await.unwrap_err();
-    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
     match &err {
         ModelError::StreamInterrupted { message, .. } => {
             assert!(message.contains("nothing arrived for 0.3 s"), "{message}")
@@ -561,7 +656,13 @@ async fn an_idle_stream_times_out() {
     let router = router_for(&base);
     let err = ask(&router, verdict_request()).await.unwrap_err();
     assert!(
-        matches!(err, ModelError::Timeout { stage: TimeoutStage::Idle, .. }),
+        matches!(
+            err,
+            ModelError::Timeout {
+                stage: TimeoutStage::Idle,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -574,7 +675,10 @@ fn router_for(base: &str) -> ModelRouter {
 async fn fenced_json_is_accepted() {
     let server = MockServer::start().await;
     let content = format!("Here is my verdict:\n\n```json\n{VERDICT}\n```\n");
-    chat().respond_with(openai_ok(&content)).mount(&server).await;
+    chat()
+        .respond_with(openai_ok(&content))
+        .mount(&server)
+        .await;
     let answer = ask(&one_model(&server, "openai"), verdict_request())
         .await
         .expect("answer");
@@ -586,7 +690,10 @@ async fn fenced_json_is_accepted() {
 async fn json_with_trailing_prose_is_accepted() {
     let server = MockServer::start().await;
     let content = format!("{VERDICT}\n\nLet me know if you want more detail on {{this}}!");
-    chat().respond_with(openai_ok(&content)).mount(&server).await;
+    chat()
+        .respond_with(openai_ok(&content))
+        .mount(&server)
+        .await;
     let answer = ask(&one_model(&server, "openai"), verdict_request())
         .await
         .expect("answer");
@@ -607,7 +714,12 @@ async fn invalid_json_then_a_valid_repair() {
     let router = one_model(&server, "openai");
     let (events, on_progress) = collect_events();
     let answer = router
-        .complete(Role::Reviewer, verdict_request(), CancellationToken::new(), on_progress)
+        .complete(
+            Role::Reviewer,
+            verdict_request(),
+            CancellationToken::new(),
+            on_progress,
+        )
         .await
         .expect("repaired answer");
     assert_eq!(answer.value, verdict_value());
@@ -627,8 +739,14 @@ async fn invalid_json_then_a_valid_repair() {
     assert_eq!(messages[2]["role"], "assistant");
     assert_eq!(messages[2]["content"], wrong);
     let feedback = messages[3]["content"].as_str().expect("feedback");
-    assert!(feedback.contains("$: unexpected property `confidence`"), "{feedback}");
-    assert!(feedback.contains("$.score: expected a number, found a string"), "{feedback}");
+    assert!(
+        feedback.contains("$: unexpected property `confidence`"),
+        "{feedback}"
+    );
+    assert!(
+        feedback.contains("$.score: expected a number, found a string"),
+        "{feedback}"
+    );
 }
 
 #[tokio::test]
@@ -648,7 +766,11 @@ async fn invalid_output_twice_is_a_typed_error() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(request_count(&server).await, 2, "one answer and one repair round");
+    assert_eq!(
+        request_count(&server).await,
+        2,
+        "one answer and one repair round"
+    );
 }
 
 #[tokio::test]
@@ -656,20 +778,30 @@ async fn a_truncated_answer_is_an_error_and_never_parsed() {
     let server = MockServer::start().await;
     // The text happens to be valid JSON, but the answer was cut: it must not be used.
     chat()
-        .respond_with(ResponseTemplate::new(200).set_body_json(openai_answer(
-            r#"{"score": 0.1, "issues": []}"#,
-            "length",
-        )))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(openai_answer(r#"{"score": 0.1, "issues": []}"#, "length")),
+        )
         .mount(&server)
         .await;
     let err = ask(&one_model(&server, "openai"), verdict_request())
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ModelError::Truncated { max_output_tokens: 1000, .. }),
+        matches!(
+            err,
+            ModelError::Truncated {
+                max_output_tokens: 1000,
+                ..
+            }
+        ),
         "{err:?}"
     );
-    assert_eq!(request_count(&server).await, 1, "no repair round for a cut answer");
+    assert_eq!(
+        request_count(&server).await,
+        1,
+        "no repair round for a cut answer"
+    );
 }
 
 #[tokio::test]
@@ -699,7 +831,10 @@ async fn forbidden_unknown_model_and_wrong_endpoint_have_their_own_messages() {
     let server = MockServer::start().await;
     chat()
         .and(body_string_contains("forbidden please"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error": {"message": "Project does not have access"}})))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"error": {"message": "Project does not have access"}})),
+        )
         .mount(&server)
         .await;
     chat()
@@ -710,14 +845,23 @@ async fn forbidden_unknown_model_and_wrong_endpoint_have_their_own_messages() {
         .mount(&server)
         .await;
     let router = one_model(&server, "openai");
-    let forbidden = ask(&router, ModelRequest::new(SchemaName::Verdict, "", "forbidden please"))
-        .await
-        .unwrap_err();
-    assert!(matches!(forbidden, ModelError::Forbidden { .. }), "{forbidden:?}");
+    let forbidden = ask(
+        &router,
+        ModelRequest::new(SchemaName::Verdict, "", "forbidden please"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(forbidden, ModelError::Forbidden { .. }),
+        "{forbidden:?}"
+    );
     assert!(forbidden.to_string().contains("no access"), "{forbidden}");
-    let unknown = ask(&router, ModelRequest::new(SchemaName::Verdict, "", "unknown please"))
-        .await
-        .unwrap_err();
+    let unknown = ask(
+        &router,
+        ModelRequest::new(SchemaName::Verdict, "", "unknown please"),
+    )
+    .await
+    .unwrap_err();
     match &unknown {
         ModelError::UnknownModel { name, .. } => assert_eq!(name, "test-model"),
         other => panic!("{other:?}"),
@@ -730,7 +874,10 @@ async fn forbidden_unknown_model_and_wrong_endpoint_have_their_own_messages() {
     m.base_url = Some(server.uri());
     let wrong_path = router_with(m);
     let err = ask(&wrong_path, verdict_request()).await.unwrap_err();
-    assert!(matches!(err, ModelError::EndpointNotFound { .. }), "{err:?}");
+    assert!(
+        matches!(err, ModelError::EndpointNotFound { .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("models.m.base_url"), "{err}");
 }
 
@@ -759,7 +906,9 @@ async fn fallback_to_the_second_model_after_the_first_circuit_opens() {
     );
     // Three failures in a row: each request falls back to the second model.
     for _ in 0..3 {
-        let answer = ask(&router, verdict_request()).await.expect("fallback answer");
+        let answer = ask(&router, verdict_request())
+            .await
+            .expect("fallback answer");
         assert_eq!(answer.model, "second");
         assert!(matches!(
             answer.skipped[0].error,
@@ -771,7 +920,10 @@ async fn fallback_to_the_second_model_after_the_first_circuit_opens() {
     let answer = ask(&router, verdict_request()).await.expect("answer");
     assert_eq!(answer.model, "second");
     assert!(
-        matches!(answer.skipped[0].error, ModelError::CircuitOpen { failures: 3, .. }),
+        matches!(
+            answer.skipped[0].error,
+            ModelError::CircuitOpen { failures: 3, .. }
+        ),
         "{:?}",
         answer.skipped
     );
@@ -782,7 +934,10 @@ async fn fallback_to_the_second_model_after_the_first_circuit_opens() {
     assert_eq!(answer.model, "second");
     assert_eq!(request_count(&broken).await, 4);
     let info = router.models();
-    assert!(matches!(info[0].circuit, tandem::models::CircuitState::Open { .. }));
+    assert!(matches!(
+        info[0].circuit,
+        tandem::models::CircuitState::Open { .. }
+    ));
 }
 
 #[tokio::test]
@@ -811,7 +966,9 @@ async fn size_routing_skips_models_too_small_for_the_request() {
     assert_eq!(answer.model, "big");
     assert!(answer.prompt_tokens > 2_000, "{}", answer.prompt_tokens);
     match &answer.skipped[0].error {
-        ModelError::ContextTooSmall { needed, available, .. } => {
+        ModelError::ContextTooSmall {
+            needed, available, ..
+        } => {
             assert_eq!(*available, 2_000);
             assert!(*needed > 2_000);
         }
@@ -859,8 +1016,14 @@ async fn when_no_model_can_serve_the_error_lists_what_was_tried() {
     assert!(matches!(tried[2].error, ModelError::Auth { .. }));
     assert!(matches!(tried[3].error, ModelError::Offline { .. }));
     let text = err.to_string();
-    assert!(text.starts_with("no model could serve the reviewer: "), "{text}");
-    assert!(text.contains("TANDEM_TEST_UNSET_KEY") && text.contains("[roles] reviewer"), "{text}");
+    assert!(
+        text.starts_with("no model could serve the reviewer: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("TANDEM_TEST_UNSET_KEY") && text.contains("[roles] reviewer"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -883,7 +1046,11 @@ async fn cancellation_mid_request_aborts_at_once() {
         .await
         .unwrap_err();
     assert_eq!(err, ModelError::Cancelled);
-    assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(request_count(&server).await, 1, "the request was under way");
     // A cancelled request says nothing about the model: its circuit stays closed.
     assert_eq!(
@@ -912,7 +1079,11 @@ async fn cancellation_during_a_retry_wait_is_immediate() {
         .await
         .unwrap_err();
     assert_eq!(err, ModelError::Cancelled);
-    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 struct TempDir(PathBuf);
@@ -955,7 +1126,10 @@ async fn a_secret_in_the_workspace_never_reaches_the_server() {
     workspace.write(".tandemignore", "fixtures/\n");
     let files = [
         (".env", format!("OPENAI_API_KEY={env_key}\n")),
-        ("deploy/server.pem", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n".to_string()),
+        (
+            "deploy/server.pem",
+            "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n".to_string(),
+        ),
         ("local_settings.py", format!("NOTE = '{ignored_secret}'\n")),
         ("fixtures/data.py", format!("X = '{ignored_secret}'\n")),
         (
@@ -982,18 +1156,39 @@ async fn a_secret_in_the_workspace_never_reaches_the_server() {
     let excluded: Vec<String> = answer
         .excluded_files
         .iter()
-        .map(|(p, _)| p.strip_prefix(&workspace.0).unwrap_or(p).display().to_string())
+        .map(|(p, _)| {
+            p.strip_prefix(&workspace.0)
+                .unwrap_or(p)
+                .display()
+                .to_string()
+        })
         .collect();
     assert_eq!(
         excluded,
-        [".env", "deploy/server.pem", "local_settings.py", "fixtures/data.py"]
+        [
+            ".env",
+            "deploy/server.pem",
+            "local_settings.py",
+            "fixtures/data.py"
+        ]
     );
     assert!(answer.redactions >= 4, "{}", answer.redactions);
 
     let received = server.received_requests().await.unwrap_or_default();
     let body = String::from_utf8_lossy(&received[0].body).into_owned();
-    for secret in [aws, db, env_key, ignored_secret, KEY, "ghp_0123456789", "BEGIN PRIVATE KEY"] {
-        assert!(!body.contains(secret), "`{secret}` reached the server: {body}");
+    for secret in [
+        aws,
+        db,
+        env_key,
+        ignored_secret,
+        KEY,
+        "ghp_0123456789",
+        "BEGIN PRIVATE KEY",
+    ] {
+        assert!(
+            !body.contains(secret),
+            "`{secret}` reached the server: {body}"
+        );
     }
     // The allowed file is there, with its secrets replaced.
     assert!(body.contains("app/settings.py"), "{body}");
@@ -1028,7 +1223,10 @@ async fn the_same_request_twice_costs_one_call() {
     assert_eq!(request_count(&server).await, 2);
     // Usage per run: two calls, one from the cache.
     let total = ledger.total();
-    assert_eq!((total.requests, total.cached, total.input_tokens), (2, 1, 84));
+    assert_eq!(
+        (total.requests, total.cached, total.input_tokens),
+        (2, 1, 84)
+    );
 
     // `cache = false`: every request is sent.
     let mut uncached = cfg.clone();
@@ -1061,7 +1259,10 @@ async fn an_endpoint_that_rejects_json_schema_gets_it_in_the_prompt() {
     assert_eq!(sent.len(), 2);
     assert!(sent[1].get("response_format").is_none());
     let system = sent[1]["messages"][0]["content"].as_str().expect("system");
-    assert!(system.contains("JSON Schema") && system.contains("\"score\""), "{system}");
+    assert!(
+        system.contains("JSON Schema") && system.contains("\"score\""),
+        "{system}"
+    );
     // The model is remembered: the next request goes straight to the prompt form.
     ask(&router, ModelRequest::new(SchemaName::Verdict, "", "again"))
         .await
@@ -1082,11 +1283,19 @@ async fn connection_refused_is_retried_then_reported() {
     let router = router_with(model(&format!("http://127.0.0.1:{port}"), "openai"));
     let (events, on_progress) = collect_events();
     let err = router
-        .complete(Role::Reviewer, verdict_request(), CancellationToken::new(), on_progress)
+        .complete(
+            Role::Reviewer,
+            verdict_request(),
+            CancellationToken::new(),
+            on_progress,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, ModelError::Connection { .. }), "{err:?}");
-    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
     let retries = events
         .lock()
         .expect("events")
@@ -1122,21 +1331,33 @@ async fn hostile_answers_are_typed_errors() {
         .mount(&server)
         .await;
     let router = one_model(&server, "openai");
-    let err = ask(&router, ModelRequest::new(SchemaName::Verdict, "", "garbage please"))
-        .await
-        .unwrap_err();
+    let err = ask(
+        &router,
+        ModelRequest::new(SchemaName::Verdict, "", "garbage please"),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ModelError::Protocol { .. }), "{err:?}");
-    let err = ask(&router, ModelRequest::new(SchemaName::Verdict, "", "bad stream please"))
-        .await
-        .unwrap_err();
+    let err = ask(
+        &router,
+        ModelRequest::new(SchemaName::Verdict, "", "bad stream please"),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ModelError::Protocol { .. }), "{err:?}");
-    let err = ask(&router, ModelRequest::new(SchemaName::Verdict, "", "nested please"))
-        .await
-        .unwrap_err();
+    let err = ask(
+        &router,
+        ModelRequest::new(SchemaName::Verdict, "", "nested please"),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ModelError::InvalidOutput { .. }), "{err:?}");
-    let err = ask(&router, ModelRequest::new(SchemaName::Verdict, "", "refuse please"))
-        .await
-        .unwrap_err();
+    let err = ask(
+        &router,
+        ModelRequest::new(SchemaName::Verdict, "", "refuse please"),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&err, ModelError::Refused { message, .. } if message.contains("can't help")),
         "{err:?}"
@@ -1175,7 +1396,10 @@ async fn check_model_reports_latency_or_the_exact_failure() {
         .check_model("bad", CancellationToken::new())
         .await
         .unwrap_err();
-    assert!(matches!(err, ModelError::Http { status: 500, .. }), "{err:?}");
+    assert!(
+        matches!(err, ModelError::Http { status: 500, .. }),
+        "{err:?}"
+    );
     assert_eq!(request_count(&broken).await, 1, "a check is not retried");
 }
 
@@ -1228,5 +1452,8 @@ async fn logs_during_a_401_do_not_contain_the_key() {
     let logs = String::from_utf8_lossy(&captured.0.lock().expect("log buffer")).into_owned();
     assert!(logs.contains("401"), "the failure was logged: {logs}");
     assert!(!logs.contains(KEY), "the key leaked into the logs: {logs}");
-    assert!(!logs.contains("SECRETKEY"), "part of the key leaked: {logs}");
+    assert!(
+        !logs.contains("SECRETKEY"),
+        "part of the key leaked: {logs}"
+    );
 }

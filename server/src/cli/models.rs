@@ -32,7 +32,11 @@ pub(super) fn run(
     let results = check_all(&router)?;
     writeln!(out)?;
     writeln!(out, "Checks")?;
-    let width = results.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    let width = results
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0);
     let mut failed = false;
     for (name, result) in &results {
         match result {
@@ -103,7 +107,12 @@ fn list(router: &ModelRouter, root: &Path, out: &mut impl Write) -> Result<()> {
     writeln!(out)?;
     writeln!(out, "Roles")?;
     for role in Role::ALL {
-        writeln!(out, "  {:10}  {}", role.as_str(), router.chain(role).join(" -> "))?;
+        writeln!(
+            out,
+            "  {:10}  {}",
+            role.as_str(),
+            router.chain(role).join(" -> ")
+        )?;
     }
     match router.cache_dir() {
         Some(dir) => {
@@ -118,7 +127,12 @@ fn list(router: &ModelRouter, root: &Path, out: &mut impl Write) -> Result<()> {
 /// Checks every model at once, in a small runtime of our own; Ctrl-C cancels the requests.
 fn check_all(
     router: &ModelRouter,
-) -> Result<Vec<(String, Result<crate::models::CheckReport, crate::models::ModelError>)>> {
+) -> Result<
+    Vec<(
+        String,
+        Result<crate::models::CheckReport, crate::models::ModelError>,
+    )>,
+> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

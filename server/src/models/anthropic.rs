@@ -115,10 +115,14 @@ impl Provider for Anthropic {
 /// Input tokens, including those read from or written to Anthropic's prompt cache, which are
 /// counted separately.
 fn input_tokens(usage: &Value) -> u64 {
-    ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"]
-        .iter()
-        .filter_map(|k| usage.get(k).and_then(Value::as_u64))
-        .sum()
+    [
+        "input_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+    ]
+    .iter()
+    .filter_map(|k| usage.get(k).and_then(Value::as_u64))
+    .sum()
 }
 
 fn finish_of(stop_reason: Option<&str>) -> Finish {
@@ -158,21 +162,30 @@ impl StreamDecoder for AnthropicStream {
                 if let Some(usage) = value.pointer("/message/usage") {
                     self.usage = Some(TokenCounts {
                         input: input_tokens(usage),
-                        output: usage.get("output_tokens").and_then(Value::as_u64).unwrap_or(0),
+                        output: usage
+                            .get("output_tokens")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0),
                     });
                 }
                 Ok(StreamStep::Continue)
             }
             "content_block_start" => {
                 let block = value.get("content_block");
-                let tool = block.and_then(|b| b.get("type")).and_then(Value::as_str)
-                    == Some("tool_use");
+                let tool =
+                    block.and_then(|b| b.get("type")).and_then(Value::as_str) == Some("tool_use");
                 let text = block
                     .and_then(|b| b.get("text"))
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
-                self.blocks.insert(index, Block { tool, text: text.clone() });
+                self.blocks.insert(
+                    index,
+                    Block {
+                        tool,
+                        text: text.clone(),
+                    },
+                );
                 Ok(if text.is_empty() {
                     StreamStep::Continue
                 } else {
@@ -200,7 +213,9 @@ impl StreamDecoder for AnthropicStream {
                     self.stop_reason = Some(reason.to_string());
                 }
                 // `output_tokens` here is the running total.
-                if let Some(output) = value.pointer("/usage/output_tokens").and_then(Value::as_u64)
+                if let Some(output) = value
+                    .pointer("/usage/output_tokens")
+                    .and_then(Value::as_u64)
                 {
                     let usage = self.usage.get_or_insert_with(TokenCounts::default);
                     usage.output = output;
@@ -267,11 +282,20 @@ mod tests {
         };
         let body = Anthropic.body(&wire);
         assert_eq!(body["tools"][0]["name"], "tandem_review");
-        assert_eq!(&body["tools"][0]["input_schema"], SchemaName::Review.schema());
-        assert_eq!(body["tool_choice"], json!({"type": "tool", "name": "tandem_review"}));
+        assert_eq!(
+            &body["tools"][0]["input_schema"],
+            SchemaName::Review.schema()
+        );
+        assert_eq!(
+            body["tool_choice"],
+            json!({"type": "tool", "name": "tandem_review"})
+        );
         assert_eq!(body["max_tokens"], 2000);
         assert_eq!(body["messages"][0]["role"], "user");
-        assert!(body["system"].as_str().unwrap_or_default().starts_with("You review."));
+        assert!(body["system"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("You review."));
         let headers = Anthropic.headers(Some("k-123")).expect("headers");
         assert_eq!(headers["anthropic-version"], API_VERSION);
         assert!(headers["x-api-key"].is_sensitive());
@@ -286,10 +310,22 @@ mod tests {
             "usage": {"input_tokens": 20, "cache_read_input_tokens": 5, "output_tokens": 7}
         });
         let decoded = Anthropic.decode(&body).expect("decodes");
-        assert_eq!(serde_json::from_str::<Value>(&decoded.text).ok(), Some(json!({"score": 1, "issues": []})));
-        assert_eq!(decoded.usage, Some(TokenCounts { input: 25, output: 7 }));
+        assert_eq!(
+            serde_json::from_str::<Value>(&decoded.text).ok(),
+            Some(json!({"score": 1, "issues": []}))
+        );
+        assert_eq!(
+            decoded.usage,
+            Some(TokenCounts {
+                input: 25,
+                output: 7
+            })
+        );
         let cut = json!({"content": [], "stop_reason": "max_tokens"});
-        assert_eq!(Anthropic.decode(&cut).expect("decodes").finish, Finish::Truncated);
+        assert_eq!(
+            Anthropic.decode(&cut).expect("decodes").finish,
+            Finish::Truncated
+        );
     }
 
     fn event(data: Value) -> SseEvent {
@@ -320,7 +356,13 @@ mod tests {
         );
         let decoded = d.finish().expect("complete");
         assert_eq!(decoded.text, "{\"score\": 0.5, \"issues\": []}");
-        assert_eq!(decoded.usage, Some(TokenCounts { input: 30, output: 15 }));
+        assert_eq!(
+            decoded.usage,
+            Some(TokenCounts {
+                input: 30,
+                output: 15
+            })
+        );
 
         let mut cut = Anthropic.stream_decoder();
         cut.event(&event(json!({"type": "message_start", "message": {}})))

@@ -77,7 +77,10 @@ mod tests {
                 panic!("{err:?}");
             };
             assert_eq!(setting, &format!("roles.{}", role.as_str()));
-            assert!(hint.contains(&format!("[roles] {} = ", role.as_str())), "{hint}");
+            assert!(
+                hint.contains(&format!("[roles] {} = ", role.as_str())),
+                "{hint}"
+            );
             assert_eq!(err.to_string(), *hint);
             assert!(!hint.ends_with('.'));
         }

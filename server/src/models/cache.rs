@@ -96,7 +96,10 @@ impl ResponseCache {
     /// Stores an answer. Failures are logged, never fatal: the cache is an optimisation.
     pub fn put(&self, key: &str, answer: &CachedAnswer) {
         if let Err(e) = self.try_put(key, answer) {
-            tracing::warn!("cannot write to the response cache {}: {e}", self.dir.display());
+            tracing::warn!(
+                "cannot write to the response cache {}: {e}",
+                self.dir.display()
+            );
         }
     }
 
@@ -209,7 +212,10 @@ mod tests {
         // Another schema is a miss, and a damaged entry is dropped.
         assert!(cache.get(&key, SchemaName::Plan).is_none());
         let path = cache.path_of(&key);
-        assert!(!path.exists(), "an entry read with the wrong schema is removed");
+        assert!(
+            !path.exists(),
+            "an entry read with the wrong schema is removed"
+        );
         cache.put(&key, &answer(0.5));
         std::fs::write(&path, br#"{"model":"m","schema":"Verdict","value":{"score":7,"issues":[]},"usage":{"input_tokens":0,"output_tokens":0,"requests":0,"cached":0,"estimated":false}}"#).expect("write");
         assert!(cache.get(&key, SchemaName::Verdict).is_none());

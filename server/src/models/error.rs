@@ -69,14 +69,21 @@ pub enum ModelError {
         available: u64,
     },
     /// 401: the key is wrong or missing.
-    #[error("model `{model}`: the API key was rejected (401){}{}", key_hint(variable), detail(message))]
+    #[error(
+        "model `{model}`: the API key was rejected (401){}{}",
+        key_hint(variable),
+        detail(message)
+    )]
     Auth {
         model: String,
         variable: Option<String>,
         message: String,
     },
     /// 403: the key is valid but may not use this model or endpoint.
-    #[error("model `{model}`: the key has no access to this model (403){}", detail(message))]
+    #[error(
+        "model `{model}`: the key has no access to this model (403){}",
+        detail(message)
+    )]
     Forbidden { model: String, message: String },
     /// 404 about the model: the server does not serve a model of that name.
     #[error(
@@ -330,8 +337,14 @@ mod tests {
             ],
         };
         let text = e.to_string();
-        assert!(text.starts_with("no model could serve the planner: model `a`: "), "{text}");
-        assert!(text.contains("; model `b`: the request needs about 9000 tokens"), "{text}");
+        assert!(
+            text.starts_with("no model could serve the planner: model `a`: "),
+            "{text}"
+        );
+        assert!(
+            text.contains("; model `b`: the request needs about 9000 tokens"),
+            "{text}"
+        );
         assert!(!text.ends_with('.'), "{text}");
     }
 

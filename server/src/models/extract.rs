@@ -24,10 +24,7 @@ pub fn parse_answer(text: &str, schema: SchemaName) -> Result<Value, Vec<String>
     }
     // The first candidate is the most likely one (the whole answer, a fenced block, or the
     // first object in the prose), so its problems are the ones worth reporting.
-    match schema.validate(first) {
-        Ok(value) => Ok(value),
-        Err(errors) => Err(errors),
-    }
+    schema.validate(first)
 }
 
 fn no_json_message(text: &str) -> String {
@@ -96,12 +93,11 @@ fn strip_thinking(text: &str) -> &str {
 fn fenced_blocks(text: &str) -> Vec<&str> {
     let mut blocks = Vec::new();
     let mut rest = text;
-    loop {
-        let Some(start) = ["```", "~~~"].iter().filter_map(|f| rest.find(f).map(|i| (i, *f))).min()
-        else {
-            break;
-        };
-        let (at, fence) = start;
+    while let Some((at, fence)) = ["```", "~~~"]
+        .iter()
+        .filter_map(|f| rest.find(f).map(|i| (i, *f)))
+        .min()
+    {
         let after_fence = &rest[at + fence.len()..];
         // The info string (`json`) runs to the end of the line.
         let body_start = after_fence.find('\n').map_or(after_fence.len(), |i| i + 1);
@@ -187,7 +183,8 @@ mod tests {
 
     #[test]
     fn fenced_json_with_prose() {
-        let text = "Here you go:\n```json\n{\"score\": 0.5, \"issues\": [\"a\"]}\n```\nHope it helps!";
+        let text =
+            "Here you go:\n```json\n{\"score\": 0.5, \"issues\": [\"a\"]}\n```\nHope it helps!";
         assert_eq!(verdict(text), Ok(json!({"score": 0.5, "issues": ["a"]})));
         let text = "~~~\n{\"score\": 0.5, \"issues\": []}\n~~~";
         assert!(verdict(text).is_ok());
@@ -195,7 +192,8 @@ mod tests {
 
     #[test]
     fn trailing_and_leading_prose() {
-        let text = "Sure! It's \"fine\": {\"score\": 0.9, \"issues\": [\"uses {braces}\"]} -- that's all.";
+        let text =
+            "Sure! It's \"fine\": {\"score\": 0.9, \"issues\": [\"uses {braces}\"]} -- that's all.";
         assert_eq!(
             verdict(text),
             Ok(json!({"score": 0.9, "issues": ["uses {braces}"]}))
@@ -225,7 +223,9 @@ mod tests {
         );
         assert_eq!(
             verdict("  "),
-            Err(vec!["the answer is empty; expected one JSON object".to_string()])
+            Err(vec![
+                "the answer is empty; expected one JSON object".to_string()
+            ])
         );
         assert!(verdict("[1, 2]").unwrap_err()[0].contains("not an object"));
     }

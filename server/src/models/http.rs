@@ -30,8 +30,14 @@ const MAX_ANSWER_BODY: usize = 32 * 1024 * 1024;
 pub(crate) enum Failure {
     Cancelled,
     /// Connecting or sending failed, or the connection dropped before an answer started.
-    Connect { message: String, timed_out: bool },
-    Timeout { stage: TimeoutStage, after: Duration },
+    Connect {
+        message: String,
+        timed_out: bool,
+    },
+    Timeout {
+        stage: TimeoutStage,
+        after: Duration,
+    },
     /// The server answered with an error status.
     Status {
         status: u16,
@@ -39,9 +45,13 @@ pub(crate) enum Failure {
         message: String,
     },
     /// The answer's body broke off or the server reported an error in the stream.
-    Broken { message: String },
+    Broken {
+        message: String,
+    },
     /// The answer is not in the provider's format.
-    Protocol { message: String },
+    Protocol {
+        message: String,
+    },
 }
 
 /// A configured model with everything needed to call it.
@@ -165,9 +175,12 @@ impl Endpoint {
             serde_json::from_slice(&bytes).map_err(|e| Failure::Protocol {
                 message: format!("the answer is not JSON ({e})"),
             })?;
-        let decoded = self.provider.decode(&value).map_err(|m| Failure::Protocol {
-            message: self.redactor.scrub_message(&m),
-        })?;
+        let decoded = self
+            .provider
+            .decode(&value)
+            .map_err(|m| Failure::Protocol {
+                message: self.redactor.scrub_message(&m),
+            })?;
         if !decoded.text.is_empty() {
             on_text(&decoded.text);
         }
@@ -252,7 +265,9 @@ impl Endpoint {
                 }
                 Ok(Some(Ok(chunk))) => chunk,
             };
-            let events = parser.push(&chunk).map_err(|e| Failure::Protocol { message: e.0 })?;
+            let events = parser
+                .push(&chunk)
+                .map_err(|e| Failure::Protocol { message: e.0 })?;
             for event in events {
                 match decoder.event(&event) {
                     Ok(StreamStep::Text(text)) => on_text(&text),
@@ -290,8 +305,7 @@ impl Endpoint {
     /// The error and its causes on one line, without the URL and scrubbed.
     fn error_text(&self, e: &reqwest::Error) -> String {
         let mut parts: Vec<String> = Vec::new();
-        let mut source: Option<&(dyn std::error::Error + 'static)> =
-            std::error::Error::source(e);
+        let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
         // reqwest's own Display names the URL; its kind is all we keep of it, and for connect
         // errors not even that (the caller says "cannot connect").
         let top = if e.is_connect() {

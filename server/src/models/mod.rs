@@ -348,7 +348,10 @@ impl ModelRouter {
     /// A router for `config`. `workspace_root` is where the cache lives and what prompt files
     /// are checked against; without it there is no cache. Keys are read from the environment
     /// now; a missing key is not an error here (the model is skipped when a role reaches it).
-    pub fn from_config(config: &Config, workspace_root: Option<&Path>) -> Result<Self, ConfigError> {
+    pub fn from_config(
+        config: &Config,
+        workspace_root: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
         Self::from_config_with_keys(config, workspace_root, |var| std::env::var(var).ok())
     }
 
@@ -409,9 +412,11 @@ impl ModelRouter {
                     None => Err(KeyProblem::Missing {
                         variable: var.to_string(),
                     }),
-                    Some(key) => provider.headers(Some(&key)).map_err(|_| KeyProblem::Invalid {
-                        variable: var.to_string(),
-                    }),
+                    Some(key) => provider
+                        .headers(Some(&key))
+                        .map_err(|_| KeyProblem::Invalid {
+                            variable: var.to_string(),
+                        }),
                 },
             };
             let client = match reqwest::Client::builder()
@@ -764,14 +769,15 @@ impl ModelRouter {
                 })
             }
         };
-        let value = request
-            .schema
-            .validate(&value)
-            .map_err(|errors| ModelError::InvalidOutput {
-                model: BUILTIN_MODEL.to_string(),
-                schema: request.schema,
-                errors,
-            })?;
+        let value =
+            request
+                .schema
+                .validate(&value)
+                .map_err(|errors| ModelError::InvalidOutput {
+                    model: BUILTIN_MODEL.to_string(),
+                    schema: request.schema,
+                    errors,
+                })?;
         Ok(ModelAnswer {
             value,
             model: BUILTIN_MODEL.to_string(),
@@ -891,7 +897,9 @@ impl ModelRouter {
         });
         let mut usage = Usage::default();
         let result = self
-            .ask_and_parse(ep, request, prepared, max_output, cancel, progress, &policy, &mut usage)
+            .ask_and_parse(
+                ep, request, prepared, max_output, cancel, progress, &policy, &mut usage,
+            )
             .await;
         if let Some(permit) = permit {
             match &result {
@@ -941,7 +949,17 @@ impl ModelRouter {
         let mut repaired = false;
         loop {
             let decoded = self
-                .send(ep, request, &prepared.system, &messages, max_output, cancel, progress, policy, usage)
+                .send(
+                    ep,
+                    request,
+                    &prepared.system,
+                    &messages,
+                    max_output,
+                    cancel,
+                    progress,
+                    policy,
+                    usage,
+                )
                 .await?;
             match decoded.finish {
                 Finish::Complete => {}
@@ -1049,9 +1067,13 @@ impl ModelRouter {
                     self.record(&ep.name, answer_usage);
                     return Ok(decoded);
                 }
-                Err((Failure::Status { status, message, .. }, _))
-                    if structured == Structured::Native
-                        && ep.provider.rejects_structured_output(status, &message) =>
+                Err((
+                    Failure::Status {
+                        status, message, ..
+                    },
+                    _,
+                )) if structured == Structured::Native
+                    && ep.provider.rejects_structured_output(status, &message) =>
                 {
                     tracing::warn!(
                         "model `{}` refused the JSON schema as response_format ({status}: \
@@ -1060,7 +1082,9 @@ impl ModelRouter {
                     );
                     ep.schema_in_prompt.store(true, Ordering::Relaxed);
                 }
-                Err((failure, streamed)) => return Err(self.model_error(ep, failure, streamed, policy)),
+                Err((failure, streamed)) => {
+                    return Err(self.model_error(ep, failure, streamed, policy))
+                }
             }
         }
     }
@@ -1078,7 +1102,12 @@ impl ModelRouter {
     ) -> Result<Decoded, (Failure, usize)> {
         let mut attempt = 0u32;
         loop {
-            tracing::debug!("model `{}`: request {} to {}", ep.name, attempt + 1, ep.host());
+            tracing::debug!(
+                "model `{}`: request {} to {}",
+                ep.name,
+                attempt + 1,
+                ep.host()
+            );
             let mut streamed = 0usize;
             let result = {
                 let mut on_text = |text: &str| {
@@ -1178,13 +1207,11 @@ impl ModelRouter {
                     message,
                 },
                 403 => ModelError::Forbidden { model, message },
-                404 if message.to_ascii_lowercase().contains("model") => {
-                    ModelError::UnknownModel {
-                        model,
-                        name: ep.config.model.clone(),
-                        message,
-                    }
-                }
+                404 if message.to_ascii_lowercase().contains("model") => ModelError::UnknownModel {
+                    model,
+                    name: ep.config.model.clone(),
+                    message,
+                },
                 404 => ModelError::EndpointNotFound { model, message },
                 429 => ModelError::RateLimited {
                     model,
@@ -1370,7 +1397,10 @@ mod tests {
         assert_eq!(prepared.excluded.len(), 1);
         assert_eq!(prepared.redactions, 2);
         let first = &prepared.messages[0].content;
-        assert!(first.starts_with("File `src/app.py`:\n````\nx = '```'"), "{first}");
+        assert!(
+            first.starts_with("File `src/app.py`:\n````\nx = '```'"),
+            "{first}"
+        );
         assert!(first.contains("TOKEN = \"[REDACTED]\""), "{first}");
         assert!(first.ends_with("Plan"), "{first}");
         assert!(!first.contains("sk-live"));

@@ -48,9 +48,12 @@ impl Provider for OpenAi {
             "role": "system",
             "content": system_with_schema(request, false),
         })];
-        messages.extend(request.messages.iter().map(|m| {
-            json!({"role": role_name(m.role), "content": m.content})
-        }));
+        messages.extend(
+            request
+                .messages
+                .iter()
+                .map(|m| json!({"role": role_name(m.role), "content": m.content})),
+        );
         let mut body = json!({
             "model": request.model,
             "messages": messages,
@@ -110,9 +113,14 @@ impl Provider for OpenAi {
     fn rejects_structured_output(&self, status: u16, message: &str) -> bool {
         let m = message.to_ascii_lowercase();
         matches!(status, 400 | 422)
-            && ["response_format", "json_schema", "structured output", "response format"]
-                .iter()
-                .any(|needle| m.contains(needle))
+            && [
+                "response_format",
+                "json_schema",
+                "structured output",
+                "response format",
+            ]
+            .iter()
+            .any(|needle| m.contains(needle))
     }
 }
 
@@ -183,10 +191,7 @@ impl StreamDecoder for OpenAiStream {
             self.finish_reason = Some(reason.to_string());
         }
         let delta = choice.get("delta");
-        if let Some(refusal) = delta
-            .and_then(|d| d.get("refusal"))
-            .and_then(Value::as_str)
-        {
+        if let Some(refusal) = delta.and_then(|d| d.get("refusal")).and_then(Value::as_str) {
             self.refusal.push_str(refusal);
         }
         match delta.and_then(|d| d.get("content")).and_then(Value::as_str) {
@@ -250,7 +255,10 @@ mod tests {
         assert_eq!(body["temperature"], 0.2);
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(body["response_format"]["type"], "json_schema");
-        assert_eq!(body["response_format"]["json_schema"]["name"], "tandem_plan");
+        assert_eq!(
+            body["response_format"]["json_schema"]["name"],
+            "tandem_plan"
+        );
         assert_eq!(body["response_format"]["json_schema"]["strict"], true);
         assert_eq!(
             &body["response_format"]["json_schema"]["schema"],
@@ -293,15 +301,26 @@ mod tests {
         let decoded = OpenAi.decode(&body).expect("decodes");
         assert_eq!(decoded.text, "{\"a\":1}");
         assert_eq!(decoded.finish, Finish::Complete);
-        assert_eq!(decoded.usage, Some(TokenCounts { input: 12, output: 3 }));
+        assert_eq!(
+            decoded.usage,
+            Some(TokenCounts {
+                input: 12,
+                output: 3
+            })
+        );
         let cut = json!({"choices": [{"message": {"content": "{"}, "finish_reason": "length"}]});
-        assert_eq!(OpenAi.decode(&cut).expect("decodes").finish, Finish::Truncated);
+        assert_eq!(
+            OpenAi.decode(&cut).expect("decodes").finish,
+            Finish::Truncated
+        );
         let refused = json!({"choices": [{"message": {"content": null, "refusal": "No."}, "finish_reason": "stop"}]});
         assert_eq!(
             OpenAi.decode(&refused).expect("decodes").finish,
             Finish::Refused("No.".into())
         );
-        assert!(OpenAi.decode(&json!({"error": {"message": "boom"}})).is_err());
+        assert!(OpenAi
+            .decode(&json!({"error": {"message": "boom"}}))
+            .is_err());
         assert!(OpenAi.decode(&json!({"id": 1})).is_err());
     }
 
@@ -323,14 +342,24 @@ mod tests {
             d.event(&event(r#"{"choices":[{"delta":{"content":"{\"a\""}}]}"#)),
             Ok(StreamStep::Text("{\"a\"".into()))
         );
-        d.event(&event(r#"{"choices":[{"delta":{"content":":1}"},"finish_reason":"stop"}]}"#))
-            .expect("event");
-        d.event(&event(r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#))
-            .expect("event");
+        d.event(&event(
+            r#"{"choices":[{"delta":{"content":":1}"},"finish_reason":"stop"}]}"#,
+        ))
+        .expect("event");
+        d.event(&event(
+            r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
+        ))
+        .expect("event");
         assert_eq!(d.event(&event("[DONE]")), Ok(StreamStep::Done));
         let decoded = d.finish().expect("complete");
         assert_eq!(decoded.text, "{\"a\":1}");
-        assert_eq!(decoded.usage, Some(TokenCounts { input: 5, output: 2 }));
+        assert_eq!(
+            decoded.usage,
+            Some(TokenCounts {
+                input: 5,
+                output: 2
+            })
+        );
 
         let mut cut = OpenAi.stream_decoder();
         cut.event(&event(r#"{"choices":[{"delta":{"content":"{"}}]}"#))
@@ -350,7 +379,9 @@ mod tests {
 
     #[test]
     fn schema_rejections_are_recognised() {
-        assert!(OpenAi.rejects_structured_output(400, "response_format json_schema is not supported"));
+        assert!(
+            OpenAi.rejects_structured_output(400, "response_format json_schema is not supported")
+        );
         assert!(OpenAi.rejects_structured_output(422, "Unknown field: response_format"));
         assert!(!OpenAi.rejects_structured_output(400, "max_tokens is too large"));
         assert!(!OpenAi.rejects_structured_output(500, "response_format"));

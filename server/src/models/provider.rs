@@ -168,7 +168,10 @@ mod tests {
             error_message(r#"{"error": {"message": "bad key", "type": "x"}}"#),
             "bad key"
         );
-        assert_eq!(error_message(r#"{"error": "model not found"}"#), "model not found");
+        assert_eq!(
+            error_message(r#"{"error": "model not found"}"#),
+            "model not found"
+        );
         assert_eq!(error_message(r#"{"detail": "nope"}"#), "nope");
         assert_eq!(error_message("404 page not found\n"), "404 page not found");
     }

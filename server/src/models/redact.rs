@@ -88,11 +88,7 @@ impl PromptFilter {
         let is_dir = absolute.is_dir();
         // Deeper ignore files override shallower ones, as in git: look from the file's own
         // directory up to the root and let the first match decide.
-        let mut dirs: Vec<PathBuf> = relative
-            .ancestors()
-            .skip(1)
-            .map(|a| root.join(a))
-            .collect();
+        let mut dirs: Vec<PathBuf> = relative.ancestors().skip(1).map(|a| root.join(a)).collect();
         if dirs.is_empty() {
             dirs.push(root.clone());
         }
@@ -127,7 +123,10 @@ impl PromptFilter {
             };
             let mut files = Vec::new();
             if root.as_deref() == Some(dir) {
-                files.push((dir.join(".git/info/exclude"), ".git/info/exclude".to_string()));
+                files.push((
+                    dir.join(".git/info/exclude"),
+                    ".git/info/exclude".to_string(),
+                ));
             }
             files.push((dir.join(".gitignore"), display(".gitignore")));
             files.push((dir.join(".tandemignore"), display(".tandemignore")));
@@ -189,7 +188,10 @@ impl Redactor {
     pub fn redact<'a>(&self, text: &'a str) -> (Cow<'a, str>, usize) {
         let mut ranges = Vec::new();
         for literal in &self.literals {
-            ranges.extend(text.match_indices(literal.as_str()).map(|(i, m)| i..i + m.len()));
+            ranges.extend(
+                text.match_indices(literal.as_str())
+                    .map(|(i, m)| i..i + m.len()),
+            );
         }
         find_prefixed_tokens(text, &mut ranges);
         find_private_keys(text, &mut ranges);
@@ -282,23 +284,125 @@ fn find_prefixed_tokens(text: &str, ranges: &mut Vec<Range<usize>>) {
         b.is_ascii_uppercase() || b.is_ascii_digit()
     }
     const SHAPES: [Shape; 17] = [
-        Shape { prefix: "sk-", min: 20, max: 400, allowed: key_char, needs_digit: true },
-        Shape { prefix: "sk_live_", min: 16, max: 200, allowed: alnum, needs_digit: false },
-        Shape { prefix: "sk_test_", min: 16, max: 200, allowed: alnum, needs_digit: false },
-        Shape { prefix: "rk_live_", min: 16, max: 200, allowed: alnum, needs_digit: false },
-        Shape { prefix: "AKIA", min: 16, max: 16, allowed: upper_alnum, needs_digit: false },
-        Shape { prefix: "ASIA", min: 16, max: 16, allowed: upper_alnum, needs_digit: false },
-        Shape { prefix: "ghp_", min: 30, max: 255, allowed: alnum, needs_digit: false },
-        Shape { prefix: "gho_", min: 30, max: 255, allowed: alnum, needs_digit: false },
-        Shape { prefix: "ghu_", min: 30, max: 255, allowed: alnum, needs_digit: false },
-        Shape { prefix: "ghs_", min: 30, max: 255, allowed: alnum, needs_digit: false },
-        Shape { prefix: "ghr_", min: 30, max: 255, allowed: alnum, needs_digit: false },
-        Shape { prefix: "github_pat_", min: 30, max: 255, allowed: key_char, needs_digit: false },
-        Shape { prefix: "xox", min: 10, max: 255, allowed: key_char, needs_digit: true },
-        Shape { prefix: "AIza", min: 35, max: 35, allowed: key_char, needs_digit: false },
-        Shape { prefix: "glpat-", min: 20, max: 255, allowed: key_char, needs_digit: false },
-        Shape { prefix: "hf_", min: 30, max: 255, allowed: alnum, needs_digit: false },
-        Shape { prefix: "npm_", min: 36, max: 36, allowed: alnum, needs_digit: false },
+        Shape {
+            prefix: "sk-",
+            min: 20,
+            max: 400,
+            allowed: key_char,
+            needs_digit: true,
+        },
+        Shape {
+            prefix: "sk_live_",
+            min: 16,
+            max: 200,
+            allowed: alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "sk_test_",
+            min: 16,
+            max: 200,
+            allowed: alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "rk_live_",
+            min: 16,
+            max: 200,
+            allowed: alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "AKIA",
+            min: 16,
+            max: 16,
+            allowed: upper_alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "ASIA",
+            min: 16,
+            max: 16,
+            allowed: upper_alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "ghp_",
+            min: 30,
+            max: 255,
+            allowed: alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "gho_",
+            min: 30,
+            max: 255,
+            allowed: alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "ghu_",
+            min: 30,
+            max: 255,
+            allowed: alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "ghs_",
+            min: 30,
+            max: 255,
+            allowed: alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "ghr_",
+            min: 30,
+            max: 255,
+            allowed: alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "github_pat_",
+            min: 30,
+            max: 255,
+            allowed: key_char,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "xox",
+            min: 10,
+            max: 255,
+            allowed: key_char,
+            needs_digit: true,
+        },
+        Shape {
+            prefix: "AIza",
+            min: 35,
+            max: 35,
+            allowed: key_char,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "glpat-",
+            min: 20,
+            max: 255,
+            allowed: key_char,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "hf_",
+            min: 30,
+            max: 255,
+            allowed: alnum,
+            needs_digit: false,
+        },
+        Shape {
+            prefix: "npm_",
+            min: 36,
+            max: 36,
+            allowed: alnum,
+            needs_digit: false,
+        },
     ];
     let bytes = text.as_bytes();
     for shape in &SHAPES {
@@ -481,7 +585,9 @@ fn assignment_value(text: &str, key_end: usize, at_line_start: bool) -> Option<R
                 let annotation = bytes[k..]
                     .iter()
                     .take(MAX_UNQUOTED)
-                    .take_while(|&&b| is_word_byte(b) || matches!(b, b'.' | b'[' | b']' | b'|' | b' ' | b','))
+                    .take_while(|&&b| {
+                        is_word_byte(b) || matches!(b, b'.' | b'[' | b']' | b'|' | b' ' | b',')
+                    })
                     .count();
                 let after = skip_blanks(k + annotation);
                 if annotation > 0
@@ -497,11 +603,19 @@ fn assignment_value(text: &str, key_end: usize, at_line_start: bool) -> Option<R
     }
     j = skip_blanks(j);
     // `KEY=value` with nothing around the `=`.
-    let tight = !bytes[before_sep..j].iter().any(|&b| b == b' ' || b == b'\t');
+    let tight = !bytes[before_sep..j]
+        .iter()
+        .any(|&b| b == b' ' || b == b'\t');
     let env_line = at_line_start && tight;
     // String prefixes such as f"...", b'...', r"...".
     let mut q = j;
-    while q < bytes.len() && q - j < 2 && matches!(bytes[q], b'f' | b'b' | b'r' | b'u' | b'F' | b'B' | b'R' | b'U') {
+    while q < bytes.len()
+        && q - j < 2
+        && matches!(
+            bytes[q],
+            b'f' | b'b' | b'r' | b'u' | b'F' | b'B' | b'R' | b'U'
+        )
+    {
         q += 1;
     }
     if q < bytes.len() && matches!(bytes[q], b'"' | b'\'' | b'`') {
@@ -588,7 +702,10 @@ fn is_placeholder(value: &str) -> bool {
 /// index or a call (`get_password()`, `request.token`, `env["TOKEN"]`).
 fn looks_like_code(value: &str) -> bool {
     let bytes = value.as_bytes();
-    if !bytes.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
+    if !bytes
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+    {
         return false;
     }
     let name = bytes.iter().take_while(|&&b| is_word_byte(b)).count();
@@ -606,7 +723,9 @@ fn find_url_passwords(text: &str, ranges: &mut Vec<Range<usize>>) {
         // Bounded, so that a text of nothing but `://` stays linear.
         let limit = floor_char_boundary(text, start + MAX_UNQUOTED);
         let authority_end = text[start..limit]
-            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\'')
+            .find(|c: char| {
+                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
+            })
             .map_or(limit, |k| start + k);
         let authority = &text[start..authority_end];
         let Some(at) = authority.rfind('@') else {
@@ -648,7 +767,13 @@ mod tests {
         ] {
             assert!(is_secret_file(Path::new(secret)), "{secret}");
         }
-        for ordinary in ["env.py", "src/environment.py", "keys.py", "monkey.py", "README.md"] {
+        for ordinary in [
+            "env.py",
+            "src/environment.py",
+            "keys.py",
+            "monkey.py",
+            "README.md",
+        ] {
             assert!(!is_secret_file(Path::new(ordinary)), "{ordinary}");
         }
     }
@@ -657,7 +782,10 @@ mod tests {
     fn prefixed_keys_are_redacted() {
         let cases = [
             ("key = sk-proj-abc123DEF456ghi789JKL012", "key = [REDACTED]"),
-            ("sk-ant-api03-AbCdEf0123456789xyz_-QQ done", "[REDACTED] done"),
+            (
+                "sk-ant-api03-AbCdEf0123456789xyz_-QQ done",
+                "[REDACTED] done",
+            ),
             ("aws AKIAIOSFODNN7EXAMPLE.", "aws [REDACTED]."),
             ("ghp_0123456789abcdefghijABCDEFGHIJ012345", "[REDACTED]"),
             ("slack xoxb-1234-5678-abcdefghij", "slack [REDACTED]"),
@@ -697,9 +825,15 @@ mod tests {
             ("DB_PASSWORD=hunter2", "DB_PASSWORD=[REDACTED]"),
             ("export API_TOKEN=abcdef", "export API_TOKEN=[REDACTED]"),
             ("{\"api_key\": \"abc\"}", "{\"api_key\": \"[REDACTED]\"}"),
-            ("connect(user='u', password='pw1')", "connect(user='u', password='[REDACTED]')"),
+            (
+                "connect(user='u', password='pw1')",
+                "connect(user='u', password='[REDACTED]')",
+            ),
             ("self.secret = 's3'", "self.secret = '[REDACTED]'"),
-            ("config[\"token\"] = \"t0k\"", "config[\"token\"] = \"[REDACTED]\""),
+            (
+                "config[\"token\"] = \"t0k\"",
+                "config[\"token\"] = \"[REDACTED]\"",
+            ),
             ("token: str = \"abc\"", "token: str = \"[REDACTED]\""),
             ("password = 1234", "password = [REDACTED]"),
             ("secret_key: hunter2!", "secret_key: [REDACTED]"),
@@ -712,7 +846,8 @@ mod tests {
 
     #[test]
     fn private_keys_and_url_passwords_are_redacted() {
-        let pem = "x\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----\ny";
+        let pem =
+            "x\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----\ny";
         assert_eq!(redact(pem), "x\n[REDACTED]\ny");
         let cut = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn";
         assert_eq!(redact(cut), "[REDACTED]");
@@ -739,7 +874,10 @@ mod tests {
     fn messages_are_scrubbed() {
         let r = Redactor::new().with_literal("sekrit-value-123");
         let msg = "bad key sekrit-value-123 for https://h/v1/x?key=abc#f\n  and more";
-        assert_eq!(r.scrub_message(msg), "bad key [REDACTED] for https://h/v1/x and more");
+        assert_eq!(
+            r.scrub_message(msg),
+            "bad key [REDACTED] for https://h/v1/x and more"
+        );
         let long = "x".repeat(1000);
         assert!(r.scrub_message(&long).len() <= 403);
     }
@@ -747,11 +885,22 @@ mod tests {
     #[test]
     fn hostile_input_stays_linear() {
         let start = std::time::Instant::now();
-        for unit in ["token=", "a.token=a.", "://", "password = '", "sk-", "{\"token\": "] {
+        for unit in [
+            "token=",
+            "a.token=a.",
+            "://",
+            "password = '",
+            "sk-",
+            "{\"token\": ",
+        ] {
             let text = unit.repeat(200_000 / unit.len());
             let _ = redact(&text);
         }
-        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
@@ -771,10 +920,8 @@ mod tests {
     struct TempDir(PathBuf);
     impl TempDir {
         fn new(name: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!(
-                "tandem-redact-{name}-{}",
-                std::process::id()
-            ));
+            let dir =
+                std::env::temp_dir().join(format!("tandem-redact-{name}-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).expect("temp dir");
             TempDir(dir)

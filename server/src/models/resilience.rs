@@ -102,7 +102,12 @@ pub(crate) fn decide(failure: &Failure, attempt: u32, policy: &RetryPolicy) -> D
 /// The wait a response asks for: `retry-after-ms` (OpenAI's, in milliseconds), else
 /// `Retry-After` in seconds or as an HTTP date.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
             return Duration::try_from_secs_f64(ms / 1000.0).ok();
@@ -316,7 +321,10 @@ mod tests {
     fn what_is_retried() {
         let p = policy();
         for s in [408, 409, 429, 500, 502, 503, 529] {
-            assert!(matches!(decide(&status(s, None), 0, &p), Decision::RetryAfter(_)), "{s}");
+            assert!(
+                matches!(decide(&status(s, None), 0, &p), Decision::RetryAfter(_)),
+                "{s}"
+            );
         }
         for s in [400, 401, 403, 404, 422] {
             assert_eq!(decide(&status(s, None), 0, &p), Decision::GiveUp, "{s}");
@@ -326,7 +334,11 @@ mod tests {
             timed_out: false,
         };
         assert!(matches!(decide(&refused, 1, &p), Decision::RetryAfter(_)));
-        assert_eq!(decide(&refused, 2, &p), Decision::GiveUp, "retries are spent");
+        assert_eq!(
+            decide(&refused, 2, &p),
+            Decision::GiveUp,
+            "retries are spent"
+        );
         let timeout = Failure::Timeout {
             stage: super::super::error::TimeoutStage::Request,
             after: Duration::from_secs(1),
@@ -400,7 +412,11 @@ mod tests {
         std::thread::sleep(Duration::from_millis(60));
         let trial = c.try_acquire().expect("trial");
         c.on_abandoned(trial);
-        assert_eq!(c.try_acquire(), Ok(Permit::Trial), "an abandoned trial is given back");
+        assert_eq!(
+            c.try_acquire(),
+            Ok(Permit::Trial),
+            "an abandoned trial is given back"
+        );
         c.on_success();
         assert_eq!(c.state(), CircuitState::Closed { failures: 0 });
         // A success resets the count of consecutive failures.

@@ -247,7 +247,9 @@ fn type_matches(name: &str, value: &Value) -> bool {
         "integer" => {
             value.is_i64()
                 || value.is_u64()
-                || value.as_f64().is_some_and(|f| f.fract() == 0.0 && f.is_finite())
+                || value
+                    .as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.is_finite())
         }
         _ => false,
     }
@@ -347,7 +349,12 @@ fn check(schema: &Value, value: &mut Value, path: &str, errors: &mut Vec<String>
     }
 }
 
-fn check_object(schema: &Value, map: &mut Map<String, Value>, path: &str, errors: &mut Vec<String>) {
+fn check_object(
+    schema: &Value,
+    map: &mut Map<String, Value>,
+    path: &str,
+    errors: &mut Vec<String>,
+) {
     let properties = schema.get("properties").and_then(Value::as_object);
     if let Some(properties) = properties {
         for (name, property) in properties {
@@ -381,9 +388,7 @@ fn check_object(schema: &Value, map: &mut Map<String, Value>, path: &str, errors
 
 fn child_path(path: &str, name: &str) -> String {
     let plain = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
     if plain {
         format!("{path}.{name}")
@@ -409,7 +414,9 @@ fn check_any_of(branches: &[Value], value: &mut Value, path: &str, errors: &mut 
         }
         attempts.push(branch_errors);
     }
-    let intended = branches.iter().position(|branch| discriminator_matches(branch, value));
+    let intended = branches
+        .iter()
+        .position(|branch| discriminator_matches(branch, value));
     match intended {
         Some(i) => errors.append(&mut attempts[i]),
         None => {
@@ -490,7 +497,9 @@ mod tests {
             "description",
         ];
         fn walk(schema: &Value, at: &str) {
-            let map = schema.as_object().unwrap_or_else(|| panic!("{at}: not an object"));
+            let map = schema
+                .as_object()
+                .unwrap_or_else(|| panic!("{at}: not an object"));
             for key in map.keys() {
                 assert!(KEYWORDS.contains(&key.as_str()), "{at}: keyword `{key}`");
             }
@@ -615,15 +624,22 @@ mod tests {
     #[test]
     fn long_values_are_cut_and_errors_are_capped() {
         let long = "x".repeat(500);
-        let items: Vec<Value> = (0..30).map(|_| json!({"symbol": 1, "docstring": 2})).collect();
+        let items: Vec<Value> = (0..30)
+            .map(|_| json!({"symbol": 1, "docstring": 2}))
+            .collect();
         let errors = SchemaName::Docstrings
             .validate(&json!({"docstrings": items}))
             .unwrap_err();
         assert_eq!(errors.len(), MAX_ERRORS + 1);
-        assert!(errors[MAX_ERRORS].starts_with("... and 40 more"), "{errors:?}");
+        assert!(
+            errors[MAX_ERRORS].starts_with("... and 40 more"),
+            "{errors:?}"
+        );
         let errors = SchemaName::Plan
-            .validate(&json!({"summary": "s", "items": [{"id": "a", "title": "t", "kind": long,
-                "file": "f", "symbols": [], "description": "d", "depends_on": []}]}))
+            .validate(
+                &json!({"summary": "s", "items": [{"id": "a", "title": "t", "kind": long,
+                "file": "f", "symbols": [], "description": "d", "depends_on": []}]}),
+            )
             .unwrap_err();
         assert!(errors[0].len() < 200, "{}", errors[0]);
     }
@@ -635,7 +651,9 @@ mod tests {
         let doc = std::fs::read_to_string(&path).expect("read docs/schemas.md");
         for name in SchemaName::ALL {
             let heading = format!("## `{}`\n", name.name());
-            let start = doc.find(&heading).unwrap_or_else(|| panic!("no section {heading}"));
+            let start = doc
+                .find(&heading)
+                .unwrap_or_else(|| panic!("no section {heading}"));
             let section = &doc[start + heading.len()..];
             let section = &section[..section.find("\n## ").unwrap_or(section.len())];
             let blocks: Vec<Value> = section
@@ -647,8 +665,18 @@ mod tests {
                         .unwrap_or_else(|e| panic!("{}: invalid JSON block: {e}", name.name()))
                 })
                 .collect();
-            assert_eq!(blocks.len(), 2, "{}: an example and the schema", name.name());
-            assert_eq!(&blocks[1], name.schema(), "{}: the schema in the docs", name.name());
+            assert_eq!(
+                blocks.len(),
+                2,
+                "{}: an example and the schema",
+                name.name()
+            );
+            assert_eq!(
+                &blocks[1],
+                name.schema(),
+                "{}: the schema in the docs",
+                name.name()
+            );
             assert!(
                 name.validate(&blocks[0]).is_ok(),
                 "{}: the example is not valid: {:?}",

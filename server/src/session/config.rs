@@ -243,7 +243,10 @@ impl<'de> Deserialize<'de> for CacheConfig {
                 })
             }
 
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<CacheConfig, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<CacheConfig, A::Error> {
                 let table = Table::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
                 Ok(CacheConfig {
                     enabled: table.enabled,
@@ -328,10 +331,11 @@ pub fn model_problems(config: &Config) -> Vec<KeyProblem> {
                     "must not have a query or fragment; keys belong in the variable named by \
                      api_key_env",
                 ));
-            } else if url
-                .split_once("://")
-                .is_some_and(|(_, rest)| rest.split('/').next().is_some_and(|host| host.contains('@')))
-            {
+            } else if url.split_once("://").is_some_and(|(_, rest)| {
+                rest.split('/')
+                    .next()
+                    .is_some_and(|host| host.contains('@'))
+            }) {
                 problems.push(KeyProblem::new(
                     &key("base_url"),
                     "must not contain credentials; keys belong in the variable named by \
@@ -353,10 +357,16 @@ pub fn model_problems(config: &Config) -> Vec<KeyProblem> {
             }
         }
         if model.context_tokens == 0 {
-            problems.push(KeyProblem::new(&key("context_tokens"), "must be at least 1"));
+            problems.push(KeyProblem::new(
+                &key("context_tokens"),
+                "must be at least 1",
+            ));
         }
         if model.max_output_tokens == 0 {
-            problems.push(KeyProblem::new(&key("max_output_tokens"), "must be at least 1"));
+            problems.push(KeyProblem::new(
+                &key("max_output_tokens"),
+                "must be at least 1",
+            ));
         } else if model.max_output_tokens >= model.context_tokens && model.context_tokens > 0 {
             problems.push(KeyProblem::new(
                 &key("max_output_tokens"),
@@ -391,7 +401,10 @@ pub fn model_problems(config: &Config) -> Vec<KeyProblem> {
             problems.push(KeyProblem::new(&key("retries"), "must be at most 10"));
         }
         if model.circuit_failures == 0 {
-            problems.push(KeyProblem::new(&key("circuit_failures"), "must be at least 1"));
+            problems.push(KeyProblem::new(
+                &key("circuit_failures"),
+                "must be at least 1",
+            ));
         }
     }
     for (role, chain) in config.roles.chains() {
@@ -1634,8 +1647,10 @@ documenter = ["local"]
         assert_eq!(loaded.config.models.len(), 2);
         if std::env::var_os(ANTHROPIC_DEFAULT_KEY_ENV).is_none() {
             assert!(
-                warns.iter().any(|w| w.contains("`models.other.api_key_env`")
-                    && w.contains("ANTHROPIC_API_KEY")),
+                warns
+                    .iter()
+                    .any(|w| w.contains("`models.other.api_key_env`")
+                        && w.contains("ANTHROPIC_API_KEY")),
                 "{warns:?}"
             );
         }
@@ -1674,7 +1689,9 @@ documenter = ["local"]
             assert!(errs.iter().any(|m| m.contains(e)), "missing {e}: {errs:#?}");
         }
         assert_eq!(errs.len(), expected.len(), "{errs:#?}");
-        assert!(errs.iter().all(|m| !m.contains("SECRET") && !m.contains("pw@")));
+        assert!(errs
+            .iter()
+            .all(|m| !m.contains("SECRET") && !m.contains("pw@")));
     }
 
     #[test]
@@ -1738,14 +1755,20 @@ documenter = ["local"]
         let dir = TempDir::new();
         dir.write("tandem.toml", "[cache]\nenabled = false\nsize = 1\n");
         let loaded = load_workspace_config(dir.path());
-        assert_eq!(warnings(&loaded), vec!["tandem.toml: unknown key `cache.size`"]);
+        assert_eq!(
+            warnings(&loaded),
+            vec!["tandem.toml: unknown key `cache.size`"]
+        );
         assert!(!loaded.config.cache.enabled);
 
         dir.write("tandem.toml", "cache = \"off\"\n");
         let loaded = load_workspace_config(dir.path());
         let errs = errors(&loaded);
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("tandem.toml:1:9: invalid type: string"), "{errs:?}");
+        assert!(
+            errs[0].starts_with("tandem.toml:1:9: invalid type: string"),
+            "{errs:?}"
+        );
 
         let (_dir, base) = loaded_from("cache = false\n");
         let out = apply_client_settings(&base, &json!({"cache": {"enabled": true}}));
