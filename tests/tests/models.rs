@@ -1273,6 +1273,50 @@ async fn an_endpoint_that_rejects_json_schema_gets_it_in_the_prompt() {
 }
 
 #[tokio::test]
+async fn a_reasoning_model_gets_max_completion_tokens_and_no_temperature() {
+    let server = MockServer::start().await;
+    // What OpenAI answers for its reasoning models.
+    chat()
+        .and(body_string_contains("\"max_tokens\""))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+            "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"
+        }})))
+        .mount(&server)
+        .await;
+    chat()
+        .and(body_string_contains("\"temperature\""))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.",
+            "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"
+        }})))
+        .mount(&server)
+        .await;
+    chat().respond_with(openai_ok(VERDICT)).mount(&server).await;
+    let router = one_model(&server, "openai");
+    let answer = ask(&router, verdict_request().with_temperature(0.2))
+        .await
+        .expect("answer");
+    assert_eq!(answer.value, verdict_value());
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 3, "two refusals, then the adapted request");
+    let last = &sent[2];
+    assert_eq!(last["max_completion_tokens"], 1000);
+    assert!(last.get("max_tokens").is_none() && last.get("temperature").is_none());
+    assert_eq!(last["response_format"]["type"], "json_schema");
+    // Remembered: the next request is adapted from the start.
+    ask(&router, verdict_request().with_temperature(0.2))
+        .await
+        .expect("answer");
+    assert_eq!(request_count(&server).await, 4);
+    // A refusal is not an outage: the circuit stays closed.
+    assert_eq!(
+        router.models()[0].circuit,
+        tandem::models::CircuitState::Closed { failures: 0 }
+    );
+}
+
+#[tokio::test]
 async fn connection_refused_is_retried_then_reported() {
     // Bind and drop a listener to find a port with nobody behind it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -49,7 +49,7 @@ impl Provider for Anthropic {
     }
 
     fn body(&self, request: &WireRequest<'_>) -> Value {
-        let via_tool = request.structured == Structured::Native;
+        let via_tool = request.structured() == Structured::Native;
         let messages: Vec<Value> = request
             .messages
             .iter()
@@ -261,6 +261,7 @@ impl StreamDecoder for AnthropicStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::provider::Quirks;
     use crate::models::schema::SchemaName;
     use crate::models::{Message, MessageRole};
 
@@ -277,7 +278,7 @@ mod tests {
             schema: SchemaName::Review,
             max_output_tokens: 2000,
             temperature: None,
-            structured: Structured::Native,
+            quirks: Quirks::default(),
             stream: true,
         };
         let body = Anthropic.body(&wire);

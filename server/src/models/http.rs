@@ -5,7 +5,6 @@
 //! reqwest error prints the request URL, which could carry credentials, so errors are
 //! rendered with `without_url` and scrubbed before they leave.
 
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 use futures::StreamExt;
@@ -15,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::session::config::ModelConfig;
 
 use super::error::TimeoutStage;
-use super::provider::{Decoded, Provider, StreamFault, StreamStep};
+use super::provider::{Decoded, LearnedQuirks, Provider, StreamFault, StreamStep};
 use super::redact::Redactor;
 use super::resilience::{retry_after, secs, CircuitBreaker, RetryPolicy};
 use super::sse::SseParser;
@@ -67,9 +66,9 @@ pub(crate) struct Endpoint {
     pub headers: Result<HeaderMap, KeyProblem>,
     pub policy: RetryPolicy,
     pub circuit: CircuitBreaker,
-    /// The endpoint refused the native structured output once; send the schema in the prompt
-    /// from now on.
-    pub schema_in_prompt: AtomicBool,
+    /// What the endpoint turned out not to take (the native structured output,
+    /// `max_tokens`...): later requests are adapted from the start.
+    pub quirks: LearnedQuirks,
     pub redactor: Redactor,
 }
 

@@ -30,7 +30,6 @@ pub mod usage;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -50,7 +49,7 @@ pub use usage::{Usage, UsageLedger};
 
 use cache::{CachedAnswer, ResponseCache};
 use http::{Endpoint, Failure, KeyProblem};
-use provider::{Decoded, Finish, Provider, Structured, WireRequest};
+use provider::{Decoded, Finish, LearnedQuirks, Provider, WireRequest};
 use resilience::{decide, CircuitBreaker, Decision, RetryPolicy};
 
 /// The model's previous answer is quoted back in the repair round up to this many characters.
@@ -448,7 +447,7 @@ impl ModelRouter {
                         model.circuit_failures,
                         resilience::secs(model.circuit_open_secs),
                     ),
-                    schema_in_prompt: AtomicBool::new(false),
+                    quirks: LearnedQuirks::default(),
                     redactor: redactor.clone(),
                 },
             );
@@ -1004,8 +1003,8 @@ impl ModelRouter {
         }
     }
 
-    /// One request with retries, falling back to the schema in the prompt when the endpoint
-    /// refuses the native structured output.
+    /// One request with retries, adapted (and sent again) when the endpoint refuses part of
+    /// it: the native structured output, `max_tokens`, `temperature`, `stream_options`.
     #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
@@ -1020,11 +1019,7 @@ impl ModelRouter {
         usage: &mut Usage,
     ) -> Result<Decoded, ModelError> {
         loop {
-            let structured = if ep.schema_in_prompt.load(Ordering::Relaxed) {
-                Structured::Instruction
-            } else {
-                Structured::Native
-            };
+            let quirks = ep.quirks.get();
             let wire = WireRequest {
                 model: &ep.config.model,
                 system,
@@ -1032,7 +1027,7 @@ impl ModelRouter {
                 schema: request.schema,
                 max_output_tokens: max_output,
                 temperature: request.temperature,
-                structured,
+                quirks,
                 stream: ep.config.stream,
             };
             let body = ep.provider.body(&wire);
@@ -1043,7 +1038,7 @@ impl ModelRouter {
             let outcome = self
                 .send_with_retries(ep, &bytes, cancel, progress, policy, usage)
                 .await;
-            match outcome {
+            let (failure, streamed) = match outcome {
                 Ok(decoded) => {
                     let reported = decoded.usage;
                     let answer_usage = Usage {
@@ -1067,25 +1062,28 @@ impl ModelRouter {
                     self.record(&ep.name, answer_usage);
                     return Ok(decoded);
                 }
-                Err((
-                    Failure::Status {
-                        status, message, ..
-                    },
-                    _,
-                )) if structured == Structured::Native
-                    && ep.provider.rejects_structured_output(status, &message) =>
-                {
+                Err(failure) => failure,
+            };
+            // Each adaptation is made at most once per endpoint, so this loop ends.
+            if let Failure::Status {
+                status, message, ..
+            } = &failure
+            {
+                let adaptation = ep
+                    .provider
+                    .adaptation_for(*status, message)
+                    .filter(|a| !quirks.has(*a));
+                if let Some(adaptation) = adaptation {
                     tracing::warn!(
-                        "model `{}` refused the JSON schema as response_format ({status}: \
-                         {message}); sending it in the prompt from now on",
+                        "model `{}` refused part of the request ({status}: {message}); \
+                         adapting it ({adaptation:?}) from now on",
                         ep.name
                     );
-                    ep.schema_in_prompt.store(true, Ordering::Relaxed);
-                }
-                Err((failure, streamed)) => {
-                    return Err(self.model_error(ep, failure, streamed, policy))
+                    ep.quirks.add(adaptation);
+                    continue;
                 }
             }
+            return Err(self.model_error(ep, failure, streamed, policy));
         }
     }
 

@@ -5,14 +5,16 @@
 //! The schema goes as `response_format: {type: "json_schema", json_schema: {name, strict:
 //! true, schema}}`. Servers that do not know that form answer 400 (or 422); the router then
 //! sends the request again with the schema written into the system prompt and remembers to do
-//! so for that model.
+//! so for that model. The same goes for the other parts not every endpoint takes: OpenAI's
+//! reasoning models want `max_completion_tokens` instead of `max_tokens` and only their
+//! default temperature, and some servers do not know `stream_options`.
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::{json, Value};
 
 use super::provider::{
-    role_name, system_with_schema, Decoded, Finish, Provider, StreamDecoder, StreamFault,
-    StreamStep, Structured, TokenCounts, WireRequest,
+    role_name, system_with_schema, Adaptation, Decoded, Finish, Provider, StreamDecoder,
+    StreamFault, StreamStep, Structured, TokenCounts, WireRequest,
 };
 use super::sse::SseEvent;
 
@@ -54,20 +56,26 @@ impl Provider for OpenAi {
                 .iter()
                 .map(|m| json!({"role": role_name(m.role), "content": m.content})),
         );
+        let quirks = request.quirks;
         let mut body = json!({
             "model": request.model,
             "messages": messages,
-            "max_tokens": request.max_output_tokens,
             "stream": request.stream,
         });
-        if let Some(t) = request.temperature {
+        let budget_key = if quirks.max_completion_tokens {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        body[budget_key] = json!(request.max_output_tokens);
+        if let Some(t) = request.temperature.filter(|_| !quirks.no_temperature) {
             body["temperature"] = json!(round_temperature(t));
         }
-        if request.stream {
+        if request.stream && !quirks.no_stream_options {
             // Without this, usage is not reported for streamed answers.
             body["stream_options"] = json!({"include_usage": true});
         }
-        if request.structured == Structured::Native {
+        if request.structured() == Structured::Native {
             body["response_format"] = json!({
                 "type": "json_schema",
                 "json_schema": {
@@ -110,17 +118,37 @@ impl Provider for OpenAi {
         Box::<OpenAiStream>::default()
     }
 
-    fn rejects_structured_output(&self, status: u16, message: &str) -> bool {
+    fn adaptation_for(&self, status: u16, message: &str) -> Option<Adaptation> {
+        if !matches!(status, 400 | 422) {
+            return None;
+        }
         let m = message.to_ascii_lowercase();
-        matches!(status, 400 | 422)
-            && [
-                "response_format",
-                "json_schema",
-                "structured output",
-                "response format",
-            ]
-            .iter()
-            .any(|needle| m.contains(needle))
+        let mentions = |needles: &[&str]| needles.iter().any(|n| m.contains(n));
+        // Checked first: OpenAI's message names `max_tokens` too ("Use 'max_completion_tokens'
+        // instead").
+        if m.contains("max_completion_tokens") {
+            Some(Adaptation::MaxCompletionTokens)
+        } else if m.contains("stream_options") {
+            Some(Adaptation::NoStreamOptions)
+        } else if m.contains("temperature")
+            && mentions(&[
+                "unsupported",
+                "not supported",
+                "does not support",
+                "only the default",
+            ])
+        {
+            Some(Adaptation::NoTemperature)
+        } else if mentions(&[
+            "response_format",
+            "json_schema",
+            "structured output",
+            "response format",
+        ]) {
+            Some(Adaptation::SchemaInPrompt)
+        } else {
+            None
+        }
     }
 }
 
@@ -222,34 +250,34 @@ impl StreamDecoder for OpenAiStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::provider::Quirks;
     use crate::models::schema::SchemaName;
     use crate::models::{Message, MessageRole};
 
-    fn request(structured: Structured, stream: bool) -> (Vec<Message>, Structured, bool) {
-        (
-            vec![Message {
-                role: MessageRole::User,
-                content: "Plan it".into(),
-            }],
-            structured,
+    fn wire(messages: &[Message], quirks: Quirks, stream: bool) -> WireRequest<'_> {
+        WireRequest {
+            model: "gpt-x",
+            system: "You plan.",
+            messages,
+            schema: SchemaName::Plan,
+            max_output_tokens: 1000,
+            temperature: Some(0.2),
+            quirks,
             stream,
-        )
+        }
+    }
+
+    fn prompt() -> Vec<Message> {
+        vec![Message {
+            role: MessageRole::User,
+            content: "Plan it".into(),
+        }]
     }
 
     #[test]
     fn body_carries_the_schema_as_response_format() {
-        let (messages, structured, stream) = request(Structured::Native, true);
-        let wire = WireRequest {
-            model: "gpt-x",
-            system: "You plan.",
-            messages: &messages,
-            schema: SchemaName::Plan,
-            max_output_tokens: 1000,
-            temperature: Some(0.2),
-            structured,
-            stream,
-        };
-        let body = OpenAi.body(&wire);
+        let messages = prompt();
+        let body = OpenAi.body(&wire(&messages, Quirks::default(), true));
         assert_eq!(body["model"], "gpt-x");
         assert_eq!(body["max_tokens"], 1000);
         assert_eq!(body["temperature"], 0.2);
@@ -273,23 +301,21 @@ mod tests {
     }
 
     #[test]
-    fn instruction_mode_puts_the_schema_in_the_prompt() {
-        let (messages, structured, stream) = request(Structured::Instruction, false);
-        let wire = WireRequest {
-            model: "m",
-            system: "",
-            messages: &messages,
-            schema: SchemaName::Verdict,
-            max_output_tokens: 10,
-            temperature: None,
-            structured,
-            stream,
-        };
-        let body = OpenAi.body(&wire);
+    fn adapted_bodies_leave_out_what_the_endpoint_refused() {
+        let messages = prompt();
+        let quirks = Quirks::default()
+            .with(Adaptation::SchemaInPrompt)
+            .with(Adaptation::MaxCompletionTokens)
+            .with(Adaptation::NoTemperature)
+            .with(Adaptation::NoStreamOptions);
+        let body = OpenAi.body(&wire(&messages, quirks, true));
         assert!(body.get("response_format").is_none());
         assert!(body.get("stream_options").is_none());
+        assert!(body.get("temperature").is_none());
+        assert!(body.get("max_tokens").is_none());
+        assert_eq!(body["max_completion_tokens"], 1000);
         let system = body["messages"][0]["content"].as_str().unwrap_or_default();
-        assert!(system.contains("\"score\""), "{system}");
+        assert!(system.contains("\"depends_on\""), "{system}");
     }
 
     #[test]
@@ -378,12 +404,45 @@ mod tests {
     }
 
     #[test]
-    fn schema_rejections_are_recognised() {
-        assert!(
-            OpenAi.rejects_structured_output(400, "response_format json_schema is not supported")
-        );
-        assert!(OpenAi.rejects_structured_output(422, "Unknown field: response_format"));
-        assert!(!OpenAi.rejects_structured_output(400, "max_tokens is too large"));
-        assert!(!OpenAi.rejects_structured_output(500, "response_format"));
+    fn refusals_are_recognised() {
+        let cases = [
+            (
+                400,
+                "response_format json_schema is not supported",
+                Some(Adaptation::SchemaInPrompt),
+            ),
+            (
+                422,
+                "Unknown field: response_format",
+                Some(Adaptation::SchemaInPrompt),
+            ),
+            (
+                400,
+                "Unsupported parameter: 'max_tokens' is not supported with this model. Use \
+                 'max_completion_tokens' instead.",
+                Some(Adaptation::MaxCompletionTokens),
+            ),
+            (
+                400,
+                "Unsupported value: 'temperature' does not support 0.2 with this model. Only the \
+                 default (1) value is supported.",
+                Some(Adaptation::NoTemperature),
+            ),
+            (
+                400,
+                "Unrecognized request argument supplied: stream_options",
+                Some(Adaptation::NoStreamOptions),
+            ),
+            (400, "max_tokens is too large", None),
+            (400, "temperature must be at most 2", None),
+            (500, "response_format", None),
+        ];
+        for (status, message, expected) in cases {
+            assert_eq!(
+                OpenAi.adaptation_for(status, message),
+                expected,
+                "{message}"
+            );
+        }
     }
 }

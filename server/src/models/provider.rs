@@ -19,6 +19,64 @@ pub(crate) enum Structured {
     Instruction,
 }
 
+/// A change to the request that an endpoint turned out to need, learnt from its error answer
+/// and kept for the rest of the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Adaptation {
+    /// The schema goes in the prompt instead of `response_format`.
+    SchemaInPrompt,
+    /// `max_completion_tokens` instead of `max_tokens` (OpenAI's reasoning models).
+    MaxCompletionTokens,
+    /// No `temperature` (models that only take their default).
+    NoTemperature,
+    /// No `stream_options` (servers that do not know it).
+    NoStreamOptions,
+}
+
+/// The adaptations in force for an endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Quirks {
+    pub schema_in_prompt: bool,
+    pub max_completion_tokens: bool,
+    pub no_temperature: bool,
+    pub no_stream_options: bool,
+}
+
+impl Quirks {
+    fn flag(&mut self, adaptation: Adaptation) -> &mut bool {
+        match adaptation {
+            Adaptation::SchemaInPrompt => &mut self.schema_in_prompt,
+            Adaptation::MaxCompletionTokens => &mut self.max_completion_tokens,
+            Adaptation::NoTemperature => &mut self.no_temperature,
+            Adaptation::NoStreamOptions => &mut self.no_stream_options,
+        }
+    }
+
+    pub fn has(mut self, adaptation: Adaptation) -> bool {
+        *self.flag(adaptation)
+    }
+
+    pub fn with(mut self, adaptation: Adaptation) -> Self {
+        *self.flag(adaptation) = true;
+        self
+    }
+}
+
+/// An endpoint's learnt quirks, shared by its concurrent requests.
+#[derive(Debug, Default)]
+pub(crate) struct LearnedQuirks(std::sync::Mutex<Quirks>);
+
+impl LearnedQuirks {
+    pub fn get(&self) -> Quirks {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn add(&self, adaptation: Adaptation) {
+        let mut quirks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *quirks = quirks.with(adaptation);
+    }
+}
+
 /// A request as providers see it: already redacted and rendered.
 #[derive(Debug, Clone)]
 pub(crate) struct WireRequest<'a> {
@@ -28,8 +86,18 @@ pub(crate) struct WireRequest<'a> {
     pub schema: SchemaName,
     pub max_output_tokens: u64,
     pub temperature: Option<f32>,
-    pub structured: Structured,
+    pub quirks: Quirks,
     pub stream: bool,
+}
+
+impl WireRequest<'_> {
+    pub fn structured(&self) -> Structured {
+        if self.quirks.schema_in_prompt {
+            Structured::Instruction
+        } else {
+            Structured::Native
+        }
+    }
 }
 
 /// Token counts a server reported.
@@ -100,10 +168,10 @@ pub(crate) trait Provider: Send + Sync + std::fmt::Debug {
     /// Reads a whole (not streamed) answer.
     fn decode(&self, body: &Value) -> Result<Decoded, String>;
     fn stream_decoder(&self) -> Box<dyn StreamDecoder>;
-    /// Whether an error answer says the endpoint does not take the native structured output,
-    /// so that the request should be sent again with the schema in the prompt.
-    fn rejects_structured_output(&self, _status: u16, _message: &str) -> bool {
-        false
+    /// The adaptation an error answer asks for (the endpoint does not take the native
+    /// structured output, or `max_tokens`, ...), so that the request is sent again adapted.
+    fn adaptation_for(&self, _status: u16, _message: &str) -> Option<Adaptation> {
+        None
     }
 }
 
@@ -131,7 +199,7 @@ pub(crate) fn error_message(body: &str) -> String {
 /// The system prompt with the instruction that fits the way the schema is sent.
 pub(crate) fn system_with_schema(request: &WireRequest<'_>, via_tool: bool) -> String {
     let name = request.schema.name();
-    let instruction = match (request.structured, via_tool) {
+    let instruction = match (request.structured(), via_tool) {
         (Structured::Native, true) => {
             format!("Answer by calling the tool `{name}` with arguments that match its schema.")
         }
