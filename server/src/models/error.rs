@@ -71,7 +71,7 @@ pub enum ModelError {
     /// 401: the key is wrong or missing.
     #[error(
         "model `{model}`: the API key was rejected (401){}{}",
-        key_hint(variable),
+        key_hint(model, variable),
         detail(message)
     )]
     Auth {
@@ -126,11 +126,9 @@ pub enum ModelError {
         status: u16,
         message: String,
     },
-    /// A streamed answer broke off after part of it had arrived; it is not retried silently.
-    #[error(
-        "model `{model}`: the answer broke off after {received_chars} characters ({message}); \
-         it was not retried"
-    )]
+    /// A streamed answer broke off. After part of it had arrived (`received_chars > 0`) it is
+    /// not retried silently, nor passed on to the next model of the chain.
+    #[error("model `{model}`: {}", interrupted_text(*received_chars, message))]
     StreamInterrupted {
         model: String,
         received_chars: usize,
@@ -241,10 +239,21 @@ fn detail(message: &str) -> String {
     }
 }
 
-fn key_hint(variable: &Option<String>) -> String {
+fn interrupted_text(received_chars: usize, message: &str) -> String {
+    if received_chars == 0 {
+        format!("the answer broke off before it began ({message})")
+    } else {
+        format!(
+            "the answer broke off after {received_chars} characters ({message}); it was not \
+             retried, since part of it had already been shown"
+        )
+    }
+}
+
+fn key_hint(model: &str, variable: &Option<String>) -> String {
     match variable {
         Some(v) => format!("; check the key in `{v}`"),
-        None => "; the endpoint wants a key: set models.<name>.api_key_env".to_string(),
+        None => format!("; the endpoint wants a key: set models.{model}.api_key_env"),
     }
 }
 

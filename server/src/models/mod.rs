@@ -820,7 +820,7 @@ impl ModelRouter {
         let max_output = request
             .max_output_tokens
             .unwrap_or(ep.config.max_output_tokens)
-            .min(ep.config.max_output_tokens);
+            .clamp(1, ep.config.max_output_tokens);
         let needed = prepared.prompt_tokens + max_output;
         if needed > ep.config.context_tokens {
             return Err(ModelError::ContextTooSmall {
