@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use tandem::analysis::callgraph::{extract_facts, ModuleFacts, ProgramAnalysis, SourceModule};
 use tandem::analysis::parse::parse_str;
-use tandem::session::workspace::module_name;
+use tandem::session::workspace::package_module_name;
 
 fn corpus() -> Option<PathBuf> {
     if let Ok(dir) = std::env::var("CALLGRAPH_CORPUS") {
@@ -117,7 +117,7 @@ fn callgraph_on_a_real_code_base() {
         .iter()
         .map(|(p, _)| {
             let is_package = p.file_stem().is_some_and(|s| s == "__init__");
-            (module_name(p), is_package)
+            (package_module_name(p).name, is_package)
         })
         .collect();
     // As the real pipeline does: each tree is dropped once its facts are extracted.
