@@ -62,7 +62,12 @@ fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     for line in status.lines() {
         if let Some(rest) = line.strip_prefix("VmRSS:") {
-            let kb: f64 = rest.trim().trim_end_matches("kB").trim().parse().unwrap_or(0.0);
+            let kb: f64 = rest
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .unwrap_or(0.0);
             return kb / 1024.0;
         }
     }
@@ -228,19 +233,50 @@ fn callgraph_on_a_real_code_base() {
         }
     }
 
-    // Edits: one line inside a function body, in files spread over the corpus.
+    // Edits inside function bodies, in files spread over the corpus: a line added, and a
+    // character typed into a name (then each undone). Every few edits the graph is checked
+    // against a solve from scratch of the same facts.
+    let mut current: Vec<ModuleFacts> = Vec::new();
+    for ((_, src), (name, is_package)) in sources.iter().zip(&names) {
+        let tree = parse_str(src, None);
+        current.push(extract_facts(&SourceModule {
+            name,
+            is_package: *is_package,
+            source: src,
+            tree: &tree,
+        }));
+    }
+    if std::env::var("CALLGRAPH_CHECK_ALL").is_ok() {
+        let mut scratch = ProgramAnalysis::new();
+        for f in &current {
+            scratch.set_module(f.clone());
+        }
+        let same = scratch.graph().edges == program.graph().edges;
+        println!(
+            "two solves from scratch agree: {same}; {}",
+            program.solver_stats()
+        );
+    }
     let mut times = Vec::new();
-    let step = (sources.len() / 40).max(1);
-    for (i, (path, src)) in sources.iter().enumerate().step_by(step) {
-        let Some(pos) = src
-            .find("\n    def ")
-            .and_then(|d| src[d + 1..].find(":\n").map(|c| d + 1 + c + 2))
-        else {
+    let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut checked = 0;
+    let mut mismatches = 0;
+    let samples: usize = std::env::var("CALLGRAPH_EDITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let step = (sources.len() / samples).max(1);
+    for (i, (_, src)) in sources.iter().enumerate().step_by(step) {
+        let Some(body) = function_body_line(src) else {
             continue;
         };
-        let mut edited = src.clone();
-        edited.insert_str(pos, "        _tandem_probe = len([])\n");
-        for text in [&edited, src] {
+        let mut added = src.clone();
+        added.insert_str(body.start, "        _tandem_probe = len([])\n");
+        let mut typed = src.clone();
+        if let Some(at) = name_end_in(src, body.clone()) {
+            typed.insert(at, 'x');
+        }
+        for (round, text) in [&added, src, &typed, src].into_iter().enumerate() {
             let t = Instant::now();
             let tree = parse_str(text, None);
             let f = extract_facts(&SourceModule {
@@ -249,18 +285,78 @@ fn callgraph_on_a_real_code_base() {
                 source: text,
                 tree: &tree,
             });
+            current[i] = f.clone();
             program.set_module(f);
             let _ = program.graph();
             times.push(t.elapsed().as_secs_f64() * 1e3);
+            let kind = program.last_update();
+            *kinds.entry(format!("{kind:?}")).or_default() += 1;
+            let check_all = std::env::var("CALLGRAPH_CHECK_ALL").is_ok();
+            if (round == 2 && checked < 6) || check_all {
+                checked += 1;
+                let mut scratch = ProgramAnalysis::new();
+                for f in &current {
+                    scratch.set_module(f.clone());
+                }
+                let a = &program.graph().edges;
+                let b = &scratch.graph().edges;
+                if a != b {
+                    mismatches += 1;
+                    let mut diff = 0;
+                    let empty = Default::default();
+                    let mut shown = 0;
+                    for k in a.keys().chain(b.keys()) {
+                        let (x, y) = (a.get(k).unwrap_or(&empty), b.get(k).unwrap_or(&empty));
+                        for e in x.symmetric_difference(y) {
+                            diff += 1;
+                            if shown < 8 && check_all {
+                                shown += 1;
+                                println!(
+                                    "    {} {k} -> {e}",
+                                    if x.contains(e) { "extra" } else { "missing" }
+                                );
+                            }
+                        }
+                    }
+                    println!(
+                        "  mismatch after edit {round} in {} ({kind:?}): {diff} edges differ",
+                        names[i].0
+                    );
+                    if check_all {
+                        break;
+                    }
+                }
+            }
         }
-        let _ = path;
     }
     times.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "edit a function body → graph: n {}, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "edit a function body → graph: n {}, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {kinds:?}; {checked} checked against a solve from scratch, {mismatches} differ",
         times.len(),
         percentile(&times, 0.5),
+        percentile(&times, 0.9),
         percentile(&times, 0.99),
         times.last().copied().unwrap_or(0.0)
     );
+}
+
+/// The first line of a function body nested in a class (8 spaces of indentation).
+fn function_body_line(src: &str) -> Option<std::ops::Range<usize>> {
+    let d = src.find("\n    def ")?;
+    let colon = src[d + 1..].find(":\n")? + d + 1;
+    let start = colon + 2;
+    let end = src[start..].find('\n')? + start;
+    src[start..end]
+        .starts_with("        ")
+        .then_some(start..end)
+}
+
+/// The end of the first identifier on a line, after its indentation.
+fn name_end_in(src: &str, line: std::ops::Range<usize>) -> Option<usize> {
+    let text = &src[line.clone()];
+    let first = text.find(|c: char| c.is_alphabetic() || c == '_')?;
+    let len = text[first..]
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(text.len() - first);
+    Some(line.start + first + len)
 }

@@ -431,7 +431,6 @@ struct Ex<'a, 't> {
     nonlocal_reads: Vec<(NodeId, Sym, DefIdx)>,
     nonlocal_writes: Vec<(NodeId, Sym, DefIdx)>,
     literal_elems: FxMap<NodeId, Vec<NodeId>>,
-    fallbacks: FxMap<Sym, NodeId>,
     star_imports: Vec<Sym>,
     all_names: Option<Vec<Sym>>,
     const_nodes: FxMap<(DefIdx, Const), NodeId>,
@@ -464,7 +463,6 @@ const IF_PARAM: u8 = 1;
 const IF_YIELDS: u8 = 2;
 const IF_ALL: u8 = 3;
 const IF_REMOTE: u8 = 4;
-const IF_FALLBACK: u8 = 5;
 
 /// Marks flow keys that are subscript paths rather than names.
 const PATH_BIT: u32 = 1 << 31;
@@ -492,7 +490,6 @@ pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
         nonlocal_reads: Vec::new(),
         nonlocal_writes: Vec::new(),
         literal_elems: FxMap::default(),
-        fallbacks: FxMap::default(),
         star_imports: Vec::new(),
         all_names: None,
         const_nodes: FxMap::default(),
@@ -3400,19 +3397,15 @@ impl<'a, 't> Ex<'a, 't> {
         n
     }
 
-    fn fallback(&mut self, sym: Sym) -> NodeId {
-        if let Some(&n) = self.fallbacks.get(&sym) {
-            return n;
-        }
-        let n = self.new_node();
-        self.mark_iface(n, IF_FALLBACK, 0, sym);
-        self.fallbacks.insert(sym, n);
-        n
+    /// Fills `p` with a name the module never binds (star imports, then builtins).
+    fn fallback_into(&mut self, p: NodeId, sym: Sym) {
+        self.op(Op::Fallback { dst: p, name: sym });
     }
 
     /// The node a free name of `scope`'s code resolves to in the enclosing scopes (functions,
-    /// then the module, then star imports and builtins; class scopes are skipped).
-    fn resolve_outer(&mut self, scope: DefIdx, sym: Sym) -> NodeId {
+    /// then the module; class scopes are skipped), or None when the module never binds it (it
+    /// comes from a star import or the builtins).
+    fn resolve_outer(&mut self, scope: DefIdx, sym: Sym) -> Option<NodeId> {
         let mut p = self.defs.get(scope as usize).map_or(NONE, |d| d.parent);
         let mut steps = 0;
         while p != NONE && steps < 10_000 {
@@ -3422,9 +3415,9 @@ impl<'a, 't> Ex<'a, 't> {
                 DefKind::Class => {}
                 DefKind::Module => {
                     if self.scopes[0].vars.get(&sym).is_some_and(|v| v.local) {
-                        return self.module_var_all(sym);
+                        return Some(self.module_var_all(sym));
                     }
-                    return self.fallback(sym);
+                    return None;
                 }
                 DefKind::Function | DefKind::Lambda => {
                     if self.scopes[p as usize]
@@ -3432,13 +3425,21 @@ impl<'a, 't> Ex<'a, 't> {
                         .get(&sym)
                         .is_some_and(|v| v.local)
                     {
-                        return self.all_of(p, sym);
+                        return Some(self.all_of(p, sym));
                     }
                 }
             }
             p = self.defs[p as usize].parent;
         }
-        self.fallback(sym)
+        None
+    }
+
+    /// Fills placeholder `p` of `scope`'s code with free name `sym`.
+    fn resolve_into(&mut self, p: NodeId, scope: DefIdx, sym: Sym) {
+        match self.resolve_outer(scope, sym) {
+            Some(src) => self.copy(p, src),
+            None => self.fallback_into(p, sym),
+        }
     }
 
     fn finish(mut self) -> ModuleFacts {
@@ -3455,13 +3456,9 @@ impl<'a, 't> Ex<'a, 't> {
                     if let Some(remote) = self.scopes[0].vars.get(&sym).and_then(|v| v.remote) {
                         self.copy(p, remote);
                     }
-                    let f = self.fallback(sym);
-                    self.copy(p, f);
+                    self.fallback_into(p, sym);
                 }
-                DefKind::Class => {
-                    let src = self.resolve_outer(def, sym);
-                    self.copy(p, src);
-                }
+                DefKind::Class => self.resolve_into(p, def, sym),
                 DefKind::Function | DefKind::Lambda => {
                     if self.scopes[def as usize]
                         .vars
@@ -3471,16 +3468,14 @@ impl<'a, 't> Ex<'a, 't> {
                         // A local read before its assignment (or only reached through a loop).
                         continue;
                     }
-                    let src = self.resolve_outer(def, sym);
-                    self.copy(p, src);
+                    self.resolve_into(p, def, sym);
                 }
             }
         }
         let reads = std::mem::take(&mut self.nonlocal_reads);
         for (p, sym, def) in reads {
             self.owner = def;
-            let src = self.resolve_outer(def, sym);
-            self.copy(p, src);
+            self.resolve_into(p, def, sym);
         }
         let writes = std::mem::take(&mut self.nonlocal_writes);
         for (value, sym, def) in writes {
@@ -3574,9 +3569,6 @@ impl<'a, 't> Ex<'a, 't> {
             }
         }
         self.owner = NONE;
-        let mut fallbacks: Vec<(Sym, NodeId)> =
-            self.fallbacks.iter().map(|(&s, &n)| (s, n)).collect();
-        fallbacks.sort_unstable();
         globals.sort_unstable();
         let mut facts = ModuleFacts {
             name: self.module_name.into(),
@@ -3590,7 +3582,6 @@ impl<'a, 't> Ex<'a, 't> {
             args: std::mem::take(&mut self.args),
             sites: std::mem::take(&mut self.sites),
             globals,
-            fallbacks,
             star_imports: std::mem::take(&mut self.star_imports),
             all_names: self.all_names.take(),
         };
@@ -3621,7 +3612,7 @@ impl<'a, 't> Ex<'a, 't> {
         iface.sort_by(|a, b| {
             let name = |x: &(NodeId, u8, DefIdx, Sym)| -> (u8, DefIdx, &str, u32) {
                 match x.1 {
-                    IF_ALL | IF_REMOTE | IF_FALLBACK => (x.1, x.2, strings.resolve(x.3), 0),
+                    IF_ALL | IF_REMOTE => (x.1, x.2, strings.resolve(x.3), 0),
                     _ => (x.1, x.2, "", x.3),
                 }
             };
@@ -3728,28 +3719,138 @@ impl<'a, 't> Ex<'a, 't> {
             let op = match old_ops[i] {
                 Op::Const { dst, c } => Op::Const { dst: map(dst), c },
                 Op::Def { dst, def } => Op::Def { dst: map(dst), def },
-                Op::SelfOf { dst, class, cls } => Op::SelfOf { dst: map(dst), class, cls },
-                Op::Alloc { dst, kind, alloc } => Op::Alloc { dst: map(dst), kind, alloc: amap(alloc) },
-                Op::Copy { dst, src } => Op::Copy { dst: map(dst), src: map(src) },
-                Op::CopyObj { dst, src } => Op::CopyObj { dst: map(dst), src: map(src) },
-                Op::Load { dst, base, attr, site } => Op::Load { dst: map(dst), base: map(base), attr, site: smap(site) },
-                Op::Store { base, attr, src } => Op::Store { base: map(base), attr, src: map(src) },
-                Op::SubLoad { dst, base, key: k, site, unpack } => Op::SubLoad { dst: map(dst), base: map(base), key: key(k), site: smap(site), unpack },
-                Op::SubStore { base, key: k, src, site } => Op::SubStore { base: map(base), key: key(k), src: map(src), site: smap(site) },
-                Op::Slice { dst, base, lo, hi, alloc } => Op::Slice { dst: map(dst), base: map(base), lo, hi, alloc: amap(alloc) },
-                Op::Elems { dst, src } => Op::Elems { dst: map(dst), src: map(src) },
-                Op::Call { site, callee, args_start, args_len, dst, flags, aux } => {
+                Op::SelfOf { dst, class, cls } => Op::SelfOf {
+                    dst: map(dst),
+                    class,
+                    cls,
+                },
+                Op::Alloc { dst, kind, alloc } => Op::Alloc {
+                    dst: map(dst),
+                    kind,
+                    alloc: amap(alloc),
+                },
+                Op::Copy { dst, src } => Op::Copy {
+                    dst: map(dst),
+                    src: map(src),
+                },
+                Op::CopyObj { dst, src } => Op::CopyObj {
+                    dst: map(dst),
+                    src: map(src),
+                },
+                Op::Load {
+                    dst,
+                    base,
+                    attr,
+                    site,
+                } => Op::Load {
+                    dst: map(dst),
+                    base: map(base),
+                    attr,
+                    site: smap(site),
+                },
+                Op::Store { base, attr, src } => Op::Store {
+                    base: map(base),
+                    attr,
+                    src: map(src),
+                },
+                Op::SubLoad {
+                    dst,
+                    base,
+                    key: k,
+                    site,
+                    unpack,
+                } => Op::SubLoad {
+                    dst: map(dst),
+                    base: map(base),
+                    key: key(k),
+                    site: smap(site),
+                    unpack,
+                },
+                Op::SubStore {
+                    base,
+                    key: k,
+                    src,
+                    site,
+                } => Op::SubStore {
+                    base: map(base),
+                    key: key(k),
+                    src: map(src),
+                    site: smap(site),
+                },
+                Op::Slice {
+                    dst,
+                    base,
+                    lo,
+                    hi,
+                    alloc,
+                } => Op::Slice {
+                    dst: map(dst),
+                    base: map(base),
+                    lo,
+                    hi,
+                    alloc: amap(alloc),
+                },
+                Op::Elems { dst, src } => Op::Elems {
+                    dst: map(dst),
+                    src: map(src),
+                },
+                Op::Call {
+                    site,
+                    callee,
+                    args_start,
+                    args_len,
+                    dst,
+                    flags,
+                    aux,
+                } => {
                     let start = new_args.len() as u32;
                     let from = (args_start as usize).min(old_args.len());
                     let to = (args_start as usize + args_len as usize).min(old_args.len());
                     new_args.extend(old_args[from..to].iter().map(|&a| arg(a)));
-                    Op::Call { site: smap(site), callee: map(callee), args_start: start, args_len: (to - from) as u32, dst: map(dst), flags, aux }
+                    Op::Call {
+                        site: smap(site),
+                        callee: map(callee),
+                        args_start: start,
+                        args_len: (to - from) as u32,
+                        dst: map(dst),
+                        flags,
+                        aux,
+                    }
                 }
-                Op::Raise { site, src } => Op::Raise { site: smap(site), src: map(src) },
-                Op::IterStart { site, src, dst } => Op::IterStart { site: smap(site), src: map(src), dst: map(dst) },
-                Op::IterNext { site, src, dst } => Op::IterNext { site: smap(site), src: map(src), dst: map(dst) },
-                Op::With { site, src, dst } => Op::With { site: smap(site), src: map(src), dst: map(dst) },
-                Op::Import { dst, module, attr, top } => Op::Import { dst: map(dst), module, attr, top },
+                Op::Raise { site, src } => Op::Raise {
+                    site: smap(site),
+                    src: map(src),
+                },
+                Op::IterStart { site, src, dst } => Op::IterStart {
+                    site: smap(site),
+                    src: map(src),
+                    dst: map(dst),
+                },
+                Op::IterNext { site, src, dst } => Op::IterNext {
+                    site: smap(site),
+                    src: map(src),
+                    dst: map(dst),
+                },
+                Op::With { site, src, dst } => Op::With {
+                    site: smap(site),
+                    src: map(src),
+                    dst: map(dst),
+                },
+                Op::Import {
+                    dst,
+                    module,
+                    attr,
+                    top,
+                } => Op::Import {
+                    dst: map(dst),
+                    module,
+                    attr,
+                    top,
+                },
+                Op::Fallback { dst, name } => Op::Fallback {
+                    dst: map(dst),
+                    name,
+                },
             };
             new_ops.push(op);
         }
@@ -3783,9 +3884,6 @@ impl<'a, 't> Ex<'a, 't> {
             }
         }
         for g in &mut f.globals {
-            g.1 = map(g.1);
-        }
-        for g in &mut f.fallbacks {
             g.1 = map(g.1);
         }
         f.interface_nodes = interface;

@@ -172,6 +172,8 @@ pub(crate) enum Op {
         attr: Sym,
         top: bool,
     },
+    /// `dst ⊇ name` for a name the module never binds: from its star imports, else a builtin.
+    Fallback { dst: NodeId, name: Sym },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -282,7 +284,7 @@ pub struct ModuleFacts {
     pub(crate) strings: Vec<Box<str>>,
     pub(crate) num_nodes: u32,
     /// Nodes `0..interface_nodes` are the interface (parameters, returns, globals, class
-    /// attributes, captured variables, fallbacks); the rest belong to one definition each.
+    /// attributes, captured variables); the rest belong to one definition each.
     pub(crate) interface_nodes: u32,
     pub(crate) num_allocs: u32,
     pub(crate) defs: Vec<DefFact>,
@@ -291,9 +293,6 @@ pub struct ModuleFacts {
     pub(crate) sites: Vec<SiteFact>,
     /// Module-level names and the node holding all their values, sorted by name.
     pub(crate) globals: Vec<(Sym, NodeId)>,
-    /// Names read at module level (or from functions) that the module never binds: filled by
-    /// the solver from star imports, then builtins. Sorted by name.
-    pub(crate) fallbacks: Vec<(Sym, NodeId)>,
     /// Absolute names of modules imported with `from m import *`, in order.
     pub(crate) star_imports: Vec<Sym>,
     /// The literal strings of `__all__`, if the module defines it.
@@ -337,7 +336,7 @@ impl ModuleFacts {
             + self.ops.len() * size_of::<Op>()
             + self.args.len() * size_of::<Arg>()
             + self.sites.len() * size_of::<SiteFact>()
-            + (self.globals.len() + self.fallbacks.len()) * 8
+            + self.globals.len() * 8
     }
 
     pub(crate) fn str(&self, sym: Sym) -> &str {
@@ -362,7 +361,6 @@ impl ModuleFacts {
             && self.ops == other.ops
             && self.args == other.args
             && self.globals == other.globals
-            && self.fallbacks == other.fallbacks
             && self.star_imports == other.star_imports
             && self.all_names == other.all_names
             && self.sites.len() == other.sites.len()

@@ -53,7 +53,7 @@ impl Solver {
         if depth > MAX_STATIC_DEPTH {
             return Vec::new();
         }
-        let m = self.mods[mi as usize].clone();
+        let m = self.mods[mi as usize].facts.clone();
         let mut s = scope;
         let mut first = true;
         let mut steps = 0;
@@ -80,7 +80,7 @@ impl Solver {
             s = def.parent;
         }
         let gname = self.gsym(mi, name);
-        let stars = self.star_sources[mi as usize].clone();
+        let stars = self.mods[mi as usize].star_sources.clone();
         let mut out = Vec::new();
         for star in stars {
             if self.module_by_name.contains_key(&star) {
@@ -104,7 +104,12 @@ impl Solver {
         match b {
             StaticBinding::Def(d) => {
                 let gd = self.gdef(mi, *d);
-                match self.mods[mi as usize].defs.get(*d as usize).map(|d| d.kind) {
+                match self.mods[mi as usize]
+                    .facts
+                    .defs
+                    .get(*d as usize)
+                    .map(|d| d.kind)
+                {
                     Some(DefKind::Class) => vec![StaticTarget::Class(gd)],
                     Some(_) => vec![StaticTarget::Function(gd)],
                     None => Vec::new(),
@@ -155,7 +160,7 @@ impl Solver {
             return Vec::new();
         }
         if let Some(&mi) = self.module_by_name.get(&module) {
-            let m = self.mods[mi as usize].clone();
+            let m = self.mods[mi as usize].facts.clone();
             if let Some(def) = m.defs.first() {
                 let bindings: Vec<StaticBinding> = def
                     .statics
@@ -184,7 +189,7 @@ impl Solver {
         let Some(&mi) = self.module_by_name.get(&module) else {
             return Vec::new();
         };
-        let stars = self.star_sources[mi as usize].clone();
+        let stars = self.mods[mi as usize].star_sources.clone();
         let mut out = Vec::new();
         for star in stars {
             if star != module && self.module_by_name.contains_key(&star) {
@@ -207,10 +212,7 @@ impl Solver {
             }
             StaticTarget::Class(c) => {
                 // A nested class: `Outer.Inner`.
-                let Some(&mi) = self.def_module.get(c as usize) else {
-                    return Vec::new();
-                };
-                let Some(def) = self.def_fact(c) else {
+                let Some((mi, def)) = self.def_at(c) else {
                     return Vec::new();
                 };
                 let bindings: Vec<StaticBinding> = def

@@ -14,6 +14,7 @@ mod builtins;
 mod extract;
 mod facts;
 mod imports;
+mod incremental;
 mod program;
 mod pycg;
 mod resolve;
@@ -26,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 pub use facts::ModuleFacts;
-pub use program::ProgramAnalysis;
+pub use program::{ProgramAnalysis, UpdateKind};
 pub use pycg::to_pycg_json;
 
 /// One module's input. `name` is the dotted module name (`pkg.sub.mod`; a package's

@@ -1,18 +1,44 @@
 //! The whole program, kept current as modules change.
+//!
+//! `ProgramAnalysis` holds the facts of every module, the solver's state and the public call
+//! graph. `graph()` brings them up to date with the modules set or removed since the last call:
+//! a module whose constraints did not change (an edit of a comment, of whitespace, of code
+//! that moves lines) only moves call sites and definitions; a module whose definitions kept
+//! their interface (names, parameters, class layout, module-level bindings) and changed only
+//! inside some bodies is re-solved incrementally (`incremental.rs`); anything else (a module
+//! added or removed, an interface changed) is solved again from scratch.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::facts::{DefKind, MethodKind, ModuleFacts};
-use super::resolve::{Callee, Solver};
+use super::resolve::{Callee, Solver, NO};
 use super::{CallGraph, CallSite, NodeInfo, NodeKind};
 
 /// The facts of every module and the call graph solved from them.
 #[derive(Default)]
 pub struct ProgramAnalysis {
     modules: BTreeMap<String, Arc<ModuleFacts>>,
+    /// Modules set (Some) or removed (None) since the last `graph()`.
+    pending: BTreeMap<String, Option<Arc<ModuleFacts>>>,
+    solver: Option<Solver>,
     graph: CallGraph,
-    dirty: bool,
+    /// How the last `graph()` brought the graph up to date (for benchmarks and tests).
+    last_update: UpdateKind,
+}
+
+/// How `ProgramAnalysis::graph` brought the graph up to date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UpdateKind {
+    /// Nothing had changed.
+    #[default]
+    None,
+    /// Only positions moved.
+    Positions,
+    /// Some definitions' bodies were re-solved.
+    Incremental,
+    /// Everything was solved again.
+    Full,
 }
 
 impl ProgramAnalysis {
@@ -23,18 +49,23 @@ impl ProgramAnalysis {
     /// Inserts or replaces a module (keyed by its name).
     pub fn set_module(&mut self, facts: ModuleFacts) {
         let name = facts.name().to_string();
-        if let Some(old) = self.modules.get(&name) {
-            if **old == facts {
-                return;
-            }
+        let current = self
+            .pending
+            .get(&name)
+            .map_or_else(|| self.modules.get(&name).cloned(), Clone::clone);
+        if current.is_some_and(|old| *old == facts) {
+            return;
         }
-        self.modules.insert(name, Arc::new(facts));
-        self.dirty = true;
+        self.pending.insert(name, Some(Arc::new(facts)));
     }
 
     pub fn remove_module(&mut self, name: &str) {
-        if self.modules.remove(name).is_some() {
-            self.dirty = true;
+        let known = match self.pending.get(name) {
+            Some(entry) => entry.is_some(),
+            None => self.modules.contains_key(name),
+        };
+        if known {
+            self.pending.insert(name.to_string(), None);
         }
     }
 
@@ -43,81 +74,171 @@ impl ProgramAnalysis {
         self.modules.keys().map(String::as_str)
     }
 
+    /// Internal counts of the solver, for benchmarks.
+    #[doc(hidden)]
+    pub fn solver_stats(&self) -> String {
+        self.solver.as_ref().map(Solver::stats).unwrap_or_default()
+    }
+
+    /// How the last call to `graph()` brought the graph up to date.
+    pub fn last_update(&self) -> UpdateKind {
+        self.last_update
+    }
+
     /// The call graph, solving what changed since the last call.
     pub fn graph(&mut self) -> &CallGraph {
-        if self.dirty {
-            let mods: Vec<Arc<ModuleFacts>> = self.modules.values().cloned().collect();
-            let mut solver = Solver::new(mods);
-            solver.solve();
-            self.graph = build_graph(&solver);
-            self.dirty = false;
+        if self.pending.is_empty() {
+            self.last_update = UpdateKind::None;
+            return &self.graph;
         }
+        let pending = std::mem::take(&mut self.pending);
+        let structural = pending
+            .iter()
+            .any(|(name, new)| match (self.modules.get(name), new) {
+                (Some(_), Some(_)) => false,
+                _ => true,
+            });
+        for (name, new) in &pending {
+            match new {
+                Some(f) => {
+                    self.modules.insert(name.clone(), f.clone());
+                }
+                None => {
+                    self.modules.remove(name);
+                }
+            }
+        }
+        if structural || self.solver.is_none() {
+            self.solve_all();
+            return &self.graph;
+        }
+        let mut ok = true;
+        if let Some(solver) = self.solver.as_mut() {
+            for (name, new) in &pending {
+                let Some(new) = new else { continue };
+                let slot = solver
+                    .syms
+                    .get(name)
+                    .and_then(|n| solver.module_by_name.get(&n).copied());
+                let Some(slot) = slot else {
+                    ok = false;
+                    break;
+                };
+                if solver.update_module(slot, new.clone()).is_none() {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !ok {
+            self.solve_all();
+            return &self.graph;
+        }
+        if let Some(solver) = self.solver.as_mut() {
+            solver.call_log = None;
+            self.graph = build_graph(solver);
+        }
+        self.last_update = UpdateKind::Incremental;
         &self.graph
     }
+
+    fn solve_all(&mut self) {
+        let mods: Vec<Arc<ModuleFacts>> = self.modules.values().cloned().collect();
+        let t = std::time::Instant::now();
+        let solver = Solver::build(mods);
+        let t1 = t.elapsed();
+        self.graph = build_graph(&solver);
+        if std::env::var("CG_TIMING").is_ok() {
+            eprintln!("solve {:?}, graph {:?}", t1, t.elapsed() - t1);
+        }
+        self.solver = Some(solver);
+        self.last_update = UpdateKind::Full;
+    }
+}
+
+fn node_kind(kind: DefKind, method: MethodKind) -> NodeKind {
+    match (kind, method) {
+        (DefKind::Module, _) => NodeKind::Module,
+        (DefKind::Class, _) => NodeKind::Class,
+        (DefKind::Lambda, _) => NodeKind::Lambda,
+        (DefKind::Function, MethodKind::None) => NodeKind::Function,
+        (DefKind::Function, _) => NodeKind::Method,
+    }
+}
+
+/// The nodes a module defines.
+fn module_nodes(facts: &ModuleFacts, nodes: &mut BTreeMap<String, NodeInfo>) {
+    for d in &facts.defs {
+        let name_range = match d.kind {
+            DefKind::Module | DefKind::Lambda => None,
+            _ => Some(d.name_range.0 as usize..d.name_range.1 as usize),
+        };
+        nodes.entry(d.qualname.to_string()).or_insert(NodeInfo {
+            kind: node_kind(d.kind, d.method),
+            module: Some(facts.name().to_string()),
+            range: Some(d.range.0 as usize..d.range.1 as usize),
+            name_range,
+        });
+    }
+}
+
+/// The name of a callee in the graph.
+pub(crate) fn callee_name(s: &Solver, callee: Callee) -> Option<String> {
+    match callee {
+        Callee::Def(d) => s.def_fact(d).map(|f| f.qualname.to_string()),
+        Callee::Name(n) => Some(s.syms.resolve(n).to_string()),
+    }
+}
+
+fn name_kind(name: &str) -> NodeKind {
+    if name.starts_with("<builtin>.") || name.starts_with("<**") {
+        NodeKind::Builtin
+    } else {
+        NodeKind::External
+    }
+}
+
+/// The call site for a global site and a callee.
+pub(crate) fn call_site(s: &Solver, site: u32, callee: Callee) -> Option<CallSite> {
+    let &(slot, local) = s.site_loc.get(site as usize)?;
+    if local == NO {
+        return None;
+    }
+    let m = &s.mods.get(slot as usize)?.facts;
+    let caller = s.def_fact(s.site_caller(site))?;
+    Some(CallSite {
+        caller: caller.qualname.to_string(),
+        callee: callee_name(s, callee)?,
+        module: m.name().to_string(),
+        range: m.site_range(local),
+    })
 }
 
 /// Turns a solution into the public call graph.
 pub(crate) fn build_graph(s: &Solver) -> CallGraph {
     let mut nodes: BTreeMap<String, NodeInfo> = BTreeMap::new();
     for m in &s.mods {
-        for d in &m.defs {
-            let kind = match (d.kind, d.method) {
-                (DefKind::Module, _) => NodeKind::Module,
-                (DefKind::Class, _) => NodeKind::Class,
-                (DefKind::Lambda, _) => NodeKind::Lambda,
-                (DefKind::Function, MethodKind::None) => NodeKind::Function,
-                (DefKind::Function, _) => NodeKind::Method,
-            };
-            let name_range = match d.kind {
-                DefKind::Module | DefKind::Lambda => None,
-                _ => Some(d.name_range.0 as usize..d.name_range.1 as usize),
-            };
-            nodes.entry(d.qualname.to_string()).or_insert(NodeInfo {
-                kind,
-                module: Some(m.name().to_string()),
-                range: Some(d.range.0 as usize..d.range.1 as usize),
-                name_range,
-            });
-        }
+        module_nodes(&m.facts, &mut nodes);
     }
-    let mut sites = Vec::with_capacity(s.calls.len());
-    for &(site, callee) in &s.calls {
-        let caller = s.site_caller(site);
-        let Some(caller_def) = s.def_fact(caller) else {
-            continue;
-        };
-        let Some(&mi) = s.site_module.get(site as usize) else {
-            continue;
-        };
-        let m = &s.mods[mi as usize];
-        let local = site - s.site_base[mi as usize];
-        let callee_name = match callee {
-            Callee::Def(d) => match s.def_fact(d) {
-                Some(f) => f.qualname.to_string(),
-                None => continue,
-            },
-            Callee::Name(n) => {
-                let name = s.syms.resolve(n).to_string();
-                let kind = if name.starts_with("<builtin>.") || name.starts_with("<**") {
-                    NodeKind::Builtin
-                } else {
-                    NodeKind::External
-                };
-                nodes.entry(name.clone()).or_insert(NodeInfo {
-                    kind,
+    let mut sites = Vec::new();
+    for (&site, callees) in &s.calls {
+        for &(callee, _) in callees {
+            let Some(cs) = call_site(s, site, callee) else {
+                continue;
+            };
+            if let Callee::Name(_) = callee {
+                nodes.entry(cs.callee.clone()).or_insert(NodeInfo {
+                    kind: name_kind(&cs.callee),
                     module: None,
                     range: None,
                     name_range: None,
                 });
-                name
             }
-        };
-        sites.push(CallSite {
-            caller: caller_def.qualname.to_string(),
-            callee: callee_name,
-            module: m.name().to_string(),
-            range: m.site_range(local),
-        });
+            sites.push(cs);
+        }
     }
     CallGraph::from_parts(nodes, sites)
 }
+
+#[allow(dead_code)]
+fn unused(_: BTreeSet<u8>) {}

@@ -98,7 +98,6 @@ enum AttrSrc {
     Node(u32, BindMode),
     Value(u32),
 }
-
 /// A call argument in global node ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum GArg {
@@ -110,7 +109,8 @@ pub(crate) enum GArg {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Args {
-    /// `ModuleFacts::args[start..start + len]` of module `module`.
+    /// `ModuleFacts::args[start..start + len]` of the module in slot `module` (read at once:
+    /// positions change when the module is edited).
     Static {
         module: u32,
         start: u32,
@@ -134,7 +134,7 @@ enum DynOp {
         site: u32,
         src: u32,
         mode: BindMode,
-        args: Args,
+        args: Box<[GArg]>,
         dst: u32,
         flags: u8,
     },
@@ -159,6 +159,22 @@ enum DynOp {
     Mirror { src: u32, target: u32 },
 }
 
+impl DynOp {
+    /// The nodes whose values fire the constraint.
+    fn watched(&self) -> [u32; 2] {
+        match *self {
+            DynOp::Bind { src, .. }
+            | DynOp::CallVia { src, .. }
+            | DynOp::Elems { src, .. }
+            | DynOp::IterNext { src, .. }
+            | DynOp::Super2 { src, .. }
+            | DynOp::TypeOf { src, .. }
+            | DynOp::Mirror { src, .. } => [src, NO],
+            DynOp::GetAttr { base, name, .. } | DynOp::SetAttr { base, name, .. } => [base, name],
+        }
+    }
+}
+
 /// A container receiving the entries of another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Watch {
@@ -172,20 +188,24 @@ enum Watch {
     Mirror { target: u32 },
 }
 
-/// The ways a value can arrive at a trigger: which constraint, and in which role.
+/// A constraint registered on a node: it fires on each value of the node.
 #[derive(Clone, Copy, Debug)]
 struct Trig {
-    /// Module index, or NO for a dynamic constraint.
-    module: u32,
+    /// The constraint: a global static op id, or `DYN | dynamic op id`.
     op: u32,
     next: u32,
 }
+
+/// Marks dynamic constraint ids (and creators) among static op ids.
+pub(crate) const DYN: u32 = 1 << 31;
 
 #[derive(Clone, Copy, Debug)]
 struct EdgeRec {
     dst: u32,
     next: u32,
     filter: u32,
+    /// How many constraints want the edge; 0 means removed.
+    refs: u32,
 }
 
 /// Edge filters: every value, values other than literals, or (`DECORATED + f`) what a
@@ -194,24 +214,25 @@ const PLAIN: u32 = 0;
 const OBJ_ONLY: u32 = 1;
 const DECORATED: u32 = 2;
 
-/// The values of one node, in insertion order (so the not yet propagated ones are a suffix).
-#[derive(Default, Debug)]
+/// The values of one node, in insertion order (so that the values not yet propagated are a
+/// suffix), with a sorted copy for membership once the set is large.
+#[derive(Default, Debug, Clone)]
 struct NodeSet {
     vals: Vec<u32>,
+    sorted: Vec<u32>,
     done: u32,
     /// Holds `Top` only.
     saturated: bool,
-    /// Membership for large sets.
-    index: Option<Box<FxSet<u32>>>,
 }
 
-const BIG_SET: usize = 24;
+const BIG_SET: usize = 16;
 
 impl NodeSet {
     fn contains(&self, v: u32) -> bool {
-        match &self.index {
-            Some(ix) => ix.contains(&v),
-            None => self.vals.contains(&v),
+        if self.vals.len() > BIG_SET {
+            self.sorted.binary_search(&v).is_ok()
+        } else {
+            self.vals.contains(&v)
         }
     }
 
@@ -220,12 +241,19 @@ impl NodeSet {
             return false;
         }
         self.vals.push(v);
-        if let Some(ix) = &mut self.index {
-            ix.insert(v);
-        } else if self.vals.len() > BIG_SET {
-            self.index = Some(Box::new(self.vals.iter().copied().collect()));
+        if self.vals.len() > BIG_SET {
+            if self.sorted.is_empty() {
+                self.sorted = self.vals.clone();
+                self.sorted.sort_unstable();
+            } else if let Err(i) = self.sorted.binary_search(&v) {
+                self.sorted.insert(i, v);
+            }
         }
         true
+    }
+
+    fn clear(&mut self) {
+        *self = NodeSet::default();
     }
 }
 
@@ -248,8 +276,6 @@ pub(crate) struct ClassInfo {
     pub mro: Vec<u32>,
     /// Bases outside the program (dotted names), for attributes the program does not define.
     pub ext_bases: Vec<u32>,
-    /// Transitive subclasses in the program.
-    pub subs: Vec<u32>,
     /// Names bound in the class body and their nodes, sorted by global string id.
     pub attrs: Vec<(u32, u32)>,
     /// Attributes its methods assign on `self`, sorted.
@@ -263,27 +289,49 @@ pub(crate) enum Callee {
     Name(u32),
 }
 
-/// The solver's state for one solve.
+/// Something a constraint derived, recorded so that it can be taken back when the constraint
+/// goes away or its inputs change (see `incremental.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Effect {
+    Edge(u32),
+    Dyn(u32),
+    Value(u32, u32),
+    Call(u32, Callee),
+    Watch(u32, u32),
+}
+
+/// One module of the program and where its local ids live in the global numbering.
+pub(crate) struct ModSlot {
+    pub facts: Arc<ModuleFacts>,
+    /// The module's dotted name, in the global string table.
+    pub name: u32,
+    pub sym_map: Vec<u32>,
+    pub node_map: Vec<u32>,
+    pub site_map: Vec<u32>,
+    pub alloc_map: Vec<u32>,
+    pub op_map: Vec<u32>,
+    pub def_map: Vec<u32>,
+    /// Module-level names and their nodes, sorted by global string id.
+    pub globals: Vec<(u32, u32)>,
+    pub star_sources: Vec<u32>,
+    pub all_names: Option<Vec<u32>>,
+}
+
+/// The solver's state: kept between solves and updated as modules change.
 pub(crate) struct Solver {
-    pub(crate) mods: Vec<Arc<ModuleFacts>>,
+    pub(crate) mods: Vec<ModSlot>,
     pub(crate) syms: Interner,
-    pub(crate) sym_maps: Vec<Vec<u32>>,
-    pub(crate) node_base: Vec<u32>,
-    pub(crate) def_base: Vec<u32>,
-    pub(crate) alloc_base: Vec<u32>,
-    pub(crate) site_base: Vec<u32>,
-    /// For each global definition, its module.
-    pub(crate) def_module: Vec<u32>,
-    /// For each global site, its module.
-    pub(crate) site_module: Vec<u32>,
     pub(crate) module_by_name: FxMap<u32, u32>,
     /// Dotted prefixes of module names (packages, also those without `__init__.py`).
     pub(crate) packages: FxSet<u32>,
     pub(crate) classes: FxMap<u32, ClassInfo>,
-    /// Global names of module-level bindings per module, sorted.
-    pub(crate) globals: Vec<Vec<(u32, u32)>>,
-    pub(crate) star_sources: Vec<Vec<u32>>,
-    pub(crate) all_names: Vec<Option<Vec<u32>>>,
+    /// Where each global op, site and definition lives: (module slot, local index); a removed
+    /// one has `NO` as its local index.
+    pub(crate) op_loc: Vec<(u32, u32)>,
+    pub(crate) site_loc: Vec<(u32, u32)>,
+    pub(crate) def_loc: Vec<(u32, u32)>,
+    /// Stable definition ids: (module name, qualified name, occurrence) → global definition.
+    def_keys: FxMap<(u32, u32, u32), u32>,
 
     values: Vec<Value>,
     value_ids: FxMap<Value, u32>,
@@ -293,12 +341,22 @@ pub(crate) struct Solver {
     first_trig: Vec<u32>,
     sets: Vec<NodeSet>,
     edges: Vec<EdgeRec>,
+    edge_ids: FxMap<(u32, u32, u32), u32>,
     trigs: Vec<Trig>,
-    dyn_edges: FxSet<(u32, u32, u32)>,
     queue: Vec<u32>,
     queued: Vec<bool>,
+    /// Nodes that saturated since the propagation last settled.
+    newly_saturated: Vec<u32>,
     dyn_ops: Vec<DynOp>,
-    dyn_op_ids: FxMap<DynOp, u32>,
+    dyn_refs: Vec<u32>,
+    dyn_ids: FxMap<DynOp, u32>,
+
+    /// What each constraint derived, by creator (static op id or `DYN | id`).
+    pub(crate) effects: FxMap<u32, Vec<Effect>>,
+    /// The constraint whose consequences are being derived (NO while seeding).
+    creator: u32,
+    /// Values given by the static ops (`Const`, `Def`, `SelfOf`, `Alloc`), per node, with op.
+    seeds: FxMap<u32, Vec<(u32, u32)>>,
 
     inst_attr: FxMap<(u32, u32), u32>,
     down_attr: FxMap<(u32, u32), u32>,
@@ -311,45 +369,43 @@ pub(crate) struct Solver {
     slots: FxMap<(u32, Slot), u32>,
     /// Slots of each container, for slices.
     slot_list: FxMap<u32, Vec<(Slot, u32)>>,
-    /// Containers that receive the entries of a container as they appear.
-    watch: FxMap<u32, Vec<Watch>>,
+    /// Containers that receive the entries of a container as they appear, with the creator of
+    /// each watch.
+    watch: FxMap<u32, Vec<(Watch, u32)>>,
+    watch_ids: Vec<Watch>,
     dyn_allocs: FxMap<(u32, u32), u32>,
-    next_alloc: u32,
+    pub(crate) next_alloc: u32,
     elems_nodes: FxMap<u32, u32>,
     /// Nodes holding one literal (string and number literals of the source).
     const_nodes: FxSet<u32>,
     lookup_cache: FxMap<(u32, u32), Arc<[AttrSrc]>>,
     exports_cache: FxMap<(u32, u32), bool>,
 
-    /// Call edges found: (global site, callee).
-    pub(crate) calls: FxSet<(u32, Callee)>,
+    /// Call edges found: for each global site, its callees with how many constraints found
+    /// each.
+    pub(crate) calls: FxMap<u32, Vec<(Callee, u32)>>,
+    /// When set, call edges gained (true) and lost (false) are logged here.
+    pub(crate) call_log: Option<Vec<(u32, Callee, bool)>>,
     builtin_callee: FxMap<u32, u32>,
     type_callee: FxMap<(BuiltinType, u32), u32>,
-    /// Classes whose bases could not be read statically, with the nodes of those bases.
-    dynamic_bases: Vec<(u32, u32)>,
 }
 
 /// How many attributes an external name may grow by (see `external_attr`).
 const MAX_EXTERNAL_STEPS: usize = 2;
 
 impl Solver {
-    pub(crate) fn new(mods: Vec<Arc<ModuleFacts>>) -> Solver {
+    /// Lays the program out and solves it from scratch.
+    pub(crate) fn build(facts: Vec<Arc<ModuleFacts>>) -> Solver {
         let mut s = Solver {
-            mods,
+            mods: Vec::new(),
             syms: Interner::default(),
-            sym_maps: Vec::new(),
-            node_base: Vec::new(),
-            def_base: Vec::new(),
-            alloc_base: Vec::new(),
-            site_base: Vec::new(),
-            def_module: Vec::new(),
-            site_module: Vec::new(),
             module_by_name: FxMap::default(),
             packages: FxSet::default(),
             classes: FxMap::default(),
-            globals: Vec::new(),
-            star_sources: Vec::new(),
-            all_names: Vec::new(),
+            op_loc: Vec::new(),
+            site_loc: Vec::new(),
+            def_loc: Vec::new(),
+            def_keys: FxMap::default(),
             values: Vec::new(),
             value_ids: FxMap::default(),
             set_of: Vec::new(),
@@ -357,12 +413,17 @@ impl Solver {
             first_trig: Vec::new(),
             sets: Vec::new(),
             edges: Vec::new(),
+            edge_ids: FxMap::default(),
             trigs: Vec::new(),
-            dyn_edges: FxSet::default(),
             queue: Vec::new(),
             queued: Vec::new(),
+            newly_saturated: Vec::new(),
             dyn_ops: Vec::new(),
-            dyn_op_ids: FxMap::default(),
+            dyn_refs: Vec::new(),
+            dyn_ids: FxMap::default(),
+            effects: FxMap::default(),
+            creator: NO,
+            seeds: FxMap::default(),
             inst_attr: FxMap::default(),
             down_attr: FxMap::default(),
             inst_attr_classes: FxMap::default(),
@@ -372,87 +433,134 @@ impl Solver {
             slots: FxMap::default(),
             slot_list: FxMap::default(),
             watch: FxMap::default(),
+            watch_ids: Vec::new(),
             dyn_allocs: FxMap::default(),
             next_alloc: 0,
             elems_nodes: FxMap::default(),
             const_nodes: FxSet::default(),
             lookup_cache: FxMap::default(),
             exports_cache: FxMap::default(),
-            calls: FxSet::default(),
+            calls: FxMap::default(),
+            call_log: None,
             builtin_callee: FxMap::default(),
             type_callee: FxMap::default(),
-            dynamic_bases: Vec::new(),
         };
         let top = s.value(Value::Top);
         debug_assert_eq!(top, TOP);
-        s.layout();
+        let t = std::time::Instant::now();
+        for f in facts {
+            s.add_slot(f);
+        }
+        let t1 = t.elapsed();
+        s.compute_classes();
+        let t2 = t.elapsed();
+        s.seed_all();
+        let t3 = t.elapsed();
+        s.run();
+        if std::env::var("CG_TIMING").is_ok() {
+            eprintln!(
+                "layout {t1:?} classes {:?} seed {:?} run {:?}",
+                t2 - t1,
+                t3 - t2,
+                t.elapsed() - t3
+            );
+        }
         s
     }
 
     // ----- layout ------------------------------------------------------------------------
 
-    fn layout(&mut self) {
-        let mut nodes = 0u32;
-        let mut defs = 0u32;
-        let mut allocs = 0u32;
-        let mut sites = 0u32;
-        let mods = self.mods.clone();
-        for (mi, m) in mods.iter().enumerate() {
-            let map: Vec<u32> = m.strings.iter().map(|s| self.syms.intern(s)).collect();
-            self.sym_maps.push(map);
-            self.node_base.push(nodes);
-            self.def_base.push(defs);
-            self.alloc_base.push(allocs);
-            self.site_base.push(sites);
-            nodes += m.num_nodes;
-            defs += m.defs.len() as u32;
-            allocs += m.num_allocs;
-            sites += m.sites.len() as u32;
-            self.def_module
-                .extend(std::iter::repeat_n(mi as u32, m.defs.len()));
-            self.site_module
-                .extend(std::iter::repeat_n(mi as u32, m.sites.len()));
-            let name = self.syms.intern(&m.name);
-            self.module_by_name.insert(name, mi as u32);
-            let parts: Vec<&str> = m.name.split('.').collect();
-            for i in 1..parts.len() {
-                let prefix = parts[..i].join(".");
-                let p = self.syms.intern(&prefix);
-                self.packages.insert(p);
-            }
+    /// Adds a module with fresh global ids for everything in it.
+    fn add_slot(&mut self, facts: Arc<ModuleFacts>) {
+        let slot = self.mods.len() as u32;
+        let sym_map: Vec<u32> = facts.strings.iter().map(|s| self.syms.intern(s)).collect();
+        let name = self.syms.intern(&facts.name);
+        self.module_by_name.insert(name, slot);
+        let parts: Vec<&str> = facts.name.split('.').collect();
+        for i in 1..parts.len() {
+            let prefix = parts[..i].join(".");
+            let p = self.syms.intern(&prefix);
+            self.packages.insert(p);
         }
-        self.next_alloc = allocs;
-        self.set_of = vec![NO; nodes as usize];
-        self.first_edge = vec![NO; nodes as usize];
-        self.first_trig = vec![NO; nodes as usize];
-        self.queued = vec![false; nodes as usize];
-        for (mi, m) in mods.iter().enumerate() {
-            let globals: Vec<(u32, u32)> = {
-                let mut g: Vec<(u32, u32)> = m
-                    .globals
-                    .iter()
-                    .map(|&(s, n)| (self.sym_maps[mi][s as usize], self.node_base[mi] + n))
-                    .collect();
-                g.sort_unstable();
-                g
+        let node_map: Vec<u32> = (0..facts.num_nodes).map(|_| self.new_node()).collect();
+        let site_map: Vec<u32> = (0..facts.sites.len() as u32)
+            .map(|i| {
+                self.site_loc.push((slot, i));
+                (self.site_loc.len() - 1) as u32
+            })
+            .collect();
+        let alloc_map: Vec<u32> = (0..facts.num_allocs)
+            .map(|_| {
+                self.next_alloc += 1;
+                self.next_alloc - 1
+            })
+            .collect();
+        let op_map: Vec<u32> = (0..facts.ops.len() as u32)
+            .map(|i| {
+                self.op_loc.push((slot, i));
+                (self.op_loc.len() - 1) as u32
+            })
+            .collect();
+        let def_map = self.def_ids(slot, name, &facts);
+        let mut globals: Vec<(u32, u32)> = facts
+            .globals
+            .iter()
+            .map(|&(s, n)| (sym_map[s as usize], node_map[n as usize]))
+            .collect();
+        globals.sort_unstable();
+        let star_sources = facts
+            .star_imports
+            .iter()
+            .map(|&s| sym_map[s as usize])
+            .collect();
+        let all_names = facts
+            .all_names
+            .as_ref()
+            .map(|v| v.iter().map(|&s| sym_map[s as usize]).collect());
+        self.mods.push(ModSlot {
+            facts,
+            name,
+            sym_map,
+            node_map,
+            site_map,
+            alloc_map,
+            op_map,
+            def_map,
+            globals,
+            star_sources,
+            all_names,
+        });
+    }
+
+    /// Global ids of a module's definitions, stable across versions of the module: a function
+    /// keeps its id (and so do the values naming it, anywhere in the program) as long as its
+    /// qualified name does.
+    pub(crate) fn def_ids(&mut self, slot: u32, module: u32, facts: &ModuleFacts) -> Vec<u32> {
+        let mut seen: FxMap<u32, u32> = FxMap::default();
+        let mut out = Vec::with_capacity(facts.defs.len());
+        for (i, d) in facts.defs.iter().enumerate() {
+            let q = self.syms.intern(&d.qualname);
+            let occurrence = seen.entry(q).or_insert(0);
+            let key = (module, q, *occurrence);
+            *occurrence += 1;
+            let id = match self.def_keys.get(&key) {
+                Some(&id) => id,
+                None => {
+                    self.def_loc.push((slot, i as u32));
+                    let id = (self.def_loc.len() - 1) as u32;
+                    self.def_keys.insert(key, id);
+                    id
+                }
             };
-            self.globals.push(globals);
-            let stars: Vec<u32> = m
-                .star_imports
-                .iter()
-                .map(|&s| self.sym_maps[mi][s as usize])
-                .collect();
-            self.star_sources.push(stars);
-            let all = m
-                .all_names
-                .as_ref()
-                .map(|v| v.iter().map(|&s| self.sym_maps[mi][s as usize]).collect());
-            self.all_names.push(all);
+            self.def_loc[id as usize] = (slot, i as u32);
+            out.push(id);
         }
+        out
     }
 
     pub(crate) fn gsym(&self, module: u32, sym: Sym) -> u32 {
-        self.sym_maps[module as usize]
+        self.mods[module as usize]
+            .sym_map
             .get(sym as usize)
             .copied()
             .unwrap_or(NO)
@@ -460,42 +568,77 @@ impl Solver {
 
     pub(crate) fn gnode(&self, module: u32, node: NodeId) -> u32 {
         if node == NONE {
-            NO
-        } else {
-            self.node_base[module as usize] + node
+            return NO;
         }
+        self.mods[module as usize]
+            .node_map
+            .get(node as usize)
+            .copied()
+            .unwrap_or(NO)
     }
 
     pub(crate) fn gdef(&self, module: u32, def: DefIdx) -> u32 {
         if def == NONE {
-            NO
-        } else {
-            self.def_base[module as usize] + def
-        }
-    }
-
-    pub(crate) fn def_fact(&self, gdef: u32) -> Option<&DefFact> {
-        let m = *self.def_module.get(gdef as usize)? as usize;
-        self.mods[m].defs.get((gdef - self.def_base[m]) as usize)
-    }
-
-    pub(crate) fn site_caller(&self, gsite: u32) -> u32 {
-        let Some(&m) = self.site_module.get(gsite as usize) else {
             return NO;
-        };
-        let local = gsite - self.site_base[m as usize];
-        self.mods[m as usize]
-            .sites
-            .get(local as usize)
-            .map_or(NO, |s| self.gdef(m, s.caller))
+        }
+        self.mods[module as usize]
+            .def_map
+            .get(def as usize)
+            .copied()
+            .unwrap_or(NO)
     }
 
     fn gsite(&self, module: u32, site: SiteIdx) -> u32 {
         if site == NONE {
-            NO
-        } else {
-            self.site_base[module as usize] + site
+            return NO;
         }
+        self.mods[module as usize]
+            .site_map
+            .get(site as usize)
+            .copied()
+            .unwrap_or(NO)
+    }
+
+    fn galloc(&self, module: u32, alloc: AllocIdx) -> u32 {
+        self.mods[module as usize]
+            .alloc_map
+            .get(alloc as usize)
+            .copied()
+            .unwrap_or(NO)
+    }
+
+    /// The module slot and local definition of a global definition.
+    pub(crate) fn def_at(&self, gdef: u32) -> Option<(u32, &DefFact)> {
+        let &(slot, local) = self.def_loc.get(gdef as usize)?;
+        if local == NO {
+            return None;
+        }
+        Some((
+            slot,
+            self.mods
+                .get(slot as usize)?
+                .facts
+                .defs
+                .get(local as usize)?,
+        ))
+    }
+
+    pub(crate) fn def_fact(&self, gdef: u32) -> Option<&DefFact> {
+        self.def_at(gdef).map(|(_, d)| d)
+    }
+
+    pub(crate) fn site_caller(&self, gsite: u32) -> u32 {
+        let Some(&(slot, local)) = self.site_loc.get(gsite as usize) else {
+            return NO;
+        };
+        if local == NO {
+            return NO;
+        }
+        self.mods[slot as usize]
+            .facts
+            .sites
+            .get(local as usize)
+            .map_or(NO, |s| self.gdef(slot, s.caller))
     }
 
     fn gconst(&self, module: u32, c: Const) -> GConst {
@@ -520,17 +663,33 @@ impl Solver {
         id
     }
 
-    pub(crate) fn value_of(&self, id: u32) -> Value {
-        self.values[id as usize]
-    }
-
-    fn new_node(&mut self) -> u32 {
+    pub(crate) fn new_node(&mut self) -> u32 {
         let n = self.set_of.len() as u32;
         self.set_of.push(NO);
         self.first_edge.push(NO);
         self.first_trig.push(NO);
         self.queued.push(false);
         n
+    }
+
+    /// Counts for benchmarks: nodes, sets, saturated sets, edges, live edges, dynamic ops,
+    /// effects.
+    pub(crate) fn stats(&self) -> String {
+        let saturated = self.sets.iter().filter(|s| s.saturated).count();
+        let live = self.edges.iter().filter(|e| e.refs > 0).count();
+        let effects: usize = self.effects.values().map(Vec::len).sum();
+        format!(
+            "nodes {}, sets {}, saturated {saturated}, edges {} ({live} live), dynamic ops {}, effects {effects}, values {}",
+            self.set_of.len(),
+            self.sets.len(),
+            self.edges.len(),
+            self.dyn_ops.len(),
+            self.values.len()
+        )
+    }
+
+    pub(crate) fn node_count(&self) -> usize {
+        self.set_of.len()
     }
 
     pub(crate) fn node_values(&self, node: u32) -> &[u32] {
@@ -540,7 +699,8 @@ impl Solver {
         }
     }
 
-    fn add_value(&mut self, node: u32, v: u32) {
+    /// Adds a value to a node's set and queues the node (propagation, no provenance).
+    fn push_value(&mut self, node: u32, v: u32) {
         if node == NO {
             return;
         }
@@ -560,12 +720,13 @@ impl Solver {
             return;
         }
         if v == TOP || set.vals.len() >= MAX_VALUES {
-            // The node stands for "too many to tell" from now on; `Top` moves along its edges.
+            // The node stands for "too many to tell" from now on; `Top` moves along its edges,
+            // and what its constraints derived from its earlier values is taken back when
+            // the propagation settles (`settle_saturated`).
+            set.clear();
             set.saturated = true;
-            set.vals.clear();
             set.vals.push(TOP);
-            set.index = None;
-            set.done = 0;
+            self.newly_saturated.push(node);
         } else if !set.insert(v) {
             return;
         }
@@ -575,34 +736,185 @@ impl Solver {
         }
     }
 
+    /// A value derived by the current constraint.
+    fn add_value(&mut self, node: u32, v: u32) {
+        if node == NO {
+            return;
+        }
+        if self.creator != NO {
+            self.effects
+                .entry(self.creator)
+                .or_default()
+                .push(Effect::Value(node, v));
+        }
+        self.push_value(node, v);
+    }
+
     fn add_val(&mut self, node: u32, v: Value) {
         let id = self.value(v);
         self.add_value(node, id);
     }
 
-    /// Adds an edge `dst ⊇ src` and moves the values `src` already has.
+    /// A value given by a static op.
+    fn seed_value(&mut self, node: u32, v: Value, op: u32) {
+        if node == NO {
+            return;
+        }
+        let id = self.value(v);
+        self.seeds.entry(node).or_default().push((id, op));
+        self.push_value(node, id);
+    }
+
+    /// Adds an edge `dst ⊇ src` for the current constraint, and moves the values `src`
+    /// already has.
     fn add_edge(&mut self, src: u32, dst: u32, filter: u32) {
-        if src == NO || dst == NO || src == dst {
-            return;
-        }
-        if !self.dyn_edges.insert((src, dst, filter)) {
-            return;
-        }
-        self.push_edge(src, dst, filter);
-        let done = match self.set_of[src as usize] {
-            NO => 0,
-            s => self.sets[s as usize].done as usize,
-        };
-        // Values already propagated from src do not pass again through its edges: give them
-        // to the new edge now.
-        if done > 0 {
-            let vals: Vec<u32> = self.node_values(src)[..done].to_vec();
-            for v in vals {
-                if self.passes(filter, v) {
-                    self.add_value(dst, v);
-                }
+        if let Some(e) = self.edge_ref(src, dst, filter) {
+            if self.creator != NO {
+                self.effects
+                    .entry(self.creator)
+                    .or_default()
+                    .push(Effect::Edge(e));
             }
         }
+    }
+
+    /// An edge that belongs to the heap model itself (container slots to their union,
+    /// instance attributes to their ancestors' aggregates): never taken back.
+    fn structural_edge(&mut self, src: u32, dst: u32) {
+        self.edge_ref(src, dst, PLAIN);
+    }
+
+    /// Takes a reference to the edge `src → dst`, making it if needed.
+    fn edge_ref(&mut self, src: u32, dst: u32, filter: u32) -> Option<u32> {
+        if src == NO || dst == NO || src == dst {
+            return None;
+        }
+        let e = match self.edge_ids.get(&(src, dst, filter)) {
+            Some(&e) => {
+                self.edges[e as usize].refs += 1;
+                if self.edges[e as usize].refs > 1 {
+                    return Some(e);
+                }
+                e
+            }
+            None => {
+                let e = self.edges.len() as u32;
+                self.edges.push(EdgeRec {
+                    dst,
+                    next: self.first_edge[src as usize],
+                    filter,
+                    refs: 1,
+                });
+                self.first_edge[src as usize] = e;
+                self.edge_ids.insert((src, dst, filter), e);
+                e
+            }
+        };
+        // A new (or revived) edge gets the values src already has.
+        let vals: Vec<u32> = self.node_values(src).to_vec();
+        for v in vals {
+            if filter == PLAIN || self.passes(filter, v) {
+                self.push_value(dst, v);
+            }
+        }
+        Some(e)
+    }
+
+    pub(crate) fn edge_id(&self, src: u32, dst: u32, filter: u32) -> Option<u32> {
+        self.edge_ids.get(&(src, dst, filter)).copied()
+    }
+
+    /// The destinations of a node's live edges.
+    pub(crate) fn live_out_edges(&self, n: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut e = self.first_edge.get(n as usize).copied().unwrap_or(NO);
+        while e != NO {
+            let rec = self.edges[e as usize];
+            if rec.refs > 0 {
+                out.push(rec.dst);
+            }
+            e = rec.next;
+        }
+        out
+    }
+
+    /// Gives the values of `src` to the destinations of its live edges that `pred` accepts.
+    pub(crate) fn push_edges_into(&mut self, src: u32, pred: impl Fn(u32) -> bool) {
+        let mut e = self.first_edge.get(src as usize).copied().unwrap_or(NO);
+        if e == NO || self.set_of[src as usize] == NO {
+            return;
+        }
+        let vals: Vec<u32> = self.node_values(src).to_vec();
+        while e != NO {
+            let rec = self.edges[e as usize];
+            if rec.refs > 0 && pred(rec.dst) {
+                for &v in &vals {
+                    if rec.filter == PLAIN || self.passes(rec.filter, v) {
+                        self.push_value(rec.dst, v);
+                    }
+                }
+            }
+            e = rec.next;
+        }
+    }
+
+    /// The live constraints registered on a node.
+    pub(crate) fn trigs_on(&self, n: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut t = self.first_trig.get(n as usize).copied().unwrap_or(NO);
+        while t != NO {
+            let rec = self.trigs[t as usize];
+            if self.op_live(rec.op) {
+                out.push(rec.op);
+            }
+            t = rec.next;
+        }
+        out
+    }
+
+    /// Empties a node's values (a saturated node stays saturated).
+    pub(crate) fn clear_node(&mut self, n: u32) {
+        if let Some(&s) = self.set_of.get(n as usize) {
+            if s != NO && !self.sets[s as usize].saturated {
+                self.sets[s as usize].clear();
+            }
+        }
+    }
+
+    /// Gives a node the values of its live seeding ops again.
+    pub(crate) fn reseed(&mut self, n: u32) {
+        let Some(seeds) = self.seeds.get(&n) else {
+            return;
+        };
+        let vals: Vec<u32> = seeds
+            .iter()
+            .filter(|(_, op)| self.op_live(*op))
+            .map(|(v, _)| *v)
+            .collect();
+        for v in vals {
+            self.push_value(n, v);
+        }
+    }
+
+    pub(crate) fn remove_seed(&mut self, n: u32, op: u32) {
+        if let Some(list) = self.seeds.get_mut(&n) {
+            list.retain(|&(_, o)| o != op);
+        }
+    }
+
+    pub(crate) fn push_value_pub(&mut self, n: u32, v: u32) {
+        self.push_value(n, v);
+    }
+
+    /// Drops one reference to an edge; at zero it stops carrying values.
+    pub(crate) fn edge_unref(&mut self, e: u32) {
+        if let Some(rec) = self.edges.get_mut(e as usize) {
+            rec.refs = rec.refs.saturating_sub(1);
+        }
+    }
+
+    pub(crate) fn edge_dst(&self, e: u32) -> u32 {
+        self.edges.get(e as usize).map_or(NO, |r| r.dst)
     }
 
     /// Whether value `v` passes an edge filter. A decorator applied to `f` is taken to return
@@ -618,10 +930,10 @@ impl Solver {
                 // A decorator returns something callable (or a class), not data.
                 Value::Const(_) | Value::Container(..) | Value::Module(_) => false,
                 Value::Func(g) | Value::Bound(g) if g != f - DECORATED => {
-                    !self.def_fact(g).is_some_and(|d| {
+                    !self.def_at(g).is_some_and(|(slot, d)| {
                         d.decorated
                             && self
-                                .def_fact(self.gdef_parent(g))
+                                .def_fact(self.gdef(slot, d.parent))
                                 .is_some_and(|p| matches!(p.kind, DefKind::Module | DefKind::Class))
                     })
                 }
@@ -630,228 +942,159 @@ impl Solver {
         }
     }
 
-    fn gdef_parent(&self, g: u32) -> u32 {
-        let Some(&m) = self.def_module.get(g as usize) else {
-            return NO;
-        };
-        self.def_fact(g).map_or(NO, |d| self.gdef(m, d.parent))
-    }
-
-    fn push_edge(&mut self, src: u32, dst: u32, filter: u32) {
-        let id = self.edges.len() as u32;
-        self.edges.push(EdgeRec {
-            dst,
-            next: self.first_edge[src as usize],
-            filter,
-        });
-        self.first_edge[src as usize] = id;
-    }
-
-    fn add_trig(&mut self, node: u32, module: u32, op: u32) {
+    /// Registers constraint `op` on `node` and fires it on the values the node has.
+    fn add_trig(&mut self, node: u32, op: u32) {
         if node == NO {
             return;
         }
         let id = self.trigs.len() as u32;
         self.trigs.push(Trig {
-            module,
             op,
             next: self.first_trig[node as usize],
         });
         self.first_trig[node as usize] = id;
-        // Fire on the values the node already propagated.
-        let done = match self.set_of[node as usize] {
-            NO => 0,
-            s => self.sets[s as usize].done as usize,
-        };
-        if done > 0 {
-            let vals: Vec<u32> = self.node_values(node)[..done].to_vec();
-            for v in vals {
-                self.fire(node, module, op, v);
-            }
+        self.replay(node, op);
+    }
+
+    /// Fires constraint `op` on every value `node` has.
+    pub(crate) fn replay(&mut self, node: u32, op: u32) {
+        let vals: Vec<u32> = self.node_values(node).to_vec();
+        for v in vals {
+            self.fire(node, op, v);
         }
     }
 
-    fn dyn_op(&mut self, op: DynOp, watch: &[u32]) {
-        if self.dyn_op_ids.contains_key(&op) {
+    /// Makes (or takes another reference to) a dynamic constraint for the current creator.
+    fn dyn_op(&mut self, op: DynOp) {
+        if let Some(&id) = self.dyn_ids.get(&op) {
+            self.dyn_refs[id as usize] += 1;
+            if self.creator != NO {
+                self.effects
+                    .entry(self.creator)
+                    .or_default()
+                    .push(Effect::Dyn(id));
+            }
             return;
         }
         let id = self.dyn_ops.len() as u32;
         self.dyn_ops.push(op.clone());
-        self.dyn_op_ids.insert(op, id);
-        for &w in watch {
-            self.add_trig(w, NO, id);
+        self.dyn_refs.push(1);
+        self.dyn_ids.insert(op.clone(), id);
+        if self.creator != NO {
+            self.effects
+                .entry(self.creator)
+                .or_default()
+                .push(Effect::Dyn(id));
+        }
+        for w in op.watched() {
+            if w != NO {
+                self.add_trig(w, DYN | id);
+            }
+        }
+    }
+
+    /// Drops one reference to a dynamic constraint; returns whether it is gone.
+    pub(crate) fn dyn_unref(&mut self, id: u32) -> bool {
+        let Some(r) = self.dyn_refs.get_mut(id as usize) else {
+            return false;
+        };
+        if *r == 0 {
+            return false;
+        }
+        *r -= 1;
+        if *r == 0 {
+            let op = self.dyn_ops[id as usize].clone();
+            self.dyn_ids.remove(&op);
+            return true;
+        }
+        false
+    }
+
+    pub(crate) fn dyn_watched(&self, id: u32) -> [u32; 2] {
+        self.dyn_ops
+            .get(id as usize)
+            .map_or([NO, NO], DynOp::watched)
+    }
+
+    pub(crate) fn dyn_live(&self, id: u32) -> bool {
+        self.dyn_refs.get(id as usize).is_some_and(|&r| r > 0)
+    }
+
+    fn op_live(&self, op: u32) -> bool {
+        if op & DYN != 0 {
+            self.dyn_live(op & !DYN)
+        } else {
+            self.op_loc.get(op as usize).is_some_and(|&(_, l)| l != NO)
+        }
+    }
+
+    /// Records a call edge found by the current constraint.
+    fn record(&mut self, site: u32, callee: Callee) {
+        if site == NO {
+            return;
+        }
+        if self.creator != NO {
+            self.effects
+                .entry(self.creator)
+                .or_default()
+                .push(Effect::Call(site, callee));
+        }
+        let list = self.calls.entry(site).or_default();
+        match list.iter_mut().find(|(c, _)| *c == callee) {
+            Some((_, n)) => *n += 1,
+            None => {
+                list.push((callee, 1));
+                if let Some(log) = &mut self.call_log {
+                    log.push((site, callee, true));
+                }
+            }
+        }
+    }
+
+    pub(crate) fn unrecord(&mut self, site: u32, callee: Callee) {
+        let Some(list) = self.calls.get_mut(&site) else {
+            return;
+        };
+        let Some(i) = list.iter().position(|(c, _)| *c == callee) else {
+            return;
+        };
+        list[i].1 -= 1;
+        if list[i].1 == 0 {
+            list.swap_remove(i);
+            if list.is_empty() {
+                self.calls.remove(&site);
+            }
+            if let Some(log) = &mut self.call_log {
+                log.push((site, callee, false));
+            }
         }
     }
 
     // ----- seeding ---------------------------------------------------------------------------
 
-    /// Solves everything.
-    pub(crate) fn solve(&mut self) {
-        let dbg = std::env::var("CG_DEBUG").is_ok();
-        let t = std::time::Instant::now();
-        self.compute_classes();
-        if dbg {
-            eprintln!("classes {:?} ({} classes)", t.elapsed(), self.classes.len());
-        }
-        self.seed();
-        if dbg {
-            eprintln!(
-                "seeded {:?} values {} dyn {} queue {}",
-                t.elapsed(),
-                self.values.len(),
-                self.dyn_ops.len(),
-                self.queue.len()
-            );
-        }
-        self.run();
-        if dbg {
-            eprintln!("ran {:?}", t.elapsed());
-        }
-        if dbg {
-            let mut g: Vec<(usize, String)> = Vec::new();
-            for (mi, gl) in self.globals.iter().enumerate() {
-                for &(sym, n) in gl {
-                    let len = self.node_values(n).len();
-                    if len > 8 {
-                        g.push((
-                            len,
-                            format!("{}.{}", self.mods[mi].name(), self.syms.resolve(sym)),
-                        ));
-                    }
-                }
-            }
-            g.sort();
-            g.reverse();
-            for (len, name) in g.iter().take(15) {
-                eprintln!("global {name}: {len} values");
-            }
-            for (mi, gl) in self.globals.iter().enumerate() {
-                for &(sym, n) in gl {
-                    if self.node_values(n).len() > 200 && self.syms.resolve(sym) == "yesno" {
-                        let sample: Vec<String> = self
-                            .node_values(n)
-                            .iter()
-                            .take(30)
-                            .map(|&v| match self.values[v as usize] {
-                                Value::Func(f) => format!(
-                                    "Func {}",
-                                    self.def_fact(f).map_or("?", |d| &d.qualname)
-                                ),
-                                Value::Bound(f) => format!(
-                                    "Bound {}",
-                                    self.def_fact(f).map_or("?", |d| &d.qualname)
-                                ),
-                                Value::External(x, _) => format!("Ext {}", self.syms.resolve(x)),
-                                other => format!("{other:?}"),
-                            })
-                            .collect();
-                        eprintln!("{}.yesno = {sample:?}", self.mods[mi].name());
-                    }
-                }
-            }
-            // Forward closure sizes from functions' nodes.
-            let total = self.set_of.len();
-            let mut sizes = Vec::new();
-            let mut count = 0usize;
-            for (mi, m) in self.mods.iter().enumerate() {
-                for d in &m.defs {
-                    if d.kind != DefKind::Function {
-                        continue;
-                    }
-                    count += 1;
-                    if count % 40 != 0 {
-                        continue;
-                    }
-                    let mut seen = vec![false; total];
-                    let mut stack: Vec<u32> = (d.body.0..d.body.1)
-                        .map(|l| self.node_base[mi] + l)
-                        .collect();
-                    for &x in &stack {
-                        seen[x as usize] = true;
-                    }
-                    let mut n_seen = stack.len();
-                    while let Some(x) = stack.pop() {
-                        let mut e = self.first_edge[x as usize];
-                        while e != NO {
-                            let dst = self.edges[e as usize].dst;
-                            if !seen[dst as usize] {
-                                seen[dst as usize] = true;
-                                n_seen += 1;
-                                stack.push(dst);
-                            }
-                            e = self.edges[e as usize].next;
-                        }
-                        let mut t = self.first_trig[x as usize];
-                        while t != NO {
-                            let Trig { module, op, next } = self.trigs[t as usize];
-                            let dst = if module == NO {
-                                match &self.dyn_ops[op as usize] {
-                                    DynOp::Bind { dst, .. }
-                                    | DynOp::CallVia { dst, .. }
-                                    | DynOp::Elems { dst, .. }
-                                    | DynOp::IterNext { dst, .. }
-                                    | DynOp::Super2 { dst, .. }
-                                    | DynOp::GetAttr { dst, .. }
-                                    | DynOp::TypeOf { dst, .. } => *dst,
-                                    _ => NO,
-                                }
-                            } else {
-                                match self.mods[module as usize].ops[op as usize] {
-                                    Op::Load { dst, .. }
-                                    | Op::SubLoad { dst, .. }
-                                    | Op::Slice { dst, .. }
-                                    | Op::Elems { dst, .. }
-                                    | Op::Call { dst, .. }
-                                    | Op::IterStart { dst, .. }
-                                    | Op::IterNext { dst, .. }
-                                    | Op::With { dst, .. } => self.gnode(module, dst),
-                                    _ => NO,
-                                }
-                            };
-                            if dst != NO && (dst as usize) < total && !seen[dst as usize] {
-                                seen[dst as usize] = true;
-                                n_seen += 1;
-                                stack.push(dst);
-                            }
-                            t = next;
-                        }
-                    }
-                    sizes.push(n_seen);
-                }
-            }
-            sizes.sort_unstable();
-            let p = |q: f64| {
-                sizes
-                    .get(((sizes.len() as f64 - 1.0) * q) as usize)
-                    .copied()
-                    .unwrap_or(0)
-            };
-            eprintln!("closure sizes of {} sampled functions (total nodes {total}): p50 {} p75 {} p90 {} p99 {} max {}", sizes.len(), p(0.5), p(0.75), p(0.9), p(0.99), sizes.last().copied().unwrap_or(0));
-            let sat = self.sets.iter().filter(|s| s.saturated).count();
-            eprintln!("saturated nodes: {sat}");
-        }
-        // Bases only known after solving (`class A(make_base())`): if they add program
-        // classes, hierarchies change, and the solve starts over with them.
-        if self.refine_dynamic_bases() {
-            self.reset_solution();
-            self.seed();
-            self.run();
-        }
-    }
-
     fn reset_solution(&mut self) {
-        let static_nodes: u32 = self.mods.iter().map(|m| m.num_nodes).sum();
-        self.set_of = vec![NO; static_nodes as usize];
-        self.first_edge = vec![NO; static_nodes as usize];
-        self.first_trig = vec![NO; static_nodes as usize];
-        self.queued = vec![false; static_nodes as usize];
+        for s in &mut self.set_of {
+            *s = NO;
+        }
+        for e in &mut self.first_edge {
+            *e = NO;
+        }
+        for t in &mut self.first_trig {
+            *t = NO;
+        }
+        for q in &mut self.queued {
+            *q = false;
+        }
         self.sets.clear();
         self.edges.clear();
+        self.edge_ids.clear();
         self.trigs.clear();
-        self.dyn_edges.clear();
         self.queue.clear();
         self.dyn_ops.clear();
-        self.dyn_op_ids.clear();
+        self.dyn_refs.clear();
+        self.dyn_ids.clear();
+        self.effects.clear();
+        self.seeds.clear();
         self.inst_attr.clear();
         self.down_attr.clear();
         self.inst_attr_classes.clear();
@@ -860,116 +1103,150 @@ impl Solver {
         self.slots.clear();
         self.slot_list.clear();
         self.watch.clear();
+        self.watch_ids.clear();
         self.dyn_allocs.clear();
-        self.next_alloc = self.mods.iter().map(|m| m.num_allocs).sum();
         self.elems_nodes.clear();
         self.lookup_cache.clear();
         self.calls.clear();
     }
 
-    fn seed(&mut self) {
+    fn seed_all(&mut self) {
         for mi in 0..self.mods.len() {
-            self.seed_module(mi as u32);
+            let n = self.mods[mi].facts.ops.len() as u32;
+            self.seed_ops(mi as u32, 0, n);
         }
     }
 
-    fn seed_module(&mut self, mi: u32) {
-        let m = self.mods[mi as usize].clone();
-        for (oi, op) in m.ops.iter().enumerate() {
-            let oi = oi as u32;
-            match *op {
-                Op::Const { dst, c } => {
-                    let g = self.gconst(mi, c);
-                    let dst = self.gnode(mi, dst);
-                    self.const_nodes.insert(dst);
-                    self.add_val(dst, Value::Const(g));
-                }
-                Op::Def { dst, def } => {
-                    let gd = self.gdef(mi, def);
-                    let v = match m.defs.get(def as usize).map(|d| d.kind) {
-                        Some(DefKind::Class) => Value::Class(gd),
-                        _ => Value::Func(gd),
-                    };
-                    let dst = self.gnode(mi, dst);
-                    self.add_val(dst, v);
-                }
-                Op::SelfOf { dst, class, cls } => {
-                    let gc = self.gdef(mi, class);
-                    let dst = self.gnode(mi, dst);
-                    self.add_val(
-                        dst,
-                        if cls {
-                            Value::SelfClass(gc)
-                        } else {
-                            Value::SelfInst(gc)
-                        },
-                    );
-                }
-                Op::Alloc { dst, kind, alloc } => {
-                    let ga = self.alloc_base[mi as usize] + alloc;
-                    let dst = self.gnode(mi, dst);
-                    self.add_val(dst, Value::Container(ga, kind));
-                }
-                Op::Copy { dst, src } => {
-                    let (s, d) = (self.gnode(mi, src), self.gnode(mi, dst));
-                    if s != NO && d != NO {
-                        self.push_edge(s, d, PLAIN);
+    /// Installs the static ops `start..end` of a module.
+    pub(crate) fn seed_ops(&mut self, mi: u32, start: u32, end: u32) {
+        let facts = self.mods[mi as usize].facts.clone();
+        for oi in start..end.min(facts.ops.len() as u32) {
+            let op = facts.ops[oi as usize];
+            let gop = self.mods[mi as usize].op_map[oi as usize];
+            self.seed_op(mi, gop, op);
+        }
+    }
+
+    fn seed_op(&mut self, mi: u32, gop: u32, op: Op) {
+        match op {
+            Op::Const { dst, c } => {
+                let g = self.gconst(mi, c);
+                let dst = self.gnode(mi, dst);
+                self.const_nodes.insert(dst);
+                self.seed_value(dst, Value::Const(g), gop);
+            }
+            Op::Def { dst, def } => {
+                let gd = self.gdef(mi, def);
+                let kind = self.mods[mi as usize]
+                    .facts
+                    .defs
+                    .get(def as usize)
+                    .map(|d| d.kind);
+                let v = match kind {
+                    Some(DefKind::Class) => Value::Class(gd),
+                    _ => Value::Func(gd),
+                };
+                let dst = self.gnode(mi, dst);
+                self.seed_value(dst, v, gop);
+            }
+            Op::SelfOf { dst, class, cls } => {
+                let gc = self.gdef(mi, class);
+                let dst = self.gnode(mi, dst);
+                let v = if cls {
+                    Value::SelfClass(gc)
+                } else {
+                    Value::SelfInst(gc)
+                };
+                self.seed_value(dst, v, gop);
+            }
+            Op::Alloc { dst, kind, alloc } => {
+                let ga = self.galloc(mi, alloc);
+                let dst = self.gnode(mi, dst);
+                self.seed_value(dst, Value::Container(ga, kind), gop);
+            }
+            Op::Copy { dst, src } => {
+                let (s, d) = (self.gnode(mi, src), self.gnode(mi, dst));
+                self.edge_ref(s, d, PLAIN);
+            }
+            Op::CopyObj { dst, src } => {
+                let (s, d) = (self.gnode(mi, src), self.gnode(mi, dst));
+                self.edge_ref(s, d, OBJ_ONLY);
+            }
+            Op::Load { base, .. } | Op::Store { base, .. } | Op::Slice { base, .. } => {
+                let b = self.gnode(mi, base);
+                self.add_trig(b, gop);
+            }
+            Op::SubLoad { base, key, .. } | Op::SubStore { base, key, .. } => {
+                let b = self.gnode(mi, base);
+                self.add_trig(b, gop);
+                if let Key::Node(k) = key {
+                    let k = self.gnode(mi, k);
+                    if k != b {
+                        self.add_trig(k, gop);
                     }
-                }
-                Op::CopyObj { dst, src } => {
-                    let (s, d) = (self.gnode(mi, src), self.gnode(mi, dst));
-                    if s != NO && d != NO {
-                        self.push_edge(s, d, OBJ_ONLY);
-                    }
-                }
-                Op::Load { base, .. } | Op::Store { base, .. } | Op::Slice { base, .. } => {
-                    let b = self.gnode(mi, base);
-                    self.add_trig(b, mi, oi);
-                }
-                Op::SubLoad { base, key, .. } | Op::SubStore { base, key, .. } => {
-                    let b = self.gnode(mi, base);
-                    self.add_trig(b, mi, oi);
-                    if let Key::Node(k) = key {
-                        let k = self.gnode(mi, k);
-                        if k != b {
-                            self.add_trig(k, mi, oi);
-                        }
-                    }
-                }
-                Op::Elems { src, .. }
-                | Op::Raise { src, .. }
-                | Op::IterStart { src, .. }
-                | Op::IterNext { src, .. }
-                | Op::With { src, .. } => {
-                    let s = self.gnode(mi, src);
-                    self.add_trig(s, mi, oi);
-                }
-                Op::Call { callee, .. } => {
-                    let c = self.gnode(mi, callee);
-                    self.add_trig(c, mi, oi);
-                }
-                Op::Import {
-                    dst,
-                    module,
-                    attr,
-                    top,
-                } => {
-                    let dst = self.gnode(mi, dst);
-                    let module = self.gsym(mi, module);
-                    let attr = if attr == NONE {
-                        NO
-                    } else {
-                        self.gsym(mi, attr)
-                    };
-                    self.seed_import(dst, module, attr, top);
                 }
             }
+            Op::Elems { src, .. }
+            | Op::Raise { src, .. }
+            | Op::IterStart { src, .. }
+            | Op::IterNext { src, .. }
+            | Op::With { src, .. } => {
+                let s = self.gnode(mi, src);
+                self.add_trig(s, gop);
+            }
+            Op::Call { callee, .. } => {
+                let c = self.gnode(mi, callee);
+                self.add_trig(c, gop);
+            }
+            Op::Import {
+                dst,
+                module,
+                attr,
+                top,
+            } => {
+                let dst = self.gnode(mi, dst);
+                let module = self.gsym(mi, module);
+                let attr = if attr == NONE {
+                    NO
+                } else {
+                    self.gsym(mi, attr)
+                };
+                let saved = self.creator;
+                self.creator = gop;
+                self.seed_import(dst, module, attr, top);
+                self.creator = saved;
+            }
+            Op::Fallback { dst, name } => {
+                let dst = self.gnode(mi, dst);
+                let name = self.gsym(mi, name);
+                let saved = self.creator;
+                self.creator = gop;
+                self.seed_fallback(mi, name, dst);
+                self.creator = saved;
+            }
         }
-        // Names the module reads but never binds: star imports, then builtins.
-        for &(sym, node) in &m.fallbacks {
-            let name = self.gsym(mi, sym);
-            let node = self.gnode(mi, node);
-            self.seed_fallback(mi, name, node);
+    }
+
+    /// The nodes a static op is registered on.
+    pub(crate) fn op_watched(&self, mi: u32, op: Op) -> [u32; 2] {
+        match op {
+            Op::Load { base, .. } | Op::Store { base, .. } | Op::Slice { base, .. } => {
+                [self.gnode(mi, base), NO]
+            }
+            Op::SubLoad { base, key, .. } | Op::SubStore { base, key, .. } => {
+                let k = match key {
+                    Key::Node(k) => self.gnode(mi, k),
+                    _ => NO,
+                };
+                [self.gnode(mi, base), k]
+            }
+            Op::Elems { src, .. }
+            | Op::Raise { src, .. }
+            | Op::IterStart { src, .. }
+            | Op::IterNext { src, .. }
+            | Op::With { src, .. } => [self.gnode(mi, src), NO],
+            Op::Call { callee, .. } => [self.gnode(mi, callee), NO],
+            _ => [NO, NO],
         }
     }
 
@@ -1026,7 +1303,7 @@ impl Solver {
     }
 
     fn seed_fallback(&mut self, mi: u32, name: u32, node: u32) {
-        let stars = self.star_sources[mi as usize].clone();
+        let stars = self.mods[mi as usize].star_sources.clone();
         let mut found = false;
         for &s in &stars {
             if self.is_program_module(s) && self.exports(s, name, 0) {
@@ -1064,18 +1341,15 @@ impl Solver {
         let Some(&mi) = self.module_by_name.get(&module) else {
             return false;
         };
-        let mi = mi as usize;
-        let result = if let Some(all) = &self.all_names[mi] {
+        let m = &self.mods[mi as usize];
+        let result = if let Some(all) = &m.all_names {
             all.contains(&name)
         } else if self.syms.resolve(name).starts_with('_') {
             false
-        } else if self.globals[mi]
-            .binary_search_by_key(&name, |&(s, _)| s)
-            .is_ok()
-        {
+        } else if m.globals.binary_search_by_key(&name, |&(s, _)| s).is_ok() {
             true
         } else {
-            let stars = self.star_sources[mi].clone();
+            let stars = m.star_sources.clone();
             stars
                 .iter()
                 .any(|&s| self.is_program_module(s) && self.exports(s, name, depth + 1))
@@ -1088,15 +1362,12 @@ impl Solver {
         for &src in srcs {
             match src {
                 AttrSrc::Node(n, BindMode::Plain) => self.add_edge(n, dst, PLAIN),
-                AttrSrc::Node(n, mode) => self.dyn_op(
-                    DynOp::Bind {
-                        src: n,
-                        dst,
-                        mode,
-                        site,
-                    },
-                    &[n],
-                ),
+                AttrSrc::Node(n, mode) => self.dyn_op(DynOp::Bind {
+                    src: n,
+                    dst,
+                    mode,
+                    site,
+                }),
                 AttrSrc::Value(v) => self.add_value(dst, v),
             }
         }
@@ -1104,81 +1375,30 @@ impl Solver {
 
     // ----- the fixpoint --------------------------------------------------------------------
 
-    fn run(&mut self) {
-        let mut iters = 0u64;
-        while let Some(node) = self.queue.pop() {
-            iters += 1;
-            if iters % 100_000 == 0 && std::env::var("CG_DEBUG").is_ok() {
-                let big = self.sets.iter().filter(|s| s.vals.len() > 1000).count();
-                let maxset = self.sets.iter().map(|s| s.vals.len()).max().unwrap_or(0);
-                eprintln!("iters {iters} values {} nodes {} sets {} big {big} max {maxset} edges {} dyn_ops {} calls {} queue {} syms {}", self.values.len(), self.set_of.len(), self.sets.len(), self.edges.len(), self.dyn_ops.len(), self.calls.len(), self.queue.len(), self.syms.len());
-                if iters % 2_000_000 == 0 {
-                    let mut hist: FxMap<&'static str, usize> = FxMap::default();
-                    for v in &self.values {
-                        let k = match v {
-                            Value::External(..) => "ext",
-                            Value::Const(_) => "const",
-                            Value::Container(..) => "cont",
-                            Value::TypeMethod(..) => "tm",
-                            Value::Func(_) => "func",
-                            Value::Bound(_) => "bound",
-                            Value::Inst(_) => "inst",
-                            _ => "other",
-                        };
-                        *hist.entry(k).or_default() += 1;
-                    }
-                    eprintln!("{hist:?}");
-                    let mut h2: FxMap<&'static str, usize> = FxMap::default();
-                    for st in self.sets.iter().filter(|s| s.vals.len() > 1000) {
-                        for &v in &st.vals {
-                            let k = match self.values[v as usize] {
-                                Value::External(..) => "ext",
-                                Value::Const(_) => "const",
-                                Value::Container(..) => "cont",
-                                Value::TypeMethod(..) => "tm",
-                                Value::Func(_) => "func",
-                                Value::Bound(_) => "bound",
-                                Value::Inst(_) => "inst",
-                                Value::SelfInst(_) => "self",
-                                Value::Class(_) => "class",
-                                Value::Module(_) => "module",
-                                Value::Builtin(_) => "builtin",
-                                Value::Generator(_) => "gen",
-                                _ => "other",
-                            };
-                            *h2.entry(k).or_default() += 1;
-                        }
-                    }
-                    eprintln!("in big sets: {h2:?}");
-                    let mut order: Vec<(usize, u32)> = (0..self.set_of.len())
-                        .filter_map(|n| {
-                            let s = self.set_of[n];
-                            (s != NO).then(|| (self.sets[s as usize].vals.len(), n as u32))
-                        })
-                        .collect();
-                    order.sort_unstable_by(|a, b| b.cmp(a));
-                    for &(len, n) in order.iter().take(12) {
-                        eprintln!("  {len} values: {}", self.describe(n));
-                    }
-                    let (i, s) = self
-                        .sets
-                        .iter()
-                        .enumerate()
-                        .max_by_key(|(_, s)| s.vals.len())
-                        .unwrap();
-                    let sample: Vec<String> = s
-                        .vals
-                        .iter()
-                        .filter_map(|&v| match self.values[v as usize] {
-                            Value::External(x, _) => Some(self.syms.resolve(x).to_string()),
-                            _ => None,
-                        })
-                        .step_by(500)
-                        .take(40)
-                        .collect();
-                    eprintln!("biggest set {i}: {sample:?}");
-                }
+    /// Propagates to the fixpoint. Nodes that saturate on the way become barriers: once the
+    /// propagation settles, what their constraints derived is taken back and re-derived
+    /// without them, and this repeats until no node saturates. The result does not depend on
+    /// which values happened to pass through a node before it saturated.
+    pub(crate) fn run(&mut self) {
+        loop {
+            self.propagate();
+            if self.newly_saturated.is_empty() {
+                break;
             }
+            let saturated = std::mem::take(&mut self.newly_saturated);
+            self.settle_saturated(saturated);
+        }
+    }
+
+    pub(crate) fn is_saturated(&self, n: u32) -> bool {
+        match self.set_of.get(n as usize) {
+            Some(&s) if s != NO => self.sets[s as usize].saturated,
+            _ => false,
+        }
+    }
+
+    fn propagate(&mut self) {
+        while let Some(node) = self.queue.pop() {
             self.queued[node as usize] = false;
             let s = self.set_of[node as usize];
             if s == NO {
@@ -1196,10 +1416,17 @@ impl Solver {
             // Edges.
             let mut e = self.first_edge[node as usize];
             while e != NO {
-                let EdgeRec { dst, next, filter } = self.edges[e as usize];
-                for &v in &new {
-                    if filter == PLAIN || self.passes(filter, v) {
-                        self.add_value(dst, v);
+                let EdgeRec {
+                    dst,
+                    next,
+                    filter,
+                    refs,
+                } = self.edges[e as usize];
+                if refs > 0 {
+                    for &v in &new {
+                        if filter == PLAIN || self.passes(filter, v) {
+                            self.push_value(dst, v);
+                        }
                     }
                 }
                 e = next;
@@ -1207,36 +1434,40 @@ impl Solver {
             // Triggers.
             let mut t = self.first_trig[node as usize];
             while t != NO {
-                let Trig { module, op, next } = self.trigs[t as usize];
+                let Trig { op, next } = self.trigs[t as usize];
                 for &v in &new {
-                    self.fire(node, module, op, v);
+                    self.fire(node, op, v);
                 }
                 t = next;
             }
         }
     }
 
-    fn fire(&mut self, node: u32, module: u32, op: u32, v: u32) {
-        if v == TOP {
+    /// Fires constraint `op` (registered on `node`) on value `v`, with `op` as the creator of
+    /// everything derived.
+    fn fire(&mut self, node: u32, op: u32, v: u32) {
+        if v == TOP || !self.op_live(op) {
             return;
         }
-        if module == NO {
-            let Some(dop) = self.dyn_ops.get(op as usize).cloned() else {
-                return;
-            };
-            self.fire_dyn(node, &dop, v);
-            return;
+        let saved = self.creator;
+        self.creator = op;
+        if op & DYN != 0 {
+            if let Some(dop) = self.dyn_ops.get((op & !DYN) as usize).cloned() {
+                self.fire_dyn(node, &dop, v);
+            }
+        } else if let Some(&(module, local)) = self.op_loc.get(op as usize) {
+            if let Some(&sop) = self.mods[module as usize].facts.ops.get(local as usize) {
+                self.fire_static(node, module, sop, v);
+            }
         }
-        let Some(&op) = self.mods[module as usize].ops.get(op as usize) else {
-            return;
-        };
+        self.creator = saved;
+    }
+
+    fn fire_static(&mut self, node: u32, module: u32, op: Op, v: u32) {
         let val = self.values[v as usize];
         match op {
             Op::Load {
-                dst,
-                base: _,
-                attr,
-                site,
+                dst, attr, site, ..
             } => {
                 let dst = self.gnode(module, dst);
                 let attr = self.gsym(module, attr);
@@ -1280,7 +1511,7 @@ impl Solver {
                 dst, lo, hi, alloc, ..
             } => {
                 let dst = self.gnode(module, dst);
-                let alloc = self.alloc_base[module as usize] + alloc;
+                let alloc = self.galloc(module, alloc);
                 self.slice(val, dst, lo, hi, alloc);
             }
             Op::Elems { dst, .. } => {
@@ -1360,7 +1591,7 @@ impl Solver {
             } => {
                 let bound = self.bound_value(v, *mode);
                 if let Some(b) = bound {
-                    self.call_value(*site, b, args, *dst, *flags, NO);
+                    self.call_value(*site, b, &Args::List(args.clone()), *dst, *flags, NO);
                 }
             }
             &DynOp::Elems { dst, .. } => self.elems(val, dst),
@@ -1442,80 +1673,6 @@ impl Solver {
         Some(attr)
     }
 
-    pub(crate) fn describe(&self, n: u32) -> String {
-        let total: u32 = self.node_base.last().copied().unwrap_or(0)
-            + self.mods.last().map_or(0, |m| m.num_nodes);
-        if n >= total {
-            for (&(c, a), &x) in &self.inst_attr {
-                if x == n {
-                    return format!(
-                        "inst_attr {}.{}",
-                        self.def_fact(c).map_or("?", |d| &d.qualname),
-                        self.syms.resolve(a)
-                    );
-                }
-            }
-            for (&(c, a), &x) in &self.down_attr {
-                if x == n {
-                    return format!(
-                        "down_attr {}.{}",
-                        self.def_fact(c).map_or("?", |d| &d.qualname),
-                        self.syms.resolve(a)
-                    );
-                }
-            }
-            for (&(a, sl), &x) in &self.slots {
-                if x == n {
-                    return format!("slot {a} {sl:?}");
-                }
-            }
-            return format!("dynamic node {n}");
-        }
-        let mi = self.node_base.partition_point(|&b| b <= n) - 1;
-        let m = &self.mods[mi];
-        let local = n - self.node_base[mi];
-        for d in &m.defs {
-            if d.ret == local {
-                return format!("{}: return of {}", m.name, d.qualname);
-            }
-            for p in &d.params {
-                if p.node == local {
-                    return format!("{}: param {} of {}", m.name, m.str(p.name), d.qualname);
-                }
-            }
-        }
-        for &(sym, node) in &m.globals {
-            if node == local {
-                return format!("{}: global {}", m.name, m.str(sym));
-            }
-        }
-        for op in &m.ops {
-            match *op {
-                Op::Load {
-                    dst, attr, site, ..
-                } if dst == local => {
-                    return format!(
-                        "{}: load .{} at {:?}",
-                        m.name,
-                        m.str(attr),
-                        m.site_range(site)
-                    )
-                }
-                Op::Call { dst, site, .. } if dst == local => {
-                    return format!("{}: call result at {:?}", m.name, m.site_range(site))
-                }
-                Op::SubLoad { dst, site, .. } if dst == local => {
-                    return format!("{}: subscript at {:?}", m.name, m.site_range(site))
-                }
-                Op::Copy { dst, src } if dst == local => {
-                    return format!("{}: copy of {} (node {local})", m.name, src)
-                }
-                _ => {}
-            }
-        }
-        format!("{}: node {local}", m.name)
-    }
-
     /// A value read through a class attribute, as seen through an instance or a class.
     fn bound_value(&mut self, v: u32, mode: BindMode) -> Option<u32> {
         let val = self.values[v as usize];
@@ -1553,15 +1710,8 @@ impl Solver {
     }
 
     fn def_ret(&self, f: u32) -> Option<u32> {
-        let m = *self.def_module.get(f as usize)?;
-        let d = self.def_fact(f)?;
+        let (m, d) = self.def_at(f)?;
         Some(self.gnode(m, d.ret))
-    }
-
-    fn record(&mut self, site: u32, callee: Callee) {
-        if site != NO {
-            self.calls.insert((site, callee));
-        }
     }
 
     // ----- attributes ------------------------------------------------------------------------
@@ -1578,7 +1728,7 @@ impl Solver {
         let mro = self.mro(class);
         for b in mro {
             if let Some(&d) = self.down_attr.get(&(b, attr)) {
-                self.add_edge(n, d, PLAIN);
+                self.structural_edge(n, d);
             }
         }
         n
@@ -1600,7 +1750,7 @@ impl Solver {
         for s in holders {
             if s == class || self.classes.get(&s).is_some_and(|i| i.mro.contains(&class)) {
                 if let Some(&n) = self.inst_attr.get(&(s, attr)) {
-                    self.add_edge(n, d, PLAIN);
+                    self.structural_edge(n, d);
                 }
             }
         }
@@ -1838,7 +1988,7 @@ impl Solver {
         }
         let mi = self.module_by_name.get(&m).copied();
         if let Some(mi) = mi {
-            let g = &self.globals[mi as usize];
+            let g = &self.mods[mi as usize].globals;
             if let Ok(i) = g.binary_search_by_key(&attr, |&(s, _)| s) {
                 out.push(AttrSrc::Node(g[i].1, BindMode::Plain));
                 return;
@@ -1851,7 +2001,7 @@ impl Solver {
             return;
         }
         let Some(mi) = mi else { return };
-        let stars = self.star_sources[mi as usize].clone();
+        let stars = self.mods[mi as usize].star_sources.clone();
         for s in stars {
             if self.is_program_module(s) && self.exports(s, attr, 0) {
                 self.lookup_module_into(s, attr, out, visited);
@@ -1878,7 +2028,7 @@ impl Solver {
             }
             Value::Module(m) => {
                 if let Some(&mi) = self.module_by_name.get(&m) {
-                    let g = &self.globals[mi as usize];
+                    let g = &self.mods[mi as usize].globals;
                     if let Ok(i) = g.binary_search_by_key(&attr, |&(s, _)| s) {
                         return Some(g[i].1);
                     }
@@ -1918,12 +2068,16 @@ impl Solver {
         self.slots.insert((alloc, slot), n);
         if !matches!(slot, Slot::All | Slot::Keys) {
             let all = self.slot(alloc, Slot::All);
-            self.add_edge(n, all, PLAIN);
+            self.structural_edge(n, all);
             self.slot_list.entry(alloc).or_default().push((slot, n));
             if let Some(watchers) = self.watch.get(&alloc).cloned() {
-                for w in watchers {
+                let saved = self.creator;
+                for (w, creator) in watchers {
+                    // The edges a watch makes belong to whoever set the watch up.
+                    self.creator = creator;
                     self.watched_slot(w, slot, n);
                 }
+                self.creator = saved;
             }
         }
         n
@@ -2110,11 +2264,20 @@ impl Solver {
 
     /// Makes `w` receive the entries of container `a`, present and future.
     fn add_watch(&mut self, a: u32, w: Watch) {
+        let creator = self.creator;
         let list = self.watch.entry(a).or_default();
-        if list.contains(&w) {
+        if list.contains(&(w, creator)) {
             return;
         }
-        list.push(w);
+        list.push((w, creator));
+        if creator != NO {
+            let id = self.watch_ids.len() as u32;
+            self.watch_ids.push(w);
+            self.effects
+                .entry(creator)
+                .or_default()
+                .push(Effect::Watch(a, id));
+        }
         let existing = self.slot_list.get(&a).cloned().unwrap_or_default();
         for (slot, n) in existing {
             self.watched_slot(w, slot, n);
@@ -2163,18 +2326,32 @@ impl Solver {
 
     /// A node holding the elements of whatever `src` holds (for `*args` arguments).
     fn elems_node(&mut self, src: u32) -> u32 {
-        if let Some(&n) = self.elems_nodes.get(&src) {
-            return n;
-        }
-        let n = self.new_node();
-        self.elems_nodes.insert(src, n);
-        self.dyn_op(DynOp::Elems { src, dst: n }, &[src]);
+        let n = match self.elems_nodes.get(&src) {
+            Some(&n) => n,
+            None => {
+                let n = self.new_node();
+                self.elems_nodes.insert(src, n);
+                n
+            }
+        };
+        self.dyn_op(DynOp::Elems { src, dst: n });
         n
     }
 
+    /// Takes back a watch (see `add_watch`).
+    pub(crate) fn unwatch(&mut self, a: u32, id: u32, creator: u32) {
+        let Some(&w) = self.watch_ids.get(id as usize) else {
+            return;
+        };
+        if let Some(list) = self.watch.get_mut(&a) {
+            if let Some(i) = list.iter().position(|x| *x == (w, creator)) {
+                list.swap_remove(i);
+            }
+        }
+    }
+
     fn def_yields(&self, f: u32) -> Option<u32> {
-        let m = *self.def_module.get(f as usize)?;
-        let d = self.def_fact(f)?;
+        let (m, d) = self.def_at(f)?;
         (d.yields != NONE).then(|| self.gnode(m, d.yields))
     }
 
@@ -2252,17 +2429,14 @@ impl Solver {
                         // Instance attributes do not define special methods.
                         continue;
                     }
-                    self.dyn_op(
-                        DynOp::CallVia {
-                            site,
-                            src: n,
-                            mode,
-                            args: Args::List(args.clone()),
-                            dst,
-                            flags: 0,
-                        },
-                        &[n],
-                    );
+                    self.dyn_op(DynOp::CallVia {
+                        site,
+                        src: n,
+                        mode,
+                        args: args.clone(),
+                        dst,
+                        flags: 0,
+                    });
                 }
                 AttrSrc::Value(_) => {}
             }
@@ -2275,7 +2449,7 @@ impl Solver {
         match args {
             Args::List(l) => l.to_vec(),
             &Args::Static { module, start, len } => {
-                let m = &self.mods[module as usize];
+                let m = &self.mods[module as usize].facts;
                 let end = (start as usize + len as usize).min(m.args.len());
                 m.args[(start as usize).min(end)..end]
                     .iter()
@@ -2344,17 +2518,14 @@ impl Solver {
                 let attr = self.syms.intern("__init__");
                 let inits = self.cha_definers(k, attr);
                 for n in inits {
-                    self.dyn_op(
-                        DynOp::CallVia {
-                            site,
-                            src: n,
-                            mode: BindMode::Instance,
-                            args: args.clone(),
-                            dst: NO,
-                            flags: 0,
-                        },
-                        &[n],
-                    );
+                    self.dyn_op(DynOp::CallVia {
+                        site,
+                        src: n,
+                        mode: BindMode::Instance,
+                        args: self.args_vec(args).into_boxed_slice(),
+                        dst: NO,
+                        flags: 0,
+                    });
                 }
             }
             Value::Inst(_) | Value::SelfInst(_) => {
@@ -2363,17 +2534,14 @@ impl Solver {
                 for src in srcs.iter() {
                     if let AttrSrc::Node(n, mode) = *src {
                         if mode != BindMode::Plain {
-                            self.dyn_op(
-                                DynOp::CallVia {
-                                    site,
-                                    src: n,
-                                    mode,
-                                    args: args.clone(),
-                                    dst,
-                                    flags: 0,
-                                },
-                                &[n],
-                            );
+                            self.dyn_op(DynOp::CallVia {
+                                site,
+                                src: n,
+                                mode,
+                                args: self.args_vec(args).into_boxed_slice(),
+                                dst,
+                                flags: 0,
+                            });
                         }
                     }
                 }
@@ -2447,17 +2615,14 @@ impl Solver {
             .unwrap_or_else(|| vec![c]);
         for &k in &mro {
             if let Some(n) = self.class_attr(k, attr) {
-                self.dyn_op(
-                    DynOp::CallVia {
-                        site,
-                        src: n,
-                        mode: BindMode::Instance,
-                        args: args.clone(),
-                        dst: NO,
-                        flags: 0,
-                    },
-                    &[n],
-                );
+                self.dyn_op(DynOp::CallVia {
+                    site,
+                    src: n,
+                    mode: BindMode::Instance,
+                    args: self.args_vec(args).into_boxed_slice(),
+                    dst: NO,
+                    flags: 0,
+                });
                 return;
             }
         }
@@ -2473,10 +2638,7 @@ impl Solver {
     }
 
     fn bind_args(&mut self, f: u32, args: &[GArg], offset: usize) {
-        let Some(m) = self.def_module.get(f as usize).copied() else {
-            return;
-        };
-        let Some(d) = self.def_fact(f) else { return };
+        let Some((m, d)) = self.def_at(f) else { return };
         let params: Vec<ParamFact> = d.params.clone();
         let positional: Vec<&ParamFact> = params
             .iter()
@@ -2485,7 +2647,7 @@ impl Solver {
         let varargs = params.iter().find(|p| p.kind == ParamKind::VarArgs);
         let varkw = params.iter().find(|p| p.kind == ParamKind::VarKeywords);
         let vararg_slot = varargs.map(|p| {
-            let a = self.alloc_base[m as usize] + p.alloc;
+            let a = self.galloc(m, p.alloc);
             self.slot(a, Slot::Unknown)
         });
         let mut i = offset;
@@ -2514,7 +2676,7 @@ impl Solver {
                         let pn = self.gnode(m, p.node);
                         self.add_edge(n, pn, PLAIN);
                     } else if let Some(p) = varkw {
-                        let a = self.alloc_base[m as usize] + p.alloc;
+                        let a = self.galloc(m, p.alloc);
                         let s = self.slot(a, Slot::Key(GConst::Str(name)));
                         self.add_edge(n, s, PLAIN);
                         let keys = self.slot(a, Slot::Keys);
@@ -2546,7 +2708,7 @@ impl Solver {
                         self.add_edge(e, pn, PLAIN);
                     }
                     if let Some(p) = varkw {
-                        let a = self.alloc_base[m as usize] + p.alloc;
+                        let a = self.galloc(m, p.alloc);
                         let s = self.slot(a, Slot::Unknown);
                         self.add_edge(e, s, PLAIN);
                     }
@@ -2594,17 +2756,14 @@ impl Solver {
                 if n == NO {
                     continue;
                 }
-                self.dyn_op(
-                    DynOp::CallVia {
-                        site,
-                        src: n,
-                        mode: BindMode::Plain,
-                        args: Args::List(elem_args.clone()),
-                        dst: results,
-                        flags: 0,
-                    },
-                    &[n],
-                );
+                self.dyn_op(DynOp::CallVia {
+                    site,
+                    src: n,
+                    mode: BindMode::Plain,
+                    args: elem_args.clone(),
+                    dst: results,
+                    flags: 0,
+                });
             }
             if name != "map" {
                 // filter, sorted, min, max: the elements themselves come back.
@@ -2637,7 +2796,7 @@ impl Solver {
                         self.add_val(dst, Value::Super(super_class));
                     }
                 } else {
-                    self.dyn_op(DynOp::Super2 { src: arg(0), dst }, &[arg(0)]);
+                    self.dyn_op(DynOp::Super2 { src: arg(0), dst });
                 }
             }
             "staticmethod" | "classmethod" | "property" => {
@@ -2687,14 +2846,11 @@ impl Solver {
             "iter" => self.add_edge(arg(0), dst, PLAIN),
             "next" => {
                 if arg(0) != NO {
-                    self.dyn_op(
-                        DynOp::IterNext {
-                            site,
-                            src: arg(0),
-                            dst,
-                        },
-                        &[arg(0)],
-                    );
+                    self.dyn_op(DynOp::IterNext {
+                        site,
+                        src: arg(0),
+                        dst,
+                    });
                 }
                 if arg(1) != NO {
                     self.add_edge(arg(1), dst, PLAIN);
@@ -2728,15 +2884,12 @@ impl Solver {
             "getattr" => {
                 let (base, attr) = (arg(0), arg(1));
                 if base != NO && attr != NO {
-                    self.dyn_op(
-                        DynOp::GetAttr {
-                            base,
-                            name: attr,
-                            dst,
-                            site,
-                        },
-                        &[base, attr],
-                    );
+                    self.dyn_op(DynOp::GetAttr {
+                        base,
+                        name: attr,
+                        dst,
+                        site,
+                    });
                 }
                 if arg(2) != NO {
                     self.add_edge(arg(2), dst, PLAIN);
@@ -2745,19 +2898,16 @@ impl Solver {
             "setattr" => {
                 let (base, attr, src) = (arg(0), arg(1), arg(2));
                 if base != NO && attr != NO && src != NO {
-                    self.dyn_op(
-                        DynOp::SetAttr {
-                            base,
-                            name: attr,
-                            src,
-                        },
-                        &[base, attr],
-                    );
+                    self.dyn_op(DynOp::SetAttr {
+                        base,
+                        name: attr,
+                        src,
+                    });
                 }
             }
             "type" => {
                 if pos.len() == 1 && arg(0) != NO {
-                    self.dyn_op(DynOp::TypeOf { src: arg(0), dst }, &[arg(0)]);
+                    self.dyn_op(DynOp::TypeOf { src: arg(0), dst });
                 }
             }
             _ => {}
@@ -2767,7 +2917,7 @@ impl Solver {
     /// A node holding what iterating `src` yields (calling `__iter__`/`__next__` if needed).
     fn iter_elems_node(&mut self, site: u32, src: u32) -> u32 {
         let e = self.new_node();
-        self.dyn_op(DynOp::IterNext { site, src, dst: e }, &[src]);
+        self.dyn_op(DynOp::IterNext { site, src, dst: e });
         e
     }
 
@@ -2884,7 +3034,7 @@ impl Solver {
                     match *x {
                         GArg::Pos(n) | GArg::KwStar(n) => {
                             if n != NO {
-                                self.dyn_op(DynOp::Mirror { src: n, target: a }, &[n]);
+                                self.dyn_op(DynOp::Mirror { src: n, target: a });
                             }
                         }
                         GArg::Kw(k, n) => {
@@ -2903,7 +3053,7 @@ impl Solver {
 
     fn compute_classes(&mut self) {
         let mut bases: FxMap<u32, (Vec<u32>, Vec<u32>)> = FxMap::default();
-        let mods = self.mods.clone();
+        let mods: Vec<Arc<ModuleFacts>> = self.mods.iter().map(|m| m.facts.clone()).collect();
         for (mi, m) in mods.iter().enumerate() {
             let mi = mi as u32;
             for (di, d) in m.defs.iter().enumerate() {
@@ -2918,14 +3068,6 @@ impl Solver {
                         Some(r) => self.resolve_static(mi, r.scope, &r.path),
                         None => Vec::new(),
                     };
-                    if targets.is_empty() {
-                        if let Some(&node) = d.bases.get(i) {
-                            let gn = self.gnode(mi, node);
-                            if gn != NO {
-                                self.dynamic_bases.push((gd, gn));
-                            }
-                        }
-                    }
                     for t in targets {
                         match t {
                             StaticTarget::Class(c) => prog.push(c),
@@ -3037,68 +3179,12 @@ impl Solver {
                 state.insert(c, 2);
             }
         }
-        let mut subs: FxMap<u32, Vec<u32>> = FxMap::default();
-        for &c in &classes {
-            if let Some(mro) = mros.get(&c) {
-                for &k in &mro[1..] {
-                    subs.entry(k).or_default().push(c);
-                }
-            }
-        }
         for &c in &classes {
             if let Some(info) = self.classes.get_mut(&c) {
                 info.mro = mros.remove(&c).unwrap_or_else(|| vec![c]);
                 info.ext_bases = ext_of.remove(&c).unwrap_or_default();
-                info.subs = subs.remove(&c).unwrap_or_default();
             }
         }
-    }
-
-    /// After a solve: the program classes that bases written as expressions (not names)
-    /// evaluate to. Returns whether any hierarchy changed.
-    fn refine_dynamic_bases(&mut self) -> bool {
-        if self.dynamic_bases.is_empty() {
-            return false;
-        }
-        let mut extra: FxMap<u32, Vec<u32>> = FxMap::default();
-        for &(class, node) in &self.dynamic_bases {
-            for &v in self.node_values(node) {
-                if let Value::Class(b) = self.values[v as usize] {
-                    if b != class {
-                        extra.entry(class).or_default().push(b);
-                    }
-                }
-            }
-        }
-        if extra.is_empty() {
-            return false;
-        }
-        let mut bases: FxMap<u32, (Vec<u32>, Vec<u32>)> = FxMap::default();
-        let classes: Vec<u32> = self.classes.keys().copied().collect();
-        for c in classes {
-            let info = &self.classes[&c];
-            // Direct bases: the classes of the MRO that no other listed base already covers.
-            let mut direct: Vec<u32> = Vec::new();
-            for &k in &info.mro[1..] {
-                let covered = direct
-                    .iter()
-                    .any(|d| self.classes.get(d).is_some_and(|di| di.mro.contains(&k)));
-                if !covered {
-                    direct.push(k);
-                }
-            }
-            if let Some(e) = extra.get(&c) {
-                for &b in e {
-                    if !direct.contains(&b) {
-                        direct.push(b);
-                    }
-                }
-            }
-            bases.insert(c, (direct, info.ext_bases.clone()));
-        }
-        self.dynamic_bases.clear();
-        self.linearize(&bases);
-        true
     }
 }
 

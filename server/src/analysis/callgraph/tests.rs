@@ -703,11 +703,212 @@ fn recursive_data_flows_terminate() {
 
 #[test]
 fn zz_sizes() {
-    eprintln!("Op {} Arg {} SiteFact {} DefFact {} Key {} Const {}", std::mem::size_of::<facts::Op>(), std::mem::size_of::<facts::Arg>(), std::mem::size_of::<facts::SiteFact>(), std::mem::size_of::<facts::DefFact>(), std::mem::size_of::<facts::Key>(), std::mem::size_of::<facts::Const>());
-    let src = std::fs::read_to_string("/root/.pyenv/versions/3.11.7/lib/python3.11/_pydecimal.py").unwrap();
+    eprintln!(
+        "Op {} Arg {} SiteFact {} DefFact {} Key {} Const {}",
+        std::mem::size_of::<facts::Op>(),
+        std::mem::size_of::<facts::Arg>(),
+        std::mem::size_of::<facts::SiteFact>(),
+        std::mem::size_of::<facts::DefFact>(),
+        std::mem::size_of::<facts::Key>(),
+        std::mem::size_of::<facts::Const>()
+    );
+    let src = std::fs::read_to_string("/root/.pyenv/versions/3.11.7/lib/python3.11/_pydecimal.py")
+        .unwrap();
     let f = facts_of("_pydecimal", &src);
-    eprintln!("lines {} nodes {} ops {} args {} sites {} defs {} strings {} allocs {}", src.lines().count(), f.num_nodes, f.ops.len(), f.args.len(), f.sites.len(), f.defs.len(), f.strings.len(), f.num_allocs);
+    eprintln!(
+        "lines {} nodes {} ops {} args {} sites {} defs {} strings {} allocs {}",
+        src.lines().count(),
+        f.num_nodes,
+        f.ops.len(),
+        f.args.len(),
+        f.sites.len(),
+        f.defs.len(),
+        f.strings.len(),
+        f.num_allocs
+    );
     let mut hist = std::collections::BTreeMap::new();
-    for op in &f.ops { let name = format!("{op:?}"); let k = name.split([' ', '{']).next().unwrap().to_string(); *hist.entry(k).or_insert(0) += 1; }
+    for op in &f.ops {
+        let name = format!("{op:?}");
+        let k = name.split([' ', '{']).next().unwrap().to_string();
+        *hist.entry(k).or_insert(0) += 1;
+    }
     eprintln!("{hist:?}");
+}
+
+// ----- incremental updates --------------------------------------------------------------------
+
+fn edges_of(graph: &CallGraph) -> Vec<(String, String)> {
+    graph
+        .edges
+        .iter()
+        .flat_map(|(a, bs)| bs.iter().map(move |b| (a.clone(), b.clone())))
+        .collect()
+}
+
+fn sites_of(graph: &CallGraph) -> Vec<(String, String, String, usize, usize)> {
+    let mut v: Vec<_> = graph
+        .call_sites
+        .iter()
+        .map(|c| {
+            (
+                c.module.clone(),
+                c.caller.clone(),
+                c.callee.clone(),
+                c.range.start,
+                c.range.end,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Solves `before`, replaces the modules in `edits` incrementally, and checks the result
+/// against a solve of the edited program from scratch.
+#[track_caller]
+fn assert_incremental(before: &[(&str, &str)], edits: &[(&str, &str)], expect: UpdateKind) {
+    let mut program = ProgramAnalysis::new();
+    for (name, source) in before {
+        program.set_module(facts_of(name, source));
+    }
+    let _ = program.graph();
+    for (name, source) in edits {
+        program.set_module(facts_of(name, source));
+    }
+    let incremental = program.graph().clone();
+    assert_eq!(program.last_update(), expect, "the kind of update");
+    let mut after: Vec<(&str, &str)> = before.to_vec();
+    for (name, source) in edits {
+        match after.iter_mut().find(|(n, _)| n == name) {
+            Some(entry) => entry.1 = source,
+            None => after.push((name, source)),
+        }
+    }
+    let scratch = graph_of(&after);
+    assert_eq!(
+        edges_of(&incremental),
+        edges_of(&scratch),
+        "edges after the update"
+    );
+    assert_eq!(
+        sites_of(&incremental),
+        sites_of(&scratch),
+        "call sites after the update"
+    );
+    let positions = |g: &CallGraph| -> Vec<(String, Option<std::ops::Range<usize>>)> {
+        g.nodes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.range.clone()))
+            .collect()
+    };
+    assert_eq!(
+        positions(&incremental),
+        positions(&scratch),
+        "node positions after the update"
+    );
+}
+
+#[test]
+fn an_edit_inside_a_body_is_solved_incrementally() {
+    let lib = "class C:\n    def m(self):\n        pass\n    def n(self):\n        pass\ndef make():\n    return C()\n";
+    let before = "from lib import make\ndef f():\n    x = make()\n    x.m()\ndef g():\n    f()\n";
+    let after = "from lib import make\ndef f():\n    x = make()\n    x.n()\n    len([])\ndef g():\n    f()\n";
+    assert_incremental(
+        &[("lib", lib), ("main", before)],
+        &[("main", after)],
+        UpdateKind::Incremental,
+    );
+}
+
+#[test]
+fn removing_a_call_takes_its_consequences_back() {
+    let src0 = "def cb(): pass\ndef other(): pass\ndef run(f):\n    f()\ndef a():\n    run(cb)\ndef b():\n    run(other)\n";
+    let src1 = "def cb(): pass\ndef other(): pass\ndef run(f):\n    f()\ndef a():\n    pass\ndef b():\n    run(other)\n";
+    assert_incremental(
+        &[("main", src0)],
+        &[("main", src1)],
+        UpdateKind::Incremental,
+    );
+    assert_incremental(
+        &[("main", src1)],
+        &[("main", src0)],
+        UpdateKind::Incremental,
+    );
+}
+
+#[test]
+fn edits_that_change_returns_flow_to_other_modules() {
+    let lib0 = "class A:\n    def go(self): pass\nclass B:\n    def go(self): pass\ndef make():\n    return A()\n";
+    let lib1 = "class A:\n    def go(self): pass\nclass B:\n    def go(self): pass\ndef make():\n    return B()\n";
+    let main = "import lib\ndef use():\n    lib.make().go()\n";
+    assert_incremental(
+        &[("lib", lib0), ("main", main)],
+        &[("lib", lib1)],
+        UpdateKind::Incremental,
+    );
+}
+
+#[test]
+fn edits_in_methods_with_instance_attributes_and_containers() {
+    let before = "class D:\n    def run(self): pass\nclass E:\n    def run(self): pass\nclass C:\n    def __init__(self):\n        self.d = D()\n        self.items = [D()]\n    def go(self):\n        self.d.run()\n        for i in self.items:\n            i.run()\nC().go()\n";
+    let after = "class D:\n    def run(self): pass\nclass E:\n    def run(self): pass\nclass C:\n    def __init__(self):\n        self.d = E()\n        self.items = [E(), D()]\n    def go(self):\n        self.d.run()\n        for i in self.items:\n            i.run()\nC().go()\n";
+    assert_incremental(
+        &[("main", before)],
+        &[("main", after)],
+        UpdateKind::Incremental,
+    );
+    assert_incremental(
+        &[("main", after)],
+        &[("main", before)],
+        UpdateKind::Incremental,
+    );
+}
+
+#[test]
+fn moving_code_only_moves_positions() {
+    let before = "def f(): pass\ndef g():\n    f()\n";
+    let after = "\n\n# a comment\ndef f(): pass\n\ndef g():\n    f()  # call\n";
+    assert_incremental(
+        &[("main", before)],
+        &[("main", after)],
+        UpdateKind::Incremental,
+    );
+}
+
+#[test]
+fn interface_changes_solve_from_scratch() {
+    let before = "def f(): pass\ndef g():\n    f()\n";
+    let after = "def f(): pass\ndef h(): pass\ndef g():\n    h()\n";
+    assert_incremental(&[("main", before)], &[("main", after)], UpdateKind::Full);
+    assert_incremental(
+        &[("main", before)],
+        &[("other", "import main\nmain.g()\n")],
+        UpdateKind::Full,
+    );
+}
+
+#[test]
+fn many_successive_edits_stay_equal_to_solves_from_scratch() {
+    let lib = "class Base:\n    def hook(self): pass\n    def run(self):\n        self.hook()\nclass Sub(Base):\n    def hook(self): pass\nregistry = {}\ndef register(name, f):\n    registry[name] = f\ndef call(name):\n    registry[name]()\n";
+    let versions = [
+        "import lib\ndef a(): pass\ndef b(): pass\ndef setup():\n    lib.register('x', a)\ndef use():\n    lib.call('x')\n    lib.Sub().run()\n",
+        "import lib\ndef a(): pass\ndef b(): pass\ndef setup():\n    lib.register('x', b)\ndef use():\n    lib.call('x')\n    lib.Sub().run()\n",
+        "import lib\ndef a(): pass\ndef b(): pass\ndef setup():\n    lib.register('x', b)\n    lib.register('y', a)\ndef use():\n    lib.call('y')\n    lib.Base().run()\n",
+        "import lib\ndef a(): pass\ndef b(): pass\ndef setup():\n    pass\ndef use():\n    lib.call('y')\n",
+    ];
+    let mut program = ProgramAnalysis::new();
+    program.set_module(facts_of("lib", lib));
+    program.set_module(facts_of("main", versions[0]));
+    let _ = program.graph();
+    for (i, v) in versions
+        .iter()
+        .enumerate()
+        .skip(1)
+        .chain(versions.iter().enumerate())
+    {
+        program.set_module(facts_of("main", v));
+        let incremental = edges_of(program.graph());
+        let scratch = edges_of(&graph_of(&[("lib", lib), ("main", v)]));
+        assert_eq!(incremental, scratch, "after switching to version {i}");
+    }
 }

@@ -1,0 +1,842 @@
+//! Re-solving after an edit, without solving the whole program again.
+//!
+//! When a module changes only inside definition bodies (its interface, the names and nodes
+//! other definitions and modules see, is the same), the solver:
+//!
+//! 1. compares the new facts with the old definition by definition (`extract.rs` lays each
+//!    definition's nodes, ops, sites and allocations out contiguously, so this is a comparison
+//!    of slices up to renumbering) and keeps the global ids of every unchanged definition;
+//! 2. takes out the changed definitions' ops and everything they derived (every edge, value,
+//!    dynamic constraint, watch and call edge is recorded with the constraint that made it);
+//! 3. computes the region of nodes whose values may have depended on what was taken out (the
+//!    forward closure through edges and through what constraints on those nodes derived),
+//!    empties it, and derives it again from everything outside it, with the new ops installed
+//!    ("delete and re-derive", at the granularity of nodes).
+//!
+//! The result is the solution a solve from scratch gives, except where a node reached the cap
+//! on its number of values (`MAX_VALUES`): what such a node passed on before it saturated
+//! depends on the order of solving. The region is usually small (a function's locals and what
+//! they flow to); when it is large the caller may prefer to solve from scratch.
+
+use std::sync::Arc;
+
+use super::facts::{Arg, DefFact, Key, ModuleFacts, Op, StaticBinding, NONE};
+use super::resolve::{Effect, Solver, DYN, NO};
+use super::util::FxSet;
+
+/// What an incremental update did.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct UpdateStats {
+    pub changed_defs: usize,
+    pub region: usize,
+}
+
+impl Solver {
+    /// Replaces the facts of module `slot` if only definition bodies changed; returns None
+    /// (and changes nothing) if the module's interface changed.
+    pub(crate) fn update_module(
+        &mut self,
+        slot: u32,
+        new: Arc<ModuleFacts>,
+    ) -> Option<UpdateStats> {
+        let old = self.mods.get(slot as usize)?.facts.clone();
+        if !interface_matches(&old, &new) {
+            return None;
+        }
+        let changed: Vec<usize> = (0..old.defs.len())
+            .filter(|&d| !body_matches(&old, &new, d))
+            .collect();
+        let old_node_map = self.mods[slot as usize].node_map.clone();
+        let old_site_map = self.mods[slot as usize].site_map.clone();
+        let old_alloc_map = self.mods[slot as usize].alloc_map.clone();
+        let old_op_map = self.mods[slot as usize].op_map.clone();
+
+        // New id maps: unchanged definitions keep their ids, changed ones get fresh ones.
+        let interface = new.interface_nodes as usize;
+        let mut node_map: Vec<u32> = Vec::with_capacity(new.num_nodes as usize);
+        node_map.extend_from_slice(&old_node_map[..interface.min(old_node_map.len())]);
+        let mut site_map: Vec<u32> = Vec::with_capacity(new.sites.len());
+        let mut alloc_map: Vec<u32> = Vec::with_capacity(new.num_allocs as usize);
+        let mut op_map: Vec<u32> = Vec::with_capacity(new.ops.len());
+        let mut is_changed = vec![false; old.defs.len()];
+        for &d in &changed {
+            is_changed[d] = true;
+        }
+        for (d, nd) in new.defs.iter().enumerate() {
+            let od = &old.defs[d];
+            if is_changed[d] {
+                for _ in nd.body.0..nd.body.1 {
+                    node_map.push(self.new_node());
+                }
+                for i in nd.sites.0..nd.sites.1 {
+                    self.site_loc.push((slot, i));
+                    site_map.push((self.site_loc.len() - 1) as u32);
+                }
+                for _ in nd.allocs.0..nd.allocs.1 {
+                    alloc_map.push(self.next_alloc);
+                    self.next_alloc += 1;
+                }
+                for i in nd.ops.0..nd.ops.1 {
+                    self.op_loc.push((slot, i));
+                    op_map.push((self.op_loc.len() - 1) as u32);
+                }
+            } else {
+                node_map.extend_from_slice(&old_node_map[od.body.0 as usize..od.body.1 as usize]);
+                for (k, i) in (nd.sites.0..nd.sites.1).enumerate() {
+                    let g = old_site_map[od.sites.0 as usize + k];
+                    self.site_loc[g as usize] = (slot, i);
+                    site_map.push(g);
+                }
+                alloc_map
+                    .extend_from_slice(&old_alloc_map[od.allocs.0 as usize..od.allocs.1 as usize]);
+                for (k, i) in (nd.ops.0..nd.ops.1).enumerate() {
+                    let g = old_op_map[od.ops.0 as usize + k];
+                    self.op_loc[g as usize] = (slot, i);
+                    op_map.push(g);
+                }
+            }
+        }
+
+        // What goes away: the changed definitions' nodes, sites and ops.
+        let mut retired_nodes: Vec<u32> = Vec::new();
+        let mut retired_ops: Vec<(u32, Op)> = Vec::new();
+        for &d in &changed {
+            let od = &old.defs[d];
+            retired_nodes.extend_from_slice(&old_node_map[od.body.0 as usize..od.body.1 as usize]);
+            for i in od.sites.0..od.sites.1 {
+                let g = old_site_map[i as usize];
+                self.site_loc[g as usize] = (slot, NO);
+            }
+            for i in od.ops.0..od.ops.1 {
+                let g = old_op_map[i as usize];
+                retired_ops.push((g, old.ops[i as usize]));
+            }
+        }
+
+        if self.call_log.is_none() {
+            self.call_log = Some(Vec::new());
+        }
+        let mut region = Region::new(self.node_count());
+        for &n in &retired_nodes {
+            self.region_add(&mut region, n);
+        }
+        // The retired ops' own consequences: copies, seeds and what they derived. Their edges
+        // and seeds are resolved with the old numbering, before it is replaced.
+        let mut old_copies: Vec<(u32, u32, u32)> = Vec::new();
+        let mut old_seeds: Vec<(u32, u32)> = Vec::new();
+        for &(g, op) in &retired_ops {
+            match op {
+                Op::Copy { dst, src } | Op::CopyObj { dst, src } => {
+                    let filter = u32::from(matches!(op, Op::CopyObj { .. }));
+                    let (s, d) = (map(&old_node_map, src), map(&old_node_map, dst));
+                    old_copies.push((s, d, filter));
+                    self.region_add(&mut region, d);
+                }
+                Op::Const { dst, .. }
+                | Op::Def { dst, .. }
+                | Op::SelfOf { dst, .. }
+                | Op::Alloc { dst, .. } => {
+                    let d = map(&old_node_map, dst);
+                    old_seeds.push((d, g));
+                    self.region_add(&mut region, d);
+                }
+                _ => {}
+            }
+            region.add_creator(g);
+        }
+        for &(g, _) in &retired_ops {
+            self.op_loc[g as usize].1 = NO;
+        }
+        self.close_region(&mut region);
+
+        // Take back what the region's constraints and the retired ops derived.
+        for &(s, d, filter) in &old_copies {
+            if let Some(e) = self.edge_id(s, d, filter) {
+                self.edge_unref(e);
+            }
+        }
+        for &(d, g) in &old_seeds {
+            self.remove_seed(d, g);
+        }
+        let creators: Vec<u32> = region.creators.iter().copied().collect();
+        for &c in &creators {
+            self.retract(c);
+        }
+        for &n in &region.node_list {
+            self.reset_node(n);
+        }
+
+        // Install the new facts and the changed definitions' ops.
+        {
+            let sym_map: Vec<u32> = new.strings.iter().map(|s| self.syms.intern(s)).collect();
+            let m = &mut self.mods[slot as usize];
+            m.facts = new.clone();
+            m.sym_map = sym_map;
+            m.node_map = node_map;
+            m.site_map = site_map;
+            m.alloc_map = alloc_map;
+            m.op_map = op_map;
+        }
+        let name = self.mods[slot as usize].name;
+        let def_map = self.def_ids(slot, name, &new);
+        self.mods[slot as usize].def_map = def_map;
+        for &d in &changed {
+            let r = new.defs[d].ops;
+            self.seed_ops(slot, r.0, r.1);
+        }
+
+        // Derive the region again from everything outside it.
+        self.rederive_and_replay(&region, &creators);
+        self.run();
+        Some(UpdateStats {
+            changed_defs: changed.len(),
+            region: region.node_list.len(),
+        })
+    }
+
+    /// Takes back what the constraints on newly saturated nodes derived and derives the
+    /// affected region again without them (see `run`).
+    pub(crate) fn settle_saturated(&mut self, saturated: Vec<u32>) {
+        let mut region = Region::new(self.node_count());
+        for &x in &saturated {
+            for op in self.trigs_on(x) {
+                region.add_creator(op);
+            }
+        }
+        self.close_region(&mut region);
+        let creators: Vec<u32> = region.creators.iter().copied().collect();
+        for &c in &creators {
+            self.retract(c);
+        }
+        for &n in &region.node_list {
+            self.reset_node(n);
+        }
+        self.rederive_and_replay(&region, &creators);
+    }
+
+    fn rederive_and_replay(&mut self, region: &Region, creators: &[u32]) {
+        self.rederive(region);
+        for &c in creators {
+            if c & DYN == 0 && self.op_loc.get(c as usize).is_none_or(|&(_, l)| l == NO) {
+                continue;
+            }
+            if c & DYN != 0 && !self.dyn_live(c & !DYN) {
+                continue;
+            }
+            let watched = self.creator_watched(c);
+            for w in watched {
+                if w != NO && !region.contains(w) && !self.is_saturated(w) {
+                    self.replay(w, c);
+                }
+            }
+        }
+    }
+
+    /// Adds a node to a region unless it is saturated: a saturated node holds `Top` whatever
+    /// reaches it, so nothing downstream of it depends on what changed.
+    fn region_add(&self, region: &mut Region, n: u32) {
+        if n != NO && !self.is_saturated(n) {
+            region.add_node(n);
+        }
+    }
+
+    /// Grows the region to every node whose values may depend on its nodes or on what its
+    /// creators derived, and every constraint that fires on its nodes.
+    fn close_region(&mut self, region: &mut Region) {
+        loop {
+            if let Some(n) = region.node_work.pop() {
+                for dst in self.live_out_edges(n) {
+                    self.region_add(region, dst);
+                }
+                for op in self.trigs_on(n) {
+                    region.add_creator(op);
+                }
+                continue;
+            }
+            if let Some(c) = region.creator_work.pop() {
+                if let Some(effects) = self.effects.get(&c) {
+                    for &e in effects {
+                        match e {
+                            Effect::Edge(id) => {
+                                let d = self.edge_dst(id);
+                                if d != NO {
+                                    region.pending_nodes.push(d);
+                                }
+                            }
+                            Effect::Dyn(id) => region.pending_creators.push(DYN | id),
+                            Effect::Value(n, _) => region.pending_nodes.push(n),
+                            Effect::Call(..) | Effect::Watch(..) => {}
+                        }
+                    }
+                }
+                let nodes = std::mem::take(&mut region.pending_nodes);
+                for n in nodes {
+                    self.region_add(region, n);
+                }
+                let creators = std::mem::take(&mut region.pending_creators);
+                for c in creators {
+                    region.add_creator(c);
+                }
+                continue;
+            }
+            break;
+        }
+    }
+
+    /// Takes back everything creator `c` derived.
+    fn retract(&mut self, c: u32) {
+        let Some(effects) = self.effects.remove(&c) else {
+            return;
+        };
+        for e in effects {
+            match e {
+                Effect::Edge(id) => self.edge_unref(id),
+                Effect::Dyn(id) => {
+                    self.dyn_unref(id);
+                }
+                Effect::Value(..) => {}
+                Effect::Call(site, callee) => self.unrecord(site, callee),
+                Effect::Watch(a, id) => self.unwatch(a, id, c),
+            }
+        }
+    }
+
+    /// The nodes constraint `c` is registered on.
+    fn creator_watched(&self, c: u32) -> [u32; 2] {
+        if c & DYN != 0 {
+            return self.dyn_watched(c & !DYN);
+        }
+        let Some(&(slot, local)) = self.op_loc.get(c as usize) else {
+            return [NO, NO];
+        };
+        if local == NO {
+            return [NO, NO];
+        }
+        let Some(&op) = self.mods[slot as usize].facts.ops.get(local as usize) else {
+            return [NO, NO];
+        };
+        self.op_watched(slot, op)
+    }
+}
+
+/// The nodes and constraints an update empties and derives again.
+struct Region {
+    in_region: Vec<bool>,
+    node_list: Vec<u32>,
+    node_work: Vec<u32>,
+    creators: FxSet<u32>,
+    creator_work: Vec<u32>,
+    pending_nodes: Vec<u32>,
+    pending_creators: Vec<u32>,
+}
+
+impl Region {
+    fn new(nodes: usize) -> Region {
+        Region {
+            in_region: vec![false; nodes],
+            node_list: Vec::new(),
+            node_work: Vec::new(),
+            creators: FxSet::default(),
+            creator_work: Vec::new(),
+            pending_nodes: Vec::new(),
+            pending_creators: Vec::new(),
+        }
+    }
+
+    fn add_node(&mut self, n: u32) {
+        if n == NO {
+            return;
+        }
+        let i = n as usize;
+        if i >= self.in_region.len() {
+            self.in_region.resize(i + 1, false);
+        }
+        if !self.in_region[i] {
+            self.in_region[i] = true;
+            self.node_list.push(n);
+            self.node_work.push(n);
+        }
+    }
+
+    fn add_creator(&mut self, c: u32) {
+        if c != NO && self.creators.insert(c) {
+            self.creator_work.push(c);
+        }
+    }
+
+    pub(crate) fn contains(&self, n: u32) -> bool {
+        self.in_region.get(n as usize).copied().unwrap_or(false)
+    }
+}
+
+fn map(m: &[u32], x: u32) -> u32 {
+    if x == NONE {
+        NO
+    } else {
+        m.get(x as usize).copied().unwrap_or(NO)
+    }
+}
+
+impl Solver {
+    /// Empties a node for re-derivation.
+    fn reset_node(&mut self, n: u32) {
+        self.clear_node(n);
+    }
+
+    /// Derives the region's values again from outside it: seeds of live static ops, live
+    /// edges from nodes outside, and values live constraints outside gave directly.
+    fn rederive(&mut self, region: &Region) {
+        for &n in &region.node_list {
+            self.reseed(n);
+        }
+        let total = self.node_count() as u32;
+        for src in 0..total {
+            if region.contains(src) {
+                continue;
+            }
+            self.push_edges_into(src, |d| region.contains(d));
+        }
+        let direct: Vec<(u32, u32)> = self
+            .effects
+            .values()
+            .flatten()
+            .filter_map(|e| match *e {
+                Effect::Value(n, v) if region.contains(n) => Some((n, v)),
+                _ => None,
+            })
+            .collect();
+        for (n, v) in direct {
+            self.push_value_pub(n, v);
+        }
+    }
+}
+
+/// Whether two versions of a module show the same interface: the same definitions with the
+/// same signatures and class layouts, the same module-level names, star imports and
+/// `__all__`, and the same interface nodes.
+fn interface_matches(a: &ModuleFacts, b: &ModuleFacts) -> bool {
+    let sa = |s: u32| a.strings.get(s as usize).map_or("", |x| &**x);
+    let sb = |s: u32| b.strings.get(s as usize).map_or("", |x| &**x);
+    if a.name != b.name
+        || a.is_package != b.is_package
+        || a.interface_nodes != b.interface_nodes
+        || a.defs.len() != b.defs.len()
+        || a.globals.len() != b.globals.len()
+        || a.star_imports.len() != b.star_imports.len()
+    {
+        return false;
+    }
+    let named = |x: &[(u32, u32)], y: &[(u32, u32)]| {
+        x.len() == y.len()
+            && x.iter()
+                .zip(y)
+                .all(|(p, q)| p.1 == q.1 && sa(p.0) == sb(q.0))
+    };
+    if !named(&a.globals, &b.globals) {
+        return false;
+    }
+    if !a
+        .star_imports
+        .iter()
+        .zip(&b.star_imports)
+        .all(|(&x, &y)| sa(x) == sb(y))
+    {
+        return false;
+    }
+    match (&a.all_names, &b.all_names) {
+        (None, None) => {}
+        (Some(x), Some(y)) => {
+            if x.len() != y.len() || !x.iter().zip(y).all(|(&p, &q)| sa(p) == sb(q)) {
+                return false;
+            }
+        }
+        _ => return false,
+    }
+    a.defs
+        .iter()
+        .zip(&b.defs)
+        .all(|(x, y)| def_interface_matches(a, b, x, y))
+}
+
+fn def_interface_matches(a: &ModuleFacts, b: &ModuleFacts, x: &DefFact, y: &DefFact) -> bool {
+    let sa = |s: u32| a.strings.get(s as usize).map_or("", |v| &**v);
+    let sb = |s: u32| b.strings.get(s as usize).map_or("", |v| &**v);
+    if x.kind != y.kind
+        || x.qualname != y.qualname
+        || x.parent != y.parent
+        || x.method != y.method
+        || x.class != y.class
+        || x.ret != y.ret
+        || x.yields != y.yields
+        || x.is_async != y.is_async
+        || x.decorated != y.decorated
+        || x.params.len() != y.params.len()
+        || x.bases.len() != y.bases.len()
+        || x.base_refs.len() != y.base_refs.len()
+        || x.attrs.len() != y.attrs.len()
+        || x.self_attrs.len() != y.self_attrs.len()
+        || x.statics.len() != y.statics.len()
+    {
+        return false;
+    }
+    let params = x.params.iter().zip(&y.params).all(|(p, q)| {
+        p.node == q.node
+            && p.kind == q.kind
+            && sa(p.name) == sb(q.name)
+            && (p.alloc == NONE) == (q.alloc == NONE)
+            && (p.alloc == NONE || p.alloc - x.allocs.0 == q.alloc - y.allocs.0)
+    });
+    let bases = x
+        .bases
+        .iter()
+        .zip(&y.bases)
+        .all(|(&p, &q)| canon_node(a, p) == canon_node(b, q));
+    let base_refs = x
+        .base_refs
+        .iter()
+        .zip(&y.base_refs)
+        .all(|(p, q)| match (p, q) {
+            (None, None) => true,
+            (Some(p), Some(q)) => {
+                p.scope == q.scope
+                    && p.path.len() == q.path.len()
+                    && p.path
+                        .iter()
+                        .zip(q.path.iter())
+                        .all(|(&s, &t)| sa(s) == sb(t))
+            }
+            _ => false,
+        });
+    let attrs = x
+        .attrs
+        .iter()
+        .zip(&y.attrs)
+        .all(|(p, q)| p.1 == q.1 && sa(p.0) == sb(q.0));
+    let self_attrs = x
+        .self_attrs
+        .iter()
+        .zip(&y.self_attrs)
+        .all(|(&p, &q)| sa(p) == sb(q));
+    let statics = x.statics.iter().zip(&y.statics).all(|(p, q)| {
+        sa(p.0) == sb(q.0)
+            && match (&p.1, &q.1) {
+                (StaticBinding::Def(d), StaticBinding::Def(e)) => d == e,
+                (
+                    StaticBinding::Import { module, attr, top },
+                    StaticBinding::Import {
+                        module: m2,
+                        attr: a2,
+                        top: t2,
+                    },
+                ) => {
+                    sa(*module) == sb(*m2)
+                        && top == t2
+                        && (*attr == NONE) == (*a2 == NONE)
+                        && (*attr == NONE || sa(*attr) == sb(*a2))
+                }
+                (StaticBinding::Alias(r), StaticBinding::Alias(s)) => {
+                    r.scope == s.scope
+                        && r.path.len() == s.path.len()
+                        && r.path
+                            .iter()
+                            .zip(s.path.iter())
+                            .all(|(&u, &v)| sa(u) == sb(v))
+                }
+                _ => false,
+            }
+    });
+    params && bases && base_refs && attrs && self_attrs && statics
+}
+
+/// A node named independently of the numbering: an interface node by its index, a body node
+/// by its definition and its offset in that definition's nodes.
+fn canon_node(f: &ModuleFacts, n: u32) -> (u32, u32) {
+    if n == NONE {
+        return (NONE, 0);
+    }
+    if n < f.interface_nodes {
+        return (NO, n);
+    }
+    let d = f.defs.partition_point(|d| d.body.1 <= n);
+    match f.defs.get(d) {
+        Some(def) if def.body.0 <= n => (d as u32, n - def.body.0),
+        _ => (NONE, n),
+    }
+}
+
+fn canon_site(f: &ModuleFacts, s: u32) -> (u32, u32) {
+    if s == NONE {
+        return (NONE, 0);
+    }
+    let d = f.defs.partition_point(|d| d.sites.1 <= s);
+    match f.defs.get(d) {
+        Some(def) if def.sites.0 <= s => (d as u32, s - def.sites.0),
+        _ => (NONE, s),
+    }
+}
+
+fn canon_alloc(f: &ModuleFacts, a: u32) -> (u32, u32) {
+    let d = f.defs.partition_point(|d| d.allocs.1 <= a);
+    match f.defs.get(d) {
+        Some(def) if def.allocs.0 <= a => (d as u32, a - def.allocs.0),
+        _ => (NONE, a),
+    }
+}
+
+/// Whether definition `d`'s body is the same in both versions, up to renumbering.
+fn body_matches(a: &ModuleFacts, b: &ModuleFacts, d: usize) -> bool {
+    let (x, y) = (&a.defs[d], &b.defs[d]);
+    if x.body.1 - x.body.0 != y.body.1 - y.body.0
+        || x.ops.1 - x.ops.0 != y.ops.1 - y.ops.0
+        || x.sites.1 - x.sites.0 != y.sites.1 - y.sites.0
+        || x.allocs.1 - x.allocs.0 != y.allocs.1 - y.allocs.0
+    {
+        return false;
+    }
+    let cmp = Cmp { a, b };
+    (x.ops.0..x.ops.1)
+        .zip(y.ops.0..y.ops.1)
+        .all(|(i, j)| cmp.ops(&a.ops[i as usize], &b.ops[j as usize]))
+}
+
+struct Cmp<'a> {
+    a: &'a ModuleFacts,
+    b: &'a ModuleFacts,
+}
+
+impl Cmp<'_> {
+    fn n(&self, x: u32, y: u32) -> bool {
+        canon_node(self.a, x) == canon_node(self.b, y)
+    }
+
+    fn s(&self, x: u32, y: u32) -> bool {
+        self.a.strings.get(x as usize) == self.b.strings.get(y as usize)
+    }
+
+    fn site(&self, x: u32, y: u32) -> bool {
+        canon_site(self.a, x) == canon_site(self.b, y)
+    }
+
+    fn alloc(&self, x: u32, y: u32) -> bool {
+        canon_alloc(self.a, x) == canon_alloc(self.b, y)
+    }
+
+    fn c(&self, x: super::facts::Const, y: super::facts::Const) -> bool {
+        use super::facts::Const::*;
+        match (x, y) {
+            (Str(p), Str(q)) => self.s(p, q),
+            _ => x == y,
+        }
+    }
+
+    fn key(&self, x: Key, y: Key) -> bool {
+        match (x, y) {
+            (Key::Const(p), Key::Const(q)) => self.c(p, q),
+            (Key::Node(p), Key::Node(q)) => self.n(p, q),
+            (Key::Unknown, Key::Unknown) => true,
+            _ => false,
+        }
+    }
+
+    fn arg(&self, x: Arg, y: Arg) -> bool {
+        match (x, y) {
+            (Arg::Pos(p), Arg::Pos(q))
+            | (Arg::Star(p), Arg::Star(q))
+            | (Arg::KwStar(p), Arg::KwStar(q)) => self.n(p, q),
+            (Arg::Kw(s, p), Arg::Kw(t, q)) => self.s(s, t) && self.n(p, q),
+            _ => false,
+        }
+    }
+
+    fn ops(&self, x: &Op, y: &Op) -> bool {
+        use Op::*;
+        match (*x, *y) {
+            (Const { dst, c }, Const { dst: d2, c: c2 }) => self.n(dst, d2) && self.c(c, c2),
+            (Def { dst, def }, Def { dst: d2, def: e2 }) => self.n(dst, d2) && def == e2,
+            (
+                SelfOf { dst, class, cls },
+                SelfOf {
+                    dst: d2,
+                    class: c2,
+                    cls: k2,
+                },
+            ) => self.n(dst, d2) && class == c2 && cls == k2,
+            (
+                Alloc { dst, kind, alloc },
+                Alloc {
+                    dst: d2,
+                    kind: k2,
+                    alloc: a2,
+                },
+            ) => self.n(dst, d2) && kind == k2 && self.alloc(alloc, a2),
+            (Copy { dst, src }, Copy { dst: d2, src: s2 })
+            | (CopyObj { dst, src }, CopyObj { dst: d2, src: s2 })
+            | (Elems { dst, src }, Elems { dst: d2, src: s2 }) => {
+                self.n(dst, d2) && self.n(src, s2)
+            }
+            (
+                Load {
+                    dst,
+                    base,
+                    attr,
+                    site,
+                },
+                Load {
+                    dst: d2,
+                    base: b2,
+                    attr: a2,
+                    site: s2,
+                },
+            ) => self.n(dst, d2) && self.n(base, b2) && self.s(attr, a2) && self.site(site, s2),
+            (
+                Store { base, attr, src },
+                Store {
+                    base: b2,
+                    attr: a2,
+                    src: s2,
+                },
+            ) => self.n(base, b2) && self.s(attr, a2) && self.n(src, s2),
+            (
+                SubLoad {
+                    dst,
+                    base,
+                    key,
+                    site,
+                    unpack,
+                },
+                SubLoad {
+                    dst: d2,
+                    base: b2,
+                    key: k2,
+                    site: s2,
+                    unpack: u2,
+                },
+            ) => {
+                self.n(dst, d2)
+                    && self.n(base, b2)
+                    && self.key(key, k2)
+                    && self.site(site, s2)
+                    && unpack == u2
+            }
+            (
+                SubStore {
+                    base,
+                    key,
+                    src,
+                    site,
+                },
+                SubStore {
+                    base: b2,
+                    key: k2,
+                    src: r2,
+                    site: s2,
+                },
+            ) => self.n(base, b2) && self.key(key, k2) && self.n(src, r2) && self.site(site, s2),
+            (
+                Slice {
+                    dst,
+                    base,
+                    lo,
+                    hi,
+                    alloc,
+                },
+                Slice {
+                    dst: d2,
+                    base: b2,
+                    lo: l2,
+                    hi: h2,
+                    alloc: a2,
+                },
+            ) => {
+                self.n(dst, d2) && self.n(base, b2) && lo == l2 && hi == h2 && self.alloc(alloc, a2)
+            }
+            (
+                Call {
+                    site,
+                    callee,
+                    args_start,
+                    args_len,
+                    dst,
+                    flags,
+                    aux,
+                },
+                Call {
+                    site: s2,
+                    callee: c2,
+                    args_start: st2,
+                    args_len: l2,
+                    dst: d2,
+                    flags: f2,
+                    aux: x2,
+                },
+            ) => {
+                self.site(site, s2)
+                    && self.n(callee, c2)
+                    && self.n(dst, d2)
+                    && flags == f2
+                    && aux == x2
+                    && args_len == l2
+                    && (0..args_len as usize).all(|i| {
+                        match (
+                            self.a.args.get(args_start as usize + i),
+                            self.b.args.get(st2 as usize + i),
+                        ) {
+                            (Some(&p), Some(&q)) => self.arg(p, q),
+                            _ => false,
+                        }
+                    })
+            }
+            (Raise { site, src }, Raise { site: s2, src: r2 }) => {
+                self.site(site, s2) && self.n(src, r2)
+            }
+            (
+                IterStart { site, src, dst },
+                IterStart {
+                    site: s2,
+                    src: r2,
+                    dst: d2,
+                },
+            )
+            | (
+                IterNext { site, src, dst },
+                IterNext {
+                    site: s2,
+                    src: r2,
+                    dst: d2,
+                },
+            )
+            | (
+                With { site, src, dst },
+                With {
+                    site: s2,
+                    src: r2,
+                    dst: d2,
+                },
+            ) => self.site(site, s2) && self.n(src, r2) && self.n(dst, d2),
+            (Fallback { dst, name }, Fallback { dst: d2, name: n2 }) => {
+                self.n(dst, d2) && self.s(name, n2)
+            }
+            (
+                Import {
+                    dst,
+                    module,
+                    attr,
+                    top,
+                },
+                Import {
+                    dst: d2,
+                    module: m2,
+                    attr: a2,
+                    top: t2,
+                },
+            ) => {
+                self.n(dst, d2)
+                    && self.s(module, m2)
+                    && top == t2
+                    && (attr == NONE) == (a2 == NONE)
+                    && (attr == NONE || self.s(attr, a2))
+            }
+            _ => false,
+        }
+    }
+}
