@@ -23,7 +23,9 @@ pub struct FileAnalysis {
     pub module: String,
     pub is_package: bool,
     pub outline: Outline,
-    pub facts: ModuleFacts,
+    /// The call-graph facts, until `ProjectIndex::insert` hands them to the solver (which keeps
+    /// the only copy, so that they are not held twice).
+    pub facts: Option<ModuleFacts>,
     /// The names the module uses, for the repo map's reference graph and the profile.
     pub references: Vec<Reference>,
     pub lines: usize,
@@ -57,7 +59,7 @@ pub fn analyze_file(module: &str, is_package: bool, text: &str) -> FileAnalysis 
         module: module.to_string(),
         is_package,
         outline,
-        facts,
+        facts: Some(facts),
         references,
         lines: text.lines().count(),
         bytes: text.len(),
@@ -90,7 +92,7 @@ impl ProjectIndex {
     /// Adds or replaces a file. When two files claim the same module name (two workspace
     /// folders with the same layout, say), the first one keeps it and the second is indexed
     /// without taking part in the call graph.
-    pub fn insert(&mut self, path: PathBuf, analysis: FileAnalysis) {
+    pub fn insert(&mut self, path: PathBuf, mut analysis: FileAnalysis) {
         if let Some(old) = self.files.remove(&path) {
             if self.by_module.get(&old.module) == Some(&path) {
                 self.by_module.remove(&old.module);
@@ -108,7 +110,9 @@ impl ProjectIndex {
             }
             _ => {
                 self.by_module.insert(analysis.module.clone(), path.clone());
-                self.program.set_module(analysis.facts.clone());
+                if let Some(facts) = analysis.facts.take() {
+                    self.program.set_module(facts);
+                }
             }
         }
         self.files.insert(path, analysis);
