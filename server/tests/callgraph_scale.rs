@@ -32,6 +32,15 @@ fn corpus() -> Option<PathBuf> {
     (!dir.is_empty()).then(|| PathBuf::from(dir))
 }
 
+/// A file read when needed.
+struct Source(PathBuf);
+
+impl Source {
+    fn read(&self) -> String {
+        std::fs::read_to_string(&self.0).unwrap_or_default()
+    }
+}
+
 fn python_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -106,11 +115,13 @@ fn callgraph_on_a_real_code_base() {
         return;
     };
     let files = python_files(&dir);
-    let sources: Vec<(PathBuf, String)> = files
+    // Sources are read again when needed rather than kept: the server does not keep them.
+    let sources: Vec<(PathBuf, Source)> = files
         .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok().map(|s| (p.clone(), s)))
+        .filter(|p| std::fs::read_to_string(p).is_ok())
+        .map(|p| (p.clone(), Source(p.clone())))
         .collect();
-    let lines: usize = sources.iter().map(|(_, s)| s.lines().count()).sum();
+    let lines: usize = sources.iter().map(|(_, s)| s.read().lines().count()).sum();
     println!(
         "corpus {}: {} files, {} lines",
         dir.display(),
@@ -129,27 +140,30 @@ fn callgraph_on_a_real_code_base() {
     let mut parse = std::time::Duration::ZERO;
     let mut extract = std::time::Duration::ZERO;
     let mut facts: Vec<ModuleFacts> = Vec::with_capacity(sources.len());
+    let mut bytes = 0usize;
     for ((_, src), (name, is_package)) in sources.iter().zip(&names) {
+        let src = src.read();
+        bytes += src.len();
         let t = Instant::now();
-        let tree = parse_str(src, None);
+        let tree = parse_str(&src, None);
         parse += t.elapsed();
         let t = Instant::now();
         facts.push(extract_facts(&SourceModule {
             name,
             is_package: *is_package,
-            source: src,
+            source: &src,
             tree: &tree,
         }));
         extract += t.elapsed();
     }
     let facts_bytes: usize = facts.iter().map(ModuleFacts::approximate_size).sum();
     println!(
-        "parsed in {:.0} ms, extracted in {:.0} ms; facts {:.1} MB; RSS now {:.0} MB (sources {:.0} MB)",
+        "parsed in {:.0} ms, extracted in {:.0} ms; facts {:.1} MB; RSS now {:.0} MB (sources {:.0} MB, not kept)",
         parse.as_secs_f64() * 1e3,
         extract.as_secs_f64() * 1e3,
         facts_bytes as f64 / 1e6,
         rss_mb(),
-        sources.iter().map(|(_, s)| s.len()).sum::<usize>() as f64 / 1e6,
+        bytes as f64 / 1e6,
     );
 
     let mut program = ProgramAnalysis::new();
@@ -160,6 +174,31 @@ fn callgraph_on_a_real_code_base() {
     let graph = program.graph();
     let solve = t.elapsed();
     let edges: usize = graph.edges.values().map(|s| s.len()).sum();
+    let graph_sites = graph.call_sites.len();
+    let _ = graph_sites;
+    println!("solver: {}", program.solver_stats());
+    {
+        let g = program.graph();
+        let sites: usize = g
+            .call_sites
+            .iter()
+            .map(|c| 96 + c.caller.capacity() + c.callee.capacity() + c.module.capacity())
+            .sum();
+        let edges: usize = g
+            .edges
+            .iter()
+            .map(|(k, v)| 64 + k.capacity() + v.iter().map(|x| 48 + x.capacity()).sum::<usize>())
+            .sum();
+        let nodes: usize = g.nodes.keys().map(|k| 160 + k.capacity()).sum();
+        println!(
+            "public graph ≈ {:.0} MB: call sites {:.0}, edges {:.0}, nodes {:.0} (+ indexes)",
+            (sites + edges + nodes) as f64 / 1e6,
+            sites as f64 / 1e6,
+            edges as f64 / 1e6,
+            nodes as f64 / 1e6
+        );
+    }
+    let graph = program.graph();
     println!(
         "parse {:.0} ms, extract {:.0} ms ({:.2}× parse), solve {:.0} ms; (extract + solve) / parse = {:.2}",
         parse.as_secs_f64() * 1e3,
@@ -222,7 +261,7 @@ fn callgraph_on_a_real_code_base() {
                 .iter()
                 .zip(&names)
                 .find(|(_, (n, _))| n == m)
-                .map(|((_, s), _)| s.get(*a..*b).unwrap_or("").to_string())
+                .map(|((_, s), _)| s.read().get(*a..*b).unwrap_or("").to_string())
                 .unwrap_or_default();
             let src: String = src.chars().take(80).collect();
             println!(
@@ -238,11 +277,12 @@ fn callgraph_on_a_real_code_base() {
     // against a solve from scratch of the same facts.
     let mut current: Vec<ModuleFacts> = Vec::new();
     for ((_, src), (name, is_package)) in sources.iter().zip(&names) {
-        let tree = parse_str(src, None);
+        let src = src.read();
+        let tree = parse_str(&src, None);
         current.push(extract_facts(&SourceModule {
             name,
             is_package: *is_package,
-            source: src,
+            source: &src,
             tree: &tree,
         }));
     }
@@ -267,6 +307,7 @@ fn callgraph_on_a_real_code_base() {
         .unwrap_or(40);
     let step = (sources.len() / samples).max(1);
     for (i, (_, src)) in sources.iter().enumerate().step_by(step) {
+        let src = &src.read();
         let Some(body) = function_body_line(src) else {
             continue;
         };
@@ -351,12 +392,31 @@ fn function_body_line(src: &str) -> Option<std::ops::Range<usize>> {
         .then_some(start..end)
 }
 
-/// The end of the first identifier on a line, after its indentation.
+/// The end of the first name on a line that is not a keyword.
 fn name_end_in(src: &str, line: std::ops::Range<usize>) -> Option<usize> {
+    const KEYWORDS: &[&str] = &[
+        "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+        "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
+        "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with",
+        "yield", "None", "True", "False",
+    ];
     let text = &src[line.clone()];
-    let first = text.find(|c: char| c.is_alphabetic() || c == '_')?;
-    let len = text[first..]
-        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .unwrap_or(text.len() - first);
-    Some(line.start + first + len)
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        let Some(first) = rest.find(|c: char| c.is_alphabetic() || c == '_') else {
+            break;
+        };
+        let start = i + first;
+        let len = text[start..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(text.len() - start);
+        let word = &text[start..start + len];
+        let in_string = text[..start].matches(['"', '\'']).count() % 2 == 1;
+        if !KEYWORDS.contains(&word) && !in_string {
+            return Some(line.start + start + len);
+        }
+        i = start + len;
+    }
+    None
 }

@@ -66,7 +66,6 @@ struct K {
     future_import_statement: u16,
     aliased_import: u16,
     dotted_name: u16,
-    relative_import: u16,
     import_prefix: u16,
     wildcard_import: u16,
     global_statement: u16,
@@ -91,7 +90,6 @@ struct K {
     interpolation: u16,
     string_start: u16,
     string_content: u16,
-    escape_sequence: u16,
     integer: u16,
     float: u16,
     list: u16,
@@ -194,7 +192,6 @@ impl K {
             future_import_statement: k("future_import_statement"),
             aliased_import: k("aliased_import"),
             dotted_name: k("dotted_name"),
-            relative_import: k("relative_import"),
             import_prefix: k("import_prefix"),
             wildcard_import: k("wildcard_import"),
             global_statement: k("global_statement"),
@@ -218,7 +215,6 @@ impl K {
             interpolation: k("interpolation"),
             string_start: k("string_start"),
             string_content: k("string_content"),
-            escape_sequence: k("escape_sequence"),
             integer: k("integer"),
             float: k("float"),
             list: k("list"),
@@ -3315,7 +3311,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// The absolute name a `from` import refers to.
-    fn from_module(&mut self, m: TsNode<'t>) -> String {
+    fn imported_module(&mut self, m: TsNode<'t>) -> String {
         let k = self.k;
         if m.kind_id() == k.dotted_name {
             return self.dotted(m);
@@ -3339,7 +3335,7 @@ impl<'a, 't> Ex<'a, 't> {
         let Some(m) = self.field(n, k.f_module_name) else {
             return;
         };
-        let path = self.from_module(m);
+        let path = self.imported_module(m);
         let module = self.strings.intern(&path);
         let ch = self.fielded_children(n);
         for (c, field) in ch {

@@ -339,53 +339,9 @@ impl ModuleFacts {
             + self.globals.len() * 8
     }
 
-    pub(crate) fn str(&self, sym: Sym) -> &str {
-        self.strings.get(sym as usize).map_or("", |s| s)
-    }
-
     pub(crate) fn site_range(&self, site: SiteIdx) -> Range<usize> {
         self.sites
             .get(site as usize)
             .map_or(0..0, |s| s.start as usize..s.end as usize)
-    }
-
-    /// Facts equal to these except for byte positions (call sites and definition ranges):
-    /// an edit that only moves code around, or changes a comment, leaves the constraints the
-    /// same, and the solver then only needs the new positions.
-    pub(crate) fn same_constraints(&self, other: &ModuleFacts) -> bool {
-        self.name == other.name
-            && self.is_package == other.is_package
-            && self.strings == other.strings
-            && self.num_nodes == other.num_nodes
-            && self.num_allocs == other.num_allocs
-            && self.ops == other.ops
-            && self.args == other.args
-            && self.globals == other.globals
-            && self.star_imports == other.star_imports
-            && self.all_names == other.all_names
-            && self.sites.len() == other.sites.len()
-            && self
-                .sites
-                .iter()
-                .zip(&other.sites)
-                .all(|(a, b)| a.caller == b.caller)
-            && self.defs.len() == other.defs.len()
-            && self.defs.iter().zip(&other.defs).all(|(a, b)| {
-                a.kind == b.kind
-                    && a.qualname == b.qualname
-                    && a.parent == b.parent
-                    && a.method == b.method
-                    && a.class == b.class
-                    && a.params == b.params
-                    && a.ret == b.ret
-                    && a.yields == b.yields
-                    && a.is_async == b.is_async
-                    && a.decorated == b.decorated
-                    && a.bases == b.bases
-                    && a.base_refs == b.base_refs
-                    && a.attrs == b.attrs
-                    && a.self_attrs == b.self_attrs
-                    && a.statics == b.statics
-            })
     }
 }

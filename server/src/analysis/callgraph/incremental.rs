@@ -24,23 +24,17 @@ use super::facts::{Arg, DefFact, Key, ModuleFacts, Op, StaticBinding, NONE};
 use super::resolve::{Effect, Solver, DYN, NO};
 use super::util::FxSet;
 
-/// What an incremental update did.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct UpdateStats {
-    pub changed_defs: usize,
-    pub region: usize,
-}
-
 impl Solver {
     /// Replaces the facts of module `slot` if only definition bodies changed; returns None
     /// (and changes nothing) if the module's interface changed.
-    pub(crate) fn update_module(
-        &mut self,
-        slot: u32,
-        new: Arc<ModuleFacts>,
-    ) -> Option<UpdateStats> {
+    pub(crate) fn update_module(&mut self, slot: u32, new: Arc<ModuleFacts>) -> Option<()> {
         let old = self.mods.get(slot as usize)?.facts.clone();
-        if !interface_matches(&old, &new) {
+        if !interface_matches(&old, &new, |class| self.self_attrs_matter(slot, class)) {
+            self.report = format!(
+                "interface changed in {}: {}",
+                new.name(),
+                interface_diff(&old, &new)
+            );
             return None;
         }
         let changed: Vec<usize> = (0..old.defs.len())
@@ -122,14 +116,13 @@ impl Solver {
         }
         // The retired ops' own consequences: copies, seeds and what they derived. Their edges
         // and seeds are resolved with the old numbering, before it is replaced.
-        let mut old_copies: Vec<(u32, u32, u32)> = Vec::new();
+        let mut old_copies: Vec<u32> = Vec::new();
         let mut old_seeds: Vec<(u32, u32)> = Vec::new();
         for &(g, op) in &retired_ops {
             match op {
-                Op::Copy { dst, src } | Op::CopyObj { dst, src } => {
-                    let filter = u32::from(matches!(op, Op::CopyObj { .. }));
-                    let (s, d) = (map(&old_node_map, src), map(&old_node_map, dst));
-                    old_copies.push((s, d, filter));
+                Op::Copy { dst, .. } | Op::CopyObj { dst, .. } => {
+                    old_copies.push(g);
+                    let d = map(&old_node_map, dst);
                     self.region_add(&mut region, d);
                 }
                 Op::Const { dst, .. }
@@ -150,8 +143,8 @@ impl Solver {
         self.close_region(&mut region);
 
         // Take back what the region's constraints and the retired ops derived.
-        for &(s, d, filter) in &old_copies {
-            if let Some(e) = self.edge_id(s, d, filter) {
+        for &g in &old_copies {
+            if let Some(e) = self.op_edge(g) {
                 self.edge_unref(e);
             }
         }
@@ -180,6 +173,7 @@ impl Solver {
         let name = self.mods[slot as usize].name;
         let def_map = self.def_ids(slot, name, &new);
         self.mods[slot as usize].def_map = def_map;
+        self.refresh_self_attrs(slot);
         for &d in &changed {
             let r = new.defs[d].ops;
             self.seed_ops(slot, r.0, r.1);
@@ -188,10 +182,14 @@ impl Solver {
         // Derive the region again from everything outside it.
         self.rederive_and_replay(&region, &creators);
         self.run();
-        Some(UpdateStats {
-            changed_defs: changed.len(),
-            region: region.node_list.len(),
-        })
+        self.report = format!(
+            "{}: {} definitions changed, region of {} nodes and {} constraints",
+            new.name(),
+            changed.len(),
+            region.node_list.len(),
+            creators.len()
+        );
+        Some(())
     }
 
     /// Takes back what the constraints on newly saturated nodes derived and derives the
@@ -254,8 +252,8 @@ impl Solver {
                 continue;
             }
             if let Some(c) = region.creator_work.pop() {
-                if let Some(effects) = self.effects.get(&c) {
-                    for &e in effects {
+                {
+                    for e in self.effects_of(c) {
                         match e {
                             Effect::Edge(id) => {
                                 let d = self.edge_dst(id);
@@ -285,16 +283,14 @@ impl Solver {
 
     /// Takes back everything creator `c` derived.
     fn retract(&mut self, c: u32) {
-        let Some(effects) = self.effects.remove(&c) else {
-            return;
-        };
+        let effects = self.take_effects(c);
         for e in effects {
             match e {
                 Effect::Edge(id) => self.edge_unref(id),
                 Effect::Dyn(id) => {
                     self.dyn_unref(id);
                 }
-                Effect::Value(..) => {}
+                Effect::Value(n, v) => self.undirect(n, v, c),
                 Effect::Call(site, callee) => self.unrecord(site, callee),
                 Effect::Watch(a, id) => self.unwatch(a, id, c),
             }
@@ -384,29 +380,10 @@ impl Solver {
     }
 
     /// Derives the region's values again from outside it: seeds of live static ops, live
-    /// edges from nodes outside, and values live constraints outside gave directly.
+    /// edges from nodes outside, and values live constraints gave directly.
     fn rederive(&mut self, region: &Region) {
         for &n in &region.node_list {
-            self.reseed(n);
-        }
-        let total = self.node_count() as u32;
-        for src in 0..total {
-            if region.contains(src) {
-                continue;
-            }
-            self.push_edges_into(src, |d| region.contains(d));
-        }
-        let direct: Vec<(u32, u32)> = self
-            .effects
-            .values()
-            .flatten()
-            .filter_map(|e| match *e {
-                Effect::Value(n, v) if region.contains(n) => Some((n, v)),
-                _ => None,
-            })
-            .collect();
-        for (n, v) in direct {
-            self.push_value_pub(n, v);
+            self.rederive_node(n, |src| !region.contains(src));
         }
     }
 }
@@ -414,7 +391,11 @@ impl Solver {
 /// Whether two versions of a module show the same interface: the same definitions with the
 /// same signatures and class layouts, the same module-level names, star imports and
 /// `__all__`, and the same interface nodes.
-fn interface_matches(a: &ModuleFacts, b: &ModuleFacts) -> bool {
+fn interface_matches(
+    a: &ModuleFacts,
+    b: &ModuleFacts,
+    self_attrs_matter: impl Fn(u32) -> bool,
+) -> bool {
     let sa = |s: u32| a.strings.get(s as usize).map_or("", |x| &**x);
     let sb = |s: u32| b.strings.get(s as usize).map_or("", |x| &**x);
     if a.name != b.name
@@ -455,10 +436,19 @@ fn interface_matches(a: &ModuleFacts, b: &ModuleFacts) -> bool {
     a.defs
         .iter()
         .zip(&b.defs)
-        .all(|(x, y)| def_interface_matches(a, b, x, y))
+        .enumerate()
+        .all(|(i, (x, y))| def_interface_matches(a, b, x, y, self_attrs_matter(i as u32)))
 }
 
-fn def_interface_matches(a: &ModuleFacts, b: &ModuleFacts, x: &DefFact, y: &DefFact) -> bool {
+/// `self_attrs_matter`: whether the attributes a class's methods assign on `self` can change
+/// any lookup (they only decide whether external base classes are asked for an attribute).
+fn def_interface_matches(
+    a: &ModuleFacts,
+    b: &ModuleFacts,
+    x: &DefFact,
+    y: &DefFact,
+    self_attrs_matter: bool,
+) -> bool {
     let sa = |s: u32| a.strings.get(s as usize).map_or("", |v| &**v);
     let sb = |s: u32| b.strings.get(s as usize).map_or("", |v| &**v);
     if x.kind != y.kind
@@ -474,7 +464,7 @@ fn def_interface_matches(a: &ModuleFacts, b: &ModuleFacts, x: &DefFact, y: &DefF
         || x.bases.len() != y.bases.len()
         || x.base_refs.len() != y.base_refs.len()
         || x.attrs.len() != y.attrs.len()
-        || x.self_attrs.len() != y.self_attrs.len()
+        || (self_attrs_matter && x.self_attrs.len() != y.self_attrs.len())
         || x.statics.len() != y.statics.len()
     {
         return false;
@@ -512,11 +502,11 @@ fn def_interface_matches(a: &ModuleFacts, b: &ModuleFacts, x: &DefFact, y: &DefF
         .iter()
         .zip(&y.attrs)
         .all(|(p, q)| p.1 == q.1 && sa(p.0) == sb(q.0));
-    let self_attrs = x
-        .self_attrs
-        .iter()
-        .zip(&y.self_attrs)
-        .all(|(&p, &q)| sa(p) == sb(q));
+    let self_attrs = !self_attrs_matter
+        || x.self_attrs
+            .iter()
+            .zip(&y.self_attrs)
+            .all(|(&p, &q)| sa(p) == sb(q));
     let statics = x.statics.iter().zip(&y.statics).all(|(p, q)| {
         sa(p.0) == sb(q.0)
             && match (&p.1, &q.1) {
@@ -839,4 +829,35 @@ impl Cmp<'_> {
             _ => false,
         }
     }
+}
+
+/// Why two versions' interfaces differ (for diagnostics).
+fn interface_diff(a: &ModuleFacts, b: &ModuleFacts) -> String {
+    if a.interface_nodes != b.interface_nodes {
+        return format!(
+            "interface nodes {} -> {}",
+            a.interface_nodes, b.interface_nodes
+        );
+    }
+    if a.defs.len() != b.defs.len() {
+        return format!("defs {} -> {}", a.defs.len(), b.defs.len());
+    }
+    if a.globals.len() != b.globals.len() {
+        return "globals".into();
+    }
+    for (x, y) in a.defs.iter().zip(&b.defs) {
+        if !def_interface_matches(a, b, x, y, true) {
+            let what = if x.statics.len() != y.statics.len() {
+                "statics"
+            } else if x.self_attrs.len() != y.self_attrs.len() {
+                "self attrs"
+            } else if x.attrs.len() != y.attrs.len() {
+                "attrs"
+            } else {
+                "other"
+            };
+            return format!("{} ({what})", x.qualname);
+        }
+    }
+    "module".into()
 }

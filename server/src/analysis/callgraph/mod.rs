@@ -26,6 +26,8 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
+use util::FxMap;
+
 pub use facts::ModuleFacts;
 pub use program::{ProgramAnalysis, UpdateKind};
 pub use pycg::to_pycg_json;
@@ -94,8 +96,22 @@ pub struct CallGraph {
     pub edges: BTreeMap<String, BTreeSet<String>>,
     /// Every call site, sorted by module, then position, then callee.
     pub call_sites: Vec<CallSite>,
-    by_caller: BTreeMap<String, Vec<u32>>,
-    by_callee: BTreeMap<String, Vec<u32>>,
+    /// Positions in `call_sites` by caller and by callee, in increasing order.
+    by_caller: FxMap<String, Vec<u32>>,
+    by_callee: FxMap<String, Vec<u32>>,
+    /// How many call sites make each edge, and name each builtin or external node.
+    edge_counts: FxMap<(String, String), u32>,
+    name_refs: FxMap<String, u32>,
+}
+
+fn site_order(a: &CallSite, b: &CallSite) -> std::cmp::Ordering {
+    (&a.module, a.range.start, a.range.end, &a.callee, &a.caller).cmp(&(
+        &b.module,
+        b.range.start,
+        b.range.end,
+        &b.callee,
+        &b.caller,
+    ))
 }
 
 impl CallGraph {
@@ -128,39 +144,126 @@ impl CallGraph {
         nodes: BTreeMap<String, NodeInfo>,
         mut call_sites: Vec<CallSite>,
     ) -> CallGraph {
-        call_sites.sort_by(|a, b| {
-            (&a.module, a.range.start, a.range.end, &a.callee, &a.caller).cmp(&(
-                &b.module,
-                b.range.start,
-                b.range.end,
-                &b.callee,
-                &b.caller,
-            ))
-        });
+        call_sites.sort_by(site_order);
         call_sites.dedup();
-        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let mut by_caller: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-        let mut by_callee: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-        for (i, site) in call_sites.iter().enumerate() {
-            edges
-                .entry(site.caller.clone())
-                .or_default()
-                .insert(site.callee.clone());
-            by_caller
-                .entry(site.caller.clone())
-                .or_default()
-                .push(i as u32);
-            by_callee
-                .entry(site.callee.clone())
-                .or_default()
-                .push(i as u32);
-        }
-        CallGraph {
+        let mut graph = CallGraph {
             nodes,
-            edges,
-            call_sites,
-            by_caller,
-            by_callee,
+            ..CallGraph::default()
+        };
+        graph.replace_segment(0..0, call_sites);
+        graph
+    }
+
+    /// The positions of a module's call sites.
+    pub(crate) fn module_segment(&self, module: &str) -> Range<usize> {
+        let start = self
+            .call_sites
+            .partition_point(|c| c.module.as_str() < module);
+        let end = self
+            .call_sites
+            .partition_point(|c| c.module.as_str() <= module);
+        start..end.max(start)
+    }
+
+    /// Replaces the call sites at `range` (one module's, or none) with `new` (sorted, all
+    /// of the same module and belonging there), keeping edges, builtin and external nodes and
+    /// indexes current.
+    pub(crate) fn replace_segment(&mut self, range: Range<usize>, new: Vec<CallSite>) {
+        let removed: Vec<CallSite> = self.call_sites[range.clone()].to_vec();
+        for (k, site) in removed.iter().enumerate() {
+            let pos = (range.start + k) as u32;
+            if let Some(list) = self.by_caller.get_mut(&site.caller) {
+                if let Ok(i) = list.binary_search(&pos) {
+                    list.remove(i);
+                }
+                if list.is_empty() {
+                    self.by_caller.remove(&site.caller);
+                }
+            }
+            if let Some(list) = self.by_callee.get_mut(&site.callee) {
+                if let Ok(i) = list.binary_search(&pos) {
+                    list.remove(i);
+                }
+                if list.is_empty() {
+                    self.by_callee.remove(&site.callee);
+                }
+            }
+            let key = (site.caller.clone(), site.callee.clone());
+            if let Some(n) = self.edge_counts.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    self.edge_counts.remove(&key);
+                    if let Some(set) = self.edges.get_mut(&site.caller) {
+                        set.remove(&site.callee);
+                        if set.is_empty() {
+                            self.edges.remove(&site.caller);
+                        }
+                    }
+                }
+            }
+            if let Some(n) = self.name_refs.get_mut(&site.callee) {
+                *n -= 1;
+                if *n == 0 {
+                    self.name_refs.remove(&site.callee);
+                    self.nodes.remove(&site.callee);
+                }
+            }
         }
+        // Positions after the range move.
+        let delta = new.len() as i64 - range.len() as i64;
+        if delta != 0 {
+            let end = range.end as u32;
+            for index in [&mut self.by_caller, &mut self.by_callee] {
+                for list in index.values_mut() {
+                    let from = list.partition_point(|&p| p < end);
+                    for p in &mut list[from..] {
+                        *p = (i64::from(*p) + delta) as u32;
+                    }
+                }
+            }
+        }
+        for (k, site) in new.iter().enumerate() {
+            let pos = (range.start + k) as u32;
+            for (index, key) in [
+                (&mut self.by_caller, &site.caller),
+                (&mut self.by_callee, &site.callee),
+            ] {
+                let list = index.entry(key.clone()).or_default();
+                let at = list.partition_point(|&p| p < pos);
+                list.insert(at, pos);
+            }
+            let count = self
+                .edge_counts
+                .entry((site.caller.clone(), site.callee.clone()))
+                .or_default();
+            *count += 1;
+            if *count == 1 {
+                self.edges
+                    .entry(site.caller.clone())
+                    .or_default()
+                    .insert(site.callee.clone());
+            }
+            let kind = if site.callee.starts_with("<builtin>.") || site.callee.starts_with("<**") {
+                Some(NodeKind::Builtin)
+            } else if self
+                .nodes
+                .get(&site.callee)
+                .is_none_or(|n| n.module.is_none())
+            {
+                Some(NodeKind::External)
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                *self.name_refs.entry(site.callee.clone()).or_default() += 1;
+                self.nodes.entry(site.callee.clone()).or_insert(NodeInfo {
+                    kind,
+                    module: None,
+                    range: None,
+                    name_range: None,
+                });
+            }
+        }
+        self.call_sites.splice(range, new);
     }
 }

@@ -80,6 +80,15 @@ impl ProgramAnalysis {
         self.solver.as_ref().map(Solver::stats).unwrap_or_default()
     }
 
+    /// What the last incremental update did, or why it could not be done, for benchmarks.
+    #[doc(hidden)]
+    pub fn last_report(&self) -> String {
+        self.solver
+            .as_ref()
+            .map(|s| s.report.clone())
+            .unwrap_or_default()
+    }
+
     /// How the last call to `graph()` brought the graph up to date.
     pub fn last_update(&self) -> UpdateKind {
         self.last_update
@@ -94,10 +103,7 @@ impl ProgramAnalysis {
         let pending = std::mem::take(&mut self.pending);
         let structural = pending
             .iter()
-            .any(|(name, new)| match (self.modules.get(name), new) {
-                (Some(_), Some(_)) => false,
-                _ => true,
-            });
+            .any(|(name, new)| !matches!((self.modules.get(name), new), (Some(_), Some(_))));
         for (name, new) in &pending {
             match new {
                 Some(f) => {
@@ -135,8 +141,29 @@ impl ProgramAnalysis {
             return &self.graph;
         }
         if let Some(solver) = self.solver.as_mut() {
-            solver.call_log = None;
-            self.graph = build_graph(solver);
+            let log = solver.call_log.take().unwrap_or_default();
+            let mut affected: BTreeSet<u32> = BTreeSet::new();
+            for name in pending.keys() {
+                if let Some(slot) = solver
+                    .syms
+                    .get(name)
+                    .and_then(|n| solver.module_by_name.get(&n).copied())
+                {
+                    affected.insert(slot);
+                    update_positions(&mut self.graph, &solver.mods[slot as usize].facts);
+                }
+            }
+            for &(site, _, _) in &log {
+                if let Some(&(slot, _)) = solver.site_loc.get(site as usize) {
+                    affected.insert(slot);
+                }
+            }
+            for slot in affected {
+                let name = solver.mods[slot as usize].facts.name().to_string();
+                let sites = module_call_sites(solver, slot);
+                let range = self.graph.module_segment(&name);
+                self.graph.replace_segment(range, sites);
+            }
         }
         self.last_update = UpdateKind::Incremental;
         &self.graph
@@ -144,13 +171,8 @@ impl ProgramAnalysis {
 
     fn solve_all(&mut self) {
         let mods: Vec<Arc<ModuleFacts>> = self.modules.values().cloned().collect();
-        let t = std::time::Instant::now();
         let solver = Solver::build(mods);
-        let t1 = t.elapsed();
         self.graph = build_graph(&solver);
-        if std::env::var("CG_TIMING").is_ok() {
-            eprintln!("solve {:?}, graph {:?}", t1, t.elapsed() - t1);
-        }
         self.solver = Some(solver);
         self.last_update = UpdateKind::Full;
     }
@@ -214,6 +236,46 @@ pub(crate) fn call_site(s: &Solver, site: u32, callee: Callee) -> Option<CallSit
     })
 }
 
+/// A module's call sites, sorted as the graph keeps them.
+fn module_call_sites(s: &Solver, slot: u32) -> Vec<CallSite> {
+    let mut out = Vec::new();
+    for &site in &s.mods[slot as usize].site_map {
+        if let Some(callees) = s.calls.get(&site) {
+            for &(callee, _) in callees {
+                if let Some(cs) = call_site(s, site, callee) {
+                    out.push(cs);
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.range.start, a.range.end, &a.callee, &a.caller).cmp(&(
+            b.range.start,
+            b.range.end,
+            &b.callee,
+            &b.caller,
+        ))
+    });
+    out.dedup();
+    out
+}
+
+/// Moves a module's definitions to their new positions.
+fn update_positions(graph: &mut CallGraph, facts: &ModuleFacts) {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for d in &facts.defs {
+        if !seen.insert(&d.qualname) {
+            continue;
+        }
+        if let Some(info) = graph.nodes.get_mut(&*d.qualname) {
+            info.range = Some(d.range.0 as usize..d.range.1 as usize);
+            if info.name_range.is_some() {
+                info.name_range = Some(d.name_range.0 as usize..d.name_range.1 as usize);
+            }
+        }
+    }
+}
+
 /// Turns a solution into the public call graph.
 pub(crate) fn build_graph(s: &Solver) -> CallGraph {
     let mut nodes: BTreeMap<String, NodeInfo> = BTreeMap::new();
@@ -239,6 +301,3 @@ pub(crate) fn build_graph(s: &Solver) -> CallGraph {
     }
     CallGraph::from_parts(nodes, sites)
 }
-
-#[allow(dead_code)]
-fn unused(_: BTreeSet<u8>) {}

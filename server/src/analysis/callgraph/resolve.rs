@@ -201,8 +201,11 @@ pub(crate) const DYN: u32 = 1 << 31;
 
 #[derive(Clone, Copy, Debug)]
 struct EdgeRec {
+    src: u32,
     dst: u32,
     next: u32,
+    /// The next edge into the same destination.
+    next_in: u32,
     filter: u32,
     /// How many constraints want the edge; 0 means removed.
     refs: u32,
@@ -215,24 +218,51 @@ const OBJ_ONLY: u32 = 1;
 const DECORATED: u32 = 2;
 
 /// The values of one node, in insertion order (so that the values not yet propagated are a
-/// suffix), with a sorted copy for membership once the set is large.
-#[derive(Default, Debug, Clone)]
-struct NodeSet {
+/// suffix). Most nodes hold one to three values: those are kept inline, without allocating;
+/// large sets keep a sorted copy for membership. A saturated node holds `Top` only.
+#[derive(Debug, Clone)]
+enum ValSet {
+    Inline { len: u8, vals: [u32; 3] },
+    Heap(Box<HeapSet>),
+}
+
+#[derive(Debug, Clone, Default)]
+struct HeapSet {
     vals: Vec<u32>,
     sorted: Vec<u32>,
-    done: u32,
-    /// Holds `Top` only.
-    saturated: bool,
+}
+
+impl Default for ValSet {
+    fn default() -> Self {
+        ValSet::Inline {
+            len: 0,
+            vals: [0; 3],
+        }
+    }
 }
 
 const BIG_SET: usize = 16;
 
-impl NodeSet {
+impl ValSet {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            ValSet::Inline { len, vals } => &vals[..usize::from(*len)],
+            ValSet::Heap(h) => &h.vals,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn saturated(&self) -> bool {
+        self.as_slice() == [TOP]
+    }
+
     fn contains(&self, v: u32) -> bool {
-        if self.vals.len() > BIG_SET {
-            self.sorted.binary_search(&v).is_ok()
-        } else {
-            self.vals.contains(&v)
+        match self {
+            ValSet::Heap(h) if h.vals.len() > BIG_SET => h.sorted.binary_search(&v).is_ok(),
+            _ => self.as_slice().contains(&v),
         }
     }
 
@@ -240,20 +270,44 @@ impl NodeSet {
         if self.contains(v) {
             return false;
         }
-        self.vals.push(v);
-        if self.vals.len() > BIG_SET {
-            if self.sorted.is_empty() {
-                self.sorted = self.vals.clone();
-                self.sorted.sort_unstable();
-            } else if let Err(i) = self.sorted.binary_search(&v) {
-                self.sorted.insert(i, v);
+        match self {
+            ValSet::Inline { len, vals } if usize::from(*len) < vals.len() => {
+                vals[usize::from(*len)] = v;
+                *len += 1;
+            }
+            ValSet::Inline { vals, .. } => {
+                let mut h = HeapSet {
+                    vals: Vec::with_capacity(8),
+                    sorted: Vec::new(),
+                };
+                h.vals.extend_from_slice(vals);
+                h.vals.push(v);
+                *self = ValSet::Heap(Box::new(h));
+            }
+            ValSet::Heap(h) => {
+                h.vals.push(v);
+                if h.vals.len() > BIG_SET {
+                    if h.sorted.is_empty() {
+                        h.sorted = h.vals.clone();
+                        h.sorted.sort_unstable();
+                    } else if let Err(i) = h.sorted.binary_search(&v) {
+                        h.sorted.insert(i, v);
+                    }
+                }
             }
         }
         true
     }
 
     fn clear(&mut self) {
-        *self = NodeSet::default();
+        *self = ValSet::default();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            ValSet::Inline { .. } => 0,
+            ValSet::Heap(h) => 48 + 4 * (h.vals.capacity() + h.sorted.capacity()),
+        }
     }
 }
 
@@ -338,25 +392,39 @@ pub(crate) struct Solver {
 
     set_of: Vec<u32>,
     first_edge: Vec<u32>,
+    /// The first edge into each node (edges into a node are linked through `next_in`).
+    first_in: Vec<u32>,
     first_trig: Vec<u32>,
-    sets: Vec<NodeSet>,
+    sets: Vec<ValSet>,
+    /// For each set, how many of its values have been propagated.
+    done: Vec<u32>,
     edges: Vec<EdgeRec>,
     edge_ids: FxMap<(u32, u32, u32), u32>,
+    /// The edge each static copy op made (by global op id).
+    op_edge: Vec<u32>,
     trigs: Vec<Trig>,
     queue: Vec<u32>,
     queued: Vec<bool>,
     /// Nodes that saturated since the propagation last settled.
     newly_saturated: Vec<u32>,
+    /// A reusable buffer for the values a node propagates.
+    scratch: Vec<u32>,
     dyn_ops: Vec<DynOp>,
     dyn_refs: Vec<u32>,
     dyn_ids: FxMap<DynOp, u32>,
 
-    /// What each constraint derived, by creator (static op id or `DYN | id`).
-    pub(crate) effects: FxMap<u32, Vec<Effect>>,
+    /// What each constraint derived: lists in an arena, one per creator (heads by static op
+    /// id and by dynamic constraint id).
+    effect_arena: Vec<(Effect, u32)>,
+    effect_free: Vec<u32>,
+    op_effects: Vec<u32>,
+    dyn_effects: Vec<u32>,
     /// The constraint whose consequences are being derived (NO while seeding).
     creator: u32,
     /// Values given by the static ops (`Const`, `Def`, `SelfOf`, `Alloc`), per node, with op.
     seeds: FxMap<u32, Vec<(u32, u32)>>,
+    /// Values constraints gave a node directly (not through an edge), with the constraint.
+    direct: FxMap<u32, Vec<(u32, u32)>>,
 
     inst_attr: FxMap<(u32, u32), u32>,
     down_attr: FxMap<(u32, u32), u32>,
@@ -386,6 +454,8 @@ pub(crate) struct Solver {
     pub(crate) calls: FxMap<u32, Vec<(Callee, u32)>>,
     /// When set, call edges gained (true) and lost (false) are logged here.
     pub(crate) call_log: Option<Vec<(u32, Callee, bool)>>,
+    /// What the last incremental update did (for benchmarks).
+    pub(crate) report: String,
     builtin_callee: FxMap<u32, u32>,
     type_callee: FxMap<(BuiltinType, u32), u32>,
 }
@@ -410,20 +480,28 @@ impl Solver {
             value_ids: FxMap::default(),
             set_of: Vec::new(),
             first_edge: Vec::new(),
+            first_in: Vec::new(),
             first_trig: Vec::new(),
             sets: Vec::new(),
+            done: Vec::new(),
             edges: Vec::new(),
             edge_ids: FxMap::default(),
+            op_edge: Vec::new(),
             trigs: Vec::new(),
             queue: Vec::new(),
             queued: Vec::new(),
             newly_saturated: Vec::new(),
+            scratch: Vec::new(),
             dyn_ops: Vec::new(),
             dyn_refs: Vec::new(),
             dyn_ids: FxMap::default(),
-            effects: FxMap::default(),
+            effect_arena: Vec::new(),
+            effect_free: Vec::new(),
+            op_effects: Vec::new(),
+            dyn_effects: Vec::new(),
             creator: NO,
             seeds: FxMap::default(),
+            direct: FxMap::default(),
             inst_attr: FxMap::default(),
             down_attr: FxMap::default(),
             inst_attr_classes: FxMap::default(),
@@ -442,29 +520,19 @@ impl Solver {
             exports_cache: FxMap::default(),
             calls: FxMap::default(),
             call_log: None,
+            report: String::new(),
             builtin_callee: FxMap::default(),
             type_callee: FxMap::default(),
         };
         let top = s.value(Value::Top);
         debug_assert_eq!(top, TOP);
-        let t = std::time::Instant::now();
         for f in facts {
             s.add_slot(f);
         }
-        let t1 = t.elapsed();
         s.compute_classes();
-        let t2 = t.elapsed();
         s.seed_all();
-        let t3 = t.elapsed();
         s.run();
-        if std::env::var("CG_TIMING").is_ok() {
-            eprintln!(
-                "layout {t1:?} classes {:?} seed {:?} run {:?}",
-                t2 - t1,
-                t3 - t2,
-                t.elapsed() - t3
-            );
-        }
+        s.shrink();
         s
     }
 
@@ -667,24 +735,134 @@ impl Solver {
         let n = self.set_of.len() as u32;
         self.set_of.push(NO);
         self.first_edge.push(NO);
+        self.first_in.push(NO);
         self.first_trig.push(NO);
         self.queued.push(false);
         n
     }
 
+    /// Gives back the memory growth left unused (vectors grow by doubling).
+    fn shrink(&mut self) {
+        self.set_of.shrink_to_fit();
+        self.first_edge.shrink_to_fit();
+        self.first_in.shrink_to_fit();
+        self.first_trig.shrink_to_fit();
+        self.queued.shrink_to_fit();
+        self.sets.shrink_to_fit();
+        self.done.shrink_to_fit();
+        self.edges.shrink_to_fit();
+        self.trigs.shrink_to_fit();
+        self.effect_arena.shrink_to_fit();
+        self.op_effects.shrink_to_fit();
+        self.dyn_effects.shrink_to_fit();
+        self.dyn_ops.shrink_to_fit();
+        self.dyn_refs.shrink_to_fit();
+        self.op_edge.shrink_to_fit();
+        self.queue = Vec::new();
+        self.scratch = Vec::new();
+    }
+
     /// Counts for benchmarks: nodes, sets, saturated sets, edges, live edges, dynamic ops,
     /// effects.
     pub(crate) fn stats(&self) -> String {
-        let saturated = self.sets.iter().filter(|s| s.saturated).count();
+        let saturated = self.sets.iter().filter(|s| s.saturated()).count();
         let live = self.edges.iter().filter(|e| e.refs > 0).count();
-        let effects: usize = self.effects.values().map(Vec::len).sum();
+        let effects: usize = self.effect_arena.len() - self.effect_free.len();
+        let mut kinds = [0usize; 5];
+        for (e, _) in &self.effect_arena {
+            kinds[match e {
+                Effect::Edge(_) => 0,
+                Effect::Dyn(_) => 1,
+                Effect::Value(..) => 2,
+                Effect::Call(..) => 3,
+                Effect::Watch(..) => 4,
+            }] += 1;
+        }
+        let static_creators = self.op_effects.iter().filter(|&&h| h != NO).count();
+        let dyn_creators = self.dyn_effects.iter().filter(|&&h| h != NO).count();
+        let kinds =
+            format!("{kinds:?} from {static_creators} ops and {dyn_creators} dynamic constraints");
+        let set_vals: usize = self.sets.iter().map(ValSet::heap_bytes).sum::<usize>() / 4;
+        let direct: usize = self.direct.values().map(|v| v.capacity()).sum();
+        let seeds: usize = self.seeds.values().map(|v| v.capacity()).sum();
+        let effect_cap: usize = self.effect_arena.capacity();
+        let mb = |x: usize| x as f64 / 1e6;
+        // Hash map entries cost their key and value plus about a third for control bytes and
+        // spare capacity.
+        let map = |n: usize, entry: usize| n * (entry + 1) * 4 / 3;
+        let lookup_bytes: usize = self
+            .lookup_cache
+            .values()
+            .map(|a| 16 + a.len() * std::mem::size_of::<AttrSrc>())
+            .sum::<usize>()
+            + map(self.lookup_cache.len(), 24);
+        let other_maps = map(self.direct.len(), 28)
+            + self
+                .direct
+                .values()
+                .map(|v| v.capacity() * 8 + 16)
+                .sum::<usize>()
+            + map(self.seeds.len(), 28)
+            + self
+                .seeds
+                .values()
+                .map(|v| v.capacity() * 8 + 16)
+                .sum::<usize>()
+            + map(self.dyn_ids.len(), std::mem::size_of::<DynOp>() + 4)
+            + map(self.value_ids.len(), std::mem::size_of::<Value>() + 4)
+            + map(
+                self.inst_attr.len()
+                    + self.down_attr.len()
+                    + self.mod_attr.len()
+                    + self.func_attr.len(),
+                12,
+            )
+            + map(self.slots.len(), 16)
+            + self
+                .slot_list
+                .values()
+                .map(|v| v.capacity() * 20 + 40)
+                .sum::<usize>()
+            + map(self.edge_ids.len(), 16);
+        let total = self.set_of.len() * 17
+            + self.sets.len() * 20
+            + self.sets.iter().map(ValSet::heap_bytes).sum::<usize>()
+            + self.edges.capacity() * std::mem::size_of::<EdgeRec>()
+            + self.trigs.capacity() * 8
+            + self.effect_arena.capacity() * 16
+            + (self.op_effects.capacity() + self.dyn_effects.capacity() + self.op_edge.capacity())
+                * 4
+            + self.dyn_ops.capacity() * (std::mem::size_of::<DynOp>() + 4)
+            + lookup_bytes
+            + other_maps;
+        let summary = format!(
+            "estimated {:.0} MB (lookups {:.0}, maps {:.0})",
+            mb(total),
+            mb(lookup_bytes),
+            mb(other_maps)
+        );
         format!(
-            "nodes {}, sets {}, saturated {saturated}, edges {} ({live} live), dynamic ops {}, effects {effects}, values {}",
+            "{summary}; nodes {}, sets {}, saturated {saturated}, edges {} ({live} live), dynamic ops {}, effects {effects} (edge, dyn, value, call, watch: {kinds}), values {}; \
+             MB: per-node {:.1}, sets {:.1} + values {:.1}, edges {:.1} + ids {:.1}, trigs {:.1}, effects {:.1} (+{} maps), direct {:.1} ({} maps), seeds {:.1}, dyn {:.1}, slots {:.1}, lookups {}",
             self.set_of.len(),
             self.sets.len(),
             self.edges.len(),
             self.dyn_ops.len(),
-            self.values.len()
+            self.values.len(),
+            mb(self.set_of.len() * 17),
+            mb(self.sets.len() * (std::mem::size_of::<ValSet>() + 4)),
+            mb(set_vals * 4),
+            mb(self.edges.len() * std::mem::size_of::<EdgeRec>()),
+            mb(self.edge_ids.len() * 16),
+            mb(self.trigs.len() * 8),
+            mb(effect_cap * std::mem::size_of::<(Effect, u32)>()),
+            self.effect_free.len(),
+            mb(direct * 8),
+            self.direct.len(),
+            mb(seeds * 8),
+            mb(self.dyn_ops.len() * (std::mem::size_of::<DynOp>() + 8)),
+            mb(self.slots.len() * 24),
+            self.lookup_cache.len()
         )
     }
 
@@ -694,7 +872,7 @@ impl Solver {
 
     pub(crate) fn node_values(&self, node: u32) -> &[u32] {
         match self.set_of.get(node as usize) {
-            Some(&s) if s != NO => &self.sets[s as usize].vals,
+            Some(&s) if s != NO => self.sets[s as usize].as_slice(),
             _ => &[],
         }
     }
@@ -709,23 +887,24 @@ impl Solver {
         };
         let s = if s == NO {
             let id = self.sets.len() as u32;
-            self.sets.push(NodeSet::default());
+            self.sets.push(ValSet::default());
+            self.done.push(0);
             self.set_of[node as usize] = id;
             id
         } else {
             s
         };
         let set = &mut self.sets[s as usize];
-        if set.saturated {
+        if set.saturated() {
             return;
         }
-        if v == TOP || set.vals.len() >= MAX_VALUES {
+        if v == TOP || set.len() >= MAX_VALUES {
             // The node stands for "too many to tell" from now on; `Top` moves along its edges,
             // and what its constraints derived from its earlier values is taken back when
             // the propagation settles (`settle_saturated`).
             set.clear();
-            set.saturated = true;
-            set.vals.push(TOP);
+            set.insert(TOP);
+            self.done[s as usize] = 0;
             self.newly_saturated.push(node);
         } else if !set.insert(v) {
             return;
@@ -742,12 +921,48 @@ impl Solver {
             return;
         }
         if self.creator != NO {
-            self.effects
-                .entry(self.creator)
-                .or_default()
-                .push(Effect::Value(node, v));
+            let list = self.direct.entry(node).or_default();
+            if !list.contains(&(v, self.creator)) {
+                list.push((v, self.creator));
+                self.push_effect(self.creator, Effect::Value(node, v));
+            }
         }
         self.push_value(node, v);
+    }
+
+    /// Takes back a value creator `c` gave `node` directly.
+    pub(crate) fn undirect(&mut self, node: u32, v: u32, c: u32) {
+        if let Some(list) = self.direct.get_mut(&node) {
+            if let Some(i) = list.iter().position(|&x| x == (v, c)) {
+                list.swap_remove(i);
+            }
+        }
+    }
+
+    /// Gives a node of a region what it gets from outside the region: its seeds, the values
+    /// constraints gave it directly, and the values of live edges from nodes outside.
+    pub(crate) fn rederive_node(&mut self, n: u32, outside: impl Fn(u32) -> bool) {
+        self.reseed(n);
+        if let Some(list) = self.direct.get(&n) {
+            let vals: Vec<u32> = list.iter().map(|&(v, _)| v).collect();
+            for v in vals {
+                self.push_value(n, v);
+            }
+        }
+        let mut e = self.first_in.get(n as usize).copied().unwrap_or(NO);
+        while e != NO {
+            let rec = self.edges[e as usize];
+            if rec.refs > 0 && outside(rec.src) {
+                let k = self.node_values(rec.src).len();
+                for i in 0..k {
+                    let v = self.node_values(rec.src)[i];
+                    if rec.filter == PLAIN || self.passes(rec.filter, v) {
+                        self.push_value(n, v);
+                    }
+                }
+            }
+            e = rec.next_in;
+        }
     }
 
     fn add_val(&mut self, node: u32, v: Value) {
@@ -770,10 +985,7 @@ impl Solver {
     fn add_edge(&mut self, src: u32, dst: u32, filter: u32) {
         if let Some(e) = self.edge_ref(src, dst, filter) {
             if self.creator != NO {
-                self.effects
-                    .entry(self.creator)
-                    .or_default()
-                    .push(Effect::Edge(e));
+                self.push_effect(self.creator, Effect::Edge(e));
             }
         }
     }
@@ -782,6 +994,51 @@ impl Solver {
     /// instance attributes to their ancestors' aggregates): never taken back.
     fn structural_edge(&mut self, src: u32, dst: u32) {
         self.edge_ref(src, dst, PLAIN);
+    }
+
+    /// The edge of a static copy op: not shared with other constraints (so not looked up by
+    /// its ends), and remembered by op so that it can be dropped with the op.
+    fn static_edge(&mut self, src: u32, dst: u32, filter: u32, op: u32) {
+        if src == NO || dst == NO || src == dst {
+            return;
+        }
+        let e = self.new_edge(src, dst, filter);
+        let i = op as usize;
+        if self.op_edge.len() <= i {
+            self.op_edge.resize(i + 1, NO);
+        }
+        self.op_edge[i] = e;
+        self.give_edge_values(src, dst, filter);
+    }
+
+    /// The edge a static copy op made.
+    pub(crate) fn op_edge(&self, op: u32) -> Option<u32> {
+        self.op_edge.get(op as usize).copied().filter(|&e| e != NO)
+    }
+
+    fn new_edge(&mut self, src: u32, dst: u32, filter: u32) -> u32 {
+        let e = self.edges.len() as u32;
+        self.edges.push(EdgeRec {
+            src,
+            dst,
+            next: self.first_edge[src as usize],
+            next_in: self.first_in[dst as usize],
+            filter,
+            refs: 1,
+        });
+        self.first_edge[src as usize] = e;
+        self.first_in[dst as usize] = e;
+        e
+    }
+
+    fn give_edge_values(&mut self, src: u32, dst: u32, filter: u32) {
+        let k = self.node_values(src).len();
+        for i in 0..k {
+            let v = self.node_values(src)[i];
+            if filter == PLAIN || self.passes(filter, v) {
+                self.push_value(dst, v);
+            }
+        }
     }
 
     /// Takes a reference to the edge `src → dst`, making it if needed.
@@ -798,30 +1055,14 @@ impl Solver {
                 e
             }
             None => {
-                let e = self.edges.len() as u32;
-                self.edges.push(EdgeRec {
-                    dst,
-                    next: self.first_edge[src as usize],
-                    filter,
-                    refs: 1,
-                });
-                self.first_edge[src as usize] = e;
+                let e = self.new_edge(src, dst, filter);
                 self.edge_ids.insert((src, dst, filter), e);
                 e
             }
         };
         // A new (or revived) edge gets the values src already has.
-        let vals: Vec<u32> = self.node_values(src).to_vec();
-        for v in vals {
-            if filter == PLAIN || self.passes(filter, v) {
-                self.push_value(dst, v);
-            }
-        }
+        self.give_edge_values(src, dst, filter);
         Some(e)
-    }
-
-    pub(crate) fn edge_id(&self, src: u32, dst: u32, filter: u32) -> Option<u32> {
-        self.edge_ids.get(&(src, dst, filter)).copied()
     }
 
     /// The destinations of a node's live edges.
@@ -836,26 +1077,6 @@ impl Solver {
             e = rec.next;
         }
         out
-    }
-
-    /// Gives the values of `src` to the destinations of its live edges that `pred` accepts.
-    pub(crate) fn push_edges_into(&mut self, src: u32, pred: impl Fn(u32) -> bool) {
-        let mut e = self.first_edge.get(src as usize).copied().unwrap_or(NO);
-        if e == NO || self.set_of[src as usize] == NO {
-            return;
-        }
-        let vals: Vec<u32> = self.node_values(src).to_vec();
-        while e != NO {
-            let rec = self.edges[e as usize];
-            if rec.refs > 0 && pred(rec.dst) {
-                for &v in &vals {
-                    if rec.filter == PLAIN || self.passes(rec.filter, v) {
-                        self.push_value(rec.dst, v);
-                    }
-                }
-            }
-            e = rec.next;
-        }
     }
 
     /// The live constraints registered on a node.
@@ -875,8 +1096,9 @@ impl Solver {
     /// Empties a node's values (a saturated node stays saturated).
     pub(crate) fn clear_node(&mut self, n: u32) {
         if let Some(&s) = self.set_of.get(n as usize) {
-            if s != NO && !self.sets[s as usize].saturated {
+            if s != NO && !self.sets[s as usize].saturated() {
                 self.sets[s as usize].clear();
+                self.done[s as usize] = 0;
             }
         }
     }
@@ -902,8 +1124,76 @@ impl Solver {
         }
     }
 
-    pub(crate) fn push_value_pub(&mut self, n: u32, v: u32) {
-        self.push_value(n, v);
+    /// Records that creator `c` derived `e`.
+    fn push_effect(&mut self, c: u32, e: Effect) {
+        let heads = if c & DYN != 0 {
+            &mut self.dyn_effects
+        } else {
+            &mut self.op_effects
+        };
+        let i = (c & !DYN) as usize;
+        if heads.len() <= i {
+            heads.resize(i + 1, NO);
+        }
+        let next = heads[i];
+        let id = match self.effect_free.pop() {
+            Some(id) => {
+                self.effect_arena[id as usize] = (e, next);
+                id
+            }
+            None => {
+                self.effect_arena.push((e, next));
+                (self.effect_arena.len() - 1) as u32
+            }
+        };
+        let heads = if c & DYN != 0 {
+            &mut self.dyn_effects
+        } else {
+            &mut self.op_effects
+        };
+        heads[i] = id;
+    }
+
+    fn effect_head(&self, c: u32) -> u32 {
+        let heads = if c & DYN != 0 {
+            &self.dyn_effects
+        } else {
+            &self.op_effects
+        };
+        heads.get((c & !DYN) as usize).copied().unwrap_or(NO)
+    }
+
+    /// What creator `c` derived.
+    pub(crate) fn effects_of(&self, c: u32) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let mut i = self.effect_head(c);
+        while i != NO {
+            let (e, next) = self.effect_arena[i as usize];
+            out.push(e);
+            i = next;
+        }
+        out
+    }
+
+    /// Removes and returns what creator `c` derived.
+    pub(crate) fn take_effects(&mut self, c: u32) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let mut i = self.effect_head(c);
+        while i != NO {
+            let (e, next) = self.effect_arena[i as usize];
+            out.push(e);
+            self.effect_free.push(i);
+            i = next;
+        }
+        let heads = if c & DYN != 0 {
+            &mut self.dyn_effects
+        } else {
+            &mut self.op_effects
+        };
+        if let Some(h) = heads.get_mut((c & !DYN) as usize) {
+            *h = NO;
+        }
+        out
     }
 
     /// Drops one reference to an edge; at zero it stops carrying values.
@@ -969,10 +1259,7 @@ impl Solver {
         if let Some(&id) = self.dyn_ids.get(&op) {
             self.dyn_refs[id as usize] += 1;
             if self.creator != NO {
-                self.effects
-                    .entry(self.creator)
-                    .or_default()
-                    .push(Effect::Dyn(id));
+                self.push_effect(self.creator, Effect::Dyn(id));
             }
             return;
         }
@@ -981,10 +1268,7 @@ impl Solver {
         self.dyn_refs.push(1);
         self.dyn_ids.insert(op.clone(), id);
         if self.creator != NO {
-            self.effects
-                .entry(self.creator)
-                .or_default()
-                .push(Effect::Dyn(id));
+            self.push_effect(self.creator, Effect::Dyn(id));
         }
         for w in op.watched() {
             if w != NO {
@@ -1034,10 +1318,7 @@ impl Solver {
             return;
         }
         if self.creator != NO {
-            self.effects
-                .entry(self.creator)
-                .or_default()
-                .push(Effect::Call(site, callee));
+            self.push_effect(self.creator, Effect::Call(site, callee));
         }
         let list = self.calls.entry(site).or_default();
         match list.iter_mut().find(|(c, _)| *c == callee) {
@@ -1071,44 +1352,6 @@ impl Solver {
     }
 
     // ----- seeding ---------------------------------------------------------------------------
-
-    fn reset_solution(&mut self) {
-        for s in &mut self.set_of {
-            *s = NO;
-        }
-        for e in &mut self.first_edge {
-            *e = NO;
-        }
-        for t in &mut self.first_trig {
-            *t = NO;
-        }
-        for q in &mut self.queued {
-            *q = false;
-        }
-        self.sets.clear();
-        self.edges.clear();
-        self.edge_ids.clear();
-        self.trigs.clear();
-        self.queue.clear();
-        self.dyn_ops.clear();
-        self.dyn_refs.clear();
-        self.dyn_ids.clear();
-        self.effects.clear();
-        self.seeds.clear();
-        self.inst_attr.clear();
-        self.down_attr.clear();
-        self.inst_attr_classes.clear();
-        self.mod_attr.clear();
-        self.func_attr.clear();
-        self.slots.clear();
-        self.slot_list.clear();
-        self.watch.clear();
-        self.watch_ids.clear();
-        self.dyn_allocs.clear();
-        self.elems_nodes.clear();
-        self.lookup_cache.clear();
-        self.calls.clear();
-    }
 
     fn seed_all(&mut self) {
         for mi in 0..self.mods.len() {
@@ -1166,11 +1409,11 @@ impl Solver {
             }
             Op::Copy { dst, src } => {
                 let (s, d) = (self.gnode(mi, src), self.gnode(mi, dst));
-                self.edge_ref(s, d, PLAIN);
+                self.static_edge(s, d, PLAIN, gop);
             }
             Op::CopyObj { dst, src } => {
                 let (s, d) = (self.gnode(mi, src), self.gnode(mi, dst));
-                self.edge_ref(s, d, OBJ_ONLY);
+                self.static_edge(s, d, OBJ_ONLY, gop);
             }
             Op::Load { base, .. } | Op::Store { base, .. } | Op::Slice { base, .. } => {
                 let b = self.gnode(mi, base);
@@ -1392,7 +1635,7 @@ impl Solver {
 
     pub(crate) fn is_saturated(&self, n: u32) -> bool {
         match self.set_of.get(n as usize) {
-            Some(&s) if s != NO => self.sets[s as usize].saturated,
+            Some(&s) if s != NO => self.sets[s as usize].saturated(),
             _ => false,
         }
     }
@@ -1404,15 +1647,14 @@ impl Solver {
             if s == NO {
                 continue;
             }
-            let (start, end) = {
-                let set = &self.sets[s as usize];
-                (set.done as usize, set.vals.len())
-            };
+            let (start, end) = (self.done[s as usize] as usize, self.sets[s as usize].len());
             if start >= end {
                 continue;
             }
-            self.sets[s as usize].done = end as u32;
-            let new: Vec<u32> = self.sets[s as usize].vals[start..end].to_vec();
+            self.done[s as usize] = end as u32;
+            let mut new = std::mem::take(&mut self.scratch);
+            new.clear();
+            new.extend_from_slice(&self.sets[s as usize].as_slice()[start..end]);
             // Edges.
             let mut e = self.first_edge[node as usize];
             while e != NO {
@@ -1421,6 +1663,7 @@ impl Solver {
                     next,
                     filter,
                     refs,
+                    ..
                 } = self.edges[e as usize];
                 if refs > 0 {
                     for &v in &new {
@@ -1440,6 +1683,7 @@ impl Solver {
                 }
                 t = next;
             }
+            self.scratch = new;
         }
     }
 
@@ -1784,6 +2028,34 @@ impl Solver {
             }
         }
         out
+    }
+
+    /// Whether the attributes class `local` of module `slot` assigns on `self` can change a
+    /// lookup: only if some class with external bases has it in its method resolution order.
+    pub(crate) fn self_attrs_matter(&self, slot: u32, local: u32) -> bool {
+        let class = self.gdef(slot, local);
+        if class == NO || !self.classes.contains_key(&class) {
+            return false;
+        }
+        self.classes
+            .values()
+            .any(|info| !info.ext_bases.is_empty() && info.mro.contains(&class))
+    }
+
+    /// Reads the classes' `self` attributes of a module again from its facts.
+    pub(crate) fn refresh_self_attrs(&mut self, slot: u32) {
+        let facts = self.mods[slot as usize].facts.clone();
+        for (i, d) in facts.defs.iter().enumerate() {
+            if d.kind != DefKind::Class {
+                continue;
+            }
+            let g = self.gdef(slot, i as u32);
+            let mut attrs: Vec<u32> = d.self_attrs.iter().map(|&s| self.gsym(slot, s)).collect();
+            attrs.sort_unstable();
+            if let Some(info) = self.classes.get_mut(&g) {
+                info.self_attrs = attrs;
+            }
+        }
     }
 
     /// Whether the program defines `attr` for instances of `k` (in a class body or by
@@ -2273,10 +2545,7 @@ impl Solver {
         if creator != NO {
             let id = self.watch_ids.len() as u32;
             self.watch_ids.push(w);
-            self.effects
-                .entry(creator)
-                .or_default()
-                .push(Effect::Watch(a, id));
+            self.push_effect(creator, Effect::Watch(a, id));
         }
         let existing = self.slot_list.get(&a).cloned().unwrap_or_default();
         for (slot, n) in existing {
@@ -2905,10 +3174,8 @@ impl Solver {
                     });
                 }
             }
-            "type" => {
-                if pos.len() == 1 && arg(0) != NO {
-                    self.dyn_op(DynOp::TypeOf { src: arg(0), dst });
-                }
+            "type" if pos.len() == 1 && arg(0) != NO => {
+                self.dyn_op(DynOp::TypeOf { src: arg(0), dst });
             }
             _ => {}
         }
@@ -3063,7 +3330,7 @@ impl Solver {
                 let gd = self.gdef(mi, di as u32);
                 let mut prog = Vec::new();
                 let mut ext = Vec::new();
-                for (i, sref) in d.base_refs.iter().enumerate() {
+                for sref in &d.base_refs {
                     let targets = match sref {
                         Some(r) => self.resolve_static(mi, r.scope, &r.path),
                         None => Vec::new(),

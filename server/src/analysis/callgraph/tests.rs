@@ -701,40 +701,6 @@ fn recursive_data_flows_terminate() {
     assert_edges(&[("main", src)], &[("main", "main.Node.root")]);
 }
 
-#[test]
-fn zz_sizes() {
-    eprintln!(
-        "Op {} Arg {} SiteFact {} DefFact {} Key {} Const {}",
-        std::mem::size_of::<facts::Op>(),
-        std::mem::size_of::<facts::Arg>(),
-        std::mem::size_of::<facts::SiteFact>(),
-        std::mem::size_of::<facts::DefFact>(),
-        std::mem::size_of::<facts::Key>(),
-        std::mem::size_of::<facts::Const>()
-    );
-    let src = std::fs::read_to_string("/root/.pyenv/versions/3.11.7/lib/python3.11/_pydecimal.py")
-        .unwrap();
-    let f = facts_of("_pydecimal", &src);
-    eprintln!(
-        "lines {} nodes {} ops {} args {} sites {} defs {} strings {} allocs {}",
-        src.lines().count(),
-        f.num_nodes,
-        f.ops.len(),
-        f.args.len(),
-        f.sites.len(),
-        f.defs.len(),
-        f.strings.len(),
-        f.num_allocs
-    );
-    let mut hist = std::collections::BTreeMap::new();
-    for op in &f.ops {
-        let name = format!("{op:?}");
-        let k = name.split([' ', '{']).next().unwrap().to_string();
-        *hist.entry(k).or_insert(0) += 1;
-    }
-    eprintln!("{hist:?}");
-}
-
 // ----- incremental updates --------------------------------------------------------------------
 
 fn edges_of(graph: &CallGraph) -> Vec<(String, String)> {

@@ -102,10 +102,6 @@ impl Interner {
         self.strings.get(id as usize).map_or("", |s| s)
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.strings.len()
-    }
-
     pub(crate) fn into_strings(self) -> Vec<Box<str>> {
         self.strings
     }
