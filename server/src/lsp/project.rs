@@ -64,22 +64,12 @@ pub(super) fn start(client: Client, state: Arc<ServerState>) {
 }
 
 async fn cold_build(client: &Client, state: &Arc<ServerState>) {
-    let folders = state
-        .roots
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let folders = state.folders();
     if folders.is_empty() {
         state.index_ready.store(true, Ordering::SeqCst);
         return;
     }
-    let config = state
-        .config
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .config
-        .workspace
-        .clone();
+    let config = state.workspace_config();
 
     let progress = if state.client_supports_progress.load(Ordering::SeqCst) {
         let token = NumberOrString::String("tandem/indexing".into());
@@ -208,13 +198,7 @@ pub(super) fn apply_jobs(state: &ServerState, jobs: BTreeSet<IndexJob>) {
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    let config = state
-        .config
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .config
-        .workspace
-        .clone();
+    let config = state.workspace_config();
     let mut updates = Vec::new();
     let mut rescan = false;
     for job in jobs {
@@ -263,11 +247,7 @@ pub(super) fn apply_jobs(state: &ServerState, jobs: BTreeSet<IndexJob>) {
         }
     }
     if rescan {
-        let folders = state
-            .roots
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let folders = state.folders();
         let found = discover_python_files(&folders, &config);
         let index = state.index.lock().unwrap_or_else(|e| e.into_inner());
         let new: Vec<PathBuf> = found

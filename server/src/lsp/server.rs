@@ -48,6 +48,21 @@ impl ServerState {
     pub fn encoding(&self) -> PositionEncoding {
         *self.encoding.read().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The `[workspace]` settings in force now.
+    pub fn workspace_config(&self) -> crate::session::config::WorkspaceConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .config
+            .workspace
+            .clone()
+    }
+
+    /// The workspace folders.
+    pub fn folders(&self) -> Vec<PathBuf> {
+        self.roots.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// The `LanguageServer` implementation: a thin table; each method calls the handler in the file
