@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use tandem::analysis::callgraph::{extract_facts, ModuleFacts, ProgramAnalysis, SourceModule};
+use tandem::analysis::callgraph::{
+    extract_facts, ModuleFacts, ProgramAnalysis, SourceModule, UpdateKind,
+};
 use tandem::analysis::parse::parse_str;
 use tandem::session::workspace::package_module_name;
 
@@ -157,6 +159,16 @@ fn callgraph_on_a_real_code_base() {
         extract += t.elapsed();
     }
     let facts_bytes: usize = facts.iter().map(ModuleFacts::approximate_size).sum();
+    let mut counts = [0usize; 8];
+    for f in &facts {
+        for (a, b) in counts.iter_mut().zip(f.counts()) {
+            *a += b;
+        }
+    }
+    println!(
+        "facts: {} nodes, {} ops ({} copies), {} args, {} sites, {} definitions, {} strings ({} bytes)",
+        counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6], counts[7]
+    );
     println!(
         "parsed in {:.0} ms, extracted in {:.0} ms; facts {:.1} MB; RSS now {:.0} MB (sources {:.0} MB, not kept)",
         parse.as_secs_f64() * 1e3,
@@ -177,6 +189,7 @@ fn callgraph_on_a_real_code_base() {
     let graph_sites = graph.call_sites.len();
     let _ = graph_sites;
     println!("solver: {}", program.solver_stats());
+    println!("{}", program.last_report());
     {
         let g = program.graph();
         let sites: usize = g
@@ -245,6 +258,34 @@ fn callgraph_on_a_real_code_base() {
             buckets[4]
         );
     }
+    if let Ok(probe) = std::env::var("CALLGRAPH_PROBE") {
+        for name in probe.split(',') {
+            let callers: Vec<String> = graph
+                .callers_of(name)
+                .iter()
+                .map(|c| c.caller.clone())
+                .collect();
+            let mut unique = callers.clone();
+            unique.sort();
+            unique.dedup();
+            println!(
+                "{name}: {} call sites in {} callers, e.g. {:?}",
+                callers.len(),
+                unique.len(),
+                &unique[..unique.len().min(5)]
+            );
+            let callees: std::collections::BTreeSet<String> = graph
+                .callees_of(name)
+                .iter()
+                .map(|c| c.callee.clone())
+                .collect();
+            println!(
+                "  calls {} distinct: {:?}",
+                callees.len(),
+                callees.iter().take(12).collect::<Vec<_>>()
+            );
+        }
+    }
     if std::env::var("CALLGRAPH_DUMP").is_ok() {
         let mut per_site: std::collections::BTreeMap<(String, usize, usize), Vec<String>> =
             Default::default();
@@ -298,6 +339,7 @@ fn callgraph_on_a_real_code_base() {
         );
     }
     let mut times = Vec::new();
+    let mut phases: Vec<(f64, f64, f64)> = Vec::new();
     let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
     let mut checked = 0;
     let mut mismatches = 0;
@@ -306,7 +348,16 @@ fn callgraph_on_a_real_code_base() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(40);
     let step = (sources.len() / samples).max(1);
-    for (i, (_, src)) in sources.iter().enumerate().step_by(step) {
+    let only = std::env::var("CALLGRAPH_ONLY").ok();
+    let repeat: usize = if only.is_some() { 50 } else { 1 };
+    for (i, (_, src)) in sources
+        .iter()
+        .enumerate()
+        .step_by(if only.is_some() { 1 } else { step })
+    {
+        if only.as_ref().is_some_and(|m| *m != names[i].0) {
+            continue;
+        }
         let src = &src.read();
         let Some(body) = function_body_line(src) else {
             continue;
@@ -317,21 +368,47 @@ fn callgraph_on_a_real_code_base() {
         if let Some(at) = name_end_in(src, body.clone()) {
             typed.insert(at, 'x');
         }
-        for (round, text) in [&added, src, &typed, src].into_iter().enumerate() {
+        let rounds = [&added, src, &typed, src].repeat(repeat);
+        for (round, text) in rounds.into_iter().enumerate() {
             let t = Instant::now();
             let tree = parse_str(text, None);
+            let t_parse = t.elapsed();
             let f = extract_facts(&SourceModule {
                 name: &names[i].0,
                 is_package: names[i].1,
                 source: text,
                 tree: &tree,
             });
+            let t_extract = t.elapsed();
             current[i] = f.clone();
             program.set_module(f);
             let _ = program.graph();
             times.push(t.elapsed().as_secs_f64() * 1e3);
+            phases.push((
+                t_parse.as_secs_f64() * 1e3,
+                (t_extract - t_parse).as_secs_f64() * 1e3,
+                (t.elapsed() - t_extract).as_secs_f64() * 1e3,
+            ));
             let kind = program.last_update();
             *kinds.entry(format!("{kind:?}")).or_default() += 1;
+            if kind == UpdateKind::Incremental
+                && std::env::var("CALLGRAPH_WHY").is_ok()
+                && (t.elapsed() - t_extract).as_secs_f64() > 0.008
+            {
+                println!(
+                    "  slow update ({:.1} ms) after edit {round} of {}: {}",
+                    (t.elapsed() - t_extract).as_secs_f64() * 1e3,
+                    names[i].0,
+                    program.last_report()
+                );
+            }
+            if kind == UpdateKind::Full && std::env::var("CALLGRAPH_WHY").is_ok() {
+                println!(
+                    "  full solve after edit {round} of {}: {}",
+                    names[i].0,
+                    program.last_report()
+                );
+            }
             let check_all = std::env::var("CALLGRAPH_CHECK_ALL").is_ok();
             if (round == 2 && checked < 6) || check_all {
                 checked += 1;
@@ -370,6 +447,21 @@ fn callgraph_on_a_real_code_base() {
             }
         }
     }
+    let column = |k: usize| {
+        let mut v: Vec<f64> = phases.iter().map(|p| [p.0, p.1, p.2][k]).collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms",
+            percentile(&v, 0.5),
+            percentile(&v, 0.99)
+        )
+    };
+    println!(
+        "  of which: parse {}; extract {}; update the graph {}",
+        column(0),
+        column(1),
+        column(2)
+    );
     times.sort_by(|a, b| a.total_cmp(b));
     println!(
         "edit a function body → graph: n {}, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {kinds:?}; {checked} checked against a solve from scratch, {mismatches} differ",

@@ -453,13 +453,6 @@ struct Ex<'a, 't> {
 /// The owner of interface nodes.
 const IFACE: u32 = u32::MAX - 1;
 
-/// Kinds of interface nodes, in their canonical order.
-const IF_RET: u8 = 0;
-const IF_PARAM: u8 = 1;
-const IF_YIELDS: u8 = 2;
-const IF_ALL: u8 = 3;
-const IF_REMOTE: u8 = 4;
-
 /// Marks flow keys that are subscript paths rather than names.
 const PATH_BIT: u32 = 1 << 31;
 
@@ -3572,6 +3565,7 @@ impl<'a, 't> Ex<'a, 't> {
             strings: Vec::new(),
             num_nodes: self.next_node,
             interface_nodes: 0,
+            interface_keys: Vec::new(),
             num_allocs: self.num_allocs,
             defs: std::mem::take(&mut self.defs),
             ops: std::mem::take(&mut self.ops),
@@ -3883,6 +3877,7 @@ impl<'a, 't> Ex<'a, 't> {
             g.1 = map(g.1);
         }
         f.interface_nodes = interface;
+        f.interface_keys = iface.iter().map(|x| (x.1, x.2, x.3)).collect();
     }
 }
 

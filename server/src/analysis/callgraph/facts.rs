@@ -25,6 +25,16 @@ pub(crate) type SiteIdx = u32;
 /// An allocation site of a container literal or comprehension.
 pub(crate) type AllocIdx = u32;
 
+/// Kinds of interface nodes, in their canonical order.
+pub(crate) const IF_RET: u8 = 0;
+pub(crate) const IF_PARAM: u8 = 1;
+pub(crate) const IF_YIELDS: u8 = 2;
+/// The union of a variable's values (a module global, a class attribute, a variable of a
+/// function read by nested functions).
+pub(crate) const IF_ALL: u8 = 3;
+/// Values written to a variable from another scope (`global`, `nonlocal`).
+pub(crate) const IF_REMOTE: u8 = 4;
+
 /// "No node": an expression that cannot hold any value the analysis tracks.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -286,6 +296,9 @@ pub struct ModuleFacts {
     /// Nodes `0..interface_nodes` are the interface (parameters, returns, globals, class
     /// attributes, captured variables); the rest belong to one definition each.
     pub(crate) interface_nodes: u32,
+    /// What each interface node is, in node order: (kind, definition, name for `IF_ALL` and
+    /// `IF_REMOTE` or index for parameters). Lets versions of a module be matched by meaning.
+    pub(crate) interface_keys: Vec<(u8, DefIdx, u32)>,
     pub(crate) num_allocs: u32,
     pub(crate) defs: Vec<DefFact>,
     pub(crate) ops: Vec<Op>,
@@ -312,6 +325,25 @@ impl ModuleFacts {
     /// How many definitions (classes, functions, lambdas) the module has, the module included.
     pub fn definition_count(&self) -> usize {
         self.defs.len()
+    }
+
+    /// Counts of what the facts hold, for benchmarks: (nodes, ops, copies, args, sites, defs,
+    /// strings, string bytes).
+    #[doc(hidden)]
+    pub fn counts(&self) -> [usize; 8] {
+        [
+            self.num_nodes as usize,
+            self.ops.len(),
+            self.ops
+                .iter()
+                .filter(|o| matches!(o, Op::Copy { .. } | Op::CopyObj { .. }))
+                .count(),
+            self.args.len(),
+            self.sites.len(),
+            self.defs.len(),
+            self.strings.len(),
+            self.strings.iter().map(|s| s.len()).sum(),
+        ]
     }
 
     /// A rough count of the bytes the facts occupy, for memory budgets.

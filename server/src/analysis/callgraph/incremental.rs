@@ -20,16 +20,19 @@
 
 use std::sync::Arc;
 
-use super::facts::{Arg, DefFact, Key, ModuleFacts, Op, StaticBinding, NONE};
+use super::facts::{
+    Arg, DefFact, DefKind, Key, ModuleFacts, Op, StaticBinding, IF_ALL, IF_REMOTE, NONE,
+};
 use super::resolve::{Effect, Solver, DYN, NO};
-use super::util::FxSet;
+use super::util::{FxMap, FxSet};
 
 impl Solver {
     /// Replaces the facts of module `slot` if only definition bodies changed; returns None
     /// (and changes nothing) if the module's interface changed.
     pub(crate) fn update_module(&mut self, slot: u32, new: Arc<ModuleFacts>) -> Option<()> {
         let old = self.mods.get(slot as usize)?.facts.clone();
-        if !interface_matches(&old, &new, |class| self.self_attrs_matter(slot, class)) {
+        // The attributes classes assign on `self` are compared below, not here.
+        if !interface_matches(&old, &new, |_| false) {
             self.report = format!(
                 "interface changed in {}: {}",
                 new.name(),
@@ -46,9 +49,21 @@ impl Solver {
         let old_op_map = self.mods[slot as usize].op_map.clone();
 
         // New id maps: unchanged definitions keep their ids, changed ones get fresh ones.
-        let interface = new.interface_nodes as usize;
+        // Interface nodes are matched by what they are; those that appear are new, those that
+        // disappear (variables nested functions stopped reading) are retired.
         let mut node_map: Vec<u32> = Vec::with_capacity(new.num_nodes as usize);
-        node_map.extend_from_slice(&old_node_map[..interface.min(old_node_map.len())]);
+        let mut old_iface: FxMap<IfaceKey<'_>, u32> = FxMap::default();
+        for i in 0..old.interface_nodes {
+            old_iface.insert(iface_key(&old, i), old_node_map[i as usize]);
+        }
+        let mut retired_nodes: Vec<u32> = Vec::new();
+        for i in 0..new.interface_nodes {
+            match old_iface.remove(&iface_key(&new, i)) {
+                Some(g) => node_map.push(g),
+                None => node_map.push(self.new_node()),
+            }
+        }
+        retired_nodes.extend(old_iface.into_values());
         let mut site_map: Vec<u32> = Vec::with_capacity(new.sites.len());
         let mut alloc_map: Vec<u32> = Vec::with_capacity(new.num_allocs as usize);
         let mut op_map: Vec<u32> = Vec::with_capacity(new.ops.len());
@@ -92,7 +107,6 @@ impl Solver {
         }
 
         // What goes away: the changed definitions' nodes, sites and ops.
-        let mut retired_nodes: Vec<u32> = Vec::new();
         let mut retired_ops: Vec<(u32, Op)> = Vec::new();
         for &d in &changed {
             let od = &old.defs[d];
@@ -117,7 +131,6 @@ impl Solver {
         // The retired ops' own consequences: copies, seeds and what they derived. Their edges
         // and seeds are resolved with the old numbering, before it is replaced.
         let mut old_copies: Vec<u32> = Vec::new();
-        let mut old_seeds: Vec<(u32, u32)> = Vec::new();
         for &(g, op) in &retired_ops {
             match op {
                 Op::Copy { dst, .. } | Op::CopyObj { dst, .. } => {
@@ -130,7 +143,6 @@ impl Solver {
                 | Op::SelfOf { dst, .. }
                 | Op::Alloc { dst, .. } => {
                     let d = map(&old_node_map, dst);
-                    old_seeds.push((d, g));
                     self.region_add(&mut region, d);
                 }
                 _ => {}
@@ -140,6 +152,19 @@ impl Solver {
         for &(g, _) in &retired_ops {
             self.op_loc[g as usize].1 = NO;
         }
+        // Classes whose methods now assign other attributes on `self`: where that decides
+        // whether an external base is asked for an attribute, every lookup on those classes'
+        // instances is done again.
+        let refreshed = self_attr_changes(&old, &new)
+            .into_iter()
+            .filter(|&d| self.self_attrs_matter(slot, d))
+            .map(|d| self.gdef(slot, d))
+            .collect::<Vec<u32>>();
+        if !refreshed.is_empty() {
+            for op in self.forget_lookups(&refreshed) {
+                region.add_creator(op);
+            }
+        }
         self.close_region(&mut region);
 
         // Take back what the region's constraints and the retired ops derived.
@@ -147,9 +172,6 @@ impl Solver {
             if let Some(e) = self.op_edge(g) {
                 self.edge_unref(e);
             }
-        }
-        for &(d, g) in &old_seeds {
-            self.remove_seed(d, g);
         }
         let creators: Vec<u32> = region.creators.iter().copied().collect();
         for &c in &creators {
@@ -382,6 +404,7 @@ impl Solver {
     /// Derives the region's values again from outside it: seeds of live static ops, live
     /// edges from nodes outside, and values live constraints gave directly.
     fn rederive(&mut self, region: &Region) {
+        self.sort_new_seeds();
         for &n in &region.node_list {
             self.rederive_node(n, |src| !region.contains(src));
         }
@@ -400,10 +423,31 @@ fn interface_matches(
     let sb = |s: u32| b.strings.get(s as usize).map_or("", |x| &**x);
     if a.name != b.name
         || a.is_package != b.is_package
-        || a.interface_nodes != b.interface_nodes
         || a.defs.len() != b.defs.len()
         || a.globals.len() != b.globals.len()
         || a.star_imports.len() != b.star_imports.len()
+    {
+        return false;
+    }
+    // Interface nodes other modules or other definitions can see must be the same; the
+    // variables of functions that nested functions read may change.
+    let public = |f: &ModuleFacts| -> Vec<(u8, u32, u32)> {
+        (0..f.interface_nodes)
+            .filter(|&i| !private_iface(f, i))
+            .map(|i| f.interface_keys[i as usize])
+            .collect()
+    };
+    let (pa, pb) = (public(a), public(b));
+    if pa.len() != pb.len()
+        || !pa.iter().zip(&pb).all(|(x, y)| {
+            x.0 == y.0
+                && x.1 == y.1
+                && if matches!(x.0, IF_ALL | IF_REMOTE) {
+                    sa(x.2) == sb(y.2)
+                } else {
+                    x.2 == y.2
+                }
+        })
     {
         return false;
     }
@@ -411,7 +455,7 @@ fn interface_matches(
         x.len() == y.len()
             && x.iter()
                 .zip(y)
-                .all(|(p, q)| p.1 == q.1 && sa(p.0) == sb(q.0))
+                .all(|(p, q)| canon_node(a, p.1) == canon_node(b, q.1) && sa(p.0) == sb(q.0))
     };
     if !named(&a.globals, &b.globals) {
         return false;
@@ -433,21 +477,51 @@ fn interface_matches(
         }
         _ => return false,
     }
-    a.defs
-        .iter()
-        .zip(&b.defs)
-        .enumerate()
-        .all(|(i, (x, y))| def_interface_matches(a, b, x, y, self_attrs_matter(i as u32)))
+    a.defs.iter().zip(&b.defs).enumerate().all(|(i, (x, y))| {
+        def_interface_matches(
+            a,
+            b,
+            x,
+            y,
+            self_attrs_matter(i as u32),
+            statics_matter(a, i),
+        )
+    })
 }
 
 /// `self_attrs_matter`: whether the attributes a class's methods assign on `self` can change
 /// any lookup (they only decide whether external base classes are asked for an attribute).
+/// Whether the static bindings of definition `d` can matter: those of the module and of
+/// classes (imports, aliases) can, those of a function only if a class is defined inside it
+/// (its base classes may name them).
+fn statics_matter(f: &ModuleFacts, d: usize) -> bool {
+    match f.defs.get(d).map(|x| x.kind) {
+        Some(DefKind::Function | DefKind::Lambda) => f.defs.iter().any(|c| {
+            if c.kind != DefKind::Class {
+                return false;
+            }
+            let mut p = c.parent;
+            let mut steps = 0;
+            while p != NONE && steps < 1000 {
+                if p as usize == d {
+                    return true;
+                }
+                p = f.defs.get(p as usize).map_or(NONE, |x| x.parent);
+                steps += 1;
+            }
+            false
+        }),
+        _ => true,
+    }
+}
+
 fn def_interface_matches(
     a: &ModuleFacts,
     b: &ModuleFacts,
     x: &DefFact,
     y: &DefFact,
     self_attrs_matter: bool,
+    statics_matter: bool,
 ) -> bool {
     let sa = |s: u32| a.strings.get(s as usize).map_or("", |v| &**v);
     let sb = |s: u32| b.strings.get(s as usize).map_or("", |v| &**v);
@@ -456,8 +530,8 @@ fn def_interface_matches(
         || x.parent != y.parent
         || x.method != y.method
         || x.class != y.class
-        || x.ret != y.ret
-        || x.yields != y.yields
+        || canon_node(a, x.ret) != canon_node(b, y.ret)
+        || canon_node(a, x.yields) != canon_node(b, y.yields)
         || x.is_async != y.is_async
         || x.decorated != y.decorated
         || x.params.len() != y.params.len()
@@ -465,12 +539,12 @@ fn def_interface_matches(
         || x.base_refs.len() != y.base_refs.len()
         || x.attrs.len() != y.attrs.len()
         || (self_attrs_matter && x.self_attrs.len() != y.self_attrs.len())
-        || x.statics.len() != y.statics.len()
+        || (statics_matter && x.statics.len() != y.statics.len())
     {
         return false;
     }
     let params = x.params.iter().zip(&y.params).all(|(p, q)| {
-        p.node == q.node
+        canon_node(a, p.node) == canon_node(b, q.node)
             && p.kind == q.kind
             && sa(p.name) == sb(q.name)
             && (p.alloc == NONE) == (q.alloc == NONE)
@@ -501,56 +575,95 @@ fn def_interface_matches(
         .attrs
         .iter()
         .zip(&y.attrs)
-        .all(|(p, q)| p.1 == q.1 && sa(p.0) == sb(q.0));
+        .all(|(p, q)| canon_node(a, p.1) == canon_node(b, q.1) && sa(p.0) == sb(q.0));
     let self_attrs = !self_attrs_matter
         || x.self_attrs
             .iter()
             .zip(&y.self_attrs)
             .all(|(&p, &q)| sa(p) == sb(q));
-    let statics = x.statics.iter().zip(&y.statics).all(|(p, q)| {
-        sa(p.0) == sb(q.0)
-            && match (&p.1, &q.1) {
-                (StaticBinding::Def(d), StaticBinding::Def(e)) => d == e,
-                (
-                    StaticBinding::Import { module, attr, top },
-                    StaticBinding::Import {
-                        module: m2,
-                        attr: a2,
-                        top: t2,
-                    },
-                ) => {
-                    sa(*module) == sb(*m2)
-                        && top == t2
-                        && (*attr == NONE) == (*a2 == NONE)
-                        && (*attr == NONE || sa(*attr) == sb(*a2))
+    let statics = !statics_matter
+        || x.statics.iter().zip(&y.statics).all(|(p, q)| {
+            sa(p.0) == sb(q.0)
+                && match (&p.1, &q.1) {
+                    (StaticBinding::Def(d), StaticBinding::Def(e)) => d == e,
+                    (
+                        StaticBinding::Import { module, attr, top },
+                        StaticBinding::Import {
+                            module: m2,
+                            attr: a2,
+                            top: t2,
+                        },
+                    ) => {
+                        sa(*module) == sb(*m2)
+                            && top == t2
+                            && (*attr == NONE) == (*a2 == NONE)
+                            && (*attr == NONE || sa(*attr) == sb(*a2))
+                    }
+                    (StaticBinding::Alias(r), StaticBinding::Alias(s)) => {
+                        r.scope == s.scope
+                            && r.path.len() == s.path.len()
+                            && r.path
+                                .iter()
+                                .zip(s.path.iter())
+                                .all(|(&u, &v)| sa(u) == sb(v))
+                    }
+                    _ => false,
                 }
-                (StaticBinding::Alias(r), StaticBinding::Alias(s)) => {
-                    r.scope == s.scope
-                        && r.path.len() == s.path.len()
-                        && r.path
-                            .iter()
-                            .zip(s.path.iter())
-                            .all(|(&u, &v)| sa(u) == sb(v))
-                }
-                _ => false,
-            }
-    });
+        });
     params && bases && base_refs && attrs && self_attrs && statics
 }
 
-/// A node named independently of the numbering: an interface node by its index, a body node
+/// What an interface node is: its kind, its definition and its name (for variables) or index
+/// (for parameters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum IfaceKey<'a> {
+    Named(u8, u32, &'a str),
+    Indexed(u8, u32, u32),
+}
+
+fn iface_key(f: &ModuleFacts, i: u32) -> IfaceKey<'_> {
+    match f.interface_keys.get(i as usize) {
+        Some(&(kind, def, x)) if matches!(kind, IF_ALL | IF_REMOTE) => {
+            IfaceKey::Named(kind, def, f.strings.get(x as usize).map_or("", |s| s))
+        }
+        Some(&(kind, def, x)) => IfaceKey::Indexed(kind, def, x),
+        None => IfaceKey::Indexed(u8::MAX, i, 0),
+    }
+}
+
+/// Whether interface node `i` is only seen inside the module: a function's variable that
+/// nested functions read or write.
+fn private_iface(f: &ModuleFacts, i: u32) -> bool {
+    match f.interface_keys.get(i as usize) {
+        Some(&(IF_ALL | IF_REMOTE, def, _)) => f
+            .defs
+            .get(def as usize)
+            .is_some_and(|d| matches!(d.kind, DefKind::Function | DefKind::Lambda)),
+        _ => false,
+    }
+}
+
+/// A node named independently of the numbering: an interface node by what it is, a body node
 /// by its definition and its offset in that definition's nodes.
-fn canon_node(f: &ModuleFacts, n: u32) -> (u32, u32) {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Canon<'a> {
+    None,
+    Iface(IfaceKey<'a>),
+    Body(u32, u32),
+    Unknown(u32),
+}
+
+fn canon_node(f: &ModuleFacts, n: u32) -> Canon<'_> {
     if n == NONE {
-        return (NONE, 0);
+        return Canon::None;
     }
     if n < f.interface_nodes {
-        return (NO, n);
+        return Canon::Iface(iface_key(f, n));
     }
     let d = f.defs.partition_point(|d| d.body.1 <= n);
     match f.defs.get(d) {
-        Some(def) if def.body.0 <= n => (d as u32, n - def.body.0),
-        _ => (NONE, n),
+        Some(def) if def.body.0 <= n => Canon::Body(d as u32, n - def.body.0),
+        _ => Canon::Unknown(n),
     }
 }
 
@@ -833,11 +946,13 @@ impl Cmp<'_> {
 
 /// Why two versions' interfaces differ (for diagnostics).
 fn interface_diff(a: &ModuleFacts, b: &ModuleFacts) -> String {
-    if a.interface_nodes != b.interface_nodes {
-        return format!(
-            "interface nodes {} -> {}",
-            a.interface_nodes, b.interface_nodes
-        );
+    let public = |f: &ModuleFacts| {
+        (0..f.interface_nodes)
+            .filter(|&i| !private_iface(f, i))
+            .count()
+    };
+    if public(a) != public(b) {
+        return format!("interface nodes {} -> {}", public(a), public(b));
     }
     if a.defs.len() != b.defs.len() {
         return format!("defs {} -> {}", a.defs.len(), b.defs.len());
@@ -846,7 +961,7 @@ fn interface_diff(a: &ModuleFacts, b: &ModuleFacts) -> String {
         return "globals".into();
     }
     for (x, y) in a.defs.iter().zip(&b.defs) {
-        if !def_interface_matches(a, b, x, y, true) {
+        if !def_interface_matches(a, b, x, y, true, true) {
             let what = if x.statics.len() != y.statics.len() {
                 "statics"
             } else if x.self_attrs.len() != y.self_attrs.len() {
@@ -860,4 +975,23 @@ fn interface_diff(a: &ModuleFacts, b: &ModuleFacts) -> String {
         }
     }
     "module".into()
+}
+
+/// The classes whose methods assign a different set of attributes on `self`.
+fn self_attr_changes(a: &ModuleFacts, b: &ModuleFacts) -> Vec<u32> {
+    let sa = |s: u32| a.strings.get(s as usize).map_or("", |v| &**v);
+    let sb = |s: u32| b.strings.get(s as usize).map_or("", |v| &**v);
+    a.defs
+        .iter()
+        .zip(&b.defs)
+        .enumerate()
+        .filter(|(_, (x, y))| {
+            x.self_attrs.len() != y.self_attrs.len()
+                || x.self_attrs
+                    .iter()
+                    .zip(&y.self_attrs)
+                    .any(|(&p, &q)| sa(p) != sb(q))
+        })
+        .map(|(i, _)| i as u32)
+        .collect()
 }

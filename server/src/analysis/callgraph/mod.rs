@@ -7,8 +7,19 @@
 //! with PyCG's naming (`pkg.mod.Class.method`, `<builtin>.len`, `<**PyStr**>.join`, external
 //! names as imported), which `to_pycg_json` prints in PyCG's adjacency format.
 //!
-//! `ProgramAnalysis` keeps the facts of every module and the solution, and re-solves what
-//! changed when a module is replaced.
+//! `ProgramAnalysis` keeps the facts of every module and the solver's state. When a module is
+//! replaced and only definition bodies changed, it takes back what the changed definitions
+//! derived and re-derives the affected region of the solution, then patches the public graph
+//! for the modules whose call sites changed (`incremental.rs`, `program.rs`); other changes
+//! (a module added or removed, an interface changed) solve the program again.
+//!
+//! Semantics are PyCG's, as its micro-benchmark's expected graphs state them: a module's
+//! top-level code is the node named after the module; constructing a class calls its
+//! `__init__` (named by the class defining it); decorators are called from the scope that
+//! defines the decorated function; functions passed around are called where they are called;
+//! `self.method()` in a base class reaches the overrides in its subclasses. Beyond PyCG, local
+//! variables are flow-sensitive within their scope, and `with`, iteration, subscripts and
+//! properties call the special methods they call.
 
 mod builtins;
 mod extract;
@@ -96,12 +107,14 @@ pub struct CallGraph {
     pub edges: BTreeMap<String, BTreeSet<String>>,
     /// Every call site, sorted by module, then position, then callee.
     pub call_sites: Vec<CallSite>,
+    /// The callers' and callees' names, numbered (the indexes below use the numbers).
+    name_ids: FxMap<String, u32>,
     /// Positions in `call_sites` by caller and by callee, in increasing order.
-    by_caller: FxMap<String, Vec<u32>>,
-    by_callee: FxMap<String, Vec<u32>>,
+    by_caller: Vec<Vec<u32>>,
+    by_callee: Vec<Vec<u32>>,
     /// How many call sites make each edge, and name each builtin or external node.
-    edge_counts: FxMap<(String, String), u32>,
-    name_refs: FxMap<String, u32>,
+    edge_counts: FxMap<(u32, u32), u32>,
+    name_refs: FxMap<u32, u32>,
 }
 
 fn site_order(a: &CallSite, b: &CallSite) -> std::cmp::Ordering {
@@ -117,8 +130,9 @@ fn site_order(a: &CallSite, b: &CallSite) -> std::cmp::Ordering {
 impl CallGraph {
     /// The call sites where `node` is called.
     pub fn callers_of(&self, node: &str) -> Vec<&CallSite> {
-        self.by_callee
+        self.name_ids
             .get(node)
+            .and_then(|&id| self.by_callee.get(id as usize))
             .map(|ix| {
                 ix.iter()
                     .filter_map(|&i| self.call_sites.get(i as usize))
@@ -129,8 +143,9 @@ impl CallGraph {
 
     /// The call sites in `node`'s own code.
     pub fn callees_of(&self, node: &str) -> Vec<&CallSite> {
-        self.by_caller
+        self.name_ids
             .get(node)
+            .and_then(|&id| self.by_caller.get(id as usize))
             .map(|ix| {
                 ix.iter()
                     .filter_map(|&i| self.call_sites.get(i as usize))
@@ -165,34 +180,39 @@ impl CallGraph {
         start..end.max(start)
     }
 
+    fn name_id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.name_ids.get(name) {
+            return id;
+        }
+        let id = self.by_caller.len() as u32;
+        self.name_ids.insert(name.to_string(), id);
+        self.by_caller.push(Vec::new());
+        self.by_callee.push(Vec::new());
+        id
+    }
+
     /// Replaces the call sites at `range` (one module's, or none) with `new` (sorted, all
     /// of the same module and belonging there), keeping edges, builtin and external nodes and
     /// indexes current.
     pub(crate) fn replace_segment(&mut self, range: Range<usize>, new: Vec<CallSite>) {
-        let removed: Vec<CallSite> = self.call_sites[range.clone()].to_vec();
-        for (k, site) in removed.iter().enumerate() {
-            let pos = (range.start + k) as u32;
-            if let Some(list) = self.by_caller.get_mut(&site.caller) {
-                if let Ok(i) = list.binary_search(&pos) {
-                    list.remove(i);
-                }
-                if list.is_empty() {
-                    self.by_caller.remove(&site.caller);
-                }
-            }
-            if let Some(list) = self.by_callee.get_mut(&site.callee) {
-                if let Ok(i) = list.binary_search(&pos) {
-                    list.remove(i);
-                }
-                if list.is_empty() {
-                    self.by_callee.remove(&site.callee);
+        for k in range.clone() {
+            let pos = k as u32;
+            let (caller, callee) = {
+                let site = &self.call_sites[k];
+                (self.name_id_of(&site.caller), self.name_id_of(&site.callee))
+            };
+            for (index, id) in [(&mut self.by_caller, caller), (&mut self.by_callee, callee)] {
+                if let Some(list) = index.get_mut(id as usize) {
+                    if let Ok(i) = list.binary_search(&pos) {
+                        list.remove(i);
+                    }
                 }
             }
-            let key = (site.caller.clone(), site.callee.clone());
-            if let Some(n) = self.edge_counts.get_mut(&key) {
+            if let Some(n) = self.edge_counts.get_mut(&(caller, callee)) {
                 *n -= 1;
                 if *n == 0 {
-                    self.edge_counts.remove(&key);
+                    self.edge_counts.remove(&(caller, callee));
+                    let site = &self.call_sites[k];
                     if let Some(set) = self.edges.get_mut(&site.caller) {
                         set.remove(&site.callee);
                         if set.is_empty() {
@@ -201,11 +221,12 @@ impl CallGraph {
                     }
                 }
             }
-            if let Some(n) = self.name_refs.get_mut(&site.callee) {
+            if let Some(n) = self.name_refs.get_mut(&callee) {
                 *n -= 1;
                 if *n == 0 {
-                    self.name_refs.remove(&site.callee);
-                    self.nodes.remove(&site.callee);
+                    self.name_refs.remove(&callee);
+                    let name = self.call_sites[k].callee.clone();
+                    self.nodes.remove(&name);
                 }
             }
         }
@@ -214,7 +235,7 @@ impl CallGraph {
         if delta != 0 {
             let end = range.end as u32;
             for index in [&mut self.by_caller, &mut self.by_callee] {
-                for list in index.values_mut() {
+                for list in index.iter_mut() {
                     let from = list.partition_point(|&p| p < end);
                     for p in &mut list[from..] {
                         *p = (i64::from(*p) + delta) as u32;
@@ -224,18 +245,14 @@ impl CallGraph {
         }
         for (k, site) in new.iter().enumerate() {
             let pos = (range.start + k) as u32;
-            for (index, key) in [
-                (&mut self.by_caller, &site.caller),
-                (&mut self.by_callee, &site.callee),
-            ] {
-                let list = index.entry(key.clone()).or_default();
+            let caller = self.name_id(&site.caller);
+            let callee = self.name_id(&site.callee);
+            for (index, id) in [(&mut self.by_caller, caller), (&mut self.by_callee, callee)] {
+                let list = &mut index[id as usize];
                 let at = list.partition_point(|&p| p < pos);
                 list.insert(at, pos);
             }
-            let count = self
-                .edge_counts
-                .entry((site.caller.clone(), site.callee.clone()))
-                .or_default();
+            let count = self.edge_counts.entry((caller, callee)).or_default();
             *count += 1;
             if *count == 1 {
                 self.edges
@@ -255,15 +272,24 @@ impl CallGraph {
                 None
             };
             if let Some(kind) = kind {
-                *self.name_refs.entry(site.callee.clone()).or_default() += 1;
-                self.nodes.entry(site.callee.clone()).or_insert(NodeInfo {
-                    kind,
-                    module: None,
-                    range: None,
-                    name_range: None,
-                });
+                *self.name_refs.entry(callee).or_default() += 1;
+                if !self.nodes.contains_key(&site.callee) {
+                    self.nodes.insert(
+                        site.callee.clone(),
+                        NodeInfo {
+                            kind,
+                            module: None,
+                            range: None,
+                            name_range: None,
+                        },
+                    );
+                }
             }
         }
         self.call_sites.splice(range, new);
+    }
+
+    fn name_id_of(&self, name: &str) -> u32 {
+        self.name_ids.get(name).copied().unwrap_or(u32::MAX)
     }
 }

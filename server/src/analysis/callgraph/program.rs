@@ -137,7 +137,15 @@ impl ProgramAnalysis {
             }
         }
         if !ok {
+            let why = self
+                .solver
+                .as_ref()
+                .map(|s| s.report.clone())
+                .unwrap_or_default();
             self.solve_all();
+            if let Some(solver) = self.solver.as_mut() {
+                solver.report = format!("{why}; {}", solver.report);
+            }
             return &self.graph;
         }
         if let Some(solver) = self.solver.as_mut() {
@@ -241,7 +249,7 @@ fn module_call_sites(s: &Solver, slot: u32) -> Vec<CallSite> {
     let mut out = Vec::new();
     for &site in &s.mods[slot as usize].site_map {
         if let Some(callees) = s.calls.get(&site) {
-            for &(callee, _) in callees {
+            for &(callee, _) in callees.as_slice() {
                 if let Some(cs) = call_site(s, site, callee) {
                     out.push(cs);
                 }
@@ -284,7 +292,7 @@ pub(crate) fn build_graph(s: &Solver) -> CallGraph {
     }
     let mut sites = Vec::new();
     for (&site, callees) in &s.calls {
-        for &(callee, _) in callees {
+        for &(callee, _) in callees.as_slice() {
             let Some(cs) = call_site(s, site, callee) else {
                 continue;
             };

@@ -14,6 +14,17 @@
 //! Class hierarchies are resolved before solving from how base classes are written
 //! (`imports.rs`): attribute lookup needs the method resolution order, and making it depend on
 //! the solution would make the result depend on the order of solving.
+//!
+//! Three things make the state fit incremental updates (`incremental.rs`):
+//! - ids are stable: every module keeps maps from its local numbering to global ids, and a
+//!   definition's global id is keyed by its qualified name, so an edit elsewhere in a module
+//!   keeps the ids (and the values naming them) of its unchanged definitions;
+//! - everything a constraint derives (edges, values, dynamic constraints, watches, call
+//!   edges) is recorded with that constraint, with reference counts where constraints share;
+//! - a node that would hold more than `MAX_VALUES` values is saturated: it holds `Top` from
+//!   then on, passes nothing else on, and what its constraints derived from earlier values is
+//!   taken back. Saturated nodes are barriers, which keeps the regions an edit affects small,
+//!   and the result does not depend on the order values arrived in.
 
 use std::sync::Arc;
 
@@ -116,7 +127,7 @@ enum Args {
         start: u32,
         len: u32,
     },
-    List(Box<[GArg]>),
+    List(Arc<[GArg]>),
 }
 
 /// Constraints made while solving (the static ones live in the facts).
@@ -134,7 +145,7 @@ enum DynOp {
         site: u32,
         src: u32,
         mode: BindMode,
-        args: Box<[GArg]>,
+        args: Arc<[GArg]>,
         dst: u32,
         flags: u8,
     },
@@ -209,6 +220,9 @@ struct EdgeRec {
     filter: u32,
     /// How many constraints want the edge; 0 means removed.
     refs: u32,
+    /// The constraint that last took a reference: taking another one for the same constraint
+    /// would only duplicate its record.
+    last: u32,
 }
 
 /// Edge filters: every value, values other than literals, or (`DECORATED + f`) what a
@@ -343,6 +357,73 @@ pub(crate) enum Callee {
     Name(u32),
 }
 
+/// The callees of one call site, with how many constraints found each: usually one, kept
+/// inline.
+#[derive(Clone, Debug)]
+pub(crate) enum Callees {
+    One((Callee, u32)),
+    Many(Vec<(Callee, u32)>),
+}
+
+impl Callees {
+    pub(crate) fn as_slice(&self) -> &[(Callee, u32)] {
+        match self {
+            Callees::One(pair) => std::slice::from_ref(pair),
+            Callees::Many(v) => v,
+        }
+    }
+
+    /// Counts one more finding of `callee`; returns whether it is new.
+    fn add(&mut self, callee: Callee) -> bool {
+        match self {
+            Callees::One((c, n)) if *c == callee => {
+                *n += 1;
+                false
+            }
+            Callees::One(pair) => {
+                *self = Callees::Many(vec![*pair, (callee, 1)]);
+                true
+            }
+            Callees::Many(v) => match v.iter_mut().find(|(c, _)| *c == callee) {
+                Some((_, n)) => {
+                    *n += 1;
+                    false
+                }
+                None => {
+                    v.push((callee, 1));
+                    true
+                }
+            },
+        }
+    }
+
+    /// Counts one finding of `callee` less; returns whether it is gone.
+    fn remove(&mut self, callee: Callee) -> bool {
+        match self {
+            Callees::One((c, n)) if *c == callee => {
+                *n -= 1;
+                if *n == 0 {
+                    *self = Callees::Many(Vec::new());
+                    return true;
+                }
+                false
+            }
+            Callees::One(_) => false,
+            Callees::Many(v) => {
+                let Some(i) = v.iter().position(|(c, _)| *c == callee) else {
+                    return false;
+                };
+                v[i].1 -= 1;
+                if v[i].1 == 0 {
+                    v.swap_remove(i);
+                    return true;
+                }
+                false
+            }
+        }
+    }
+}
+
 /// Something a constraint derived, recorded so that it can be taken back when the constraint
 /// goes away or its inputs change (see `incremental.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -421,10 +502,15 @@ pub(crate) struct Solver {
     dyn_effects: Vec<u32>,
     /// The constraint whose consequences are being derived (NO while seeding).
     creator: u32,
-    /// Values given by the static ops (`Const`, `Def`, `SelfOf`, `Alloc`), per node, with op.
-    seeds: FxMap<u32, Vec<(u32, u32)>>,
-    /// Values constraints gave a node directly (not through an edge), with the constraint.
-    direct: FxMap<u32, Vec<(u32, u32)>>,
+    /// Values given by the static ops (`Const`, `Def`, `SelfOf`, `Alloc`): (node, value, op),
+    /// sorted by node, and those added since the last sort.
+    seeds: Vec<(u32, u32, u32)>,
+    new_seeds: Vec<(u32, u32, u32)>,
+    /// Values constraints gave a node directly (not through an edge): per node, a list in an
+    /// arena of (value, creator, next).
+    direct_head: Vec<u32>,
+    direct_arena: Vec<(u32, u32, u32)>,
+    direct_free: Vec<u32>,
 
     inst_attr: FxMap<(u32, u32), u32>,
     down_attr: FxMap<(u32, u32), u32>,
@@ -451,11 +537,13 @@ pub(crate) struct Solver {
 
     /// Call edges found: for each global site, its callees with how many constraints found
     /// each.
-    pub(crate) calls: FxMap<u32, Vec<(Callee, u32)>>,
+    pub(crate) calls: FxMap<u32, Callees>,
     /// When set, call edges gained (true) and lost (false) are logged here.
     pub(crate) call_log: Option<Vec<(u32, Callee, bool)>>,
     /// What the last incremental update did (for benchmarks).
     pub(crate) report: String,
+    settle_rounds: usize,
+    settle_time: std::time::Duration,
     builtin_callee: FxMap<u32, u32>,
     type_callee: FxMap<(BuiltinType, u32), u32>,
 }
@@ -500,8 +588,11 @@ impl Solver {
             op_effects: Vec::new(),
             dyn_effects: Vec::new(),
             creator: NO,
-            seeds: FxMap::default(),
-            direct: FxMap::default(),
+            seeds: Vec::new(),
+            new_seeds: Vec::new(),
+            direct_head: Vec::new(),
+            direct_arena: Vec::new(),
+            direct_free: Vec::new(),
             inst_attr: FxMap::default(),
             down_attr: FxMap::default(),
             inst_attr_classes: FxMap::default(),
@@ -521,18 +612,36 @@ impl Solver {
             calls: FxMap::default(),
             call_log: None,
             report: String::new(),
+            settle_rounds: 0,
+            settle_time: std::time::Duration::ZERO,
             builtin_callee: FxMap::default(),
             type_callee: FxMap::default(),
         };
         let top = s.value(Value::Top);
         debug_assert_eq!(top, TOP);
+        let t = std::time::Instant::now();
         for f in facts {
             s.add_slot(f);
         }
+        let t1 = t.elapsed();
         s.compute_classes();
+        let t2 = t.elapsed();
         s.seed_all();
+        s.sort_seeds();
+        let t3 = t.elapsed();
         s.run();
+        let t4 = t.elapsed();
         s.shrink();
+        s.report = format!(
+            "full solve: layout {:.0} ms, classes {:.0} ms, seeding {:.0} ms, propagation {:.0} ms ({} rounds for saturated nodes, {:.0} ms), shrinking {:.0} ms",
+            t1.as_secs_f64() * 1e3,
+            (t2 - t1).as_secs_f64() * 1e3,
+            (t3 - t2).as_secs_f64() * 1e3,
+            (t4 - t3).as_secs_f64() * 1e3,
+            s.settle_rounds,
+            s.settle_time.as_secs_f64() * 1e3,
+            (t.elapsed() - t4).as_secs_f64() * 1e3,
+        );
         s
     }
 
@@ -736,6 +845,7 @@ impl Solver {
         self.set_of.push(NO);
         self.first_edge.push(NO);
         self.first_in.push(NO);
+        self.direct_head.push(NO);
         self.first_trig.push(NO);
         self.queued.push(false);
         n
@@ -746,6 +856,8 @@ impl Solver {
         self.set_of.shrink_to_fit();
         self.first_edge.shrink_to_fit();
         self.first_in.shrink_to_fit();
+        self.direct_head.shrink_to_fit();
+        self.direct_arena.shrink_to_fit();
         self.first_trig.shrink_to_fit();
         self.queued.shrink_to_fit();
         self.sets.shrink_to_fit();
@@ -783,8 +895,8 @@ impl Solver {
         let kinds =
             format!("{kinds:?} from {static_creators} ops and {dyn_creators} dynamic constraints");
         let set_vals: usize = self.sets.iter().map(ValSet::heap_bytes).sum::<usize>() / 4;
-        let direct: usize = self.direct.values().map(|v| v.capacity()).sum();
-        let seeds: usize = self.seeds.values().map(|v| v.capacity()).sum();
+        let direct: usize = self.direct_arena.capacity() * 12 + self.direct_head.capacity() * 4;
+        let seeds: usize = (self.seeds.capacity() + self.new_seeds.capacity()) * 12;
         let effect_cap: usize = self.effect_arena.capacity();
         let mb = |x: usize| x as f64 / 1e6;
         // Hash map entries cost their key and value plus about a third for control bytes and
@@ -796,18 +908,8 @@ impl Solver {
             .map(|a| 16 + a.len() * std::mem::size_of::<AttrSrc>())
             .sum::<usize>()
             + map(self.lookup_cache.len(), 24);
-        let other_maps = map(self.direct.len(), 28)
-            + self
-                .direct
-                .values()
-                .map(|v| v.capacity() * 8 + 16)
-                .sum::<usize>()
-            + map(self.seeds.len(), 28)
-            + self
-                .seeds
-                .values()
-                .map(|v| v.capacity() * 8 + 16)
-                .sum::<usize>()
+        let other_maps = direct
+            + seeds
             + map(self.dyn_ids.len(), std::mem::size_of::<DynOp>() + 4)
             + map(self.value_ids.len(), std::mem::size_of::<Value>() + 4)
             + map(
@@ -843,7 +945,7 @@ impl Solver {
         );
         format!(
             "{summary}; nodes {}, sets {}, saturated {saturated}, edges {} ({live} live), dynamic ops {}, effects {effects} (edge, dyn, value, call, watch: {kinds}), values {}; \
-             MB: per-node {:.1}, sets {:.1} + values {:.1}, edges {:.1} + ids {:.1}, trigs {:.1}, effects {:.1} (+{} maps), direct {:.1} ({} maps), seeds {:.1}, dyn {:.1}, slots {:.1}, lookups {}",
+             MB: per-node {:.1}, sets {:.1} + values {:.1}, edges {:.1} + ids {:.1}, trigs {:.1}, effects {:.1} (+{} maps), direct {:.1} ({} entries), seeds {:.1}, dyn {:.1}, slots {:.1}, lookups {}",
             self.set_of.len(),
             self.sets.len(),
             self.edges.len(),
@@ -857,9 +959,9 @@ impl Solver {
             mb(self.trigs.len() * 8),
             mb(effect_cap * std::mem::size_of::<(Effect, u32)>()),
             self.effect_free.len(),
-            mb(direct * 8),
-            self.direct.len(),
-            mb(seeds * 8),
+            mb(direct),
+            self.direct_arena.len() - self.direct_free.len(),
+            mb(seeds),
             mb(self.dyn_ops.len() * (std::mem::size_of::<DynOp>() + 8)),
             mb(self.slots.len() * 24),
             self.lookup_cache.len()
@@ -921,10 +1023,32 @@ impl Solver {
             return;
         }
         if self.creator != NO {
-            let list = self.direct.entry(node).or_default();
-            if !list.contains(&(v, self.creator)) {
-                list.push((v, self.creator));
-                self.push_effect(self.creator, Effect::Value(node, v));
+            let c = self.creator;
+            let head = self.direct_head.get(node as usize).copied().unwrap_or(NO);
+            let mut i = head;
+            let mut known = false;
+            while i != NO {
+                let (dv, dc, next) = self.direct_arena[i as usize];
+                if dv == v && dc == c {
+                    known = true;
+                    break;
+                }
+                i = next;
+            }
+            if !known && (node as usize) < self.direct_head.len() {
+                let entry = (v, c, head);
+                let id = match self.direct_free.pop() {
+                    Some(id) => {
+                        self.direct_arena[id as usize] = entry;
+                        id
+                    }
+                    None => {
+                        self.direct_arena.push(entry);
+                        (self.direct_arena.len() - 1) as u32
+                    }
+                };
+                self.direct_head[node as usize] = id;
+                self.push_effect(c, Effect::Value(node, v));
             }
         }
         self.push_value(node, v);
@@ -932,10 +1056,24 @@ impl Solver {
 
     /// Takes back a value creator `c` gave `node` directly.
     pub(crate) fn undirect(&mut self, node: u32, v: u32, c: u32) {
-        if let Some(list) = self.direct.get_mut(&node) {
-            if let Some(i) = list.iter().position(|&x| x == (v, c)) {
-                list.swap_remove(i);
+        let Some(&head) = self.direct_head.get(node as usize) else {
+            return;
+        };
+        let mut prev = NO;
+        let mut i = head;
+        while i != NO {
+            let (dv, dc, next) = self.direct_arena[i as usize];
+            if dv == v && dc == c {
+                if prev == NO {
+                    self.direct_head[node as usize] = next;
+                } else {
+                    self.direct_arena[prev as usize].2 = next;
+                }
+                self.direct_free.push(i);
+                return;
             }
+            prev = i;
+            i = next;
         }
     }
 
@@ -943,11 +1081,11 @@ impl Solver {
     /// constraints gave it directly, and the values of live edges from nodes outside.
     pub(crate) fn rederive_node(&mut self, n: u32, outside: impl Fn(u32) -> bool) {
         self.reseed(n);
-        if let Some(list) = self.direct.get(&n) {
-            let vals: Vec<u32> = list.iter().map(|&(v, _)| v).collect();
-            for v in vals {
-                self.push_value(n, v);
-            }
+        let mut i = self.direct_head.get(n as usize).copied().unwrap_or(NO);
+        while i != NO {
+            let (v, _, next) = self.direct_arena[i as usize];
+            self.push_value(n, v);
+            i = next;
         }
         let mut e = self.first_in.get(n as usize).copied().unwrap_or(NO);
         while e != NO {
@@ -976,15 +1114,43 @@ impl Solver {
             return;
         }
         let id = self.value(v);
-        self.seeds.entry(node).or_default().push((id, op));
+        self.new_seeds.push((node, id, op));
+        if self.new_seeds.len() > 4096 && !self.seeds.is_empty() {
+            self.sort_seeds();
+        }
         self.push_value(node, id);
+    }
+
+    /// Sorts the seeds added since the last merge, so that `reseed` can search them.
+    pub(crate) fn sort_new_seeds(&mut self) {
+        self.new_seeds.sort_unstable();
+    }
+
+    /// Merges the seeds added since the last sort into the sorted list, dropping those of
+    /// removed ops.
+    pub(crate) fn sort_seeds(&mut self) {
+        let mut all = std::mem::take(&mut self.seeds);
+        all.append(&mut self.new_seeds);
+        all.retain(|&(_, _, op)| self.op_live(op));
+        all.sort_unstable();
+        all.shrink_to_fit();
+        self.seeds = all;
     }
 
     /// Adds an edge `dst ⊇ src` for the current constraint, and moves the values `src`
     /// already has.
     fn add_edge(&mut self, src: u32, dst: u32, filter: u32) {
+        if self.creator != NO {
+            if let Some(&e) = self.edge_ids.get(&(src, dst, filter)) {
+                let rec = &mut self.edges[e as usize];
+                if rec.refs > 0 && rec.last == self.creator {
+                    return;
+                }
+            }
+        }
         if let Some(e) = self.edge_ref(src, dst, filter) {
             if self.creator != NO {
+                self.edges[e as usize].last = self.creator;
                 self.push_effect(self.creator, Effect::Edge(e));
             }
         }
@@ -1025,6 +1191,7 @@ impl Solver {
             next_in: self.first_in[dst as usize],
             filter,
             refs: 1,
+            last: self.creator,
         });
         self.first_edge[src as usize] = e;
         self.first_in[dst as usize] = e;
@@ -1105,22 +1272,24 @@ impl Solver {
 
     /// Gives a node the values of its live seeding ops again.
     pub(crate) fn reseed(&mut self, n: u32) {
-        let Some(seeds) = self.seeds.get(&n) else {
-            return;
-        };
-        let vals: Vec<u32> = seeds
+        let start = self.seeds.partition_point(|&(m, _, _)| m < n);
+        let mut vals: Vec<u32> = self.seeds[start..]
             .iter()
-            .filter(|(_, op)| self.op_live(*op))
-            .map(|(v, _)| *v)
+            .take_while(|&&(m, _, _)| m == n)
+            .filter(|&&(_, _, op)| self.op_live(op))
+            .map(|&(_, v, _)| v)
             .collect();
+        // `new_seeds` is sorted before a region is derived again (`sort_new_seeds`).
+        let start = self.new_seeds.partition_point(|&(m, _, _)| m < n);
+        vals.extend(
+            self.new_seeds[start..]
+                .iter()
+                .take_while(|&&(m, _, _)| m == n)
+                .filter(|&&(_, _, op)| self.op_live(op))
+                .map(|&(_, v, _)| v),
+        );
         for v in vals {
             self.push_value(n, v);
-        }
-    }
-
-    pub(crate) fn remove_seed(&mut self, n: u32, op: u32) {
-        if let Some(list) = self.seeds.get_mut(&n) {
-            list.retain(|&(_, o)| o != op);
         }
     }
 
@@ -1320,14 +1489,16 @@ impl Solver {
         if self.creator != NO {
             self.push_effect(self.creator, Effect::Call(site, callee));
         }
-        let list = self.calls.entry(site).or_default();
-        match list.iter_mut().find(|(c, _)| *c == callee) {
-            Some((_, n)) => *n += 1,
+        let added = match self.calls.get_mut(&site) {
             None => {
-                list.push((callee, 1));
-                if let Some(log) = &mut self.call_log {
-                    log.push((site, callee, true));
-                }
+                self.calls.insert(site, Callees::One((callee, 1)));
+                true
+            }
+            Some(list) => list.add(callee),
+        };
+        if added {
+            if let Some(log) = &mut self.call_log {
+                log.push((site, callee, true));
             }
         }
     }
@@ -1336,13 +1507,8 @@ impl Solver {
         let Some(list) = self.calls.get_mut(&site) else {
             return;
         };
-        let Some(i) = list.iter().position(|(c, _)| *c == callee) else {
-            return;
-        };
-        list[i].1 -= 1;
-        if list[i].1 == 0 {
-            list.swap_remove(i);
-            if list.is_empty() {
+        if list.remove(callee) {
+            if list.as_slice().is_empty() {
                 self.calls.remove(&site);
             }
             if let Some(log) = &mut self.call_log {
@@ -1629,7 +1795,10 @@ impl Solver {
                 break;
             }
             let saturated = std::mem::take(&mut self.newly_saturated);
+            let t = std::time::Instant::now();
             self.settle_saturated(saturated);
+            self.settle_rounds += 1;
+            self.settle_time += t.elapsed();
         }
     }
 
@@ -1785,7 +1954,7 @@ impl Solver {
                 let site = self.gsite(module, site);
                 match val {
                     Value::Class(_) | Value::SelfClass(_) => {
-                        let args = Args::List(Box::new([]));
+                        let args = Args::List(Arc::new([]));
                         self.call_value(site, v, &args, NO, 0, NO);
                     }
                     Value::External(name, _) => self.record(site, Callee::Name(name)),
@@ -2040,6 +2209,39 @@ impl Solver {
         self.classes
             .values()
             .any(|info| !info.ext_bases.is_empty() && info.mro.contains(&class))
+    }
+
+    /// Drops the cached lookups on instances and classes of `classes` and of their subclasses,
+    /// and returns the constraints that fired on nodes holding them (they must fire again).
+    pub(crate) fn forget_lookups(&mut self, classes: &[u32]) -> Vec<u32> {
+        let affected: FxSet<u32> = self
+            .classes
+            .iter()
+            .filter(|(_, info)| info.mro.iter().any(|c| classes.contains(c)))
+            .map(|(&c, _)| c)
+            .collect();
+        let values: FxSet<u32> = self
+            .values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| match v {
+                Value::Inst(c)
+                | Value::SelfInst(c)
+                | Value::Class(c)
+                | Value::SelfClass(c)
+                | Value::Super(c) => affected.contains(c),
+                _ => false,
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        self.lookup_cache.retain(|(v, _), _| !values.contains(v));
+        let mut ops = Vec::new();
+        for n in 0..self.set_of.len() as u32 {
+            if self.node_values(n).iter().any(|v| values.contains(v)) {
+                ops.extend(self.trigs_on(n));
+            }
+        }
+        ops
     }
 
     /// Reads the classes' `self` attributes of a module again from its facts.
@@ -2690,7 +2892,7 @@ impl Solver {
     fn call_dunder(&mut self, site: u32, v: u32, name: &str, args: &[u32], dst: u32) {
         let attr = self.syms.intern(name);
         let srcs = self.lookup(v, attr);
-        let args: Box<[GArg]> = args.iter().map(|&a| GArg::Pos(a)).collect();
+        let args: Arc<[GArg]> = args.iter().map(|&a| GArg::Pos(a)).collect();
         for src in srcs.iter() {
             match *src {
                 AttrSrc::Node(n, mode) => {
@@ -2791,7 +2993,7 @@ impl Solver {
                         site,
                         src: n,
                         mode: BindMode::Instance,
-                        args: self.args_vec(args).into_boxed_slice(),
+                        args: self.args_vec(args).into(),
                         dst: NO,
                         flags: 0,
                     });
@@ -2807,7 +3009,7 @@ impl Solver {
                                 site,
                                 src: n,
                                 mode,
-                                args: self.args_vec(args).into_boxed_slice(),
+                                args: self.args_vec(args).into(),
                                 dst,
                                 flags: 0,
                             });
@@ -2888,7 +3090,7 @@ impl Solver {
                     site,
                     src: n,
                     mode: BindMode::Instance,
-                    args: self.args_vec(args).into_boxed_slice(),
+                    args: self.args_vec(args).into(),
                     dst: NO,
                     flags: 0,
                 });
@@ -2907,8 +3109,18 @@ impl Solver {
     }
 
     fn bind_args(&mut self, f: u32, args: &[GArg], offset: usize) {
-        let Some((m, d)) = self.def_at(f) else { return };
-        let params: Vec<ParamFact> = d.params.clone();
+        let Some(&(m, local)) = self.def_loc.get(f as usize) else {
+            return;
+        };
+        if local == NO {
+            return;
+        }
+        // The facts are shared: holding them is a reference count, not a copy.
+        let facts = self.mods[m as usize].facts.clone();
+        let Some(d) = facts.defs.get(local as usize) else {
+            return;
+        };
+        let params = &d.params;
         let positional: Vec<&ParamFact> = params
             .iter()
             .filter(|p| p.kind == ParamKind::Positional)
@@ -3009,7 +3221,7 @@ impl Solver {
                     elems.push(self.elems_node(n));
                 }
             }
-            let elem_args: Box<[GArg]> = elems.iter().map(|&e| GArg::Pos(e)).take(1).collect();
+            let elem_args: Arc<[GArg]> = elems.iter().map(|&e| GArg::Pos(e)).take(1).collect();
             let results = if name == "map" {
                 let a = self.dyn_alloc(site, 0);
                 self.add_val(dst, Value::Container(a, ContainerKind::List));

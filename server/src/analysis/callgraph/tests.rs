@@ -878,3 +878,45 @@ fn many_successive_edits_stay_equal_to_solves_from_scratch() {
         assert_eq!(incremental, scratch, "after switching to version {i}");
     }
 }
+
+#[test]
+fn facts_can_be_computed_in_parallel_and_cached() {
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<ModuleFacts>();
+    fn sendable<T: Send>() {}
+    sendable::<ProgramAnalysis>();
+}
+
+#[test]
+fn changing_what_nested_functions_capture_is_incremental() {
+    let before = "def a(): pass\ndef b(): pass\ndef outer():\n    f = a\n    def inner():\n        f()\n    inner()\n    return inner\n";
+    let after = "def a(): pass\ndef b(): pass\ndef outer():\n    fx = a\n    def inner():\n        f()\n    inner()\n    return inner\nf = b\n";
+    let after_local = "def a(): pass\ndef b(): pass\ndef outer():\n    fx = a\n    def inner():\n        f()\n    inner()\n    return inner\n";
+    assert_incremental(
+        &[("main", before)],
+        &[("main", after_local)],
+        UpdateKind::Incremental,
+    );
+    assert_incremental(
+        &[("main", after_local)],
+        &[("main", before)],
+        UpdateKind::Incremental,
+    );
+    assert_incremental(&[("main", before)], &[("main", after)], UpdateKind::Full);
+}
+
+#[test]
+fn renaming_self_attributes_of_classes_with_external_bases_is_incremental() {
+    let before = "from ext import Base\nclass C(Base):\n    def __init__(self):\n        self.x = 1\n    def f(self):\n        self.x()\n        self.y()\nC().f()\n";
+    let after = "from ext import Base\nclass C(Base):\n    def __init__(self):\n        self.y = 1\n    def f(self):\n        self.x()\n        self.y()\nC().f()\n";
+    assert_incremental(
+        &[("main", before)],
+        &[("main", after)],
+        UpdateKind::Incremental,
+    );
+    assert_incremental(
+        &[("main", after)],
+        &[("main", before)],
+        UpdateKind::Incremental,
+    );
+}
