@@ -153,6 +153,13 @@ impl ProjectIndex {
     pub fn graph(&mut self) -> &CallGraph {
         self.program.graph()
     }
+
+    /// The call graph as of the last `graph()` call (call that first to bring it up to date);
+    /// borrowing the index immutably lets a reader use the graph and the files together
+    /// without copying the graph.
+    pub fn solved_graph(&self) -> &CallGraph {
+        self.program.solved_graph()
+    }
 }
 
 impl FileAnalysis {

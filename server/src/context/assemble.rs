@@ -87,8 +87,10 @@ pub fn assemble(
             focus_source(&file, focus.display_path, &file.module, 0..file.text.len()),
         ),
     };
-    let graph = index.graph().clone();
-    let calls = calls_layer(index, &graph, &node, display);
+    index.graph();
+    let index = &*index;
+    let graph = index.solved_graph();
+    let calls = calls_layer(index, graph, &node, display);
 
     let mut left = budget;
     let mut layers = Vec::new();

@@ -6,19 +6,35 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 
 use super::convert;
-use super::server::TandemServer;
+use super::server::ServerState;
 use crate::analysis::callgraph::{CallGraph, CallSite, NodeKind};
 use crate::analysis::index::ProjectIndex;
 use crate::session::position::LineIndex;
 
+/// Runs a call-hierarchy request on the blocking pool: it locks the index, which the update
+/// worker may hold while it re-solves the graph, and that wait must not hold a handler slot.
+pub(super) async fn run_blocking<T: Send + 'static>(
+    state: Arc<ServerState>,
+    f: impl FnOnce(&ServerState) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(move || f(&state))
+        .await
+        .map_err(|e| Error {
+            code: ErrorCode::InternalError,
+            message: format!("internal error in call hierarchy: {e}").into(),
+            data: None,
+        })?
+}
+
 pub(super) fn prepare(
-    server: &TandemServer,
+    state: &ServerState,
     params: CallHierarchyPrepareParams,
 ) -> Result<Option<Vec<CallHierarchyItem>>> {
     let position = params.text_document_position_params;
@@ -27,7 +43,9 @@ pub(super) fn prepare(
         .to_file_path()
         .map(|p| p.into_owned())
         .ok_or_else(|| Error::invalid_params(format!("{} is not a file", uri.as_str())))?;
-    let mut index = server.state.index.lock().unwrap_or_else(|e| e.into_inner());
+    let mut index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+    index.graph();
+    let index = &*index;
     let Some(file) = index.file(&path) else {
         return Err(Error::invalid_params(format!(
             "{} is not in the project index (outside the workspace, ignored, or not indexed yet)",
@@ -35,38 +53,32 @@ pub(super) fn prepare(
         )));
     };
     let lines = LineIndex::new(&file.text);
-    let offset = lines.offset_of(
-        convert::text_position(position.position),
-        server.state.encoding(),
-    );
-    let module = file.module.clone();
-    let enclosing: Option<String> = file
-        .symbols_at(offset)
-        .last()
-        .map(|s| s.qualified_name.clone());
-    let on_name = file
-        .symbols_at(offset)
-        .last()
-        .is_some_and(|s| s.name_range.contains(&offset) || s.name_range.end == offset);
-    let graph = index.graph();
+    let offset = lines.offset_of(convert::text_position(position.position), state.encoding());
+    let chain = file.symbols_at(offset);
+    let innermost = chain.last();
+    let on_name =
+        innermost.is_some_and(|s| s.name_range.contains(&offset) || s.name_range.end == offset);
+    let enclosing = innermost.map(|s| s.qualified_name.clone());
+    let graph = index.solved_graph();
     // On a call, the item is what is called; on a definition, the definition itself.
     let node = if on_name {
         enclosing
     } else {
-        call_at(graph, &module, offset).or(enclosing)
+        call_at(graph, &file.module, offset).or(enclosing)
     };
     let Some(node) = node else { return Ok(None) };
-    let graph = index.graph().clone();
-    Ok(item_for(&index, &graph, &node, server).map(|item| vec![item]))
+    Ok(item_for(index, graph, &node, state).map(|item| vec![item]))
 }
 
 pub(super) fn incoming(
-    server: &TandemServer,
+    state: &ServerState,
     params: CallHierarchyIncomingCallsParams,
 ) -> Result<Option<Vec<CallHierarchyIncomingCall>>> {
     let node = node_of(&params.item)?;
-    let mut index = server.state.index.lock().unwrap_or_else(|e| e.into_inner());
-    let graph = index.graph().clone();
+    let mut index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+    index.graph();
+    let index = &*index;
+    let graph = index.solved_graph();
     // Calling a class runs its `__init__`: a class's callers are its constructors' callers.
     let mut sites: Vec<&CallSite> = graph.callers_of(&node);
     let init = format!("{node}.__init__");
@@ -86,10 +98,10 @@ pub(super) fn incoming(
     }
     let mut calls = Vec::new();
     for (caller, sites) in by_caller {
-        let Some(from) = item_for(&index, &graph, caller, server) else {
+        let Some(from) = item_for(index, graph, caller, state) else {
             continue;
         };
-        let ranges = site_ranges(&index, &sites, server);
+        let ranges = site_ranges(index, &sites, state);
         calls.push(CallHierarchyIncomingCall {
             from,
             from_ranges: ranges,
@@ -99,12 +111,14 @@ pub(super) fn incoming(
 }
 
 pub(super) fn outgoing(
-    server: &TandemServer,
+    state: &ServerState,
     params: CallHierarchyOutgoingCallsParams,
 ) -> Result<Option<Vec<CallHierarchyOutgoingCall>>> {
     let node = node_of(&params.item)?;
-    let mut index = server.state.index.lock().unwrap_or_else(|e| e.into_inner());
-    let graph = index.graph().clone();
+    let mut index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+    index.graph();
+    let index = &*index;
+    let graph = index.solved_graph();
     let mut by_callee: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
     for site in graph.callees_of(&node) {
         by_callee
@@ -115,10 +129,10 @@ pub(super) fn outgoing(
     let mut calls = Vec::new();
     for (callee, sites) in by_callee {
         // Builtins and code outside the project have no location to show.
-        let Some(to) = item_for(&index, &graph, callee, server) else {
+        let Some(to) = item_for(index, graph, callee, state) else {
             continue;
         };
-        let ranges = site_ranges(&index, &sites, server);
+        let ranges = site_ranges(index, &sites, state);
         calls.push(CallHierarchyOutgoingCall {
             to,
             from_ranges: ranges,
@@ -150,14 +164,14 @@ fn item_for(
     index: &ProjectIndex,
     graph: &CallGraph,
     node: &str,
-    server: &TandemServer,
+    state: &ServerState,
 ) -> Option<CallHierarchyItem> {
     let info = graph.nodes.get(node)?;
     let module = info.module.as_deref()?;
     let path = index.path_of_module(module)?;
     let file = index.file(path)?;
     let lines = LineIndex::new(&file.text);
-    let enc = server.state.encoding();
+    let enc = state.encoding();
     let range = info.range.clone().unwrap_or(0..file.text.len());
     let name_range = info.name_range.clone().unwrap_or(range.start..range.start);
     let kind = match info.kind {
@@ -184,8 +198,8 @@ fn item_for(
     })
 }
 
-fn site_ranges(index: &ProjectIndex, sites: &[&CallSite], server: &TandemServer) -> Vec<Range> {
-    let enc = server.state.encoding();
+fn site_ranges(index: &ProjectIndex, sites: &[&CallSite], state: &ServerState) -> Vec<Range> {
+    let enc = state.encoding();
     let mut ranges = Vec::new();
     for site in sites {
         let Some(file) = index

@@ -115,21 +115,30 @@ impl LanguageServer for TandemServer {
         &self,
         params: CallHierarchyPrepareParams,
     ) -> Result<Option<Vec<CallHierarchyItem>>> {
-        super::call_hierarchy::prepare(self, params)
+        super::call_hierarchy::run_blocking(self.state.clone(), move |state| {
+            super::call_hierarchy::prepare(state, params)
+        })
+        .await
     }
 
     async fn incoming_calls(
         &self,
         params: CallHierarchyIncomingCallsParams,
     ) -> Result<Option<Vec<CallHierarchyIncomingCall>>> {
-        super::call_hierarchy::incoming(self, params)
+        super::call_hierarchy::run_blocking(self.state.clone(), move |state| {
+            super::call_hierarchy::incoming(state, params)
+        })
+        .await
     }
 
     async fn outgoing_calls(
         &self,
         params: CallHierarchyOutgoingCallsParams,
     ) -> Result<Option<Vec<CallHierarchyOutgoingCall>>> {
-        super::call_hierarchy::outgoing(self, params)
+        super::call_hierarchy::run_blocking(self.state.clone(), move |state| {
+            super::call_hierarchy::outgoing(state, params)
+        })
+        .await
     }
 
     async fn document_symbol(

@@ -94,6 +94,12 @@ impl ProgramAnalysis {
         self.last_update
     }
 
+    /// The graph as of the last `graph()` call, without solving what changed since: for
+    /// readers that hold the index immutably after bringing it up to date.
+    pub fn solved_graph(&self) -> &CallGraph {
+        &self.graph
+    }
+
     /// The call graph, solving what changed since the last call.
     pub fn graph(&mut self) -> &CallGraph {
         if self.pending.is_empty() {
