@@ -200,23 +200,13 @@ fn location(
 ) -> Option<(String, u32, u32)> {
     let path = index.path_of_module(module)?;
     let file = index.file(path)?;
-    let lines = LineIndex::new(&file.text);
-    let p = lines.position_of(offset, crate::session::position::PositionEncoding::Utf8);
-    let line_start = lines.offset_of(
-        crate::session::position::TextPosition::new(p.line, 0),
-        crate::session::position::PositionEncoding::Utf8,
-    );
-    let column = file
-        .text
-        .get(line_start..offset.min(file.text.len()))
-        .map(|s| s.chars().count())
-        .unwrap_or(0);
+    let (line, column) = LineIndex::new(&file.text).human_line_column(offset);
     let shown = path
         .strip_prefix(root)
         .unwrap_or(path)
         .display()
         .to_string();
-    Some((shown, p.line + 1, column as u32 + 1))
+    Some((shown, line as u32, column as u32))
 }
 
 fn json_graph(index: &ProjectIndex, graph: &CallGraph, root: &Path) -> JsonGraph {

@@ -14,6 +14,7 @@ use crate::analysis::outline::Symbol;
 use crate::context::profile::ProjectProfile;
 use crate::context::repomap::{Focus, RepoMap};
 use crate::context::tokens::estimate_tokens;
+use crate::session::position::LineIndex;
 
 /// Where the request is about.
 pub struct ContextFocus<'a> {
@@ -192,22 +193,15 @@ fn symbol_at_line(file: &FileAnalysis, line: usize) -> Option<&Symbol> {
     file.symbols_at(offset).last().copied()
 }
 
+/// The byte offset where a 1-based line starts.
 fn line_start(text: &str, line: usize) -> Option<usize> {
-    if line == 0 {
-        return None;
-    }
-    if line == 1 {
-        return Some(0);
-    }
-    text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)
+    let index = LineIndex::new(text);
+    (line >= 1 && line <= index.line_count()).then(|| index.line_start(line - 1))
 }
 
+/// The 1-based line of an offset.
 fn line_number(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    LineIndex::new(text).human_line_column(offset).0
 }
 
 fn focus_source(

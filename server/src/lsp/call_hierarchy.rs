@@ -5,7 +5,6 @@
 //! requests need no position lookup. Ranges come from the text each file was indexed from.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -191,7 +190,7 @@ fn item_for(
         kind,
         tags: None,
         detail: Some(node.to_string()),
-        uri: uri_of(path)?,
+        uri: Uri::from_file_path(path)?,
         range: convert::lsp_range(&lines, range, enc),
         selection_range: convert::lsp_range(&lines, name_range, enc),
         data: Some(Value::String(node.to_string())),
@@ -212,8 +211,4 @@ fn site_ranges(index: &ProjectIndex, sites: &[&CallSite], state: &ServerState) -
         ranges.push(convert::lsp_range(&lines, site.range.clone(), enc));
     }
     ranges
-}
-
-fn uri_of(path: &Path) -> Option<Uri> {
-    Uri::from_file_path(path)
 }

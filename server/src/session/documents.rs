@@ -6,8 +6,6 @@
 //! incrementally. Readers take a `DocumentSnapshot` (cheap: the rope and tree are shared, not
 //! copied) and never hold a lock while they work.
 
-use std::ops::Range;
-
 use dashmap::DashMap;
 use ropey::Rope;
 use tree_sitter::{InputEdit, Point, Tree};
@@ -136,16 +134,6 @@ impl DocumentSnapshot {
     /// The whole text as one string (analysis works on `&str`).
     pub fn text(&self) -> String {
         self.rope.to_string()
-    }
-
-    /// The text of a byte range, clamped to the document.
-    pub fn slice(&self, range: Range<usize>) -> String {
-        let len = self.rope.len_bytes();
-        let start = self.rope.byte_to_char(range.start.min(len));
-        let end = self
-            .rope
-            .byte_to_char(range.end.min(len).max(range.start.min(len)));
-        self.rope.slice(start..end).to_string()
     }
 }
 

@@ -203,6 +203,28 @@ impl<'a> LineIndex<'a> {
         }
     }
 
+    /// 1-based line and 1-based column counted in Unicode scalar values, for people (the
+    /// same as `human_line_column` on a rope).
+    pub fn human_line_column(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let column = self.text[self.starts[line]..offset].chars().count();
+        (line + 1, column + 1)
+    }
+
+    /// How many lines the text has (a final line break starts an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The byte offset where a 0-based line starts (the end of the text past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts.get(line).copied().unwrap_or(self.text.len())
+    }
+
     fn content_end(&self, line: usize) -> usize {
         let end = self
             .starts
@@ -348,6 +370,11 @@ mod tests {
             for offset in 0..=text.len() + extra {
                 for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
                     prop_assert_eq!(index.position_of(offset, enc), position_of(&rope, offset, enc));
+                }
+            }
+            for offset in 0..=text.len() {
+                if text.is_char_boundary(offset) {
+                    prop_assert_eq!(index.human_line_column(offset), human_line_column(&rope, offset));
                 }
             }
             for line in 0..rope.len_lines() as u32 + 2 {

@@ -122,23 +122,6 @@ pub fn is_python_path(path: &Path) -> bool {
     )
 }
 
-/// Discovers the Python files under `roots` and checks that each can be read as source, so that
-/// every file listed is one the analysis can use; the rest are in `skipped` with the reason.
-pub fn scan_workspace(roots: &[PathBuf], config: &WorkspaceConfig) -> WorkspaceFiles {
-    let found = discover_python_files(roots, config);
-    let mut out = WorkspaceFiles {
-        files: Vec::with_capacity(found.files.len()),
-        skipped: found.skipped,
-    };
-    for path in found.files {
-        match read_source(&path, config.max_file_size) {
-            Ok(_) => out.files.push(path),
-            Err(reason) => out.skipped.push((path, reason)),
-        }
-    }
-    out
-}
-
 /// Reads a source file, refusing files over `limit` bytes, binary files and invalid UTF-8.
 pub fn read_source(path: &Path, limit: u64) -> Result<String, SkipReason> {
     let meta = fs::metadata(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
@@ -329,24 +312,6 @@ mod tests {
                 limit: 100
             }
         ));
-    }
-
-    #[test]
-    fn the_scan_skips_files_that_are_not_source() {
-        let root = scratch("scan");
-        fs::write(root.join("good.py"), "x = 1\n").unwrap();
-        fs::write(root.join("binary.py"), b"\x7fELF\0\0").unwrap();
-        fs::write(root.join("latin1.py"), b"s = '\xe9'\n").unwrap();
-        let scan = scan_workspace(std::slice::from_ref(&root), &WorkspaceConfig::default());
-        assert_eq!(scan.files, vec![root.join("good.py")]);
-        let mut reasons: Vec<_> = scan
-            .skipped
-            .iter()
-            .map(|(p, r)| (p.file_name().unwrap().to_owned(), r.clone()))
-            .collect();
-        reasons.sort_by(|a, b| a.0.cmp(&b.0));
-        assert_eq!(reasons[0], ("binary.py".into(), SkipReason::Binary));
-        assert_eq!(reasons[1], ("latin1.py".into(), SkipReason::NotUtf8));
     }
 
     #[test]

@@ -495,29 +495,14 @@ pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
     };
     let ret = ex.new_node();
     ex.mark_iface(ret, IF_RET, 0, 0);
-    ex.defs.push(DefFact {
-        kind: DefKind::Module,
-        qualname: module.name.into(),
-        parent: NONE,
-        range: (root.start_byte() as u32, root.end_byte() as u32),
-        name_range: (0, 0),
-        method: MethodKind::None,
-        class: NONE,
-        params: Vec::new(),
+    ex.defs.push(DefFact::new(
+        DefKind::Module,
+        module.name.into(),
+        NONE,
+        (root.start_byte() as u32, root.end_byte() as u32),
+        (0, 0),
         ret,
-        yields: NONE,
-        is_async: false,
-        decorated: false,
-        body: (0, 0),
-        ops: (0, 0),
-        sites: (0, 0),
-        allocs: (0, 0),
-        bases: Vec::new(),
-        base_refs: Vec::new(),
-        attrs: Vec::new(),
-        self_attrs: Vec::new(),
-        statics: Vec::new(),
-    });
+    ));
     ex.scopes.push(ScopeInfo::default());
     ex.push_frame(0);
     ex.block(root);
@@ -706,29 +691,14 @@ impl<'a, 't> Ex<'a, 't> {
         let name_range = name.map_or((n.start_byte() as u32, n.start_byte() as u32), |m| {
             (m.start_byte() as u32, m.end_byte() as u32)
         });
-        self.defs.push(DefFact {
+        self.defs.push(DefFact::new(
             kind,
-            qualname: qualname.into(),
+            qualname.into(),
             parent,
-            range: (n.start_byte() as u32, n.end_byte() as u32),
+            (n.start_byte() as u32, n.end_byte() as u32),
             name_range,
-            method: MethodKind::None,
-            class: NONE,
-            params: Vec::new(),
             ret,
-            yields: NONE,
-            is_async: false,
-            decorated: false,
-            body: (0, 0),
-            ops: (0, 0),
-            sites: (0, 0),
-            allocs: (0, 0),
-            bases: Vec::new(),
-            base_refs: Vec::new(),
-            attrs: Vec::new(),
-            self_attrs: Vec::new(),
-            statics: Vec::new(),
-        });
+        ));
         self.scopes.push(ScopeInfo::default());
         (self.defs.len() - 1) as DefIdx
     }

@@ -276,6 +276,42 @@ pub(crate) struct DefFact {
     pub statics: Vec<(Sym, StaticBinding)>,
 }
 
+impl DefFact {
+    /// A definition whose body, parameters and bindings are filled in as extraction goes on.
+    pub(crate) fn new(
+        kind: DefKind,
+        qualname: Box<str>,
+        parent: DefIdx,
+        range: (u32, u32),
+        name_range: (u32, u32),
+        ret: NodeId,
+    ) -> Self {
+        DefFact {
+            kind,
+            qualname,
+            parent,
+            range,
+            name_range,
+            method: MethodKind::None,
+            class: NONE,
+            params: Vec::new(),
+            ret,
+            yields: NONE,
+            is_async: false,
+            decorated: false,
+            body: (0, 0),
+            ops: (0, 0),
+            sites: (0, 0),
+            allocs: (0, 0),
+            bases: Vec::new(),
+            base_refs: Vec::new(),
+            attrs: Vec::new(),
+            self_attrs: Vec::new(),
+            statics: Vec::new(),
+        }
+    }
+}
+
 /// A call site: where a call (or a decorator, `for`, `with`, `raise`) happens and in which
 /// definition's code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
