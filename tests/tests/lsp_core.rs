@@ -331,7 +331,13 @@ fn stale_versions_are_dropped_and_logged() {
     );
     let result = symbols(&mut client, uri);
     assert_eq!(result[0]["name"], "three");
+    let stderr = client.stderr.clone();
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
+    let log = stderr.lock().unwrap().clone();
+    assert!(
+        log.contains("dropping out-of-order change") && log.contains("version 2 arrived after 3"),
+        "{log}"
+    );
 }
 
 #[test]
