@@ -2,6 +2,7 @@
 
 pub mod callgraph;
 pub mod display;
+pub mod docstring;
 pub mod index;
 pub mod outline;
 pub mod parse;

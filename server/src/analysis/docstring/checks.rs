@@ -1,0 +1,1 @@
+//! Docstrings: checks (being written).

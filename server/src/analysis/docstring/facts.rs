@@ -1,0 +1,1 @@
+//! Docstrings: facts (being written).

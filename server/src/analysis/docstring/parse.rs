@@ -1,0 +1,1 @@
+//! Docstrings: parse (being written).

@@ -1,0 +1,1 @@
+//! Docstrings: placement (being written).

@@ -1,0 +1,1 @@
+//! Docstrings: render (being written).

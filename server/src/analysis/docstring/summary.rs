@@ -1,0 +1,1 @@
+//! Docstrings: summary (being written).
