@@ -197,8 +197,7 @@ fn module_edit(source: &str, tree: &Tree, content: &str, eol: &str) -> DocEdit {
     // After a shebang and an encoding line, which must stay first; after a leading block of
     // comments (a licence header) when a blank line separates it from the code.
     let mut at = 0;
-    let mut line_no = 0;
-    for line in source.split_inclusive('\n') {
+    for (line_no, line) in source.split_inclusive('\n').enumerate() {
         let trimmed = line.trim_start();
         let special = (line_no == 0 && line.starts_with("#!"))
             || (line_no < 2 && trimmed.starts_with('#') && trimmed.contains("coding"));
@@ -206,7 +205,6 @@ fn module_edit(source: &str, tree: &Tree, content: &str, eol: &str) -> DocEdit {
             break;
         }
         at += line.len();
-        line_no += 1;
     }
     let mut comment_end = at;
     let mut saw_comment = false;
