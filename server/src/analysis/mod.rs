@@ -3,6 +3,7 @@
 pub mod callgraph;
 pub mod display;
 pub mod docstring;
+pub mod finding;
 pub mod index;
 pub mod outline;
 pub mod parse;
