@@ -5,6 +5,7 @@
 //! `analysis` turns Python text into facts and does no I/O; `cli` is the command line, which
 //! calls the same engine as the language server. See `ARCHITECTURE.md`.
 
+pub mod agent;
 pub mod analysis;
 pub mod cli;
 pub mod context;

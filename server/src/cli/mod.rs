@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ropey::Rope;
 use serde::Serialize;
 
+mod doc;
 mod graph;
 mod models;
 
@@ -91,6 +92,28 @@ pub enum Command {
         #[arg(long, default_value_t = 2, requires = "focus")]
         depth: usize,
     },
+    /// Write docstrings for every undocumented module, class, function and method: printed as
+    /// a unified diff by default, written with --write, checked with --check. Placement, style
+    /// and content follow the code; a configured documenter model writes the descriptions,
+    /// validated against the code, else the built-in engine does.
+    Doc {
+        /// Files or folders; folders are walked honouring .gitignore and .tandemignore.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// The docstring style (default: the majority style of the files' docstrings, google
+        /// when there is none).
+        #[arg(long, value_enum)]
+        style: Option<doc::StyleArg>,
+        /// Print a unified diff (the default).
+        #[arg(long, group = "mode")]
+        diff: bool,
+        /// Write the docstrings into the files.
+        #[arg(long, group = "mode")]
+        write: bool,
+        /// Exit with code 1 when a docstring is missing (nothing is written).
+        #[arg(long, group = "mode")]
+        check: bool,
+    },
     /// List the configured models and each role's chain of models.
     Models {
         /// Also send each model a tiny request and report its latency or the exact failure
@@ -134,6 +157,24 @@ pub fn main() -> ExitCode {
             format,
             focus.as_deref(),
             depth,
+        ),
+        Command::Doc {
+            ref paths,
+            style,
+            write,
+            check,
+            ..
+        } => document(
+            &cli,
+            paths,
+            style,
+            if write {
+                doc::DocMode::Write
+            } else if check {
+                doc::DocMode::Check
+            } else {
+                doc::DocMode::Diff
+            },
         ),
         Command::Models { check } => list_models(&cli, check),
     };
@@ -196,6 +237,27 @@ fn call_graph(
     graph::run(&args, &config.workspace, &mut out)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn document(
+    cli: &Cli,
+    paths: &[PathBuf],
+    style: Option<doc::StyleArg>,
+    mode: doc::DocMode,
+) -> Result<ExitCode> {
+    let root = workspace_root(cli)?;
+    let loaded = report_config(&root);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let args = doc::DocArgs {
+        paths,
+        root: &root,
+        style,
+        mode,
+    };
+    let code = doc::run(&args, &loaded, &mut out)?;
+    out.flush()?;
+    Ok(code)
 }
 
 fn list_models(cli: &Cli, check: bool) -> Result<ExitCode> {

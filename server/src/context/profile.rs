@@ -37,15 +37,36 @@ pub struct ModuleSummary<'a> {
     pub imports: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocstringStyle {
     /// `Args:`, `Returns:`, `Raises:` sections with indented entries.
+    #[default]
     Google,
     /// Section names underlined with dashes: `Parameters\n----------`.
     Numpy,
     /// Field lists: `:param x:`, `:returns:`, `:raises ValueError:`.
     Sphinx,
+}
+
+impl DocstringStyle {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocstringStyle::Google => "google",
+            DocstringStyle::Numpy => "numpy",
+            DocstringStyle::Sphinx => "sphinx",
+        }
+    }
+
+    /// Reads a style's name (`numpydoc` and `rest` are accepted too).
+    pub fn parse(text: &str) -> Option<DocstringStyle> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "google" => Some(DocstringStyle::Google),
+            "numpy" | "numpydoc" => Some(DocstringStyle::Numpy),
+            "sphinx" | "rest" | "restructuredtext" => Some(DocstringStyle::Sphinx),
+            _ => None,
+        }
+    }
 }
 
 /// How many docstrings show each style.

@@ -5,7 +5,10 @@
 //! `panic_guard.rs` turns a panicking handler into an error response.
 
 mod call_hierarchy;
+mod code_action;
+mod commands;
 mod convert;
+mod docs;
 pub mod document_symbol;
 mod lifecycle;
 pub mod panic_guard;

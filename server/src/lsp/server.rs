@@ -42,6 +42,9 @@ pub struct ServerState {
     pub index_jobs: OnceLock<tokio::sync::mpsc::UnboundedSender<IndexJob>>,
     /// How module names are derived from paths.
     pub source_roots: RwLock<SourceRoots>,
+    /// The model router for the configuration in force; built on first use, dropped when the
+    /// configuration changes.
+    pub router: RwLock<Option<crate::models::ModelRouter>>,
 }
 
 impl ServerState {
@@ -62,6 +65,35 @@ impl ServerState {
     /// The workspace folders.
     pub fn folders(&self) -> Vec<PathBuf> {
         self.roots.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The model router for the current configuration, with the offline engines installed.
+    /// A models configuration that cannot be used leaves every role offline (its problems
+    /// were shown when it was loaded).
+    pub fn router(&self) -> crate::models::ModelRouter {
+        if let Some(router) = self
+            .router
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return router.clone();
+        }
+        let root = self.folders().into_iter().next();
+        let config = self
+            .config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .config
+            .clone();
+        let router = crate::models::ModelRouter::from_config(&config, root.as_deref())
+            .unwrap_or_else(|e| {
+                tracing::warn!("models configuration unusable, every role is offline: {e}");
+                crate::models::ModelRouter::offline(root.as_deref())
+            });
+        crate::agent::register_offline_engines(&router);
+        *self.router.write().unwrap_or_else(|e| e.into_inner()) = Some(router.clone());
+        router
     }
 }
 
@@ -139,6 +171,17 @@ impl LanguageServer for TandemServer {
             super::call_hierarchy::outgoing(state, params)
         })
         .await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        super::code_action::code_action(self, params)
+    }
+
+    async fn execute_command(
+        &self,
+        params: ExecuteCommandParams,
+    ) -> Result<Option<serde_json::Value>> {
+        super::commands::execute_command(self, params)
     }
 
     async fn document_symbol(

@@ -64,6 +64,7 @@ async fn pull_settings(client: Client, state: Arc<ServerState>) {
 fn apply_settings(state: &ServerState, settings: &Value) -> Vec<ConfigProblem> {
     let mut config = state.config.write().unwrap_or_else(|e| e.into_inner());
     *config = apply_client_settings(&config, settings);
+    *state.router.write().unwrap_or_else(|e| e.into_inner()) = None;
     tracing::info!("configuration changed by the client");
     // The file's own problems were shown at start; show only what the new settings caused.
     config

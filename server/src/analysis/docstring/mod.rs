@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod facts;
+pub mod generate;
 pub mod parse;
 pub mod placement;
 pub mod render;

@@ -465,7 +465,7 @@ fn google_entries(content: &str, body: &[&Line<'_>], kind: SectionKind) -> Vec<E
                 // `int: The count.` names a type; a colon inside brackets or after a space
                 // (`The count: see above`) does not.
                 match google_key(text) {
-                    Some((key, after)) if !key.contains(' ') || key.contains('[') => Entry {
+                    Some((key, after)) if looks_like_a_type(key) => Entry {
                         name: String::new(),
                         type_text: Some(key.to_string()),
                         description: description(after, &rest),
@@ -505,6 +505,26 @@ fn google_entries(content: &str, body: &[&Line<'_>], kind: SectionKind) -> Vec<E
         entries.push(entry);
     }
     entries
+}
+
+/// Whether the text before a Returns/Yields colon is a type (`int`, `int | None`,
+/// `dict[str, int]`) rather than prose (`The count`): words may only be joined by `|`, `,` or
+/// brackets, never stand side by side.
+fn looks_like_a_type(key: &str) -> bool {
+    if key.is_empty() || key.contains('[') {
+        return !key.is_empty();
+    }
+    let mut previous_was_word = false;
+    for token in key.split_whitespace() {
+        let is_word = token
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+        if is_word && previous_was_word {
+            return false;
+        }
+        previous_was_word = is_word;
+    }
+    true
 }
 
 /// Splits `key: rest` at the first colon outside brackets, if there is one.
@@ -861,6 +881,13 @@ mod tests {
         let args = doc.section(SectionKind::Args).unwrap();
         assert_eq!(&GOOGLE[args.header_range.clone()], "Args:");
         assert!(GOOGLE[args.range.clone()].ends_with("*args: Extra columns."));
+    }
+
+    #[test]
+    fn google_returns_with_a_union_type() {
+        let doc = parse_docstring("Do.\n\nReturns:\n    int | None: The count.\n", None);
+        let entries: Vec<_> = doc.entries(SectionKind::Returns).collect();
+        assert_eq!(entries[0].type_text.as_deref(), Some("int | None"));
     }
 
     #[test]

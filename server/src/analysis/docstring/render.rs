@@ -5,34 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The three docstring styles Tandem reads and writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum DocStyle {
-    #[default]
-    Google,
-    Numpy,
-    Sphinx,
-}
-
-impl DocStyle {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocStyle::Google => "google",
-            DocStyle::Numpy => "numpy",
-            DocStyle::Sphinx => "sphinx",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<DocStyle> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "google" => Some(DocStyle::Google),
-            "numpy" | "numpydoc" => Some(DocStyle::Numpy),
-            "sphinx" | "rest" | "restructuredtext" => Some(DocStyle::Sphinx),
-            _ => None,
-        }
-    }
-}
+pub use crate::context::profile::DocstringStyle;
 
 /// One documented name: a parameter (`*args`/`**kwargs` keep their stars) or an attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +49,7 @@ pub struct DocModel {
 }
 
 /// The docstring text for `model` in `style`.
-pub fn render(model: &DocModel, style: DocStyle) -> String {
+pub fn render(model: &DocModel, style: DocstringStyle) -> String {
     let mut blocks: Vec<String> = Vec::new();
     let summary = model.summary.trim();
     blocks.push(if summary.is_empty() {
@@ -88,9 +61,9 @@ pub fn render(model: &DocModel, style: DocStyle) -> String {
         blocks.push(model.description.trim().to_string());
     }
     match style {
-        DocStyle::Google => google(model, &mut blocks),
-        DocStyle::Numpy => numpy(model, &mut blocks),
-        DocStyle::Sphinx => sphinx(model, &mut blocks),
+        DocstringStyle::Google => google(model, &mut blocks),
+        DocstringStyle::Numpy => numpy(model, &mut blocks),
+        DocstringStyle::Sphinx => sphinx(model, &mut blocks),
     }
     for other in &model.other_sections {
         if !other.trim().is_empty() {
@@ -319,7 +292,7 @@ mod tests {
     #[test]
     fn google_style() {
         assert_eq!(
-            render(&model(), DocStyle::Google),
+            render(&model(), DocstringStyle::Google),
             "Get user by id.\n\nArgs:\n    user_id (int): The user id.\n    strict (bool): Whether to be strict. Defaults to `False`.\n    **kwargs: Additional keyword arguments.\n\nReturns:\n    User: The user.\n\nRaises:\n    KeyError: If a key error occurs."
         );
     }
@@ -327,7 +300,7 @@ mod tests {
     #[test]
     fn numpy_style() {
         assert_eq!(
-            render(&model(), DocStyle::Numpy),
+            render(&model(), DocstringStyle::Numpy),
             "Get user by id.\n\nParameters\n----------\nuser_id : int\n    The user id.\nstrict : bool, default False\n    Whether to be strict.\n**kwargs\n    Additional keyword arguments.\n\nReturns\n-------\nUser\n    The user.\n\nRaises\n------\nKeyError\n    If a key error occurs."
         );
     }
@@ -335,7 +308,7 @@ mod tests {
     #[test]
     fn sphinx_style() {
         assert_eq!(
-            render(&model(), DocStyle::Sphinx),
+            render(&model(), DocstringStyle::Sphinx),
             "Get user by id.\n\n:param user_id: The user id.\n:type user_id: int\n:param strict: Whether to be strict. Defaults to `False`.\n:type strict: bool\n:param **kwargs: Additional keyword arguments.\n:return: The user.\n:rtype: User\n:raises KeyError: If a key error occurs."
         );
     }
@@ -348,11 +321,11 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            render(&m, DocStyle::Google),
+            render(&m, DocstringStyle::Google),
             "Run.\n\nExamples:\n    >>> run()"
         );
         assert_eq!(
-            render(&DocModel::default(), DocStyle::Numpy),
+            render(&DocModel::default(), DocstringStyle::Numpy),
             "TODO: summary."
         );
     }
@@ -361,9 +334,9 @@ mod tests {
     fn multi_line_descriptions_hang_under_their_entry() {
         let mut m = model();
         m.params[0].description = "First line.\nSecond line.".into();
-        let text = render(&m, DocStyle::Google);
+        let text = render(&m, DocstringStyle::Google);
         assert!(text.contains("    user_id (int): First line.\n        Second line.\n"));
-        let text = render(&m, DocStyle::Numpy);
+        let text = render(&m, DocstringStyle::Numpy);
         assert!(text.contains("user_id : int\n    First line.\n    Second line.\n"));
     }
 }

@@ -1,0 +1,1074 @@
+//! "Document this": docstrings for one symbol or a whole file, from the built-in engine or the
+//! documenter model, always validated against the code before they become edits.
+//!
+//! The flow: `plan_targets` picks the symbols (the one at a place, or every undocumented one in
+//! the file) and computes, from static analysis alone, the facts their docstrings must respect
+//! and the built-in engine's docstring. Without a documenter model that is the answer. With
+//! one, symbols are asked for callee-first (a function's prompt then carries the fresh
+//! docstrings of what it calls), independent ones concurrently; each answer is checked by the
+//! oracle (`oracle.rs`), repaired once with the violations as feedback, and otherwise replaced
+//! by the built-in docstring. In twin mode two drafts are compared section by section. The
+//! result is a set of non-overlapping edits, computed on one version of the text, that the
+//! caller applies all at once.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tree_sitter::{Node, Tree};
+
+use crate::analysis::docstring::facts::{class_facts, function_facts, ClassFacts, FunctionFacts};
+use crate::analysis::docstring::generate::{
+    class_model, function_model, is_exception_class, module_model,
+};
+use crate::analysis::docstring::placement::{docstring_edit, DocEdit, Placement};
+use crate::analysis::docstring::render::{render, DocModel, DocstringStyle};
+use crate::analysis::outline::{outline, Outline, Symbol, SymbolKind};
+use crate::analysis::parse::parse_str;
+use crate::models::schema::SchemaName;
+use crate::models::{Message, ModelError, ModelRequest, ModelRouter, Role, StreamEvent};
+
+use super::oracle;
+
+/// How documentation runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocSettings {
+    pub style: DocstringStyle,
+    /// Symbols asked for at once (`docs.concurrency`).
+    pub concurrency: usize,
+    /// 1, or 2 for twin mode (`docs.streams`).
+    pub streams: u8,
+}
+
+impl Default for DocSettings {
+    fn default() -> Self {
+        DocSettings {
+            style: DocstringStyle::Google,
+            concurrency: 4,
+            streams: 1,
+        }
+    }
+}
+
+/// The file being documented, as one version of its text.
+#[derive(Debug, Clone)]
+pub struct DocFile {
+    /// Workspace-relative where possible; shown in prompts and messages.
+    pub path: PathBuf,
+    pub module: String,
+    pub source: Arc<str>,
+}
+
+/// Which symbols to document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocScope {
+    /// Every undocumented symbol of the file, the module included.
+    File,
+    /// The innermost function or class at this byte offset (the module outside any), whether
+    /// it has a docstring or not (an existing one is rewritten).
+    At(usize),
+}
+
+/// What a target is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    Module,
+    Class,
+    Function,
+    Method,
+}
+
+/// The facts a target's docstring must respect.
+#[derive(Debug, Clone)]
+pub enum TargetFacts {
+    Module,
+    Class(ClassFacts),
+    Function(FunctionFacts),
+}
+
+/// A symbol to document, with everything the engines need.
+#[derive(Debug, Clone)]
+pub struct DocTarget {
+    pub qualified_name: String,
+    pub name: String,
+    pub kind: TargetKind,
+    /// The definition (decorators included); the whole file for the module.
+    pub range: Range<usize>,
+    /// The name after `def`/`class`; the file's first byte for the module.
+    pub name_range: Range<usize>,
+    pub placement: Placement,
+    pub facts: TargetFacts,
+    /// The docstring it has now.
+    pub existing: Option<String>,
+    /// The built-in engine's docstring (text, no quotes).
+    pub builtin: String,
+}
+
+/// Where a docstring came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Builtin,
+    Model {
+        model: String,
+        repaired: bool,
+    },
+    /// The model's answer failed validation (twice) or the model failed; the built-in one
+    /// was used instead.
+    BuiltinAfterModel {
+        reason: String,
+    },
+}
+
+/// One documented symbol.
+#[derive(Debug, Clone)]
+pub struct Documented {
+    pub qualified_name: String,
+    pub name_range: Range<usize>,
+    pub text: String,
+    pub origin: Origin,
+    /// Twin mode: what the two drafts disagreed on (shown as Information diagnostics).
+    pub disagreements: Vec<String>,
+}
+
+/// The result of a documentation run: edits on the text it was given.
+#[derive(Debug, Clone, Default)]
+pub struct DocOutcome {
+    /// Sorted by position, non-overlapping; apply them all or none.
+    pub edits: Vec<DocEdit>,
+    pub documented: Vec<Documented>,
+    /// Symbols that got no docstring, and why (e.g. a syntax error in their header).
+    pub skipped: Vec<(String, String)>,
+}
+
+/// What the project knows around the file, for prompts and validation. Built by the caller
+/// from the index; everything is optional.
+#[derive(Debug, Clone, Default)]
+pub struct DocContext {
+    /// Call-graph callees of each symbol (qualified names).
+    pub callees: HashMap<String, Vec<String>>,
+    /// How callers use each symbol: a few call-site lines, `path:line: code`.
+    pub caller_usage: HashMap<String, Vec<String>>,
+    /// Docstring summaries of symbols outside the file, by qualified name.
+    pub known_docs: HashMap<String, String>,
+    /// Names defined in the project, simple and qualified.
+    pub project_names: HashSet<String>,
+    /// The project profile, rendered.
+    pub profile: String,
+}
+
+/// Why nothing could be documented.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocError {
+    #[error("nothing to document: {0}")]
+    Nothing(String),
+    #[error("{0}")]
+    Placement(String),
+    #[error("the documentation run was cancelled")]
+    Cancelled,
+}
+
+/// Progress of a run, for `$/progress` or the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocProgress {
+    pub done: usize,
+    pub total: usize,
+    pub symbol: String,
+}
+
+/// Picks the symbols to document and computes their facts and built-in docstrings.
+pub fn plan_targets(
+    file: &DocFile,
+    tree: &Tree,
+    scope: &DocScope,
+    style: DocstringStyle,
+) -> Vec<DocTarget> {
+    let source: &str = &file.source;
+    let outline = outline(tree, source, &file.module);
+    let mut targets = Vec::new();
+    match scope {
+        DocScope::File => {
+            let mut stack: Vec<(&Symbol, Option<&Symbol>)> =
+                outline.symbols.iter().rev().map(|s| (s, None)).collect();
+            while let Some((symbol, parent)) = stack.pop() {
+                if symbol.docstring.is_none() && wants_docstring(symbol, parent) {
+                    if let Some(t) = symbol_target(source, tree, symbol, parent, style) {
+                        targets.push(t);
+                    }
+                }
+                // Functions nested in functions are implementation details; classes' members
+                // are documented.
+                if symbol.kind == SymbolKind::Class {
+                    for child in symbol.children.iter().rev() {
+                        stack.push((child, Some(symbol)));
+                    }
+                }
+            }
+            if outline.docstring.is_none() && !source.trim().is_empty() {
+                let module = module_target(file, &outline, style, &targets);
+                targets.insert(0, module);
+            }
+        }
+        DocScope::At(offset) => match innermost(&outline.symbols, *offset, None) {
+            Some((symbol, parent)) => {
+                if let Some(t) = symbol_target(source, tree, symbol, parent, style) {
+                    targets.push(t);
+                }
+            }
+            None => targets.push(module_target(file, &outline, style, &[])),
+        },
+    }
+    targets
+}
+
+/// Whole-file runs skip what would be noise or wrong: `__init__` when its class documents the
+/// constructor (the class has, or is getting, a docstring), `@overload` signatures, property
+/// setters and deleters.
+fn wants_docstring(symbol: &Symbol, parent: Option<&Symbol>) -> bool {
+    if symbol.kind != SymbolKind::Class {
+        if symbol.name == "__init__" && parent.is_some() {
+            return false;
+        }
+        if symbol.decorators.iter().any(|d| {
+            let head = d.split('(').next().unwrap_or(d);
+            head == "overload"
+                || head.ends_with(".overload")
+                || head.ends_with(".setter")
+                || head.ends_with(".deleter")
+        }) {
+            return false;
+        }
+    }
+    true
+}
+
+fn innermost<'o>(
+    symbols: &'o [Symbol],
+    offset: usize,
+    parent: Option<&'o Symbol>,
+) -> Option<(&'o Symbol, Option<&'o Symbol>)> {
+    for symbol in symbols {
+        if symbol.range.start <= offset && offset < symbol.range.end.max(symbol.range.start + 1) {
+            return innermost(&symbol.children, offset, Some(symbol)).or(Some((symbol, parent)));
+        }
+    }
+    None
+}
+
+fn module_target(
+    file: &DocFile,
+    outline: &Outline,
+    style: DocstringStyle,
+    planned: &[DocTarget],
+) -> DocTarget {
+    let summary_of = |qualified: &str| {
+        planned
+            .iter()
+            .find(|t| t.qualified_name == qualified)
+            .and_then(|t| t.builtin.lines().next().map(str::to_string))
+    };
+    DocTarget {
+        qualified_name: file.module.clone(),
+        name: file.module.rsplit('.').next().unwrap_or("").to_string(),
+        kind: TargetKind::Module,
+        range: 0..file.source.len(),
+        name_range: 0..0,
+        placement: Placement::Module,
+        facts: TargetFacts::Module,
+        existing: outline.docstring.as_ref().map(|d| d.text.clone()),
+        builtin: render(&module_model(outline, &summary_of), style),
+    }
+}
+
+fn symbol_target(
+    source: &str,
+    tree: &Tree,
+    symbol: &Symbol,
+    parent: Option<&Symbol>,
+    style: DocstringStyle,
+) -> Option<DocTarget> {
+    let node = definition_node(tree, symbol)?;
+    let (kind, facts, model): (TargetKind, TargetFacts, DocModel) = match symbol.kind {
+        SymbolKind::Class => {
+            let facts = class_facts(node, source);
+            // The class docstring documents the constructor, raises included.
+            let init = symbol
+                .children
+                .iter()
+                .rfind(|c| c.name == "__init__")
+                .and_then(|c| definition_node(tree, c))
+                .map(|n| function_facts(n, source, true));
+            let model = class_model(
+                &symbol.name,
+                is_exception_class(symbol),
+                &facts,
+                init.as_ref(),
+            );
+            (TargetKind::Class, TargetFacts::Class(facts), model)
+        }
+        SymbolKind::Function | SymbolKind::Method => {
+            let is_method = symbol.kind == SymbolKind::Method;
+            let facts = function_facts(node, source, is_method);
+            let class = parent
+                .filter(|p| p.kind == SymbolKind::Class && is_method)
+                .map(|p| p.name.as_str());
+            let model = function_model(&symbol.name, class, &facts);
+            let kind = if is_method {
+                TargetKind::Method
+            } else {
+                TargetKind::Function
+            };
+            (kind, TargetFacts::Function(facts), model)
+        }
+    };
+    Some(DocTarget {
+        qualified_name: symbol.qualified_name.clone(),
+        name: symbol.name.clone(),
+        kind,
+        range: symbol.range.clone(),
+        name_range: symbol.name_range.clone(),
+        placement: Placement::Definition {
+            start: symbol.range.start,
+            end: symbol.range.end,
+        },
+        facts,
+        existing: symbol.docstring.as_ref().map(|d| d.text.clone()),
+        builtin: render(&model, style),
+    })
+}
+
+/// The `function_definition`/`class_definition` node of an outline symbol.
+fn definition_node<'t>(tree: &'t Tree, symbol: &Symbol) -> Option<Node<'t>> {
+    let node = tree
+        .root_node()
+        .descendant_for_byte_range(symbol.name_range.start, symbol.name_range.end)?;
+    let def = node.parent()?;
+    matches!(def.kind(), "function_definition" | "class_definition").then_some(def)
+}
+
+/// Documents `file` with the built-in engine only. Synchronous and fast: no model, no I/O.
+pub fn document_offline(
+    file: &DocFile,
+    scope: &DocScope,
+    settings: &DocSettings,
+) -> Result<DocOutcome, DocError> {
+    let tree = parse_str(&file.source, None);
+    let targets = plan_targets(file, &tree, scope, settings.style);
+    if targets.is_empty() {
+        return Err(DocError::Nothing(format!(
+            "every symbol of {} already has a docstring",
+            file.path.display()
+        )));
+    }
+    let results = targets
+        .iter()
+        .map(|t| (t.builtin.clone(), Origin::Builtin, Vec::new()))
+        .collect();
+    assemble(file, &tree, &targets, results)
+}
+
+/// Turns chosen texts into edits, all on the same text.
+fn assemble(
+    file: &DocFile,
+    tree: &Tree,
+    targets: &[DocTarget],
+    results: Vec<(String, Origin, Vec<String>)>,
+) -> Result<DocOutcome, DocError> {
+    let mut outcome = DocOutcome::default();
+    for (target, (text, origin, disagreements)) in targets.iter().zip(results) {
+        match docstring_edit(&file.source, tree, target.placement, &text) {
+            Ok(edit) => {
+                outcome.edits.push(edit);
+                outcome.documented.push(Documented {
+                    qualified_name: target.qualified_name.clone(),
+                    name_range: target.name_range.clone(),
+                    text,
+                    origin,
+                    disagreements,
+                });
+            }
+            Err(e) => outcome
+                .skipped
+                .push((target.qualified_name.clone(), e.to_string())),
+        }
+    }
+    outcome.edits.sort_by_key(|e| (e.range.start, e.range.end));
+    for pair in outcome.edits.windows(2) {
+        if pair[0].range.end > pair[1].range.start {
+            return Err(DocError::Placement(format!(
+                "two docstring edits overlap at byte {} of {}",
+                pair[1].range.start,
+                file.path.display()
+            )));
+        }
+    }
+    if outcome.edits.is_empty() {
+        let why = outcome
+            .skipped
+            .first()
+            .map(|(s, e)| format!("{s}: {e}"))
+            .unwrap_or_else(|| "no symbol".to_string());
+        return Err(DocError::Placement(why));
+    }
+    Ok(outcome)
+}
+
+/// The callee-first order of `targets` (indexes): a symbol comes after the symbols of the file
+/// it calls; cycles are broken in source order. Also returns, per target, the targets it must
+/// wait for (its callees that come before it).
+pub fn callee_first(
+    targets: &[DocTarget],
+    callees_of: &dyn Fn(&DocTarget) -> Vec<String>,
+) -> (Vec<usize>, Vec<Vec<usize>>) {
+    let by_name: HashMap<&str, usize> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.qualified_name.as_str(), i))
+        .collect();
+    let deps: Vec<Vec<usize>> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut d: Vec<usize> = callees_of(t)
+                .iter()
+                .filter_map(|c| by_name.get(c.as_str()).copied())
+                .filter(|&j| j != i)
+                .collect();
+            d.sort_unstable();
+            d.dedup();
+            d
+        })
+        .collect();
+    // Kahn's algorithm; when only cycles remain, the earliest remaining target (in source
+    // order) goes next.
+    let mut source_order: Vec<usize> = (0..targets.len()).collect();
+    source_order.sort_by_key(|&i| (targets[i].range.start, i));
+    let mut done = vec![false; targets.len()];
+    let mut order = Vec::with_capacity(targets.len());
+    while order.len() < targets.len() {
+        let next = source_order
+            .iter()
+            .copied()
+            .find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]))
+            .or_else(|| source_order.iter().copied().find(|&i| !done[i]));
+        let Some(i) = next else { break };
+        done[i] = true;
+        order.push(i);
+    }
+    let position: HashMap<usize, usize> = order.iter().enumerate().map(|(p, &i)| (i, p)).collect();
+    let waits = deps
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            d.iter()
+                .copied()
+                .filter(|j| position[j] < position[&i])
+                .collect()
+        })
+        .collect();
+    (order, waits)
+}
+
+/// Callees of a target inside its own file, read from its calls without the call graph:
+/// `f(...)` is the module-level `f`, `self.m(...)`/`cls.m(...)` the method `m` of the same
+/// class, `C(...)` the class `C`.
+pub fn local_callees(target: &DocTarget, module: &str) -> Vec<String> {
+    let TargetFacts::Function(facts) = &target.facts else {
+        return Vec::new();
+    };
+    let class_prefix = match target.kind {
+        TargetKind::Method => target
+            .qualified_name
+            .rsplit_once('.')
+            .map(|(c, _)| c.to_string()),
+        _ => None,
+    };
+    facts
+        .calls
+        .iter()
+        .filter_map(|call| {
+            if let Some(rest) = call
+                .strip_prefix("self.")
+                .or_else(|| call.strip_prefix("cls."))
+            {
+                return class_prefix.as_ref().map(|c| format!("{c}.{rest}"));
+            }
+            let prefix = if module.is_empty() {
+                String::new()
+            } else {
+                format!("{module}.")
+            };
+            Some(format!("{prefix}{call}"))
+        })
+        .collect()
+}
+
+/// Documents `file` with the documenter role of `router`: callee-first, `settings.concurrency`
+/// at a time, each answer validated; the built-in docstring wherever the model's fails.
+pub async fn document_with_model(
+    file: &DocFile,
+    scope: &DocScope,
+    settings: &DocSettings,
+    router: &ModelRouter,
+    context: &DocContext,
+    cancel: CancellationToken,
+    progress: &(dyn Fn(DocProgress) + Send + Sync),
+) -> Result<DocOutcome, DocError> {
+    let tree = parse_str(&file.source, None);
+    let targets = plan_targets(file, &tree, scope, settings.style);
+    if targets.is_empty() {
+        return Err(DocError::Nothing(format!(
+            "every symbol of {} already has a docstring",
+            file.path.display()
+        )));
+    }
+    let callees_of = |t: &DocTarget| -> Vec<String> {
+        match context.callees.get(&t.qualified_name) {
+            Some(c) => c.clone(),
+            None => local_callees(t, &file.module),
+        }
+    };
+    let (order, waits) = callee_first(&targets, &callees_of);
+    let total = targets.len();
+    let finished: Mutex<Vec<Option<(String, Origin, Vec<String>)>>> = Mutex::new(vec![None; total]);
+    let fresh_docs: Mutex<HashMap<String, String>> = Mutex::new(HashMap::new());
+    let semaphore = tokio::sync::Semaphore::new(settings.concurrency.max(1));
+    let notify = tokio::sync::Notify::new();
+
+    let one = |i: usize| {
+        let target = &targets[i];
+        let finished = &finished;
+        let fresh_docs = &fresh_docs;
+        let semaphore = &semaphore;
+        let notify = &notify;
+        let waits = &waits[i];
+        let cancel = cancel.clone();
+        let tree = &tree;
+        let callees = callees_of(target);
+        async move {
+            // Wait for the callees in this file, so that the prompt carries their new docs.
+            loop {
+                let ready = {
+                    let f = finished.lock().unwrap_or_else(|e| e.into_inner());
+                    waits.iter().all(|&j| f[j].is_some())
+                };
+                if ready || cancel.is_cancelled() {
+                    break;
+                }
+                let notified = notify.notified();
+                let ready = {
+                    let f = finished.lock().unwrap_or_else(|e| e.into_inner());
+                    waits.iter().all(|&j| f[j].is_some())
+                };
+                if ready {
+                    break;
+                }
+                tokio::select! {
+                    _ = notified => {}
+                    _ = cancel.cancelled() => break,
+                }
+            }
+            let _permit = semaphore.acquire().await;
+            let callee_docs: Vec<(String, String)> = {
+                let fresh = fresh_docs.lock().unwrap_or_else(|e| e.into_inner());
+                callees
+                    .iter()
+                    .filter_map(|c| {
+                        fresh
+                            .get(c)
+                            .or_else(|| context.known_docs.get(c))
+                            .map(|d| (c.clone(), d.clone()))
+                    })
+                    .collect()
+            };
+            let result = if cancel.is_cancelled() {
+                (
+                    target.builtin.clone(),
+                    Origin::BuiltinAfterModel {
+                        reason: "cancelled".to_string(),
+                    },
+                    Vec::new(),
+                )
+            } else {
+                ask_documenter(
+                    file,
+                    tree,
+                    target,
+                    settings,
+                    router,
+                    context,
+                    &callee_docs,
+                    &cancel,
+                )
+                .await
+            };
+            fresh_docs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(target.qualified_name.clone(), result.0.clone());
+            let done = {
+                let mut f = finished.lock().unwrap_or_else(|e| e.into_inner());
+                f[i] = Some(result);
+                f.iter().filter(|r| r.is_some()).count()
+            };
+            notify.notify_waiters();
+            progress(DocProgress {
+                done,
+                total,
+                symbol: target.qualified_name.clone(),
+            });
+        }
+    };
+    futures::future::join_all(order.iter().map(|&i| one(i))).await;
+    if cancel.is_cancelled() {
+        return Err(DocError::Cancelled);
+    }
+    let results = finished
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .zip(&targets)
+        .map(|(r, t)| r.unwrap_or_else(|| (t.builtin.clone(), Origin::Builtin, Vec::new())))
+        .collect();
+    assemble(file, &tree, &targets, results)
+}
+
+const SYSTEM_PROMPT: &str = "You write Python docstrings. Answer only with the JSON object the \
+schema describes: for each symbol asked for, its qualified name and the docstring's text \
+without quotes and without indentation. Follow the requested style exactly. Document exactly \
+the parameters of the signature, in order (never self or cls); a Returns section only if the \
+function returns a value; a Yields section only for generators; a Raises section listing only \
+the exceptions the facts list. Do not invent parameters, exceptions, behaviour or names: put a \
+name in backticks only if it is a parameter, something the code calls, or a name of the \
+project. The first line is a one-sentence summary in the imperative mood ending with a period.";
+
+/// Asks the documenter for one target; validates, repairs once, falls back to the built-in
+/// docstring. In twin mode asks twice and reconciles.
+#[allow(clippy::too_many_arguments)]
+async fn ask_documenter(
+    file: &DocFile,
+    tree: &Tree,
+    target: &DocTarget,
+    settings: &DocSettings,
+    router: &ModelRouter,
+    context: &DocContext,
+    callee_docs: &[(String, String)],
+    cancel: &CancellationToken,
+) -> (String, Origin, Vec<String>) {
+    let prompt = build_prompt(file, target, settings.style, context, callee_docs);
+    let known = |name: &str| context.project_names.contains(name);
+    let first = draft(
+        file, tree, target, settings, router, &prompt, 0.2, &known, cancel,
+    )
+    .await;
+    if settings.streams < 2 {
+        return match first {
+            Ok((text, origin)) => (text, origin, Vec::new()),
+            Err(reason) => (
+                target.builtin.clone(),
+                Origin::BuiltinAfterModel { reason },
+                Vec::new(),
+            ),
+        };
+    }
+    let second = draft(
+        file, tree, target, settings, router, &prompt, 0.8, &known, cancel,
+    )
+    .await;
+    match (first, second) {
+        (Ok((a, origin)), Ok((b, _))) => {
+            let (text, disagreements) =
+                oracle::reconcile(&a, &b, &target.builtin, target.name.as_str(), settings.style);
+            (text, origin, disagreements)
+        }
+        (Ok((a, origin)), Err(reason)) | (Err(reason), Ok((a, origin))) => (
+            a,
+            origin,
+            vec![format!(
+                "docstring of `{}` needs review: only one of the two drafts passed the checks ({reason})",
+                target.name
+            )],
+        ),
+        (Err(reason), Err(_)) => (
+            target.builtin.clone(),
+            Origin::BuiltinAfterModel { reason },
+            Vec::new(),
+        ),
+    }
+}
+
+/// One validated draft from the model: asked, checked, repaired once.
+#[allow(clippy::too_many_arguments)]
+async fn draft(
+    file: &DocFile,
+    tree: &Tree,
+    target: &DocTarget,
+    settings: &DocSettings,
+    router: &ModelRouter,
+    prompt: &str,
+    temperature: f32,
+    known: &(dyn Fn(&str) -> bool + Sync),
+    cancel: &CancellationToken,
+) -> Result<(String, Origin), String> {
+    let mut request = ModelRequest::new(SchemaName::Docstrings, SYSTEM_PROMPT, prompt)
+        .with_temperature(temperature)
+        .with_facts(BuiltinDocstrings(vec![(
+            target.qualified_name.clone(),
+            target.builtin.clone(),
+        )]));
+    for round in 0..2 {
+        let answer = router
+            .complete(
+                Role::Documenter,
+                request.clone(),
+                cancel.clone(),
+                |_: StreamEvent| {},
+            )
+            .await
+            .map_err(|e: ModelError| e.to_string())?;
+        if answer.model == crate::session::config::BUILTIN_MODEL {
+            return Ok((target.builtin.clone(), Origin::Builtin));
+        }
+        let text = match pick_docstring(&answer.value, &target.qualified_name, &target.name) {
+            Some(text) => text,
+            None => {
+                let v = vec![format!(
+                    "the answer has no docstring for `{}`",
+                    target.qualified_name
+                )];
+                if round == 0 {
+                    request = repair_request(request, &answer.value, &v);
+                    continue;
+                }
+                return Err(v.join("; "));
+            }
+        };
+        let violations =
+            oracle::violations(&file.source, tree, target, &text, settings.style, known);
+        if violations.is_empty() {
+            return Ok((
+                text,
+                Origin::Model {
+                    model: answer.model,
+                    repaired: round > 0,
+                },
+            ));
+        }
+        if round == 0 {
+            request = repair_request(request, &answer.value, &violations);
+            continue;
+        }
+        return Err(format!(
+            "the model's docstring failed the checks twice: {}",
+            violations.join("; ")
+        ));
+    }
+    Err("no valid docstring".to_string())
+}
+
+fn repair_request(request: ModelRequest, answer: &Value, violations: &[String]) -> ModelRequest {
+    request
+        .with_message(Message::assistant(answer.to_string()))
+        .with_message(Message::user(format!(
+            "That docstring is wrong about the code:\n- {}\nAnswer again with a corrected docstring.",
+            violations.join("\n- ")
+        )))
+}
+
+/// The docstring for `qualified` in an answer (by qualified name, else by simple name, else
+/// the only one), cleaned of quotes and indentation a model may have added.
+fn pick_docstring(value: &Value, qualified: &str, name: &str) -> Option<String> {
+    let items = value.get("docstrings")?.as_array()?;
+    let text_of = |item: &Value| {
+        item.get("docstring")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let found = items
+        .iter()
+        .find(|i| i.get("symbol").and_then(Value::as_str) == Some(qualified))
+        .or_else(|| {
+            items.iter().find(|i| {
+                i.get("symbol")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.rsplit('.').next() == Some(name))
+            })
+        })
+        .or_else(|| (items.len() == 1).then(|| &items[0]))?;
+    let text = oracle::clean_model_text(&text_of(found)?);
+    (!text.trim().is_empty()).then_some(text)
+}
+
+fn build_prompt(
+    file: &DocFile,
+    target: &DocTarget,
+    style: DocstringStyle,
+    context: &DocContext,
+    callee_docs: &[(String, String)],
+) -> String {
+    let source: &str = &file.source;
+    let code = source.get(target.range.clone()).unwrap_or("");
+    let mut p = format!(
+        "Write the {} docstring of `{}` ({}) in {}, {} style.\n\n",
+        match target.kind {
+            TargetKind::Module => "module",
+            TargetKind::Class => "class",
+            TargetKind::Function => "function",
+            TargetKind::Method => "method",
+        },
+        target.qualified_name,
+        file.path.display(),
+        style.as_str(),
+        style.as_str()
+    );
+    if target.kind == TargetKind::Module {
+        p.push_str("The module's definitions (outline):\n");
+        p.push_str(&target.builtin);
+        p.push_str("\n\n");
+    } else {
+        p.push_str("```python\n");
+        p.push_str(code);
+        p.push_str("\n```\n\n");
+    }
+    p.push_str("Facts from static analysis (the docstring must agree with them):\n");
+    p.push_str(&oracle::facts_summary(target));
+    p.push('\n');
+    if !callee_docs.is_empty() {
+        p.push_str("\nWhat it calls, with their docstrings:\n");
+        for (name, doc) in callee_docs {
+            let first = doc.lines().next().unwrap_or("");
+            p.push_str(&format!("- `{name}`: {first}\n"));
+        }
+    }
+    if let Some(usage) = context.caller_usage.get(&target.qualified_name) {
+        if !usage.is_empty() {
+            p.push_str("\nHow callers use it:\n");
+            for u in usage.iter().take(8) {
+                p.push_str(&format!("- {u}\n"));
+            }
+        }
+    }
+    if !context.profile.is_empty() {
+        p.push_str("\nProject profile:\n");
+        p.push_str(&context.profile);
+        p.push('\n');
+    }
+    p.push_str("\nA docstring written from the facts alone, to improve on (keep its structure, write real descriptions):\n");
+    p.push_str(&target.builtin);
+    p.push('\n');
+    p
+}
+
+/// The built-in docstrings of a request, attached as facts so that the offline engine (the
+/// `builtin` entry of the documenter's chain) can answer without a model.
+#[derive(Debug, Clone)]
+pub struct BuiltinDocstrings(pub Vec<(String, String)>);
+
+/// The documenter's offline engine: answers with the built-in docstrings attached to the
+/// request.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinDocumenter;
+
+impl crate::models::builtin::OfflineEngine for BuiltinDocumenter {
+    fn answer(&self, request: &ModelRequest) -> Result<Value, ModelError> {
+        let facts = request
+            .facts
+            .as_ref()
+            .and_then(|f| f.downcast_ref::<BuiltinDocstrings>())
+            .ok_or_else(|| crate::models::builtin::Unserved::error(Role::Documenter))?;
+        Ok(serde_json::json!({
+            "docstrings": facts.0.iter().map(|(symbol, docstring)| serde_json::json!({
+                "symbol": symbol,
+                "docstring": docstring,
+            })).collect::<Vec<_>>()
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(source: &str) -> DocFile {
+        DocFile {
+            path: PathBuf::from("m.py"),
+            module: "m".to_string(),
+            source: Arc::from(source),
+        }
+    }
+
+    fn apply(source: &str, edits: &[DocEdit]) -> String {
+        let mut out = source.to_string();
+        for e in edits.iter().rev() {
+            out.replace_range(e.range.clone(), &e.new_text);
+        }
+        out
+    }
+
+    #[test]
+    fn a_whole_file_run_documents_every_undocumented_symbol() {
+        let src = "import os\n\n\nclass Cart:\n    def __init__(self, owner):\n        self.owner = owner\n\n    def add(self, item, qty=1):\n        \"\"\"Add.\"\"\"\n        return qty\n\n    def total(self):\n        return 0\n\n\ndef helper(x):\n    def inner():\n        pass\n    return inner\n";
+        let f = file(src);
+        let outcome = document_offline(&f, &DocScope::File, &DocSettings::default()).unwrap();
+        let names: Vec<&str> = outcome
+            .documented
+            .iter()
+            .map(|d| d.qualified_name.as_str())
+            .collect();
+        // The module, the class, `total` and `helper`; not `__init__` (the class documents
+        // it), not the documented `add`, not the nested `inner`.
+        assert_eq!(names, vec!["m", "m.Cart", "m.Cart.total", "m.helper"]);
+        let out = apply(src, &outcome.edits);
+        let tree = parse_str(&out, None);
+        assert!(!tree.root_node().has_error(), "{out}");
+        assert!(out.starts_with("\"\"\"M: `Cart` and `helper`.\n\n- `Cart`: A cart.\n- `helper`: Return the helper.\n\"\"\"\n\nimport os\n"), "{out}");
+        assert!(
+            out.contains(
+                "class Cart:\n    \"\"\"A cart.\n\n    Args:\n        owner: The owner.\n"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("    def total(self):\n        \"\"\"Return the total.\n\n        Returns:\n            int: The total.\n        \"\"\"\n        return 0\n"), "{out}");
+    }
+
+    #[test]
+    fn a_place_picks_the_innermost_symbol_even_when_documented() {
+        let src = "class A:\n    def m(self):\n        \"\"\"Old.\"\"\"\n        return 1\n";
+        let offset = src.find("return").unwrap();
+        let outcome =
+            document_offline(&file(src), &DocScope::At(offset), &DocSettings::default()).unwrap();
+        assert_eq!(outcome.documented[0].qualified_name, "m.A.m");
+        assert_eq!(outcome.edits.len(), 1);
+        // Outside every symbol: the module.
+        let outcome =
+            document_offline(&file("x = 1\n"), &DocScope::At(0), &DocSettings::default()).unwrap();
+        assert_eq!(outcome.documented[0].qualified_name, "m");
+    }
+
+    #[test]
+    fn nothing_to_do_is_an_error_that_says_so() {
+        let src = "\"\"\"M.\"\"\"\n\ndef f():\n    \"\"\"F.\"\"\"\n";
+        let err = document_offline(&file(src), &DocScope::File, &DocSettings::default());
+        assert!(matches!(err, Err(DocError::Nothing(_))));
+    }
+
+    #[test]
+    fn callee_first_order_breaks_cycles_in_source_order() {
+        let src = "def a():\n    b()\n\ndef b():\n    c()\n\ndef c():\n    pass\n\ndef d():\n    e()\n\ndef e():\n    d()\n";
+        let f = file(src);
+        let tree = parse_str(src, None);
+        let targets: Vec<DocTarget> =
+            plan_targets(&f, &tree, &DocScope::File, DocstringStyle::Google)
+                .into_iter()
+                .filter(|t| t.kind != TargetKind::Module)
+                .collect();
+        let (order, waits) = callee_first(&targets, &|t| local_callees(t, "m"));
+        let names: Vec<&str> = order.iter().map(|&i| targets[i].name.as_str()).collect();
+        assert_eq!(names, vec!["c", "b", "a", "d", "e"]);
+        // `a` waits for `b`; `d` waits for nothing (the cycle is broken at it); `e` for `d`.
+        let idx = |n: &str| targets.iter().position(|t| t.name == n).unwrap();
+        assert_eq!(waits[idx("a")], vec![idx("b")]);
+        assert!(waits[idx("d")].is_empty());
+        assert_eq!(waits[idx("e")], vec![idx("d")]);
+    }
+
+    /// The built-in engine's docstrings pass the oracle, in every style, on varied code.
+    #[test]
+    fn builtin_docstrings_pass_the_oracle() {
+        let src = r#"
+import os
+
+class Store(dict):
+    kind: str = "x"
+
+    def __init__(self, path: str, *, strict=False, **opts):
+        self.path = path
+        if not path:
+            raise ValueError("no path")
+
+    def get_item(self, key, default=None) -> int | None:
+        try:
+            return self[key]
+        except KeyError:
+            raise LookupError(key)
+
+    def is_open(self) -> bool:
+        return True
+
+    @property
+    def size(self) -> int:
+        return len(self)
+
+    def iter_keys(self):
+        for k in self:
+            yield k
+
+    @staticmethod
+    def make(a, /, b, *args, c=1, **kw):
+        return a
+
+    async def fetch(self, url):
+        try:
+            raise TimeoutError
+        except TimeoutError:
+            return None
+
+def helper(x, _=None):
+    if x:
+        return
+    os.remove(x)
+
+def one(): return 1
+"#;
+        for style in [
+            DocstringStyle::Google,
+            DocstringStyle::Numpy,
+            DocstringStyle::Sphinx,
+        ] {
+            let f = file(src);
+            let tree = parse_str(src, None);
+            let targets = plan_targets(&f, &tree, &DocScope::File, style);
+            assert!(targets.len() >= 10, "{}", targets.len());
+            for t in &targets {
+                let v = oracle::violations(src, &tree, t, &t.builtin, style, &|_| false);
+                assert!(
+                    v.is_empty(),
+                    "{} ({}): {v:?}\n{}",
+                    t.qualified_name,
+                    style.as_str(),
+                    t.builtin
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_oracle_rejects_invented_parameters_returns_and_names() {
+        let src = "def add(a, b):\n    return a + b\n";
+        let f = file(src);
+        let tree = parse_str(src, None);
+        let t = plan_targets(&f, &tree, &DocScope::At(0), DocstringStyle::Google).remove(0);
+        let ok =
+            "Add two numbers.\n\nArgs:\n    a: First.\n    b: Second.\n\nReturns:\n    The sum.";
+        assert!(
+            oracle::violations(src, &tree, &t, ok, DocstringStyle::Google, &|_| false).is_empty()
+        );
+        let invented =
+            "Add.\n\nArgs:\n    a: First.\n    b: Second.\n    c: Third.\n\nReturns:\n    The sum.";
+        let v = oracle::violations(src, &tree, &t, invented, DocstringStyle::Google, &|_| false);
+        assert!(v.iter().any(|m| m.starts_with("DOC102")), "{v:?}");
+        let no_returns = "Add.\n\nArgs:\n    a: First.\n    b: Second.";
+        let v = oracle::violations(src, &tree, &t, no_returns, DocstringStyle::Google, &|_| {
+            false
+        });
+        assert!(v.iter().any(|m| m.starts_with("DOC201")), "{v:?}");
+        let name = "Add with `numpy.add`.\n\nArgs:\n    a: First.\n    b: Second.\n\nReturns:\n    The sum.";
+        let v = oracle::violations(src, &tree, &t, name, DocstringStyle::Google, &|_| false);
+        assert!(v.iter().any(|m| m.contains("numpy.add")), "{v:?}");
+        let raises = "Add.\n\nArgs:\n    a: First.\n    b: Second.\n\nReturns:\n    The sum.\n\nRaises:\n    KeyError: Never.";
+        let v = oracle::violations(src, &tree, &t, raises, DocstringStyle::Google, &|_| false);
+        assert!(v.iter().any(|m| m.starts_with("DOC502")), "{v:?}");
+    }
+}

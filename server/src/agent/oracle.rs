@@ -1,0 +1,381 @@
+//! The oracle: static analysis decides whether a docstring may be applied.
+//!
+//! A candidate docstring is put in place on a copy of the text and the file's DOC checks run on
+//! the result (the same checks as `tandem check --select DOC`), restricted to the symbol; on
+//! top of that, every name in backticks must be a parameter, something the code calls, a name
+//! the project defines, a builtin or a literal. A docstring with any violation is not applied.
+
+use tree_sitter::Tree;
+
+use crate::analysis::docstring::checks::{check_source_deferred, DocCheckOptions};
+use crate::analysis::docstring::placement::docstring_edit;
+use crate::analysis::docstring::render::DocstringStyle;
+use crate::analysis::finding::Finding;
+use crate::analysis::parse::parse_str;
+
+use super::document::{DocTarget, TargetFacts};
+
+/// Why `text` may not become `target`'s docstring; empty when it may.
+pub fn violations(
+    source: &str,
+    tree: &Tree,
+    target: &DocTarget,
+    text: &str,
+    style: DocstringStyle,
+    known: &(dyn Fn(&str) -> bool + Sync),
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if text.trim().is_empty() {
+        out.push("the docstring is empty".to_string());
+        return out;
+    }
+    let edit = match docstring_edit(source, tree, target.placement, text) {
+        Ok(edit) => edit,
+        Err(e) => return vec![e.to_string()],
+    };
+    let mut candidate = source.to_string();
+    candidate.replace_range(edit.range.clone(), &edit.new_text);
+    let new_tree = parse_str(&candidate, None);
+    if new_tree.root_node().has_error() && !tree.root_node().has_error() {
+        out.push("the docstring breaks the file's syntax".to_string());
+        return out;
+    }
+    let shift = edit.new_text.len() as isize - edit.range.len() as isize;
+    let end = (target.range.end as isize + shift).max(0) as usize;
+    let symbol_range = target.range.start..end.min(candidate.len());
+    // Only what the new docstring causes counts: findings the symbol's members had before
+    // (for a class, its methods' own docstrings) are not the candidate's fault.
+    let before: Vec<String> = doc_check_findings(source, tree, target.range.clone(), style)
+        .into_iter()
+        .map(|f| format!("{}: {}", f.code, f.message))
+        .collect();
+    // pydoclint's rule (which the checks follow) wants a Returns section for a bare `return`
+    // too; Tandem writes Returns only when a value is returned, so that finding is not held
+    // against a docstring of a function that returns nothing (docs/docstring-rules.md).
+    let returns_nothing = matches!(&target.facts, TargetFacts::Function(f) if f.returns.is_none());
+    out.extend(
+        doc_check_findings(&candidate, &new_tree, symbol_range, style)
+            .into_iter()
+            .filter(|f| !(returns_nothing && f.code == "DOC201"))
+            .map(|f| format!("{}: {}", f.code, f.message))
+            .filter(|m| !before.contains(m)),
+    );
+    // Names the file itself defines count as the project's.
+    let local = crate::analysis::outline::outline(tree, source, "");
+    let mut names: Vec<&str> = Vec::new();
+    let mut stack: Vec<&crate::analysis::outline::Symbol> = local.symbols.iter().collect();
+    while let Some(s) = stack.pop() {
+        names.push(&s.name);
+        names.push(&s.qualified_name);
+        stack.extend(&s.children);
+    }
+    let known_here = |name: &str| names.contains(&name) || known(name);
+    out.extend(unknown_backtick_names(target, text, &known_here));
+    out
+}
+
+/// Names in backticks that the code does not justify.
+pub fn unknown_backtick_names(
+    target: &DocTarget,
+    text: &str,
+    known: &(dyn Fn(&str) -> bool + Sync),
+) -> Vec<String> {
+    let mut allowed: Vec<String> = Vec::new();
+    match &target.facts {
+        TargetFacts::Function(f) => {
+            for p in &f.params {
+                allowed.push(p.name.clone());
+                if let Some(d) = &p.default {
+                    allowed.push(d.clone());
+                }
+            }
+            for c in &f.calls {
+                allowed.push(c.clone());
+                if let Some(last) = c.rsplit('.').next() {
+                    allowed.push(last.to_string());
+                }
+            }
+            allowed.extend(f.raises.iter().cloned());
+            allowed.extend(f.caught_raises.iter().cloned());
+        }
+        TargetFacts::Class(c) => {
+            for p in &c.init_params {
+                allowed.push(p.name.clone());
+                if let Some(d) = &p.default {
+                    allowed.push(d.clone());
+                }
+            }
+            allowed.extend(c.attributes.iter().map(|a| a.name.clone()));
+        }
+        TargetFacts::Module => {}
+    }
+    allowed.push(target.name.clone());
+    let mut out = Vec::new();
+    for name in backticked(text) {
+        let bare = name.trim_end_matches("()");
+        if !looks_like_a_name(bare) {
+            continue;
+        }
+        let ok = if let Some((head, _)) = bare.split_once('.') {
+            // A dotted name: something called under that name, an attribute of a parameter
+            // or of `self`, or a project name.
+            known(bare)
+                || allowed
+                    .iter()
+                    .any(|a| a == bare || a.ends_with(&format!(".{bare}")))
+                || head == "self"
+                || head == "cls"
+                || allowed.iter().any(|a| a == head)
+        } else {
+            allowed
+                .iter()
+                .any(|a| a == bare || a.rsplit('.').next() == Some(bare))
+                || known(bare)
+                || is_builtin_or_keyword(bare)
+        };
+        if !ok {
+            out.push(format!(
+                "`{bare}` is neither a parameter, nor something `{}` calls, nor a name of the project",
+                target.name
+            ));
+        }
+    }
+    out
+}
+
+/// The spans between single backticks (double backticks, reST literals, count too).
+fn backticked(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('`') {
+        let after = rest[start..].trim_start_matches('`');
+        let Some(end) = after.find('`') else { break };
+        out.push(after[..end].trim());
+        rest = after[end..].trim_start_matches('`');
+    }
+    out
+}
+
+/// A dotted identifier (what a name reference looks like), not an expression or a literal.
+fn looks_like_a_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                && chars.all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+fn is_builtin_or_keyword(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "None",
+        "True",
+        "False",
+        "self",
+        "cls",
+        "int",
+        "str",
+        "float",
+        "bool",
+        "bytes",
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "frozenset",
+        "object",
+        "type",
+        "len",
+        "print",
+        "range",
+        "open",
+        "iter",
+        "next",
+        "map",
+        "filter",
+        "zip",
+        "sorted",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "isinstance",
+        "getattr",
+        "setattr",
+        "hasattr",
+        "repr",
+        "hash",
+        "id",
+        "super",
+        "property",
+        "staticmethod",
+        "classmethod",
+        "Exception",
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "RuntimeError",
+        "AttributeError",
+        "NotImplementedError",
+        "OSError",
+        "StopIteration",
+        "await",
+        "async",
+        "yield",
+        "return",
+        "raise",
+        "lambda",
+    ];
+    NAMES.contains(&name)
+}
+
+/// A model's docstring text without the quotes, `r` prefix or indentation it may carry.
+pub fn clean_model_text(text: &str) -> String {
+    let mut t = text.trim();
+    for prefix in ["r\"\"\"", "R\"\"\"", "\"\"\"", "r'''", "'''"] {
+        if let Some(inner) = t.strip_prefix(prefix) {
+            t = inner;
+            break;
+        }
+    }
+    for suffix in ["\"\"\"", "'''"] {
+        if let Some(inner) = t.strip_suffix(suffix) {
+            t = inner;
+            break;
+        }
+    }
+    // Dedent every line after the first by their common indentation, as `inspect.cleandoc`.
+    let lines: Vec<&str> = t.trim_matches('\n').lines().collect();
+    let indent = lines
+        .iter()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                l.trim().to_string()
+            } else if l.trim().is_empty() {
+                String::new()
+            } else {
+                l.get(indent..)
+                    .unwrap_or(l.trim_start())
+                    .trim_end()
+                    .to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
+/// The facts in words, for the prompt.
+pub fn facts_summary(target: &DocTarget) -> String {
+    match &target.facts {
+        TargetFacts::Module => "- a module: summarise what it defines".to_string(),
+        TargetFacts::Class(c) => {
+            let params: Vec<String> = c.init_params.iter().map(|p| p.documented_name()).collect();
+            let attrs: Vec<&str> = c.attributes.iter().map(|a| a.name.as_str()).collect();
+            format!(
+                "- constructor parameters (document them in the class docstring): {}\n- public attributes: {}",
+                list_or_none(&params),
+                list_or_none(&attrs)
+            )
+        }
+        TargetFacts::Function(f) => {
+            let params: Vec<String> = f
+                .params
+                .iter()
+                .map(|p| match p.type_text() {
+                    Some(t) => format!("{} ({t})", p.documented_name()),
+                    None => p.documented_name(),
+                })
+                .collect();
+            let mut s = format!("- parameters, in order: {}\n", list_or_none(&params));
+            match &f.returns {
+                Some(r) => s.push_str(&format!(
+                    "- returns a value{}\n",
+                    r.type_text()
+                        .map(|t| format!(" of type {t}"))
+                        .unwrap_or_default()
+                )),
+                None => s.push_str("- returns nothing: no Returns section\n"),
+            }
+            match &f.yields {
+                Some(y) => s.push_str(&format!(
+                    "- a generator{}: a Yields section\n",
+                    y.annotation
+                        .as_deref()
+                        .map(|t| format!(" yielding {t}"))
+                        .unwrap_or_default()
+                )),
+                None => s.push_str("- not a generator: no Yields section\n"),
+            }
+            let mut raises: Vec<&str> = f.raises.iter().map(String::as_str).collect();
+            for c in &f.caught_raises {
+                if !raises.contains(&c.as_str()) {
+                    raises.push(c);
+                }
+            }
+            s.push_str(&format!("- raises: {}", list_or_none(&raises)));
+            s
+        }
+    }
+}
+
+fn list_or_none<T: AsRef<str>>(items: &[T]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items
+            .iter()
+            .map(|i| i.as_ref().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// TEMPORARY: twin-mode reconciliation lands with the docstring parser.
+pub fn reconcile(
+    a: &str,
+    _b: &str,
+    _builtin: &str,
+    _name: &str,
+    _style: DocstringStyle,
+) -> (String, Vec<String>) {
+    (a.to_string(), Vec::new())
+}
+
+/// The DOC findings (Tandem's own options: signature order, short docstrings checked, no
+/// argument types compared) whose position lies in `range`: the symbol's own docstring and,
+/// for a class, what its `__init__` requires of it.
+pub fn doc_check_findings(
+    source: &str,
+    tree: &Tree,
+    range: std::ops::Range<usize>,
+    style: DocstringStyle,
+) -> Vec<Finding> {
+    let opts = oracle_options(style);
+    let (findings, _) = check_source_deferred(source, tree, &opts);
+    findings
+        .into_iter()
+        .filter(|f| f.range.start >= range.start && f.range.start < range.end.max(range.start + 1))
+        .collect()
+}
+
+/// The options the oracle checks with.
+pub fn oracle_options(style: DocstringStyle) -> DocCheckOptions {
+    DocCheckOptions {
+        style: Some(style),
+        arg_type_hints_in_docstring: false,
+        skip_checking_short_docstrings: false,
+        ..DocCheckOptions::default()
+    }
+}

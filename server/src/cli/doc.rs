@@ -1,0 +1,502 @@
+//! `tandem doc`: docstrings for every undocumented symbol of Python files or folders, printed as
+//! a unified diff (the default), written to the files (`--write`), or checked (`--check`: exit
+//! code 1 when something would change). The same engine as the editor's "Document file": the
+//! built-in engine, or the documenter model when one is configured, validated either way.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use rayon::prelude::*;
+
+use crate::agent::document::{
+    document_offline, document_with_model, DocContext, DocError, DocFile, DocOutcome, DocScope,
+    DocSettings, Origin,
+};
+use crate::analysis::docstring::placement::DocEdit;
+use crate::context::profile::{detect_docstring_style, DocstringStyle};
+use crate::session::config::LoadedConfig;
+use crate::session::workspace::{discover_python_files, read_source, SourceRoots};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocMode {
+    /// Print a unified diff (nothing is written).
+    Diff,
+    /// Write the docstrings into the files.
+    Write,
+    /// Print which files would change; exit code 1 if any.
+    Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StyleArg {
+    Google,
+    Numpy,
+    Sphinx,
+}
+
+pub struct DocArgs<'a> {
+    pub paths: &'a [PathBuf],
+    pub root: &'a Path,
+    pub style: Option<StyleArg>,
+    pub mode: DocMode,
+}
+
+struct Prepared {
+    path: PathBuf,
+    display: String,
+    file: DocFile,
+}
+
+/// Documents the files and reports; the exit code follows `--check`.
+pub fn run(args: &DocArgs<'_>, loaded: &LoadedConfig, out: &mut impl Write) -> Result<ExitCode> {
+    for path in args.paths {
+        if !path.exists() {
+            anyhow::bail!("{}: no such file or directory", path.display());
+        }
+    }
+    let config = &loaded.config;
+    let found = discover_python_files(args.paths, &config.workspace);
+    for (path, reason) in &found.skipped {
+        eprintln!("tandem: skipping {}: {reason}", path.display());
+    }
+    let roots = SourceRoots::for_workspace(&[args.root.to_path_buf()]);
+    let files: Vec<Prepared> = found
+        .files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .filter_map(
+            |path| match read_source(path, config.workspace.max_file_size) {
+                Ok(text) => Some(Prepared {
+                    path: path.clone(),
+                    display: display_path(args.root, path),
+                    file: DocFile {
+                        path: PathBuf::from(display_path(args.root, path)),
+                        module: roots.module_of(path).name,
+                        source: Arc::from(text),
+                    },
+                }),
+                Err(reason) => {
+                    eprintln!("tandem: skipping {}: {reason}", path.display());
+                    None
+                }
+            },
+        )
+        .collect();
+    let style = match args.style {
+        Some(StyleArg::Google) => DocstringStyle::Google,
+        Some(StyleArg::Numpy) => DocstringStyle::Numpy,
+        Some(StyleArg::Sphinx) => DocstringStyle::Sphinx,
+        None => majority_style(&files).unwrap_or_default(),
+    };
+    let settings = DocSettings {
+        style,
+        ..DocSettings::default()
+    };
+    let router = crate::models::ModelRouter::from_config(config, Some(args.root))
+        .map_err(|e| anyhow::anyhow!("models configuration: {e}"))?;
+    crate::agent::register_offline_engines(&router);
+    let uses_model = router
+        .chain(crate::models::Role::Documenter)
+        .iter()
+        .any(|m| m != crate::session::config::BUILTIN_MODEL);
+
+    let outcomes: Vec<(usize, Result<DocOutcome, DocError>)> = if uses_model {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let context = DocContext::default();
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let result = runtime.block_on(document_with_model(
+                    &p.file,
+                    &DocScope::File,
+                    &settings,
+                    &router,
+                    &context,
+                    tokio_util::sync::CancellationToken::new(),
+                    &|progress| {
+                        eprintln!(
+                            "tandem: {} {}/{} {}",
+                            p.display, progress.done, progress.total, progress.symbol
+                        )
+                    },
+                ));
+                (i, result)
+            })
+            .collect()
+    } else {
+        files
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| (i, document_offline(&p.file, &DocScope::File, &settings)))
+            .collect()
+    };
+
+    let mut changed = 0usize;
+    let mut symbols = 0usize;
+    let mut fallbacks = 0usize;
+    for (i, result) in outcomes {
+        let prepared = &files[i];
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(DocError::Nothing(_)) => continue,
+            Err(e) => {
+                eprintln!("tandem: {}: {e}", prepared.display);
+                continue;
+            }
+        };
+        for (symbol, why) in &outcome.skipped {
+            eprintln!(
+                "tandem: {}: not documented {symbol}: {why}",
+                prepared.display
+            );
+        }
+        for d in &outcome.documented {
+            if let Origin::BuiltinAfterModel { reason } = &d.origin {
+                fallbacks += 1;
+                eprintln!(
+                    "tandem: {}: {}: built-in docstring used: {reason}",
+                    prepared.display, d.qualified_name
+                );
+            }
+        }
+        changed += 1;
+        symbols += outcome.documented.len();
+        match args.mode {
+            DocMode::Diff => {
+                out.write_all(
+                    unified_diff(&prepared.display, &prepared.file.source, &outcome.edits)
+                        .as_bytes(),
+                )?;
+            }
+            DocMode::Check => writeln!(
+                out,
+                "{}: {} docstring{} missing",
+                prepared.display,
+                outcome.documented.len(),
+                if outcome.documented.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            )?,
+            DocMode::Write => {
+                write_edits(&prepared.path, &prepared.file.source, &outcome.edits)?;
+            }
+        }
+    }
+    let verb = match args.mode {
+        DocMode::Write => "wrote",
+        _ => "would write",
+    };
+    eprintln!(
+        "tandem: {verb} {symbols} docstring{} in {changed} file{} ({} style){}",
+        if symbols == 1 { "" } else { "s" },
+        if changed == 1 { "" } else { "s" },
+        style.as_str(),
+        if fallbacks > 0 {
+            format!(", {fallbacks} from the built-in engine after the model's failed")
+        } else {
+            String::new()
+        }
+    );
+    Ok(if args.mode == DocMode::Check && changed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The majority docstring style of the files' existing docstrings.
+fn majority_style(files: &[Prepared]) -> Option<DocstringStyle> {
+    let mut counts = [0usize; 3];
+    for p in files {
+        let tree = crate::analysis::parse::parse_str(&p.file.source, None);
+        let o = crate::analysis::outline::outline(&tree, &p.file.source, "");
+        let mut stack: Vec<&crate::analysis::outline::Symbol> = o.symbols.iter().collect();
+        let mut docs: Vec<&str> = o.docstring.iter().map(|d| d.text.as_str()).collect();
+        while let Some(s) = stack.pop() {
+            if let Some(d) = &s.docstring {
+                docs.push(&d.text);
+            }
+            stack.extend(&s.children);
+        }
+        for d in docs {
+            match detect_docstring_style(d) {
+                Some(DocstringStyle::Google) => counts[0] += 1,
+                Some(DocstringStyle::Numpy) => counts[1] += 1,
+                Some(DocstringStyle::Sphinx) => counts[2] += 1,
+                None => {}
+            }
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))?;
+    (counts[best] > 0).then_some(
+        [
+            DocstringStyle::Google,
+            DocstringStyle::Numpy,
+            DocstringStyle::Sphinx,
+        ][best],
+    )
+}
+
+fn display_path(root: &Path, path: &Path) -> String {
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    abs.strip_prefix(&root)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.display().to_string())
+}
+
+/// `source` with `edits` (sorted, non-overlapping) applied.
+pub fn apply_edits(source: &str, edits: &[DocEdit]) -> String {
+    let mut out =
+        String::with_capacity(source.len() + edits.iter().map(|e| e.new_text.len()).sum::<usize>());
+    let mut at = 0;
+    for e in edits {
+        out.push_str(&source[at..e.range.start]);
+        out.push_str(&e.new_text);
+        at = e.range.end;
+    }
+    out.push_str(&source[at..]);
+    out
+}
+
+/// Writes the edited text, unless the file changed since it was read (then nothing is written
+/// and the error says so): through a temporary file in the same folder and a rename, so the
+/// file is never half-written.
+fn write_edits(path: &Path, original: &str, edits: &[DocEdit]) -> Result<()> {
+    let now = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if now != original.as_bytes() {
+        anyhow::bail!(
+            "{} changed while it was being documented; nothing written to it",
+            path.display()
+        );
+    }
+    let new_text = apply_edits(original, edits);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tandem-{}.tmp", std::process::id()));
+    let result = (|| -> Result<()> {
+        std::fs::write(&tmp, new_text.as_bytes())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let _ = std::fs::set_permissions(&tmp, meta.permissions());
+        }
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A unified diff (3 lines of context) of `edits` on `source`, as `diff -u` / `git diff` print
+/// it, with `a/` and `b/` prefixes.
+pub fn unified_diff(path: &str, source: &str, edits: &[DocEdit]) -> String {
+    if edits.is_empty() {
+        return String::new();
+    }
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+        .filter(|&s| s <= source.len())
+        .collect();
+    let line_count = if source.ends_with('\n') || source.is_empty() {
+        line_starts.len() - 1
+    } else {
+        line_starts.len()
+    };
+    let line_of = |offset: usize| line_starts.partition_point(|&s| s <= offset) - 1;
+    let start_of = |line: usize| line_starts.get(line).copied().unwrap_or(source.len());
+    // Each edit touches whole old lines [a, b) and gives new text for them.
+    let mut chunks: Vec<(usize, usize, Vec<&DocEdit>)> = Vec::new();
+    for e in edits {
+        let a = line_of(e.range.start);
+        let b = if e.range.is_empty() && e.range.start == start_of(a) {
+            a
+        } else {
+            let last =
+                if e.range.end > e.range.start && e.range.end == start_of(line_of(e.range.end)) {
+                    line_of(e.range.end)
+                } else {
+                    line_of(e.range.end) + 1
+                };
+            last.min(line_count).max(a + 1).min(line_count.max(a + 1))
+        };
+        match chunks.last_mut() {
+            Some((_, pb, list)) if a < *pb => {
+                *pb = (*pb).max(b);
+                list.push(e);
+            }
+            _ => chunks.push((a, b, vec![e])),
+        }
+    }
+    let old_lines: Vec<&str> = (0..line_count)
+        .map(|l| &source[start_of(l)..start_of(l + 1)])
+        .collect();
+    let mut out = format!("--- a/{path}\n+++ b/{path}\n");
+    const CONTEXT: usize = 3;
+    let mut i = 0;
+    while i < chunks.len() {
+        // Group chunks whose context overlaps into one hunk.
+        let mut j = i;
+        while j + 1 < chunks.len() && chunks[j + 1].0 <= chunks[j].1 + 2 * CONTEXT {
+            j += 1;
+        }
+        let hunk_start = chunks[i].0.saturating_sub(CONTEXT);
+        let hunk_end = (chunks[j].1 + CONTEXT).min(line_count);
+        let mut body = String::new();
+        let (mut old_n, mut new_n) = (0usize, 0usize);
+        let mut line = hunk_start;
+        for (a, b, list) in &chunks[i..=j] {
+            while line < *a {
+                push_line(&mut body, ' ', old_lines[line]);
+                old_n += 1;
+                new_n += 1;
+                line += 1;
+            }
+            for l in &old_lines[*a..*b] {
+                push_line(&mut body, '-', l);
+                old_n += 1;
+            }
+            let region = start_of(*a)..start_of(*b);
+            let mut replaced = String::new();
+            let mut at = region.start;
+            for e in list {
+                replaced.push_str(&source[at..e.range.start]);
+                replaced.push_str(&e.new_text);
+                at = e.range.end;
+            }
+            replaced.push_str(&source[at.max(region.start)..region.end.max(at)]);
+            for l in replaced.split_inclusive('\n') {
+                push_line(&mut body, '+', l);
+                new_n += 1;
+            }
+            line = *b;
+        }
+        while line < hunk_end {
+            push_line(&mut body, ' ', old_lines[line]);
+            old_n += 1;
+            new_n += 1;
+            line += 1;
+        }
+        let range = |start: usize, n: usize| {
+            if n == 0 {
+                format!("{start},0")
+            } else if n == 1 {
+                format!("{}", start + 1)
+            } else {
+                format!("{},{n}", start + 1)
+            }
+        };
+        let new_start = hunk_start as isize
+            + chunks[..i]
+                .iter()
+                .map(|(a, b, list)| {
+                    let old = b - a;
+                    let new = new_lines_of(source, &start_of, *a, *b, list);
+                    new as isize - old as isize
+                })
+                .sum::<isize>();
+        out.push_str(&format!(
+            "@@ -{} +{} @@\n",
+            range(hunk_start, old_n),
+            range(new_start.max(0) as usize, new_n)
+        ));
+        out.push_str(&body);
+        i = j + 1;
+    }
+    out
+}
+
+fn new_lines_of(
+    source: &str,
+    start_of: &dyn Fn(usize) -> usize,
+    a: usize,
+    b: usize,
+    list: &[&DocEdit],
+) -> usize {
+    let region = start_of(a)..start_of(b);
+    let mut replaced = String::new();
+    let mut at = region.start;
+    for e in list {
+        replaced.push_str(&source[at..e.range.start]);
+        replaced.push_str(&e.new_text);
+        at = e.range.end;
+    }
+    replaced.push_str(&source[at.max(region.start)..region.end.max(at)]);
+    replaced.split_inclusive('\n').count()
+}
+
+fn push_line(out: &mut String, mark: char, line: &str) {
+    out.push(mark);
+    out.push_str(line);
+    if !line.ends_with('\n') {
+        out.push_str("\n\\ No newline at end of file\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(at: usize, text: &str) -> DocEdit {
+        DocEdit {
+            range: at..at,
+            new_text: text.to_string(),
+            literal_offset: at,
+        }
+    }
+
+    #[test]
+    fn an_inserted_line_is_one_hunk_with_context() {
+        let src = "a\nb\nc\nd\ne\nf\ng\nh\n";
+        let at = src.find("e\n").unwrap();
+        let diff = unified_diff("m.py", src, &[edit(at, "X\n")]);
+        assert_eq!(
+            diff,
+            "--- a/m.py\n+++ b/m.py\n@@ -2,6 +2,7 @@\n b\n c\n d\n+X\n e\n f\n g\n"
+        );
+    }
+
+    #[test]
+    fn a_split_line_is_removed_and_added_and_later_hunks_shift() {
+        let src = "def f(): return 1\n1\n2\n3\n4\n5\n6\n7\n8\nz\n";
+        let colon = src.find(':').unwrap() + 1;
+        let e1 = DocEdit {
+            range: colon..colon + 1,
+            new_text: "\n    \"\"\"F.\"\"\"\n    ".to_string(),
+            literal_offset: 0,
+        };
+        let z = src.find("z\n").unwrap();
+        let diff = unified_diff("m.py", src, &[e1, edit(z, "Y\n")]);
+        assert_eq!(
+            diff,
+            "--- a/m.py\n+++ b/m.py\n@@ -1,4 +1,6 @@\n-def f(): return 1\n+def f():\n+    \"\"\"F.\"\"\"\n+    return 1\n 1\n 2\n 3\n@@ -7,4 +9,5 @@\n 6\n 7\n 8\n+Y\n z\n"
+        );
+    }
+
+    #[test]
+    fn applying_edits_and_missing_final_newline() {
+        let src = "x = 1";
+        assert_eq!(
+            apply_edits(src, &[edit(0, "\"\"\"M.\"\"\"\n\n")]),
+            "\"\"\"M.\"\"\"\n\nx = 1"
+        );
+        let diff = unified_diff("m.py", src, &[edit(0, "\"\"\"M.\"\"\"\n\n")]);
+        assert_eq!(
+            diff,
+            "--- a/m.py\n+++ b/m.py\n@@ -1 +1,3 @@\n+\"\"\"M.\"\"\"\n+\n x = 1\n\\ No newline at end of file\n"
+        );
+    }
+}

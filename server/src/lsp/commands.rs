@@ -1,0 +1,26 @@
+//! `workspace/executeCommand`: one entry per command; each validates its arguments, starts its
+//! work in a spawned task and answers at once.
+
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+
+use super::server::TandemServer;
+
+/// Every command the server executes.
+pub const COMMANDS: &[&str] = &[super::docs::DOCUMENT_COMMAND];
+
+pub(super) fn execute_command(
+    server: &TandemServer,
+    params: ExecuteCommandParams,
+) -> Result<Option<Value>> {
+    match params.command.as_str() {
+        super::docs::DOCUMENT_COMMAND => {
+            super::docs::execute(&server.client, &server.state, params.arguments)
+        }
+        other => Err(Error::invalid_params(format!(
+            "unknown command {other}; this server runs {}",
+            COMMANDS.join(", ")
+        ))),
+    }
+}

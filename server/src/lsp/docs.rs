@@ -1,0 +1,345 @@
+//! Documentation in the editor: the code actions that offer it and the `tandem.document`
+//! command that does it.
+//!
+//! Code actions only describe what can be done (they carry the command, no edit), so the menu
+//! opens at once; nothing here calls a model in a handler. The command answers immediately and
+//! works in a spawned task: it documents one version of the text, sends the result as one
+//! versioned `workspace/applyEdit`, and, when the editor rejects it because the user kept
+//! typing, recomputes once on the new text and tries again.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::Client;
+
+use super::convert;
+use super::server::ServerState;
+use crate::agent::document::{
+    document_offline, document_with_model, DocContext, DocError, DocFile, DocOutcome, DocScope,
+    DocSettings, Origin,
+};
+use crate::analysis::outline::{outline, Symbol};
+use crate::session::position::LineIndex;
+
+/// The command that documents a symbol (with a range) or a whole file (without).
+pub const DOCUMENT_COMMAND: &str = "tandem.document";
+/// The source action's kind.
+pub const DOCUMENT_FILE_KIND: &str = "source.tandem.documentFile";
+
+/// How long the editor may take to answer `workspace/applyEdit`.
+const APPLY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a whole documentation run with a model may take.
+const MODEL_RUN_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The documentation code actions at `range`: generate (or update) the docstring of the
+/// symbol there, and document the whole file.
+pub(super) fn code_actions(
+    state: &ServerState,
+    params: &CodeActionParams,
+) -> Result<Vec<CodeActionOrCommand>> {
+    let uri = &params.text_document.uri;
+    let key = convert::document_key(uri);
+    let Some(snapshot) = state.documents.snapshot(&key) else {
+        return Err(super::document_symbol::unknown_document(&key));
+    };
+    let wants = |kind: &CodeActionKind| match &params.context.only {
+        None => true,
+        Some(only) => only.iter().any(|o| {
+            kind.as_str() == o.as_str() || kind.as_str().starts_with(&format!("{}.", o.as_str()))
+        }),
+    };
+    let text = snapshot.text();
+    let lines = LineIndex::new(&text);
+    let offset = lines.offset_of(convert::text_position(params.range.start), state.encoding());
+    let outline = outline(&snapshot.tree, &text, "");
+    let mut actions = Vec::new();
+    let rewrite = CodeActionKind::REFACTOR_REWRITE;
+    if wants(&rewrite) {
+        let (title, range) = match innermost(&outline.symbols, offset) {
+            Some(symbol) => {
+                let title = if symbol.docstring.is_none() {
+                    Some(format!("Generate docstring for `{}`", symbol.name))
+                } else if docstring_fails_checks(&text, &snapshot.tree, symbol) {
+                    Some(format!("Update docstring of `{}`", symbol.name))
+                } else {
+                    None
+                };
+                (title, Some(params.range))
+            }
+            None if outline.docstring.is_none() && !text.trim().is_empty() => (
+                Some("Generate docstring for this module".to_string()),
+                Some(params.range),
+            ),
+            None => (None, None),
+        };
+        if let Some(title) = title {
+            actions.push(action(title.clone(), rewrite, uri, range));
+        }
+    }
+    let file_kind = CodeActionKind::new(DOCUMENT_FILE_KIND);
+    if wants(&file_kind) || wants(&CodeActionKind::SOURCE) {
+        actions.push(action(
+            "Document all undocumented symbols in file".to_string(),
+            file_kind,
+            uri,
+            None,
+        ));
+    }
+    Ok(actions)
+}
+
+fn action(
+    title: String,
+    kind: CodeActionKind,
+    uri: &Uri,
+    range: Option<Range>,
+) -> CodeActionOrCommand {
+    let mut args = serde_json::json!({ "uri": uri.as_str() });
+    if let Some(range) = range {
+        args["range"] = serde_json::to_value(range).unwrap_or(Value::Null);
+    }
+    CodeActionOrCommand::CodeAction(CodeAction {
+        title: title.clone(),
+        kind: Some(kind),
+        command: Some(Command {
+            title,
+            command: DOCUMENT_COMMAND.to_string(),
+            arguments: Some(vec![args]),
+        }),
+        ..CodeAction::default()
+    })
+}
+
+fn innermost(symbols: &[Symbol], offset: usize) -> Option<&Symbol> {
+    let symbol = symbols
+        .iter()
+        .find(|s| s.range.start <= offset && offset < s.range.end)?;
+    innermost(&symbol.children, offset).or(Some(symbol))
+}
+
+/// Whether the DOC checks find something wrong with `symbol`'s docstring.
+fn docstring_fails_checks(text: &str, tree: &tree_sitter::Tree, symbol: &Symbol) -> bool {
+    let style = symbol
+        .docstring
+        .as_ref()
+        .and_then(|d| crate::context::profile::detect_docstring_style(&d.text))
+        .unwrap_or_default();
+    !crate::agent::oracle::doc_check_findings(text, tree, symbol.range.clone(), style).is_empty()
+}
+
+/// The arguments of `tandem.document`.
+#[derive(Debug, Deserialize)]
+struct DocumentArgs {
+    uri: Uri,
+    range: Option<Range>,
+}
+
+/// `workspace/executeCommand tandem.document`: checks the arguments, starts the work in a
+/// spawned task and answers at once.
+pub(super) fn execute(
+    client: &Client,
+    state: &Arc<ServerState>,
+    arguments: Vec<Value>,
+) -> Result<Option<Value>> {
+    let first = arguments
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid_params("tandem.document needs {uri, range?}"))?;
+    let args: DocumentArgs = serde_json::from_value(first)
+        .map_err(|e| Error::invalid_params(format!("tandem.document: {e}")))?;
+    let key = convert::document_key(&args.uri);
+    if state.documents.snapshot(&key).is_none() {
+        return Err(super::document_symbol::unknown_document(&key));
+    }
+    let client = client.clone();
+    let state = state.clone();
+    tokio::spawn(async move {
+        let message = match document_and_apply(&client, &state, &args).await {
+            Ok(message) => (MessageType::INFO, message),
+            Err(message) => (MessageType::ERROR, message),
+        };
+        tracing::info!("tandem.document: {}", message.1);
+        client.show_message(message.0, message.1).await;
+    });
+    Ok(None)
+}
+
+/// Documents the document named by `args`, applies the result, retries once when the editor
+/// rejects it; returns what to tell the user.
+async fn document_and_apply(
+    client: &Client,
+    state: &Arc<ServerState>,
+    args: &DocumentArgs,
+) -> std::result::Result<String, String> {
+    let key = convert::document_key(&args.uri);
+    let mut last_failure = String::new();
+    for attempt in 0..2 {
+        let snapshot = state
+            .documents
+            .snapshot(&key)
+            .ok_or_else(|| format!("{key} was closed before it could be documented"))?;
+        let text: Arc<str> = Arc::from(snapshot.text());
+        let version = snapshot.version;
+        let path = args
+            .uri
+            .to_file_path()
+            .map(|p| p.into_owned())
+            .unwrap_or_else(|| PathBuf::from(args.uri.path().as_str()));
+        let module = state
+            .source_roots
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .module_of(&path)
+            .name;
+        let display = state
+            .folders()
+            .iter()
+            .find_map(|root| path.strip_prefix(root).ok().map(|p| p.to_path_buf()))
+            .unwrap_or_else(|| path.clone());
+        let scope = match args.range {
+            Some(range) => {
+                let lines = LineIndex::new(&text);
+                DocScope::At(lines.offset_of(convert::text_position(range.start), state.encoding()))
+            }
+            None => DocScope::File,
+        };
+        let file = DocFile {
+            path: display,
+            module,
+            source: text.clone(),
+        };
+        let outcome = compute(state, file, scope).await?;
+
+        // Typing went on while the docstrings were written: the edit would be rejected.
+        if state.documents.version(&key) != Some(version) {
+            last_failure = "the document changed while the docstrings were written".to_string();
+            continue;
+        }
+        let lines = LineIndex::new(&text);
+        let encoding = state.encoding();
+        let edits: Vec<OneOf<TextEdit, AnnotatedTextEdit>> = outcome
+            .edits
+            .iter()
+            .map(|e| {
+                OneOf::Left(TextEdit {
+                    range: convert::lsp_range(&lines, e.range.clone(), encoding),
+                    new_text: e.new_text.clone(),
+                })
+            })
+            .collect();
+        let edit = WorkspaceEdit {
+            document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
+                text_document: OptionalVersionedTextDocumentIdentifier {
+                    uri: args.uri.clone(),
+                    version: Some(version),
+                },
+                edits,
+            }])),
+            ..WorkspaceEdit::default()
+        };
+        match tokio::time::timeout(APPLY_TIMEOUT, client.apply_edit(edit)).await {
+            Ok(Ok(response)) if response.applied => {
+                return Ok(summary(&outcome));
+            }
+            Ok(Ok(response)) => {
+                last_failure = response
+                    .failure_reason
+                    .unwrap_or_else(|| "the editor rejected the edit".to_string());
+                tracing::info!("docstring edit rejected (attempt {}): {last_failure}", attempt + 1);
+            }
+            Ok(Err(e)) => return Err(format!("the editor could not apply the docstrings: {e}")),
+            Err(_) => {
+                return Err(format!(
+                    "the editor did not answer workspace/applyEdit within {}s; nothing was applied by Tandem",
+                    APPLY_TIMEOUT.as_secs()
+                ))
+            }
+        }
+    }
+    Err(format!(
+        "docstrings not applied: {last_failure} (tried twice; run the action again)"
+    ))
+}
+
+/// Runs the engine: the documenter model when one is configured, else the built-in engine on
+/// the blocking pool.
+async fn compute(
+    state: &Arc<ServerState>,
+    file: DocFile,
+    scope: DocScope,
+) -> std::result::Result<DocOutcome, String> {
+    let settings = doc_settings(state);
+    let router = state.router();
+    let uses_model = router
+        .chain(crate::models::Role::Documenter)
+        .iter()
+        .any(|m| m != crate::session::config::BUILTIN_MODEL);
+    let result = if uses_model {
+        let context = DocContext::default();
+        let cancel = tokio_util::sync::CancellationToken::new();
+        match tokio::time::timeout(
+            MODEL_RUN_TIMEOUT,
+            document_with_model(
+                &file,
+                &scope,
+                &settings,
+                &router,
+                &context,
+                cancel.clone(),
+                &|_| {},
+            ),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => {
+                cancel.cancel();
+                Err(DocError::Cancelled)
+            }
+        }
+    } else {
+        tokio::task::spawn_blocking(move || document_offline(&file, &scope, &settings))
+            .await
+            .map_err(|e| format!("documentation failed: {e}"))?
+    };
+    result.map_err(|e| e.to_string())
+}
+
+fn doc_settings(state: &ServerState) -> DocSettings {
+    let _ = state.index_ready.load(Ordering::SeqCst);
+    DocSettings::default()
+}
+
+fn summary(outcome: &DocOutcome) -> String {
+    let n = outcome.documented.len();
+    let fallbacks = outcome
+        .documented
+        .iter()
+        .filter(|d| matches!(d.origin, Origin::BuiltinAfterModel { .. }))
+        .count();
+    let mut s = format!("documented {n} symbol{}", if n == 1 { "" } else { "s" });
+    if fallbacks > 0 {
+        s.push_str(&format!(
+            " ({fallbacks} with the built-in docstring after the model's failed the checks)"
+        ));
+    }
+    if !outcome.skipped.is_empty() {
+        s.push_str(&format!(
+            "; {} skipped: {}",
+            outcome.skipped.len(),
+            outcome
+                .skipped
+                .iter()
+                .map(|(sym, why)| format!("{sym} ({why})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    s
+}
