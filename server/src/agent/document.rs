@@ -471,6 +471,9 @@ pub fn callee_first(
     (order, waits)
 }
 
+/// A chosen docstring text, where it came from, and twin-mode disagreements.
+type Drafted = (String, Origin, Vec<String>);
+
 /// Callees of a target inside its own file, read from its calls without the call graph:
 /// `f(...)` is the module-level `f`, `self.m(...)`/`cls.m(...)` the method `m` of the same
 /// class, `C(...)` the class `C`.
@@ -532,7 +535,7 @@ pub async fn document_with_model(
     };
     let (order, waits) = callee_first(&targets, &callees_of);
     let total = targets.len();
-    let finished: Mutex<Vec<Option<(String, Origin, Vec<String>)>>> = Mutex::new(vec![None; total]);
+    let finished: Mutex<Vec<Option<Drafted>>> = Mutex::new(vec![None; total]);
     let fresh_docs: Mutex<HashMap<String, String>> = Mutex::new(HashMap::new());
     let semaphore = tokio::sync::Semaphore::new(settings.concurrency.max(1));
     let notify = tokio::sync::Notify::new();
