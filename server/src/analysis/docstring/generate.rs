@@ -192,11 +192,9 @@ fn result_description(name: &str) -> String {
     }
     let words = summary::words(name);
     let rest: Vec<&str> = match words.first().map(String::as_str) {
-        Some(
-            "get" | "fetch" | "load" | "read" | "find" | "make" | "build" | "create" | "compute"
-            | "calculate" | "parse" | "to" | "as" | "from" | "lookup" | "estimate" | "format"
-            | "render",
-        ) => words[1..].iter().map(String::as_str).collect(),
+        Some(first) if summary::is_verb(first) || matches!(first, "to" | "as" | "from") => {
+            words[1..].iter().map(String::as_str).collect()
+        }
         _ => words.iter().map(String::as_str).collect(),
     };
     if rest.is_empty() {

@@ -303,7 +303,7 @@ fn sentence(text: &str) -> String {
 }
 
 /// Verbs that start a function name in the imperative ("get", "load", "reserve").
-fn is_verb(word: &str) -> bool {
+pub(crate) fn is_verb(word: &str) -> bool {
     VERBS.binary_search(&word).is_ok()
 }
 

@@ -1,0 +1,386 @@
+//! End-to-end: documentation through the real `tandem serve` (code actions, the
+//! `tandem.document` command, versioned `workspace/applyEdit` with one retry) and through
+//! `tandem doc`, with the documenter played by a scripted HTTP server on loopback, including
+//! answers that are wrong about the code.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{json, Value};
+use tandem_e2e::{file_uri, tandem_binary, LspClient};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SOURCE: &str = "import os\n\n\ndef get_user_by_id(user_id: int, strict=False) -> dict:\n    if not user_id:\n        raise ValueError(\"no id\")\n    return {}\n";
+
+fn workspace(source: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.py");
+    std::fs::write(&file, source).unwrap();
+    (dir, file)
+}
+
+fn start(dir: &Path, options: Value, env: &[(&str, &str)]) -> LspClient {
+    let mut client = LspClient::start_in(dir, env);
+    client.initialize(
+        json!({"workspace": {"workspaceEdit": {"documentChanges": true}, "applyEdit": true}}),
+        Some(dir),
+        options,
+    );
+    client
+}
+
+/// Applies the LSP text edits of a `workspace/applyEdit` request to `text` (UTF-8 positions
+/// are fine here: the sources are ASCII).
+fn apply(text: &str, request: &Value) -> String {
+    let change = &request["params"]["edit"]["documentChanges"][0];
+    let mut edits: Vec<(usize, usize, String)> = change["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let offset = |p: &Value| {
+                let line = p["line"].as_u64().unwrap() as usize;
+                let character = p["character"].as_u64().unwrap() as usize;
+                let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+                start + character
+            };
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_string();
+    for (start, end, new_text) in edits {
+        out.replace_range(start..end, &new_text);
+    }
+    out
+}
+
+fn answer(client: &mut LspClient, request: &Value, applied: bool) {
+    client.send(&json!({"jsonrpc": "2.0", "id": request["id"], "result": {"applied": applied}}));
+}
+
+fn is_apply(m: &Value) -> bool {
+    m["method"] == "workspace/applyEdit"
+}
+
+fn message(client: &mut LspClient) -> Value {
+    client.wait_for(|m| {
+        m["method"] == "window/showMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|s| !s.contains("config"))
+    })
+}
+
+#[test]
+fn code_actions_offer_generate_and_the_command_applies_a_versioned_edit() {
+    let (dir, file) = workspace(SOURCE);
+    let uri = file_uri(&file);
+    let mut client = start(dir.path(), Value::Null, &[]);
+    client.open(&uri, SOURCE);
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 4}}, "context": {"diagnostics": []}}),
+    );
+    let list = actions["result"].as_array().expect("actions");
+    let titles: Vec<&str> = list.iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert!(
+        titles.contains(&"Generate docstring for `get_user_by_id`"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Document all undocumented symbols in file"),
+        "{titles:?}"
+    );
+    let generate = list
+        .iter()
+        .find(|a| a["title"] == "Generate docstring for `get_user_by_id`")
+        .unwrap();
+    assert_eq!(generate["kind"], "refactor.rewrite");
+    // The action carries a command, not an edit: nothing is computed while the menu opens.
+    assert!(generate.get("edit").is_none());
+    let command = &generate["command"];
+    let run = client.request(
+        "workspace/executeCommand",
+        json!({"command": command["command"], "arguments": command["arguments"]}),
+    );
+    assert!(run.get("error").is_none(), "{run}");
+    let request = client.wait_for(is_apply);
+    let change = &request["params"]["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["uri"], uri);
+    assert_eq!(change["textDocument"]["version"], 1);
+    let new_text = apply(SOURCE, &request);
+    assert_eq!(
+        new_text,
+        "import os\n\n\ndef get_user_by_id(user_id: int, strict=False) -> dict:\n    \"\"\"Get user by id.\n\n    Args:\n        user_id (int): The user id.\n        strict (bool): Whether strict is enabled. Defaults to `False`.\n\n    Returns:\n        dict: The user by id.\n\n    Raises:\n        ValueError: If a value error occurs.\n    \"\"\"\n    if not user_id:\n        raise ValueError(\"no id\")\n    return {}\n"
+    );
+    answer(&mut client, &request, true);
+    let shown = message(&mut client);
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("documented 1 symbol"),
+        "{shown}"
+    );
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn a_rejected_edit_is_recomputed_once_on_the_new_text() {
+    let (dir, file) = workspace(SOURCE);
+    let uri = file_uri(&file);
+    let mut client = start(dir.path(), Value::Null, &[]);
+    client.open(&uri, SOURCE);
+    client.request(
+        "workspace/executeCommand",
+        json!({"command": "tandem.document", "arguments": [{"uri": uri}]}),
+    );
+    let first = client.wait_for(is_apply);
+    assert_eq!(
+        first["params"]["edit"]["documentChanges"][0]["textDocument"]["version"],
+        1
+    );
+    // The user typed a line at the top meanwhile; the editor rejects the stale edit.
+    let typed = format!("# note\n{SOURCE}");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "# note\n"}]}),
+    );
+    answer(&mut client, &first, false);
+    let second = client.wait_for(is_apply);
+    assert_eq!(
+        second["params"]["edit"]["documentChanges"][0]["textDocument"]["version"],
+        2
+    );
+    let new_text = apply(&typed, &second);
+    // The comment belongs to the first statement, so the module docstring goes above it.
+    assert!(
+        new_text.starts_with("\"\"\"Users: `get_user_by_id`.\"\"\"\n\n# note\nimport os\n"),
+        "{new_text}"
+    );
+    assert!(
+        new_text.contains("    \"\"\"Get user by id.\n"),
+        "{new_text}"
+    );
+    answer(&mut client, &second, true);
+    let shown = message(&mut client);
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("documented 2 symbols"),
+        "{shown}"
+    );
+
+    // Rejected twice: the user is told, and nothing else is sent.
+    client.request(
+        "workspace/executeCommand",
+        json!({"command": "tandem.document", "arguments": [{"uri": uri, "range": {"start": {"line": 5, "character": 4}, "end": {"line": 5, "character": 4}}}]}),
+    );
+    let a = client.wait_for(is_apply);
+    answer(&mut client, &a, false);
+    let b = client.wait_for(is_apply);
+    answer(&mut client, &b, false);
+    let shown = message(&mut client);
+    assert_eq!(shown["params"]["type"], 1, "{shown}");
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not applied"),
+        "{shown}"
+    );
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn bad_command_arguments_are_clear_errors() {
+    let (dir, file) = workspace(SOURCE);
+    let mut client = start(dir.path(), Value::Null, &[]);
+    let missing = client.request(
+        "workspace/executeCommand",
+        json!({"command": "tandem.document", "arguments": []}),
+    );
+    assert_eq!(missing["error"]["code"], -32602, "{missing}");
+    let unopened = client.request(
+        "workspace/executeCommand",
+        json!({"command": "tandem.document", "arguments": [{"uri": file_uri(&file)}]}),
+    );
+    assert!(
+        unopened["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not open"),
+        "{unopened}"
+    );
+    let unknown = client.request(
+        "workspace/executeCommand",
+        json!({"command": "tandem.nope"}),
+    );
+    assert!(
+        unknown["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown command"),
+        "{unknown}"
+    );
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+fn model_options(server: &MockServer) -> Value {
+    json!({
+        "models": {"doc": {"provider": "openai", "base_url": format!("{}/v1", server.uri()), "model": "m", "api_key_env": "TANDEM_E2E_KEY", "stream": false, "retries": 0, "timeout_secs": 5.0}},
+        "roles": {"documenter": ["doc"]},
+        "cache": {"enabled": false}
+    })
+}
+
+fn openai(content: &Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "c", "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+    }))
+}
+
+const ADD: &str = "def add(a, b):\n    return a + b\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_model_docstring_that_passes_the_oracle_is_applied() {
+    let server = MockServer::start().await;
+    let good = json!({"docstrings": [{"symbol": "calc.add", "docstring": "Add two numbers.\n\nArgs:\n    a: The first number.\n    b: The second number.\n\nReturns:\n    The sum of `a` and `b`."}]});
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(openai(&good))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("calc.py");
+    std::fs::write(&file, ADD).unwrap();
+    let uri = file_uri(&file);
+    let options = model_options(&server);
+    let result = tokio::task::spawn_blocking(move || {
+        let mut client = start(dir.path(), options, &[("TANDEM_E2E_KEY", "k")]);
+        client.open(&uri, ADD);
+        client.request("workspace/executeCommand", json!({"command": "tandem.document", "arguments": [{"uri": uri, "range": {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}}}]}));
+        let request = client.wait_for(is_apply);
+        let text = apply(ADD, &request);
+        answer(&mut client, &request, true);
+        let shown = message(&mut client);
+        client.shutdown_and_exit();
+        (text, shown, dir)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        result.0,
+        "def add(a, b):\n    \"\"\"Add two numbers.\n\n    Args:\n        a: The first number.\n        b: The second number.\n\n    Returns:\n        The sum of `a` and `b`.\n    \"\"\"\n    return a + b\n"
+    );
+    assert!(
+        !result.1["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("built-in"),
+        "{}",
+        result.1
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_model_that_invents_parameters_is_repaired_once_then_replaced_by_the_builtin() {
+    let server = MockServer::start().await;
+    // Hostile: an invented parameter, an invented exception and a made-up helper, twice.
+    let bad = json!({"docstrings": [{"symbol": "calc.add", "docstring": "Add using `numpy.add`.\n\nArgs:\n    a: A.\n    b: B.\n    c: C.\n\nReturns:\n    The sum.\n\nRaises:\n    OverflowError: Sometimes."}]});
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(openai(&bad))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("calc.py");
+    std::fs::write(&file, ADD).unwrap();
+    let uri = file_uri(&file);
+    let options = model_options(&server);
+    let (text, shown) = tokio::task::spawn_blocking(move || {
+        let mut client = start(dir.path(), options, &[("TANDEM_E2E_KEY", "k")]);
+        client.open(&uri, ADD);
+        client.request("workspace/executeCommand", json!({"command": "tandem.document", "arguments": [{"uri": uri, "range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 4}}}]}));
+        let request = client.wait_for(is_apply);
+        let text = apply(ADD, &request);
+        answer(&mut client, &request, true);
+        let shown = message(&mut client);
+        client.shutdown_and_exit();
+        (text, shown)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        text,
+        "def add(a, b):\n    \"\"\"Add.\n\n    Args:\n        a: The a.\n        b: The b.\n\n    Returns:\n        The result.\n    \"\"\"\n    return a + b\n"
+    );
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("built-in"),
+        "{shown}"
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2, "asked once, repaired once");
+    let repair: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    let feedback = repair["messages"].as_array().unwrap().last().unwrap()["content"].to_string();
+    assert!(
+        feedback.contains("DOC102") && feedback.contains("numpy.add"),
+        "{feedback}"
+    );
+}
+
+#[test]
+fn tandem_doc_prints_a_diff_checks_and_writes() {
+    let (dir, file) = workspace(SOURCE);
+    let run = |args: &[&str]| {
+        Command::new(tandem_binary())
+            .args(args)
+            .arg(&file)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let diff = run(&["doc"]);
+    assert!(diff.status.success());
+    let out = String::from_utf8(diff.stdout).unwrap();
+    assert!(out.starts_with("--- a/users.py\n+++ b/users.py\n@@ -1,7 +1,21 @@\n+\"\"\"Users: `get_user_by_id`.\"\"\"\n+\n import os\n"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        SOURCE,
+        "a diff writes nothing"
+    );
+    let check = run(&["doc", "--check"]);
+    assert_eq!(check.status.code(), Some(1));
+    let numpy = run(&["doc", "--style", "numpy"]);
+    assert!(String::from_utf8(numpy.stdout)
+        .unwrap()
+        .contains("+    Parameters\n+    ----------\n+    user_id : int\n"));
+    let write = run(&["doc", "--write"]);
+    assert!(write.status.success());
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(written.contains("    \"\"\"Get user by id.\n"), "{written}");
+    let again = run(&["doc", "--check"]);
+    assert_eq!(again.status.code(), Some(0), "nothing left to document");
+    let bad = Command::new(tandem_binary())
+        .args(["doc", "--write", "--check", "x.py"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "conflicting modes are a usage error"
+    );
+}
