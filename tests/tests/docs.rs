@@ -384,3 +384,52 @@ fn tandem_doc_prints_a_diff_checks_and_writes() {
         "conflicting modes are a usage error"
     );
 }
+
+#[test]
+fn doc_diagnostics_arrive_with_their_version_and_the_quick_fix_keeps_human_text() {
+    let shop = tandem_e2e::examples_shop();
+    let cart = shop.join("src/shop/cart.py");
+    let text = std::fs::read_to_string(&cart).unwrap();
+    let uri = file_uri(&cart);
+    let mut client = start(&shop, Value::Null, &[]);
+    client.open(&uri, &text);
+    let published = client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+    });
+    assert_eq!(published["params"]["version"], 1);
+    let diagnostics = published["params"]["diagnostics"].as_array().unwrap();
+    let wrong: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "DOC102" || d["code"] == "DOC103")
+        .collect();
+    assert!(!wrong.is_empty(), "{diagnostics:?}");
+    let d = wrong[0];
+    assert_eq!(d["source"], "tandem");
+    assert!(d["message"].as_str().unwrap().contains("add"), "{d}");
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d["range"], "context": {"diagnostics": wrong, "only": ["quickfix"]}}),
+    );
+    let fix = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Update docstring to match signature")
+        .expect("quick fix")
+        .clone();
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(fix["diagnostics"][0]["code"], wrong[0]["code"]);
+    let request = json!({"params": {"edit": fix["edit"]}});
+    assert_eq!(
+        fix["edit"]["documentChanges"][0]["textDocument"]["version"],
+        1
+    );
+    let fixed = apply(&text, &request);
+    let start = fixed.find("    def add(").unwrap();
+    let end = fixed[start..].find("        if quantity").unwrap() + start;
+    assert_eq!(
+        &fixed[start..end],
+        "    def add(self, product: Product, quantity: int = 1) -> LineItem:\n        \"\"\"Add units of a product, merging with an existing line for it.\n\n        Args:\n            product (Product): What to add.\n            quantity (int): How many units to add.\n\n        Returns:\n            LineItem: The updated line item.\n\n        Raises:\n            CartError: If ``quantity`` is not positive.\n        \"\"\"\n"
+    );
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}

@@ -22,7 +22,7 @@ use tree_sitter::{Node, Tree};
 
 use crate::analysis::docstring::facts::{class_facts, function_facts, ClassFacts, FunctionFacts};
 use crate::analysis::docstring::generate::{
-    class_model, function_model, is_exception_class, module_model,
+    class_model, function_model, is_exception_class, merge_with_existing, module_model,
 };
 use crate::analysis::docstring::placement::{docstring_edit, DocEdit, Placement};
 use crate::analysis::docstring::render::{render, DocModel, DocstringStyle};
@@ -335,7 +335,15 @@ fn symbol_target(
         },
         facts,
         existing: symbol.docstring.as_ref().map(|d| d.text.clone()),
-        builtin: render(&model, style),
+        // An existing docstring is updated, not replaced: its human-written parts stay, in
+        // its own style.
+        builtin: match &symbol.docstring {
+            Some(doc) => {
+                let (merged, own_style) = merge_with_existing(&doc.text, &model, None);
+                render(&merged, own_style)
+            }
+            None => render(&model, style),
+        },
     })
 }
 

@@ -82,6 +82,9 @@ pub(super) fn code_actions(
             actions.push(action(title.clone(), rewrite, uri, range));
         }
     }
+    if wants(&CodeActionKind::QUICKFIX) {
+        actions.extend(quick_fixes(state, params, &snapshot, &text, &lines));
+    }
     let file_kind = CodeActionKind::new(DOCUMENT_FILE_KIND);
     if wants(&file_kind) || wants(&CodeActionKind::SOURCE) {
         actions.push(action(
@@ -92,6 +95,75 @@ pub(super) fn code_actions(
         ));
     }
     Ok(actions)
+}
+
+/// "Update docstring to match signature" for each DOC diagnostic of the request: the edit is
+/// computed now (static analysis only, no model) on this version of the text, so it carries
+/// that version.
+fn quick_fixes(
+    state: &ServerState,
+    params: &CodeActionParams,
+    snapshot: &crate::session::documents::DocumentSnapshot,
+    text: &str,
+    lines: &LineIndex<'_>,
+) -> Vec<CodeActionOrCommand> {
+    let mut out = Vec::new();
+    let mut done: Vec<usize> = Vec::new();
+    for diagnostic in &params.context.diagnostics {
+        let is_doc = diagnostic.source.as_deref() == Some("tandem")
+            && matches!(&diagnostic.code, Some(NumberOrString::String(c)) if c.starts_with("DOC"));
+        if !is_doc {
+            continue;
+        }
+        let offset = lines.offset_of(
+            convert::text_position(diagnostic.range.start),
+            state.encoding(),
+        );
+        let file = DocFile {
+            path: PathBuf::from(params.text_document.uri.path().as_str()),
+            module: String::new(),
+            source: Arc::from(text),
+        };
+        let Ok(outcome) = document_offline(&file, &DocScope::At(offset), &DocSettings::default())
+        else {
+            continue;
+        };
+        let Some(edit) = outcome.edits.first() else {
+            continue;
+        };
+        if done.contains(&edit.range.start) {
+            // One fix per docstring, linked to each of its diagnostics.
+            if let Some(CodeActionOrCommand::CodeAction(a)) = out.last_mut() {
+                if let Some(d) = a.diagnostics.as_mut() {
+                    d.push(diagnostic.clone());
+                }
+            }
+            continue;
+        }
+        done.push(edit.range.start);
+        let edits = vec![OneOf::Left(TextEdit {
+            range: convert::lsp_range(lines, edit.range.clone(), state.encoding()),
+            new_text: edit.new_text.clone(),
+        })];
+        out.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: "Update docstring to match signature".to_string(),
+            kind: Some(CodeActionKind::QUICKFIX),
+            diagnostics: Some(vec![diagnostic.clone()]),
+            edit: Some(WorkspaceEdit {
+                document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
+                    text_document: OptionalVersionedTextDocumentIdentifier {
+                        uri: params.text_document.uri.clone(),
+                        version: Some(snapshot.version),
+                    },
+                    edits,
+                }])),
+                ..WorkspaceEdit::default()
+            }),
+            is_preferred: Some(true),
+            ..CodeAction::default()
+        }));
+    }
+    out
 }
 
 fn action(

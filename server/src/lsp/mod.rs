@@ -8,6 +8,7 @@ mod call_hierarchy;
 mod code_action;
 mod commands;
 mod convert;
+pub mod diagnostics;
 mod docs;
 pub mod document_symbol;
 mod lifecycle;

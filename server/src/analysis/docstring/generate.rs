@@ -7,7 +7,8 @@
 use crate::analysis::outline::{Outline, Symbol, SymbolKind};
 
 use super::facts::{ClassFacts, FunctionFacts, ParamFact};
-use super::render::{DocEntry, DocModel, DocRaise, DocValue};
+use super::parse::{parse_docstring, Entry, SectionKind};
+use super::render::{DocEntry, DocModel, DocRaise, DocValue, DocstringStyle};
 use super::summary::{self, describe_exception, describe_name, FunctionShape, Subject};
 
 /// The model of a function's or method's docstring. `class` is the enclosing class's name for
@@ -67,6 +68,98 @@ pub fn function_model(name: &str, class: Option<&str>, facts: &FunctionFacts) ->
         attributes: Vec::new(),
         other_sections: Vec::new(),
     }
+}
+
+/// The model of an updated docstring: the sections the code requires (`required`, the built-in
+/// model) with the human-written parts of `existing` kept: its summary and description, the
+/// description (and type, when the code gives none) of every entry that is still right, and
+/// every section the checks do not interpret (Examples, Notes, …) verbatim. Entries the code
+/// no longer has are dropped, missing ones added, all in signature order. The result is
+/// written in the style `existing` is in.
+pub fn merge_with_existing(
+    existing: &str,
+    required: &DocModel,
+    style: Option<DocstringStyle>,
+) -> (DocModel, DocstringStyle) {
+    let parsed = parse_docstring(existing, style);
+    let keep = |kind: SectionKind, name: &str| -> Option<&Entry> {
+        let bare = name.trim_start_matches('*');
+        parsed
+            .entries(kind)
+            .find(|e| e.name.trim_start_matches('*') == bare)
+    };
+    let merge_entry = |kind: SectionKind, e: &DocEntry| -> DocEntry {
+        match keep(kind, &e.name) {
+            Some(old) => DocEntry {
+                name: e.name.clone(),
+                type_: e.type_.clone().or_else(|| old.type_text.clone()),
+                description: if old.description.trim().is_empty() {
+                    e.description.clone()
+                } else {
+                    old.description.clone()
+                },
+                // A human description already says what the default is, or chose not to.
+                default: None,
+            },
+            None => e.clone(),
+        }
+    };
+    let merge_value = |kind: SectionKind, v: &Option<DocValue>| -> Option<DocValue> {
+        let v = v.as_ref()?;
+        let old = parsed.entries(kind).next();
+        Some(DocValue {
+            type_: v
+                .type_
+                .clone()
+                .or_else(|| old.and_then(|o| o.type_text.clone())),
+            description: old
+                .map(|o| o.description.clone())
+                .filter(|d| !d.trim().is_empty())
+                .unwrap_or_else(|| v.description.clone()),
+        })
+    };
+    let model = DocModel {
+        summary: if parsed.summary.trim().is_empty() {
+            required.summary.clone()
+        } else {
+            parsed.summary.clone()
+        },
+        description: parsed.description.clone(),
+        params: required
+            .params
+            .iter()
+            .map(|e| merge_entry(SectionKind::Args, e))
+            .collect(),
+        returns: merge_value(SectionKind::Returns, &required.returns),
+        yields: merge_value(SectionKind::Yields, &required.yields),
+        raises: required
+            .raises
+            .iter()
+            .map(|r| DocRaise {
+                name: r.name.clone(),
+                description: keep(SectionKind::Raises, &r.name)
+                    .map(|o| o.description.clone())
+                    .filter(|d| !d.trim().is_empty())
+                    .unwrap_or_else(|| r.description.clone()),
+            })
+            .collect(),
+        attributes: parsed
+            .entries(SectionKind::Attributes)
+            .map(|a| DocEntry {
+                name: a.name.clone(),
+                type_: a.type_text.clone(),
+                description: a.description.clone(),
+                default: None,
+            })
+            .collect(),
+        other_sections: parsed
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::Other)
+            .filter_map(|s| existing.get(s.range.clone()).map(str::to_string))
+            .collect(),
+    };
+    (model, parsed.style)
 }
 
 /// The exceptions a docstring lists: those that escape the function, then those it raises and
@@ -280,6 +373,22 @@ mod tests {
         assert_eq!(
             doc,
             "Orders: `Order` and `place_order`.\n\n- `Order`: An order.\n- `place_order`: Place order."
+        );
+    }
+
+    #[test]
+    fn an_update_keeps_human_text_and_fixes_the_sections() {
+        let src = "def f(a, c, *args) -> int:\n    raise KeyError\n";
+        let tree = parse_str(src, None);
+        let node = tree.root_node().named_child(0).unwrap();
+        let facts = function_facts(node, src, false);
+        let required = function_model("f", None, &facts);
+        let existing = "Frobnicate the thing.\n\nLong story.\n\nArgs:\n    b: Gone now.\n    a: The first, carefully\n        explained.\n\nExamples:\n    >>> f(1, 2)\n    3\n\nReturns:\n    The count.";
+        let (model, style) = merge_with_existing(existing, &required, None);
+        assert_eq!(style, DocstringStyle::Google);
+        assert_eq!(
+            render(&model, style),
+            "Frobnicate the thing.\n\nLong story.\n\nArgs:\n    a: The first, carefully\n        explained.\n    c: The c.\n    *args: Additional positional arguments.\n\nReturns:\n    int: The count.\n\nRaises:\n    KeyError: If a key error occurs.\n\nExamples:\n    >>> f(1, 2)\n    3"
         );
     }
 }

@@ -1,0 +1,142 @@
+//! Diagnostics: the DOC checks on every open document, on open and after changes with a short
+//! debounce, published with the document version they were computed from.
+//!
+//! The text-sync handlers only bump a per-document generation and spawn a timer task; the task
+//! gives up if another change came in meanwhile, runs the checks on the blocking pool on a
+//! snapshot, and publishes only if the document is still at that snapshot's version.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::Client;
+
+use super::convert;
+use super::server::ServerState;
+use crate::analysis::docstring::checks::{
+    check_source_deferred, resolve_mentions, DocCheckOptions,
+};
+use crate::analysis::finding::{Finding, Severity};
+use crate::session::position::LineIndex;
+
+/// How long typing must pause before the checks run.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// Per document, the generation of the latest change (a change makes earlier timers moot).
+#[derive(Debug, Default)]
+pub struct DiagnosticGenerations {
+    generations: dashmap::DashMap<String, Arc<AtomicU64>>,
+}
+
+/// Called from `didOpen`/`didChange` after the document was updated; awaits nothing.
+pub(super) fn schedule(client: &Client, state: &Arc<ServerState>, uri: Uri) {
+    let key = convert::document_key(&uri);
+    let counter = state
+        .diagnostic_generations
+        .generations
+        .entry(key.clone())
+        .or_default()
+        .clone();
+    let generation = counter.fetch_add(1, Ordering::SeqCst) + 1;
+    let client = client.clone();
+    let state = state.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(DEBOUNCE).await;
+        if counter.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        let Some(snapshot) = state.documents.snapshot(&key) else {
+            return;
+        };
+        let version = snapshot.version;
+        let checks_state = state.clone();
+        let computed = tokio::task::spawn_blocking(move || {
+            let text = snapshot.text();
+            let findings = doc_findings(&checks_state, &text, &snapshot.tree);
+            let lines = LineIndex::new(&text);
+            let encoding = checks_state.encoding();
+            findings
+                .iter()
+                .map(|f| to_diagnostic(f, &lines, encoding))
+                .collect::<Vec<_>>()
+        })
+        .await;
+        let diagnostics = match computed {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!("checks of {key} failed: {e}");
+                return;
+            }
+        };
+        // Stale results are dropped: the document moved on while they were computed.
+        if state.documents.version(&key) != Some(version) {
+            return;
+        }
+        client
+            .publish_diagnostics(uri, diagnostics, Some(version))
+            .await;
+    });
+}
+
+/// Forgets a closed document and clears its diagnostics.
+pub(super) fn clear(client: &Client, state: &ServerState, uri: Uri) {
+    let key = convert::document_key(&uri);
+    if let Some((_, counter)) = state.diagnostic_generations.generations.remove(&key) {
+        counter.fetch_add(1, Ordering::SeqCst);
+    }
+    let client = client.clone();
+    tokio::spawn(async move { client.publish_diagnostics(uri, Vec::new(), None).await });
+}
+
+/// The DOC findings of a text, with DOC701 names looked up in the project index.
+pub fn doc_findings(state: &ServerState, text: &str, tree: &tree_sitter::Tree) -> Vec<Finding> {
+    let opts = DocCheckOptions {
+        style: state.docs_style(),
+        ..DocCheckOptions::default()
+    };
+    let (mut findings, mentions) = check_source_deferred(text, tree, &opts);
+    if !mentions.is_empty() {
+        let local = crate::analysis::outline::outline(tree, text, "");
+        let index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+        let defined = |name: &str| -> bool {
+            let matches = |s: &crate::analysis::outline::Symbol| {
+                s.name == name || s.qualified_name.ends_with(&format!(".{name}"))
+            };
+            let mut stack: Vec<&crate::analysis::outline::Symbol> = local.symbols.iter().collect();
+            for (_, file) in index.files() {
+                stack.extend(file.outline.symbols.iter());
+            }
+            while let Some(s) = stack.pop() {
+                if matches(s) {
+                    return true;
+                }
+                stack.extend(s.children.iter());
+            }
+            false
+        };
+        findings.extend(resolve_mentions(mentions, &defined));
+    }
+    findings.sort_by(|a, b| (a.range.start, &a.code).cmp(&(b.range.start, &b.code)));
+    findings
+}
+
+fn to_diagnostic(
+    f: &Finding,
+    lines: &LineIndex<'_>,
+    encoding: crate::session::position::PositionEncoding,
+) -> Diagnostic {
+    Diagnostic {
+        range: convert::lsp_range(lines, f.range.clone(), encoding),
+        severity: Some(match f.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+            Severity::Information => DiagnosticSeverity::INFORMATION,
+            Severity::Hint => DiagnosticSeverity::HINT,
+        }),
+        code: Some(NumberOrString::String(f.code.clone())),
+        source: Some("tandem".to_string()),
+        message: f.message.clone(),
+        ..Diagnostic::default()
+    }
+}
