@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ropey::Rope;
 use serde::Serialize;
 
+mod check;
 mod graph;
 mod models;
 
@@ -91,6 +92,9 @@ pub enum Command {
         #[arg(long, default_value_t = 2, requires = "focus")]
         depth: usize,
     },
+    /// Check Python files or folders: docstrings against the code (DOC codes, pydoclint's
+    /// numbering). Exit code 1 when there are findings.
+    Check(check::CheckArgs),
     /// List the configured models and each role's chain of models.
     Models {
         /// Also send each model a tiny request and report its latency or the exact failure
@@ -136,6 +140,7 @@ pub fn main() -> ExitCode {
             depth,
         ),
         Command::Models { check } => list_models(&cli, check),
+        Command::Check(ref args) => run_check(&cli, args),
     };
     match result {
         Ok(code) => code,
@@ -196,6 +201,16 @@ fn call_graph(
     graph::run(&args, &config.workspace, &mut out)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_check(cli: &Cli, args: &check::CheckArgs) -> Result<ExitCode> {
+    let root = workspace_root(cli)?;
+    let config = report_config(&root).config;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let code = check::run(args, &root, &config.workspace, config.docs.style, &mut out)?;
+    out.flush()?;
+    Ok(code)
 }
 
 fn list_models(cli: &Cli, check: bool) -> Result<ExitCode> {

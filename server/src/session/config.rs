@@ -45,6 +45,28 @@ pub struct Config {
     pub roles: RolesConfig,
     /// The on-disk response cache (`cache = false` turns it off).
     pub cache: CacheConfig,
+    /// Docstrings: the style they are written and read in.
+    pub docs: DocsConfig,
+}
+
+/// `[docs]`: how docstrings are written and checked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DocsConfig {
+    /// The docstring style; `auto` uses the project's majority style (google when there is
+    /// none) for writing, and each docstring's own style for checking.
+    pub style: DocsStyle,
+}
+
+/// The values of `docs.style`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocsStyle {
+    #[default]
+    Auto,
+    Google,
+    Numpy,
+    Sphinx,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
