@@ -1,9 +1,10 @@
 //! Tandem's benchmarks. Each prints its figures and the ratios against a reference measured in
 //! the same run, on the same machine.
 //!
-//! Usage: `scripts/bench [editing]` (builds the release binary first), or
+//! Usage: `scripts/bench [editing|index|doccheck]` (builds the release binary first), or
 //! `cargo run --release -p tandem-bench -- editing [--lines N] [--file PATH]`.
 
+mod doccheck;
 mod editing;
 mod index;
 
@@ -16,13 +17,17 @@ fn main() {
     match which {
         "editing" => editing::run(rest),
         "index" => index::run(rest),
+        "doccheck" => doccheck::run(rest),
         "all" => {
             editing::run(rest);
             index::run(rest);
+            doccheck::run(rest);
         }
         "index-memory-child" if rest.len() == 2 => index::child_memory(&rest[0], &rest[1]),
         other => {
-            eprintln!("tandem-bench: unknown benchmark `{other}` (known: editing, index, all)");
+            eprintln!(
+                "tandem-bench: unknown benchmark `{other}` (known: editing, index, doccheck, all)"
+            );
             std::process::exit(2);
         }
     }

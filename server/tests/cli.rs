@@ -250,3 +250,148 @@ fn a_short_budget_cuts_the_lower_layers_first() {
     assert!(!tiny.contains("# Project"), "{tiny}");
     assert!(tiny.len() < small.len());
 }
+
+/// A scratch folder with the given Python files, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str, files: &[(&str, &str)]) -> Self {
+        let dir = std::env::temp_dir().join(format!("tandem-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // A marker so that the workspace root is the scratch folder itself.
+        std::fs::write(dir.join("tandem.toml"), "").unwrap();
+        for (path, text) in files {
+            std::fs::write(dir.join(path), text).unwrap();
+        }
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const UNDOCUMENTED_ARG: &str =
+    "def f(a, b):\n    \"\"\"Do.\n\n    Args:\n        a: A.\n    \"\"\"\n";
+
+#[test]
+fn check_reports_doc_findings_as_json_and_exits_1() {
+    let scratch = Scratch::new("check-json", &[("m.py", UNDOCUMENTED_ARG)]);
+    let out = tandem()
+        .args(["check", "--select", "DOC", "--format", "json", "m.py"])
+        .current_dir(&scratch.0)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["DOC101", "DOC103"]);
+    let first = &findings[0];
+    assert_eq!(first["path"], "m.py");
+    assert_eq!(first["line"], 1);
+    assert_eq!(first["column"], 5);
+    assert_eq!(first["end_line"], 1);
+    assert_eq!(first["end_column"], 6);
+    assert_eq!(first["severity"], "warning");
+    assert!(first["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Function `f`"));
+}
+
+#[test]
+fn check_prints_text_lines_and_honours_select_and_ignore() {
+    let scratch = Scratch::new("check-text", &[("m.py", UNDOCUMENTED_ARG)]);
+    let out = tandem()
+        .args(["check", "--select", "DOC1", "--ignore", "DOC103", "."])
+        .current_dir(&scratch.0)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.trim(),
+        "m.py:1:5: DOC101 Function `f`: Docstring contains fewer arguments than in function signature."
+    );
+}
+
+#[test]
+fn check_exits_0_without_findings_and_2_on_usage_errors() {
+    let scratch = Scratch::new(
+        "check-clean",
+        &[(
+            "m.py",
+            "def f(a):\n    \"\"\"Do.\n\n    Args:\n        a: A.\n    \"\"\"\n",
+        )],
+    );
+    let out = tandem()
+        .args(["check", "--select", "DOC", "m.py"])
+        .current_dir(&scratch.0)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(out.stdout.is_empty());
+    let bad = tandem()
+        .args(["check", "--select", "DOC-1", "m.py"])
+        .current_dir(&scratch.0)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("DOC-1"));
+    let missing = tandem()
+        .args(["check", "nowhere.py"])
+        .current_dir(&scratch.0)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn check_style_comes_from_the_configuration() {
+    let numpy_doc = "def f(a):\n    \"\"\"Do.\n\n    Parameters\n    ----------\n    a\n        A.\n    \"\"\"\n";
+    let scratch = Scratch::new("check-style", &[("m.py", numpy_doc)]);
+    std::fs::write(
+        scratch.0.join("tandem.toml"),
+        "[docs]\nstyle = \"google\"\n",
+    )
+    .unwrap();
+    let google = tandem()
+        .args(["check", "--skip-checking-short-docstrings", "false", "m.py"])
+        .current_dir(&scratch.0)
+        .output()
+        .unwrap();
+    assert_eq!(
+        google.status.code(),
+        Some(1),
+        "read as google, the numpy section is no section"
+    );
+    let numpy = tandem()
+        .args(["check", "--style", "numpy", "m.py"])
+        .current_dir(&scratch.0)
+        .output()
+        .unwrap();
+    assert_eq!(
+        numpy.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&numpy.stdout)
+    );
+}

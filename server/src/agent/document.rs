@@ -356,6 +356,38 @@ fn definition_node<'t>(tree: &'t Tree, symbol: &Symbol) -> Option<Node<'t>> {
     matches!(def.kind(), "function_definition" | "class_definition").then_some(def)
 }
 
+/// The majority style of the docstrings in `outlines` (`None` when none shows a style).
+pub fn majority_style<'o>(outlines: impl Iterator<Item = &'o Outline>) -> Option<DocstringStyle> {
+    use crate::context::profile::detect_docstring_style;
+    let mut counts = [0usize; 3];
+    for o in outlines {
+        let mut stack: Vec<&Symbol> = o.symbols.iter().collect();
+        let mut docs: Vec<&str> = o.docstring.iter().map(|d| d.text.as_str()).collect();
+        while let Some(s) = stack.pop() {
+            if let Some(d) = &s.docstring {
+                docs.push(&d.text);
+            }
+            stack.extend(&s.children);
+        }
+        for d in docs {
+            match detect_docstring_style(d) {
+                Some(DocstringStyle::Google) => counts[0] += 1,
+                Some(DocstringStyle::Numpy) => counts[1] += 1,
+                Some(DocstringStyle::Sphinx) => counts[2] += 1,
+                None => {}
+            }
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))?;
+    (counts[best] > 0).then_some(
+        [
+            DocstringStyle::Google,
+            DocstringStyle::Numpy,
+            DocstringStyle::Sphinx,
+        ][best],
+    )
+}
+
 /// Documents `file` with the built-in engine only. Synchronous and fast: no model, no I/O.
 pub fn document_offline(
     file: &DocFile,

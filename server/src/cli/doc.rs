@@ -17,7 +17,7 @@ use crate::agent::document::{
     DocSettings, Origin,
 };
 use crate::analysis::docstring::placement::DocEdit;
-use crate::context::profile::{detect_docstring_style, DocstringStyle};
+use crate::context::profile::DocstringStyle;
 use crate::session::config::LoadedConfig;
 use crate::session::workspace::{discover_python_files, read_source, SourceRoots};
 
@@ -90,11 +90,17 @@ pub fn run(args: &DocArgs<'_>, loaded: &LoadedConfig, out: &mut impl Write) -> R
         Some(StyleArg::Google) => DocstringStyle::Google,
         Some(StyleArg::Numpy) => DocstringStyle::Numpy,
         Some(StyleArg::Sphinx) => DocstringStyle::Sphinx,
-        None => majority_style(&files).unwrap_or_default(),
+        None => config
+            .docs
+            .style
+            .fixed()
+            .or_else(|| majority_style(&files))
+            .unwrap_or_default(),
     };
     let settings = DocSettings {
         style,
-        ..DocSettings::default()
+        concurrency: config.docs.concurrency.clamp(1, 32),
+        streams: if config.docs.streams == 2 { 2 } else { 1 },
     };
     let router = crate::models::ModelRouter::from_config(config, Some(args.root))
         .map_err(|e| anyhow::anyhow!("models configuration: {e}"))?;
@@ -216,35 +222,14 @@ pub fn run(args: &DocArgs<'_>, loaded: &LoadedConfig, out: &mut impl Write) -> R
 
 /// The majority docstring style of the files' existing docstrings.
 fn majority_style(files: &[Prepared]) -> Option<DocstringStyle> {
-    let mut counts = [0usize; 3];
-    for p in files {
-        let tree = crate::analysis::parse::parse_str(&p.file.source, None);
-        let o = crate::analysis::outline::outline(&tree, &p.file.source, "");
-        let mut stack: Vec<&crate::analysis::outline::Symbol> = o.symbols.iter().collect();
-        let mut docs: Vec<&str> = o.docstring.iter().map(|d| d.text.as_str()).collect();
-        while let Some(s) = stack.pop() {
-            if let Some(d) = &s.docstring {
-                docs.push(&d.text);
-            }
-            stack.extend(&s.children);
-        }
-        for d in docs {
-            match detect_docstring_style(d) {
-                Some(DocstringStyle::Google) => counts[0] += 1,
-                Some(DocstringStyle::Numpy) => counts[1] += 1,
-                Some(DocstringStyle::Sphinx) => counts[2] += 1,
-                None => {}
-            }
-        }
-    }
-    let best = (0..3).max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))?;
-    (counts[best] > 0).then_some(
-        [
-            DocstringStyle::Google,
-            DocstringStyle::Numpy,
-            DocstringStyle::Sphinx,
-        ][best],
-    )
+    let outlines: Vec<crate::analysis::outline::Outline> = files
+        .iter()
+        .map(|p| {
+            let tree = crate::analysis::parse::parse_str(&p.file.source, None);
+            crate::analysis::outline::outline(&tree, &p.file.source, "")
+        })
+        .collect();
+    crate::agent::document::majority_style(outlines.iter())
 }
 
 fn display_path(root: &Path, path: &Path) -> String {

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ropey::Rope;
 use serde::Serialize;
 
+mod check;
 mod doc;
 mod graph;
 mod models;
@@ -92,6 +93,9 @@ pub enum Command {
         #[arg(long, default_value_t = 2, requires = "focus")]
         depth: usize,
     },
+    /// Check Python files or folders: docstrings against the code (DOC codes, pydoclint's
+    /// numbering). Exit code 1 when there are findings.
+    Check(check::CheckArgs),
     /// Write docstrings for every undocumented module, class, function and method: printed as
     /// a unified diff by default, written with --write, checked with --check. Placement, style
     /// and content follow the code; a configured documenter model writes the descriptions,
@@ -177,6 +181,7 @@ pub fn main() -> ExitCode {
             },
         ),
         Command::Models { check } => list_models(&cli, check),
+        Command::Check(ref args) => run_check(&cli, args),
     };
     match result {
         Ok(code) => code,
@@ -237,6 +242,16 @@ fn call_graph(
     graph::run(&args, &config.workspace, &mut out)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_check(cli: &Cli, args: &check::CheckArgs) -> Result<ExitCode> {
+    let root = workspace_root(cli)?;
+    let config = report_config(&root).config;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let code = check::run(args, &root, &config.workspace, config.docs.style, &mut out)?;
+    out.flush()?;
+    Ok(code)
 }
 
 fn document(

@@ -8,7 +8,6 @@
 //! typing, recomputes once on the new text and tries again.
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -346,7 +345,13 @@ async fn compute(
     file: DocFile,
     scope: DocScope,
 ) -> std::result::Result<DocOutcome, String> {
-    let settings = doc_settings(state);
+    // The majority style reads the index, whose lock a re-solve may hold: not on this thread.
+    let settings = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || state.doc_settings())
+            .await
+            .unwrap_or_default()
+    };
     let router = state.router();
     let uses_model = router
         .chain(crate::models::Role::Documenter)
@@ -381,11 +386,6 @@ async fn compute(
             .map_err(|e| format!("documentation failed: {e}"))?
     };
     result.map_err(|e| e.to_string())
-}
-
-fn doc_settings(state: &ServerState) -> DocSettings {
-    let _ = state.index_ready.load(Ordering::SeqCst);
-    DocSettings::default()
 }
 
 fn summary(outcome: &DocOutcome) -> String {

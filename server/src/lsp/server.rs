@@ -72,7 +72,35 @@ impl ServerState {
     /// The docstring style the configuration asks for (`docs.style`); `None` means each
     /// docstring is read in the style it shows, and new ones follow the project's majority.
     pub fn docs_style(&self) -> Option<crate::context::profile::DocstringStyle> {
-        None
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .config
+            .docs
+            .style
+            .fixed()
+    }
+
+    /// `[docs]` as documentation runs use it: a fixed style, or the majority style of the
+    /// project's docstrings (google when there are none).
+    pub fn doc_settings(&self) -> crate::agent::document::DocSettings {
+        let docs = self
+            .config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .config
+            .docs
+            .clone();
+        let style = docs.style.fixed().unwrap_or_else(|| {
+            let index = self.index.lock().unwrap_or_else(|e| e.into_inner());
+            crate::agent::document::majority_style(index.files().map(|(_, f)| &f.outline))
+                .unwrap_or_default()
+        });
+        crate::agent::document::DocSettings {
+            style,
+            concurrency: docs.concurrency.clamp(1, 32),
+            streams: if docs.streams == 2 { 2 } else { 1 },
+        }
     }
 
     /// The model router for the current configuration, with the offline engines installed.

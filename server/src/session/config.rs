@@ -45,6 +45,55 @@ pub struct Config {
     pub roles: RolesConfig,
     /// The on-disk response cache (`cache = false` turns it off).
     pub cache: CacheConfig,
+    /// Docstrings: the style they are written and read in.
+    pub docs: DocsConfig,
+}
+
+/// `[docs]`: how docstrings are written and checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DocsConfig {
+    /// The docstring style; `auto` uses the project's majority style (google when there is
+    /// none) for writing, and each docstring's own style for checking.
+    pub style: DocsStyle,
+    /// How many symbols a whole-file run asks the documenter for at once (1 to 32).
+    pub concurrency: usize,
+    /// 1, or 2 for twin mode: two independent drafts compared section by section.
+    pub streams: u8,
+}
+
+impl Default for DocsConfig {
+    fn default() -> Self {
+        DocsConfig {
+            style: DocsStyle::Auto,
+            concurrency: 4,
+            streams: 1,
+        }
+    }
+}
+
+impl DocsStyle {
+    /// The fixed style, or `None` for `auto`.
+    pub fn fixed(self) -> Option<crate::context::profile::DocstringStyle> {
+        use crate::context::profile::DocstringStyle;
+        match self {
+            DocsStyle::Auto => None,
+            DocsStyle::Google => Some(DocstringStyle::Google),
+            DocsStyle::Numpy => Some(DocstringStyle::Numpy),
+            DocsStyle::Sphinx => Some(DocstringStyle::Sphinx),
+        }
+    }
+}
+
+/// The values of `docs.style`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocsStyle {
+    #[default]
+    Auto,
+    Google,
+    Numpy,
+    Sphinx,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,341 @@
+//! `tandem check`: runs the rule families (for now the DOC docstring checks) over files and
+//! folders on all cores and prints the findings as `path:line:col: CODE message` or as the
+//! JSON array other tools read (see GUIDE.md). Exit code 1 when there are findings, 0 when
+//! there are none, 2 for usage errors.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+use serde::Serialize;
+use tree_sitter::Node;
+
+use crate::analysis::docstring::checks::{
+    check_source_deferred, resolve_mentions, DocCheckOptions, Mention,
+};
+use crate::analysis::docstring::parse::DocstringStyle;
+use crate::analysis::finding::{CodeSelection, Finding, Severity};
+use crate::analysis::parse::parse_str;
+use crate::session::config::{DocsStyle, WorkspaceConfig};
+use crate::session::position::LineIndex;
+use crate::session::workspace::{discover_python_files, read_source};
+
+/// The arguments of `tandem check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or folders; folders are walked honouring .gitignore and .tandemignore.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Only these codes or code prefixes, comma-separated (`DOC`, `DOC1,DOC201`).
+    #[arg(long, value_name = "CODES")]
+    pub select: Vec<String>,
+    /// Leave out these codes or code prefixes, comma-separated.
+    #[arg(long, value_name = "CODES")]
+    pub ignore: Vec<String>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// The docstring style (default: `docs.style` from the configuration; `auto` reads each
+    /// docstring in the style it shows).
+    #[arg(long, value_enum, value_name = "STYLE")]
+    pub style: Option<StyleArg>,
+    /// Docstrings give argument types (DOC105 compares them with the annotations).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = parse_bool, default_value = "true")]
+    pub arg_type_hints_in_docstring: bool,
+    /// Signatures give argument types (DOC105 compares them with the docstring).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = parse_bool, default_value = "true")]
+    pub arg_type_hints_in_signature: bool,
+    /// Report arguments documented in another order than the signature's (DOC104).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = parse_bool, default_value = "true")]
+    pub check_arg_order: bool,
+    /// Do not check docstrings that have only a summary and description.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = parse_bool, default_value = "true")]
+    pub skip_checking_short_docstrings: bool,
+    /// Do not check Raises sections (DOC501-DOC503).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = parse_bool, default_value = "false")]
+    pub skip_checking_raises: bool,
+    /// Let `__init__` have its own docstring, checked instead of the class docstring.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = parse_bool, default_value = "false")]
+    pub allow_init_docstring: bool,
+    /// Compare Returns types with the return annotation (DOC203).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = parse_bool, default_value = "true")]
+    pub check_return_types: bool,
+    /// Compare Yields types with the return annotation (DOC404).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = parse_bool, default_value = "true")]
+    pub check_yield_types: bool,
+}
+
+/// `true`/`false` in any case (pydoclint writes `True`/`False`), or `1`/`0`.
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(format!("`{value}` is not true or false")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StyleArg {
+    Auto,
+    Google,
+    Numpy,
+    Sphinx,
+}
+
+/// A finding with its file and 1-based place, as printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrintedFinding {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub code: String,
+    pub severity: Severity,
+    pub message: String,
+}
+
+fn located(path: &str, index: &LineIndex<'_>, finding: Finding) -> PrintedFinding {
+    let (line, column) = index.human_line_column(finding.range.start);
+    let (end_line, end_column) = index.human_line_column(finding.range.end);
+    PrintedFinding {
+        path: path.to_string(),
+        line,
+        column,
+        end_line,
+        end_column,
+        code: finding.code,
+        severity: finding.severity,
+        message: finding.message,
+    }
+}
+
+/// What checking one file gave.
+#[derive(Default)]
+struct FileResult {
+    findings: Vec<PrintedFinding>,
+    /// DOC701 candidates, with their printed finding.
+    mentions: Vec<(Mention, PrintedFinding)>,
+    /// Names the file defines: `f`, `C`, `C.m`.
+    names: Vec<String>,
+}
+
+/// Runs `tandem check`; `config_style` is `docs.style` from the configuration.
+pub fn run(
+    args: &CheckArgs,
+    root: &Path,
+    workspace: &WorkspaceConfig,
+    config_style: DocsStyle,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let selection = match CodeSelection::parse(&args.select, &args.ignore) {
+        Ok(selection) => selection,
+        Err(message) => {
+            eprintln!("tandem: error: {message}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for path in &args.paths {
+        if !path.exists() {
+            eprintln!(
+                "tandem: error: {}: no such file or directory",
+                path.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let style = match args.style {
+        Some(StyleArg::Auto) => None,
+        Some(StyleArg::Google) => Some(DocstringStyle::Google),
+        Some(StyleArg::Numpy) => Some(DocstringStyle::Numpy),
+        Some(StyleArg::Sphinx) => Some(DocstringStyle::Sphinx),
+        None => match config_style {
+            DocsStyle::Auto => None,
+            DocsStyle::Google => Some(DocstringStyle::Google),
+            DocsStyle::Numpy => Some(DocstringStyle::Numpy),
+            DocsStyle::Sphinx => Some(DocstringStyle::Sphinx),
+        },
+    };
+    let opts = DocCheckOptions {
+        style,
+        arg_type_hints_in_signature: args.arg_type_hints_in_signature,
+        arg_type_hints_in_docstring: args.arg_type_hints_in_docstring,
+        check_arg_order: args.check_arg_order,
+        skip_checking_short_docstrings: args.skip_checking_short_docstrings,
+        skip_checking_raises: args.skip_checking_raises,
+        allow_init_docstring: args.allow_init_docstring,
+        check_return_types: args.check_return_types,
+        check_yield_types: args.check_yield_types,
+        ..DocCheckOptions::default()
+    };
+    let found = discover_python_files(&args.paths, workspace);
+    for (path, reason) in &found.skipped {
+        eprintln!("tandem: skipping {}: {reason}", path.display());
+    }
+    let run_doc = selection.wants_family("DOC");
+    let results: Vec<FileResult> = found
+        .files
+        .par_iter()
+        .filter_map(|path| {
+            let text = match read_source(path, workspace.max_file_size) {
+                Ok(text) => text,
+                Err(reason) => {
+                    eprintln!("tandem: skipping {}: {reason}", path.display());
+                    return None;
+                }
+            };
+            let shown = display_path(path, root);
+            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check_text(&shown, &text, &opts, run_doc)
+            }));
+            match checked {
+                Ok(result) => Some(result),
+                Err(_) => {
+                    eprintln!("tandem: error: checking {shown} failed (a bug); skipped");
+                    None
+                }
+            }
+        })
+        .collect();
+
+    let mut known: HashSet<&str> = HashSet::new();
+    for result in &results {
+        known.extend(result.names.iter().map(String::as_str));
+    }
+    let mut findings: Vec<PrintedFinding> = Vec::new();
+    for result in &results {
+        findings.extend(
+            result
+                .findings
+                .iter()
+                .filter(|f| selection.is_selected(&f.code))
+                .cloned(),
+        );
+        if !selection.is_selected("DOC701") {
+            continue;
+        }
+        let mentions: Vec<Mention> = result.mentions.iter().map(|(m, _)| m.clone()).collect();
+        let kept = resolve_mentions(mentions, &|name| known.contains(name));
+        findings.extend(
+            result
+                .mentions
+                .iter()
+                .filter(|(m, _)| kept.contains(&m.finding))
+                .map(|(_, printed)| printed.clone()),
+        );
+    }
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.code).cmp(&(&b.path, b.line, b.column, &b.code))
+    });
+    match args.format {
+        CheckFormat::Text => {
+            for f in &findings {
+                writeln!(
+                    out,
+                    "{}:{}:{}: {} {}",
+                    f.path, f.line, f.column, f.code, f.message
+                )?;
+            }
+        }
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &findings)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn check_text(path: &str, text: &str, opts: &DocCheckOptions, run_doc: bool) -> FileResult {
+    let mut result = FileResult::default();
+    if !run_doc {
+        return result;
+    }
+    let tree = parse_str(text, None);
+    let index = LineIndex::new(text);
+    let (findings, mentions) = check_source_deferred(text, &tree, opts);
+    result.findings = findings
+        .into_iter()
+        .map(|f| located(path, &index, f))
+        .collect();
+    result.mentions = mentions
+        .into_iter()
+        .map(|m| {
+            let printed = located(path, &index, m.finding.clone());
+            (m, printed)
+        })
+        .collect();
+    result.names = defined_names(tree.root_node(), text);
+    result
+}
+
+/// The names of the functions, methods and classes defined in a module: each bare name and,
+/// for methods, `Class.method`.
+fn defined_names(root: Node<'_>, source: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut stack: Vec<(Node<'_>, Option<String>)> = vec![(root, None)];
+    while let Some((node, class)) = stack.pop() {
+        let mut inner_class = None;
+        if matches!(node.kind(), "function_definition" | "class_definition") {
+            if let Some(name) = node
+                .child_by_field_name("name")
+                .and_then(|n| source.get(n.byte_range()))
+            {
+                names.push(name.to_string());
+                if let Some(class) = &class {
+                    names.push(format!("{class}.{name}"));
+                }
+                if node.kind() == "class_definition" {
+                    inner_class = Some(name.to_string());
+                }
+            }
+        }
+        let next_class = if node.kind() == "function_definition" {
+            None
+        } else {
+            inner_class.or(class)
+        };
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            if matches!(
+                child.kind(),
+                "function_definition"
+                    | "class_definition"
+                    | "decorated_definition"
+                    | "block"
+                    | "if_statement"
+                    | "else_clause"
+                    | "elif_clause"
+                    | "try_statement"
+                    | "except_clause"
+                    | "finally_clause"
+                    | "with_statement"
+            ) {
+                stack.push((child, next_class.clone()));
+            }
+        }
+    }
+    names
+}
+
+/// Paths print relative to the workspace root when they are inside it, else as given.
+fn display_path(path: &Path, root: &Path) -> String {
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    match absolute.strip_prefix(&root) {
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => path.display().to_string(),
+    }
+}
