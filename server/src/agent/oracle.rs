@@ -342,15 +342,125 @@ fn list_or_none<T: AsRef<str>>(items: &[T]) -> String {
     }
 }
 
-/// TEMPORARY: twin-mode reconciliation lands with the docstring parser.
+/// Twin mode: reconciles two drafts that each passed the checks. What both say is kept (draft
+/// `a`'s wording); where they disagree on a fact (a parameter's type, the returned or yielded
+/// type, which exceptions are listed), the built-in engine's version of that part, which comes
+/// from the code alone, is used instead, and the disagreement is returned as a note for an
+/// Information diagnostic.
 pub fn reconcile(
     a: &str,
-    _b: &str,
-    _builtin: &str,
-    _name: &str,
-    _style: DocstringStyle,
+    b: &str,
+    builtin: &str,
+    name: &str,
+    style: DocstringStyle,
 ) -> (String, Vec<String>) {
-    (a.to_string(), Vec::new())
+    use crate::analysis::docstring::parse::{parse_docstring, SectionKind};
+    let pa = parse_docstring(a, Some(style));
+    let pb = parse_docstring(b, Some(style));
+    let pbuiltin = parse_docstring(builtin, Some(style));
+    let norm = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let mut notes = Vec::new();
+    let mut replace_types: Vec<(SectionKind, String)> = Vec::new();
+    for ea in pa.entries(SectionKind::Args) {
+        if let Some(eb) = pb.entries(SectionKind::Args).find(|e| e.name == ea.name) {
+            if norm(&ea.type_text) != norm(&eb.type_text) {
+                notes.push(format!(
+                    "the type of `{}` ({} vs {})",
+                    ea.name,
+                    shown(&ea.type_text),
+                    shown(&eb.type_text)
+                ));
+                replace_types.push((SectionKind::Args, ea.name.clone()));
+            }
+        }
+    }
+    for (kind, what) in [
+        (SectionKind::Returns, "the returned type"),
+        (SectionKind::Yields, "the yielded type"),
+    ] {
+        let ta = pa.entries(kind).next().map(|e| e.type_text.clone());
+        let tb = pb.entries(kind).next().map(|e| e.type_text.clone());
+        if let (Some(ta), Some(tb)) = (ta, tb) {
+            if norm(&ta) != norm(&tb) {
+                notes.push(format!("{what} ({} vs {})", shown(&ta), shown(&tb)));
+                replace_types.push((kind, String::new()));
+            }
+        }
+    }
+    let names = |p: &crate::analysis::docstring::parse::ParsedDocstring| {
+        let mut n: Vec<String> = p.entries(SectionKind::Raises).map(|e| e.name.clone()).collect();
+        n.sort();
+        n
+    };
+    let raises_differ = names(&pa) != names(&pb);
+    if raises_differ {
+        notes.push(format!(
+            "the exceptions raised ({} vs {})",
+            list_or_none(&names(&pa)),
+            list_or_none(&names(&pb))
+        ));
+    }
+    if notes.is_empty() {
+        return (a.to_string(), Vec::new());
+    }
+    // Draft `a` with the disputed facts taken from the code.
+    let mut model = crate::analysis::docstring::generate::model_from_parsed(&pa, a);
+    let builtin_type = |kind: SectionKind, name: &str| {
+        pbuiltin
+            .entries(kind)
+            .find(|e| kind != SectionKind::Args || e.name == name)
+            .and_then(|e| e.type_text.clone())
+    };
+    for (kind, entry) in &replace_types {
+        match kind {
+            SectionKind::Args => {
+                if let Some(p) = model.params.iter_mut().find(|p| &p.name == entry) {
+                    p.type_ = builtin_type(SectionKind::Args, entry);
+                }
+            }
+            SectionKind::Returns => {
+                if let Some(r) = model.returns.as_mut() {
+                    r.type_ = builtin_type(SectionKind::Returns, "");
+                }
+            }
+            SectionKind::Yields => {
+                if let Some(y) = model.yields.as_mut() {
+                    y.type_ = builtin_type(SectionKind::Yields, "");
+                }
+            }
+            _ => {}
+        }
+    }
+    if raises_differ {
+        let from_a = |n: &str| {
+            pa.entries(SectionKind::Raises)
+                .find(|e| e.name == n)
+                .map(|e| e.description.clone())
+        };
+        model.raises = pbuiltin
+            .entries(SectionKind::Raises)
+            .map(|e| crate::analysis::docstring::render::DocRaise {
+                name: e.name.clone(),
+                description: from_a(&e.name).unwrap_or_else(|| e.description.clone()),
+            })
+            .collect();
+    }
+    let text = crate::analysis::docstring::render::render(&model, style);
+    let note = format!(
+        "docstring of `{name}` needs review: the two drafts disagree on {}",
+        notes.join("; ")
+    );
+    (text, vec![note])
+}
+
+fn shown(t: &Option<String>) -> String {
+    match t {
+        Some(t) => format!("`{t}`"),
+        None => "no type".to_string(),
+    }
 }
 
 /// The DOC findings (Tandem's own options: signature order, short docstrings checked, no

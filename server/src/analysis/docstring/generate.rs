@@ -162,6 +162,45 @@ pub fn merge_with_existing(
     (model, parsed.style)
 }
 
+/// A parsed docstring as a model, so that it can be rewritten part by part and rendered
+/// again; `content` is the text it was parsed from (sections it does not interpret are kept
+/// verbatim from it).
+pub fn model_from_parsed(parsed: &super::parse::ParsedDocstring, content: &str) -> DocModel {
+    let entry = |e: &Entry| DocEntry {
+        name: e.name.clone(),
+        type_: e.type_text.clone(),
+        description: e.description.clone(),
+        default: None,
+    };
+    let value = |kind: SectionKind| {
+        parsed.entries(kind).next().map(|e| DocValue {
+            type_: e.type_text.clone(),
+            description: e.description.clone(),
+        })
+    };
+    DocModel {
+        summary: parsed.summary.clone(),
+        description: parsed.description.clone(),
+        params: parsed.entries(SectionKind::Args).map(entry).collect(),
+        returns: value(SectionKind::Returns),
+        yields: value(SectionKind::Yields),
+        raises: parsed
+            .entries(SectionKind::Raises)
+            .map(|e| DocRaise {
+                name: e.name.clone(),
+                description: e.description.clone(),
+            })
+            .collect(),
+        attributes: parsed.entries(SectionKind::Attributes).map(entry).collect(),
+        other_sections: parsed
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::Other)
+            .filter_map(|s| content.get(s.range.clone()).map(str::to_string))
+            .collect(),
+    }
+}
+
 /// The exceptions a docstring lists: those that escape the function, then those it raises and
 /// catches itself (pydoclint asks for both; see `docs/docstring-rules.md`).
 pub fn raises_of(facts: &FunctionFacts) -> Vec<DocRaise> {
