@@ -598,9 +598,8 @@ fn check_returns(
     let placeholder = has_placeholder_body(facts);
     let yields_without_returning =
         only_yields || (placeholder && doc.has(SectionKind::Yields) && !has_return_statement);
-    if !has_section
-        && !is_property(facts)
-        && !(yields_without_returning && anno.iterator)
+    let exempt = has_section || is_property(facts) || (yields_without_returning && anno.iterator);
+    if !exempt
         && (has_return_statement || (anno.text.is_some() && !anno.generator))
         && !anno.nothing
     {
@@ -699,7 +698,8 @@ fn check_return_and_yield(
     let anno = annotation_of(facts);
     let bare = facts.return_statements.bare;
     if !doc.has(SectionKind::Returns) {
-        if !(doc.is_short() && opts.skip_checking_short_docstrings) && !bare {
+        let skipped = doc.is_short() && opts.skip_checking_short_docstrings;
+        if !(skipped || bare) {
             let to_document = if anno.generator {
                 anno.text.and_then(generator_return_type)
             } else {

@@ -238,7 +238,7 @@ pub fn function_facts(def_node: Node<'_>, source: &str, is_method: bool) -> Func
     let yields = walk.has_yield.then(|| YieldFact {
         annotation: return_annotation
             .as_deref()
-            .and_then(|a| yield_type_of_annotation(a)),
+            .and_then(yield_type_of_annotation),
         has_yield_statement: walk.has_yield_statement,
     });
     let returns = return_fact(
