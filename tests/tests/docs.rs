@@ -433,3 +433,111 @@ fn doc_diagnostics_arrive_with_their_version_and_the_quick_fix_keeps_human_text(
     );
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twin_mode_applies_what_both_drafts_say_and_reports_the_disagreement() {
+    use wiremock::matchers::body_string_contains;
+    let server = MockServer::start().await;
+    let draft = |ty: &str| json!({"docstrings": [{"symbol": "calc.add", "docstring": format!("Add two numbers.\n\nArgs:\n    a ({ty}): The first number.\n    b: The second number.\n\nReturns:\n    The sum.")}]});
+    Mock::given(method("POST"))
+        .and(body_string_contains("\"temperature\":0.2"))
+        .respond_with(openai(&draft("int")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("\"temperature\":0.8"))
+        .respond_with(openai(&draft("str")))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("calc.py");
+    std::fs::write(&file, ADD).unwrap();
+    let uri = file_uri(&file);
+    let mut options = model_options(&server);
+    options["docs"] = json!({"streams": 2});
+    let (text, note) = tokio::task::spawn_blocking(move || {
+        let mut client = start(dir.path(), options, &[("TANDEM_E2E_KEY", "k")]);
+        client.open(&uri, ADD);
+        client.request("workspace/executeCommand", json!({"command": "tandem.document", "arguments": [{"uri": uri, "range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 4}}}]}));
+        let request = client.wait_for(is_apply);
+        let text = apply(ADD, &request);
+        answer(&mut client, &request, true);
+        message(&mut client);
+        // The editor applies the edit and tells the server.
+        client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]}));
+        let published = client.wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["version"] == 2
+                && m["params"]["diagnostics"].as_array().is_some_and(|d| !d.is_empty())
+        });
+        client.shutdown_and_exit();
+        (text, published["params"]["diagnostics"][0].clone())
+    })
+    .await
+    .unwrap();
+    // The disputed type is left out (the code has no annotation); the agreed words stay.
+    assert_eq!(
+        text,
+        "def add(a, b):\n    \"\"\"Add two numbers.\n\n    Args:\n        a: The first number.\n        b: The second number.\n\n    Returns:\n        The sum.\n    \"\"\"\n    return a + b\n"
+    );
+    assert_eq!(note["severity"], 3, "{note}");
+    let message = note["message"].as_str().unwrap();
+    assert!(
+        message.contains("docstring of `add` needs review") && message.contains("`int` vs `str`"),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_file_run_reports_progress_and_can_be_cancelled() {
+    let server = MockServer::start().await;
+    // The model stalls; the user gives up.
+    Mock::given(method("POST"))
+        .respond_with(
+            openai(&json!({"docstrings": []})).set_delay(std::time::Duration::from_secs(60)),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("calc.py");
+    std::fs::write(&file, ADD).unwrap();
+    let uri = file_uri(&file);
+    let mut options = model_options(&server);
+    options["models"]["doc"]["timeout_secs"] = json!(120.0);
+    let (shown, applied) = tokio::task::spawn_blocking(move || {
+        let mut client = LspClient::start_in(dir.path(), &[("TANDEM_E2E_KEY", "k")]);
+        client.initialize(
+            json!({"window": {"workDoneProgress": true}, "workspace": {"workspaceEdit": {"documentChanges": true}}}),
+            Some(dir.path()),
+            options,
+        );
+        client.open(&uri, ADD);
+        client.request("workspace/executeCommand", json!({"command": "tandem.document", "arguments": [{"uri": uri}]}));
+        let create = client.wait_for(|m| {
+            m["method"] == "window/workDoneProgress/create"
+                && m["params"]["token"].as_str().is_some_and(|t| t.starts_with("tandem/document/"))
+        });
+        let token = create["params"]["token"].clone();
+        client.send(&json!({"jsonrpc": "2.0", "id": create["id"], "result": null}));
+        let begin = client.wait_for(|m| m["method"] == "$/progress" && m["params"]["token"] == token && m["params"]["value"]["kind"] == "begin");
+        assert_eq!(begin["params"]["value"]["title"], "Documenting");
+        assert_eq!(begin["params"]["value"]["cancellable"], true);
+        client.notify("window/workDoneProgress/cancel", json!({"token": token}));
+        let end = client.wait_for(|m| m["method"] == "$/progress" && m["params"]["token"] == token && m["params"]["value"]["kind"] == "end");
+        let shown = message(&mut client);
+        let applied = client.inbox.iter().any(|m| m["method"] == "workspace/applyEdit");
+        let _ = end;
+        client.shutdown_and_exit();
+        (shown, applied)
+    })
+    .await
+    .unwrap();
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled"),
+        "{shown}"
+    );
+    assert!(!applied, "nothing is applied after a cancel");
+}

@@ -391,7 +391,10 @@ pub fn reconcile(
         }
     }
     let names = |p: &crate::analysis::docstring::parse::ParsedDocstring| {
-        let mut n: Vec<String> = p.entries(SectionKind::Raises).map(|e| e.name.clone()).collect();
+        let mut n: Vec<String> = p
+            .entries(SectionKind::Raises)
+            .map(|e| e.name.clone())
+            .collect();
         n.sort();
         n
     };

@@ -53,7 +53,13 @@ pub(super) fn schedule(client: &Client, state: &Arc<ServerState>, uri: Uri) {
         let checks_state = state.clone();
         let computed = tokio::task::spawn_blocking(move || {
             let text = snapshot.text();
-            let findings = doc_findings(&checks_state, &text, &snapshot.tree);
+            let mut findings = doc_findings(&checks_state, &text, &snapshot.tree);
+            findings.extend(twin_notes(
+                &checks_state,
+                &snapshot.uri,
+                &text,
+                &snapshot.tree,
+            ));
             let lines = LineIndex::new(&text);
             let encoding = checks_state.encoding();
             findings
@@ -87,6 +93,39 @@ pub(super) fn clear(client: &Client, state: &ServerState, uri: Uri) {
     }
     let client = client.clone();
     tokio::spawn(async move { client.publish_diagnostics(uri, Vec::new(), None).await });
+}
+
+/// Twin-mode notes whose docstrings still stand as they were applied, at the symbol's name.
+fn twin_notes(
+    state: &ServerState,
+    key: &str,
+    text: &str,
+    tree: &tree_sitter::Tree,
+) -> Vec<Finding> {
+    let Some(notes) = state.doc_notes.get(key).map(|n| n.clone()) else {
+        return Vec::new();
+    };
+    let outline = crate::analysis::outline::outline(tree, text, "");
+    let mut stack: Vec<&crate::analysis::outline::Symbol> = outline.symbols.iter().collect();
+    let mut out = Vec::new();
+    while let Some(s) = stack.pop() {
+        for (path, applied, note) in &notes {
+            if &s.qualified_name == path
+                && s.docstring
+                    .as_ref()
+                    .is_some_and(|d| d.text.trim() == applied.trim())
+            {
+                out.push(Finding::new(
+                    "TWIN",
+                    Severity::Information,
+                    note.clone(),
+                    s.name_range.clone(),
+                ));
+            }
+        }
+        stack.extend(s.children.iter());
+    }
+    out
 }
 
 /// The DOC findings of a text, with DOC701 names looked up in the project index.

@@ -20,8 +20,8 @@ use tower_lsp_server::Client;
 use super::convert;
 use super::server::ServerState;
 use crate::agent::document::{
-    document_offline, document_with_model, DocContext, DocError, DocFile, DocOutcome, DocScope,
-    DocSettings, Origin,
+    document_offline, document_with_model, DocContext, DocError, DocFile, DocOutcome, DocProgress,
+    DocScope, DocSettings, Origin,
 };
 use crate::analysis::outline::{outline, Symbol};
 use crate::session::position::LineIndex;
@@ -280,12 +280,13 @@ async fn document_and_apply(
             }
             None => DocScope::File,
         };
+        let module_prefix = format!("{module}.");
         let file = DocFile {
             path: display,
             module,
             source: text.clone(),
         };
-        let outcome = compute(state, file, scope).await?;
+        let outcome = compute(client, state, file, scope).await?;
 
         // Typing went on while the docstrings were written: the edit would be rejected.
         if state.documents.version(&key) != Some(version) {
@@ -316,6 +317,7 @@ async fn document_and_apply(
         };
         match tokio::time::timeout(APPLY_TIMEOUT, client.apply_edit(edit)).await {
             Ok(Ok(response)) if response.applied => {
+                remember_twin_notes(state, &key, &module_prefix, &outcome);
                 return Ok(summary(&outcome));
             }
             Ok(Ok(response)) => {
@@ -341,6 +343,7 @@ async fn document_and_apply(
 /// Runs the engine: the documenter model when one is configured, else the built-in engine on
 /// the blocking pool.
 async fn compute(
+    client: &Client,
     state: &Arc<ServerState>,
     file: DocFile,
     scope: DocScope,
@@ -360,7 +363,16 @@ async fn compute(
     let result = if uses_model {
         let context = DocContext::default();
         let cancel = tokio_util::sync::CancellationToken::new();
-        match tokio::time::timeout(
+        let progress = Progress::begin(client, state, &cancel, &file).await;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DocProgress>();
+        let forward = progress.clone().map(|p| {
+            tokio::spawn(async move {
+                while let Some(d) = rx.recv().await {
+                    p.report(&d).await;
+                }
+            })
+        });
+        let run = tokio::time::timeout(
             MODEL_RUN_TIMEOUT,
             document_with_model(
                 &file,
@@ -369,23 +381,130 @@ async fn compute(
                 &router,
                 &context,
                 cancel.clone(),
-                &|_| {},
+                &move |d| {
+                    let _ = tx.send(d);
+                },
             ),
         )
-        .await
-        {
+        .await;
+        if let Some(forward) = forward {
+            let _ = forward.await;
+        }
+        let result = match run {
             Ok(result) => result,
             Err(_) => {
                 cancel.cancel();
-                Err(DocError::Cancelled)
+                Err(DocError::Placement(format!(
+                    "the documentation run took longer than {}s and was stopped; nothing was applied",
+                    MODEL_RUN_TIMEOUT.as_secs()
+                )))
             }
+        };
+        if let Some(p) = progress {
+            p.end(state, &result).await;
         }
+        result
     } else {
         tokio::task::spawn_blocking(move || document_offline(&file, &scope, &settings))
             .await
             .map_err(|e| format!("documentation failed: {e}"))?
     };
     result.map_err(|e| e.to_string())
+}
+
+/// Keeps the twin-mode disagreements of an applied run for the document's diagnostics.
+fn remember_twin_notes(state: &ServerState, key: &str, module_prefix: &str, outcome: &DocOutcome) {
+    let notes: Vec<(String, String, String)> = outcome
+        .documented
+        .iter()
+        .flat_map(|d| {
+            let path = d
+                .qualified_name
+                .strip_prefix(module_prefix)
+                .unwrap_or(&d.qualified_name)
+                .to_string();
+            d.disagreements
+                .iter()
+                .map(move |n| (path.clone(), d.text.clone(), n.clone()))
+        })
+        .collect();
+    if !notes.is_empty() {
+        state
+            .doc_notes
+            .entry(key.to_string())
+            .or_default()
+            .extend(notes);
+    }
+}
+
+/// The cancellable `$/progress` of a documentation run with a model.
+#[derive(Clone)]
+struct Progress {
+    token: String,
+    ongoing: Arc<
+        tower_lsp_server::OngoingProgress<tower_lsp_server::Bounded, tower_lsp_server::Cancellable>,
+    >,
+}
+
+impl Progress {
+    async fn begin(
+        client: &Client,
+        state: &Arc<ServerState>,
+        cancel: &tokio_util::sync::CancellationToken,
+        file: &DocFile,
+    ) -> Option<Progress> {
+        if !state
+            .client_supports_progress
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return None;
+        }
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let token = format!("tandem/document/{n}");
+        let created = tokio::time::timeout(
+            Duration::from_secs(10),
+            client.create_work_done_progress(NumberOrString::String(token.clone())),
+        )
+        .await;
+        if !matches!(created, Ok(Ok(()))) {
+            return None;
+        }
+        state.progress_cancels.insert(token.clone(), cancel.clone());
+        let ongoing = client
+            .progress(NumberOrString::String(token.clone()), "Documenting")
+            .with_message(format!("{}", file.path.display()))
+            .with_percentage(0)
+            .with_cancel_button()
+            .begin()
+            .await;
+        Some(Progress {
+            token,
+            ongoing: Arc::new(ongoing),
+        })
+    }
+
+    async fn report(&self, d: &DocProgress) {
+        let percentage = (d.done * 100 / d.total.max(1)) as u32;
+        self.ongoing
+            .report_with_message(
+                format!("{}/{} {}", d.done, d.total, d.symbol),
+                percentage,
+                None,
+            )
+            .await;
+    }
+
+    async fn end(self, state: &ServerState, result: &std::result::Result<DocOutcome, DocError>) {
+        state.progress_cancels.remove(&self.token);
+        let message = match result {
+            Ok(o) => format!("documented {} symbols", o.documented.len()),
+            Err(e) => e.to_string(),
+        };
+        if let Ok(ongoing) = Arc::try_unwrap(self.ongoing) {
+            ongoing.finish_with_message(message).await;
+        }
+    }
 }
 
 fn summary(outcome: &DocOutcome) -> String {

@@ -45,6 +45,11 @@ pub struct ServerState {
     /// The model router for the configuration in force; built on first use, dropped when the
     /// configuration changes.
     pub router: RwLock<Option<crate::models::ModelRouter>>,
+    /// Twin-mode notes per document: (symbol path in the module, the docstring text applied,
+    /// the note), shown as Information diagnostics while that docstring stands unchanged.
+    pub doc_notes: dashmap::DashMap<String, Vec<(String, String, String)>>,
+    /// Running jobs that show a cancellable `$/progress`, by progress token.
+    pub progress_cancels: dashmap::DashMap<String, tokio_util::sync::CancellationToken>,
     /// Debounce state of the diagnostics of each open document.
     pub diagnostic_generations: super::diagnostics::DiagnosticGenerations,
 }
@@ -228,14 +233,37 @@ impl LanguageServer for TandemServer {
     }
 }
 
+impl TandemServer {
+    /// The user pressed the cancel button of a job's progress.
+    async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        let token = match params.token {
+            NumberOrString::String(s) => s,
+            NumberOrString::Number(n) => n.to_string(),
+        };
+        match self.state.progress_cancels.get(&token) {
+            Some(cancel) => {
+                tracing::info!("cancelling {token}");
+                cancel.cancel();
+            }
+            None => tracing::debug!("cancel of {token}, which is not running"),
+        }
+    }
+}
+
 /// Serves LSP over stdin/stdout until `exit`, and returns the process exit code: 0 when the
 /// client asked for `shutdown` first, 1 otherwise (as the specification says).
 pub async fn serve() -> i32 {
     let state = Arc::new(ServerState::default());
-    let (service, socket) = LspService::new({
+    let (service, socket) = LspService::build({
         let state = state.clone();
         move |client| TandemServer { client, state }
-    });
+    })
+    // tower-lsp-server does not route this notification itself.
+    .custom_method(
+        "window/workDoneProgress/cancel",
+        TandemServer::work_done_progress_cancel,
+    )
+    .finish();
     // The server talks to in-memory pipes; `transport` moves frames between them and stdio.
     let (server_in, client_side_in) = tokio::io::duplex(64 * 1024);
     let (client_side_out, server_out) = tokio::io::duplex(64 * 1024);
