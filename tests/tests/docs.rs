@@ -541,3 +541,64 @@ async fn a_whole_file_run_reports_progress_and_can_be_cancelled() {
     );
     assert!(!applied, "nothing is applied after a cancel");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prompts_carry_callee_docs_caller_usage_and_the_profile() {
+    let server = MockServer::start().await;
+    let answer = json!({"docstrings": [{"symbol": "app.total", "docstring": "Total the prices.\n\nArgs:\n    items: The prices.\n\nReturns:\n    The total."}]});
+    Mock::given(method("POST"))
+        .respond_with(openai(&answer))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pricing.py"),
+        "def base(x):\n    \"\"\"Compute the base price of one item.\"\"\"\n    return x * 2\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("app.py"), "\"\"\"App.\"\"\"\nfrom pricing import base\n\n\ndef total(items):\n    return sum(base(i) for i in items)\n").unwrap();
+    std::fs::write(
+        dir.path().join("main.py"),
+        "\"\"\"Main.\"\"\"\nfrom app import total\n\nprint(total([1, 2]))\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tandem.toml"),
+        format!(
+            "[models.doc]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\napi_key_env = \"TANDEM_E2E_KEY\"\nstream = false\nretries = 0\n\n[roles]\ndocumenter = [\"doc\"]\n\n[cache]\nenabled = false\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let root = dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(tandem_binary())
+            .args(["doc", "app.py"])
+            .current_dir(&root)
+            .env("TANDEM_E2E_KEY", "k")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("+    \"\"\"Total the prices."), "{stdout}");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    let prompt = body["messages"].to_string();
+    assert!(
+        prompt.contains("`pricing.base`: Compute the base price of one item."),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("main.py:4: print(total([1, 2]))"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("def total(items)"), "{prompt}");
+}

@@ -159,6 +159,78 @@ pub struct DocContext {
     pub profile: String,
 }
 
+impl DocContext {
+    /// The context of `module` from the project index: call-graph callees of its definitions,
+    /// how callers use them (up to 8 call sites each, `path:line: code`), the docstring
+    /// summaries of everything they call outside the file, and the project's names.
+    pub fn from_index(
+        index: &crate::analysis::index::ProjectIndex,
+        module: &str,
+        display: &dyn Fn(&std::path::Path) -> String,
+    ) -> DocContext {
+        let graph = index.solved_graph();
+        let mut context = DocContext::default();
+        let mut docs: HashMap<String, String> = HashMap::new();
+        for (_, file) in index.files() {
+            let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+            while let Some(s) = stack.pop() {
+                context.project_names.insert(s.name.clone());
+                context.project_names.insert(s.qualified_name.clone());
+                if let Some(d) = &s.docstring {
+                    if let Some(first) = d.text.lines().next() {
+                        docs.insert(s.qualified_name.clone(), first.to_string());
+                    }
+                }
+                stack.extend(&s.children);
+            }
+        }
+        let Some(path) = index.path_of_module(module) else {
+            return context;
+        };
+        let Some(file) = index.file(path) else {
+            return context;
+        };
+        let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+        while let Some(s) = stack.pop() {
+            let name = s.qualified_name.as_str();
+            let callees: Vec<String> = graph
+                .callees_of(name)
+                .iter()
+                .map(|c| c.callee.to_string())
+                .collect();
+            for c in &callees {
+                if let Some(d) = docs.get(c) {
+                    context.known_docs.insert(c.clone(), d.clone());
+                }
+            }
+            context.callees.insert(name.to_string(), callees);
+            let usage: Vec<String> = graph
+                .callers_of(name)
+                .iter()
+                .take(8)
+                .filter_map(|site| {
+                    let caller_path = index.path_of_module(&site.module)?;
+                    let caller = index.file(caller_path)?;
+                    let text: &str = &caller.text;
+                    let start = text[..site.range.start.min(text.len())]
+                        .rfind('\n')
+                        .map_or(0, |i| i + 1);
+                    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+                    let line = text[..start].matches('\n').count() + 1;
+                    Some(format!(
+                        "{}:{line}: {}",
+                        display(caller_path),
+                        text[start..end].trim()
+                    ))
+                })
+                .collect();
+            context.caller_usage.insert(name.to_string(), usage);
+            stack.extend(&s.children);
+        }
+        context
+    }
+}
+
 /// Why nothing could be documented.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DocError {

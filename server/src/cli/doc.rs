@@ -115,11 +115,20 @@ pub fn run(args: &DocArgs<'_>, loaded: &LoadedConfig, out: &mut impl Write) -> R
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let context = DocContext::default();
+        // The prompts carry the call graph and the profile: index the workspace once.
+        let (index, _) = crate::session::indexer::build_index(
+            &[args.root.to_path_buf()],
+            &config.workspace,
+            &|_, _| {},
+        );
+        let display = |p: &Path| crate::session::project_files::relative_path(args.root, p);
+        let profile = crate::session::project_files::profile_of(args.root, &index).render();
         files
             .iter()
             .enumerate()
             .map(|(i, p)| {
+                let mut context = DocContext::from_index(&index, &p.file.module, &display);
+                context.profile = profile.clone();
                 let result = runtime.block_on(document_with_model(
                     &p.file,
                     &DocScope::File,

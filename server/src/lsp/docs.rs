@@ -361,7 +361,28 @@ async fn compute(
         .iter()
         .any(|m| m != crate::session::config::BUILTIN_MODEL);
     let result = if uses_model {
-        let context = DocContext::default();
+        // The call graph and the profile give the prompts their context; read on the blocking
+        // pool, where waiting for the index lock is allowed.
+        let context = {
+            let state = state.clone();
+            let module = file.module.clone();
+            tokio::task::spawn_blocking(move || {
+                let root = state.folders().into_iter().next();
+                let index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+                let display = |p: &std::path::Path| match &root {
+                    Some(r) => crate::session::project_files::relative_path(r, p),
+                    None => p.display().to_string(),
+                };
+                let mut context = DocContext::from_index(&index, &module, &display);
+                if let Some(root) = &root {
+                    context.profile =
+                        crate::session::project_files::profile_of(root, &index).render();
+                }
+                context
+            })
+            .await
+            .unwrap_or_default()
+        };
         let cancel = tokio_util::sync::CancellationToken::new();
         let progress = Progress::begin(client, state, &cancel, &file).await;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DocProgress>();
