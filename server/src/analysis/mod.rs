@@ -7,4 +7,5 @@ pub mod finding;
 pub mod index;
 pub mod outline;
 pub mod parse;
+pub mod project_rules;
 pub mod references;

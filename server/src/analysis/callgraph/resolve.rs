@@ -187,6 +187,9 @@ impl DynOp {
 }
 
 /// A container receiving the entries of another.
+/// Indexes at or above this are not followed through slices (see `watched_slot`).
+const MAX_SLICED_INDEX: i32 = 256;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Watch {
     /// `target = container[lo:hi]`.
@@ -2762,12 +2765,21 @@ impl Solver {
 
     fn watched_slot(&mut self, w: Watch, slot: Slot, n: u32) {
         match w {
+            // Only small non-negative indexes are mapped: a negative bound counts from the end
+            // (unknown here), and a container sliced into itself (`x = x[1:]` in a loop) would
+            // otherwise chain one slot per index, as deep as the largest index written.
+            Watch::Slice { target, lo, hi } if lo < 0 || hi.is_some_and(|h| h < 0) => {
+                let s = self.slot(target, Slot::Unknown);
+                self.add_edge(n, s, PLAIN);
+            }
             Watch::Slice { target, lo, hi } => match slot {
-                Slot::Key(GConst::Int(i)) if i >= lo && hi.is_none_or(|h| i < h) => {
+                Slot::Key(GConst::Int(i))
+                    if i >= lo && i < MAX_SLICED_INDEX && hi.is_none_or(|h| i < h) =>
+                {
                     let s = self.slot(target, Slot::Key(GConst::Int(i - lo)));
                     self.add_edge(n, s, PLAIN);
                 }
-                Slot::Key(GConst::Int(_)) => {}
+                Slot::Key(GConst::Int(i)) if i < MAX_SLICED_INDEX => {}
                 _ => {
                     let s = self.slot(target, Slot::Unknown);
                     self.add_edge(n, s, PLAIN);

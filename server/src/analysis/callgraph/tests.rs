@@ -920,3 +920,17 @@ fn renaming_self_attributes_of_classes_with_external_bases_is_incremental() {
         UpdateKind::Incremental,
     );
 }
+
+/// A list sliced into itself in a loop, with a large index and a negative bound, must not
+/// chain one slot per index (that overflowed the stack on the standard library).
+#[test]
+fn self_slicing_containers_stay_bounded() {
+    let src = "def f():\n    pass\n\nx = [f]\nx[100000] = f\nwhile x:\n    x = x[1:]\n    y = x[-1:]\n    x = y\nx[0]()\n";
+    let graph = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || graph_of(&[("m", src)]))
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert!(has_edge(&graph, "m", "m.f"), "{}", describe(&graph));
+}

@@ -1,0 +1,638 @@
+//! The review rules that need the whole project, read from the index and its call graph:
+//!
+//! - TDM020: a function, method or class that nothing in the project calls or references (not
+//!   exported in `__all__` or re-exported by a package's `__init__.py`, not a test, not a
+//!   dunder, not decorated, not an entry point named in `pyproject.toml`; public methods of
+//!   public classes count as used, since code outside the project may call them).
+//! - TDM021: a call to a project function whose number or names of arguments its signature
+//!   cannot accept.
+//!
+//! Pure: the index holds every text and outline these rules read.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::analysis::callgraph::NodeKind;
+use crate::analysis::finding::{Finding, Severity};
+use crate::analysis::index::{FileAnalysis, ProjectIndex};
+use crate::analysis::outline::{Parameter, ParameterKind, Symbol, SymbolKind};
+use crate::analysis::parse::parse_str;
+use crate::analysis::references::RefKind;
+
+pub const UNUSED: &str = "TDM020";
+pub const BAD_CALL: &str = "TDM021";
+
+/// Whether a path is a test file (`test_*.py`, `*_test.py`, `conftest.py`, or under a `tests`
+/// or `test` folder).
+pub fn is_test_path(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with("test_")
+        || name.ends_with("_test.py")
+        || name == "conftest.py"
+        || path
+            .components()
+            .any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "test" | "testing")))
+}
+
+/// TDM020 for every file of the index. `entry_points` are the `module:function` values of
+/// `[project.scripts]` and similar tables.
+pub fn unused_definitions(
+    index: &ProjectIndex,
+    entry_points: &[String],
+) -> Vec<(PathBuf, Finding)> {
+    // Every name used anywhere: read, called, as an attribute, decorator, base or annotation;
+    // imports count only in packages' `__init__.py` (a re-export is an interface).
+    let mut used: HashSet<&str> = HashSet::new();
+    for (path, file) in index.files() {
+        let is_init = path.file_name().is_some_and(|n| n == "__init__.py");
+        for r in &file.references {
+            let counts = match r.kind {
+                RefKind::Import | RefKind::Module => is_init,
+                _ => true,
+            };
+            if counts {
+                used.insert(&r.name);
+            }
+        }
+    }
+    // Every identifier-like word of every text, counted: a name mentioned anywhere besides its
+    // definitions (in a string such as a dotted path in settings, a `getattr` name, a comment)
+    // may be used in ways the call graph cannot see, so it is not reported.
+    let mut words: HashMap<&str, usize> = HashMap::new();
+    let mut definitions: HashMap<&str, usize> = HashMap::new();
+    for (_, file) in index.files() {
+        count_words(&file.text, &mut words);
+        let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+        while let Some(s) = stack.pop() {
+            *definitions.entry(s.name.as_str()).or_default() += 1;
+            stack.extend(&s.children);
+        }
+    }
+    let entry: HashSet<&str> = entry_points
+        .iter()
+        .filter_map(|e| e.split_once(':').map(|(_, f)| f.trim()))
+        .map(|f| f.split('.').next().unwrap_or(f))
+        .collect();
+    let graph = index.solved_graph();
+    let mut out = Vec::new();
+    for (path, file) in index.files() {
+        if is_test_path(path) {
+            continue;
+        }
+        let exported = dunder_all(&file.text);
+        let mut stack: Vec<(&Symbol, Option<&Symbol>)> =
+            file.outline.symbols.iter().map(|s| (s, None)).collect();
+        while let Some((symbol, parent)) = stack.pop() {
+            if symbol.kind == SymbolKind::Class {
+                stack.extend(symbol.children.iter().map(|c| (c, Some(symbol))));
+            }
+            let name = symbol.name.as_str();
+            let exempt = name.starts_with("__") && name.ends_with("__")
+                || name.starts_with("test")
+                || name.starts_with("Test")
+                || !symbol.decorators.is_empty()
+                || exported.iter().any(|e| e == name)
+                || entry.contains(name)
+                || (parent.is_some_and(|p| !p.name.starts_with('_')) && !name.starts_with('_'))
+                || parent.is_some_and(|p| !p.decorators.is_empty() || is_protocol_like(p));
+            if exempt || used.contains(name) {
+                continue;
+            }
+            if words.get(name).copied().unwrap_or(0) > definitions.get(name).copied().unwrap_or(0) {
+                continue;
+            }
+            if !graph.callers_of(&symbol.qualified_name).is_empty() {
+                continue;
+            }
+            let what = match symbol.kind {
+                SymbolKind::Class => "class",
+                SymbolKind::Method => "method",
+                SymbolKind::Function => "function",
+            };
+            out.push((
+                path.to_path_buf(),
+                Finding::new(
+                    UNUSED,
+                    Severity::Warning,
+                    format!(
+                        "{what} `{name}` is never called or referenced in the project; remove it, or export it in `__all__` if it is an interface"
+                    ),
+                    symbol.name_range.clone(),
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// Counts the identifier-like words of `text`.
+fn count_words<'t>(text: &'t str, words: &mut HashMap<&'t str, usize>) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'_' || b.is_ascii_alphabetic() {
+            let start = i;
+            while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric()) {
+                i += 1;
+            }
+            *words.entry(&text[start..i]).or_default() += 1;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Classes whose methods are called by a framework by name (protocols, visitors): an abstract
+/// base or a base named like one.
+fn is_protocol_like(class: &Symbol) -> bool {
+    class.bases.iter().any(|b| {
+        let last = b.rsplit('.').next().unwrap_or(b);
+        matches!(last, "Protocol" | "ABC" | "NodeVisitor" | "NodeTransformer")
+            || b.starts_with("metaclass")
+    })
+}
+
+/// The names listed in a module's `__all__` (string literals on `__all__` lines and the
+/// bracketed lines after them).
+fn dunder_all(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("__all__") {
+            inside = true;
+        }
+        if inside {
+            let mut rest = line;
+            while let Some(q) = rest.find(['"', '\'']) {
+                let quote = &rest[q..q + 1];
+                let after = &rest[q + 1..];
+                match after.find(quote) {
+                    Some(end) => {
+                        out.push(after[..end].to_string());
+                        rest = &after[end + 1..];
+                    }
+                    None => break,
+                }
+            }
+            if line.contains(']')
+                || line.contains(')')
+                || (!line.contains('[') && !line.contains('('))
+            {
+                inside = trimmed.ends_with('\\') || trimmed.ends_with(',');
+            }
+        }
+    }
+    out
+}
+
+/// How a call passes its arguments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct CallShape {
+    positional: usize,
+    keywords: Vec<String>,
+    /// `*x` or `**x` in the call: the count is unknown.
+    unpacks: bool,
+    /// The text before the argument list, e.g. `self.inventory.restock`.
+    callee_text: String,
+}
+
+/// The argument list of the call expression in `text` (a call site's range).
+fn call_shape(text: &str) -> Option<CallShape> {
+    let tree = parse_str(text, None);
+    let root = tree.root_node();
+    let statement = root.named_child(0)?;
+    let call = statement.named_child(0)?;
+    if call.kind() != "call" || root.has_error() {
+        return None;
+    }
+    let function = call.child_by_field_name("function")?;
+    let arguments = call.child_by_field_name("arguments")?;
+    if arguments.kind() != "argument_list" {
+        return None; // A generator argument: `f(x for x in y)` is one positional.
+    }
+    let mut shape = CallShape {
+        callee_text: text.get(function.byte_range())?.to_string(),
+        ..CallShape::default()
+    };
+    let mut cursor = arguments.walk();
+    for arg in arguments.named_children(&mut cursor) {
+        match arg.kind() {
+            "comment" => {}
+            "keyword_argument" => {
+                let name = arg.child_by_field_name("name")?;
+                shape
+                    .keywords
+                    .push(text.get(name.byte_range())?.to_string());
+            }
+            "list_splat" | "dictionary_splat" => shape.unpacks = true,
+            _ => shape.positional += 1,
+        }
+    }
+    Some(shape)
+}
+
+/// Why a call of that shape cannot bind to `params` (already without a bound `self`/`cls`).
+fn binding_error(params: &[Parameter], call: &CallShape) -> Option<String> {
+    let positional_slots = params
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.kind,
+                ParameterKind::PositionalOnly | ParameterKind::Normal
+            )
+        })
+        .count();
+    let var_positional = params
+        .iter()
+        .any(|p| p.kind == ParameterKind::VarPositional);
+    let var_keyword = params.iter().any(|p| p.kind == ParameterKind::VarKeyword);
+    if call.positional > positional_slots && !var_positional {
+        return Some(format!(
+            "{} positional argument{} given, at most {positional_slots} accepted",
+            call.positional,
+            if call.positional == 1 { "" } else { "s" }
+        ));
+    }
+    let mut bound: Vec<&str> = params
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.kind,
+                ParameterKind::PositionalOnly | ParameterKind::Normal
+            )
+        })
+        .take(call.positional)
+        .map(|p| p.name.as_str())
+        .collect();
+    for k in &call.keywords {
+        match params.iter().find(|p| &p.name == k) {
+            // With `**kwargs`, a keyword named like a positional-only parameter lands there.
+            Some(p) if p.kind == ParameterKind::PositionalOnly => {
+                if !var_keyword {
+                    return Some(format!("`{k}` is positional-only"));
+                }
+            }
+            Some(p)
+                if matches!(
+                    p.kind,
+                    ParameterKind::VarPositional | ParameterKind::VarKeyword
+                ) =>
+            {
+                if !var_keyword {
+                    return Some(format!("no parameter named `{k}`"));
+                }
+            }
+            Some(_) => {
+                if bound.contains(&k.as_str()) {
+                    return Some(format!("`{k}` is given twice"));
+                }
+                bound.push(k);
+            }
+            None if var_keyword => {}
+            None => return Some(format!("no parameter named `{k}`")),
+        }
+    }
+    if call.unpacks {
+        return None;
+    }
+    let missing: Vec<&str> = params
+        .iter()
+        .filter(|p| {
+            p.default.is_none()
+                && !matches!(
+                    p.kind,
+                    ParameterKind::VarPositional | ParameterKind::VarKeyword
+                )
+                && !bound.contains(&p.name.as_str())
+        })
+        .map(|p| p.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Some(format!(
+            "missing {}",
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    None
+}
+
+/// The outline symbol a call-graph node names.
+fn symbol_of<'i>(
+    index: &'i ProjectIndex,
+    module: &str,
+    range: &Range<usize>,
+) -> Option<(&'i FileAnalysis, &'i Symbol)> {
+    let path = index.path_of_module(module)?;
+    let file = index.file(path)?;
+    let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+    while let Some(s) = stack.pop() {
+        if &s.range == range {
+            return Some((file, s));
+        }
+        stack.extend(&s.children);
+    }
+    None
+}
+
+/// TDM021 for the call sites in `module` (every module when `None`).
+pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Finding)> {
+    let graph = index.solved_graph();
+    let mut out = Vec::new();
+    let sites = graph
+        .call_sites
+        .iter()
+        .filter(|s| module.is_none_or(|m| &*s.module == m));
+    let mut previous: Option<(&str, Range<usize>)> = None;
+    let all: Vec<_> = sites.collect();
+    for (i, site) in all.iter().enumerate() {
+        // A site resolved to several callees (dynamic dispatch) is not judged.
+        let same = |o: &&&crate::analysis::callgraph::CallSite| {
+            &*o.module == &*site.module && o.range == site.range
+        };
+        let several = all[..i].iter().rev().take_while(same).count()
+            + all[i + 1..].iter().take_while(same).count()
+            > 0;
+        if several {
+            continue;
+        }
+        if previous
+            .as_ref()
+            .is_some_and(|(m, r)| *m == &*site.module && *r == site.range)
+        {
+            continue;
+        }
+        previous = Some((&site.module, site.range.clone()));
+        let Some(node) = graph.nodes.get(&*site.callee) else {
+            continue;
+        };
+        let (Some(callee_module), Some(range)) = (&node.module, &node.range) else {
+            continue;
+        };
+        if !matches!(
+            node.kind,
+            NodeKind::Function | NodeKind::Method | NodeKind::Class
+        ) {
+            continue;
+        }
+        let Some(caller_path) = index.path_of_module(&site.module) else {
+            continue;
+        };
+        let Some(caller) = index.file(caller_path) else {
+            continue;
+        };
+        let Some(call_text) = caller.text.get(site.range.clone()) else {
+            continue;
+        };
+        let Some(call) = call_shape(call_text) else {
+            continue;
+        };
+        let Some((_, symbol)) = symbol_of(index, callee_module, range) else {
+            continue;
+        };
+        let no_init = crate::analysis::outline::Signature {
+            parameters: vec![Parameter {
+                name: "self".to_string(),
+                kind: ParameterKind::Normal,
+                annotation: None,
+                default: None,
+                range: 0..0,
+            }],
+            returns: None,
+        };
+        let (target, signature) = match symbol.kind {
+            SymbolKind::Class => {
+                let init = symbol.children.iter().rfind(|c| c.name == "__init__");
+                match init.and_then(|i| i.signature.as_ref().map(|s| (i, s))) {
+                    Some((i, s)) if i.decorators.is_empty() => (i, s),
+                    Some(_) => continue,
+                    // Without `__init__` and without bases, the constructor takes nothing;
+                    // with bases, a base's `__init__` decides.
+                    None if symbol.bases.iter().all(|b| b == "object") => (symbol, &no_init),
+                    None => continue,
+                }
+            }
+            _ => match &symbol.signature {
+                Some(s) => (symbol, s),
+                None => continue,
+            },
+        };
+        // Decorators other than these may change the signature.
+        let decorators: Vec<&str> = target.decorators.iter().map(|d| d.as_str()).collect();
+        if decorators
+            .iter()
+            .any(|d| !matches!(*d, "staticmethod" | "classmethod"))
+        {
+            continue;
+        }
+        let mut params: &[Parameter] = &signature.parameters;
+        let is_static = decorators.contains(&"staticmethod");
+        // Special methods other than the constructor are called implicitly, with their own
+        // conventions.
+        if target.name.starts_with("__") && target.name != "__init__" {
+            continue;
+        }
+        // Only calls whose binding is certain from the text are judged: a plain function by
+        // its name or through its module, a constructor by the class's name, a method through
+        // a plain variable (`self.m(...)`, `inventory.restock(...)`). Anything else (through a
+        // class, a call result, a subscript, a bare name holding a bound or unbound method)
+        // may bind differently than it looks, and is left alone.
+        let receiver = call.callee_text.rsplit_once('.').map(|(r, _)| r);
+        let last = call
+            .callee_text
+            .rsplit('.')
+            .next()
+            .unwrap_or(&call.callee_text);
+        let plain_variable = |r: &str| {
+            r.trim_start_matches('_')
+                .chars()
+                .next()
+                .is_some_and(char::is_lowercase)
+                && r.chars().all(|c| c.is_alphanumeric() || c == '_')
+        };
+        // Called under another name (an alias such as `check = self.check_sizeof`), a function
+        // may be a bound method.
+        if symbol.kind != SymbolKind::Class && target.name != "__init__" && last != symbol.name {
+            continue;
+        }
+        let bound = match symbol.kind {
+            SymbolKind::Class => true,
+            SymbolKind::Method if target.name == "__init__" => {
+                let class_name = symbol.qualified_name.rsplit('.').nth(1).unwrap_or("");
+                if last != class_name {
+                    continue;
+                }
+                true
+            }
+            SymbolKind::Method if symbol.name == "__new__" => continue,
+            SymbolKind::Method if is_static || decorators.contains(&"classmethod") => continue,
+            SymbolKind::Method => {
+                let selfish = signature.parameters.first().is_some_and(|p| {
+                    matches!(
+                        p.name.as_str(),
+                        "self" | "cls" | "mcs" | "mcls" | "metacls" | "klass"
+                    )
+                });
+                if !selfish || !receiver.is_some_and(plain_variable) {
+                    continue;
+                }
+                true
+            }
+            SymbolKind::Function => {
+                let module_last = callee_module.rsplit('.').next().unwrap_or(callee_module);
+                let nested = symbol.qualified_name != format!("{callee_module}.{}", symbol.name);
+                if nested || receiver.is_some_and(|r| r != module_last) {
+                    continue;
+                }
+                if signature
+                    .parameters
+                    .first()
+                    .is_some_and(|p| p.name == "self" || p.name == "cls")
+                {
+                    continue;
+                }
+                false
+            }
+        };
+        if bound {
+            if params.first().is_some_and(|p| {
+                matches!(
+                    p.kind,
+                    ParameterKind::PositionalOnly | ParameterKind::Normal
+                )
+            }) {
+                params = &params[1..];
+            } else if params
+                .first()
+                .is_some_and(|p| p.kind == ParameterKind::VarPositional)
+            {
+                // `def m(*args)` takes self in args.
+            } else {
+                continue;
+            }
+        }
+        if let Some(why) = binding_error(params, &call) {
+            let shown = crate::analysis::display::render_signature(signature);
+            let shown_name = if target.name == "__init__" && !call.callee_text.ends_with("__init__")
+            {
+                symbol
+                    .qualified_name
+                    .rsplit('.')
+                    .nth(1)
+                    .unwrap_or("__init__")
+                    .to_string()
+            } else {
+                symbol.name.clone()
+            };
+            out.push((
+                caller_path.to_path_buf(),
+                Finding::new(
+                    BAD_CALL,
+                    Severity::Error,
+                    format!(
+                        "call to `{shown_name}` that its signature `{}{shown}` cannot accept: {why}",
+                        symbol.name
+                    ),
+                    site.range.clone(),
+                ),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::index::analyze_file;
+
+    fn index(files: &[(&str, &str)]) -> ProjectIndex {
+        let mut index = ProjectIndex::new();
+        for (name, text) in files {
+            let module = name.trim_end_matches(".py");
+            index.insert(
+                PathBuf::from(format!("/p/{name}")),
+                analyze_file(module, false, text),
+            );
+        }
+        index.graph();
+        index
+    }
+
+    fn codes(found: &[(PathBuf, Finding)]) -> Vec<String> {
+        found.iter().map(|(_, f)| f.message.clone()).collect()
+    }
+
+    #[test]
+    fn wrong_argument_counts_and_names_are_found() {
+        let idx = index(&[(
+            "m.py",
+            "class Inv:\n    def restock(self, sku, quantity):\n        pass\n\ndef f(a, b=1, *, c):\n    pass\n\ndef g(a, /, b):\n    pass\n\ninv = Inv()\ninv.restock('x')\ninv.restock('x', 1)\nf(1, c=2)\nf(1, 2, 3)\nf(1, d=2, c=1)\nf(*xs)\ng(a=1, b=2)\nInv.restock(inv, 'x', 2)\nInv(1)\n\nclass P:\n    def __init__(self, x):\n        self.x = x\n\nclass Q(P):\n    def __init__(self):\n        super().__init__(1)\n        P.__init__(self, 2)\n\nP(1)\nP()\nQ()\n",
+        )]);
+        let found = bad_calls(&idx, None);
+        let messages = codes(&found);
+        assert_eq!(messages.len(), 5, "{messages:#?}");
+        assert!(
+            messages[0].contains("`restock`") && messages[0].ends_with("missing `quantity`"),
+            "{}",
+            messages[0]
+        );
+        assert!(
+            messages[1].ends_with("3 positional arguments given, at most 2 accepted"),
+            "{}",
+            messages[1]
+        );
+        assert!(
+            messages[2].ends_with("no parameter named `d`"),
+            "{}",
+            messages[2]
+        );
+        assert!(
+            messages[3].ends_with("`a` is positional-only"),
+            "{}",
+            messages[3]
+        );
+        assert!(
+            messages[4].contains("call to `P`") && messages[4].ends_with("missing `x`"),
+            "{}",
+            messages[4]
+        );
+        assert!(found.iter().all(|(_, f)| f.code == BAD_CALL));
+    }
+
+    #[test]
+    fn unused_definitions_skip_what_may_be_used_from_outside() {
+        let idx = index(&[
+            (
+                "m.py",
+                "__all__ = ['exported']\n\ndef exported():\n    pass\n\ndef used():\n    pass\n\ndef unused():\n    pass\n\ndef _private_unused():\n    pass\n\n@app.route('/')\ndef view():\n    pass\n\nclass Public:\n    def method(self):\n        pass\n    def _helper(self):\n        pass\n    def __repr__(self):\n        return ''\n\nclass _Hidden:\n    def visible(self):\n        pass\n\nused()\nPublic()\nx = _Hidden\n\ndef main():\n    pass\n",
+            ),
+            ("test_m.py", "def test_it():\n    pass\n\ndef helper_in_tests():\n    pass\n"),
+        ]);
+        let found = unused_definitions(&idx, &["m:main".to_string()]);
+        let mut names: Vec<String> = found
+            .iter()
+            .map(|(_, f)| f.message.split('`').nth(1).unwrap().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            vec!["_helper", "_private_unused", "unused", "visible"]
+        );
+    }
+
+    #[test]
+    fn all_lists_over_several_lines() {
+        assert_eq!(
+            dunder_all("__all__ = [\n    'a',\n    \"b\",\n]\nx = 'c'\n"),
+            vec!["a", "b"]
+        );
+        assert_eq!(dunder_all("__all__ = ('a', 'b')\n"), vec!["a", "b"]);
+    }
+}
