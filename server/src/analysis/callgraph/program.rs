@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::facts::{DefKind, MethodKind, ModuleFacts};
 use super::resolve::{Callee, Solver, NO};
+use super::util::FxMap;
 use super::{CallGraph, CallSite, NodeInfo, NodeKind};
 
 /// The facts of every module and the call graph solved from them.
@@ -167,7 +168,16 @@ impl ProgramAnalysis {
                     update_positions(&mut self.graph, &solver.mods[slot as usize].facts);
                 }
             }
-            for &(site, _, _) in &log {
+            // Re-deriving a region takes call edges back and finds most of them again: only
+            // the modules where a site's callees really changed need their call sites redone.
+            let mut net: FxMap<(u32, Callee), i32> = FxMap::default();
+            for &(site, callee, added) in &log {
+                *net.entry((site, callee)).or_default() += if added { 1 } else { -1 };
+            }
+            for ((site, _), n) in net {
+                if n == 0 {
+                    continue;
+                }
                 if let Some(&(slot, _)) = solver.site_loc.get(site as usize) {
                     affected.insert(slot);
                 }
