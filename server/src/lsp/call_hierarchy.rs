@@ -91,7 +91,7 @@ pub(super) fn incoming(
     let mut by_caller: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
     for site in sites {
         by_caller
-            .entry(site.caller.as_str())
+            .entry(&*site.caller)
             .or_default()
             .push(site);
     }
@@ -121,7 +121,7 @@ pub(super) fn outgoing(
     let mut by_callee: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
     for site in graph.callees_of(&node) {
         by_callee
-            .entry(site.callee.as_str())
+            .entry(&*site.callee)
             .or_default()
             .push(site);
     }
@@ -154,9 +154,9 @@ fn call_at(graph: &CallGraph, module: &str, offset: usize) -> Option<String> {
     graph
         .call_sites
         .iter()
-        .filter(|s| s.module == module && s.range.start <= offset && offset <= s.range.end)
+        .filter(|s| &*s.module == module && s.range.start <= offset && offset <= s.range.end)
         .min_by_key(|s| s.range.end - s.range.start)
-        .map(|s| s.callee.clone())
+        .map(|s| s.callee.to_string())
 }
 
 fn item_for(
