@@ -260,8 +260,8 @@ pub fn run(_args: &[String]) {
             PositionEncoding::Utf8,
         );
         let edited = document.rope.to_string();
-        let analysis = analyze_text_with_tree(&roots, path, &edited, Some(&document.tree))
-            .expect("analysis");
+        let analysis =
+            analyze_text_with_tree(&roots, path, &edited, Some(&document.tree)).expect("analysis");
         index.insert(path.clone(), analysis);
         index.graph();
         let elapsed = t.elapsed();

@@ -192,11 +192,7 @@ fn callgraph_on_a_real_code_base() {
     println!("{}", program.last_report());
     {
         let g = program.graph();
-        let sites: usize = g
-            .call_sites
-            .iter()
-            .map(|_| 72)
-            .sum();
+        let sites: usize = g.call_sites.iter().map(|_| 72).sum();
         let edges: usize = g
             .edges
             .iter()

@@ -9,8 +9,8 @@
 //! Nothing is resolved here: `obj.save()` yields a reference to `save` without knowing which
 //! `save` it is. Ranges are byte ranges into the source the tree was parsed from.
 
-use std::num::NonZeroU16;
 use std::collections::HashSet;
+use std::num::NonZeroU16;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -773,7 +773,10 @@ mod tests {
             let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
             assert_eq!(text, &*r.name, "{r:?}");
         }
-        found.into_iter().map(|r| (r.name.to_string(), r.kind)).collect()
+        found
+            .into_iter()
+            .map(|r| (r.name.to_string(), r.kind))
+            .collect()
     }
 
     fn pairs(expected: &[(&str, RefKind)]) -> Vec<(String, RefKind)> {

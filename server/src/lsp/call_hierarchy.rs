@@ -90,10 +90,7 @@ pub(super) fn incoming(
     }
     let mut by_caller: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
     for site in sites {
-        by_caller
-            .entry(&*site.caller)
-            .or_default()
-            .push(site);
+        by_caller.entry(&*site.caller).or_default().push(site);
     }
     let mut calls = Vec::new();
     for (caller, sites) in by_caller {
@@ -120,10 +117,7 @@ pub(super) fn outgoing(
     let graph = index.solved_graph();
     let mut by_callee: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
     for site in graph.callees_of(&node) {
-        by_callee
-            .entry(&*site.callee)
-            .or_default()
-            .push(site);
+        by_callee.entry(&*site.callee).or_default().push(site);
     }
     let mut calls = Vec::new();
     for (callee, sites) in by_callee {

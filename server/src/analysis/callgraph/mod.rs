@@ -176,12 +176,8 @@ impl CallGraph {
 
     /// The positions of a module's call sites.
     pub(crate) fn module_segment(&self, module: &str) -> Range<usize> {
-        let start = self
-            .call_sites
-            .partition_point(|c| &*c.module < module);
-        let end = self
-            .call_sites
-            .partition_point(|c| &*c.module <= module);
+        let start = self.call_sites.partition_point(|c| &*c.module < module);
+        let end = self.call_sites.partition_point(|c| &*c.module <= module);
         start..end.max(start)
     }
 

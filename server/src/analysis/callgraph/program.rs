@@ -347,7 +347,12 @@ pub(crate) fn build_graph(s: &Solver) -> CallGraph {
         module_nodes(&m.facts, &mut nodes);
     }
     let mut slots: Vec<u32> = (0..s.mods.len() as u32).collect();
-    slots.sort_by(|&a, &b| s.mods[a as usize].facts.name().cmp(s.mods[b as usize].facts.name()));
+    slots.sort_by(|&a, &b| {
+        s.mods[a as usize]
+            .facts
+            .name()
+            .cmp(s.mods[b as usize].facts.name())
+    });
     let mut names = SiteNames::default();
     let mut sites = Vec::new();
     for slot in slots {
