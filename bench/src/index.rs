@@ -288,7 +288,7 @@ pub fn run(_args: &[String]) {
     let s = summarize(samples);
     println!("## Keeping the index current (Django)");
     println!();
-    println!("One-line edit in a function body (`x = y` → `x = y or 0`) in {} files spread over Django; each sample is re-parse + analysis of the file + updating the index + re-solving the call graph.", s.n);
+    println!("One-line edit in a function body (`x = y` → `x = y or 0`) in {} files spread over Django; each sample is what the server does for the edit: the open document applies the change (rope edit, `Tree::edit`, incremental re-parse), the file is analysed from the document's text and tree, the index is updated and the call graph re-solved.", s.n);
     println!();
     println!("| n | p50 | p99 | max | target |");
     println!("|---|---|---|---|---|");
