@@ -47,13 +47,24 @@ pub fn content_hash(text: &str) -> u64 {
 /// Parses and analyses one file. Costs one parse; the tree is dropped before returning.
 pub fn analyze_file(module: &str, is_package: bool, text: &str) -> FileAnalysis {
     let tree = parse_str(text, None);
-    let outline = outline(&tree, text, module);
-    let references = references(&tree, text);
+    analyze_tree(module, is_package, text, &tree)
+}
+
+/// Analyses one file from a tree of `text` the caller already has (an open document's tree,
+/// kept current by incremental parsing), so that an edit does not pay for a full parse.
+pub fn analyze_tree(
+    module: &str,
+    is_package: bool,
+    text: &str,
+    tree: &tree_sitter::Tree,
+) -> FileAnalysis {
+    let outline = outline(tree, text, module);
+    let references = references(tree, text);
     let facts = extract_facts(&SourceModule {
         name: module,
         is_package,
         source: text,
-        tree: &tree,
+        tree,
     });
     FileAnalysis {
         module: module.to_string(),
@@ -159,6 +170,12 @@ impl ProjectIndex {
     /// without copying the graph.
     pub fn solved_graph(&self) -> &CallGraph {
         self.program.solved_graph()
+    }
+
+    /// How the last `graph()` brought the graph up to date and what it did, for benchmarks.
+    #[doc(hidden)]
+    pub fn graph_update_report(&self) -> (crate::analysis::callgraph::UpdateKind, String) {
+        (self.program.last_update(), self.program.last_report())
     }
 }
 

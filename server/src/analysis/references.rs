@@ -9,8 +9,10 @@
 //! Nothing is resolved here: `obj.save()` yields a reference to `save` without knowing which
 //! `save` it is. Ranges are byte ranges into the source the tree was parsed from.
 
+use std::collections::HashSet;
 use std::num::NonZeroU16;
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::Serialize;
 use tree_sitter::{Language, Node, Tree, TreeCursor};
@@ -48,11 +50,18 @@ pub enum RefKind {
     Annotation,
 }
 
+/// One use of a name. A module repeats the same few names thousands of times, so the
+/// references of one module share each name's text (`Arc<str>`) instead of each holding a copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reference {
-    pub name: String,
+    #[serde(serialize_with = "serialize_name")]
+    pub name: Arc<str>,
     pub range: Range<usize>,
     pub kind: RefKind,
+}
+
+fn serialize_name<S: serde::Serializer>(name: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(name)
 }
 
 /// The references of the module `tree` was parsed from, in document order.
@@ -62,6 +71,7 @@ pub fn references(tree: &Tree, source: &str) -> Vec<Reference> {
         fields: Fields::new(&tree.language()),
         out: Vec::new(),
         children: Vec::new(),
+        names: HashSet::new(),
     };
     collector.walk(tree.root_node());
     collector.out
@@ -152,6 +162,8 @@ struct Collector<'s, 't> {
     out: Vec<Reference>,
     /// Scratch space for the children of the node being visited, reused to avoid allocating.
     children: Vec<Child<'t>>,
+    /// The names seen so far, each stored once.
+    names: HashSet<Arc<str>>,
 }
 
 impl<'t> Collector<'_, 't> {
@@ -593,6 +605,7 @@ impl<'t> Collector<'_, 't> {
         if name.is_empty() || node.has_error() {
             return;
         }
+        let name = self.name(&name);
         self.out.push(Reference {
             name,
             range: node.byte_range(),
@@ -650,11 +663,18 @@ impl<'t> Collector<'_, 't> {
         if name.is_empty() {
             return;
         }
-        self.out.push(Reference {
-            name: name.to_string(),
-            range,
-            kind,
-        });
+        let name = self.name(name);
+        self.out.push(Reference { name, range, kind });
+    }
+
+    /// The shared text of a name.
+    fn name(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.names.get(name) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(name);
+        self.names.insert(shared.clone());
+        shared
     }
 }
 
@@ -751,9 +771,12 @@ mod tests {
         for r in &found {
             let text = source.get(r.range.clone()).expect("a valid range");
             let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-            assert_eq!(text, r.name, "{r:?}");
+            assert_eq!(text, &*r.name, "{r:?}");
         }
-        found.into_iter().map(|r| (r.name, r.kind)).collect()
+        found
+            .into_iter()
+            .map(|r| (r.name.to_string(), r.kind))
+            .collect()
     }
 
     fn pairs(expected: &[(&str, RefKind)]) -> Vec<(String, RefKind)> {

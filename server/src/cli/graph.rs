@@ -144,7 +144,7 @@ pub fn focus_subgraph(graph: &CallGraph, focus: &str, depth: usize) -> CallGraph
     sub.call_sites = graph
         .call_sites
         .iter()
-        .filter(|s| keep.contains(&s.caller) && keep.contains(&s.callee))
+        .filter(|s| keep.contains(&*s.caller) && keep.contains(&*s.callee))
         .cloned()
         .collect();
     sub

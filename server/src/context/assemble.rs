@@ -304,7 +304,7 @@ fn calls_layer(
     let mut callers = graph.callers_of(node);
     let init = format!("{node}.__init__");
     callers.extend(graph.callers_of(&init));
-    let callers = group(callers, |s| s.caller.as_str());
+    let callers = group(callers, |s| &*s.caller);
     if !callers.is_empty() {
         out.push_str(&format!("# Called by ({})\n", callers.len()));
         for (caller, sites) in &callers {
@@ -314,7 +314,7 @@ fn calls_layer(
             }
         }
     }
-    let callees = group(graph.callees_of(node), |s| s.callee.as_str());
+    let callees = group(graph.callees_of(node), |s| &*s.callee);
     if !callees.is_empty() {
         if !out.is_empty() {
             out.push('\n');

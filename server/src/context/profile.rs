@@ -270,7 +270,7 @@ pub fn imported_modules(references: &[Reference]) -> Vec<String> {
     let mut modules: Vec<String> = references
         .iter()
         .filter(|r| r.kind == RefKind::Module && !r.name.starts_with('.'))
-        .map(|r| r.name.clone())
+        .map(|r| r.name.to_string())
         .collect();
     modules.sort();
     modules.dedup();

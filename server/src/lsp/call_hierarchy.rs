@@ -90,10 +90,7 @@ pub(super) fn incoming(
     }
     let mut by_caller: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
     for site in sites {
-        by_caller
-            .entry(site.caller.as_str())
-            .or_default()
-            .push(site);
+        by_caller.entry(&*site.caller).or_default().push(site);
     }
     let mut calls = Vec::new();
     for (caller, sites) in by_caller {
@@ -120,10 +117,7 @@ pub(super) fn outgoing(
     let graph = index.solved_graph();
     let mut by_callee: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
     for site in graph.callees_of(&node) {
-        by_callee
-            .entry(site.callee.as_str())
-            .or_default()
-            .push(site);
+        by_callee.entry(&*site.callee).or_default().push(site);
     }
     let mut calls = Vec::new();
     for (callee, sites) in by_callee {
@@ -154,9 +148,9 @@ fn call_at(graph: &CallGraph, module: &str, offset: usize) -> Option<String> {
     graph
         .call_sites
         .iter()
-        .filter(|s| s.module == module && s.range.start <= offset && offset <= s.range.end)
+        .filter(|s| &*s.module == module && s.range.start <= offset && offset <= s.range.end)
         .min_by_key(|s| s.range.end - s.range.start)
-        .map(|s| s.callee.clone())
+        .map(|s| s.callee.to_string())
 }
 
 fn item_for(

@@ -18,7 +18,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
 use super::server::ServerState;
-use crate::session::indexer::{analyze_path, analyze_text, build_index_of_files};
+use crate::session::indexer::{analyze_path, analyze_text_with_tree, build_index_of_files};
 use crate::session::workspace::{discover_python_files, is_python_path, SourceRoots};
 
 /// Something that may have changed a file of the index.
@@ -215,7 +215,10 @@ pub(super) fn apply_jobs(state: &ServerState, jobs: BTreeSet<IndexJob>) {
                 let Some(snapshot) = state.documents.snapshot(&key).filter(|_| known) else {
                     continue;
                 };
-                match analyze_text(&roots, &path, &snapshot.text()) {
+                // The snapshot's tree is kept current by incremental parsing as the document
+                // changes: analysing from it saves a full parse of the file.
+                let text = snapshot.text();
+                match analyze_text_with_tree(&roots, &path, &text, Some(&snapshot.tree)) {
                     Ok(analysis) => updates.push((path, Some(analysis))),
                     Err(reason) => tracing::warn!("not indexed {}: {reason}", path.display()),
                 }

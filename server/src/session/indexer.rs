@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::analysis::index::{analyze_file, FileAnalysis, ProjectIndex};
+use crate::analysis::index::{analyze_file, analyze_tree, FileAnalysis, ProjectIndex};
 use crate::session::config::WorkspaceConfig;
 use crate::session::workspace::{discover_python_files, read_source, SkipReason, SourceRoots};
 
@@ -40,9 +40,21 @@ pub fn analyze_path(
 
 /// Analyses a file's text (from disk or from the editor), catching a panic in the analysis.
 pub fn analyze_text(roots: &SourceRoots, path: &Path, text: &str) -> Result<FileAnalysis, String> {
+    analyze_text_with_tree(roots, path, text, None)
+}
+
+/// Like `analyze_text`, from the tree of `text` when the caller has one (an open document's,
+/// kept current by incremental parsing), which saves parsing the file again.
+pub fn analyze_text_with_tree(
+    roots: &SourceRoots,
+    path: &Path,
+    text: &str,
+    tree: Option<&tree_sitter::Tree>,
+) -> Result<FileAnalysis, String> {
     let module = roots.module_of(path);
-    catch_unwind(AssertUnwindSafe(|| {
-        analyze_file(&module.name, module.is_package, text)
+    catch_unwind(AssertUnwindSafe(|| match tree {
+        Some(tree) => analyze_tree(&module.name, module.is_package, text, tree),
+        None => analyze_file(&module.name, module.is_package, text),
     }))
     .map_err(|payload| {
         let message = payload

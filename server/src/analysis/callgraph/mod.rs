@@ -36,6 +36,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
+use std::sync::Arc;
 
 use util::FxMap;
 
@@ -89,11 +90,13 @@ pub struct NodeInfo {
 /// One call: `caller`'s code calls `callee` at `range` of `module`'s source. The range is the
 /// call expression, or the decorator, `for`, `with`, `raise` or attribute (for properties)
 /// that causes the call.
+///
+/// The names are shared (`Arc<str>`) with every other site naming the same node or module.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CallSite {
-    pub caller: String,
-    pub callee: String,
-    pub module: String,
+    pub caller: Arc<str>,
+    pub callee: Arc<str>,
+    pub module: Arc<str>,
     pub range: Range<usize>,
 }
 
@@ -154,13 +157,15 @@ impl CallGraph {
             .unwrap_or_default()
     }
 
-    /// Builds the graph from its nodes and call sites (edges and indexes are derived).
-    pub(crate) fn from_parts(
+    /// Builds the graph from its nodes and call sites already in the graph's order (by
+    /// module, then position, then callee, then caller) and without duplicates.
+    pub(crate) fn from_sorted_parts(
         nodes: BTreeMap<String, NodeInfo>,
-        mut call_sites: Vec<CallSite>,
+        call_sites: Vec<CallSite>,
     ) -> CallGraph {
-        call_sites.sort_by(site_order);
-        call_sites.dedup();
+        debug_assert!(call_sites
+            .windows(2)
+            .all(|w| site_order(&w[0], &w[1]) == std::cmp::Ordering::Less));
         let mut graph = CallGraph {
             nodes,
             ..CallGraph::default()
@@ -171,12 +176,8 @@ impl CallGraph {
 
     /// The positions of a module's call sites.
     pub(crate) fn module_segment(&self, module: &str) -> Range<usize> {
-        let start = self
-            .call_sites
-            .partition_point(|c| c.module.as_str() < module);
-        let end = self
-            .call_sites
-            .partition_point(|c| c.module.as_str() <= module);
+        let start = self.call_sites.partition_point(|c| &*c.module < module);
+        let end = self.call_sites.partition_point(|c| &*c.module <= module);
         start..end.max(start)
     }
 
@@ -213,10 +214,10 @@ impl CallGraph {
                 if *n == 0 {
                     self.edge_counts.remove(&(caller, callee));
                     let site = &self.call_sites[k];
-                    if let Some(set) = self.edges.get_mut(&site.caller) {
-                        set.remove(&site.callee);
+                    if let Some(set) = self.edges.get_mut(&*site.caller) {
+                        set.remove(&*site.callee);
                         if set.is_empty() {
-                            self.edges.remove(&site.caller);
+                            self.edges.remove(&*site.caller);
                         }
                     }
                 }
@@ -226,7 +227,7 @@ impl CallGraph {
                 if *n == 0 {
                     self.name_refs.remove(&callee);
                     let name = self.call_sites[k].callee.clone();
-                    self.nodes.remove(&name);
+                    self.nodes.remove(&*name);
                 }
             }
         }
@@ -256,15 +257,15 @@ impl CallGraph {
             *count += 1;
             if *count == 1 {
                 self.edges
-                    .entry(site.caller.clone())
+                    .entry(site.caller.to_string())
                     .or_default()
-                    .insert(site.callee.clone());
+                    .insert(site.callee.to_string());
             }
             let kind = if site.callee.starts_with("<builtin>.") || site.callee.starts_with("<**") {
                 Some(NodeKind::Builtin)
             } else if self
                 .nodes
-                .get(&site.callee)
+                .get(&*site.callee)
                 .is_none_or(|n| n.module.is_none())
             {
                 Some(NodeKind::External)
@@ -273,9 +274,9 @@ impl CallGraph {
             };
             if let Some(kind) = kind {
                 *self.name_refs.entry(callee).or_default() += 1;
-                if !self.nodes.contains_key(&site.callee) {
+                if !self.nodes.contains_key(&*site.callee) {
                     self.nodes.insert(
-                        site.callee.clone(),
+                        site.callee.to_string(),
                         NodeInfo {
                             kind,
                             module: None,

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::facts::{DefKind, MethodKind, ModuleFacts};
 use super::resolve::{Callee, Solver, NO};
+use super::util::FxMap;
 use super::{CallGraph, CallSite, NodeInfo, NodeKind};
 
 /// The facts of every module and the call graph solved from them.
@@ -167,7 +168,16 @@ impl ProgramAnalysis {
                     update_positions(&mut self.graph, &solver.mods[slot as usize].facts);
                 }
             }
-            for &(site, _, _) in &log {
+            // Re-deriving a region takes call edges back and finds most of them again: only
+            // the modules where a site's callees really changed need their call sites redone.
+            let mut net: FxMap<(u32, Callee), i32> = FxMap::default();
+            for &(site, callee, added) in &log {
+                *net.entry((site, callee)).or_default() += if added { 1 } else { -1 };
+            }
+            for ((site, _), n) in net {
+                if n == 0 {
+                    continue;
+                }
                 if let Some(&(slot, _)) = solver.site_loc.get(site as usize) {
                     affected.insert(slot);
                 }
@@ -218,11 +228,60 @@ fn module_nodes(facts: &ModuleFacts, nodes: &mut BTreeMap<String, NodeInfo>) {
     }
 }
 
-/// The name of a callee in the graph.
-pub(crate) fn callee_name(s: &Solver, callee: Callee) -> Option<String> {
-    match callee {
-        Callee::Def(d) => s.def_fact(d).map(|f| f.qualname.to_string()),
-        Callee::Name(n) => Some(s.syms.resolve(n).to_string()),
+/// The names call sites carry, made once and shared (`Arc<str>`) by every site that names
+/// them: the graph holds hundreds of thousands of sites but only tens of thousands of names.
+#[derive(Default)]
+struct SiteNames {
+    defs: FxMap<u32, Arc<str>>,
+    names: FxMap<u32, Arc<str>>,
+    modules: FxMap<u32, Arc<str>>,
+}
+
+impl SiteNames {
+    fn def(&mut self, s: &Solver, d: u32) -> Option<Arc<str>> {
+        if let Some(name) = self.defs.get(&d) {
+            return Some(name.clone());
+        }
+        let name: Arc<str> = Arc::from(&*s.def_fact(d)?.qualname);
+        self.defs.insert(d, name.clone());
+        Some(name)
+    }
+
+    fn callee(&mut self, s: &Solver, callee: Callee) -> Option<Arc<str>> {
+        match callee {
+            Callee::Def(d) => self.def(s, d),
+            Callee::Name(n) => Some(
+                self.names
+                    .entry(n)
+                    .or_insert_with(|| Arc::from(s.syms.resolve(n)))
+                    .clone(),
+            ),
+        }
+    }
+
+    fn module(&mut self, s: &Solver, slot: u32) -> Option<Arc<str>> {
+        let facts = &s.mods.get(slot as usize)?.facts;
+        Some(
+            self.modules
+                .entry(slot)
+                .or_insert_with(|| Arc::from(facts.name()))
+                .clone(),
+        )
+    }
+
+    /// The call site for a global site and a callee.
+    fn call_site(&mut self, s: &Solver, site: u32, callee: Callee) -> Option<CallSite> {
+        let &(slot, local) = s.site_loc.get(site as usize)?;
+        if local == NO {
+            return None;
+        }
+        let range = s.mods.get(slot as usize)?.facts.site_range(local);
+        Some(CallSite {
+            caller: self.def(s, s.site_caller(site))?,
+            callee: self.callee(s, callee)?,
+            module: self.module(s, slot)?,
+            range,
+        })
     }
 }
 
@@ -234,29 +293,13 @@ fn name_kind(name: &str) -> NodeKind {
     }
 }
 
-/// The call site for a global site and a callee.
-pub(crate) fn call_site(s: &Solver, site: u32, callee: Callee) -> Option<CallSite> {
-    let &(slot, local) = s.site_loc.get(site as usize)?;
-    if local == NO {
-        return None;
-    }
-    let m = &s.mods.get(slot as usize)?.facts;
-    let caller = s.def_fact(s.site_caller(site))?;
-    Some(CallSite {
-        caller: caller.qualname.to_string(),
-        callee: callee_name(s, callee)?,
-        module: m.name().to_string(),
-        range: m.site_range(local),
-    })
-}
-
 /// A module's call sites, sorted as the graph keeps them.
-fn module_call_sites(s: &Solver, slot: u32) -> Vec<CallSite> {
+fn sites_of_module(s: &Solver, slot: u32, names: &mut SiteNames) -> Vec<CallSite> {
     let mut out = Vec::new();
     for &site in &s.mods[slot as usize].site_map {
         if let Some(callees) = s.calls.get(&site) {
             for &(callee, _) in callees.as_slice() {
-                if let Some(cs) = call_site(s, site, callee) {
+                if let Some(cs) = names.call_site(s, site, callee) {
                     out.push(cs);
                 }
             }
@@ -272,6 +315,11 @@ fn module_call_sites(s: &Solver, slot: u32) -> Vec<CallSite> {
     });
     out.dedup();
     out
+}
+
+/// A module's call sites, sorted as the graph keeps them.
+fn module_call_sites(s: &Solver, slot: u32) -> Vec<CallSite> {
+    sites_of_module(s, slot, &mut SiteNames::default())
 }
 
 /// Moves a module's definitions to their new positions.
@@ -290,28 +338,33 @@ fn update_positions(graph: &mut CallGraph, facts: &ModuleFacts) {
     }
 }
 
-/// Turns a solution into the public call graph.
+/// Turns a solution into the public call graph. Sites are made module by module, in the
+/// order of module names, each module's sorted as the graph keeps them, so that the whole is
+/// in the graph's order without sorting hundreds of thousands of sites by name.
 pub(crate) fn build_graph(s: &Solver) -> CallGraph {
     let mut nodes: BTreeMap<String, NodeInfo> = BTreeMap::new();
     for m in &s.mods {
         module_nodes(&m.facts, &mut nodes);
     }
+    let mut slots: Vec<u32> = (0..s.mods.len() as u32).collect();
+    slots.sort_by(|&a, &b| {
+        s.mods[a as usize]
+            .facts
+            .name()
+            .cmp(s.mods[b as usize].facts.name())
+    });
+    let mut names = SiteNames::default();
     let mut sites = Vec::new();
-    for (&site, callees) in &s.calls {
-        for &(callee, _) in callees.as_slice() {
-            let Some(cs) = call_site(s, site, callee) else {
-                continue;
-            };
-            if let Callee::Name(_) = callee {
-                nodes.entry(cs.callee.clone()).or_insert(NodeInfo {
-                    kind: name_kind(&cs.callee),
-                    module: None,
-                    range: None,
-                    name_range: None,
-                });
-            }
-            sites.push(cs);
-        }
+    for slot in slots {
+        sites.extend(sites_of_module(s, slot, &mut names));
     }
-    CallGraph::from_parts(nodes, sites)
+    for name in names.names.values() {
+        nodes.entry(name.to_string()).or_insert(NodeInfo {
+            kind: name_kind(name),
+            module: None,
+            range: None,
+            name_range: None,
+        });
+    }
+    CallGraph::from_sorted_parts(nodes, sites)
 }

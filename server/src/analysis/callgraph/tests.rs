@@ -614,7 +614,7 @@ fn call_sites_have_ranges_and_indexes() {
     let graph = graph_of(&[("main", src)]);
     let callers = graph.callers_of("main.f");
     assert_eq!(callers.len(), 1);
-    assert_eq!(callers[0].caller, "main.g");
+    assert_eq!(&*callers[0].caller, "main.g");
     assert_eq!(&src[callers[0].range.clone()], "f()");
     assert_eq!(graph.callees_of("main.g").len(), 1);
     let info = &graph.nodes["main.g"];
@@ -717,9 +717,9 @@ fn sites_of(graph: &CallGraph) -> Vec<(String, String, String, usize, usize)> {
         .iter()
         .map(|c| {
             (
-                c.module.clone(),
-                c.caller.clone(),
-                c.callee.clone(),
+                c.module.to_string(),
+                c.caller.to_string(),
+                c.callee.to_string(),
                 c.range.start,
                 c.range.end,
             )
