@@ -197,6 +197,9 @@ struct CallShape {
     unpacks: bool,
     /// The text before the argument list, e.g. `self.inventory.restock`.
     callee_text: String,
+    /// The first argument is `self`: a method called through its class (or a variable
+    /// holding the class) with the instance passed explicitly.
+    first_is_self: bool,
 }
 
 /// The argument list of the call expression in `text` (a call site's range).
@@ -219,8 +222,11 @@ fn call_shape(text: &str) -> Option<CallShape> {
     };
     let mut cursor = arguments.walk();
     for arg in arguments.named_children(&mut cursor) {
+        if shape.positional == 0 && shape.keywords.is_empty() {
+            shape.first_is_self = text.get(arg.byte_range()) == Some("self");
+        }
         match arg.kind() {
-            "comment" => {}
+            "comment" | "line_continuation" => {}
             "keyword_argument" => {
                 let name = arg.child_by_field_name("name")?;
                 shape
@@ -344,6 +350,24 @@ fn symbol_of<'i>(
 /// TDM021 for the call sites in `module` (every module when `None`).
 pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Finding)> {
     let graph = index.solved_graph();
+    // Class names (a receiver naming one makes a method call unbound, whatever its case) and
+    // qualified names defined more than once (platform alternatives under `if`/`else`, where
+    // the graph cannot know which one runs).
+    let mut classes: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut ambiguous: HashSet<&str> = HashSet::new();
+    for (_, file) in index.files() {
+        let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+        while let Some(s) = stack.pop() {
+            if s.kind == SymbolKind::Class {
+                classes.insert(&s.name);
+            }
+            if !seen.insert(&s.qualified_name) {
+                ambiguous.insert(&s.qualified_name);
+            }
+            stack.extend(&s.children);
+        }
+    }
     let mut out = Vec::new();
     let sites = graph
         .call_sites
@@ -384,6 +408,10 @@ pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Fi
         let Some(caller_path) = index.path_of_module(&site.module) else {
             continue;
         };
+        // Tests call things wrongly on purpose, inside `assertRaises`/`pytest.raises`.
+        if is_test_path(caller_path) {
+            continue;
+        }
         let Some(caller) = index.file(caller_path) else {
             continue;
         };
@@ -396,6 +424,9 @@ pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Fi
         let Some((_, symbol)) = symbol_of(index, callee_module, range) else {
             continue;
         };
+        if ambiguous.contains(symbol.qualified_name.as_str()) {
+            continue;
+        }
         let no_init = crate::analysis::outline::Signature {
             parameters: vec![Parameter {
                 name: "self".to_string(),
@@ -479,7 +510,15 @@ pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Fi
                         "self" | "cls" | "mcs" | "mcls" | "metacls" | "klass"
                     )
                 });
-                if !selfish || !receiver.is_some_and(plain_variable) {
+                let names_a_class = receiver
+                    .map(|r| r.rsplit('.').next().unwrap_or(r))
+                    .is_some_and(|r| classes.contains(r));
+                let explicit_self = call.first_is_self && receiver != Some("self");
+                if !selfish
+                    || !receiver.is_some_and(plain_variable)
+                    || names_a_class
+                    || explicit_self
+                {
                     continue;
                 }
                 true
@@ -573,7 +612,7 @@ mod tests {
     fn wrong_argument_counts_and_names_are_found() {
         let idx = index(&[(
             "m.py",
-            "class Inv:\n    def restock(self, sku, quantity):\n        pass\n\ndef f(a, b=1, *, c):\n    pass\n\ndef g(a, /, b):\n    pass\n\ninv = Inv()\ninv.restock('x')\ninv.restock('x', 1)\nf(1, c=2)\nf(1, 2, 3)\nf(1, d=2, c=1)\nf(*xs)\ng(a=1, b=2)\nInv.restock(inv, 'x', 2)\nInv(1)\n\nclass P:\n    def __init__(self, x):\n        self.x = x\n\nclass Q(P):\n    def __init__(self):\n        super().__init__(1)\n        P.__init__(self, 2)\n\nP(1)\nP()\nQ()\n",
+            "class Inv:\n    def restock(self, sku, quantity):\n        pass\n\ndef f(a, b=1, *, c):\n    pass\n\ndef g(a, /, b):\n    pass\n\ninv = Inv()\ninv.restock('x')\ninv.restock('x', 1)\nf(1, c=2)\nf(1, 2, 3)\nf(1, d=2, c=1)\nf(*xs)\ng(a=1, b=2)\nInv.restock(inv, 'x', 2)\ninv.restock('x',\\\n  2)\nklass = Inv\nklass.restock(self, 'x', 2)\nInv(1)\n\nclass P:\n    def __init__(self, x):\n        self.x = x\n\nclass Q(P):\n    def __init__(self):\n        super().__init__(1)\n        P.__init__(self, 2)\n\nP(1)\nP()\nQ()\n",
         )]);
         let found = bad_calls(&idx, None);
         let messages = codes(&found);
