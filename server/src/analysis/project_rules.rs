@@ -61,8 +61,10 @@ pub fn unused_definitions(
     // may be used in ways the call graph cannot see, so it is not reported.
     let mut words: HashMap<&str, usize> = HashMap::new();
     let mut definitions: HashMap<&str, usize> = HashMap::new();
+    let mut prefixes: HashSet<&str> = HashSet::new();
     for (_, file) in index.files() {
         count_words(&file.text, &mut words);
+        dynamic_prefixes(&file.text, &mut prefixes);
         let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
         while let Some(s) = stack.pop() {
             *definitions.entry(s.name.as_str()).or_default() += 1;
@@ -95,11 +97,23 @@ pub fn unused_definitions(
                 || exported.iter().any(|e| e == name)
                 || entry.contains(name)
                 || (parent.is_some_and(|p| !p.name.starts_with('_')) && !name.starts_with('_'))
-                || parent.is_some_and(|p| !p.decorators.is_empty() || is_protocol_like(p));
+                || parent.is_some_and(|p| !p.decorators.is_empty() || is_protocol_like(p))
+                // A subclass is usually found by its framework (app configs, middleware,
+                // plugins registered by base class or by dotted path in settings).
+                || (symbol.kind == SymbolKind::Class
+                    && symbol.bases.iter().any(|b| b != "object"));
             if exempt || used.contains(name) {
                 continue;
             }
             if words.get(name).copied().unwrap_or(0) > definitions.get(name).copied().unwrap_or(0) {
+                continue;
+            }
+            // Looked up by a built name: `getattr(self, "end_" + tag)`, `f"_get_{name}"`.
+            if name
+                .char_indices()
+                .filter(|&(i, c)| c == '_' && i > 0)
+                .any(|(i, _)| prefixes.contains(&name[..=i]))
+            {
                 continue;
             }
             if !graph.callers_of(&symbol.qualified_name).is_empty() {
@@ -124,6 +138,32 @@ pub fn unused_definitions(
         }
     }
     out
+}
+
+/// String literals that are the start of a name built at run time: a quoted identifier
+/// ending in `_` and followed by the closing quote, `{` (f-strings) or `%` (`"_get_%s"`).
+fn dynamic_prefixes<'t>(text: &'t str, out: &mut HashSet<&'t str>) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'"' || bytes[i] == b'\'' {
+            let start = i + 1;
+            let mut j = start;
+            while j < bytes.len() && (bytes[j] == b'_' || bytes[j].is_ascii_alphanumeric()) {
+                j += 1;
+            }
+            if j > start + 1
+                && bytes[j - 1] == b'_'
+                && j < bytes.len()
+                && matches!(bytes[j], b'"' | b'\'' | b'{' | b'%')
+            {
+                out.insert(&text[start..j]);
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
 }
 
 /// Counts the identifier-like words of `text`.
@@ -329,6 +369,107 @@ fn binding_error(params: &[Parameter], call: &CallShape) -> Option<String> {
     None
 }
 
+/// Calls through parameters annotated with a project class (`def f(inv: Inventory): …
+/// inv.restock(x)`): the annotation says what the receiver is even where no value reaches the
+/// parameter (a function nothing calls yet), which the call graph cannot see. Returns the call
+/// range, its shape, and the method called.
+fn annotated_calls<'i>(
+    file: &FileAnalysis,
+    classes: &HashMap<&str, Vec<&'i Symbol>>,
+) -> Vec<(Range<usize>, CallShape, &'i Symbol)> {
+    let text: &str = &file.text;
+    let tree = parse_str(text, None);
+    let mut out = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+        if node.kind() != "function_definition" {
+            continue;
+        }
+        let Some(parameters) = node.child_by_field_name("parameters") else {
+            continue;
+        };
+        let mut typed: Vec<(&str, &Symbol)> = Vec::new();
+        let mut c = parameters.walk();
+        for p in parameters.named_children(&mut c) {
+            if !matches!(p.kind(), "typed_parameter" | "typed_default_parameter") {
+                continue;
+            }
+            let name = p
+                .child_by_field_name("name")
+                .or_else(|| p.named_child(0))
+                .and_then(|n| text.get(n.byte_range()));
+            let annotation = p
+                .child_by_field_name("type")
+                .and_then(|t| text.get(t.byte_range()))
+                .map(|t| t.trim_matches(|c| c == '"' || c == '\''));
+            if let (Some(name), Some(annotation)) = (name, annotation) {
+                if let Some([class]) = classes.get(annotation).map(Vec::as_slice) {
+                    typed.push((name, class));
+                }
+            }
+        }
+        if typed.is_empty() {
+            continue;
+        }
+        let Some(body) = node.child_by_field_name("body") else {
+            continue;
+        };
+        let mut inner = vec![body];
+        while let Some(n) = inner.pop() {
+            let mut c = n.walk();
+            inner.extend(n.named_children(&mut c));
+            if n.kind() != "call" {
+                continue;
+            }
+            let Some(function) = n.child_by_field_name("function") else {
+                continue;
+            };
+            if function.kind() != "attribute" {
+                continue;
+            }
+            let (Some(object), Some(attribute)) = (
+                function.child_by_field_name("object"),
+                function.child_by_field_name("attribute"),
+            ) else {
+                continue;
+            };
+            let Some(receiver) = text.get(object.byte_range()) else {
+                continue;
+            };
+            let Some((_, class)) = typed.iter().find(|(p, _)| *p == receiver) else {
+                continue;
+            };
+            let Some(method_name) = text.get(attribute.byte_range()) else {
+                continue;
+            };
+            let Some(method) = class
+                .children
+                .iter()
+                .filter(|m| m.name == method_name)
+                .collect::<Vec<_>>()
+                .first()
+                .copied()
+                .filter(|_| {
+                    class
+                        .children
+                        .iter()
+                        .filter(|m| m.name == method_name)
+                        .count()
+                        == 1
+                })
+            else {
+                continue;
+            };
+            if let Some(shape) = text.get(n.byte_range()).and_then(call_shape) {
+                out.push((n.byte_range(), shape, method));
+            }
+        }
+    }
+    out
+}
+
 /// The outline symbol a call-graph node names.
 fn symbol_of<'i>(
     index: &'i ProjectIndex,
@@ -368,7 +509,18 @@ pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Fi
             stack.extend(&s.children);
         }
     }
+    let mut by_class_name: HashMap<&str, Vec<&Symbol>> = HashMap::new();
+    for (_, file) in index.files() {
+        let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+        while let Some(s) = stack.pop() {
+            if s.kind == SymbolKind::Class {
+                by_class_name.entry(s.name.as_str()).or_default().push(s);
+            }
+            stack.extend(&s.children);
+        }
+    }
     let mut out = Vec::new();
+    let mut judged: HashSet<(String, usize)> = HashSet::new();
     let sites = graph
         .call_sites
         .iter()
@@ -556,6 +708,7 @@ pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Fi
                 continue;
             }
         }
+        judged.insert((site.module.to_string(), site.range.start));
         if let Some(why) = binding_error(params, &call) {
             let shown = crate::analysis::display::render_signature(signature);
             let shown_name = if target.name == "__init__" && !call.callee_text.ends_with("__init__")
@@ -581,6 +734,41 @@ pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Fi
                     site.range.clone(),
                 ),
             ));
+        }
+    }
+    for (path, file) in index.files() {
+        if module.is_some_and(|m| m != file.module) || is_test_path(path) {
+            continue;
+        }
+        for (range, call, method) in annotated_calls(file, &by_class_name) {
+            if judged.contains(&(file.module.clone(), range.start)) {
+                continue;
+            }
+            let Some(signature) = &method.signature else {
+                continue;
+            };
+            let selfish = signature
+                .parameters
+                .first()
+                .is_some_and(|p| p.name == "self");
+            if !method.decorators.is_empty() || !selfish || method.name.starts_with("__") {
+                continue;
+            }
+            if let Some(why) = binding_error(&signature.parameters[1..], &call) {
+                let shown = crate::analysis::display::render_signature(signature);
+                out.push((
+                    path.to_path_buf(),
+                    Finding::new(
+                        BAD_CALL,
+                        Severity::Error,
+                        format!(
+                            "call to `{}` that its signature `{}{shown}` cannot accept: {why}",
+                            method.name, method.name
+                        ),
+                        range,
+                    ),
+                ));
+            }
         }
     }
     out
@@ -646,6 +834,18 @@ mod tests {
     }
 
     #[test]
+    fn calls_through_annotated_parameters_are_checked_even_when_nothing_calls_the_function() {
+        let idx = index(&[
+            ("inv.py", "class Inventory:\n    def restock(self, sku, quantity):\n        pass\n"),
+            ("orders.py", "from inv import Inventory\n\ndef cancel(inventory: Inventory, sku):\n    inventory.restock(sku)\n    inventory.restock(sku, 1)\n"),
+        ]);
+        let found = bad_calls(&idx, None);
+        assert_eq!(found.len(), 1, "{:?}", codes(&found));
+        assert!(found[0].1.message.ends_with("missing `quantity`"));
+        assert!(found[0].0.ends_with("orders.py"));
+    }
+
+    #[test]
     fn unused_definitions_skip_what_may_be_used_from_outside() {
         let idx = index(&[
             (
@@ -664,6 +864,15 @@ mod tests {
             names,
             vec!["_helper", "_private_unused", "unused", "visible"]
         );
+    }
+
+    #[test]
+    fn names_built_at_run_time_are_not_reported() {
+        let idx = index(&[(
+            "m.py",
+            "class P:\n    def _end_dict(self):\n        pass\n    def handle(self, tag):\n        getattr(self, '_end_' + tag)()\n\nP().handle('dict')\n",
+        )]);
+        assert!(unused_definitions(&idx, &[]).is_empty());
     }
 
     #[test]
