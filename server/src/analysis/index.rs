@@ -85,6 +85,9 @@ pub struct ProjectIndex {
     files: HashMap<PathBuf, FileAnalysis>,
     by_module: HashMap<String, PathBuf>,
     program: ProgramAnalysis,
+    /// Counts changes (files inserted or removed), so that results derived from the index can
+    /// tell when they are out of date.
+    generation: u64,
 }
 
 impl std::fmt::Debug for ProjectIndex {
@@ -104,6 +107,7 @@ impl ProjectIndex {
     /// folders with the same layout, say), the first one keeps it and the second is indexed
     /// without taking part in the call graph.
     pub fn insert(&mut self, path: PathBuf, mut analysis: FileAnalysis) {
+        self.generation += 1;
         if let Some(old) = self.files.remove(&path) {
             if self.by_module.get(&old.module) == Some(&path) {
                 self.by_module.remove(&old.module);
@@ -133,11 +137,17 @@ impl ProjectIndex {
         let Some(old) = self.files.remove(path) else {
             return false;
         };
+        self.generation += 1;
         if self.by_module.get(&old.module).map(PathBuf::as_path) == Some(path) {
             self.by_module.remove(&old.module);
             self.program.remove_module(&old.module);
         }
         true
+    }
+
+    /// Changes so far (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn file(&self, path: &Path) -> Option<&FileAnalysis> {

@@ -35,42 +35,78 @@ pub fn is_test_path(path: &Path) -> bool {
             .any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "test" | "testing")))
 }
 
+/// What the whole project says about which names are used, for TDM020. Built in one pass
+/// over every file; the editor keeps one and rebuilds it when the index has moved on.
+#[derive(Debug, Clone, Default)]
+pub struct Usage {
+    /// Every name used anywhere: read, called, as an attribute, decorator, base or
+    /// annotation; imports count only in packages' `__init__.py` (a re-export is an interface).
+    used: HashSet<String>,
+    /// Every identifier-like word of every text, counted: a name mentioned anywhere besides
+    /// its definitions (in a string such as a dotted path in settings, a `getattr` name, a
+    /// comment) may be used in ways the call graph cannot see, so it is not reported.
+    words: HashMap<String, usize>,
+    /// How many definitions have each name.
+    definitions: HashMap<String, usize>,
+    /// String literals that start names built at run time.
+    prefixes: HashSet<String>,
+}
+
+impl Usage {
+    pub fn of(index: &ProjectIndex) -> Usage {
+        let mut usage = Usage::default();
+        for (path, file) in index.files() {
+            let is_init = path.file_name().is_some_and(|n| n == "__init__.py");
+            for r in &file.references {
+                let counts = match r.kind {
+                    RefKind::Import | RefKind::Module => is_init,
+                    _ => true,
+                };
+                if counts && !usage.used.contains(&*r.name) {
+                    usage.used.insert(r.name.to_string());
+                }
+            }
+            let mut words: HashMap<&str, usize> = HashMap::new();
+            count_words(&file.text, &mut words);
+            for (w, n) in words {
+                *usage.words.entry(w.to_string()).or_default() += n;
+            }
+            let mut prefixes: HashSet<&str> = HashSet::new();
+            dynamic_prefixes(&file.text, &mut prefixes);
+            usage
+                .prefixes
+                .extend(prefixes.into_iter().map(str::to_string));
+            let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+            while let Some(s) = stack.pop() {
+                *usage.definitions.entry(s.name.clone()).or_default() += 1;
+                stack.extend(&s.children);
+            }
+        }
+        usage
+    }
+}
+
 /// TDM020 for every file of the index. `entry_points` are the `module:function` values of
 /// `[project.scripts]` and similar tables.
 pub fn unused_definitions(
     index: &ProjectIndex,
     entry_points: &[String],
 ) -> Vec<(PathBuf, Finding)> {
-    // Every name used anywhere: read, called, as an attribute, decorator, base or annotation;
-    // imports count only in packages' `__init__.py` (a re-export is an interface).
-    let mut used: HashSet<&str> = HashSet::new();
-    for (path, file) in index.files() {
-        let is_init = path.file_name().is_some_and(|n| n == "__init__.py");
-        for r in &file.references {
-            let counts = match r.kind {
-                RefKind::Import | RefKind::Module => is_init,
-                _ => true,
-            };
-            if counts {
-                used.insert(&r.name);
-            }
-        }
-    }
-    // Every identifier-like word of every text, counted: a name mentioned anywhere besides its
-    // definitions (in a string such as a dotted path in settings, a `getattr` name, a comment)
-    // may be used in ways the call graph cannot see, so it is not reported.
-    let mut words: HashMap<&str, usize> = HashMap::new();
-    let mut definitions: HashMap<&str, usize> = HashMap::new();
-    let mut prefixes: HashSet<&str> = HashSet::new();
-    for (_, file) in index.files() {
-        count_words(&file.text, &mut words);
-        dynamic_prefixes(&file.text, &mut prefixes);
-        let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
-        while let Some(s) = stack.pop() {
-            *definitions.entry(s.name.as_str()).or_default() += 1;
-            stack.extend(&s.children);
-        }
-    }
+    unused_definitions_in(index, &Usage::of(index), entry_points, None)
+}
+
+/// TDM020 for the files of the index (only `only` when given), with `usage` built from the
+/// same index (or a slightly older one: usage changes slowly).
+pub fn unused_definitions_in(
+    index: &ProjectIndex,
+    usage: &Usage,
+    entry_points: &[String],
+    only: Option<&Path>,
+) -> Vec<(PathBuf, Finding)> {
+    let used = &usage.used;
+    let words = &usage.words;
+    let definitions = &usage.definitions;
+    let prefixes = &usage.prefixes;
     let entry: HashSet<&str> = entry_points
         .iter()
         .filter_map(|e| e.split_once(':').map(|(_, f)| f.trim()))
@@ -79,7 +115,7 @@ pub fn unused_definitions(
     let graph = index.solved_graph();
     let mut out = Vec::new();
     for (path, file) in index.files() {
-        if is_test_path(path) {
+        if is_test_path(path) || only.is_some_and(|o| o != path) {
             continue;
         }
         let exported = dunder_all(&file.text);

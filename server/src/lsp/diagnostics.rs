@@ -5,6 +5,7 @@
 //! gives up if another change came in meanwhile, runs the checks on the blocking pool on a
 //! snapshot, and publishes only if the document is still at that snapshot's version.
 
+use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +55,7 @@ pub(super) fn schedule(client: &Client, state: &Arc<ServerState>, uri: Uri) {
         let computed = tokio::task::spawn_blocking(move || {
             let text = snapshot.text();
             let mut findings = doc_findings(&checks_state, &text, &snapshot.tree);
+            findings.extend(project_findings(&checks_state, &snapshot.uri, &text));
             findings.extend(twin_notes(
                 &checks_state,
                 &snapshot.uri,
@@ -85,6 +87,15 @@ pub(super) fn schedule(client: &Client, state: &Arc<ServerState>, uri: Uri) {
     });
 }
 
+/// Schedules diagnostics for every open document.
+pub(super) fn schedule_all(client: &Client, state: &Arc<ServerState>) {
+    for key in state.documents.uris() {
+        if let Ok(uri) = Uri::from_str(&key) {
+            schedule(client, state, uri);
+        }
+    }
+}
+
 /// Forgets a closed document and clears its diagnostics.
 pub(super) fn clear(client: &Client, state: &ServerState, uri: Uri) {
     let key = convert::document_key(&uri);
@@ -93,6 +104,56 @@ pub(super) fn clear(client: &Client, state: &ServerState, uri: Uri) {
     }
     let client = client.clone();
     tokio::spawn(async move { client.publish_diagnostics(uri, Vec::new(), None).await });
+}
+
+/// How stale the project-wide usage facts may get before they are rebuilt.
+const USAGE_MAX_AGE: Duration = Duration::from_secs(5);
+
+/// TDM020 and TDM021 for the document, from the project index, when the index holds exactly
+/// this text (otherwise its byte ranges would point elsewhere; the next run after the index
+/// worker caught up publishes them).
+fn project_findings(state: &ServerState, key: &str, text: &str) -> Vec<Finding> {
+    let Some(path) = tower_lsp_server::ls_types::Uri::from_str(key)
+        .ok()
+        .and_then(|u| u.to_file_path().map(|p| p.into_owned()))
+    else {
+        return Vec::new();
+    };
+    let index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(file) = index.file(&path) else {
+        return Vec::new();
+    };
+    if file.content_hash != crate::analysis::index::content_hash(text) {
+        return Vec::new();
+    }
+    let usage = {
+        let mut cache = state.usage.lock().unwrap_or_else(|e| e.into_inner());
+        match cache.as_ref() {
+            Some((generation, built, usage))
+                if *generation == index.generation() || built.elapsed() < USAGE_MAX_AGE =>
+            {
+                usage.clone()
+            }
+            _ => {
+                let usage = Arc::new(crate::analysis::project_rules::Usage::of(&index));
+                *cache = Some((index.generation(), std::time::Instant::now(), usage.clone()));
+                usage
+            }
+        }
+    };
+    let module = file.module.clone();
+    let mut out: Vec<Finding> =
+        crate::analysis::project_rules::unused_definitions_in(&index, &usage, &[], Some(&path))
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect();
+    out.extend(
+        crate::analysis::project_rules::bad_calls(&index, Some(&module))
+            .into_iter()
+            .filter(|(p, _)| p == &path)
+            .map(|(_, f)| f),
+    );
+    out
 }
 
 /// Twin-mode notes whose docstrings still stand as they were applied, at the symbol's name.

@@ -58,6 +58,9 @@ pub(super) fn start(client: Client, state: Arc<ServerState>) {
     }
     tokio::spawn(async move {
         cold_build(&client, &state).await;
+        // Diagnostics that need the whole project (unused definitions, wrong calls) can now
+        // be computed for the documents opened while the index was being built.
+        super::diagnostics::schedule_all(&client, &state);
         register_file_watcher(&client, &state).await;
         run_worker(state, receiver).await;
     });

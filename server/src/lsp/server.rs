@@ -50,6 +50,15 @@ pub struct ServerState {
     pub doc_notes: dashmap::DashMap<String, Vec<(String, String, String)>>,
     /// Running jobs that show a cancellable `$/progress`, by progress token.
     pub progress_cancels: dashmap::DashMap<String, tokio_util::sync::CancellationToken>,
+    /// The project-wide usage facts for TDM020, with the index generation and time they were
+    /// built at (rebuilt at most every few seconds: usage changes slowly).
+    pub usage: Mutex<
+        Option<(
+            u64,
+            std::time::Instant,
+            Arc<crate::analysis::project_rules::Usage>,
+        )>,
+    >,
     /// Debounce state of the diagnostics of each open document.
     pub diagnostic_generations: super::diagnostics::DiagnosticGenerations,
 }

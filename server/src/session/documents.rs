@@ -200,6 +200,11 @@ impl DocumentStore {
     pub fn is_empty(&self) -> bool {
         self.documents.is_empty()
     }
+
+    /// The URIs of the open documents.
+    pub fn uris(&self) -> Vec<String> {
+        self.documents.iter().map(|d| d.key().clone()).collect()
+    }
 }
 
 #[cfg(test)]
