@@ -566,7 +566,7 @@ pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Fi
     for (i, site) in all.iter().enumerate() {
         // A site resolved to several callees (dynamic dispatch) is not judged.
         let same = |o: &&&crate::analysis::callgraph::CallSite| {
-            &*o.module == &*site.module && o.range == site.range
+            *o.module == *site.module && o.range == site.range
         };
         let several = all[..i].iter().rev().take_while(same).count()
             + all[i + 1..].iter().take_while(same).count()
