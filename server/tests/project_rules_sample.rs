@@ -14,7 +14,7 @@ fn sample_project_rule_findings() {
     let root = PathBuf::from(corpus);
     let config = tandem::session::config::WorkspaceConfig::default();
     let (mut index, _) =
-        tandem::session::indexer::build_index(&[root.clone()], &config, &|_, _| {});
+        tandem::session::indexer::build_index(std::slice::from_ref(&root), &config, &|_, _| {});
     index.graph();
     for (label, found) in [
         (
