@@ -262,9 +262,17 @@ pub fn plan_targets(
     let mut targets = Vec::new();
     match scope {
         DocScope::File => {
+            // After a syntax error tree-sitter may misread what follows (a class that ends
+            // early turns its methods into functions), so a whole-file run stops there.
+            let first_error = crate::analysis::parse::syntax_errors(tree)
+                .first()
+                .map(|e| e.start);
             let mut stack: Vec<(&Symbol, Option<&Symbol>)> =
                 outline.symbols.iter().rev().map(|s| (s, None)).collect();
             while let Some((symbol, parent)) = stack.pop() {
+                if first_error.is_some_and(|e| symbol.range.end > e) {
+                    continue;
+                }
                 if symbol.docstring.is_none() && wants_docstring(symbol, parent) {
                     if let Some(t) = symbol_target(source, tree, symbol, parent, style) {
                         targets.push(t);
@@ -478,7 +486,26 @@ pub fn document_offline(
         .iter()
         .map(|t| (t.builtin.clone(), Origin::Builtin, Vec::new()))
         .collect();
-    assemble(file, &tree, &targets, results)
+    let mut outcome = assemble(file, &tree, &targets, results)?;
+    note_syntax_error(file, &tree, scope, &mut outcome);
+    Ok(outcome)
+}
+
+/// Says where a whole-file run stopped because of a syntax error.
+fn note_syntax_error(file: &DocFile, tree: &Tree, scope: &DocScope, outcome: &mut DocOutcome) {
+    if *scope != DocScope::File {
+        return;
+    }
+    if let Some(error) = crate::analysis::parse::syntax_errors(tree).first() {
+        let line = file.source[..error.start.min(file.source.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        outcome.skipped.push((
+            format!("{} from line {line}", file.path.display()),
+            format!("syntax error at line {line}; definitions from there on were not documented"),
+        ));
+    }
 }
 
 /// Turns chosen texts into edits, all on the same text.
@@ -747,7 +774,9 @@ pub async fn document_with_model(
         .zip(&targets)
         .map(|(r, t)| r.unwrap_or_else(|| (t.builtin.clone(), Origin::Builtin, Vec::new())))
         .collect();
-    assemble(file, &tree, &targets, results)
+    let mut outcome = assemble(file, &tree, &targets, results)?;
+    note_syntax_error(file, &tree, scope, &mut outcome);
+    Ok(outcome)
 }
 
 const SYSTEM_PROMPT: &str = "You write Python docstrings. Answer only with the JSON object the \
@@ -1185,5 +1214,28 @@ def one(): return 1
         let raises = "Add.\n\nArgs:\n    a: First.\n    b: Second.\n\nReturns:\n    The sum.\n\nRaises:\n    KeyError: Never.";
         let v = oracle::violations(src, &tree, &t, raises, DocstringStyle::Google, &|_| false);
         assert!(v.iter().any(|m| m.starts_with("DOC502")), "{v:?}");
+    }
+
+    #[test]
+    fn a_whole_file_run_stops_at_a_syntax_error() {
+        // Valid Python that tree-sitter misreads: the class ends early, so `h` would look
+        // like a function and get `self` documented.
+        let src = "class A:\n    def f(self):\n        def g():\n            (bar.\n        baz)\n        return g\n\n    def h(self, x):\n        return x\n\ndef early():\n    pass\n";
+        let outcome = document_offline(&file(src), &DocScope::File, &DocSettings::default());
+        let outcome = outcome.unwrap();
+        assert!(
+            outcome.documented.iter().all(|d| !d.text.contains("self")),
+            "{:?}",
+            outcome.documented
+        );
+        assert!(outcome.documented.iter().all(|d| d.qualified_name != "m.h"));
+        assert!(
+            outcome
+                .skipped
+                .iter()
+                .any(|(_, why)| why.contains("syntax error at line")),
+            "{:?}",
+            outcome.skipped
+        );
     }
 }

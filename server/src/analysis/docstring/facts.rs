@@ -170,6 +170,21 @@ pub fn definition_of(node: Node<'_>) -> Node<'_> {
     }
 }
 
+/// The name of the class whose body defines `def` directly.
+fn enclosing_class_name(def: Node<'_>, source: &str) -> Option<String> {
+    let mut outer = def;
+    if let Some(p) = def.parent().filter(|p| p.kind() == "decorated_definition") {
+        outer = p;
+    }
+    let class = outer
+        .parent()
+        .filter(|p| p.kind() == "block")?
+        .parent()
+        .filter(|p| p.kind() == "class_definition")?;
+    let name = class.child_by_field_name("name")?;
+    Some(text(name, source).to_string())
+}
+
 /// The decorators of a definition: the `decorated_definition` is its parent.
 fn decorators_of(def: Node<'_>, source: &str) -> Vec<String> {
     let Some(parent) = def.parent().filter(|p| p.kind() == "decorated_definition") else {
@@ -230,7 +245,12 @@ pub fn function_facts(def_node: Node<'_>, source: &str, is_method: bool) -> Func
         .child_by_field_name("return_type")
         .map(|r| text(r, source).to_string());
     let body = def.child_by_field_name("body");
-    let mut walk = BodyWalk::default();
+    let mut walk = BodyWalk {
+        own_class: is_method
+            .then(|| enclosing_class_name(def, source))
+            .flatten(),
+        ..BodyWalk::default()
+    };
     if let Some(body) = body {
         walk.run(body, source, &params);
     }
@@ -543,6 +563,9 @@ struct Frame<'t> {
 
 #[derive(Default)]
 struct BodyWalk {
+    /// The class a method belongs to: `raise type(self)(...)`, `raise self.__class__(...)` and
+    /// `raise cls(...)` raise it.
+    own_class: Option<String>,
     returns: ReturnStatements,
     /// The literal type of each valued return (`None` for a non-literal), `return None`
     /// excluded.
@@ -720,6 +743,17 @@ impl BodyWalk {
                 Some(h) if !h.types.is_empty() => h.types.clone(),
                 _ => Vec::new(),
             },
+            Some(e)
+                if e.kind() == "call"
+                    && self.own_class.is_some()
+                    && e.child_by_field_name("function")
+                        .and_then(|f| source.get(f.byte_range()))
+                        .is_some_and(|f| {
+                            matches!(f, "type(self)" | "self.__class__" | "cls" | "type(cls)")
+                        }) =>
+            {
+                self.own_class.iter().cloned().collect()
+            }
             Some(e) => {
                 let target = if e.kind() == "call" {
                     e.child_by_field_name("function")
@@ -1529,5 +1563,19 @@ class C:
                 stack.extend(node.named_children(&mut cursor));
             }
         }
+    }
+
+    #[test]
+    fn raising_an_instance_of_the_own_class_names_it() {
+        let src = "class Money(Exception):\n    def bad(self):\n        raise type(self)(\"x\")\n    @classmethod\n    def make(cls):\n        raise cls()\n";
+        let tree = crate::analysis::parse::parse_str(src, None);
+        let class = tree.root_node().named_child(0).unwrap();
+        let body = class.child_by_field_name("body").unwrap();
+        let bad = body.named_child(0).unwrap();
+        let f = function_facts(bad, src, true);
+        assert_eq!(f.raises, vec!["Money"]);
+        assert!(!f.has_unnamed_raise);
+        let make = body.named_child(1).unwrap();
+        assert_eq!(function_facts(make, src, true).raises, vec!["Money"]);
     }
 }
