@@ -8,3 +8,4 @@ pub mod index;
 pub mod outline;
 pub mod parse;
 pub mod references;
+pub mod rules;

@@ -1,0 +1,203 @@
+//! TDM001: a mutable default argument. A default value is evaluated once, when `def` runs, so
+//! a list, dict or set default is one object shared by every call: mutate it in one call and
+//! the next call sees the change.
+//!
+//! The fix makes the default `None` (adding `| None` to an annotation) and inserts
+//! `if x is None:` / `x = <default>` as the first statement of the body, after a docstring, in
+//! the body's indentation. A body on the `def` line gets no fix.
+
+use tree_sitter::Node;
+
+use super::{excerpt, line_start, statements, Checker, Rule};
+use crate::analysis::finding::Fix;
+
+/// Calls that build a fresh mutable container.
+const MUTABLE_CONSTRUCTORS: &[&str] = &[
+    "list",
+    "dict",
+    "set",
+    "bytearray",
+    "defaultdict",
+    "OrderedDict",
+    "deque",
+    "Counter",
+    "collections.defaultdict",
+    "collections.OrderedDict",
+    "collections.deque",
+    "collections.Counter",
+];
+
+pub(super) fn check(checker: &mut Checker<'_>, def: Node<'_>) {
+    if !checker.on(Rule::MutableDefault) {
+        return;
+    }
+    let Some(parameters) = def.child_by_field_name("parameters") else {
+        return;
+    };
+    let mut cursor = parameters.walk();
+    for param in parameters.named_children(&mut cursor) {
+        if !matches!(param.kind(), "default_parameter" | "typed_default_parameter") {
+            continue;
+        }
+        let (Some(name), Some(value)) = (
+            param.child_by_field_name("name"),
+            param.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        if !is_mutable(checker, value) {
+            continue;
+        }
+        let name_text = checker.text(name);
+        let value_text = checker.text(value);
+        let message = format!(
+            "Mutable default `{name_text}={}`: the default is created once, when the function is \
+             defined, and shared by every call, so a change made in one call shows in the next; \
+             default to `None` and create it in the body",
+            excerpt(value_text, 30)
+        );
+        let fix = guard_fix(checker.source, def, param, name_text, value);
+        checker.report(Rule::MutableDefault, message, value.byte_range(), fix);
+    }
+}
+
+fn is_mutable(checker: &Checker<'_>, value: Node<'_>) -> bool {
+    match value.kind() {
+        "list" | "dictionary" | "set" | "list_comprehension" | "dictionary_comprehension"
+        | "set_comprehension" => true,
+        "call" => value
+            .child_by_field_name("function")
+            .is_some_and(|f| MUTABLE_CONSTRUCTORS.contains(&checker.text(f))),
+        _ => false,
+    }
+}
+
+fn guard_fix(
+    source: &str,
+    def: Node<'_>,
+    param: Node<'_>,
+    name: &str,
+    value: Node<'_>,
+) -> Option<Fix> {
+    let body = def.child_by_field_name("body")?;
+    let stmts = statements(body);
+    let first = *stmts.first()?;
+    // The body must start on a line of its own, indented with nothing else before it.
+    let first_line = line_start(source, first.start_byte());
+    let indent = source.get(first_line..first.start_byte())?;
+    if !indent.chars().all(|c| c == ' ' || c == '\t') || first_line <= def.start_byte() {
+        return None;
+    }
+    let newline = if source.contains("\r\n") { "\r\n" } else { "\n" };
+    let unit = if indent.contains('\t') { "\t" } else { "    " };
+    let default = source.get(value.byte_range())?;
+    let guard_lines = [
+        format!("{indent}if {name} is None:"),
+        format!("{indent}{unit}{name} = {default}"),
+    ];
+    let insertion = if is_docstring(first) {
+        // After the docstring's line (a comment after it stays where it is); not when another
+        // statement follows on that line.
+        let after = &source[first.end_byte()..];
+        let line_end = first.end_byte() + after.find(['\n', '\r']).unwrap_or(after.len());
+        let rest = source[first.end_byte()..line_end].trim();
+        if !(rest.is_empty() || rest.starts_with('#')) {
+            return None;
+        }
+        (line_end..line_end, format!("{newline}{}", guard_lines.join(newline)))
+    } else {
+        (
+            first_line..first_line,
+            format!("{}{newline}", guard_lines.join(newline)),
+        )
+    };
+    let mut edits = vec![(value.byte_range(), "None".to_string()), insertion];
+    if param.kind() == "typed_default_parameter" {
+        let annotation = param.child_by_field_name("type")?;
+        let text = source.get(annotation.byte_range())?;
+        if text.starts_with(['"', '\'']) || text.contains('\n') {
+            return None;
+        }
+        if !text.contains("None") && !text.contains("Optional") {
+            edits.push((annotation.byte_range(), format!("{text} | None")));
+        }
+    }
+    Some(Fix::new(
+        format!("Default `{name}` to `None` and create the value in the body"),
+        edits,
+    ))
+}
+
+fn is_docstring(stmt: Node<'_>) -> bool {
+    stmt.kind() == "expression_statement"
+        && stmt.named_child_count() == 1
+        && stmt
+            .named_child(0)
+            .is_some_and(|s| matches!(s.kind(), "string" | "concatenated_string"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{findings, fixed, flagged};
+
+    #[test]
+    fn list_dict_set_defaults_and_constructor_calls_are_reported() {
+        let source = "def f(a=[], b={}, *, c={1}, d: list = [x for x in y], e=dict(), f=collections.deque()):\n    pass\n";
+        assert_eq!(
+            flagged("TDM001", source),
+            ["[]", "{}", "{1}", "[x for x in y]", "dict()", "collections.deque()"]
+        );
+        let message = &findings("TDM001", source)[0].message;
+        assert!(
+            message.starts_with("Mutable default `a=[]`") && message.contains("shared by every call"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn immutable_defaults_and_lambdas_are_not_reported() {
+        let source = "def f(a=(), b=None, c=frozenset(), d='x', e=0, f=tuple(), g=CONST):\n    pass\nh = lambda x=[]: x\n";
+        assert!(flagged("TDM001", source).is_empty());
+    }
+
+    #[test]
+    fn the_fix_defaults_to_none_and_guards_the_body() {
+        let source = "def build(order, footer=[]):\n    lines = [order]\n    footer.append('x')\n    return lines + footer\n";
+        assert_eq!(
+            fixed("TDM001", source),
+            "def build(order, footer=None):\n    if footer is None:\n        footer = []\n    lines = [order]\n    footer.append('x')\n    return lines + footer\n"
+        );
+    }
+
+    #[test]
+    fn the_guard_goes_after_the_docstring_and_the_annotation_allows_none() {
+        let source = "class C:\n    def m(self, seen: set[str] = set()) -> None:\n        \"\"\"Doc.\"\"\"  # why\n        seen.add('a')\n";
+        assert_eq!(
+            fixed("TDM001", source),
+            "class C:\n    def m(self, seen: set[str] | None = None) -> None:\n        \"\"\"Doc.\"\"\"  # why\n        if seen is None:\n            seen = set()\n        seen.add('a')\n"
+        );
+        let only_doc = "def f(x={'a': 1}):\n\t'''Doc.'''\n";
+        assert_eq!(
+            fixed("TDM001", only_doc),
+            "def f(x=None):\n\t'''Doc.'''\n\tif x is None:\n\t\tx = {'a': 1}\n"
+        );
+    }
+
+    #[test]
+    fn windows_line_endings_are_kept() {
+        let source = "def f(x=[]):\r\n    return x\r\n";
+        assert_eq!(
+            fixed("TDM001", source),
+            "def f(x=None):\r\n    if x is None:\r\n        x = []\r\n    return x\r\n"
+        );
+    }
+
+    #[test]
+    fn one_line_bodies_get_no_fix() {
+        let found = findings("TDM001", "def f(x=[]): return x\n");
+        assert_eq!(found.len(), 1);
+        assert!(found[0].fix.is_none());
+        let found = findings("TDM001", "def f(x=[]):\n    '''d'''; return x\n");
+        assert!(found[0].fix.is_none());
+    }
+}
