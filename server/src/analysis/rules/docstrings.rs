@@ -1,16 +1,32 @@
 //! TDM012: a public function, method or class without a docstring. Public means: its name does
 //! not start with `_` (so dunders are not public here either), it is not nested in a function,
 //! and for a method, its class (and every class around it) is public. Test functions
-//! (`test*`) and test classes (`Test*`) in test modules, `@overload` stubs, `@override`s
-//! (the base documents them) and property setters/getters/deleters are left alone.
+//! (`test*`), test classes (`Test*`) and fixtures (`@pytest.fixture`) in test modules,
+//! `@overload` stubs, `@override`s and property setters/getters/deleters are left alone, and so
+//! are methods that override a method documented in a base class defined in the same file
+//! (`help()` and hovers show the inherited docstring, as `inspect.getdoc` does).
 //!
 //! The editor offers "Generate docstring" on this code (the documentation feature).
 
+use std::collections::{HashMap, HashSet};
+
 use tree_sitter::Node;
 
-use super::{has_docstring, Checker, Ctx, Rule, Scope};
+use super::{has_docstring, statements, Checker, Ctx, Rule, Scope};
+use crate::analysis::finding::Finding;
 
-pub(super) fn check(checker: &mut Checker<'_>, def: Node<'_>, ctx: &Ctx) {
+/// What TDM012 learns about the classes of a file, to leave documented overrides alone.
+#[derive(Debug, Default)]
+pub(super) struct ClassFacts<'s> {
+    /// Class name -> the last names of its bases (`models.Model` -> `Model`).
+    bases: HashMap<&'s str, Vec<&'s str>>,
+    /// Class name -> its methods that have a docstring.
+    documented: HashMap<&'s str, HashSet<&'s str>>,
+    /// Methods without a docstring: class name, method name, the finding.
+    pending: Vec<(&'s str, &'s str, Finding)>,
+}
+
+pub(super) fn check<'s>(checker: &mut Checker<'s>, def: Node<'_>, ctx: &Ctx) {
     if !checker.on(Rule::MissingDocstring) || !ctx.public || ctx.scope == Scope::Function {
         return;
     }
@@ -21,35 +37,113 @@ pub(super) fn check(checker: &mut Checker<'_>, def: Node<'_>, ctx: &Ctx) {
     if name.starts_with('_') || name.is_empty() {
         return;
     }
+    let is_class = def.kind() == "class_definition";
+    if is_class {
+        learn_class(checker, def, name);
+    }
     let d = ctx.decorators;
     if d.overload || d.accessor || d.override_ {
         return;
     }
-    let is_class = def.kind() == "class_definition";
     if checker.opts.test_file
-        && ((is_class && name.starts_with("Test")) || (!is_class && name.starts_with("test")))
+        && ((is_class && name.starts_with("Test"))
+            || (!is_class && (name.starts_with("test") || d.fixture)))
     {
         return;
     }
     if has_docstring(def) {
         return;
     }
-    let what = match (is_class, ctx.class_name) {
+    let class = ctx
+        .class_name
+        .map(|(start, end)| checker.source.get(start..end).unwrap_or(""));
+    let what = match (is_class, class) {
         (true, _) => format!("class `{name}`"),
-        (false, Some((start, end))) => {
-            format!("method `{}.{name}`", checker.source.get(start..end).unwrap_or(""))
-        }
+        (false, Some(class)) => format!("method `{class}.{name}`"),
         (false, None) => format!("function `{name}`"),
     };
-    checker.report(
-        Rule::MissingDocstring,
-        format!(
-            "Public {what} has no docstring: say what it is for, so that callers (and `help()`, \
-             hovers and generated docs) need not read the code"
-        ),
-        name_node.byte_range(),
-        None,
+    let message = format!(
+        "Public {what} has no docstring: say what it is for, so that callers (and `help()`, \
+         hovers and generated docs) need not read the code"
     );
+    match class {
+        Some(class) if !is_class => {
+            let finding = Finding::new(
+                Rule::MissingDocstring.code(),
+                Rule::MissingDocstring.severity(),
+                message,
+                name_node.byte_range(),
+            );
+            checker.classes.pending.push((class, name, finding));
+        }
+        _ => checker.report(Rule::MissingDocstring, message, name_node.byte_range(), None),
+    }
+}
+
+/// Records a class's bases and documented methods.
+fn learn_class<'s>(checker: &mut Checker<'s>, class: Node<'_>, name: &'s str) {
+    let source = checker.source;
+    let mut bases = Vec::new();
+    if let Some(list) = class.child_by_field_name("superclasses") {
+        let mut cursor = list.walk();
+        for base in list.named_children(&mut cursor) {
+            if matches!(base.kind(), "identifier" | "attribute") {
+                let text = source.get(base.byte_range()).unwrap_or("");
+                bases.push(text.rsplit('.').next().unwrap_or(text));
+            }
+        }
+    }
+    let mut documented = HashSet::new();
+    if let Some(body) = class.child_by_field_name("body") {
+        for stmt in statements(body) {
+            let def = match stmt.kind() {
+                "decorated_definition" => stmt.child_by_field_name("definition"),
+                "function_definition" => Some(stmt),
+                _ => None,
+            };
+            let Some(def) = def.filter(|d| d.kind() == "function_definition") else {
+                continue;
+            };
+            if has_docstring(def) {
+                if let Some(n) = def.child_by_field_name("name") {
+                    documented.insert(source.get(n.byte_range()).unwrap_or(""));
+                }
+            }
+        }
+    }
+    checker.classes.bases.insert(name, bases);
+    checker.classes.documented.insert(name, documented);
+}
+
+/// Reports the methods without a docstring that do not override a documented method of a
+/// base class defined in the file.
+pub(super) fn finish(checker: &mut Checker<'_>) {
+    let facts = std::mem::take(&mut checker.classes);
+    for (class, method, finding) in facts.pending {
+        if !inherits_docstring(&facts.bases, &facts.documented, class, method) {
+            checker.findings.push(finding);
+        }
+    }
+}
+
+fn inherits_docstring(
+    bases: &HashMap<&str, Vec<&str>>,
+    documented: &HashMap<&str, HashSet<&str>>,
+    class: &str,
+    method: &str,
+) -> bool {
+    let mut seen: HashSet<&str> = HashSet::from([class]);
+    let mut todo: Vec<&str> = bases.get(class).cloned().unwrap_or_default();
+    while let Some(base) = todo.pop() {
+        if !seen.insert(base) {
+            continue;
+        }
+        if documented.get(base).is_some_and(|m| m.contains(method)) {
+            return true;
+        }
+        todo.extend(bases.get(base).into_iter().flatten());
+    }
+    false
 }
 
 #[cfg(test)]
@@ -114,8 +208,41 @@ class Shown:
     }
 
     #[test]
-    fn tests_in_test_modules_need_no_docstring() {
-        let source = "def test_total():\n    assert 1\n\nclass TestCart:\n    def test_add(self):\n        pass\n\ndef helper():\n    pass\n";
+    fn overrides_of_methods_documented_in_a_base_class_of_the_file_are_not_reported() {
+        let source = "\
+class Rule:
+    \"Base.\"
+
+    def apply(self):
+        \"Return the discount.\"
+
+    def describe(self):
+        return ''
+
+class Percent(Rule):
+    \"Percent.\"
+
+    def apply(self):
+        return 1
+
+    def describe(self):
+        return 'p'
+
+class Bulk(pricing.Percent):
+    \"Bulk.\"
+
+    def apply(self):
+        return 2
+
+    def other(self):
+        return 3
+";
+        assert_eq!(flagged("TDM012", source), ["describe", "describe", "other"]);
+    }
+
+    #[test]
+    fn tests_and_fixtures_in_test_modules_need_no_docstring() {
+        let source = "def test_total():\n    assert 1\n\nclass TestCart:\n    def test_add(self):\n        pass\n\n@pytest.fixture\ndef cart():\n    return 1\n\ndef helper():\n    pass\n";
         let opts = RuleOptions {
             test_file: true,
             ..RuleOptions::default()
@@ -125,6 +252,6 @@ class Shown:
             .map(|f| source[f.range].to_string())
             .collect();
         assert_eq!(found, ["helper"]);
-        assert_eq!(flagged("TDM012", source).len(), 4);
+        assert_eq!(flagged("TDM012", source).len(), 5);
     }
 }

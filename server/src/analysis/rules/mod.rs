@@ -36,8 +36,9 @@ pub struct RuleOptions {
     pub max_statements: usize,
     /// Which codes to report; the others are not computed where that saves work.
     pub selection: CodeSelection,
-    /// The file is a test module (`test_*.py`, `*_test.py`): its `test*` functions and `Test*`
-    /// classes need no docstring (TDM012). See [`is_test_path`].
+    /// The file is a test module (`test_*.py`, `*_test.py`, `conftest.py`): its `test*`
+    /// functions, `Test*` classes and fixtures need no docstring (TDM012). See
+    /// [`is_test_path`].
     pub test_file: bool,
 }
 
@@ -52,13 +53,14 @@ impl Default for RuleOptions {
     }
 }
 
-/// Whether a path names a test module as pytest finds them: `test_*.py` or `*_test.py`.
+/// Whether a path names a test module as pytest finds them (`test_*.py`, `*_test.py`) or
+/// pytest's `conftest.py`.
 pub fn is_test_path(path: &str) -> bool {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
     let Some(stem) = name.strip_suffix(".py") else {
         return false;
     };
-    stem.starts_with("test_") || stem.ends_with("_test")
+    stem.starts_with("test_") || stem.ends_with("_test") || stem == "conftest"
 }
 
 /// The rules of this module, in code order (TDM001 = `Rule::MutableDefault`, …).
@@ -121,9 +123,11 @@ pub fn check_file(source: &str, tree: &Tree, opts: &RuleOptions) -> Vec<Finding>
         enabled,
         findings: Vec::new(),
         functions: Vec::new(),
+        classes: docstrings::ClassFacts::default(),
     };
     checker.walk(tree.root_node());
     metrics::report(&mut checker);
+    docstrings::finish(&mut checker);
     let mut findings = checker.findings;
     apply_noqa(source, &mut findings);
     findings.sort_by(|a, b| (a.range.start, &a.code).cmp(&(b.range.start, &b.code)));
@@ -148,6 +152,8 @@ struct Decorators {
     accessor: bool,
     /// `@override` / `@typing.override`.
     override_: bool,
+    /// `@pytest.fixture`, `@fixture` (with or without arguments).
+    fixture: bool,
 }
 
 /// What the walk knows about the place of a node: carried on the stack, never looked up
@@ -183,6 +189,7 @@ impl Ctx {
             overload: false,
             accessor: false,
             override_: false,
+            fixture: false,
         },
     };
 
@@ -212,6 +219,7 @@ struct Checker<'s> {
     enabled: [bool; RULE_COUNT],
     findings: Vec<Finding>,
     functions: Vec<FunctionMetrics>,
+    classes: docstrings::ClassFacts<'s>,
 }
 
 impl<'s> Checker<'s> {
@@ -380,6 +388,7 @@ fn decorators(decorated: Node<'_>, source: &str) -> Decorators {
         match last {
             "overload" => found.overload = true,
             "override" => found.override_ = true,
+            "fixture" => found.fixture = true,
             "setter" | "getter" | "deleter" if name.contains('.') => found.accessor = true,
             _ => {}
         }
@@ -494,6 +503,7 @@ mod tests {
     fn test_paths_are_recognised_by_file_name() {
         assert!(is_test_path("tests/test_cart.py"));
         assert!(is_test_path("cart_test.py"));
+        assert!(is_test_path("tests/conftest.py"));
         assert!(is_test_path("a\\b\\test_x.py"));
         assert!(!is_test_path("src/testing.py"));
         assert!(!is_test_path("src/test_data.json"));
