@@ -1,6 +1,9 @@
 //! TDM001: a mutable default argument. A default value is evaluated once, when `def` runs, so
 //! a list, dict or set default is one object shared by every call: mutate it in one call and
-//! the next call sees the change.
+//! the next call sees the change. Reported when the function mutates the parameter (a mutating
+//! method such as `append` or `update`, an item assignment or deletion, `+=`) or lets it escape
+//! (returns or yields it, stores it in an attribute or item), since only then can one call's
+//! change reach another; a default that is only read (`cnf={}` passed on to be read) is safe.
 //!
 //! The fix makes the default `None` (adding `| None` to an annotation) and inserts
 //! `if x is None:` / `x = <default>` as the first statement of the body, after a docstring, in
@@ -49,6 +52,9 @@ pub(super) fn check(checker: &mut Checker<'_>, def: Node<'_>) {
             continue;
         }
         let name_text = checker.text(name);
+        if !mutated_or_escapes(checker.source, def, name_text) {
+            continue;
+        }
         let value_text = checker.text(value);
         let message = format!(
             "Mutable default `{name_text}={}`: the default is created once, when the function is \
@@ -70,6 +76,103 @@ fn is_mutable(checker: &Checker<'_>, value: Node<'_>) -> bool {
             .is_some_and(|f| MUTABLE_CONSTRUCTORS.contains(&checker.text(f))),
         _ => false,
     }
+}
+
+/// Methods of lists, dicts, sets, deques and ordered dicts that change the object.
+const MUTATING_METHODS: &[&str] = &[
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "pop",
+    "popitem",
+    "clear",
+    "update",
+    "setdefault",
+    "add",
+    "discard",
+    "sort",
+    "reverse",
+    "appendleft",
+    "extendleft",
+    "popleft",
+    "rotate",
+    "move_to_end",
+    "difference_update",
+    "intersection_update",
+    "symmetric_difference_update",
+    "__setitem__",
+    "__delitem__",
+];
+
+/// Whether the body of `def` mutates `name` or lets it escape (see the module comment).
+fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
+    let Some(body) = def.child_by_field_name("body") else {
+        return false;
+    };
+    let is_name = |n: Option<Node<'_>>| {
+        n.is_some_and(|n| n.kind() == "identifier" && source.get(n.byte_range()) == Some(name))
+    };
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        let found = match node.kind() {
+            "call" => node.child_by_field_name("function").is_some_and(|f| {
+                f.kind() == "attribute"
+                    && is_name(f.child_by_field_name("object"))
+                    && f.child_by_field_name("attribute").is_some_and(|a| {
+                        MUTATING_METHODS.contains(&source.get(a.byte_range()).unwrap_or(""))
+                    })
+            }),
+            "assignment" | "augmented_assignment" => {
+                let left = node.child_by_field_name("left");
+                let right = node.child_by_field_name("right");
+                let item_of_name = left.is_some_and(|l| {
+                    l.kind() == "subscript" && is_name(l.child_by_field_name("value"))
+                });
+                let in_place = node.kind() == "augmented_assignment" && is_name(left);
+                let stored = is_name(right)
+                    && left.is_some_and(|l| matches!(l.kind(), "attribute" | "subscript"));
+                item_of_name || in_place || stored
+            }
+            "delete_statement" => {
+                let mut cursor = node.walk();
+                let targets: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+                targets.into_iter().any(|t| {
+                    let mut cursor = t.walk();
+                    let items: Vec<Node<'_>> = if t.kind() == "expression_list" {
+                        t.named_children(&mut cursor).collect()
+                    } else {
+                        vec![t]
+                    };
+                    items.into_iter().any(|i| {
+                        i.kind() == "subscript" && is_name(i.child_by_field_name("value"))
+                    })
+                })
+            }
+            "return_statement" | "yield" => {
+                let mut cursor = node.walk();
+                let values: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+                values.into_iter().any(|v| {
+                    is_name(Some(v)) || {
+                        let mut cursor = v.walk();
+                        let parts: Vec<Node<'_>> = if matches!(v.kind(), "expression_list" | "tuple") {
+                            v.named_children(&mut cursor).collect()
+                        } else {
+                            Vec::new()
+                        };
+                        parts.into_iter().any(|p| is_name(Some(p)))
+                    }
+                })
+            }
+            _ => false,
+        };
+        if found {
+            return true;
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor).filter(|c| c.child_count() > 0));
+    }
+    false
 }
 
 fn guard_fix(
@@ -142,7 +245,7 @@ mod tests {
 
     #[test]
     fn list_dict_set_defaults_and_constructor_calls_are_reported() {
-        let source = "def f(a=[], b={}, *, c={1}, d: list = [x for x in y], e=dict(), f=collections.deque()):\n    pass\n";
+        let source = "def f(a=[], b={}, *, c={1}, d: list = [x for x in y], e=dict(), f=collections.deque()):\n    a.append(1)\n    b['k'] = 1\n    c.add(2)\n    d += [3]\n    self.e = e\n    return f\n";
         assert_eq!(
             flagged("TDM001", source),
             ["[]", "{}", "{1}", "[x for x in y]", "dict()", "collections.deque()"]
@@ -156,8 +259,20 @@ mod tests {
 
     #[test]
     fn immutable_defaults_and_lambdas_are_not_reported() {
-        let source = "def f(a=(), b=None, c=frozenset(), d='x', e=0, f=tuple(), g=CONST):\n    pass\nh = lambda x=[]: x\n";
+        let source = "def f(a=(), b=None, c=frozenset(), d='x', e=0, f=tuple(), g=CONST):\n    a.append(1)\nh = lambda x=[]: x\n";
         assert!(flagged("TDM001", source).is_empty());
+    }
+
+    #[test]
+    fn defaults_that_are_only_read_are_not_reported() {
+        let source = "def configure(self, cnf={}, names=[]):\n    for n in names:\n        print(n, cnf.get(n))\n    self._options(cnf)\n    x = cnf['a']\n    return len(names)\n";
+        assert!(flagged("TDM001", source).is_empty());
+        let mutated_in_closure = "def f(seen=set()):\n    def g(x):\n        seen.add(x)\n    return g\n";
+        assert_eq!(flagged("TDM001", mutated_in_closure), ["set()"]);
+        let deleted = "def f(cache={}):\n    del cache['k']\n";
+        assert_eq!(flagged("TDM001", deleted), ["{}"]);
+        let returned = "def f(acc=[]):\n    return acc, 1\n";
+        assert_eq!(flagged("TDM001", returned), ["[]"]);
     }
 
     #[test]
@@ -176,10 +291,10 @@ mod tests {
             fixed("TDM001", source),
             "class C:\n    def m(self, seen: set[str] | None = None) -> None:\n        \"\"\"Doc.\"\"\"  # why\n        if seen is None:\n            seen = set()\n        seen.add('a')\n"
         );
-        let only_doc = "def f(x={'a': 1}):\n\t'''Doc.'''\n";
+        let only_doc = "def f(x={'a': 1}):\n\t'''Doc.'''\n\treturn x\n";
         assert_eq!(
             fixed("TDM001", only_doc),
-            "def f(x=None):\n\t'''Doc.'''\n\tif x is None:\n\t\tx = {'a': 1}\n"
+            "def f(x=None):\n\t'''Doc.'''\n\tif x is None:\n\t\tx = {'a': 1}\n\treturn x\n"
         );
     }
 

@@ -2,8 +2,20 @@
 //!
 //! A bare `except:` also catches `KeyboardInterrupt` and `SystemExit`, so Ctrl-C and
 //! `sys.exit()` stop working inside the `try`; one that ends in a bare `raise` only cleans up
-//! and is not reported. An `except` clause whose body is only `pass` or `...` makes failures
-//! invisible; a comment in the clause says it is deliberate, and then it is not reported.
+//! and is not reported.
+//!
+//! An `except` clause whose body is only `pass` or `...` makes failures invisible. Most such
+//! clauses in real code are deliberate, so TDM003 reports only two shapes, measured on Django
+//! and the standard library (see `docs/rules.md`):
+//! - a catch-all (`except:`, `except Exception:`, `except BaseException:`), which hides every
+//!   error, bugs included;
+//! - any other exception when the `try` only performs actions (call statements, like
+//!   `gateway.refund(id)`) and has no `else`: an operation failed and nothing will know.
+//!   Exceptions that usually mean "absent" or "not now" (`KeyError`, `AttributeError`,
+//!   `ImportError`, `FileNotFoundError`, `OSError`, `StopIteration`, `*.DoesNotExist`, …) are
+//!   the expected outcome there, not a failure, and are not reported.
+//!
+//! A comment in the clause says the silence is deliberate, and then nothing is reported.
 
 use tree_sitter::Node;
 
@@ -42,6 +54,7 @@ pub(super) fn check(checker: &mut Checker<'_>, clause: Node<'_>) {
         && body.iter().all(|s| is_placeholder(checker, *s))
         && !has_comment(clause)
         && !has_comment(*block)
+        && swallows_a_failure(checker, clause, value)
     {
         let header = checker
             .source
@@ -58,6 +71,120 @@ pub(super) fn check(checker: &mut Checker<'_>, clause: Node<'_>) {
             None,
         );
     }
+}
+
+/// Exceptions that usually signal an expected outcome ("absent", "not now", "done"), which an
+/// `except …: pass` deliberately ignores.
+const EXPECTED_EXCEPTIONS: &[&str] = &[
+    "KeyError",
+    "IndexError",
+    "LookupError",
+    "AttributeError",
+    "ImportError",
+    "ModuleNotFoundError",
+    "NameError",
+    "StopIteration",
+    "StopAsyncIteration",
+    "GeneratorExit",
+    "CancelledError",
+    "TimeoutError",
+    "OSError",
+    "IOError",
+    "EnvironmentError",
+    "FileNotFoundError",
+    "FileExistsError",
+    "NotADirectoryError",
+    "IsADirectoryError",
+    "PermissionError",
+    "ProcessLookupError",
+    "ChildProcessError",
+    "BlockingIOError",
+    "InterruptedError",
+    "BrokenPipeError",
+    "ConnectionError",
+    "ConnectionResetError",
+    "ConnectionAbortedError",
+    "ValueError",
+    "UnicodeError",
+    "UnicodeDecodeError",
+    "UnicodeEncodeError",
+    "NotImplementedError",
+    "UnsupportedOperation",
+    "DoesNotExist",
+    "ObjectDoesNotExist",
+    "KeyboardInterrupt",
+];
+
+/// Whether an `except …: pass` hides a failure (see the module comment).
+fn swallows_a_failure(checker: &Checker<'_>, clause: Node<'_>, value: Option<Node<'_>>) -> bool {
+    let names = caught_names(checker, value);
+    if names.is_empty() || names.iter().any(|n| matches!(*n, "Exception" | "BaseException")) {
+        return true;
+    }
+    if names.iter().all(|n| EXPECTED_EXCEPTIONS.contains(n)) {
+        return false;
+    }
+    // The `try` the clause belongs to: its body must only perform actions, and it must have
+    // no `else` (an `else` makes the exception the expected path and the success the other).
+    let Some(try_stmt) = clause.parent().filter(|p| p.kind() == "try_statement") else {
+        return false;
+    };
+    let mut cursor = try_stmt.walk();
+    if try_stmt
+        .named_children(&mut cursor)
+        .any(|c| c.kind() == "else_clause")
+    {
+        return false;
+    }
+    let Some(body) = try_stmt.child_by_field_name("body") else {
+        return false;
+    };
+    let stmts = statements(body);
+    !stmts.is_empty() && stmts.iter().all(|s| is_action(*s))
+}
+
+/// The last names of the caught classes (`except (a.B, C) as e` -> `B`, `C`); empty for a bare
+/// `except:`.
+fn caught_names<'s>(checker: &Checker<'s>, value: Option<Node<'_>>) -> Vec<&'s str> {
+    let Some(mut value) = value else {
+        return Vec::new();
+    };
+    if value.kind() == "as_pattern" {
+        match value.named_child(0) {
+            Some(inner) => value = inner,
+            None => return vec!["?"],
+        }
+    }
+    let mut cursor = value.walk();
+    let parts: Vec<Node<'_>> = if matches!(value.kind(), "tuple" | "parenthesized_expression") {
+        value.named_children(&mut cursor).collect()
+    } else {
+        vec![value]
+    };
+    parts
+        .into_iter()
+        .map(|p| {
+            let text = checker.text(p);
+            text.rsplit('.').next().unwrap_or(text).trim()
+        })
+        .collect()
+}
+
+/// A statement that performs an action: a call (or an awaited call) as a statement.
+fn is_action(stmt: Node<'_>) -> bool {
+    if stmt.kind() != "expression_statement" || stmt.named_child_count() != 1 {
+        return false;
+    }
+    let Some(mut expr) = stmt.named_child(0) else {
+        return false;
+    };
+    if expr.kind() == "await" {
+        match expr.named_child(0) {
+            Some(inner) => expr = inner,
+            None => return false,
+        }
+    }
+    expr.kind() == "call"
 }
 
 fn ends_in_bare_raise(body: &[Node<'_>]) -> bool {
@@ -105,7 +232,7 @@ mod tests {
 
     #[test]
     fn except_with_only_pass_or_ellipsis_is_reported() {
-        let source = "try:\n    f()\nexcept PaymentError:\n    pass\ntry:\n    f()\nexcept (A, B) as e:\n    ...\n";
+        let source = "try:\n    gateway.refund(order.transaction_id)\nexcept PaymentError:\n    pass\ntry:\n    f()\nexcept (A, B) as e:\n    ...\n";
         assert_eq!(
             flagged("TDM003", source),
             ["except PaymentError", "except (A, B) as e"]
@@ -121,6 +248,24 @@ mod tests {
             .map(|f| f.code)
             .collect();
         assert_eq!(codes, ["TDM002", "TDM003"]);
+    }
+
+    #[test]
+    fn expected_exceptions_lookups_and_try_else_are_not_reported() {
+        for source in [
+            "try:\n    del cache[key]\nexcept KeyError:\n    pass\n",
+            "try:\n    os.unlink(path)\nexcept (FileNotFoundError, PermissionError):\n    pass\n",
+            "try:\n    site = Site.objects.get(pk=1)\nexcept Site.DoesNotExist:\n    pass\n",
+            "try:\n    code = self.docmd('quit')\nexcept SMTPServerDisconnected:\n    pass\n",
+            "try:\n    return IPv4Interface(address)\nexcept AddressValueError:\n    pass\n",
+            "try:\n    parse(x)\nexcept ParseError:\n    pass\nelse:\n    fail('no error')\n",
+        ] {
+            assert!(flagged("TDM003", source).is_empty(), "{source}");
+        }
+        let catch_all = "try:\n    x = compute()\nexcept Exception:\n    pass\n";
+        assert_eq!(flagged("TDM003", catch_all), ["except Exception"]);
+        let awaited = "try:\n    await client.close()\nexcept ClientError:\n    ...\n";
+        assert_eq!(flagged("TDM003", awaited), ["except ClientError"]);
     }
 
     #[test]

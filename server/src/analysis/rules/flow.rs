@@ -5,8 +5,10 @@
 //! TDM007 leaves alone a `yield` after `return` (the idiom that makes an empty generator).
 //! TDM008 only compares definitions that are statements of the same block, so definitions in
 //! `if`/`else` or `try`/`except` alternatives are never compared; it leaves alone `@overload`
-//! stubs, property setters/getters/deleters, `_`, and any name that is used between the two
-//! definitions (`f = cache(f)`, `@f.register`).
+//! stubs, property setters/getters/deleters, `_`, any name that is used between the two
+//! definitions (`f = cache(f)`, `@f.register`), and a first definition with a decorator other
+//! than `staticmethod`/`classmethod`/`abstractmethod` (a decorator may register or call it, as
+//! `@app.route` or `@atexit.register` do, so it is used).
 
 use std::collections::HashMap;
 
@@ -113,7 +115,7 @@ fn exempt(
             d.overload || d.accessor
         }
     };
-    if overload(earlier) || overload(later) {
+    if overload(earlier) || overload(later) || registered(checker, earlier) {
         return true;
     }
     // Used in between, the decorators of the later definition included: the first definition
@@ -123,6 +125,23 @@ fn exempt(
         .get(earlier.end_byte()..later_def.start_byte())
         .unwrap_or("");
     mentions(between, name)
+}
+
+/// Whether a definition has a decorator that may keep or call the function.
+fn registered(checker: &Checker<'_>, stmt: Node<'_>) -> bool {
+    if stmt.kind() != "decorated_definition" {
+        return false;
+    }
+    let mut cursor = stmt.walk();
+    let decorators: Vec<Node<'_>> = stmt
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() == "decorator")
+        .collect();
+    decorators.into_iter().any(|d| {
+        let name = super::decorator_name(d, checker.source);
+        let last = name.rsplit('.').next().unwrap_or(name);
+        !matches!(last, "staticmethod" | "classmethod" | "abstractmethod")
+    })
 }
 
 /// Whether `text` holds `name` as a whole identifier.
@@ -202,6 +221,10 @@ except ImportError:
 def k(): pass
 k = wrap(k)
 def k(): pass
+
+@atexit.register
+def cleanup(): pass
+def cleanup(): pass
 
 @singledispatch
 def show(x): pass

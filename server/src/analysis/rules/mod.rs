@@ -512,7 +512,7 @@ mod tests {
 
     #[test]
     fn findings_are_sorted_and_selected_by_prefix() {
-        let source = "def f(x=[]):\n    return x == None\n";
+        let source = "def f(x=[]):\n    x.append(1)\n    return x == None\n";
         let all = findings("TDM", source);
         let codes: Vec<&str> = all.iter().map(|f| f.code.as_str()).collect();
         assert_eq!(codes, ["TDM012", "TDM001", "TDM004"]);
