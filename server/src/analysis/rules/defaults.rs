@@ -113,8 +113,21 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
     let is_name = |n: Option<Node<'_>>| {
         n.is_some_and(|n| n.kind() == "identifier" && source.get(n.byte_range()) == Some(name))
     };
+    let mut mutated = false;
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
+        let rebinding = match node.kind() {
+            "assignment" | "named_expression" => is_name(
+                node.child_by_field_name("left")
+                    .or_else(|| node.child_by_field_name("name")),
+            ),
+            "for_statement" => is_name(node.child_by_field_name("left")),
+            _ => false,
+        };
+        if rebinding {
+            // `cnf = merge(cnf, kw)`: what is mutated later may be a new object.
+            return false;
+        }
         let found = match node.kind() {
             "call" => node.child_by_field_name("function").is_some_and(|f| {
                 f.kind() == "attribute"
@@ -166,13 +179,11 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
             }
             _ => false,
         };
-        if found {
-            return true;
-        }
+        mutated |= found;
         let mut cursor = node.walk();
         stack.extend(node.named_children(&mut cursor).filter(|c| c.child_count() > 0));
     }
-    false
+    mutated
 }
 
 fn guard_fix(
@@ -273,6 +284,8 @@ mod tests {
         assert_eq!(flagged("TDM001", deleted), ["{}"]);
         let returned = "def f(acc=[]):\n    return acc, 1\n";
         assert_eq!(flagged("TDM001", returned), ["[]"]);
+        let rebound = "def f(cnf={}, **kw):\n    cnf = merge(cnf, kw)\n    del cnf['class']\n";
+        assert!(flagged("TDM001", rebound).is_empty());
     }
 
     #[test]

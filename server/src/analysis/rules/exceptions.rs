@@ -9,20 +9,21 @@
 //! and the standard library (see `docs/rules.md`):
 //! - a catch-all (`except:`, `except Exception:`, `except BaseException:`), which hides every
 //!   error, bugs included;
-//! - any other exception when the `try` only performs actions (call statements, like
-//!   `gateway.refund(id)`) and has no `else`: an operation failed and nothing will know.
-//!   Exceptions that usually mean "absent" or "not now" (`KeyError`, `AttributeError`,
-//!   `ImportError`, `FileNotFoundError`, `OSError`, `StopIteration`, `*.DoesNotExist`, …) are
-//!   the expected outcome there, not a failure, and are not reported.
+//! - an `…Error` class when the `try` only performs actions (call statements, like
+//!   `gateway.refund(id)`) and has no `else`, outside cleanup functions (`close`, `quit`,
+//!   `__del__`, …): an operation failed and nothing will know. Errors that usually mean
+//!   "absent" or "not now" (`KeyError`, `AttributeError`, `ImportError`, `OSError`,
+//!   `ValueError`, …) are the expected outcome there, not a failure, and are not reported.
 //!
-//! A comment in the clause says the silence is deliberate, and then nothing is reported.
+//! A comment in the clause says the silence is deliberate, and then nothing is reported. Test
+//! code is not checked: `except X: pass` is how a test tolerates an expected exception.
 
 use tree_sitter::Node;
 
-use super::{statements, Checker, Rule};
+use super::{statements, Checker, Ctx, Rule};
 use crate::analysis::finding::Fix;
 
-pub(super) fn check(checker: &mut Checker<'_>, clause: Node<'_>) {
+pub(super) fn check(checker: &mut Checker<'_>, clause: Node<'_>, ctx: &Ctx) {
     let mut cursor = clause.walk();
     let children: Vec<Node<'_>> = clause.children(&mut cursor).collect();
     let Some(keyword) = children.first().filter(|k| k.kind() == "except") else {
@@ -54,7 +55,8 @@ pub(super) fn check(checker: &mut Checker<'_>, clause: Node<'_>) {
         && body.iter().all(|s| is_placeholder(checker, *s))
         && !has_comment(clause)
         && !has_comment(*block)
-        && swallows_a_failure(checker, clause, value)
+        && !checker.opts.test_file
+        && swallows_a_failure(checker, clause, value, ctx)
     {
         let header = checker
             .source
@@ -110,18 +112,54 @@ const EXPECTED_EXCEPTIONS: &[&str] = &[
     "UnicodeEncodeError",
     "NotImplementedError",
     "UnsupportedOperation",
+    "EOFError",
+    "OverflowError",
     "DoesNotExist",
     "ObjectDoesNotExist",
     "KeyboardInterrupt",
 ];
 
+/// Functions whose job is best-effort cleanup, where a failing step is ignored on purpose.
+const CLEANUP_FUNCTIONS: &[&str] = &[
+    "close",
+    "del__",
+    "exit__",
+    "quit",
+    "cleanup",
+    "shutdown",
+    "destroy",
+    "teardown",
+    "tearDown",
+    "stop",
+    "terminate",
+    "kill",
+    "release",
+    "dispose",
+    "disconnect",
+];
+
 /// Whether an `except …: pass` hides a failure (see the module comment).
-fn swallows_a_failure(checker: &Checker<'_>, clause: Node<'_>, value: Option<Node<'_>>) -> bool {
+fn swallows_a_failure(
+    checker: &Checker<'_>,
+    clause: Node<'_>,
+    value: Option<Node<'_>>,
+    ctx: &Ctx,
+) -> bool {
     let names = caught_names(checker, value);
     if names.is_empty() || names.iter().any(|n| matches!(*n, "Exception" | "BaseException")) {
         return true;
     }
-    if names.iter().all(|n| EXPECTED_EXCEPTIONS.contains(n)) {
+    if names
+        .iter()
+        .all(|n| EXPECTED_EXCEPTIONS.contains(n) || !n.ends_with("Error"))
+    {
+        return false;
+    }
+    let function = ctx
+        .function_name
+        .and_then(|(start, end)| checker.source.get(start..end))
+        .unwrap_or("");
+    if CLEANUP_FUNCTIONS.contains(&function.trim_start_matches('_')) {
         return false;
     }
     // The `try` the clause belongs to: its body must only perform actions, and it must have
@@ -232,10 +270,10 @@ mod tests {
 
     #[test]
     fn except_with_only_pass_or_ellipsis_is_reported() {
-        let source = "try:\n    gateway.refund(order.transaction_id)\nexcept PaymentError:\n    pass\ntry:\n    f()\nexcept (A, B) as e:\n    ...\n";
+        let source = "try:\n    gateway.refund(order.transaction_id)\nexcept PaymentError:\n    pass\ntry:\n    f()\nexcept (AError, BError) as e:\n    ...\n";
         assert_eq!(
             flagged("TDM003", source),
-            ["except PaymentError", "except (A, B) as e"]
+            ["except PaymentError", "except (AError, BError) as e"]
         );
         let message = &findings("TDM003", source)[0].message;
         assert!(
@@ -257,6 +295,8 @@ mod tests {
             "try:\n    os.unlink(path)\nexcept (FileNotFoundError, PermissionError):\n    pass\n",
             "try:\n    site = Site.objects.get(pk=1)\nexcept Site.DoesNotExist:\n    pass\n",
             "try:\n    code = self.docmd('quit')\nexcept SMTPServerDisconnected:\n    pass\n",
+            "try:\n    parser.Parse(text)\nexcept ParseEscape:\n    pass\n",
+            "def close(self):\n    try:\n        self.sock.shutdown()\n    except SocketError:\n        pass\n",
             "try:\n    return IPv4Interface(address)\nexcept AddressValueError:\n    pass\n",
             "try:\n    parse(x)\nexcept ParseError:\n    pass\nelse:\n    fail('no error')\n",
         ] {

@@ -36,9 +36,9 @@ pub struct RuleOptions {
     pub max_statements: usize,
     /// Which codes to report; the others are not computed where that saves work.
     pub selection: CodeSelection,
-    /// The file is a test module (`test_*.py`, `*_test.py`, `conftest.py`): its `test*`
-    /// functions, `Test*` classes and fixtures need no docstring (TDM012). See
-    /// [`is_test_path`].
+    /// The file is test code (see [`is_test_path`]): its `test*` functions, `Test*` classes and
+    /// fixtures need no docstring (TDM012), and `except …: pass` is how tests tolerate an
+    /// expected exception (TDM003).
     pub test_file: bool,
 }
 
@@ -53,14 +53,18 @@ impl Default for RuleOptions {
     }
 }
 
-/// Whether a path names a test module as pytest finds them (`test_*.py`, `*_test.py`) or
-/// pytest's `conftest.py`.
+/// Whether a path names test code: a test module as pytest finds them (`test_*.py`,
+/// `*_test.py`), pytest's `conftest.py`, or any Python file under a `test` or `tests` folder.
 pub fn is_test_path(path: &str) -> bool {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let mut parts: Vec<&str> = path.split(['/', '\\']).collect();
+    let name = parts.pop().unwrap_or(path);
     let Some(stem) = name.strip_suffix(".py") else {
         return false;
     };
-    stem.starts_with("test_") || stem.ends_with("_test") || stem == "conftest"
+    stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem == "conftest"
+        || parts.iter().any(|p| matches!(*p, "test" | "tests"))
 }
 
 /// The rules of this module, in code order (TDM001 = `Rule::MutableDefault`, …).
@@ -174,6 +178,8 @@ struct Ctx {
     statements_of: Option<usize>,
     /// A string directly inside an implicit concatenation (`"a" f"b"`), judged as a whole.
     in_concatenation: bool,
+    /// The name of the innermost function around, for rules that judge by it.
+    function_name: Option<(usize, usize)>,
     decorators: Decorators,
 }
 
@@ -185,6 +191,7 @@ impl Ctx {
         complexity_of: None,
         statements_of: None,
         in_concatenation: false,
+        function_name: None,
         decorators: Decorators {
             overload: false,
             accessor: false,
@@ -266,7 +273,7 @@ impl<'s> Checker<'s> {
                     });
                     continue;
                 }
-                "except_clause" => exceptions::check(self, node),
+                "except_clause" => exceptions::check(self, node, &ctx),
                 "comparison_operator" => comparisons::check_singleton(self, node),
                 "assert_statement" => comparisons::check_assert(self, node),
                 "string" if !ctx.in_concatenation => fstrings::check(self, &[node]),
@@ -310,6 +317,9 @@ impl<'s> Checker<'s> {
                     scope: Scope::Function,
                     public: false,
                     class_name: None,
+                    function_name: def
+                        .child_by_field_name("name")
+                        .map(|n| (n.start_byte(), n.end_byte())),
                     complexity_of: index.or(ctx.complexity_of),
                     statements_of: index.or(ctx.statements_of),
                     in_concatenation: false,
@@ -336,6 +346,7 @@ impl<'s> Checker<'s> {
                     complexity_of: ctx.complexity_of,
                     statements_of: None,
                     in_concatenation: false,
+                    function_name: None,
                     decorators: Decorators::default(),
                 }
             } else {
@@ -505,7 +516,9 @@ mod tests {
         assert!(is_test_path("cart_test.py"));
         assert!(is_test_path("tests/conftest.py"));
         assert!(is_test_path("a\\b\\test_x.py"));
+        assert!(is_test_path("Lib/test/datetimetester.py"));
         assert!(!is_test_path("src/testing.py"));
+        assert!(!is_test_path("src/tests.py"));
         assert!(!is_test_path("src/test_data.json"));
         assert!(!is_test_path("contest.py"));
     }
