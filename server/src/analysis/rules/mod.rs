@@ -20,6 +20,7 @@ mod flow;
 mod fstrings;
 mod metrics;
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
@@ -128,10 +129,13 @@ pub fn check_file(source: &str, tree: &Tree, opts: &RuleOptions) -> Vec<Finding>
         findings: Vec::new(),
         functions: Vec::new(),
         classes: docstrings::ClassFacts::default(),
+        project_names: HashSet::new(),
+        swallowed: Vec::new(),
     };
     checker.walk(tree.root_node());
     metrics::report(&mut checker);
     docstrings::finish(&mut checker);
+    exceptions::finish(&mut checker);
     let mut findings = checker.findings;
     apply_noqa(source, &mut findings);
     findings.sort_by(|a, b| (a.range.start, &a.code).cmp(&(b.range.start, &b.code)));
@@ -227,6 +231,10 @@ struct Checker<'s> {
     findings: Vec<Finding>,
     functions: Vec<FunctionMetrics>,
     classes: docstrings::ClassFacts<'s>,
+    /// Names of the project's own classes: defined in the file or imported relatively (TDM003).
+    project_names: HashSet<&'s str>,
+    /// TDM003 findings that depend on `project_names`, known only at the end of the walk.
+    swallowed: Vec<(Vec<&'s str>, Finding)>,
 }
 
 impl<'s> Checker<'s> {
@@ -274,6 +282,7 @@ impl<'s> Checker<'s> {
                     continue;
                 }
                 "except_clause" => exceptions::check(self, node, &ctx),
+                "import_from_statement" => exceptions::learn_import(self, node),
                 "comparison_operator" => comparisons::check_singleton(self, node),
                 "assert_statement" => comparisons::check_assert(self, node),
                 "string" if !ctx.in_concatenation => fstrings::check(self, &[node]),
@@ -335,6 +344,9 @@ impl<'s> Checker<'s> {
     fn class<'t>(&mut self, def: Node<'t>, ctx: Ctx, stack: &mut Vec<(Node<'t>, Ctx)>) {
         docstrings::check(self, def, &ctx);
         let name = def.child_by_field_name("name");
+        if let Some(text) = name.and_then(|n| self.source.get(n.byte_range())) {
+            self.project_names.insert(text);
+        }
         let public = ctx.public && name.is_some_and(|n| !self.text(n).starts_with('_'));
         let body = def.child_by_field_name("body");
         push_children(def, stack, |child| {
