@@ -88,10 +88,23 @@ fn first_identifier(node: Node<'_>) -> Option<Node<'_>> {
 }
 
 /// Checks the names an assignment, `for` or `:=` binds (identifiers, also inside tuple and list
-/// patterns; not attributes or subscripts).
-pub(super) fn check_target(checker: &mut Checker<'_>, target: Option<Node<'_>>, what: &str) {
+/// patterns; not attributes or subscripts). An assignment of something with the same name
+/// (`list = list`, `repr = aRepr.repr`) re-exports on purpose and is left alone.
+pub(super) fn check_target(
+    checker: &mut Checker<'_>,
+    target: Option<Node<'_>>,
+    value: Option<Node<'_>>,
+    what: &str,
+) {
     if !checker.on(Rule::BuiltinShadowed) {
         return;
+    }
+    if let (Some(target), Some(value)) = (target, value) {
+        let name = checker.text(target);
+        let value = checker.text(value);
+        if target.kind() == "identifier" && value.rsplit('.').next() == Some(name) {
+            return;
+        }
     }
     let mut stack: Vec<Node<'_>> = target.into_iter().collect();
     while let Some(node) = stack.pop() {
@@ -144,7 +157,7 @@ mod tests {
 
     #[test]
     fn attributes_class_attributes_definitions_and_other_names_are_not_reported() {
-        let source = "class Model:\n    id = AutoField()\n    type = 'x'\n\ndef open(path):\n    self.list = []\n    d['id'] = 1\n    ids = [id for id in x]\n    identifier = 2\n    return path\n\nclass list:\n    pass\n\ndef read(input, format, type=None, filter=None):\n    next = dir = 1\n";
+        let source = "class Model:\n    id = AutoField()\n    type = 'x'\n\ndef open(path):\n    self.list = []\n    d['id'] = 1\n    ids = [id for id in x]\n    identifier = 2\n    return path\n\nclass list:\n    pass\n\nlist = list\nrepr = aRepr.repr\n\ndef read(input, format, type=None, filter=None):\n    next = dir = 1\n";
         assert!(flagged("TDM009", source).is_empty());
     }
 }

@@ -6,14 +6,17 @@
 //! is also true for `1` and false for other truthy values; `if x:` or `x is True` says which is
 //! meant. `assert (cond, "message")` asserts a two-element tuple, which is always true, so the
 //! assertion never fails.
+//!
+//! Comparisons passed to a unittest assertion (`self.assertFalse(tz == None)`) are left alone:
+//! there the comparison is usually the subject of the test (does `__eq__` handle `None`?).
 
 use tree_sitter::Node;
 
-use super::{excerpt, Checker, Rule};
+use super::{excerpt, Checker, Ctx, Rule};
 use crate::analysis::finding::Fix;
 
-pub(super) fn check_singleton(checker: &mut Checker<'_>, comparison: Node<'_>) {
-    if !checker.on(Rule::SingletonComparison) {
+pub(super) fn check_singleton(checker: &mut Checker<'_>, comparison: Node<'_>, ctx: &Ctx) {
+    if !checker.on(Rule::SingletonComparison) || ctx.in_assertion_call {
         return;
     }
     let mut cursor = comparison.walk();
@@ -124,7 +127,7 @@ mod tests {
 
     #[test]
     fn identity_tests_and_other_comparisons_are_not_reported() {
-        let source = "a = x is None\nb = x is not None\nc = x == 0\nd = x == 'None'\ne = x in (None, True)\nf = None\n";
+        let source = "a = x is None\nb = x is not None\nc = x == 0\nd = x == 'None'\ne = x in (None, True)\nf = None\nself.assertFalse(tz == None)\n";
         assert!(flagged("TDM004", source).is_empty());
     }
 

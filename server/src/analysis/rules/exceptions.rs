@@ -1,8 +1,10 @@
 //! TDM002 (bare `except:`) and TDM003 (an exception swallowed by `except …: pass`).
 //!
 //! A bare `except:` also catches `KeyboardInterrupt` and `SystemExit`, so Ctrl-C and
-//! `sys.exit()` stop working inside the `try`; one that ends in a bare `raise` only cleans up
-//! and is not reported.
+//! `sys.exit()` stop working inside the `try`. Not reported: a handler that re-raises (a bare
+//! `raise` anywhere in it: cleanup, or a context manager's `__exit__` deciding) or ends the
+//! process (`os._exit`, `sys.exit`), which must catch everything; and test code, where the
+//! consequence is confined to one test and the construct is often what is tested.
 //!
 //! An `except` clause whose body is only `pass` or `...` makes failures invisible. Most such
 //! clauses in real code are deliberate, so TDM003 reports only two shapes, measured on Django
@@ -38,7 +40,11 @@ pub(super) fn check(checker: &mut Checker<'_>, clause: Node<'_>, ctx: &Ctx) {
     let body = statements(*block);
     let header_end = value.map_or(keyword.end_byte(), |v| v.end_byte());
 
-    if value.is_none() && checker.on(Rule::BareExcept) && !ends_in_bare_raise(&body) {
+    if value.is_none()
+        && checker.on(Rule::BareExcept)
+        && !checker.opts.test_file
+        && !reraises_or_exits(checker, *block, &body)
+    {
         checker.report(
             Rule::BareExcept,
             "Bare `except:` also catches KeyboardInterrupt and SystemExit, so Ctrl-C and \
@@ -281,9 +287,29 @@ fn is_action(stmt: Node<'_>) -> bool {
     expr.kind() == "call"
 }
 
-fn ends_in_bare_raise(body: &[Node<'_>]) -> bool {
-    body.last()
-        .is_some_and(|s| s.kind() == "raise_statement" && s.named_child_count() == 0)
+/// Whether a handler re-raises (a bare `raise` anywhere in it, nested functions aside) or ends
+/// with a call that ends the process.
+fn reraises_or_exits(checker: &Checker<'_>, block: Node<'_>, body: &[Node<'_>]) -> bool {
+    let exits = body.last().is_some_and(|last| {
+        let text = checker.text(*last);
+        ["os._exit(", "sys.exit(", "exit(", "raise SystemExit"]
+            .iter()
+            .any(|p| text.starts_with(p))
+    });
+    if exits {
+        return true;
+    }
+    let mut stack = vec![block];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "raise_statement" if node.named_child_count() == 0 => return true,
+            "function_definition" | "class_definition" | "lambda" => continue,
+            _ => {}
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor).filter(|c| c.child_count() > 0));
+    }
+    false
 }
 
 /// `pass` or `...`.
@@ -322,6 +348,10 @@ mod tests {
         assert!(flagged("TDM002", source).is_empty());
         let cleanup = "try:\n    f()\nexcept:\n    rollback()\n    raise\n";
         assert!(flagged("TDM002", cleanup).is_empty());
+        let deciding = "try:\n    f()\nexcept:\n    if not self.__exit__(*sys.exc_info()):\n        raise\n";
+        assert!(flagged("TDM002", deciding).is_empty());
+        let child = "try:\n    os.execve(path, args, env)\nexcept:\n    report()\n    os._exit(127)\n";
+        assert!(flagged("TDM002", child).is_empty());
     }
 
     #[test]

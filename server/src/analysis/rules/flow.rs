@@ -3,6 +3,8 @@
 //! one scope).
 //!
 //! TDM007 leaves alone a `yield` after `return` (the idiom that makes an empty generator).
+//! Neither rule looks at test code, where dead code and redefinitions are nearly always
+//! deliberate (CPython's grammar and tracing tests are made of them).
 //! TDM008 only compares definitions that are statements of the same block, so definitions in
 //! `if`/`else` or `try`/`except` alternatives are never compared; it leaves alone `@overload`
 //! stubs, property setters/getters/deleters, `_`, any name that is used between the two
@@ -19,7 +21,7 @@ use super::{decorators, line_of, statements, Checker, Rule};
 pub(super) fn check_block(checker: &mut Checker<'_>, block: Node<'_>) {
     let want_unreachable = checker.on(Rule::Unreachable);
     let want_redefined = checker.on(Rule::Redefined);
-    if (!want_unreachable && !want_redefined) || block.has_error() {
+    if (!want_unreachable && !want_redefined) || block.has_error() || checker.opts.test_file {
         return;
     }
     let stmts = statements(block);

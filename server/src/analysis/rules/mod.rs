@@ -184,6 +184,8 @@ struct Ctx {
     in_concatenation: bool,
     /// The name of the innermost function around, for rules that judge by it.
     function_name: Option<(usize, usize)>,
+    /// Inside the arguments of a unittest assertion (`self.assertTrue(…)`).
+    in_assertion_call: bool,
     decorators: Decorators,
 }
 
@@ -196,6 +198,7 @@ impl Ctx {
         statements_of: None,
         in_concatenation: false,
         function_name: None,
+        in_assertion_call: false,
         decorators: Decorators {
             overload: false,
             accessor: false,
@@ -283,7 +286,14 @@ impl<'s> Checker<'s> {
                 }
                 "except_clause" => exceptions::check(self, node, &ctx),
                 "import_from_statement" => exceptions::learn_import(self, node),
-                "comparison_operator" => comparisons::check_singleton(self, node),
+                "comparison_operator" => comparisons::check_singleton(self, node, &ctx),
+                "call" if is_assertion_call(node, self.source) => {
+                    push_children(node, &mut stack, |_| Ctx {
+                        in_assertion_call: true,
+                        ..ctx.child()
+                    });
+                    continue;
+                }
                 "assert_statement" => comparisons::check_assert(self, node),
                 "string" if !ctx.in_concatenation => fstrings::check(self, &[node]),
                 "concatenated_string" => {
@@ -300,13 +310,28 @@ impl<'s> Checker<'s> {
                     continue;
                 }
                 "assignment" if ctx.scope != Scope::Class => {
-                    builtins::check_target(self, node.child_by_field_name("left"), "Variable")
+                    builtins::check_target(
+                    self,
+                    node.child_by_field_name("left"),
+                    node.child_by_field_name("right"),
+                    "Variable",
+                )
                 }
                 "for_statement" if ctx.scope != Scope::Class => {
-                    builtins::check_target(self, node.child_by_field_name("left"), "Loop variable")
+                    builtins::check_target(
+                    self,
+                    node.child_by_field_name("left"),
+                    None,
+                    "Loop variable",
+                )
                 }
                 "named_expression" if ctx.scope != Scope::Class => {
-                    builtins::check_target(self, node.child_by_field_name("name"), "Variable")
+                    builtins::check_target(
+                    self,
+                    node.child_by_field_name("name"),
+                    None,
+                    "Variable",
+                )
                 }
                 _ => {}
             }
@@ -329,6 +354,7 @@ impl<'s> Checker<'s> {
                     function_name: def
                         .child_by_field_name("name")
                         .map(|n| (n.start_byte(), n.end_byte())),
+                    in_assertion_call: false,
                     complexity_of: index.or(ctx.complexity_of),
                     statements_of: index.or(ctx.statements_of),
                     in_concatenation: false,
@@ -359,6 +385,7 @@ impl<'s> Checker<'s> {
                     statements_of: None,
                     in_concatenation: false,
                     function_name: None,
+                    in_assertion_call: false,
                     decorators: Decorators::default(),
                 }
             } else {
@@ -387,6 +414,19 @@ fn push_children<'t>(
             break;
         }
     }
+}
+
+/// A call of a unittest assertion method: `self.assertTrue(…)`, `assertEqual(…)`.
+fn is_assertion_call(call: Node<'_>, source: &str) -> bool {
+    call.child_by_field_name("function").is_some_and(|f| {
+        let name = match f.kind() {
+            "attribute" => f.child_by_field_name("attribute"),
+            "identifier" => Some(f),
+            _ => None,
+        };
+        name.and_then(|n| source.get(n.byte_range()))
+            .is_some_and(|n| n.starts_with("assert"))
+    })
 }
 
 /// The statements of a block or module: named children that are not comments.
