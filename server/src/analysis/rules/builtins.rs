@@ -71,7 +71,12 @@ pub(super) fn check_parameters(checker: &mut Checker<'_>, def: Node<'_>) {
             }
             _ => None,
         };
-        if let Some(name) = name.filter(|n| n.kind() == "identifier") {
+        // `abs=abs` binds the builtin itself, a deliberate speed-up of name lookup.
+        let binds_itself = param
+            .child_by_field_name("value")
+            .zip(name)
+            .is_some_and(|(v, n)| checker.text(v) == checker.text(n));
+        if let Some(name) = name.filter(|n| n.kind() == "identifier" && !binds_itself) {
             report(checker, name, "Parameter");
         }
     }
@@ -157,7 +162,7 @@ mod tests {
 
     #[test]
     fn attributes_class_attributes_definitions_and_other_names_are_not_reported() {
-        let source = "class Model:\n    id = AutoField()\n    type = 'x'\n\ndef open(path):\n    self.list = []\n    d['id'] = 1\n    ids = [id for id in x]\n    identifier = 2\n    return path\n\nclass list:\n    pass\n\nlist = list\nrepr = aRepr.repr\n\ndef read(input, format, type=None, filter=None):\n    next = dir = 1\n";
+        let source = "class Model:\n    id = AutoField()\n    type = 'x'\n\ndef open(path):\n    self.list = []\n    d['id'] = 1\n    ids = [id for id in x]\n    identifier = 2\n    return path\n\nclass list:\n    pass\n\nlist = list\nrepr = aRepr.repr\ndef _cmp(a, b, abs=abs):\n    pass\n\ndef read(input, format, type=None, filter=None):\n    next = dir = 1\n";
         assert!(flagged("TDM009", source).is_empty());
     }
 }

@@ -44,6 +44,7 @@ pub(super) fn check(checker: &mut Checker<'_>, clause: Node<'_>, ctx: &Ctx) {
         && checker.on(Rule::BareExcept)
         && !checker.opts.test_file
         && !reraises_or_exits(checker, *block, &body)
+        && !earlier_handler_reraises(clause)
     {
         checker.report(
             Rule::BareExcept,
@@ -287,12 +288,39 @@ fn is_action(stmt: Node<'_>) -> bool {
     expr.kind() == "call"
 }
 
+/// Whether an earlier `except` of the same `try` only re-raises (`except SystemExit: raise`):
+/// the author routed the exceptions that matter before the catch-all.
+fn earlier_handler_reraises(clause: Node<'_>) -> bool {
+    let mut sibling = clause.prev_named_sibling();
+    while let Some(earlier) = sibling {
+        if earlier.kind() != "except_clause" {
+            break;
+        }
+        let mut cursor = earlier.walk();
+        let block = earlier
+            .children(&mut cursor)
+            .filter(|c| c.kind() == "block")
+            .last();
+        if let Some(block) = block {
+            let body = statements(block);
+            if body.len() == 1
+                && body[0].kind() == "raise_statement"
+                && body[0].named_child_count() == 0
+            {
+                return true;
+            }
+        }
+        sibling = earlier.prev_named_sibling();
+    }
+    false
+}
+
 /// Whether a handler re-raises (a bare `raise` anywhere in it, nested functions aside) or ends
 /// with a call that ends the process.
 fn reraises_or_exits(checker: &Checker<'_>, block: Node<'_>, body: &[Node<'_>]) -> bool {
     let exits = body.last().is_some_and(|last| {
         let text = checker.text(*last);
-        ["os._exit(", "sys.exit(", "exit(", "raise SystemExit"]
+        ["os._exit(", "_exit(", "sys.exit(", "exit(", "raise SystemExit"]
             .iter()
             .any(|p| text.starts_with(p))
     });
@@ -352,6 +380,8 @@ mod tests {
         assert!(flagged("TDM002", deciding).is_empty());
         let child = "try:\n    os.execve(path, args, env)\nexcept:\n    report()\n    os._exit(127)\n";
         assert!(flagged("TDM002", child).is_empty());
+        let routed = "try:\n    f()\nexcept (SystemExit, KeyboardInterrupt):\n    raise\nexcept:\n    report()\n";
+        assert!(flagged("TDM002", routed).is_empty());
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! `{name}` that was meant to be there is missing. An implicit concatenation
 //! (`f"a" "b{c}"`) is judged as a whole, as pyflakes does: one placeholder anywhere is enough.
 //!
-//! Left alone: the empty `f""`, and f-strings that spell braces (`{{`, `}}`) or named escapes
-//! (`\N{…}`): nobody writes those by mistake, and the braces show formatting was on the
-//! author's mind (CPython's f-string tests are full of them).
+//! Left alone: the empty `f""`, f-strings that spell braces (`{{`, `}}`) or named escapes
+//! (`\N{…}`), where the braces show formatting was on the author's mind, and f-strings passed
+//! to a unittest assertion, where the literal is usually the subject of the test (CPython's
+//! f-string tests are full of all three).
 //!
 //! The fix drops the `f`/`F` from the prefix (keeping `r`).
 
@@ -95,7 +96,7 @@ mod tests {
 
     #[test]
     fn f_strings_with_placeholders_and_plain_strings_are_not_reported() {
-        let source = "a = f'{x}'\nb = f'{x!r:>{w}}'\nc = 'plain {x}'\nd = b'bytes'\ne = (f'a: ' f'{x}')\ng = (f'a' 'b' f'{c}')\nh = f''\ni = f'{{}}'\nj = f'\\N{DASH}'\n";
+        let source = "a = f'{x}'\nb = f'{x!r:>{w}}'\nc = 'plain {x}'\nd = b'bytes'\ne = (f'a: ' f'{x}')\ng = (f'a' 'b' f'{c}')\nh = f''\ni = f'{{}}'\nj = f'\\N{DASH}'\nself.assertEqual(f'a', 'a')\n";
         assert!(flagged("TDM006", source).is_empty());
     }
 

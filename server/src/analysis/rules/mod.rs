@@ -295,8 +295,10 @@ impl<'s> Checker<'s> {
                     continue;
                 }
                 "assert_statement" => comparisons::check_assert(self, node),
-                "string" if !ctx.in_concatenation => fstrings::check(self, &[node]),
-                "concatenated_string" => {
+                "string" if !ctx.in_concatenation && !ctx.in_assertion_call => {
+                    fstrings::check(self, &[node])
+                }
+                "concatenated_string" if !ctx.in_assertion_call => {
                     let mut cursor = node.walk();
                     let parts: Vec<Node<'_>> = node
                         .named_children(&mut cursor)
