@@ -2,9 +2,12 @@
 //!
 //! A bare `except:` also catches `KeyboardInterrupt` and `SystemExit`, so Ctrl-C and
 //! `sys.exit()` stop working inside the `try`. Not reported: a handler that re-raises (a bare
-//! `raise` anywhere in it: cleanup, or a context manager's `__exit__` deciding) or ends the
-//! process (`os._exit`, `sys.exit`), which must catch everything; and test code, where the
-//! consequence is confined to one test and the construct is often what is tested.
+//! `raise` anywhere in it: cleanup, or a context manager's `__exit__` deciding), ends the
+//! process (`os._exit`, `sys.exit`), or captures or reports the exception it caught
+//! (`sys.exc_info()`, `traceback.print_exc()`, `sys.excepthook(…)`, `logger.exception(…)`, as
+//! debuggers and REPLs do to survive anything the user's code raises): those catch everything
+//! on purpose. Nor is test code, where the consequence is confined to one test and the
+//! construct is often what is tested.
 //!
 //! An `except` clause whose body is only `pass` or `...` makes failures invisible. Most such
 //! clauses in real code are deliberate, so TDM003 reports only two shapes, measured on Django
@@ -288,6 +291,21 @@ fn is_action(stmt: Node<'_>) -> bool {
     expr.kind() == "call"
 }
 
+/// A call that captures or reports the exception being handled: `sys.exc_info()`,
+/// `traceback.print_exc()`, `format_exc()`, `sys.excepthook(…)`, `logger.exception(…)`, or a
+/// helper named like them (`self._error_exc()`).
+fn reports_the_exception(checker: &Checker<'_>, call: Node<'_>) -> bool {
+    let Some(function) = call.child_by_field_name("function") else {
+        return false;
+    };
+    let text = checker.text(function);
+    let name = text.rsplit('.').next().unwrap_or(text);
+    name.ends_with("exc")
+        || name.ends_with("exc_info")
+        || name.ends_with("excepthook")
+        || name == "exception"
+}
+
 /// Whether an earlier `except` of the same `try` only re-raises (`except SystemExit: raise`):
 /// the author routed the exceptions that matter before the catch-all.
 fn earlier_handler_reraises(clause: Node<'_>) -> bool {
@@ -331,6 +349,7 @@ fn reraises_or_exits(checker: &Checker<'_>, block: Node<'_>, body: &[Node<'_>]) 
     while let Some(node) = stack.pop() {
         match node.kind() {
             "raise_statement" if node.named_child_count() == 0 => return true,
+            "call" if reports_the_exception(checker, node) => return true,
             "function_definition" | "class_definition" | "lambda" => continue,
             _ => {}
         }
@@ -382,6 +401,10 @@ mod tests {
         assert!(flagged("TDM002", child).is_empty());
         let routed = "try:\n    f()\nexcept (SystemExit, KeyboardInterrupt):\n    raise\nexcept:\n    report()\n";
         assert!(flagged("TDM002", routed).is_empty());
+        let reporting = "try:\n    exec(code, ns)\nexcept:\n    self.user_exc_info = sys.exc_info()\n    show()\n";
+        assert!(flagged("TDM002", reporting).is_empty());
+        let logged = "try:\n    run()\nexcept:\n    logger.exception('run failed')\n";
+        assert!(flagged("TDM002", logged).is_empty());
     }
 
     #[test]
