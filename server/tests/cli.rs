@@ -453,9 +453,11 @@ fn check_runs_the_review_rules_and_the_doc_checks_together_honouring_noqa() {
         [
             "m.py:1:5: DOC101",
             "m.py:1:5: DOC103",
+            "m.py:1:5: DOC201",
             "m.py:1:25: TDM001",
             "m.py:8:8: TDM004",
             "m.py:11:5: TDM007",
+            "m.py:11:11: TDM006",
             // `quiet` carries a blanket `# noqa` on its def line, which covers only that line:
             // its bare except (line 17) is still reported.
             "m.py:17:5: TDM002",
@@ -464,7 +466,10 @@ fn check_runs_the_review_rules_and_the_doc_checks_together_honouring_noqa() {
         ],
         "{out}"
     );
-    assert!(out.contains("m.py:8:8: TDM004 Comparison `order == None`"), "{out}");
+    assert!(
+        out.contains("m.py:8:8: TDM004 Comparison `order == None`"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -481,35 +486,74 @@ fn check_select_and_ignore_come_from_review_config_and_the_command_line_replaces
     assert_eq!(code, Some(1));
     assert_eq!(
         places(&out),
-        ["m.py:8:8: TDM004", "m.py:11:5: TDM007", "m.py:21:12: TDM009"]
+        [
+            "m.py:8:8: TDM004",
+            "m.py:11:5: TDM007",
+            "m.py:11:11: TDM006",
+            "m.py:21:12: TDM009"
+        ]
     );
-    let (code, out, _) = run_check(&scratch.0, &["--select", "DOC", "m.py"]);
-    assert_eq!(code, Some(0), "the configured ignore (TDM00) still applies: {out}");
-    let (code, out, _) = run_check(&scratch.0, &["--select", "DOC", "--ignore", "TDM", "m.py"]);
+    // A command-line select replaces the configured one; the configured ignore still applies.
+    let (code, out, _) = run_check(&scratch.0, &["--select", "DOC,TDM001", "m.py"]);
     assert_eq!(code, Some(1));
-    assert_eq!(places(&out), ["m.py:1:5: DOC101", "m.py:1:5: DOC103"]);
+    assert_eq!(
+        places(&out),
+        ["m.py:1:5: DOC101", "m.py:1:5: DOC103", "m.py:1:5: DOC201"]
+    );
+    // A command-line ignore replaces the configured one.
+    let (code, out, _) = run_check(
+        &scratch.0,
+        &["--select", "DOC,TDM001", "--ignore", "DOC", "m.py"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(places(&out), ["m.py:1:25: TDM001"]);
 
-    std::fs::write(scratch.0.join("tandem.toml"), "[review]\nselect = [\"TDM-1\"]\n").unwrap();
+    std::fs::write(
+        scratch.0.join("tandem.toml"),
+        "[review]\nselect = [\"TDM-1\"]\n",
+    )
+    .unwrap();
     let (code, _, err) = run_check(&scratch.0, &["m.py"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("review.select") && err.contains("TDM-1"), "{err}");
+    assert!(
+        err.contains("review.select") && err.contains("TDM-1"),
+        "{err}"
+    );
 }
 
 #[test]
 fn check_json_keeps_its_shape_with_review_findings() {
     let scratch = Scratch::new("check-review-json", &[("m.py", REVIEWED)]);
-    let (code, out, _) = run_check(&scratch.0, &["--select", "TDM004", "--format", "json", "m.py"]);
+    let (code, out, _) = run_check(
+        &scratch.0,
+        &["--select", "TDM004", "--format", "json", "m.py"],
+    );
     assert_eq!(code, Some(1));
     let findings: serde_json::Value = serde_json::from_str(&out).unwrap();
     let f = &findings[0];
     let keys: Vec<&String> = f.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["code", "column", "end_column", "end_line", "line", "message", "path", "severity"]
+        [
+            "code",
+            "column",
+            "end_column",
+            "end_line",
+            "line",
+            "message",
+            "path",
+            "severity"
+        ]
     );
     assert_eq!(f["code"], "TDM004");
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(8), Some(8)));
-    assert_eq!((f["end_line"].as_u64(), f["end_column"].as_u64()), (Some(8), Some(21)));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(8), Some(8))
+    );
+    assert_eq!(
+        (f["end_line"].as_u64(), f["end_column"].as_u64()),
+        (Some(8), Some(21))
+    );
     assert_eq!(f["severity"], "warning");
 }
 
@@ -538,7 +582,10 @@ fn assert_valid_sarif(log: &serde_json::Value) {
             assert_eq!(help, format!("docs/rules.md#{anchor}"));
         }
         for result in run["results"].as_array().expect("results") {
-            assert!(result["message"]["text"].is_string(), "result.message is required");
+            assert!(
+                result["message"]["text"].is_string(),
+                "result.message is required"
+            );
             assert!(matches!(
                 result["level"].as_str(),
                 Some("none" | "note" | "warning" | "error")
@@ -566,7 +613,7 @@ fn check_writes_sarif_2_1_0_for_code_scanning() {
     assert_valid_sarif(&log);
     let run = &log["runs"][0];
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 8);
+    assert_eq!(results.len(), 10);
     let tdm004 = results.iter().find(|r| r["ruleId"] == "TDM004").unwrap();
     assert_eq!(tdm004["level"], "warning");
     let location = &tdm004["locations"][0]["physicalLocation"];
@@ -581,7 +628,10 @@ fn check_writes_sarif_2_1_0_for_code_scanning() {
         .collect();
     assert!(ids.contains(&"TDM001") && ids.contains(&"DOC101") && ids.contains(&"TDM020"));
     // A clean run is still a valid log, with no results.
-    let (code, out, _) = run_check(&scratch.0, &["--format", "sarif", "--select", "TDM005", "m.py"]);
+    let (code, out, _) = run_check(
+        &scratch.0,
+        &["--format", "sarif", "--select", "TDM005", "m.py"],
+    );
     assert_eq!(code, Some(0));
     let log: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_valid_sarif(&log);

@@ -146,7 +146,10 @@ pub fn noqa_suppresses(line: &str, code: &str) -> bool {
         while i < bytes.len() && bytes[i].is_ascii_whitespace() {
             i += 1;
         }
-        if !bytes.get(i..i + 4).is_some_and(|w| w.eq_ignore_ascii_case(b"noqa")) {
+        if !bytes
+            .get(i..i + 4)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"noqa"))
+        {
             continue;
         }
         i += 4;
@@ -165,7 +168,10 @@ pub fn noqa_suppresses(line: &str, code: &str) -> bool {
             }
             let letters = token.bytes().take_while(u8::is_ascii_alphabetic).count();
             let digits = token.len() - letters;
-            if letters == 0 || digits == 0 || !token.bytes().skip(letters).all(|b| b.is_ascii_digit()) {
+            if letters == 0
+                || digits == 0
+                || !token.bytes().skip(letters).all(|b| b.is_ascii_digit())
+            {
                 break;
             }
             codes.push(token);
@@ -298,7 +304,10 @@ mod tests {
     fn noqa_comments_suppress_all_or_listed_codes() {
         assert!(noqa_suppresses("x == None  # noqa", "TDM004"));
         assert!(noqa_suppresses("x == None  #NOQA", "TDM004"));
-        assert!(noqa_suppresses("x == None  # noqa: TDM001,TDM004", "TDM004"));
+        assert!(noqa_suppresses(
+            "x == None  # noqa: TDM001,TDM004",
+            "TDM004"
+        ));
         assert!(noqa_suppresses("x == None  # noqa:TDM001 tdm004", "TDM004"));
         assert!(noqa_suppresses("def f(a):  # noqa: DOC101", "DOC101"));
         assert!(!noqa_suppresses("x == None  # noqa: TDM001", "TDM004"));
@@ -307,8 +316,14 @@ mod tests {
         assert!(!noqa_suppresses("x == None  # see noqa", "TDM004"));
         assert!(!noqa_suppresses("x == None", "TDM004"));
         // An explanation after the codes does not widen them.
-        assert!(noqa_suppresses("f()  # noqa: TDM004 because legacy", "TDM004"));
-        assert!(!noqa_suppresses("f()  # noqa: TDM004 because legacy", "TDM001"));
+        assert!(noqa_suppresses(
+            "f()  # noqa: TDM004 because legacy",
+            "TDM004"
+        ));
+        assert!(!noqa_suppresses(
+            "f()  # noqa: TDM004 because legacy",
+            "TDM001"
+        ));
     }
 
     #[test]

@@ -82,8 +82,7 @@ impl ReviewConfig {
     /// that is not a code.
     pub fn selection(&self) -> Result<crate::analysis::finding::CodeSelection, String> {
         use crate::analysis::finding::CodeSelection;
-        CodeSelection::parse(&self.select, &[])
-            .map_err(|e| format!("`review.select`: {e}"))?;
+        CodeSelection::parse(&self.select, &[]).map_err(|e| format!("`review.select`: {e}"))?;
         CodeSelection::parse(&[], &self.ignore).map_err(|e| format!("`review.ignore`: {e}"))?;
         CodeSelection::parse(&self.select, &self.ignore)
     }
@@ -1214,7 +1213,10 @@ mod tests {
             ..ReviewConfig::default()
         };
         let err = bad.selection().unwrap_err();
-        assert!(err.starts_with("`review.ignore`: ") && err.contains("TDM-1"), "{err}");
+        assert!(
+            err.starts_with("`review.ignore`: ") && err.contains("TDM-1"),
+            "{err}"
+        );
     }
 
     #[test]

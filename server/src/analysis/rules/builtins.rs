@@ -115,8 +115,13 @@ pub(super) fn check_target(
     while let Some(node) = stack.pop() {
         match node.kind() {
             "identifier" => report(checker, node, what),
-            "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list"
-            | "list_splat_pattern" | "parenthesized_expression" => {
+            "pattern_list"
+            | "tuple_pattern"
+            | "list_pattern"
+            | "tuple"
+            | "list"
+            | "list_splat_pattern"
+            | "parenthesized_expression" => {
                 let mut cursor = node.walk();
                 stack.extend(node.named_children(&mut cursor));
             }

@@ -111,13 +111,24 @@ mod tests {
 
     #[test]
     fn equality_with_none_true_or_false_is_reported_either_way_round() {
-        let source = "a = x == None\nb = None != x\nc = y == True\nd = z != False\ne = 1 < x == None\n";
+        let source =
+            "a = x == None\nb = None != x\nc = y == True\nd = z != False\ne = 1 < x == None\n";
         assert_eq!(
             flagged("TDM004", source),
-            ["x == None", "None != x", "y == True", "z != False", "x == None"]
+            [
+                "x == None",
+                "None != x",
+                "y == True",
+                "z != False",
+                "x == None"
+            ]
         );
         let found = findings("TDM004", source);
-        assert!(found[0].message.contains("use `is None`"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("use `is None`"),
+            "{}",
+            found[0].message
+        );
         assert!(found[1].message.contains("use `is not None`"));
         assert!(found[2].message.contains("`if y:`"), "{}", found[2].message);
         assert!(found[3].message.contains("`if z:`"), "{}", found[3].message);
@@ -133,15 +144,24 @@ mod tests {
 
     #[test]
     fn the_fix_uses_is_and_is_not() {
-        assert_eq!(fixed("TDM004", "if self.email == None:\n    pass\n"), "if self.email is None:\n    pass\n");
-        assert_eq!(fixed("TDM004", "ok = value != None\n"), "ok = value is not None\n");
+        assert_eq!(
+            fixed("TDM004", "if self.email == None:\n    pass\n"),
+            "if self.email is None:\n    pass\n"
+        );
+        assert_eq!(
+            fixed("TDM004", "ok = value != None\n"),
+            "ok = value is not None\n"
+        );
         assert!(findings("TDM004", "ok = x == True\n")[0].fix.is_none());
     }
 
     #[test]
     fn assert_on_a_tuple_is_reported() {
         let source = "assert (x > 0, 'x must be positive')\nassert (x,)\n";
-        assert_eq!(flagged("TDM005", source), ["(x > 0, 'x must be positive')", "(x,)"]);
+        assert_eq!(
+            flagged("TDM005", source),
+            ["(x > 0, 'x must be positive')", "(x,)"]
+        );
     }
 
     #[test]

@@ -39,7 +39,10 @@ pub(super) fn check(checker: &mut Checker<'_>, def: Node<'_>) {
     };
     let mut cursor = parameters.walk();
     for param in parameters.named_children(&mut cursor) {
-        if !matches!(param.kind(), "default_parameter" | "typed_default_parameter") {
+        if !matches!(
+            param.kind(),
+            "default_parameter" | "typed_default_parameter"
+        ) {
             continue;
         }
         let (Some(name), Some(value)) = (
@@ -69,7 +72,11 @@ pub(super) fn check(checker: &mut Checker<'_>, def: Node<'_>) {
 
 fn is_mutable(checker: &Checker<'_>, value: Node<'_>) -> bool {
     match value.kind() {
-        "list" | "dictionary" | "set" | "list_comprehension" | "dictionary_comprehension"
+        "list"
+        | "dictionary"
+        | "set"
+        | "list_comprehension"
+        | "dictionary_comprehension"
         | "set_comprehension" => true,
         "call" => value
             .child_by_field_name("function")
@@ -157,9 +164,9 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
                     } else {
                         vec![t]
                     };
-                    items.into_iter().any(|i| {
-                        i.kind() == "subscript" && is_name(i.child_by_field_name("value"))
-                    })
+                    items
+                        .into_iter()
+                        .any(|i| i.kind() == "subscript" && is_name(i.child_by_field_name("value")))
                 })
             }
             "return_statement" | "yield" => {
@@ -168,11 +175,12 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
                 values.into_iter().any(|v| {
                     is_name(Some(v)) || {
                         let mut cursor = v.walk();
-                        let parts: Vec<Node<'_>> = if matches!(v.kind(), "expression_list" | "tuple") {
-                            v.named_children(&mut cursor).collect()
-                        } else {
-                            Vec::new()
-                        };
+                        let parts: Vec<Node<'_>> =
+                            if matches!(v.kind(), "expression_list" | "tuple") {
+                                v.named_children(&mut cursor).collect()
+                            } else {
+                                Vec::new()
+                            };
                         parts.into_iter().any(|p| is_name(Some(p)))
                     }
                 })
@@ -181,7 +189,10 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
         };
         mutated |= found;
         let mut cursor = node.walk();
-        stack.extend(node.named_children(&mut cursor).filter(|c| c.child_count() > 0));
+        stack.extend(
+            node.named_children(&mut cursor)
+                .filter(|c| c.child_count() > 0),
+        );
     }
     mutated
 }
@@ -202,7 +213,11 @@ fn guard_fix(
     if !indent.chars().all(|c| c == ' ' || c == '\t') || first_line <= def.start_byte() {
         return None;
     }
-    let newline = if source.contains("\r\n") { "\r\n" } else { "\n" };
+    let newline = if source.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let unit = if indent.contains('\t') { "\t" } else { "    " };
     let default = source.get(value.byte_range())?;
     let guard_lines = [
@@ -218,7 +233,10 @@ fn guard_fix(
         if !(rest.is_empty() || rest.starts_with('#')) {
             return None;
         }
-        (line_end..line_end, format!("{newline}{}", guard_lines.join(newline)))
+        (
+            line_end..line_end,
+            format!("{newline}{}", guard_lines.join(newline)),
+        )
     } else {
         (
             first_line..first_line,
@@ -259,11 +277,19 @@ mod tests {
         let source = "def f(a=[], b={}, *, c={1}, d: list = [x for x in y], e=dict(), f=collections.deque()):\n    a.append(1)\n    b['k'] = 1\n    c.add(2)\n    d += [3]\n    self.e = e\n    return f\n";
         assert_eq!(
             flagged("TDM001", source),
-            ["[]", "{}", "{1}", "[x for x in y]", "dict()", "collections.deque()"]
+            [
+                "[]",
+                "{}",
+                "{1}",
+                "[x for x in y]",
+                "dict()",
+                "collections.deque()"
+            ]
         );
         let message = &findings("TDM001", source)[0].message;
         assert!(
-            message.starts_with("Mutable default `a=[]`") && message.contains("shared by every call"),
+            message.starts_with("Mutable default `a=[]`")
+                && message.contains("shared by every call"),
             "{message}"
         );
     }
@@ -278,7 +304,8 @@ mod tests {
     fn defaults_that_are_only_read_are_not_reported() {
         let source = "def configure(self, cnf={}, names=[]):\n    for n in names:\n        print(n, cnf.get(n))\n    self._options(cnf)\n    x = cnf['a']\n    return len(names)\n";
         assert!(flagged("TDM001", source).is_empty());
-        let mutated_in_closure = "def f(seen=set()):\n    def g(x):\n        seen.add(x)\n    return g\n";
+        let mutated_in_closure =
+            "def f(seen=set()):\n    def g(x):\n        seen.add(x)\n    return g\n";
         assert_eq!(flagged("TDM001", mutated_in_closure), ["set()"]);
         let deleted = "def f(cache={}):\n    del cache['k']\n";
         assert_eq!(flagged("TDM001", deleted), ["{}"]);

@@ -76,7 +76,12 @@ pub(super) fn check<'s>(checker: &mut Checker<'s>, def: Node<'_>, ctx: &Ctx) {
             );
             checker.classes.pending.push((class, name, finding));
         }
-        _ => checker.report(Rule::MissingDocstring, message, name_node.byte_range(), None),
+        _ => checker.report(
+            Rule::MissingDocstring,
+            message,
+            name_node.byte_range(),
+            None,
+        ),
     }
 }
 

@@ -114,9 +114,7 @@ pub(super) fn learn_import<'s>(checker: &mut Checker<'s>, import: Node<'_>) {
         return;
     }
     let mut cursor = import.walk();
-    let names: Vec<Node<'_>> = import
-        .children_by_field_name("name", &mut cursor)
-        .collect();
+    let names: Vec<Node<'_>> = import.children_by_field_name("name", &mut cursor).collect();
     for name in names {
         let bound = match name.kind() {
             "aliased_import" => name.child_by_field_name("alias"),
@@ -207,7 +205,11 @@ fn swallows_a_failure<'s>(
     ctx: &Ctx,
 ) -> Verdict<'s> {
     let names = caught_names(checker, value);
-    if names.is_empty() || names.iter().any(|n| matches!(*n, "Exception" | "BaseException")) {
+    if names.is_empty()
+        || names
+            .iter()
+            .any(|n| matches!(*n, "Exception" | "BaseException"))
+    {
         return Verdict::Swallows;
     }
     let errors: Vec<&str> = names
@@ -338,9 +340,15 @@ fn earlier_handler_reraises(clause: Node<'_>) -> bool {
 fn reraises_or_exits(checker: &Checker<'_>, block: Node<'_>, body: &[Node<'_>]) -> bool {
     let exits = body.last().is_some_and(|last| {
         let text = checker.text(*last);
-        ["os._exit(", "_exit(", "sys.exit(", "exit(", "raise SystemExit"]
-            .iter()
-            .any(|p| text.starts_with(p))
+        [
+            "os._exit(",
+            "_exit(",
+            "sys.exit(",
+            "exit(",
+            "raise SystemExit",
+        ]
+        .iter()
+        .any(|p| text.starts_with(p))
     });
     if exits {
         return true;
@@ -354,7 +362,10 @@ fn reraises_or_exits(checker: &Checker<'_>, block: Node<'_>, body: &[Node<'_>]) 
             _ => {}
         }
         let mut cursor = node.walk();
-        stack.extend(node.named_children(&mut cursor).filter(|c| c.child_count() > 0));
+        stack.extend(
+            node.named_children(&mut cursor)
+                .filter(|c| c.child_count() > 0),
+        );
     }
     false
 }
@@ -382,7 +393,9 @@ mod tests {
     fn a_bare_except_is_reported_with_a_fix() {
         let source = "try:\n    x = int(s)\nexcept:\n    x = 1\n";
         assert_eq!(flagged("TDM002", source), ["except"]);
-        assert!(findings("TDM002", source)[0].message.contains("KeyboardInterrupt"));
+        assert!(findings("TDM002", source)[0]
+            .message
+            .contains("KeyboardInterrupt"));
         assert_eq!(
             fixed("TDM002", source),
             "try:\n    x = int(s)\nexcept Exception:\n    x = 1\n"
@@ -395,9 +408,11 @@ mod tests {
         assert!(flagged("TDM002", source).is_empty());
         let cleanup = "try:\n    f()\nexcept:\n    rollback()\n    raise\n";
         assert!(flagged("TDM002", cleanup).is_empty());
-        let deciding = "try:\n    f()\nexcept:\n    if not self.__exit__(*sys.exc_info()):\n        raise\n";
+        let deciding =
+            "try:\n    f()\nexcept:\n    if not self.__exit__(*sys.exc_info()):\n        raise\n";
         assert!(flagged("TDM002", deciding).is_empty());
-        let child = "try:\n    os.execve(path, args, env)\nexcept:\n    report()\n    os._exit(127)\n";
+        let child =
+            "try:\n    os.execve(path, args, env)\nexcept:\n    report()\n    os._exit(127)\n";
         assert!(flagged("TDM002", child).is_empty());
         let routed = "try:\n    f()\nexcept (SystemExit, KeyboardInterrupt):\n    raise\nexcept:\n    report()\n";
         assert!(flagged("TDM002", routed).is_empty());
@@ -452,7 +467,8 @@ mod tests {
     #[test]
     fn handled_or_explained_exceptions_are_not_reported() {
         let handled = "try:\n    f()\nexcept KeyError:\n    log()\n";
-        let explained = "try:\n    f()\nexcept KeyError:\n    # Missing keys are fine here.\n    pass\n";
+        let explained =
+            "try:\n    f()\nexcept KeyError:\n    # Missing keys are fine here.\n    pass\n";
         let inline = "try:\n    f()\nexcept KeyError:  # already gone\n    pass\n";
         let trailing = "try:\n    f()\nexcept KeyError:\n    pass  # already gone\n";
         for source in [handled, explained, inline, trailing] {

@@ -91,7 +91,9 @@ mod tests {
             flagged("TDM006", source),
             ["f\"Checkout complete.\"", "F'a'", "rf'\\d'"]
         );
-        assert!(findings("TDM006", source)[0].message.contains("placeholders"));
+        assert!(findings("TDM006", source)[0]
+            .message
+            .contains("placeholders"));
     }
 
     #[test]

@@ -33,11 +33,11 @@ pub(super) fn enter_function(checker: &mut Checker<'_>, def: Node<'_>, ctx: &Ctx
 }
 
 /// Adds what `node` contributes to the enclosing function's counters.
-pub(super) fn count(checker: &mut Checker<'_>, node: Node<'_>, ctx: &Ctx) {
+pub(super) fn count(checker: &mut Checker<'_>, node: Node<'_>, kind: &str, ctx: &Ctx) {
     if ctx.complexity_of.is_none() && ctx.statements_of.is_none() {
         return;
     }
-    let (complexity, statements) = match node.kind() {
+    let (complexity, statements) = match kind {
         "if_statement" => {
             let (elifs, elses) = count_clauses(node, "elif_clause", "else_clause");
             (1 + elifs, 1 + elifs + elses)
@@ -236,12 +236,18 @@ mod tests {
         assert_eq!(complexity(if_elif_else), 3);
         let nested_ifs = "def f(n):\n    if n > 3:\n        if n > 4:\n            return 1\n        else:\n            return 2\n    else:\n        return 3\n";
         assert_eq!(complexity(nested_ifs), 3);
-        assert_eq!(complexity("def f():\n    for i in x:\n        print(i)\n"), 2);
         assert_eq!(
-            complexity("def f():\n    for i in x:\n        print(i)\n    else:\n        print(None)\n"),
+            complexity("def f():\n    for i in x:\n        print(i)\n"),
             2
         );
-        let nested = "def f():\n    def a():\n        def b():\n            pass\n        b()\n    a()\n";
+        assert_eq!(
+            complexity(
+                "def f():\n    for i in x:\n        print(i)\n    else:\n        print(None)\n"
+            ),
+            2
+        );
+        let nested =
+            "def f():\n    def a():\n        def b():\n            pass\n        b()\n    a()\n";
         assert_eq!(complexity(nested), 3);
         let try_else = "def f():\n    try:\n        print(1)\n    except TypeA:\n        print(2)\n    except TypeB:\n        print(3)\n    else:\n        print(4)\n";
         assert_eq!(complexity(try_else), 4);
@@ -251,7 +257,8 @@ mod tests {
         assert_eq!(complexity(asyncs), 3);
         let with = "def f():\n    with lock:\n        if foo:\n            print('bar')\n";
         assert_eq!(complexity(with), 2);
-        let in_finally = "def f():\n    try:\n        pass\n    finally:\n        if res:\n            g()\n";
+        let in_finally =
+            "def f():\n    try:\n        pass\n    finally:\n        if res:\n            g()\n";
         assert_eq!(complexity(in_finally), 2);
         // Boolean operators, conditional expressions and comprehensions do not count.
         assert_eq!(
@@ -297,18 +304,24 @@ mod tests {
         );
         let many = "async def f():\n    a = 1\n    b = 2\n    c = 3\n    await some_other_func()\n    if a == 1:\n        print('hello')\n    else:\n        other_func()\n    count = 1\n    while True:\n        count += 1\n        if count > 20:\n            break;\n\n    with open(f):\n        with open(e):\n            a -= 1\n            import time\n            pass\n";
         assert_eq!(statements(many), 18);
-        assert_eq!(statements("def f():\n    for i in range(10):\n        pass\n"), 1);
+        assert_eq!(
+            statements("def f():\n    for i in range(10):\n        pass\n"),
+            1
+        );
         assert_eq!(
             statements("def f():\n    for i in x:\n        print()\n    else:\n        print()\n"),
             2
         );
-        let nested_def = "def f():\n    def g():\n        print()\n        print()\n\n    print()\n";
+        let nested_def =
+            "def f():\n    def g():\n        print()\n        print()\n\n    print()\n";
         assert_eq!(statements(nested_def), 4);
         let nested_class = "def f():\n    class A:\n        def __init__(self):\n            pass\n\n        def f(self):\n            pass\n\n    print()\n";
         assert_eq!(statements(nested_class), 2);
         assert_eq!(statements("def f():\n    return\n"), 0);
         assert_eq!(
-            statements("def f():\n    try:\n        print()\n    except Exception:\n        raise\n"),
+            statements(
+                "def f():\n    try:\n        print()\n    except Exception:\n        raise\n"
+            ),
             4
         );
         assert_eq!(
@@ -327,7 +340,10 @@ mod tests {
             statements("def f():\n    try:\n        print()\n    except:\n        pass\n    except:\n        pass\n    finally:\n        print()\n"),
             10
         );
-        assert_eq!(statements("def f():\n    for i in range(10):\n        yield i\n"), 1);
+        assert_eq!(
+            statements("def f():\n    for i in range(10):\n        yield i\n"),
+            1
+        );
     }
 
     #[test]

@@ -257,163 +257,187 @@ impl<'s> Checker<'s> {
         });
     }
 
+    /// One depth-first walk with a single `TreeCursor` (no allocation per node) and, per level
+    /// of the current path, the rule that gives each child its context: an explicit stack, so
+    /// the depth of the input does not matter.
     fn walk(&mut self, root: Node<'_>) {
-        let mut stack: Vec<(Node<'_>, Ctx)> = vec![(root, Ctx::MODULE)];
-        while let Some((node, ctx)) = stack.pop() {
-            metrics::count(self, node, &ctx);
-            match node.kind() {
-                "module" | "block" => flow::check_block(self, node),
-                "function_definition" => {
-                    self.function(node, ctx, &mut stack);
+        let mut cursor = root.walk();
+        let mut levels: Vec<Children> = Vec::new();
+        let mut ctx = Ctx::MODULE;
+        loop {
+            let node = cursor.node();
+            // Leaves (names, literals, tokens) are what no rule starts from.
+            if node.is_named() && node.child_count() > 0 {
+                let children = self.visit(node, ctx);
+                if cursor.goto_first_child() {
+                    ctx = children.ctx_for(cursor.node());
+                    levels.push(children);
                     continue;
                 }
-                "class_definition" => {
-                    self.class(node, ctx, &mut stack);
-                    continue;
-                }
-                "decorated_definition" => {
-                    push_children(node, &mut stack, |child| {
-                        if child.kind() == "decorator" {
-                            ctx.child()
-                        } else {
-                            Ctx {
-                                decorators: decorators(node, self.source),
-                                ..ctx.child()
-                            }
-                        }
-                    });
-                    continue;
-                }
-                "except_clause" => exceptions::check(self, node, &ctx),
-                "import_from_statement" => exceptions::learn_import(self, node),
-                "comparison_operator" => comparisons::check_singleton(self, node, &ctx),
-                "call" if is_assertion_call(node, self.source) => {
-                    push_children(node, &mut stack, |_| Ctx {
-                        in_assertion_call: true,
-                        ..ctx.child()
-                    });
-                    continue;
-                }
-                "assert_statement" => comparisons::check_assert(self, node),
-                "string" if !ctx.in_concatenation && !ctx.in_assertion_call => {
-                    fstrings::check(self, &[node])
-                }
-                "concatenated_string" if !ctx.in_assertion_call => {
-                    let mut cursor = node.walk();
-                    let parts: Vec<Node<'_>> = node
-                        .named_children(&mut cursor)
-                        .filter(|c| c.kind() == "string")
-                        .collect();
-                    fstrings::check(self, &parts);
-                    push_children(node, &mut stack, |_| Ctx {
-                        in_concatenation: true,
-                        ..ctx.child()
-                    });
-                    continue;
-                }
-                "assignment" if ctx.scope != Scope::Class => {
-                    builtins::check_target(
-                    self,
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                    "Variable",
-                )
-                }
-                "for_statement" if ctx.scope != Scope::Class => {
-                    builtins::check_target(
-                    self,
-                    node.child_by_field_name("left"),
-                    None,
-                    "Loop variable",
-                )
-                }
-                "named_expression" if ctx.scope != Scope::Class => {
-                    builtins::check_target(
-                    self,
-                    node.child_by_field_name("name"),
-                    None,
-                    "Variable",
-                )
-                }
-                _ => {}
             }
-            push_children(node, &mut stack, |_| ctx.child());
+            loop {
+                if cursor.goto_next_sibling() {
+                    match levels.last() {
+                        Some(children) => ctx = children.ctx_for(cursor.node()),
+                        None => return,
+                    }
+                    break;
+                }
+                if !cursor.goto_parent() || levels.pop().is_none() {
+                    return;
+                }
+            }
         }
     }
 
-    fn function<'t>(&mut self, def: Node<'t>, ctx: Ctx, stack: &mut Vec<(Node<'t>, Ctx)>) {
+    /// Runs the rules that start at `node` and says how its children get their context.
+    fn visit(&mut self, node: Node<'_>, ctx: Ctx) -> Children {
+        // `kind()` measures and validates the name each time: once per node is enough.
+        let kind = node.kind();
+        metrics::count(self, node, kind, &ctx);
+        match kind {
+            "module" | "block" => flow::check_block(self, node),
+            "function_definition" => return self.function(node, ctx),
+            "class_definition" => return self.class(node, ctx),
+            "decorated_definition" => {
+                return Children::Decorated {
+                    outer: ctx.child(),
+                    decorators: decorators(node, self.source),
+                }
+            }
+            "except_clause" => exceptions::check(self, node, &ctx),
+            "import_from_statement" => exceptions::learn_import(self, node),
+            "comparison_operator" => comparisons::check_singleton(self, node, &ctx),
+            "call" if is_assertion_call(node, self.source) => {
+                return Children::Exact(Ctx {
+                    in_assertion_call: true,
+                    ..ctx.child()
+                })
+            }
+            "assert_statement" => comparisons::check_assert(self, node),
+            "string" if !ctx.in_concatenation && !ctx.in_assertion_call => {
+                fstrings::check(self, &[node])
+            }
+            "concatenated_string" if !ctx.in_assertion_call => {
+                let mut cursor = node.walk();
+                let parts: Vec<Node<'_>> = node
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() == "string")
+                    .collect();
+                fstrings::check(self, &parts);
+                return Children::Exact(Ctx {
+                    in_concatenation: true,
+                    ..ctx.child()
+                });
+            }
+            "assignment" if ctx.scope != Scope::Class => builtins::check_target(
+                self,
+                node.child_by_field_name("left"),
+                node.child_by_field_name("right"),
+                "Variable",
+            ),
+            "for_statement" if ctx.scope != Scope::Class => builtins::check_target(
+                self,
+                node.child_by_field_name("left"),
+                None,
+                "Loop variable",
+            ),
+            "named_expression" if ctx.scope != Scope::Class => {
+                builtins::check_target(self, node.child_by_field_name("name"), None, "Variable")
+            }
+            _ => {}
+        }
+        Children::Exact(ctx.child())
+    }
+
+    fn function(&mut self, def: Node<'_>, ctx: Ctx) -> Children {
         let index = metrics::enter_function(self, def, &ctx);
         defaults::check(self, def);
         builtins::check_parameters(self, def);
         docstrings::check(self, def, &ctx);
-        let body = def.child_by_field_name("body");
-        push_children(def, stack, |child| {
-            if Some(child) == body {
-                Ctx {
-                    scope: Scope::Function,
-                    public: false,
-                    class_name: None,
-                    function_name: def
-                        .child_by_field_name("name")
-                        .map(|n| (n.start_byte(), n.end_byte())),
-                    in_assertion_call: false,
-                    complexity_of: index.or(ctx.complexity_of),
-                    statements_of: index.or(ctx.statements_of),
-                    in_concatenation: false,
-                    decorators: Decorators::default(),
-                }
-            } else {
-                // Defaults, annotations and decorators are evaluated in the enclosing scope.
-                ctx.child()
-            }
-        });
+        let Some(body) = def.child_by_field_name("body") else {
+            return Children::Exact(ctx.child());
+        };
+        Children::Body {
+            body: body.id(),
+            inner: Ctx {
+                scope: Scope::Function,
+                public: false,
+                class_name: None,
+                function_name: def
+                    .child_by_field_name("name")
+                    .map(|n| (n.start_byte(), n.end_byte())),
+                in_assertion_call: false,
+                complexity_of: index.or(ctx.complexity_of),
+                statements_of: index.or(ctx.statements_of),
+                in_concatenation: false,
+                decorators: Decorators::default(),
+            },
+            // Defaults, annotations and decorators are evaluated in the enclosing scope.
+            outer: ctx.child(),
+        }
     }
 
-    fn class<'t>(&mut self, def: Node<'t>, ctx: Ctx, stack: &mut Vec<(Node<'t>, Ctx)>) {
+    fn class(&mut self, def: Node<'_>, ctx: Ctx) -> Children {
         docstrings::check(self, def, &ctx);
         let name = def.child_by_field_name("name");
         if let Some(text) = name.and_then(|n| self.source.get(n.byte_range())) {
             self.project_names.insert(text);
         }
         let public = ctx.public && name.is_some_and(|n| !self.text(n).starts_with('_'));
-        let body = def.child_by_field_name("body");
-        push_children(def, stack, |child| {
-            if Some(child) == body {
-                Ctx {
-                    scope: Scope::Class,
-                    public,
-                    class_name: name.map(|n| (n.start_byte(), n.end_byte())),
-                    complexity_of: ctx.complexity_of,
-                    statements_of: None,
-                    in_concatenation: false,
-                    function_name: None,
-                    in_assertion_call: false,
-                    decorators: Decorators::default(),
-                }
-            } else {
-                ctx.child()
-            }
-        });
+        let Some(body) = def.child_by_field_name("body") else {
+            return Children::Exact(ctx.child());
+        };
+        Children::Body {
+            body: body.id(),
+            inner: Ctx {
+                scope: Scope::Class,
+                public,
+                class_name: name.map(|n| (n.start_byte(), n.end_byte())),
+                complexity_of: ctx.complexity_of,
+                statements_of: None,
+                in_concatenation: false,
+                function_name: None,
+                in_assertion_call: false,
+                decorators: Decorators::default(),
+            },
+            outer: ctx.child(),
+        }
     }
 }
 
-/// Pushes the named children that can hold anything a rule looks at (leaves cannot).
-fn push_children<'t>(
-    node: Node<'t>,
-    stack: &mut Vec<(Node<'t>, Ctx)>,
-    mut ctx_of: impl FnMut(Node<'t>) -> Ctx,
-) {
-    let mut cursor = node.walk();
-    if !cursor.goto_first_child() {
-        return;
-    }
-    loop {
-        let child = cursor.node();
-        if child.is_named() && child.child_count() > 0 {
-            stack.push((child, ctx_of(child)));
-        }
-        if !cursor.goto_next_sibling() {
-            break;
+/// How the children of a node get their context during the walk.
+#[derive(Debug, Clone, Copy)]
+enum Children {
+    /// Every child gets this context.
+    Exact(Ctx),
+    /// The body of a function or class (by node id) gets `inner`, the other children `outer`.
+    Body { body: usize, inner: Ctx, outer: Ctx },
+    /// The definition under decorators learns them; the decorators get `outer`.
+    Decorated { outer: Ctx, decorators: Decorators },
+}
+
+impl Children {
+    fn ctx_for(&self, child: Node<'_>) -> Ctx {
+        match *self {
+            Children::Exact(ctx) => ctx,
+            Children::Body { body, inner, outer } => {
+                if child.id() == body {
+                    inner
+                } else {
+                    outer
+                }
+            }
+            Children::Decorated { outer, decorators } => {
+                if child.kind() == "decorator" {
+                    outer
+                } else {
+                    Ctx {
+                        decorators,
+                        ..outer
+                    }
+                }
+            }
         }
     }
 }
@@ -595,7 +619,10 @@ mod tests {
     #[test]
     fn noqa_suppresses_on_the_first_line_of_the_finding() {
         let source = "def f(x=[]):  # noqa: TDM001\n    return x == None  # noqa\n";
-        let codes: Vec<String> = findings("TDM", source).into_iter().map(|f| f.code).collect();
+        let codes: Vec<String> = findings("TDM", source)
+            .into_iter()
+            .map(|f| f.code)
+            .collect();
         assert_eq!(codes, ["TDM012"]);
         let source = "def f(x=[]):  # noqa: TDM004\n    return x\n";
         assert_eq!(findings("TDM001", source).len(), 1);
