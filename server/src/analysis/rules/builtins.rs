@@ -10,7 +10,7 @@
 
 use tree_sitter::Node;
 
-use super::{Checker, Rule};
+use super::{field, Checker, Field, Rule};
 
 /// The builtins TDM009 protects: the type constructors and functions a body is likely to call.
 /// Left out because, measured on Django and the standard library, they are nearly always
@@ -58,22 +58,21 @@ pub(super) fn check_parameters(checker: &mut Checker<'_>, def: Node<'_>) {
     if !checker.on(Rule::BuiltinShadowed) {
         return;
     }
-    let Some(parameters) = def.child_by_field_name("parameters") else {
+    let Some(parameters) = field(def, Field::Parameters) else {
         return;
     };
     let mut cursor = parameters.walk();
     for param in parameters.named_children(&mut cursor) {
         let name = match param.kind() {
             "identifier" => Some(param),
-            "default_parameter" | "typed_default_parameter" => param.child_by_field_name("name"),
+            "default_parameter" | "typed_default_parameter" => field(param, Field::Name),
             "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
                 first_identifier(param)
             }
             _ => None,
         };
         // `abs=abs` binds the builtin itself, a deliberate speed-up of name lookup.
-        let binds_itself = param
-            .child_by_field_name("value")
+        let binds_itself = field(param, Field::Value)
             .zip(name)
             .is_some_and(|(v, n)| checker.text(v) == checker.text(n));
         if let Some(name) = name.filter(|n| n.kind() == "identifier" && !binds_itself) {

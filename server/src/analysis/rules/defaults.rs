@@ -11,7 +11,7 @@
 
 use tree_sitter::Node;
 
-use super::{excerpt, line_start, statements, Checker, Rule};
+use super::{excerpt, field, line_start, statements, Checker, Field, Rule};
 use crate::analysis::finding::Fix;
 
 /// Calls that build a fresh mutable container.
@@ -34,7 +34,7 @@ pub(super) fn check(checker: &mut Checker<'_>, def: Node<'_>) {
     if !checker.on(Rule::MutableDefault) {
         return;
     }
-    let Some(parameters) = def.child_by_field_name("parameters") else {
+    let Some(parameters) = field(def, Field::Parameters) else {
         return;
     };
     let mut cursor = parameters.walk();
@@ -45,10 +45,8 @@ pub(super) fn check(checker: &mut Checker<'_>, def: Node<'_>) {
         ) {
             continue;
         }
-        let (Some(name), Some(value)) = (
-            param.child_by_field_name("name"),
-            param.child_by_field_name("value"),
-        ) else {
+        let (Some(name), Some(value)) = (field(param, Field::Name), field(param, Field::Value))
+        else {
             continue;
         };
         if !is_mutable(checker, value) {
@@ -78,8 +76,7 @@ fn is_mutable(checker: &Checker<'_>, value: Node<'_>) -> bool {
         | "list_comprehension"
         | "dictionary_comprehension"
         | "set_comprehension" => true,
-        "call" => value
-            .child_by_field_name("function")
+        "call" => field(value, Field::Function)
             .is_some_and(|f| MUTABLE_CONSTRUCTORS.contains(&checker.text(f))),
         _ => false,
     }
@@ -114,7 +111,7 @@ const MUTATING_METHODS: &[&str] = &[
 
 /// Whether the body of `def` mutates `name` or lets it escape (see the module comment).
 fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
-    let Some(body) = def.child_by_field_name("body") else {
+    let Some(body) = field(def, Field::Body) else {
         return false;
     };
     let is_name = |n: Option<Node<'_>>| {
@@ -124,11 +121,10 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         let rebinding = match node.kind() {
-            "assignment" | "named_expression" => is_name(
-                node.child_by_field_name("left")
-                    .or_else(|| node.child_by_field_name("name")),
-            ),
-            "for_statement" => is_name(node.child_by_field_name("left")),
+            "assignment" | "named_expression" => {
+                is_name(field(node, Field::Left).or_else(|| field(node, Field::Name)))
+            }
+            "for_statement" => is_name(field(node, Field::Left)),
             _ => false,
         };
         if rebinding {
@@ -136,19 +132,18 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
             return false;
         }
         let found = match node.kind() {
-            "call" => node.child_by_field_name("function").is_some_and(|f| {
+            "call" => field(node, Field::Function).is_some_and(|f| {
                 f.kind() == "attribute"
-                    && is_name(f.child_by_field_name("object"))
-                    && f.child_by_field_name("attribute").is_some_and(|a| {
+                    && is_name(field(f, Field::Object))
+                    && field(f, Field::Attribute).is_some_and(|a| {
                         MUTATING_METHODS.contains(&source.get(a.byte_range()).unwrap_or(""))
                     })
             }),
             "assignment" | "augmented_assignment" => {
-                let left = node.child_by_field_name("left");
-                let right = node.child_by_field_name("right");
-                let item_of_name = left.is_some_and(|l| {
-                    l.kind() == "subscript" && is_name(l.child_by_field_name("value"))
-                });
+                let left = field(node, Field::Left);
+                let right = field(node, Field::Right);
+                let item_of_name = left
+                    .is_some_and(|l| l.kind() == "subscript" && is_name(field(l, Field::Value)));
                 let in_place = node.kind() == "augmented_assignment" && is_name(left);
                 let stored = is_name(right)
                     && left.is_some_and(|l| matches!(l.kind(), "attribute" | "subscript"));
@@ -166,7 +161,7 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
                     };
                     items
                         .into_iter()
-                        .any(|i| i.kind() == "subscript" && is_name(i.child_by_field_name("value")))
+                        .any(|i| i.kind() == "subscript" && is_name(field(i, Field::Value)))
                 })
             }
             "return_statement" | "yield" => {
@@ -204,7 +199,7 @@ fn guard_fix(
     name: &str,
     value: Node<'_>,
 ) -> Option<Fix> {
-    let body = def.child_by_field_name("body")?;
+    let body = field(def, Field::Body)?;
     let stmts = statements(body);
     let first = *stmts.first()?;
     // The body must start on a line of its own, indented with nothing else before it.
@@ -245,7 +240,7 @@ fn guard_fix(
     };
     let mut edits = vec![(value.byte_range(), "None".to_string()), insertion];
     if param.kind() == "typed_default_parameter" {
-        let annotation = param.child_by_field_name("type")?;
+        let annotation = field(param, Field::Type)?;
         let text = source.get(annotation.byte_range())?;
         if text.starts_with(['"', '\'']) || text.contains('\n') {
             return None;

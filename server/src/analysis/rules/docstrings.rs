@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
-use super::{has_docstring, statements, Checker, Ctx, Rule, Scope};
+use super::{field, has_docstring, statements, Checker, Ctx, Field, Rule, Scope};
 use crate::analysis::finding::Finding;
 
 /// What TDM012 learns about the classes of a file, to leave documented overrides alone.
@@ -30,7 +30,7 @@ pub(super) fn check<'s>(checker: &mut Checker<'s>, def: Node<'_>, ctx: &Ctx) {
     if !checker.on(Rule::MissingDocstring) || !ctx.public || ctx.scope == Scope::Function {
         return;
     }
-    let Some(name_node) = def.child_by_field_name("name") else {
+    let Some(name_node) = field(def, Field::Name) else {
         return;
     };
     let name = checker.text(name_node);
@@ -89,7 +89,7 @@ pub(super) fn check<'s>(checker: &mut Checker<'s>, def: Node<'_>, ctx: &Ctx) {
 fn learn_class<'s>(checker: &mut Checker<'s>, class: Node<'_>, name: &'s str) {
     let source = checker.source;
     let mut bases = Vec::new();
-    if let Some(list) = class.child_by_field_name("superclasses") {
+    if let Some(list) = field(class, Field::Superclasses) {
         let mut cursor = list.walk();
         for base in list.named_children(&mut cursor) {
             if matches!(base.kind(), "identifier" | "attribute") {
@@ -99,10 +99,10 @@ fn learn_class<'s>(checker: &mut Checker<'s>, class: Node<'_>, name: &'s str) {
         }
     }
     let mut documented = HashSet::new();
-    if let Some(body) = class.child_by_field_name("body") {
+    if let Some(body) = field(class, Field::Body) {
         for stmt in statements(body) {
             let def = match stmt.kind() {
-                "decorated_definition" => stmt.child_by_field_name("definition"),
+                "decorated_definition" => field(stmt, Field::Definition),
                 "function_definition" => Some(stmt),
                 _ => None,
             };
@@ -110,7 +110,7 @@ fn learn_class<'s>(checker: &mut Checker<'s>, class: Node<'_>, name: &'s str) {
                 continue;
             };
             if has_docstring(def) {
-                if let Some(n) = def.child_by_field_name("name") {
+                if let Some(n) = field(def, Field::Name) {
                     documented.insert(source.get(n.byte_range()).unwrap_or(""));
                 }
             }

@@ -27,7 +27,7 @@
 
 use tree_sitter::Node;
 
-use super::{statements, Checker, Ctx, Rule};
+use super::{field, statements, Checker, Ctx, Field, Rule};
 use crate::analysis::finding::{Finding, Fix};
 
 pub(super) fn check(checker: &mut Checker<'_>, clause: Node<'_>, ctx: &Ctx) {
@@ -36,7 +36,7 @@ pub(super) fn check(checker: &mut Checker<'_>, clause: Node<'_>, ctx: &Ctx) {
     let Some(keyword) = children.first().filter(|k| k.kind() == "except") else {
         return;
     };
-    let value = clause.child_by_field_name("value");
+    let value = field(clause, Field::Value);
     let Some(block) = children.iter().rev().find(|c| c.kind() == "block") else {
         return;
     };
@@ -107,9 +107,7 @@ pub(super) fn finish(checker: &mut Checker<'_>) {
 
 /// Records the names a relative import brings in (`from .errors import A, B as C`).
 pub(super) fn learn_import<'s>(checker: &mut Checker<'s>, import: Node<'_>) {
-    let relative = import
-        .child_by_field_name("module_name")
-        .is_some_and(|m| m.kind() == "relative_import");
+    let relative = field(import, Field::ModuleName).is_some_and(|m| m.kind() == "relative_import");
     if !relative {
         return;
     }
@@ -117,7 +115,7 @@ pub(super) fn learn_import<'s>(checker: &mut Checker<'s>, import: Node<'_>) {
     let names: Vec<Node<'_>> = import.children_by_field_name("name", &mut cursor).collect();
     for name in names {
         let bound = match name.kind() {
-            "aliased_import" => name.child_by_field_name("alias"),
+            "aliased_import" => field(name, Field::Alias),
             _ => Some(name),
         };
         if let Some(text) = bound.and_then(|b| checker.source.get(b.byte_range())) {
@@ -238,7 +236,7 @@ fn swallows_a_failure<'s>(
     {
         return Verdict::Innocent;
     }
-    let Some(body) = try_stmt.child_by_field_name("body") else {
+    let Some(body) = field(try_stmt, Field::Body) else {
         return Verdict::Innocent;
     };
     let stmts = statements(body);
@@ -297,7 +295,7 @@ fn is_action(stmt: Node<'_>) -> bool {
 /// `traceback.print_exc()`, `format_exc()`, `sys.excepthook(…)`, `logger.exception(…)`, or a
 /// helper named like them (`self._error_exc()`).
 fn reports_the_exception(checker: &Checker<'_>, call: Node<'_>) -> bool {
-    let Some(function) = call.child_by_field_name("function") else {
+    let Some(function) = field(call, Field::Function) else {
         return false;
     };
     let text = checker.text(function);

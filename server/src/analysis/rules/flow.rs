@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use super::{decorators, line_of, statements, Checker, Rule};
+use super::{decorators, field, line_of, statements, Checker, Field, Rule};
 
 pub(super) fn check_block(checker: &mut Checker<'_>, block: Node<'_>) {
     let want_unreachable = checker.on(Rule::Unreachable);
@@ -73,13 +73,13 @@ fn redefined(checker: &mut Checker<'_>, stmts: &[Node<'_>]) {
     for stmt in stmts {
         let def = match stmt.kind() {
             "function_definition" => *stmt,
-            "decorated_definition" => match stmt.child_by_field_name("definition") {
+            "decorated_definition" => match field(*stmt, Field::Definition) {
                 Some(def) if def.kind() == "function_definition" => def,
                 _ => continue,
             },
             _ => continue,
         };
-        let Some(name_node) = def.child_by_field_name("name") else {
+        let Some(name_node) = field(def, Field::Name) else {
             continue;
         };
         let name = checker.text(name_node);

@@ -14,14 +14,14 @@
 
 use tree_sitter::Node;
 
-use super::{Checker, Ctx, FunctionMetrics, Rule};
+use super::{field, Checker, Ctx, Field, FunctionMetrics, Rule};
 
 /// Registers a function definition; returns its index when TDM010 or TDM011 is on.
 pub(super) fn enter_function(checker: &mut Checker<'_>, def: Node<'_>, ctx: &Ctx) -> Option<usize> {
     if !checker.on(Rule::TooComplex) && !checker.on(Rule::TooManyStatements) {
         return None;
     }
-    let name = def.child_by_field_name("name")?;
+    let name = field(def, Field::Name)?;
     checker.functions.push(FunctionMetrics {
         name: name.byte_range(),
         complexity: 1,
@@ -112,7 +112,7 @@ fn count_clauses(node: Node<'_>, a: &str, b: &str) -> (usize, usize) {
 /// One per case, less one when the last case is an unguarded catch-all (`case _:`,
 /// `case name:`), which is like an `else`.
 fn match_complexity(node: Node<'_>) -> usize {
-    let Some(body) = node.child_by_field_name("body") else {
+    let Some(body) = field(node, Field::Body) else {
         return 0;
     };
     let mut cursor = body.walk();
@@ -121,7 +121,7 @@ fn match_complexity(node: Node<'_>) -> usize {
         .filter(|c| c.kind() == "case_clause")
         .collect();
     let catch_all = cases.last().is_some_and(|last| {
-        last.child_by_field_name("guard").is_none() && {
+        field(*last, Field::Guard).is_none() && {
             let mut cursor = last.walk();
             let patterns: Vec<Node<'_>> = last
                 .named_children(&mut cursor)

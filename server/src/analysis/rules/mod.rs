@@ -22,10 +22,63 @@ mod metrics;
 
 use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use tree_sitter::{Node, Tree};
 
 use crate::analysis::finding::{apply_noqa, CodeSelection, Finding, Fix, Severity};
+
+/// The grammar's fields the rules read. `child_by_field_name` compares the name with every
+/// field of the grammar on each call; the ids are looked up once instead.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Alias,
+    Attribute,
+    Body,
+    Definition,
+    Function,
+    Guard,
+    Left,
+    ModuleName,
+    Name,
+    Object,
+    Parameters,
+    Right,
+    Superclasses,
+    Type,
+    Value,
+}
+
+const FIELD_NAMES: [&str; 15] = [
+    "alias",
+    "attribute",
+    "body",
+    "definition",
+    "function",
+    "guard",
+    "left",
+    "module_name",
+    "name",
+    "object",
+    "parameters",
+    "right",
+    "superclasses",
+    "type",
+    "value",
+];
+
+/// The child of `node` in a field.
+fn field(node: Node<'_>, which: Field) -> Option<Node<'_>> {
+    static IDS: OnceLock<[u16; 15]> = OnceLock::new();
+    let ids = IDS.get_or_init(|| {
+        let language = crate::analysis::parse::python_language();
+        FIELD_NAMES.map(|name| language.field_id_for_name(name).map_or(0, |id| id.get()))
+    });
+    match ids[which as usize] {
+        0 => None,
+        id => node.child_by_field_id(id),
+    }
+}
 
 /// What the rules need to know besides the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -332,18 +385,15 @@ impl<'s> Checker<'s> {
             }
             "assignment" if ctx.scope != Scope::Class => builtins::check_target(
                 self,
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
+                field(node, Field::Left),
+                field(node, Field::Right),
                 "Variable",
             ),
-            "for_statement" if ctx.scope != Scope::Class => builtins::check_target(
-                self,
-                node.child_by_field_name("left"),
-                None,
-                "Loop variable",
-            ),
+            "for_statement" if ctx.scope != Scope::Class => {
+                builtins::check_target(self, field(node, Field::Left), None, "Loop variable")
+            }
             "named_expression" if ctx.scope != Scope::Class => {
-                builtins::check_target(self, node.child_by_field_name("name"), None, "Variable")
+                builtins::check_target(self, field(node, Field::Name), None, "Variable")
             }
             _ => {}
         }
@@ -355,7 +405,7 @@ impl<'s> Checker<'s> {
         defaults::check(self, def);
         builtins::check_parameters(self, def);
         docstrings::check(self, def, &ctx);
-        let Some(body) = def.child_by_field_name("body") else {
+        let Some(body) = field(def, Field::Body) else {
             return Children::Exact(ctx.child());
         };
         Children::Body {
@@ -364,9 +414,7 @@ impl<'s> Checker<'s> {
                 scope: Scope::Function,
                 public: false,
                 class_name: None,
-                function_name: def
-                    .child_by_field_name("name")
-                    .map(|n| (n.start_byte(), n.end_byte())),
+                function_name: field(def, Field::Name).map(|n| (n.start_byte(), n.end_byte())),
                 in_assertion_call: false,
                 complexity_of: index.or(ctx.complexity_of),
                 statements_of: index.or(ctx.statements_of),
@@ -380,12 +428,12 @@ impl<'s> Checker<'s> {
 
     fn class(&mut self, def: Node<'_>, ctx: Ctx) -> Children {
         docstrings::check(self, def, &ctx);
-        let name = def.child_by_field_name("name");
+        let name = field(def, Field::Name);
         if let Some(text) = name.and_then(|n| self.source.get(n.byte_range())) {
             self.project_names.insert(text);
         }
         let public = ctx.public && name.is_some_and(|n| !self.text(n).starts_with('_'));
-        let Some(body) = def.child_by_field_name("body") else {
+        let Some(body) = field(def, Field::Body) else {
             return Children::Exact(ctx.child());
         };
         Children::Body {
@@ -444,9 +492,9 @@ impl Children {
 
 /// A call of a unittest assertion method: `self.assertTrue(…)`, `assertEqual(…)`.
 fn is_assertion_call(call: Node<'_>, source: &str) -> bool {
-    call.child_by_field_name("function").is_some_and(|f| {
+    field(call, Field::Function).is_some_and(|f| {
         let name = match f.kind() {
-            "attribute" => f.child_by_field_name("attribute"),
+            "attribute" => field(f, Field::Attribute),
             "identifier" => Some(f),
             _ => None,
         };
@@ -492,7 +540,7 @@ fn decorator_name<'s>(decorator: Node<'_>, source: &'s str) -> &'s str {
         return "";
     };
     if expr.kind() == "call" {
-        if let Some(function) = expr.child_by_field_name("function") {
+        if let Some(function) = field(expr, Field::Function) {
             expr = function;
         }
     }
@@ -501,7 +549,7 @@ fn decorator_name<'s>(decorator: Node<'_>, source: &'s str) -> &'s str {
 
 /// Whether the first statement of a definition's body is a string literal (a docstring).
 fn has_docstring(def: Node<'_>) -> bool {
-    let Some(body) = def.child_by_field_name("body") else {
+    let Some(body) = field(def, Field::Body) else {
         return false;
     };
     let mut cursor = body.walk();
