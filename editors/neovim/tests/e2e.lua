@@ -130,8 +130,10 @@ local ok, err = pcall(function()
       return find_line(bufnr, 'price_override') == nil
     end, 'the quick fix to apply')
     l = lines(bufnr)
-    local q = find_line(bufnr, 'quantity: How many units to add.')
-    check(add_doc ~= nil and q ~= nil and l[q + 1] == '' and l[q + 2]:match('^%s+Returns:$') ~= nil, 'Args ends with quantity, then Returns')
+    local q = find_line(bufnr, 'quantity (int): How many units to add.')
+    if not check(add_doc ~= nil and q ~= nil and l[q + 1] == '' and (l[q + 2] or ''):match('^%s+Returns:$') ~= nil, 'Args ends with quantity, then Returns') then
+      log(table.concat(l, '\n', math.max(1, (add_doc or 1) - 8), math.min(#l, (add_doc or 1) + 10)))
+    end
     wait(5000, function()
       for _, d in ipairs(vim.diagnostic.get(bufnr)) do
         if d.code == 'DOC102' then

@@ -232,7 +232,7 @@ local function call_graph()
     end
     local item = items[1]
     local lines, targets = {}, {}
-    local root = client.config.root_dir
+    local root = client.root_dir or client.config.root_dir
     local function add(text, target)
       table.insert(lines, text)
       targets[#lines] = target
@@ -300,7 +300,7 @@ local function context()
     tandem.notify('Tandem: :TandemContext reads the file from disk; write the buffer to include your changes', vim.log.levels.WARN)
   end
   local client = tandem.client(bufnr)
-  local root = client and client.config.root_dir or tandem.root_dir(file)
+  local root = client and (client.root_dir or client.config.root_dir) or tandem.root_dir(file)
   local line = api.nvim_win_get_cursor(0)[1]
   local binary = (tandem.config.cmd or { tandem.config.binary })[1]
   local argv = { binary, '--workspace', root, 'context', ('%s:%d'):format(file, line) }

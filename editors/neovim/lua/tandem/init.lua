@@ -151,13 +151,7 @@ local function start_legacy(bufnr)
   local id = clients_by_root[config.root_dir]
   if not id or not vim.lsp.get_client_by_id(id) then
     if vim.fn.executable(config.cmd[1]) ~= 1 then
-      notify(
-        ('Tandem: `%s` is not an executable; install it with `cargo install --path server` or pass `binary = "/path/to/tandem"` to setup'):format(
-          config.cmd[1]
-        ),
-        vim.log.levels.ERROR
-      )
-      return
+      return -- setup{} said so once
     end
     id = vim.lsp.start_client(config)
     clients_by_root[config.root_dir] = id
@@ -170,6 +164,15 @@ end
 --- Registers the server and the commands. Options: see `M.defaults`.
 function M.setup(opts)
   M.config = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  local program = cmd()[1]
+  if vim.fn.executable(program) ~= 1 then
+    notify(
+      ('Tandem: `%s` is not an executable, so the server cannot start. Install it with `cargo install --path server` from the Tandem repository, or pass `binary = "/path/to/tandem"` to require("tandem").setup{}'):format(
+        program
+      ),
+      vim.log.levels.ERROR
+    )
+  end
   if vim.lsp.config and vim.lsp.enable and has('0.11') then
     local config = M.client_config()
     config.name = nil

@@ -131,7 +131,7 @@ test('DOC102 on Cart.add arrives with its quick fix, which updates the docstring
   });
   const doc102 = diagnostics.find((d) => d.code === 'DOC102')!;
   assert.equal(doc102.source, 'tandem');
-  assert.match(doc102.message, /price_override/);
+  assert.match(doc102.message, /`Cart.add`/);
 
   const actions = (await server.connection.sendRequest('textDocument/codeAction', {
     textDocument: { uri },
@@ -145,7 +145,7 @@ test('DOC102 on Cart.add arrives with its quick fix, which updates the docstring
 
   const text = server.text(uri);
   assert.doesNotMatch(text, /price_override/);
-  assert.match(text, /product: What to add\.\n\s+quantity: How many units to add\.\n\n\s+Returns:/);
+  assert.match(text, /product \(Product\): What to add\.\n\s+quantity \(int\): How many units to add\.\n\n\s+Returns:/);
   const fixed = server.documents.get(uri)!.version;
   const after = await server.until('diagnostics of the fixed text', () => server.diagnosticsFor(uri, fixed));
   assert.equal(after.filter((d) => d.code === 'DOC102').length, 0);
