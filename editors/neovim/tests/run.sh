@@ -20,3 +20,4 @@ nvim --version | head -1
 export TANDEM_REPO="$repo" TANDEM_BIN="$bin"
 # -u NONE: no user config; the test puts the plugin on the runtimepath itself.
 timeout 120 nvim --headless -u NONE -i NONE -n -c "luafile $here/e2e.lua"
+timeout 30 nvim --headless -u NONE -i NONE -n -c "luafile $here/missing_binary.lua"

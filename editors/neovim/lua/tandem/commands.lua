@@ -205,12 +205,12 @@ local function document(opts)
   end)
 end
 
-local function location_line(label, item_uri, range, root)
+local function relative(item_uri, root)
   local file = vim.uri_to_fname(item_uri)
   if root and file:sub(1, #root + 1) == root .. '/' then
     file = file:sub(#root + 2)
   end
-  return ('  %-40s %s:%d'):format(label, file, range.start.line + 1)
+  return file
 end
 
 --- Callers and callees of the function at the cursor, from the server's call hierarchy.
@@ -237,24 +237,42 @@ local function call_graph()
       table.insert(lines, text)
       targets[#lines] = target
     end
+    -- Rows of "file:line  name", the locations padded to one width.
+    local function add_rows(rows)
+      local width = 0
+      for _, row in ipairs(rows) do
+        width = math.max(width, #row.where)
+      end
+      for _, row in ipairs(rows) do
+        add(('  %-' .. width .. 's  %s'):format(row.where, row.name), row.target)
+      end
+    end
+    local function row(name, item_uri, range)
+      return {
+        where = ('%s:%d'):format(relative(item_uri, root), range.start.line + 1),
+        name = name,
+        target = { uri = item_uri, range = range },
+      }
+    end
     local pending = 2
     local incoming, outgoing = {}, {}
     local function render()
-      add(('Call graph of %s  (%s)'):format(item.detail or item.name, item.name), { uri = item.uri, range = item.selectionRange })
+      add(('Call graph of %s  (%s:%d)'):format(item.detail or item.name, relative(item.uri, root), item.selectionRange.start.line + 1), { uri = item.uri, range = item.selectionRange })
       add('')
       add(('Callers (%d)'):format(#incoming))
+      local rows = {}
       for _, call in ipairs(incoming) do
         local range = (call.fromRanges and call.fromRanges[1]) or call.from.selectionRange
-        add(location_line(call.from.detail or call.from.name, call.from.uri, range, root), { uri = call.from.uri, range = range })
+        table.insert(rows, row(call.from.detail or call.from.name, call.from.uri, range))
       end
+      add_rows(rows)
       add('')
       add(('Callees (%d)'):format(#outgoing))
+      rows = {}
       for _, call in ipairs(outgoing) do
-        add(
-          location_line(call.to.detail or call.to.name, call.to.uri, call.to.selectionRange, root),
-          { uri = call.to.uri, range = call.to.selectionRange }
-        )
+        table.insert(rows, row(call.to.detail or call.to.name, call.to.uri, call.to.selectionRange))
       end
+      add_rows(rows)
       add('')
       add('<CR> jumps to the line under the cursor')
       local scratch = show_scratch('tandem://call-graph', lines, nil)
