@@ -227,7 +227,7 @@ async function startServer(): Promise<void> {
     await client.start();
   } catch (e) {
     client = undefined;
-    await reportStartFailure(`Tandem: the server did not start: ${(e as Error).message}. ${INSTALL_HINT}`);
+    await reportStartFailure(`Tandem: the server did not start: ${(e as Error).message}. See the Tandem output channel.`);
     return;
   }
   installProgressHandler(client);
