@@ -33,6 +33,11 @@ vim.fn.mkdir(work, 'p')
 vim.fn.system({ 'cp', '-R', repo .. '/examples/shop/.', work })
 assert(vim.v.shell_error == 0, 'copying examples/shop')
 
+-- Neovim 0.7 prints window/showMessage to stderr without a newline; keep the log readable.
+vim.lsp.handlers['window/showMessage'] = function(_, result)
+  log('     server says: ' .. result.message)
+end
+
 vim.cmd('filetype on')
 vim.opt.runtimepath:prepend(repo .. '/editors/neovim')
 local tandem = require('tandem')
