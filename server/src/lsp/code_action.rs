@@ -10,6 +10,7 @@ pub(super) fn code_action(
     server: &TandemServer,
     params: CodeActionParams,
 ) -> Result<Option<CodeActionResponse>> {
-    let actions = super::docs::code_actions(&server.state, &params)?;
+    let mut actions = super::docs::code_actions(&server.state, &params)?;
+    actions.extend(super::review::code_actions(&server.state, &params)?);
     Ok(Some(actions))
 }
