@@ -473,3 +473,113 @@ async fn tandem_check_ai_prints_model_findings_and_needs_a_model() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_review_of_an_older_version_is_published_where_the_code_is_now() {
+    let server = MockServer::start().await;
+    // The model takes a while; the user types a line at the top meanwhile.
+    Mock::given(method("POST"))
+        .respond_with(openai(&good_answer()).set_delay(std::time::Duration::from_millis(1500)))
+        .mount(&server)
+        .await;
+    let (dir, file) = workspace(APP);
+    let uri = file_uri(&file);
+    let options = model_options(&server);
+    let (shown, publishes) = tokio::task::spawn_blocking(move || {
+        let mut client = start(dir.path(), options);
+        client.open(&uri, APP);
+        run_review(&mut client, &uri, None);
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "# typed\n"}]}),
+        );
+        let shown = message(&mut client);
+        let current = published(&mut client, &uri, Some(2), |d| !d.is_empty());
+        let mut publishes: Vec<Value> = client
+            .inbox
+            .iter()
+            .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+            .cloned()
+            .collect();
+        publishes.push(json!({"params": {"diagnostics": current, "version": 2}}));
+        client.shutdown_and_exit();
+        (shown, publishes)
+    })
+    .await
+    .unwrap();
+    assert!(shown.contains("2 findings"), "{shown}");
+    let mut seen = 0;
+    for p in &publishes {
+        for d in p["params"]["diagnostics"].as_array().unwrap() {
+            if d["code"] == "AI002" {
+                seen += 1;
+                assert_eq!(
+                    d["range"]["start"]["line"], 6,
+                    "never at the old place: {p}"
+                );
+            }
+        }
+    }
+    assert!(seen > 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_review_shows_cancellable_progress_and_stops_when_cancelled() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(openai(&good_answer()).set_delay(std::time::Duration::from_secs(60)))
+        .mount(&server)
+        .await;
+    let (dir, file) = workspace(APP);
+    let uri = file_uri(&file);
+    let mut options = model_options(&server);
+    options["models"]["rev"]["timeout_secs"] = json!(120.0);
+    let (begin, shown, reviewed) = tokio::task::spawn_blocking(move || {
+        let mut client = LspClient::start_in(dir.path(), &[("TANDEM_E2E_KEY", "k")]);
+        client.initialize(
+            json!({"window": {"workDoneProgress": true}}),
+            Some(dir.path()),
+            options,
+        );
+        client.open(&uri, APP);
+        run_review(&mut client, &uri, Some(in_load()));
+        let create = client.wait_for(|m| {
+            m["method"] == "window/workDoneProgress/create"
+                && m["params"]["token"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("tandem/review/"))
+        });
+        let token = create["params"]["token"].clone();
+        client.send(&json!({"jsonrpc": "2.0", "id": create["id"], "result": null}));
+        let begin = client.wait_for(|m| {
+            m["method"] == "$/progress"
+                && m["params"]["token"] == token
+                && m["params"]["value"]["kind"] == "begin"
+        });
+        client.notify("window/workDoneProgress/cancel", json!({"token": token}));
+        client.wait_for(|m| {
+            m["method"] == "$/progress"
+                && m["params"]["token"] == token
+                && m["params"]["value"]["kind"] == "end"
+        });
+        let shown = client.wait_for(|m| m["method"] == "window/showMessage");
+        let reviewed = client.inbox.iter().any(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && !review_diagnostics(m).is_empty()
+        });
+        client.shutdown_and_exit();
+        (begin, shown, reviewed)
+    })
+    .await
+    .unwrap();
+    assert_eq!(begin["params"]["value"]["title"], "Reviewing");
+    assert_eq!(begin["params"]["value"]["cancellable"], true);
+    assert_eq!(shown["params"]["type"], 1, "{shown}");
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled"),
+        "{shown}"
+    );
+    assert!(!reviewed, "nothing is published after a cancel");
+}

@@ -220,6 +220,17 @@ impl ReviewOutcome {
     pub fn summary(&self) -> String {
         let n = self.findings.len();
         let findings = format!("{n} finding{}", if n == 1 { "" } else { "s" });
+        let mut codes: Vec<&str> = Vec::new();
+        for f in &self.findings {
+            if !codes.contains(&f.finding.code.as_str()) {
+                codes.push(&f.finding.code);
+            }
+        }
+        let codes = if codes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", codes.join(", "))
+        };
         match &self.reviewer {
             Reviewer::Model { model, repaired } => {
                 let fixes = self
@@ -254,14 +265,14 @@ impl ReviewOutcome {
                 s
             }
             Reviewer::Builtin => format!(
-                "Built-in review of {}: {findings} from the built-in checks. No reviewer model is \
+                "Built-in review of {}: {findings} from the built-in checks{codes}. No reviewer model is \
                  configured; a model gives a deeper review: define one under [models.<name>] and \
                  set [roles] reviewer = [\"<name>\"] in tandem.toml (see docs/review.md)",
                 self.target.label
             ),
             Reviewer::BuiltinAfterModel { reason } => format!(
                 "The reviewer model failed ({reason}); built-in review of {} instead: {findings} \
-                 from the built-in checks",
+                 from the built-in checks{codes}",
                 self.target.label
             ),
         }
@@ -1120,13 +1131,13 @@ mod tests {
     fn reanchoring_follows_lines_moved_above() {
         let f = finding_on(SRC, 5);
         let new = format!("# header\n# more\n{SRC}");
-        let moved = reanchor(SRC, &new, &[f.clone()]);
+        let moved = reanchor(SRC, &new, std::slice::from_ref(&f));
         assert_eq!(moved.len(), 1);
         assert_eq!(moved[0].start_line, 7);
         assert_eq!(&new[moved[0].finding.range.clone()], "return eval(data)");
         // Lines removed above.
         let new = SRC.replacen("import os\n\n", "", 1);
-        let moved = reanchor(SRC, &new, &[f.clone()]);
+        let moved = reanchor(SRC, &new, std::slice::from_ref(&f));
         assert_eq!(moved[0].start_line, 3);
         // An edit below leaves it where it is.
         let new = SRC.replace("getsize", "getsize  # bytes");
@@ -1137,9 +1148,9 @@ mod tests {
     fn reanchoring_drops_findings_whose_lines_were_edited_or_deleted() {
         let f = finding_on(SRC, 5);
         let edited = SRC.replace("eval(data)", "eval(data, {})");
-        assert!(reanchor(SRC, &edited, &[f.clone()]).is_empty());
+        assert!(reanchor(SRC, &edited, std::slice::from_ref(&f)).is_empty());
         let deleted = SRC.replace("    return eval(data)\n", "");
-        assert!(reanchor(SRC, &deleted, &[f.clone()]).is_empty());
+        assert!(reanchor(SRC, &deleted, std::slice::from_ref(&f)).is_empty());
         // A line inserted inside a two-line finding splits it: gone.
         let two = {
             let (tree, t) = target_of(SRC, ReviewScope::File);
@@ -1162,11 +1173,11 @@ mod tests {
         let f = finding_on(src, 5);
         // A line above both: the finding stays on the second `return 1`.
         let new = format!("import x\n{src}");
-        let moved = reanchor(src, &new, &[f.clone()]);
+        let moved = reanchor(src, &new, std::slice::from_ref(&f));
         assert_eq!(moved[0].start_line, 6);
         // Its own line edited: it does not jump to the identical line of `a`.
         let edited = src.replace("def b():\n    return 1", "def b():\n    return 2");
-        assert!(reanchor(src, &edited, &[f.clone()]).is_empty());
+        assert!(reanchor(src, &edited, std::slice::from_ref(&f)).is_empty());
         // Edits above and below at once: found by its text among the changed lines.
         let both = format!("import x\n{src}# end\n");
         let moved = reanchor(src, &both, &[f]);
@@ -1222,7 +1233,9 @@ mod tests {
         assert_eq!(outcome.findings.len(), 1);
         let summary = outcome.summary();
         assert!(
-            summary.starts_with("Built-in review of `load`: 1 finding"),
+            summary.starts_with(
+                "Built-in review of `load`: 1 finding from the built-in checks (DOC101)."
+            ),
             "{summary}"
         );
         assert!(
