@@ -97,6 +97,7 @@ pub fn unknown_backtick_names(
             }
             allowed.extend(f.raises.iter().cloned());
             allowed.extend(f.caught_raises.iter().cloned());
+            allowed.extend(f.unnamed_raises.iter().cloned());
         }
         TargetFacts::Class(c) => {
             for p in &c.init_params {

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tree_sitter::Tree;
 
 use crate::agent::document::DocContext;
-use crate::analysis::finding::{Finding, Severity};
+use crate::analysis::finding::{Finding, Fix, Severity};
 use crate::analysis::outline::{outline, Symbol};
 use crate::analysis::parse::{parse_str, syntax_errors};
 use crate::models::schema::SchemaName;
@@ -675,13 +675,20 @@ pub fn validate(
             None => None,
         };
         let range = lines_range(&lines, start, end);
+        let mut finding = Finding::new(
+            category.code(),
+            severity,
+            format!("{}: {message}", category.as_str()),
+            range,
+        );
+        if let Some(text) = &replacement {
+            finding = finding.with_fix(Fix::new(
+                fix_title(&message),
+                vec![(full_lines(&lines, start, end), text.clone())],
+            ));
+        }
         out.push(ReviewFinding {
-            finding: Finding::new(
-                category.code(),
-                severity,
-                format!("{}: {message}", category.as_str()),
-                range,
-            ),
+            finding,
             category: Some(category),
             start_line: start,
             lines: (start..=end).map(|l| lines.text(l).to_string()).collect(),
@@ -689,6 +696,15 @@ pub fn validate(
         });
     }
     (out, dropped)
+}
+
+/// "Apply suggested fix: <the message, cut to 60 characters>".
+fn fix_title(message: &str) -> String {
+    let mut title: String = message.chars().take(60).collect();
+    if message.chars().count() > 60 {
+        title.push('…');
+    }
+    format!("Apply suggested fix: {title}")
 }
 
 /// The message on one line, control characters out, whitespace collapsed, at most
@@ -844,6 +860,9 @@ pub fn builtin_findings_in(
             }
             let mut finding = f.clone();
             finding.message = format!("built-in: {}", f.message);
+            // A rule's fix may edit outside the finding's lines, where re-anchoring cannot
+            // follow it; the live rules offer their fixes themselves.
+            finding.fix = None;
             Some(ReviewFinding {
                 finding,
                 category: None,
@@ -922,6 +941,11 @@ pub fn reanchor(old: &str, new: &str, findings: &[ReviewFinding]) -> Vec<ReviewF
         let mut moved = f.clone();
         moved.start_line = p;
         moved.finding.range = start..end;
+        // The fix replaces the finding's whole lines: it moves with them.
+        if let (Some(fix), Some(text)) = (&f.finding.fix, &f.replacement) {
+            let lines = new_lines.start(p)..new_lines.start(p + n);
+            moved.finding.fix = Some(Fix::new(fix.title.clone(), vec![(lines, text.clone())]));
+        }
         out.push(moved);
     }
     out
@@ -1096,7 +1120,18 @@ mod tests {
         );
         assert_eq!(found[3].replacement, None);
         assert_eq!(dropped.replacements, 2);
+        let fix = found[0].finding.fix.as_ref().expect("a fix");
+        assert_eq!(fix.title, "Apply suggested fix: use ast.literal_eval");
+        assert!(found[1].finding.fix.is_none());
+        let moved = reanchor(SRC, &format!("# x\n{SRC}"), &found[..1]);
+        let moved_fix = moved[0].finding.fix.as_ref().unwrap();
+        assert_eq!(moved_fix.edits[0].0.start, fix.edits[0].0.start + 4);
         let (range, text) = replacement_edit(SRC, &found[0]).unwrap();
+        assert_eq!(fix.apply(SRC).unwrap(), {
+            let mut s = SRC.to_string();
+            s.replace_range(range.clone(), &text);
+            s
+        });
         let mut fixed = SRC.to_string();
         fixed.replace_range(range, &text);
         assert!(

@@ -300,17 +300,13 @@ fn quick_fixes(
         let Some((range, new_text)) = replacement_edit(text, finding) else {
             continue;
         };
-        let what = finding
+        let title = finding
             .finding
-            .message
-            .split_once(": ")
-            .map_or(finding.finding.message.as_str(), |(_, m)| m);
-        let mut title: String = what.chars().take(60).collect();
-        if what.chars().count() > 60 {
-            title.push('…');
-        }
+            .fix
+            .as_ref()
+            .map_or_else(|| "Apply suggested fix".to_string(), |f| f.title.clone());
         out.push(CodeActionOrCommand::CodeAction(CodeAction {
-            title: format!("Apply suggested fix: {title}"),
+            title,
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: Some(vec![diagnostic.clone()]),
             edit: Some(WorkspaceEdit {
@@ -416,7 +412,7 @@ async fn review_and_store(
     // prompt's context read the index: on the blocking pool, where waiting for its lock is
     // allowed.
     let uses_model = reviewer_model_configured(state);
-    let (live, context) = {
+    let (live, slower, context) = {
         let state = state.clone();
         let text = text.clone();
         let tree = snapshot.tree.clone();
@@ -425,6 +421,7 @@ async fn review_and_store(
         tokio::task::spawn_blocking(move || {
             let mut live = super::diagnostics::doc_findings(&state, &text, &tree);
             live.extend(super::diagnostics::project_findings(&state, &key, &text));
+            let slower = slower_builtin_findings(&state, &key, &text, &tree);
             let mut context = DocContext::default();
             if uses_model {
                 let root = state.folders().into_iter().next();
@@ -439,15 +436,15 @@ async fn review_and_store(
                         crate::session::project_files::profile_of(root, &index).render();
                 }
             }
-            (live, context)
+            (live, slower, context)
         })
         .await
         .map_err(|e| format!("the review failed: {e}"))?
     };
-    // The built-in findings: those published live on every change, plus the checks too slow
-    // for that (none yet; the place for them is `slower_builtin_findings`).
+    // The built-in findings: those published live on every change, plus the rules that run
+    // only when a review is asked for.
     let mut builtin = live.clone();
-    builtin.extend(slower_builtin_findings(&text, &snapshot.tree));
+    builtin.extend(slower);
     let file = ReviewFile {
         path: display,
         module,
@@ -500,10 +497,33 @@ async fn review_and_store(
     Ok(summary)
 }
 
-/// Built-in checks too slow to run on every keystroke, run when a review is asked for; their
-/// findings are kept like the model's (until their lines change). None yet.
-fn slower_builtin_findings(_text: &str, _tree: &tree_sitter::Tree) -> Vec<Finding> {
-    Vec::new()
+/// The built-in rules not published on every change, run when a review is asked for: the TDM
+/// rules of `analysis::rules` with the `[review]` settings and `# noqa`. Their findings are
+/// kept like the model's, until their lines change. (When the TDM rules become live
+/// diagnostics, they move to `live` in `review_and_store` and this returns nothing.)
+fn slower_builtin_findings(
+    state: &ServerState,
+    key: &str,
+    text: &str,
+    tree: &tree_sitter::Tree,
+) -> Vec<Finding> {
+    let review = state
+        .config
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .config
+        .review
+        .clone();
+    let path = key.strip_prefix("file://").unwrap_or(key);
+    let opts = crate::analysis::rules::RuleOptions {
+        max_complexity: review.max_complexity,
+        max_statements: review.max_statements,
+        selection: review.selection().unwrap_or_default(),
+        test_file: crate::analysis::rules::is_test_path(path),
+    };
+    let mut findings = crate::analysis::rules::check_file(text, tree, &opts);
+    crate::analysis::finding::apply_noqa(text, &mut findings);
+    findings
 }
 
 /// The cancellable `$/progress` of a review with a model.

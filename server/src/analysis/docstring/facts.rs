@@ -45,6 +45,10 @@ pub struct FunctionFacts {
     pub caught_raises: Vec<String>,
     /// A `raise` outside nested definitions whose exception cannot be named.
     pub has_unnamed_raise: bool,
+    /// What those raises raise, as written (`exc`, `self.error_class`, `errors[0]`), each
+    /// once: the docstring can say where the exception comes from even when its class is
+    /// not known statically.
+    pub unnamed_raises: Vec<String>,
     /// The return annotation as written, e.g. `Iterator[int]`.
     pub return_annotation: Option<String>,
     /// Each decorator's expression text without the `@`, outermost first.
@@ -277,6 +281,7 @@ pub fn function_facts(def_node: Node<'_>, source: &str, is_method: bool) -> Func
         raises: walk.raises,
         caught_raises: walk.caught,
         has_unnamed_raise: walk.unnamed_raise,
+        unnamed_raises: walk.unnamed_raises,
         return_annotation,
         decorators,
         is_property,
@@ -576,6 +581,7 @@ struct BodyWalk {
     raises: Vec<String>,
     caught: Vec<String>,
     unnamed_raise: bool,
+    unnamed_raises: Vec<String>,
     calls: Vec<String>,
     tries: Vec<TryScope>,
     handlers: Vec<Handler>,
@@ -791,6 +797,17 @@ impl BodyWalk {
         };
         if names.is_empty() {
             self.unnamed_raise = true;
+            let written = exception.and_then(|e| {
+                let target = if e.kind() == "call" {
+                    e.child_by_field_name("function").unwrap_or(e)
+                } else {
+                    e
+                };
+                source.get(target.byte_range())
+            });
+            if let Some(written) = written.filter(|w| w.len() <= 60 && !w.contains('\n')) {
+                push_unique(&mut self.unnamed_raises, written.to_string());
+            }
         }
         for name in names {
             if self.is_caught(&name, frame.try_scope) {

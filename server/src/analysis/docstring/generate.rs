@@ -210,13 +210,23 @@ pub fn raises_of(facts: &FunctionFacts) -> Vec<DocRaise> {
             names.push(name);
         }
     }
-    names
+    let mut raises: Vec<DocRaise> = names
         .into_iter()
         .map(|name| DocRaise {
             name: name.to_string(),
             description: describe_exception(name),
         })
-        .collect()
+        .collect();
+    // An exception whose class is not known statically is named as the code writes it.
+    for written in &facts.unnamed_raises {
+        if !raises.iter().any(|r| &r.name == written) {
+            raises.push(DocRaise {
+                name: written.clone(),
+                description: format!("The exception held by `{written}`."),
+            });
+        }
+    }
+    raises
 }
 
 /// The model of a class docstring: the constructor's parameters, what the constructor raises
