@@ -384,7 +384,7 @@ fn check_style_comes_from_the_configuration() {
         "read as google, the numpy section is no section"
     );
     let numpy = tandem()
-        .args(["check", "--style", "numpy", "m.py"])
+        .args(["check", "--select", "DOC", "--style", "numpy", "m.py"])
         .current_dir(&scratch.0)
         .output()
         .unwrap();
@@ -454,6 +454,8 @@ fn check_runs_the_review_rules_and_the_doc_checks_together_honouring_noqa() {
             "m.py:1:5: DOC101",
             "m.py:1:5: DOC103",
             "m.py:1:5: DOC201",
+            // Nothing in this one-file project calls `build` or `partly` (the project pass).
+            "m.py:1:5: TDM020",
             "m.py:1:25: TDM001",
             "m.py:8:8: TDM004",
             "m.py:11:5: TDM007",
@@ -462,6 +464,7 @@ fn check_runs_the_review_rules_and_the_doc_checks_together_honouring_noqa() {
             // its bare except (line 17) is still reported.
             "m.py:17:5: TDM002",
             "m.py:17:5: TDM003",
+            "m.py:21:5: TDM020",
             "m.py:21:12: TDM009",
         ],
         "{out}"
@@ -477,12 +480,15 @@ fn check_select_and_ignore_come_from_review_config_and_the_command_line_replaces
     let scratch = Scratch::new("check-review-config", &[("m.py", REVIEWED)]);
     std::fs::write(
         scratch.0.join("tandem.toml"),
-        "[review]\nselect = [\"TDM\"]\nignore = [\"TDM00\"]\n",
+        "[review]\nselect = [\"TDM\"]\nignore = [\"TDM00\", \"TDM02\"]\n",
     )
     .unwrap();
     let (code, out, _) = run_check(&scratch.0, &["m.py"]);
     assert_eq!(code, Some(0), "{out}");
-    let (code, out, _) = run_check(&scratch.0, &["--ignore", "TDM001,TDM002,TDM003", "m.py"]);
+    let (code, out, _) = run_check(
+        &scratch.0,
+        &["--ignore", "TDM001,TDM002,TDM003,TDM02", "m.py"],
+    );
     assert_eq!(code, Some(1));
     assert_eq!(
         places(&out),
@@ -613,7 +619,8 @@ fn check_writes_sarif_2_1_0_for_code_scanning() {
     assert_valid_sarif(&log);
     let run = &log["runs"][0];
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 10);
+    // The ten file findings and two TDM020 (nothing calls `build` or `partly`).
+    assert_eq!(results.len(), 12);
     let tdm004 = results.iter().find(|r| r["ruleId"] == "TDM004").unwrap();
     assert_eq!(tdm004["level"], "warning");
     let location = &tdm004["locations"][0]["physicalLocation"];
@@ -652,8 +659,14 @@ fn check_finds_the_planted_bugs_of_the_example_project() {
             "src/shop/inventory.py:31:22: TDM009",
             "src/shop/inventory.py:55:9: TDM007",
             "src/shop/models.py:69:12: TDM004",
+            // `cancel_order` (which holds the restock bug) and the stub `estimate_delivery`
+            // are not called anywhere yet; `slugify` is dead code.
+            "src/shop/orders.py:116:5: TDM020",
             "src/shop/orders.py:121:5: TDM003",
+            "src/shop/orders.py:124:9: TDM021",
             "src/shop/orders.py:128:53: TDM001",
+            "src/shop/orders.py:149:5: TDM020",
+            "src/shop/utils.py:72:5: TDM020",
         ],
         "{out}"
     );

@@ -13,6 +13,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
+
+use crate::analysis::project_rules::{bad_calls, unused_definitions, BAD_CALL, UNUSED};
 use serde::Serialize;
 use tree_sitter::Node;
 
@@ -251,6 +253,9 @@ pub fn run(
                 .map(|(_, printed)| printed.clone()),
         );
     }
+    if selection.is_selected(UNUSED) || selection.is_selected(BAD_CALL) {
+        findings.extend(project_findings(root, workspace, &found.files, &selection));
+    }
     if args.ai {
         match ai_review(&found.files, root, workspace) {
             Ok(more) => {
@@ -286,6 +291,82 @@ pub fn run(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// TDM020 and TDM021 for `files`: they need the whole project (who calls what, which names
+/// are used anywhere), so the workspace is indexed and its call graph solved first.
+fn project_findings(
+    root: &Path,
+    workspace: &WorkspaceConfig,
+    files: &[std::path::PathBuf],
+    selection: &CodeSelection,
+) -> Vec<PrintedFinding> {
+    let (mut index, _) = crate::session::indexer::build_index(
+        std::slice::from_ref(&root.to_path_buf()),
+        workspace,
+        &|_, _| {},
+    );
+    index.graph();
+    let wanted: HashSet<std::path::PathBuf> = files
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let entry_points = entry_points(root);
+    let mut found = Vec::new();
+    if selection.is_selected(UNUSED) {
+        found.extend(unused_definitions(&index, &entry_points));
+    }
+    if selection.is_selected(BAD_CALL) {
+        found.extend(bad_calls(&index, None));
+    }
+    let mut by_file: std::collections::BTreeMap<std::path::PathBuf, Vec<Finding>> =
+        std::collections::BTreeMap::new();
+    for (path, finding) in found {
+        let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if wanted.contains(&canonical) {
+            by_file.entry(path).or_default().push(finding);
+        }
+    }
+    let mut out = Vec::new();
+    for (path, mut findings) in by_file {
+        let Some(file) = index.file(&path) else {
+            continue;
+        };
+        crate::analysis::finding::apply_noqa(&file.text, &mut findings);
+        let lines = LineIndex::new(&file.text);
+        let shown = display_path(&path, root);
+        out.extend(findings.into_iter().map(|f| located(&shown, &lines, f)));
+    }
+    out
+}
+
+/// `module:function` entry points from `pyproject.toml` (`[project.scripts]`,
+/// `[project.gui-scripts]`, `[project.entry-points.*]`).
+fn entry_points(root: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(root.join("pyproject.toml")) else {
+        return Vec::new();
+    };
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let Some(project) = value.get("project").and_then(|p| p.as_table()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut push_table = |t: &toml::Table| {
+        out.extend(t.values().filter_map(|v| v.as_str().map(str::to_string)));
+    };
+    for key in ["scripts", "gui-scripts"] {
+        if let Some(t) = project.get(key).and_then(|t| t.as_table()) {
+            push_table(t);
+        }
+    }
+    if let Some(groups) = project.get("entry-points").and_then(|t| t.as_table()) {
+        for group in groups.values().filter_map(|g| g.as_table()) {
+            push_table(group);
+        }
+    }
+    out
 }
 
 /// The selection of a run: `--select`/`--ignore` when given, each replacing the

@@ -412,16 +412,15 @@ async fn review_and_store(
     // prompt's context read the index: on the blocking pool, where waiting for its lock is
     // allowed.
     let uses_model = reviewer_model_configured(state);
-    let (live, slower, context) = {
+    let (live, context) = {
         let state = state.clone();
         let text = text.clone();
         let tree = snapshot.tree.clone();
         let key = key.clone();
         let module = module.clone();
         tokio::task::spawn_blocking(move || {
-            let mut live = super::diagnostics::doc_findings(&state, &text, &tree);
+            let mut live = super::diagnostics::file_findings(&state, &key, &text, &tree);
             live.extend(super::diagnostics::project_findings(&state, &key, &text));
-            let slower = slower_builtin_findings(&state, &key, &text, &tree);
             let mut context = DocContext::default();
             if uses_model {
                 let root = state.folders().into_iter().next();
@@ -436,15 +435,14 @@ async fn review_and_store(
                         crate::session::project_files::profile_of(root, &index).render();
                 }
             }
-            (live, slower, context)
+            (live, context)
         })
         .await
         .map_err(|e| format!("the review failed: {e}"))?
     };
-    // The built-in findings: those published live on every change, plus the rules that run
-    // only when a review is asked for.
-    let mut builtin = live.clone();
-    builtin.extend(slower);
+    // The built-in findings are those published live on every change (checks too slow for
+    // that would be added here, and kept like the model's findings).
+    let builtin = live.clone();
     let file = ReviewFile {
         path: display,
         module,
@@ -495,35 +493,6 @@ async fn review_and_store(
         .land(&key, text, version, &outcome.target, findings);
     super::diagnostics::schedule(client, state, args.uri.clone());
     Ok(summary)
-}
-
-/// The built-in rules not published on every change, run when a review is asked for: the TDM
-/// rules of `analysis::rules` with the `[review]` settings and `# noqa`. Their findings are
-/// kept like the model's, until their lines change. (When the TDM rules become live
-/// diagnostics, they move to `live` in `review_and_store` and this returns nothing.)
-fn slower_builtin_findings(
-    state: &ServerState,
-    key: &str,
-    text: &str,
-    tree: &tree_sitter::Tree,
-) -> Vec<Finding> {
-    let review = state
-        .config
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .config
-        .review
-        .clone();
-    let path = key.strip_prefix("file://").unwrap_or(key);
-    let opts = crate::analysis::rules::RuleOptions {
-        max_complexity: review.max_complexity,
-        max_statements: review.max_statements,
-        selection: review.selection().unwrap_or_default(),
-        test_file: crate::analysis::rules::is_test_path(path),
-    };
-    let mut findings = crate::analysis::rules::check_file(text, tree, &opts);
-    crate::analysis::finding::apply_noqa(text, &mut findings);
-    findings
 }
 
 /// The cancellable `$/progress` of a review with a model.
