@@ -72,6 +72,10 @@ pub struct CheckArgs {
     /// Compare Yields types with the return annotation (DOC404).
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = parse_bool, default_value = "true")]
     pub check_yield_types: bool,
+    /// Also have the reviewer model review each file (codes AI001-AI005; needs a model in
+    /// `[roles] reviewer`, see docs/review.md).
+    #[arg(long)]
+    pub ai: bool,
 }
 
 /// `true`/`false` in any case (pydoclint writes `True`/`False`), or `1`/`0`.
@@ -251,6 +255,14 @@ pub fn run(
     }
     if selection.is_selected(UNUSED) || selection.is_selected(BAD_CALL) {
         findings.extend(project_findings(root, workspace, &found.files, &selection));
+    }
+    if args.ai {
+        match ai_review(&found.files, root, workspace) {
+            Ok(more) => {
+                findings.extend(more.into_iter().filter(|f| selection.is_selected(&f.code)))
+            }
+            Err(code) => return Ok(code),
+        }
     }
     findings.sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.code).cmp(&(&b.path, b.line, b.column, &b.code))
@@ -567,4 +579,88 @@ fn display_path(path: &Path, root: &Path) -> String {
         Ok(rel) => rel.display().to_string(),
         Err(_) => path.display().to_string(),
     }
+}
+
+/// `--ai`: the reviewer model reviews each file whole, with the call graph and the profile as
+/// context (see docs/review.md). Without a reviewer model it says so and the run ends as a
+/// usage error (exit code 2); a model that fails on a file is reported and the run goes on.
+fn ai_review(
+    files: &[PathBuf],
+    root: &Path,
+    workspace: &WorkspaceConfig,
+) -> std::result::Result<Vec<PrintedFinding>, ExitCode> {
+    use crate::agent::review::{review, ReviewFile, ReviewScope, Reviewer};
+    let config = crate::session::config::load_workspace_config(root).config;
+    let router = match crate::models::ModelRouter::from_config(&config, Some(root)) {
+        Ok(router) => router,
+        Err(e) => {
+            eprintln!("tandem: error: models configuration: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    let has_model = router
+        .chain(crate::models::Role::Reviewer)
+        .iter()
+        .any(|m| m != crate::session::config::BUILTIN_MODEL);
+    if !has_model {
+        eprintln!(
+            "tandem: error: --ai needs a reviewer model: define one under [models.<name>] and \
+             set [roles] reviewer = [\"<name>\"] in tandem.toml (see docs/review.md)"
+        );
+        return Err(ExitCode::from(2));
+    }
+    crate::agent::register_offline_engines(&router);
+    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    else {
+        eprintln!("tandem: error: cannot start the async runtime");
+        return Err(ExitCode::FAILURE);
+    };
+    let (index, _) =
+        crate::session::indexer::build_index(&[root.to_path_buf()], workspace, &|_, _| {});
+    let profile = crate::session::project_files::profile_of(root, &index).render();
+    let roots = crate::session::workspace::SourceRoots::for_workspace(&[root.to_path_buf()]);
+    let mut out = Vec::new();
+    for path in files {
+        let Ok(text) = read_source(path, workspace.max_file_size) else {
+            continue;
+        };
+        let shown = display_path(path, root);
+        let module = roots.module_of(path).name;
+        let display = |p: &Path| crate::session::project_files::relative_path(root, p);
+        let mut context = crate::agent::document::DocContext::from_index(&index, &module, &display);
+        context.profile = profile.clone();
+        let file = ReviewFile {
+            path: PathBuf::from(&shown),
+            module,
+            source: std::sync::Arc::from(text.as_str()),
+        };
+        let cancel = tokio_util::sync::CancellationToken::new();
+        match runtime.block_on(review(
+            &file,
+            &ReviewScope::File,
+            &router,
+            &context,
+            &[],
+            cancel,
+        )) {
+            Ok(outcome) => {
+                if let Reviewer::BuiltinAfterModel { reason } = &outcome.reviewer {
+                    eprintln!("tandem: {shown}: the AI review failed: {reason}");
+                } else if outcome.dropped.findings() + outcome.dropped.replacements > 0 {
+                    eprintln!("tandem: {shown}: {}", outcome.summary());
+                }
+                let lines = LineIndex::new(&text);
+                out.extend(
+                    outcome
+                        .findings
+                        .into_iter()
+                        .map(|f| located(&shown, &lines, f.finding)),
+                );
+            }
+            Err(e) => eprintln!("tandem: {shown}: the AI review failed: {e}"),
+        }
+    }
+    Ok(out)
 }

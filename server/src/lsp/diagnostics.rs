@@ -64,10 +64,20 @@ pub(super) fn schedule(client: &Client, state: &Arc<ServerState>, uri: Uri) {
             ));
             let lines = LineIndex::new(&text);
             let encoding = checks_state.encoding();
-            findings
+            let mut diagnostics = findings
                 .iter()
                 .map(|f| to_diagnostic(f, &lines, encoding))
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            diagnostics.extend(super::review::diagnostics(
+                &checks_state,
+                &snapshot.uri,
+                &text,
+                version,
+                &findings,
+                &lines,
+                encoding,
+            ));
+            diagnostics
         })
         .await;
         let diagnostics = match computed {
@@ -102,6 +112,7 @@ pub(super) fn clear(client: &Client, state: &ServerState, uri: Uri) {
     if let Some((_, counter)) = state.diagnostic_generations.generations.remove(&key) {
         counter.fetch_add(1, Ordering::SeqCst);
     }
+    super::review::forget(state, &key);
     let client = client.clone();
     tokio::spawn(async move { client.publish_diagnostics(uri, Vec::new(), None).await });
 }
@@ -112,7 +123,7 @@ const USAGE_MAX_AGE: Duration = Duration::from_secs(5);
 /// TDM020 and TDM021 for the document, from the project index, when the index holds exactly
 /// this text (otherwise its byte ranges would point elsewhere; the next run after the index
 /// worker caught up publishes them).
-fn project_findings(state: &ServerState, key: &str, text: &str) -> Vec<Finding> {
+pub(super) fn project_findings(state: &ServerState, key: &str, text: &str) -> Vec<Finding> {
     let Some(path) = tower_lsp_server::ls_types::Uri::from_str(key)
         .ok()
         .and_then(|u| u.to_file_path().map(|p| p.into_owned()))

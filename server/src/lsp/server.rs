@@ -61,6 +61,8 @@ pub struct ServerState {
     >,
     /// Debounce state of the diagnostics of each open document.
     pub diagnostic_generations: super::diagnostics::DiagnosticGenerations,
+    /// AI review findings per open document, kept until the code they point at changes.
+    pub reviews: super::review::ReviewStore,
 }
 
 impl ServerState {
