@@ -4,11 +4,16 @@
 
 pub mod document;
 pub mod oracle;
+pub mod plan;
 
 /// Installs the offline engine of every role that has one.
 pub fn register_offline_engines(router: &crate::models::ModelRouter) {
     router.register_offline(
         crate::models::Role::Documenter,
         std::sync::Arc::new(document::BuiltinDocumenter),
+    );
+    router.register_offline(
+        crate::models::Role::Planner,
+        std::sync::Arc::new(plan::BuiltinPlanner),
     );
 }

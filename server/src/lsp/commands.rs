@@ -8,7 +8,7 @@ use tower_lsp_server::ls_types::*;
 use super::server::TandemServer;
 
 /// Every command the server executes.
-pub const COMMANDS: &[&str] = &[super::docs::DOCUMENT_COMMAND];
+pub const COMMANDS: &[&str] = &[super::docs::DOCUMENT_COMMAND, super::plan::PLAN_COMMAND];
 
 pub(super) fn execute_command(
     server: &TandemServer,
@@ -17,6 +17,9 @@ pub(super) fn execute_command(
     match params.command.as_str() {
         super::docs::DOCUMENT_COMMAND => {
             super::docs::execute(&server.client, &server.state, params.arguments)
+        }
+        super::plan::PLAN_COMMAND => {
+            super::plan::execute(&server.client, &server.state, params.arguments)
         }
         other => Err(Error::invalid_params(format!(
             "unknown command {other}; this server runs {}",

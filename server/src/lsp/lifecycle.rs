@@ -43,6 +43,16 @@ pub(super) fn initialize(
         .state
         .client_supports_progress
         .store(progress, std::sync::atomic::Ordering::SeqCst);
+    let shows = params
+        .capabilities
+        .window
+        .as_ref()
+        .and_then(|w| w.show_document.as_ref())
+        .is_some_and(|s| s.support);
+    server
+        .state
+        .client_shows_documents
+        .store(shows, std::sync::atomic::Ordering::SeqCst);
     let watches = params
         .capabilities
         .workspace

@@ -12,6 +12,7 @@ pub mod diagnostics;
 mod docs;
 pub mod document_symbol;
 mod lifecycle;
+mod plan;
 pub mod panic_guard;
 mod project;
 mod server;
