@@ -123,10 +123,8 @@ pub fn validate_items(
             }
         }
     }
-    if problems.is_empty() {
-        if let Some(cycle) = find_cycle(&out) {
-            problems.push(describe_cycle(&out, &cycle));
-        }
+    if let Some(cycle) = find_cycle(&out) {
+        problems.push(describe_cycle(&out, &cycle));
     }
     if problems.is_empty() {
         Ok(dependency_order(out))
