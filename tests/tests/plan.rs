@@ -12,7 +12,8 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CART: &str = "class Cart:\n    def __init__(self):\n        self.lines = {}\n\n    def add(self, sku, qty=1):\n        if qty <= 0:\n            raise ValueError(qty)\n        self.lines[sku] = self.lines.get(sku, 0) + qty\n        return self.lines[sku]\n";
-const TEST: &str = "from cart import Cart\n\n\ndef test_add():\n    assert Cart().add(\"a\") == 1\n";
+const TEST: &str =
+    "from cart import Cart\n\n\ndef test_add():\n    assert Cart().add(\"a\") == 1\n";
 
 fn workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -87,7 +88,11 @@ fn plan_files(root: &Path) -> Vec<PathBuf> {
 
 /// Runs `tandem.plan`, answers `window/showDocument`, returns the shown path (if any) and
 /// the message.
-fn run_plan(client: &mut LspClient, args: Value, expect_document: bool) -> (Option<PathBuf>, Value) {
+fn run_plan(
+    client: &mut LspClient,
+    args: Value,
+    expect_document: bool,
+) -> (Option<PathBuf>, Value) {
     let run = client.request(
         "workspace/executeCommand",
         json!({"command": "tandem.plan", "arguments": [args]}),
@@ -158,7 +163,9 @@ async fn a_model_plan_is_written_with_checkboxes_and_mermaid_and_opened() {
         "{markdown}"
     );
     assert!(
-        markdown.contains("- [x] **s2** test `tests/test_cart.py` — Test the cap\n  - depends on: `s1`\n"),
+        markdown.contains(
+            "- [x] **s2** test `tests/test_cart.py` — Test the cap\n  - depends on: `s1`\n"
+        ),
         "{markdown}"
     );
     assert!(markdown.find("**s1**").unwrap() < markdown.find("**s2**").unwrap());
@@ -206,14 +213,20 @@ async fn a_hostile_plan_is_repaired_once_then_refused_and_nothing_is_written() {
     let text = shown["params"]["message"].as_str().unwrap();
     assert_eq!(shown["params"]["type"], 1, "{shown}");
     assert!(text.contains("invalid after one repair round"), "{text}");
-    assert!(text.contains("`../outside.py` leads outside the workspace"), "{text}");
+    assert!(
+        text.contains("`../outside.py` leads outside the workspace"),
+        "{text}"
+    );
     assert!(text.contains("cycle: a → b → a"), "{text}");
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2, "one repair round");
     let repair: Value = serde_json::from_slice(&requests[1].body).unwrap();
     let feedback = repair["messages"].to_string();
     assert!(feedback.contains("That plan cannot be used"), "{feedback}");
-    assert!(feedback.contains("leads outside the workspace"), "{feedback}");
+    assert!(
+        feedback.contains("leads outside the workspace"),
+        "{feedback}"
+    );
     assert!(plan_files(dir.path()).is_empty());
     assert!(!dir.path().parent().unwrap().join("outside.py").exists());
 }
@@ -244,9 +257,15 @@ fn the_offline_planner_on_the_shop_lists_callers_tests_and_says_a_model_plans() 
         "{markdown}"
     );
     assert!(markdown.contains("test `tests/test_cart.py`"), "{markdown}");
-    assert!(markdown.contains("test `tests/test_orders.py`"), "{markdown}");
+    assert!(
+        markdown.contains("test `tests/test_orders.py`"),
+        "{markdown}"
+    );
     assert!(markdown.contains("(calls `Cart.add`)"), "{markdown}");
-    assert!(markdown.contains("docs `src/shop/cart.py` — Update the docstrings of `Cart.add`"), "{markdown}");
+    assert!(
+        markdown.contains("docs `src/shop/cart.py` — Update the docstrings of `Cart.add`"),
+        "{markdown}"
+    );
     assert!(markdown.contains("```mermaid"), "{markdown}");
 }
 
@@ -267,11 +286,17 @@ fn tandem_plan_on_the_shop_offline_prints_the_file_and_its_markdown() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let first = stdout.lines().next().unwrap();
-    assert!(first.contains(".tandem/plans/") && first.ends_with(".md"), "{stdout}");
+    assert!(
+        first.contains(".tandem/plans/") && first.ends_with(".md"),
+        "{stdout}"
+    );
     let written = std::fs::read_to_string(first).unwrap();
     assert!(stdout.ends_with(&written), "{stdout}");
     assert!(written.contains("# Plan `"), "{written}");
-    assert!(written.contains("- [x] **a1** modify `src/shop/cart.py`"), "{written}");
+    assert!(
+        written.contains("- [x] **a1** modify `src/shop/cart.py`"),
+        "{written}"
+    );
     assert!(written.contains("tests/test_cart.py"), "{written}");
     assert!(written.contains("a model writes real plans"), "{written}");
     assert!(stderr.contains("by `builtin`"), "{stderr}");

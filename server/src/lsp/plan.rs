@@ -27,6 +27,8 @@ pub const PLAN_COMMAND: &str = "tandem.plan";
 
 /// How long planning with a model may take.
 const PLAN_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a plan waits for the workspace's first index.
+const INDEX_WAIT: Duration = Duration::from_secs(120);
 
 /// The arguments of `tandem.plan`.
 #[derive(Debug, Deserialize)]
@@ -93,6 +95,18 @@ async fn plan_and_open(
             .max(1),
         ..PlanSettings::default()
     };
+    // A plan made from half an index would miss files: wait for the cold build (it reports
+    // its own progress), up to a limit.
+    let waited = std::time::Instant::now();
+    while !state.index_ready.load(std::sync::atomic::Ordering::SeqCst) {
+        if waited.elapsed() > INDEX_WAIT {
+            return Err(format!(
+                "the workspace is still being indexed after {}s; plan again when it is done",
+                INDEX_WAIT.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // The index lock may be held by a re-solve: read it on the blocking pool.
     let inputs = {
         let state = state.clone();
@@ -151,7 +165,11 @@ async fn plan_and_open(
         };
         let _ = tx.send(message);
     };
-    let run = tokio::time::timeout(PLAN_TIMEOUT, plan_with(&inputs, &router, cancel.clone(), &on_event)).await;
+    let run = tokio::time::timeout(
+        PLAN_TIMEOUT,
+        plan_with(&inputs, &router, cancel.clone(), &on_event),
+    )
+    .await;
     drop(on_event);
     if let Some(forward) = forward {
         let _ = forward.await;

@@ -167,8 +167,7 @@ pub fn estimate(
             complexity += cyclomatic(tree.root_node(), &range);
         }
     }
-    let size = if items.len() <= 2 && touched_files.len() <= 2 && complexity <= 10 && lines <= 80
-    {
+    let size = if items.len() <= 2 && touched_files.len() <= 2 && complexity <= 10 && lines <= 80 {
         PlanSize::Small
     } else if items.len() >= 7 || touched_files.len() >= 5 || complexity > 40 || lines > 400 {
         PlanSize::Large
@@ -200,9 +199,16 @@ pub fn cyclomatic(root: Node<'_>, range: &Range<usize>) -> usize {
         if inside {
             match node.kind() {
                 "function_definition" | "lambda" => functions += 1,
-                "if_statement" | "elif_clause" | "for_statement" | "while_statement"
-                | "except_clause" | "case_clause" | "boolean_operator"
-                | "conditional_expression" | "if_clause" | "for_in_clause" => decisions += 1,
+                "if_statement"
+                | "elif_clause"
+                | "for_statement"
+                | "while_statement"
+                | "except_clause"
+                | "case_clause"
+                | "boolean_operator"
+                | "conditional_expression"
+                | "if_clause"
+                | "for_in_clause" => decisions += 1,
                 _ => {}
             }
         }
@@ -262,16 +268,37 @@ mod tests {
             "m.py".to_string(),
             facts(src, &[("m.f", "def f"), ("m.g", "def g")]),
         );
-        let small = estimate(&[item("a", PlanItemKind::Modify, "m.py", &["m.f"])], &files, 3);
+        let small = estimate(
+            &[item("a", PlanItemKind::Modify, "m.py", &["m.f"])],
+            &files,
+            3,
+        );
         assert_eq!(small.size, PlanSize::Small);
         assert_eq!((small.lines, small.complexity, small.iterations), (4, 2, 2));
         let items: Vec<PlanItem> = (0..4)
-            .map(|i| item(&format!("i{i}"), PlanItemKind::Create, &format!("f{i}.py"), &[]))
+            .map(|i| {
+                item(
+                    &format!("i{i}"),
+                    PlanItemKind::Create,
+                    &format!("f{i}.py"),
+                    &[],
+                )
+            })
             .collect();
         let medium = estimate(&items, &files, 3);
-        assert_eq!((medium.size, medium.files, medium.iterations), (PlanSize::Medium, 4, 3));
+        assert_eq!(
+            (medium.size, medium.files, medium.iterations),
+            (PlanSize::Medium, 4, 3)
+        );
         let items: Vec<PlanItem> = (0..8)
-            .map(|i| item(&format!("i{i}"), PlanItemKind::Create, &format!("f{i}.py"), &[]))
+            .map(|i| {
+                item(
+                    &format!("i{i}"),
+                    PlanItemKind::Create,
+                    &format!("f{i}.py"),
+                    &[],
+                )
+            })
             .collect();
         let large = estimate(&items, &files, 3);
         // Large asks for 4 attempts; `run.max_iterations = 3` caps it.

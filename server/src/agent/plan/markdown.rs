@@ -156,7 +156,11 @@ fn escape_block(text: &str) -> String {
 fn unescape_block(lines: &[&str]) -> String {
     let text = lines
         .iter()
-        .map(|l| l.strip_prefix('\\').filter(|r| r.starts_with('#')).unwrap_or(l))
+        .map(|l| {
+            l.strip_prefix('\\')
+                .filter(|r| r.starts_with('#'))
+                .unwrap_or(l)
+        })
         .collect::<Vec<_>>()
         .join("\n");
     text.trim().to_string()
@@ -217,14 +221,19 @@ pub fn parse_plan(text: &str) -> Result<ParsedPlan, PlanFileError> {
     let mut items: Vec<PlanItem> = Vec::new();
     match items_start {
         None => problems.push("the plan has no `## Items` section".to_string()),
-        Some((start, end)) => parse_items(&lines, start, end, &mut items, &mut problems, &mut warnings),
+        Some((start, end)) => {
+            parse_items(&lines, start, end, &mut items, &mut problems, &mut warnings)
+        }
     }
 
     // Ids, dependencies and cycles.
     let mut seen = HashSet::new();
     for item in &items {
         if !seen.insert(item.id.clone()) {
-            problems.push(format!("the id `{}` is used by more than one item", item.id));
+            problems.push(format!(
+                "the id `{}` is used by more than one item",
+                item.id
+            ));
         }
     }
     let ids: HashSet<String> = items.iter().map(|i| i.id.clone()).collect();
@@ -294,7 +303,8 @@ fn parse_items(
     let mut current: Option<(PlanItem, bool, Vec<String>)> = None;
     let mut previous_blank = true;
     let mut in_comment = false;
-    let finish = |current: &mut Option<(PlanItem, bool, Vec<String>)>, items: &mut Vec<PlanItem>| {
+    let finish = |current: &mut Option<(PlanItem, bool, Vec<String>)>,
+                  items: &mut Vec<PlanItem>| {
         if let Some((mut item, _, description)) = current.take() {
             item.description = description.join("\n").trim().to_string();
             items.push(item);
@@ -455,7 +465,13 @@ mod tests {
                     &[],
                     "Raise `CartError` above 99.\n\nKeep the message style.",
                 ),
-                item("a2", PlanItemKind::Test, "tests/test_cart.py", &["a1"], "Test 100 \"units\"."),
+                item(
+                    "a2",
+                    PlanItemKind::Test,
+                    "tests/test_cart.py",
+                    &["a1"],
+                    "Test 100 \"units\".",
+                ),
                 item("a3", PlanItemKind::Docs, "README.md", &["a1", "a2"], ""),
             ],
         }
@@ -466,8 +482,14 @@ mod tests {
         let plan = sample();
         let text = render_plan(&plan);
         assert!(text.contains("- [x] **a1** modify `src/shop/cart.py` — Do a1\n  - symbols: `shop.cart.Cart.add`\n  - depends on: none\n\n  Raise `CartError` above 99.\n\n  Keep the message style.\n"), "{text}");
-        assert!(text.contains("```mermaid\ngraph TD\n  n0[\"a1: Do a1\"]\n"), "{text}");
-        assert!(text.contains("  n0 --> n1\n  n0 --> n2\n  n1 --> n2\n"), "{text}");
+        assert!(
+            text.contains("```mermaid\ngraph TD\n  n0[\"a1: Do a1\"]\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  n0 --> n1\n  n0 --> n2\n  n1 --> n2\n"),
+            "{text}"
+        );
         assert!(text.contains("\\# more than 99 units"), "{text}");
         let parsed = parse_plan(&text).unwrap();
         assert_eq!(parsed.warnings, Vec::<String>::new());
@@ -525,15 +547,24 @@ mod tests {
         assert_eq!(err.problems.len(), 3, "{err}");
         assert!(err.problems[0].starts_with("line "), "{err}");
         assert!(err.problems[0].contains("`[y]` is not a checkbox"), "{err}");
-        assert!(err.problems[1].contains("`refactor` is not a kind"), "{err}");
-        assert!(err.problems[2].contains("leads outside the workspace"), "{err}");
+        assert!(
+            err.problems[1].contains("`refactor` is not a kind"),
+            "{err}"
+        );
+        assert!(
+            err.problems[2].contains("leads outside the workspace"),
+            "{err}"
+        );
 
         let cycle = text.replace("  - depends on: none", "  - depends on: `a3`");
         let err = parse_plan(&cycle).unwrap_err();
         assert!(err.to_string().contains("cycle: a1 → a3 → a1"), "{err}");
 
         let err = parse_plan("hello\n").unwrap_err();
-        assert!(err.to_string().contains("no `# Plan <id>` heading"), "{err}");
+        assert!(
+            err.to_string().contains("no `# Plan <id>` heading"),
+            "{err}"
+        );
         assert!(err.to_string().contains("no `## Items` section"), "{err}");
     }
 }

@@ -117,9 +117,7 @@ pub fn read_doc_files(root: &Path) -> Vec<(String, String)> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let is_doc_ext = [".md", ".rst", ".txt"].iter().any(|e| name.ends_with(e));
         let wanted = is_doc_ext
-            && (name.starts_with("README")
-                || rel.starts_with("docs/")
-                || rel.starts_with("doc/"))
+            && (name.starts_with("README") || rel.starts_with("docs/") || rel.starts_with("doc/"))
             && !rel.starts_with(".tandem/");
         if !wanted || !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;

@@ -27,13 +27,19 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
     let unified = raw.replace('\\', "/");
     let bytes = unified.as_bytes();
     if unified.starts_with('/') {
-        return Err(format!("`{raw}` is absolute; paths must be workspace-relative"));
+        return Err(format!(
+            "`{raw}` is absolute; paths must be workspace-relative"
+        ));
     }
     if unified.starts_with('~') {
-        return Err(format!("`{raw}` names a home folder; paths must be workspace-relative"));
+        return Err(format!(
+            "`{raw}` names a home folder; paths must be workspace-relative"
+        ));
     }
     if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
-        return Err(format!("`{raw}` has a drive letter; paths must be workspace-relative"));
+        return Err(format!(
+            "`{raw}` has a drive letter; paths must be workspace-relative"
+        ));
     }
     let mut parts: Vec<&str> = Vec::new();
     for part in unified.split('/') {
@@ -58,7 +64,9 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
     }
     let joined = parts.join("/");
     if PROTECTED_FILES.contains(&joined.as_str()) {
-        return Err(format!("`{raw}` is Tandem's configuration, which a plan may not change"));
+        return Err(format!(
+            "`{raw}` is Tandem's configuration, which a plan may not change"
+        ));
     }
     Ok(joined)
 }
@@ -248,7 +256,10 @@ mod tests {
 
     #[test]
     fn paths_are_normalised_or_refused() {
-        assert_eq!(normalize_path("./src//shop/cart.py").unwrap(), "src/shop/cart.py");
+        assert_eq!(
+            normalize_path("./src//shop/cart.py").unwrap(),
+            "src/shop/cart.py"
+        );
         assert_eq!(normalize_path("src\\shop\\..\\x.py").unwrap(), "src/x.py");
         for bad in [
             "../outside.py",
@@ -293,9 +304,22 @@ mod tests {
             item("b", PlanItemKind::Create, "y.py", &["b"]),
         ];
         let problems = validate_items(&items, &exists).unwrap_err();
-        assert!(problems.iter().any(|p| p.contains("`a` is used by more than one")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("depends on `zz`, which is not")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("`b` depends on itself")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("`a` is used by more than one")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("depends on `zz`, which is not")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("`b` depends on itself")),
+            "{problems:?}"
+        );
     }
 
     #[test]
