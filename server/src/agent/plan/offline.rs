@@ -15,6 +15,10 @@ use crate::analysis::display::render_signature;
 use crate::analysis::index::ProjectIndex;
 use crate::analysis::outline::{Symbol, SymbolKind};
 
+/// Per file of callers: the caller symbols, the call-site lines, the ids of the items they
+/// wait for.
+type CallerFile = (BTreeSet<String>, Vec<String>, BTreeSet<String>);
+
 /// A definition of the project.
 #[derive(Debug, Clone)]
 struct Definition {
@@ -332,9 +336,7 @@ pub fn impact_plan(
 
     // 2. Callers in other files (test files are the tests' items).
     let target_names: BTreeSet<&str> = targets.iter().map(|d| d.qualified.as_str()).collect();
-    // file → (caller symbols, call-site lines, ids of the items they wait for)
-    let mut callers: BTreeMap<String, (BTreeSet<String>, Vec<String>, BTreeSet<String>)> =
-        BTreeMap::new();
+    let mut callers: BTreeMap<String, CallerFile> = BTreeMap::new();
     let mut calls_by_test_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for d in &targets {
         for site in graph.callers_of(&d.qualified) {
@@ -603,7 +605,7 @@ mod tests {
                 i["id"].as_str().unwrap(),
                 i["kind"].as_str().unwrap(),
                 i["file"].as_str().unwrap(),
-                i["depends_on"].to_string()
+                i["depends_on"]
             )
         };
         let rows: Vec<String> = items.iter().map(row).collect();
