@@ -83,6 +83,7 @@ pub enum TargetKind {
 
 /// The facts a target's docstring must respect.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // a few per file; boxing would buy nothing
 pub enum TargetFacts {
     Module,
     Class(ClassFacts),

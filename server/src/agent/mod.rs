@@ -4,6 +4,7 @@
 
 pub mod document;
 pub mod oracle;
+pub mod plan;
 pub mod review;
 
 /// Installs the offline engine of every role that has one.
@@ -15,5 +16,9 @@ pub fn register_offline_engines(router: &crate::models::ModelRouter) {
     router.register_offline(
         crate::models::Role::Reviewer,
         std::sync::Arc::new(review::BuiltinReviewer),
+    );
+    router.register_offline(
+        crate::models::Role::Planner,
+        std::sync::Arc::new(plan::BuiltinPlanner),
     );
 }

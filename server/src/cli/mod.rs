@@ -14,6 +14,7 @@ mod check;
 mod doc;
 mod graph;
 mod models;
+mod plan;
 
 use crate::analysis::display::render_signature;
 use crate::analysis::outline::{outline, Outline, Symbol, SymbolKind};
@@ -118,6 +119,16 @@ pub enum Command {
         #[arg(long, group = "mode")]
         check: bool,
     },
+    /// Plan a change: the planner model (or, offline, an impact plan from static analysis)
+    /// writes `.tandem/plans/<id>.md`; prints its path and its Markdown.
+    Plan {
+        /// What to change, in plain words; name symbols in backticks (`Cart.add`).
+        #[arg(value_name = "REQUEST")]
+        request: String,
+        /// The place the request is about: a Python file, optionally with a 1-based line.
+        #[arg(long, value_name = "FILE[:LINE]")]
+        focus: Option<String>,
+    },
     /// List the configured models and each role's chain of models.
     Models {
         /// Also send each model a tiny request and report its latency or the exact failure
@@ -180,6 +191,10 @@ pub fn main() -> ExitCode {
                 doc::DocMode::Diff
             },
         ),
+        Command::Plan {
+            ref request,
+            ref focus,
+        } => make_plan(&cli, request, focus.as_deref()),
         Command::Models { check } => list_models(&cli, check),
         Command::Check(ref args) => run_check(&cli, args),
     };
@@ -278,6 +293,21 @@ fn document(
         mode,
     };
     let code = doc::run(&args, &loaded, &mut out)?;
+    out.flush()?;
+    Ok(code)
+}
+
+fn make_plan(cli: &Cli, request: &str, focus: Option<&str>) -> Result<ExitCode> {
+    let root = workspace_root(cli)?;
+    let loaded = report_config(&root);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let args = plan::PlanArgs {
+        request,
+        focus,
+        root: &root,
+    };
+    let code = plan::run(&args, &loaded, &mut out)?;
     out.flush()?;
     Ok(code)
 }

@@ -8,7 +8,11 @@ use tower_lsp_server::ls_types::*;
 use super::server::TandemServer;
 
 /// Every command the server executes.
-pub const COMMANDS: &[&str] = &[super::docs::DOCUMENT_COMMAND, super::review::REVIEW_COMMAND];
+pub const COMMANDS: &[&str] = &[
+    super::docs::DOCUMENT_COMMAND,
+    super::review::REVIEW_COMMAND,
+    super::plan::PLAN_COMMAND,
+];
 
 pub(super) fn execute_command(
     server: &TandemServer,
@@ -20,6 +24,9 @@ pub(super) fn execute_command(
         }
         super::review::REVIEW_COMMAND => {
             super::review::execute(&server.client, &server.state, params.arguments)
+        }
+        super::plan::PLAN_COMMAND => {
+            super::plan::execute(&server.client, &server.state, params.arguments)
         }
         other => Err(Error::invalid_params(format!(
             "unknown command {other}; this server runs {}",

@@ -43,6 +43,16 @@ pub(super) fn initialize(
         .state
         .client_supports_progress
         .store(progress, std::sync::atomic::Ordering::SeqCst);
+    let shows = params
+        .capabilities
+        .window
+        .as_ref()
+        .and_then(|w| w.show_document.as_ref())
+        .is_some_and(|s| s.support);
+    server
+        .state
+        .client_shows_documents
+        .store(shows, std::sync::atomic::Ordering::SeqCst);
     let watches = params
         .capabilities
         .workspace
@@ -114,6 +124,7 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
                 CodeActionKind::QUICKFIX,
                 CodeActionKind::REFACTOR_REWRITE,
                 CodeActionKind::new(super::docs::DOCUMENT_FILE_KIND),
+                CodeActionKind::new(super::review::REVIEW_KIND),
             ]),
             work_done_progress_options: WorkDoneProgressOptions::default(),
             resolve_provider: Some(false),

@@ -13,6 +13,7 @@ mod docs;
 pub mod document_symbol;
 mod lifecycle;
 pub mod panic_guard;
+mod plan;
 mod project;
 mod review;
 mod server;

@@ -34,6 +34,8 @@ pub struct ServerState {
     pub client_supports_progress: AtomicBool,
     /// The client can register `workspace/didChangeWatchedFiles` watchers dynamically.
     pub client_watches_files: AtomicBool,
+    /// The client answers `window/showDocument`.
+    pub client_shows_documents: AtomicBool,
     /// The project index; changed only by `lsp::project` (the cold build, then its worker).
     pub index: Mutex<ProjectIndex>,
     /// Set when the cold build is done (or there is no workspace).

@@ -49,6 +49,8 @@ pub struct Config {
     pub docs: DocsConfig,
     /// The review rules: limits and which codes are reported.
     pub review: ReviewConfig,
+    /// Running plans: iterations, concurrency and the quality gate.
+    pub run: RunConfig,
 }
 
 /// `[review]`: the built-in review rules (TDM codes) and which codes `tandem check` and the
@@ -85,6 +87,32 @@ impl ReviewConfig {
         CodeSelection::parse(&self.select, &[]).map_err(|e| format!("`review.select`: {e}"))?;
         CodeSelection::parse(&[], &self.ignore).map_err(|e| format!("`review.ignore`: {e}"))?;
         CodeSelection::parse(&self.select, &self.ignore)
+    }
+}
+
+/// `[run]`: how plans run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunConfig {
+    /// The most attempts an item gets (a plan's estimate asks for 2, 3 or 4; this caps it).
+    pub max_iterations: u32,
+    /// How many independent items run at once.
+    pub concurrency: usize,
+    /// The reviewer's score (0 to 1) a result needs to pass the quality gate.
+    pub quality_threshold: f64,
+    /// A command run in a scratch copy of the workspace with the edits applied (e.g.
+    /// `pytest -q`); it must pass. None by default.
+    pub test_command: Option<String>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            max_iterations: 3,
+            concurrency: 2,
+            quality_threshold: 0.75,
+            test_command: None,
+        }
     }
 }
 
