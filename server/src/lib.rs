@@ -9,6 +9,7 @@ pub mod agent;
 pub mod analysis;
 pub mod cli;
 pub mod context;
+pub mod edits;
 pub mod logging;
 pub mod lsp;
 pub mod models;
