@@ -13,4 +13,5 @@ pub mod edits;
 pub mod logging;
 pub mod lsp;
 pub mod models;
+pub mod runs;
 pub mod session;
