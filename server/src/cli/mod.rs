@@ -14,6 +14,7 @@ mod check;
 mod doc;
 mod graph;
 mod models;
+mod runs;
 
 use crate::analysis::display::render_signature;
 use crate::analysis::outline::{outline, Outline, Symbol, SymbolKind};
@@ -125,6 +126,9 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Print the history of runs (`runs`) or one run's attempts, timings, tokens and errors
+    /// (`runs show ID`).
+    Runs(runs::RunsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -182,6 +186,7 @@ pub fn main() -> ExitCode {
         ),
         Command::Models { check } => list_models(&cli, check),
         Command::Check(ref args) => run_check(&cli, args),
+        Command::Runs(ref args) => list_runs(&cli, args),
     };
     match result {
         Ok(code) => code,
@@ -271,6 +276,15 @@ fn document(
         mode,
     };
     let code = doc::run(&args, &loaded, &mut out)?;
+    out.flush()?;
+    Ok(code)
+}
+
+fn list_runs(cli: &Cli, args: &runs::RunsArgs) -> Result<ExitCode> {
+    let root = workspace_root(cli)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let code = runs::run(&root, args, &mut out)?;
     out.flush()?;
     Ok(code)
 }
