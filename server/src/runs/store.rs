@@ -1020,7 +1020,7 @@ mod tests {
             .unwrap();
         drop(store);
         let store = RunStore::open(dir.path()).unwrap();
-        assert_eq!(store.recovered(), [id.clone()]);
+        assert_eq!(store.recovered(), std::slice::from_ref(&id));
         let details = store.show_run(&id).unwrap();
         assert_eq!(details.run.status, RunStatus::Interrupted);
         assert_eq!(details.steps[1].status, RunStatus::Interrupted);
