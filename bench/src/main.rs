@@ -1,12 +1,13 @@
 //! Tandem's benchmarks. Each prints its figures and the ratios against a reference measured in
 //! the same run, on the same machine.
 //!
-//! Usage: `scripts/bench [editing|index|doccheck]` (builds the release binary first), or
+//! Usage: `scripts/bench [editing|index|doccheck|rules]` (builds the release binary first), or
 //! `cargo run --release -p tandem-bench -- editing [--lines N] [--file PATH]`.
 
 mod doccheck;
 mod editing;
 mod index;
+mod rules;
 
 use std::time::Duration;
 
@@ -18,15 +19,17 @@ fn main() {
         "editing" => editing::run(rest),
         "index" => index::run(rest),
         "doccheck" => doccheck::run(rest),
+        "rules" => rules::run(rest),
         "all" => {
             editing::run(rest);
             index::run(rest);
             doccheck::run(rest);
+            rules::run(rest);
         }
         "index-memory-child" if rest.len() == 2 => index::child_memory(&rest[0], &rest[1]),
         other => {
             eprintln!(
-                "tandem-bench: unknown benchmark `{other}` (known: editing, index, doccheck, all)"
+                "tandem-bench: unknown benchmark `{other}` (known: editing, index, doccheck, rules, all)"
             );
             std::process::exit(2);
         }

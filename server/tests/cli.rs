@@ -384,7 +384,7 @@ fn check_style_comes_from_the_configuration() {
         "read as google, the numpy section is no section"
     );
     let numpy = tandem()
-        .args(["check", "--style", "numpy", "m.py"])
+        .args(["check", "--select", "DOC", "--style", "numpy", "m.py"])
         .current_dir(&scratch.0)
         .output()
         .unwrap();
@@ -394,4 +394,285 @@ fn check_style_comes_from_the_configuration() {
         "{}",
         String::from_utf8_lossy(&numpy.stdout)
     );
+}
+
+/// A module with one finding of most built-in rules, a DOC finding, and `# noqa` comments.
+const REVIEWED: &str = "\
+def build(order, footer=[]):
+    \"\"\"Build.
+
+    Args:
+        order: The order.
+    \"\"\"
+    footer.append(order)
+    if order == None:
+        return footer
+    return footer
+    print(f\"done\")
+
+
+def quiet(a):  # noqa
+    try:
+        a.run()
+    except:
+        pass
+
+
+def partly(list):  # noqa: TDM012
+    return list
+";
+
+fn run_check(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = tandem()
+        .arg("check")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `path:line:col: CODE` of each printed line.
+fn places(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.splitn(5, ' ').take(2).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn check_runs_the_review_rules_and_the_doc_checks_together_honouring_noqa() {
+    let scratch = Scratch::new("check-review", &[("m.py", REVIEWED)]);
+    let (code, out, err) = run_check(&scratch.0, &["m.py"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        places(&out),
+        [
+            "m.py:1:5: DOC101",
+            "m.py:1:5: DOC103",
+            "m.py:1:5: DOC201",
+            // Nothing in this one-file project calls `build` or `partly` (the project pass).
+            "m.py:1:5: TDM020",
+            "m.py:1:25: TDM001",
+            "m.py:8:8: TDM004",
+            "m.py:11:5: TDM007",
+            "m.py:11:11: TDM006",
+            // `quiet` carries a blanket `# noqa` on its def line, which covers only that line:
+            // its bare except (line 17) is still reported.
+            "m.py:17:5: TDM002",
+            "m.py:17:5: TDM003",
+            "m.py:21:5: TDM020",
+            "m.py:21:12: TDM009",
+        ],
+        "{out}"
+    );
+    assert!(
+        out.contains("m.py:8:8: TDM004 Comparison `order == None`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_select_and_ignore_come_from_review_config_and_the_command_line_replaces_them() {
+    let scratch = Scratch::new("check-review-config", &[("m.py", REVIEWED)]);
+    std::fs::write(
+        scratch.0.join("tandem.toml"),
+        "[review]\nselect = [\"TDM\"]\nignore = [\"TDM00\", \"TDM02\"]\n",
+    )
+    .unwrap();
+    let (code, out, _) = run_check(&scratch.0, &["m.py"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out, _) = run_check(
+        &scratch.0,
+        &["--ignore", "TDM001,TDM002,TDM003,TDM02", "m.py"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        places(&out),
+        [
+            "m.py:8:8: TDM004",
+            "m.py:11:5: TDM007",
+            "m.py:11:11: TDM006",
+            "m.py:21:12: TDM009"
+        ]
+    );
+    // A command-line select replaces the configured one; the configured ignore still applies.
+    let (code, out, _) = run_check(&scratch.0, &["--select", "DOC,TDM001", "m.py"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        places(&out),
+        ["m.py:1:5: DOC101", "m.py:1:5: DOC103", "m.py:1:5: DOC201"]
+    );
+    // A command-line ignore replaces the configured one.
+    let (code, out, _) = run_check(
+        &scratch.0,
+        &["--select", "DOC,TDM001", "--ignore", "DOC", "m.py"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(places(&out), ["m.py:1:25: TDM001"]);
+
+    std::fs::write(
+        scratch.0.join("tandem.toml"),
+        "[review]\nselect = [\"TDM-1\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_check(&scratch.0, &["m.py"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("review.select") && err.contains("TDM-1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_json_keeps_its_shape_with_review_findings() {
+    let scratch = Scratch::new("check-review-json", &[("m.py", REVIEWED)]);
+    let (code, out, _) = run_check(
+        &scratch.0,
+        &["--select", "TDM004", "--format", "json", "m.py"],
+    );
+    assert_eq!(code, Some(1));
+    let findings: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f = &findings[0];
+    let keys: Vec<&String> = f.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "code",
+            "column",
+            "end_column",
+            "end_line",
+            "line",
+            "message",
+            "path",
+            "severity"
+        ]
+    );
+    assert_eq!(f["code"], "TDM004");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(8), Some(8))
+    );
+    assert_eq!(
+        (f["end_line"].as_u64(), f["end_column"].as_u64()),
+        (Some(8), Some(21))
+    );
+    assert_eq!(f["severity"], "warning");
+}
+
+/// Checks the properties SARIF 2.1.0 requires (and the values it allows) on the objects
+/// `tandem check --format sarif` writes: sarifLog (version, runs), run (tool), tool (driver),
+/// toolComponent (name), reportingDescriptor (id), result (message), message (text),
+/// physicalLocation/artifactLocation (uri), region (1-based lines and columns).
+fn assert_valid_sarif(log: &serde_json::Value) {
+    assert_eq!(log["version"], "2.1.0");
+    assert!(log["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    let runs = log["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 1);
+    for run in runs {
+        let driver = &run["tool"]["driver"];
+        assert!(driver["name"].is_string(), "tool.driver.name is required");
+        assert!(matches!(
+            run["columnKind"].as_str(),
+            Some("unicodeCodePoints" | "utf16CodeUnits")
+        ));
+        let rules = driver["rules"].as_array().expect("rules");
+        for rule in rules {
+            assert!(rule["id"].is_string(), "reportingDescriptor.id is required");
+            assert!(rule["shortDescription"]["text"].is_string());
+            let help = rule["helpUri"].as_str().unwrap();
+            let anchor = rule["id"].as_str().unwrap().to_ascii_lowercase();
+            assert_eq!(help, format!("docs/rules.md#{anchor}"));
+        }
+        for result in run["results"].as_array().expect("results") {
+            assert!(
+                result["message"]["text"].is_string(),
+                "result.message is required"
+            );
+            assert!(matches!(
+                result["level"].as_str(),
+                Some("none" | "note" | "warning" | "error")
+            ));
+            let index = result["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[index]["id"], result["ruleId"]);
+            for location in result["locations"].as_array().unwrap() {
+                let physical = &location["physicalLocation"];
+                assert!(physical["artifactLocation"]["uri"].is_string());
+                let region = &physical["region"];
+                let n = |k: &str| region[k].as_u64().unwrap();
+                assert!(n("startLine") >= 1 && n("startColumn") >= 1);
+                assert!(n("endLine") >= n("startLine"));
+            }
+        }
+    }
+}
+
+#[test]
+fn check_writes_sarif_2_1_0_for_code_scanning() {
+    let scratch = Scratch::new("check-sarif", &[("m.py", REVIEWED)]);
+    let (code, out, _) = run_check(&scratch.0, &["--format", "sarif", "m.py"]);
+    assert_eq!(code, Some(1));
+    let log: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_valid_sarif(&log);
+    let run = &log["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    // The ten file findings and two TDM020 (nothing calls `build` or `partly`).
+    assert_eq!(results.len(), 12);
+    let tdm004 = results.iter().find(|r| r["ruleId"] == "TDM004").unwrap();
+    assert_eq!(tdm004["level"], "warning");
+    let location = &tdm004["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "m.py");
+    assert_eq!(location["region"]["startLine"], 8);
+    assert_eq!(location["region"]["startColumn"], 8);
+    let ids: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"TDM001") && ids.contains(&"DOC101") && ids.contains(&"TDM020"));
+    // A clean run is still a valid log, with no results.
+    let (code, out, _) = run_check(
+        &scratch.0,
+        &["--format", "sarif", "--select", "TDM005", "m.py"],
+    );
+    assert_eq!(code, Some(0));
+    let log: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_valid_sarif(&log);
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 0);
+}
+
+/// Every planted bug of the example project that a built-in rule covers is found, and nothing
+/// else but the missing docstrings (also planted) is reported.
+#[test]
+fn check_finds_the_planted_bugs_of_the_example_project() {
+    let (code, out, err) = run_check(&shop(), &["--select", "TDM", "--ignore", "TDM012", "."]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        places(&out),
+        [
+            "src/shop/cli.py:49:5: TDM002",
+            "src/shop/cli.py:111:11: TDM006",
+            "src/shop/inventory.py:31:22: TDM009",
+            "src/shop/inventory.py:55:9: TDM007",
+            "src/shop/models.py:69:12: TDM004",
+            // `cancel_order` (which holds the restock bug) and the stub `estimate_delivery`
+            // are not called anywhere yet; `slugify` is dead code.
+            "src/shop/orders.py:116:5: TDM020",
+            "src/shop/orders.py:121:5: TDM003",
+            "src/shop/orders.py:124:9: TDM021",
+            "src/shop/orders.py:128:53: TDM001",
+            "src/shop/orders.py:149:5: TDM020",
+            "src/shop/utils.py:72:5: TDM020",
+        ],
+        "{out}"
+    );
+    let (_, out, _) = run_check(&shop(), &["--select", "TDM012", "."]);
+    let missing = places(&out);
+    assert_eq!(missing.len(), 42, "{out}");
+    assert!(missing.iter().all(|p| p.starts_with("src/shop/")), "{out}");
+    assert!(missing.contains(&"src/shop/orders.py:116:5: TDM012".to_string()));
 }

@@ -468,10 +468,19 @@ async fn twin_mode_applies_what_both_drafts_say_and_reports_the_disagreement() {
         let published = client.wait_for(|m| {
             m["method"] == "textDocument/publishDiagnostics"
                 && m["params"]["version"] == 2
-                && m["params"]["diagnostics"].as_array().is_some_and(|d| !d.is_empty())
+                && m["params"]["diagnostics"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|d| d["code"] == "TWIN"))
         });
         client.shutdown_and_exit();
-        (text, published["params"]["diagnostics"][0].clone())
+        let note = published["params"]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == "TWIN")
+            .unwrap()
+            .clone();
+        (text, note)
     })
     .await
     .unwrap();

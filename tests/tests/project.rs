@@ -40,10 +40,11 @@ fn start_on_shop() -> LspClient {
             .contains("Indexed"),
         "{end}"
     );
-    client.wait_for(|m| {
+    let registration = client.wait_for(|m| {
         m["method"] == "client/registerCapability"
             && m["params"]["registrations"][0]["method"] == "workspace/didChangeWatchedFiles"
     });
+    client.send(&json!({"jsonrpc": "2.0", "id": registration["id"], "result": null}));
     client
 }
 

@@ -48,3 +48,54 @@ fn project_rules_arrive_once_the_index_is_built() {
     assert!(unused[0].contains("`slugify`"), "{unused:?}");
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
+
+#[test]
+fn built_in_rules_arrive_as_diagnostics_with_their_quick_fixes() {
+    let shop = examples_shop();
+    let mut client = LspClient::start_in(&shop, &[]);
+    client.initialize(json!({}), Some(&shop), Value::Null);
+    let models = shop.join("src/shop/models.py");
+    let uri = file_uri(&models);
+    let text = std::fs::read_to_string(&models).unwrap();
+    client.open(&uri, &text);
+    let found = diagnostics_with(&mut client, &uri, "TDM004");
+    let d = found
+        .iter()
+        .find(|d| d["code"] == "TDM004")
+        .unwrap()
+        .clone();
+    assert_eq!(d["source"], "tandem");
+    assert_eq!(d["range"]["start"]["line"], 68, "{d}");
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d["range"], "context": {"diagnostics": [d], "only": ["quickfix"]}}),
+    );
+    let fix = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "quickfix" && a["diagnostics"][0]["code"] == "TDM004")
+        .expect("a quick fix")
+        .clone();
+    let change = &fix["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["version"], 1);
+    let line = text.lines().nth(68).unwrap();
+    assert!(line.contains("== None"), "{line}");
+    // Apply the edits to that line (they are on one line).
+    let mut fixed = line.to_string();
+    let mut edits: Vec<&Value> = change["edits"].as_array().unwrap().iter().collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e["range"]["start"]["character"].as_u64().unwrap()));
+    for e in edits {
+        assert_eq!(e["range"]["start"]["line"], 68);
+        let (a, b) = (
+            e["range"]["start"]["character"].as_u64().unwrap() as usize,
+            e["range"]["end"]["character"].as_u64().unwrap() as usize,
+        );
+        fixed.replace_range(a..b, e["newText"].as_str().unwrap());
+    }
+    assert!(
+        fixed.contains("is None") && !fixed.contains("== None"),
+        "{fixed}"
+    );
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}

@@ -86,7 +86,7 @@ pub enum TargetKind {
 pub enum TargetFacts {
     Module,
     Class(ClassFacts),
-    Function(FunctionFacts),
+    Function(Box<FunctionFacts>),
 }
 
 /// A symbol to document, with everything the engines need.
@@ -400,7 +400,7 @@ fn symbol_target(
             } else {
                 TargetKind::Function
             };
-            (kind, TargetFacts::Function(facts), model)
+            (kind, TargetFacts::Function(Box::new(facts)), model)
         }
     };
     Some(DocTarget {

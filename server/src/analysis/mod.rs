@@ -9,3 +9,4 @@ pub mod outline;
 pub mod parse;
 pub mod project_rules;
 pub mod references;
+pub mod rules;

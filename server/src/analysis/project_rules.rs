@@ -23,16 +23,9 @@ use crate::analysis::references::RefKind;
 pub const UNUSED: &str = "TDM020";
 pub const BAD_CALL: &str = "TDM021";
 
-/// Whether a path is a test file (`test_*.py`, `*_test.py`, `conftest.py`, or under a `tests`
-/// or `test` folder).
+/// Whether a path is a test file (the built-in rules' definition).
 pub fn is_test_path(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.starts_with("test_")
-        || name.ends_with("_test.py")
-        || name == "conftest.py"
-        || path
-            .components()
-            .any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "test" | "testing")))
+    crate::analysis::rules::is_test_path(&path.to_string_lossy())
 }
 
 /// What the whole project says about which names are used, for TDM020. Built in one pass

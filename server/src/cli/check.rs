@@ -1,7 +1,9 @@
-//! `tandem check`: runs the rule families (for now the DOC docstring checks) over files and
-//! folders on all cores and prints the findings as `path:line:col: CODE message` or as the
-//! JSON array other tools read (see GUIDE.md). Exit code 1 when there are findings, 0 when
-//! there are none, 2 for usage errors.
+//! `tandem check`: runs the built-in review rules (TDM) and the docstring checks (DOC) over
+//! files and folders on all cores and prints the findings as `path:line:col: CODE message`, as
+//! the JSON array other tools read (see GUIDE.md), or as SARIF 2.1.0 for code scanning. `# noqa`
+//! comments suppress findings of both families; `--select`/`--ignore` (else `review.select` /
+//! `review.ignore` from the configuration) choose codes by prefix. Exit code 1 when there are
+//! findings, 0 when there are none, 2 for usage errors.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -11,6 +13,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
+
+use crate::analysis::project_rules::{bad_calls, unused_definitions, BAD_CALL, UNUSED};
 use serde::Serialize;
 use tree_sitter::Node;
 
@@ -18,9 +22,10 @@ use crate::analysis::docstring::checks::{
     check_source_deferred, resolve_mentions, DocCheckOptions, Mention,
 };
 use crate::analysis::docstring::parse::DocstringStyle;
-use crate::analysis::finding::{CodeSelection, Finding, Severity};
+use crate::analysis::finding::{apply_noqa, CodeSelection, Finding, Severity};
 use crate::analysis::parse::parse_str;
-use crate::session::config::{DocsStyle, WorkspaceConfig};
+use crate::analysis::rules::{self, catalog, RuleOptions};
+use crate::session::config::{DocsStyle, ReviewConfig, WorkspaceConfig};
 use crate::session::position::LineIndex;
 use crate::session::workspace::{discover_python_files, read_source};
 
@@ -30,10 +35,11 @@ pub struct CheckArgs {
     /// Files or folders; folders are walked honouring .gitignore and .tandemignore.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Only these codes or code prefixes, comma-separated (`DOC`, `DOC1,DOC201`).
+    /// Only these codes or code prefixes, comma-separated (`TDM`, `DOC1,TDM004`); replaces
+    /// `review.select` from the configuration.
     #[arg(long, value_name = "CODES")]
     pub select: Vec<String>,
-    /// Leave out these codes or code prefixes, comma-separated.
+    /// Leave out these codes or code prefixes, comma-separated; replaces `review.ignore`.
     #[arg(long, value_name = "CODES")]
     pub ignore: Vec<String>,
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
@@ -81,6 +87,8 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 pub enum CheckFormat {
     Text,
     Json,
+    /// SARIF 2.1.0, for code scanning in CI.
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,15 +137,17 @@ struct FileResult {
     names: Vec<String>,
 }
 
-/// Runs `tandem check`; `config_style` is `docs.style` from the configuration.
+/// Runs `tandem check`; `config_style` is `docs.style` and `review` the `[review]` section
+/// from the configuration.
 pub fn run(
     args: &CheckArgs,
     root: &Path,
     workspace: &WorkspaceConfig,
     config_style: DocsStyle,
+    review: &ReviewConfig,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    let selection = match CodeSelection::parse(&args.select, &args.ignore) {
+    let selection = match selection(args, review) {
         Ok(selection) => selection,
         Err(message) => {
             eprintln!("tandem: error: {message}");
@@ -182,6 +192,12 @@ pub fn run(
         eprintln!("tandem: skipping {}: {reason}", path.display());
     }
     let run_doc = selection.wants_family("DOC");
+    let rule_opts = RuleOptions {
+        max_complexity: review.max_complexity,
+        max_statements: review.max_statements,
+        selection: selection.clone(),
+        test_file: false,
+    };
     let results: Vec<FileResult> = found
         .files
         .par_iter()
@@ -195,7 +211,7 @@ pub fn run(
             };
             let shown = display_path(path, root);
             let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                check_text(&shown, &text, &opts, run_doc)
+                check_text(&shown, &text, &opts, run_doc, &rule_opts)
             }));
             match checked {
                 Ok(result) => Some(result),
@@ -233,6 +249,9 @@ pub fn run(
                 .map(|(_, printed)| printed.clone()),
         );
     }
+    if selection.is_selected(UNUSED) || selection.is_selected(BAD_CALL) {
+        findings.extend(project_findings(root, workspace, &found.files, &selection));
+    }
     findings.sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.code).cmp(&(&b.path, b.line, b.column, &b.code))
     });
@@ -250,6 +269,10 @@ pub fn run(
             serde_json::to_writer_pretty(&mut *out, &findings)?;
             writeln!(out)?;
         }
+        CheckFormat::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &sarif(&findings, &selection))?;
+            writeln!(out)?;
+        }
     }
     Ok(if findings.is_empty() {
         ExitCode::SUCCESS
@@ -258,18 +281,137 @@ pub fn run(
     })
 }
 
-fn check_text(path: &str, text: &str, opts: &DocCheckOptions, run_doc: bool) -> FileResult {
+/// TDM020 and TDM021 for `files`: they need the whole project (who calls what, which names
+/// are used anywhere), so the workspace is indexed and its call graph solved first.
+fn project_findings(
+    root: &Path,
+    workspace: &WorkspaceConfig,
+    files: &[std::path::PathBuf],
+    selection: &CodeSelection,
+) -> Vec<PrintedFinding> {
+    let (mut index, _) = crate::session::indexer::build_index(
+        std::slice::from_ref(&root.to_path_buf()),
+        workspace,
+        &|_, _| {},
+    );
+    index.graph();
+    let wanted: HashSet<std::path::PathBuf> = files
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let entry_points = entry_points(root);
+    let mut found = Vec::new();
+    if selection.is_selected(UNUSED) {
+        found.extend(unused_definitions(&index, &entry_points));
+    }
+    if selection.is_selected(BAD_CALL) {
+        found.extend(bad_calls(&index, None));
+    }
+    let mut by_file: std::collections::BTreeMap<std::path::PathBuf, Vec<Finding>> =
+        std::collections::BTreeMap::new();
+    for (path, finding) in found {
+        let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if wanted.contains(&canonical) {
+            by_file.entry(path).or_default().push(finding);
+        }
+    }
+    let mut out = Vec::new();
+    for (path, mut findings) in by_file {
+        let Some(file) = index.file(&path) else {
+            continue;
+        };
+        crate::analysis::finding::apply_noqa(&file.text, &mut findings);
+        let lines = LineIndex::new(&file.text);
+        let shown = display_path(&path, root);
+        out.extend(findings.into_iter().map(|f| located(&shown, &lines, f)));
+    }
+    out
+}
+
+/// `module:function` entry points from `pyproject.toml` (`[project.scripts]`,
+/// `[project.gui-scripts]`, `[project.entry-points.*]`).
+fn entry_points(root: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(root.join("pyproject.toml")) else {
+        return Vec::new();
+    };
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let Some(project) = value.get("project").and_then(|p| p.as_table()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut push_table = |t: &toml::Table| {
+        out.extend(t.values().filter_map(|v| v.as_str().map(str::to_string)));
+    };
+    for key in ["scripts", "gui-scripts"] {
+        if let Some(t) = project.get(key).and_then(|t| t.as_table()) {
+            push_table(t);
+        }
+    }
+    if let Some(groups) = project.get("entry-points").and_then(|t| t.as_table()) {
+        for group in groups.values().filter_map(|g| g.as_table()) {
+            push_table(group);
+        }
+    }
+    out
+}
+
+/// The selection of a run: `--select`/`--ignore` when given, each replacing the
+/// configuration's `review.select`/`review.ignore`.
+fn selection(args: &CheckArgs, review: &ReviewConfig) -> Result<CodeSelection, String> {
+    let from_config = review.selection()?;
+    let command_line = CodeSelection::parse(&args.select, &args.ignore)?;
+    Ok(CodeSelection {
+        select: if args.select.is_empty() {
+            from_config.select
+        } else {
+            command_line.select
+        },
+        ignore: if args.ignore.is_empty() {
+            from_config.ignore
+        } else {
+            command_line.ignore
+        },
+    })
+}
+
+fn check_text(
+    path: &str,
+    text: &str,
+    opts: &DocCheckOptions,
+    run_doc: bool,
+    rule_opts: &RuleOptions,
+) -> FileResult {
     let mut result = FileResult::default();
-    if !run_doc {
+    let run_rules = rule_opts.selection.wants_family("TDM");
+    if !run_doc && !run_rules {
         return result;
     }
     let tree = parse_str(text, None);
     let index = LineIndex::new(text);
-    let (findings, mentions) = check_source_deferred(text, &tree, opts);
-    result.findings = findings
-        .into_iter()
-        .map(|f| located(path, &index, f))
-        .collect();
+    if run_rules {
+        let opts = RuleOptions {
+            test_file: rules::is_test_path(path),
+            ..rule_opts.clone()
+        };
+        result.findings.extend(
+            rules::check_file(text, &tree, &opts)
+                .into_iter()
+                .map(|f| located(path, &index, f)),
+        );
+    }
+    if !run_doc {
+        return result;
+    }
+    let (mut findings, mut mentions) = check_source_deferred(text, &tree, opts);
+    apply_noqa(text, &mut findings);
+    let mut mentioned: Vec<Finding> = mentions.iter().map(|m| m.finding.clone()).collect();
+    apply_noqa(text, &mut mentioned);
+    mentions.retain(|m| mentioned.contains(&m.finding));
+    result
+        .findings
+        .extend(findings.into_iter().map(|f| located(path, &index, f)));
     result.mentions = mentions
         .into_iter()
         .map(|m| {
@@ -279,6 +421,93 @@ fn check_text(path: &str, text: &str, opts: &DocCheckOptions, run_doc: bool) -> 
         .collect();
     result.names = defined_names(tree.root_node(), text);
     result
+}
+
+/// The findings as a SARIF 2.1.0 log: one run whose driver lists the selected rules (with
+/// their documentation anchors) and one result per finding. Columns count Unicode code points,
+/// as the text and JSON formats do, and the run says so (`columnKind`).
+fn sarif(findings: &[PrintedFinding], selection: &CodeSelection) -> serde_json::Value {
+    use serde_json::json;
+    let level = |severity: Severity| match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Information | Severity::Hint => "note",
+    };
+    let mut rule_ids: Vec<&str> = catalog::RULES
+        .iter()
+        .map(|r| r.code)
+        .filter(|code| selection.is_selected(code))
+        .collect();
+    for f in findings {
+        if !rule_ids.contains(&f.code.as_str()) {
+            rule_ids.push(&f.code);
+        }
+    }
+    let rules: Vec<serde_json::Value> = rule_ids
+        .iter()
+        .map(|code| {
+            let info = catalog::rule_info(code);
+            let mut rule = json!({
+                "id": code,
+                "shortDescription": {"text": info.map_or(*code, |i| i.summary)},
+                "helpUri": catalog::help_uri(code),
+            });
+            if let Some(info) = info {
+                rule["name"] = json!(info.name);
+                rule["defaultConfiguration"] = json!({"level": level(info.severity)});
+            }
+            rule
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| {
+            json!({
+                "ruleId": f.code,
+                "ruleIndex": rule_ids.iter().position(|c| *c == f.code).unwrap_or(0),
+                "level": level(f.severity),
+                "message": {"text": f.message},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri_reference(&f.path)},
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": f.end_line,
+                            "endColumn": f.end_column,
+                        }
+                    }
+                }]
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "tandem",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    })
+}
+
+/// A path as a relative URI reference: forward slashes, and everything but unreserved
+/// characters and `/` percent-encoded.
+fn uri_reference(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The names of the functions, methods and classes defined in a module: each bare name and,

@@ -254,7 +254,14 @@ fn run_check(cli: &Cli, args: &check::CheckArgs) -> Result<ExitCode> {
     let config = report_config(&root).config;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let code = check::run(args, &root, &config.workspace, config.docs.style, &mut out)?;
+    let code = check::run(
+        args,
+        &root,
+        &config.workspace,
+        config.docs.style,
+        &config.review,
+        &mut out,
+    )?;
     out.flush()?;
     Ok(code)
 }

@@ -54,7 +54,7 @@ pub(super) fn schedule(client: &Client, state: &Arc<ServerState>, uri: Uri) {
         let checks_state = state.clone();
         let computed = tokio::task::spawn_blocking(move || {
             let text = snapshot.text();
-            let mut findings = doc_findings(&checks_state, &text, &snapshot.tree);
+            let mut findings = file_findings(&checks_state, &snapshot.uri, &text, &snapshot.tree);
             findings.extend(project_findings(&checks_state, &snapshot.uri, &text));
             findings.extend(twin_notes(
                 &checks_state,
@@ -187,6 +187,44 @@ fn twin_notes(
         stack.extend(s.children.iter());
     }
     out
+}
+
+/// The built-in rules (TDM001-TDM012) and the DOC checks of a document, as the configuration
+/// selects them (`review.select`/`review.ignore`), with `# noqa` applied.
+pub fn file_findings(
+    state: &ServerState,
+    key: &str,
+    text: &str,
+    tree: &tree_sitter::Tree,
+) -> Vec<Finding> {
+    let review = state
+        .config
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .config
+        .review
+        .clone();
+    let selection = review.selection().unwrap_or_default();
+    let path = tower_lsp_server::ls_types::Uri::from_str(key)
+        .ok()
+        .map(|u| u.path().as_str().to_string())
+        .unwrap_or_default();
+    let options = crate::analysis::rules::RuleOptions {
+        max_complexity: review.max_complexity,
+        max_statements: review.max_statements,
+        selection: selection.clone(),
+        test_file: crate::analysis::rules::is_test_path(&path),
+    };
+    let mut findings = crate::analysis::rules::check_file(text, tree, &options);
+    if selection.wants_family("DOC") {
+        findings.extend(
+            doc_findings(state, text, tree)
+                .into_iter()
+                .filter(|f| selection.is_selected(&f.code)),
+        );
+    }
+    crate::analysis::finding::apply_noqa(text, &mut findings);
+    findings
 }
 
 /// The DOC findings of a text, with DOC701 names looked up in the project index.

@@ -325,6 +325,15 @@ async fn document_and_apply(
                     .failure_reason
                     .unwrap_or_else(|| "the editor rejected the edit".to_string());
                 tracing::info!("docstring edit rejected (attempt {}): {last_failure}", attempt + 1);
+                // A rejection usually means the user typed: the change notification may still
+                // be on its way (handlers run concurrently), so give it a moment to land
+                // before recomputing on the text as it is then.
+                for _ in 0..50 {
+                    if state.documents.version(&key) != Some(version) {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
             }
             Ok(Err(e)) => return Err(format!("the editor could not apply the docstrings: {e}")),
             Err(_) => {

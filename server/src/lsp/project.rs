@@ -61,7 +61,13 @@ pub(super) fn start(client: Client, state: Arc<ServerState>) {
         // Diagnostics that need the whole project (unused definitions, wrong calls) can now
         // be computed for the documents opened while the index was being built.
         super::diagnostics::schedule_all(&client, &state);
-        register_file_watcher(&client, &state).await;
+        // The registration is a request to the client; the worker must not wait for its
+        // answer (a slow client would hold edits back from the index).
+        {
+            let client = client.clone();
+            let state = state.clone();
+            tokio::spawn(async move { register_file_watcher(&client, &state).await });
+        }
         run_worker(state, receiver).await;
     });
 }

@@ -47,6 +47,45 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Docstrings: the style they are written and read in.
     pub docs: DocsConfig,
+    /// The review rules: limits and which codes are reported.
+    pub review: ReviewConfig,
+}
+
+/// `[review]`: the built-in review rules (TDM codes) and which codes `tandem check` and the
+/// editor report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReviewConfig {
+    /// TDM010 reports functions whose cyclomatic complexity is above this.
+    pub max_complexity: usize,
+    /// TDM011 reports functions with more statements than this.
+    pub max_statements: usize,
+    /// Only these codes or code prefixes (`TDM`, `DOC1`, `TDM004`); empty selects all.
+    pub select: Vec<String>,
+    /// Leave out these codes or code prefixes; an ignore wins over a select.
+    pub ignore: Vec<String>,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        ReviewConfig {
+            max_complexity: 10,
+            max_statements: 60,
+            select: Vec::new(),
+            ignore: Vec::new(),
+        }
+    }
+}
+
+impl ReviewConfig {
+    /// The code selection of `select` and `ignore`, or an error naming the key and the entry
+    /// that is not a code.
+    pub fn selection(&self) -> Result<crate::analysis::finding::CodeSelection, String> {
+        use crate::analysis::finding::CodeSelection;
+        CodeSelection::parse(&self.select, &[]).map_err(|e| format!("`review.select`: {e}"))?;
+        CodeSelection::parse(&[], &self.ignore).map_err(|e| format!("`review.ignore`: {e}"))?;
+        CodeSelection::parse(&self.select, &self.ignore)
+    }
 }
 
 /// `[docs]`: how docstrings are written and checked.
@@ -1151,6 +1190,32 @@ mod tests {
         assert_eq!(
             loaded.source.as_deref(),
             Some(dir.path().join("tandem.toml").as_path())
+        );
+    }
+
+    #[test]
+    fn reads_the_review_section() {
+        let dir = TempDir::new();
+        dir.write(
+            "tandem.toml",
+            "[review]\nmax_complexity = 15\nselect = [\"TDM\", \"DOC1\"]\nignore = [\"TDM012\"]\n",
+        );
+        let loaded = load_workspace_config(dir.path());
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        let review = &loaded.config.review;
+        assert_eq!(review.max_complexity, 15);
+        assert_eq!(review.max_statements, 60);
+        let selection = review.selection().unwrap();
+        assert!(selection.is_selected("TDM001") && selection.is_selected("DOC101"));
+        assert!(!selection.is_selected("TDM012") && !selection.is_selected("DOC201"));
+        let bad = ReviewConfig {
+            ignore: vec!["TDM-1".into()],
+            ..ReviewConfig::default()
+        };
+        let err = bad.selection().unwrap_err();
+        assert!(
+            err.starts_with("`review.ignore`: ") && err.contains("TDM-1"),
+            "{err}"
         );
     }
 

@@ -1,0 +1,228 @@
+//! The review rules (issue 6): `tandem check` with every built-in rule against
+//! `ruff check --no-cache --select E,F,B` on Django 5.1.4 and on the standard library, in the
+//! same run (median of three interleaved runs each); the findings per rule; and, in process,
+//! how long `rules::check_file` takes on one large file (what the editor runs per keystroke,
+//! after the debounce).
+//!
+//! Needs `scripts/fetch-corpora` (Django), `scripts/ruff-venv` (ruff in `bench/.venv`) and the
+//! release `tandem` binary next to this one (`scripts/bench` builds both).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use tandem::analysis::parse::parse_str;
+use tandem::analysis::rules::{check_file, RuleOptions};
+
+use crate::{ms, summarize};
+
+struct Corpus {
+    name: &'static str,
+    root: PathBuf,
+    /// The paths given to both tools, relative to `root`.
+    paths: Vec<String>,
+}
+
+fn corpora() -> Vec<Corpus> {
+    let mut out = Vec::new();
+    let django = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/django-5.1.4");
+    if django.join("django").is_dir() {
+        out.push(Corpus {
+            name: "Django 5.1.4 (django/)",
+            root: django,
+            paths: vec!["django".into()],
+        });
+    } else {
+        println!("(Django is missing: run scripts/fetch-corpora)");
+    }
+    if let Some(stdlib) = stdlib_dir() {
+        // Everything but site-packages (ruff leaves it out by default; Tandem is told).
+        let mut paths: Vec<String> = std::fs::read_dir(&stdlib)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "site-packages")
+            .collect();
+        paths.sort();
+        out.push(Corpus {
+            name: "standard library (python3, without site-packages)",
+            root: stdlib,
+            paths,
+        });
+    }
+    out
+}
+
+fn stdlib_dir() -> Option<PathBuf> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .ok()?;
+    let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    dir.is_dir().then_some(dir)
+}
+
+pub fn run(_args: &[String]) {
+    in_process();
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ruff = bench.join(".venv/bin/ruff");
+    if !ruff.exists() {
+        println!("(ruff is missing: run scripts/ruff-venv)");
+        return;
+    }
+    let tandem = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join("tandem")))
+        .filter(|t| t.exists());
+    let Some(tandem) = tandem else {
+        println!("(the tandem binary is missing next to tandem-bench: run scripts/bench)");
+        return;
+    };
+    let version = Command::new(&ruff)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    println!("## `tandem check` against {version}");
+    println!();
+    println!("Wall time, median of 3 interleaved runs, both tools printing their findings:");
+    println!();
+    println!("| corpus | ruff --select E,F,B | tandem --select TDM | ratio | tandem (TDM + DOC) | ratio |");
+    println!("|---|---|---|---|---|---|");
+    let mut counts: Vec<(String, BTreeMap<String, usize>)> = Vec::new();
+    for corpus in corpora() {
+        let mut ruff_cmd = Command::new(&ruff);
+        ruff_cmd
+            .args(["check", "--no-cache", "--select", "E,F,B"])
+            .args(&corpus.paths)
+            .current_dir(&corpus.root);
+        let tandem_cmd = |select: &str| {
+            let mut cmd = Command::new(&tandem);
+            cmd.arg("--workspace")
+                .arg(&corpus.root)
+                .args(["check", "--select", select, "--format", "json"])
+                .args(&corpus.paths)
+                .current_dir(&corpus.root);
+            cmd
+        };
+        let mut tdm_cmd = tandem_cmd("TDM");
+        let mut all_cmd = tandem_cmd("TDM,DOC");
+        let (mut r, mut t, mut a) = (Vec::new(), Vec::new(), Vec::new());
+        let mut tdm_out = String::new();
+        for _ in 0..3 {
+            r.push(timed(&mut ruff_cmd).0);
+            let (elapsed, out) = timed(&mut tdm_cmd);
+            t.push(elapsed);
+            tdm_out = out;
+            a.push(timed(&mut all_cmd).0);
+        }
+        let (r, t, a) = (median(r), median(t), median(a));
+        println!(
+            "| {} | {:.0} ms | {:.0} ms | {:.2}× | {:.0} ms | {:.2}× |",
+            corpus.name,
+            millis(r),
+            millis(t),
+            t.as_secs_f64() / r.as_secs_f64(),
+            millis(a),
+            a.as_secs_f64() / r.as_secs_f64(),
+        );
+        let mut by_code: BTreeMap<String, usize> = BTreeMap::new();
+        let value: serde_json::Value = serde_json::from_str(&tdm_out).unwrap_or_default();
+        for f in value.as_array().into_iter().flatten() {
+            *by_code
+                .entry(f["code"].as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
+        }
+        counts.push((corpus.name.to_string(), by_code));
+    }
+    println!();
+    println!("Findings per rule (`tandem check --select TDM`):");
+    println!();
+    let mut codes: Vec<&String> = counts.iter().flat_map(|(_, c)| c.keys()).collect();
+    codes.sort();
+    codes.dedup();
+    print!("| code |");
+    for (name, _) in &counts {
+        print!(" {name} |");
+    }
+    println!();
+    println!("|---|{}", "---|".repeat(counts.len()));
+    for code in codes {
+        print!("| {code} |");
+        for (_, c) in &counts {
+            print!(" {} |", c.get(code).copied().unwrap_or(0));
+        }
+        println!();
+    }
+    println!();
+}
+
+/// `check_file` alone (tree already parsed), all rules, on a large real file and a generated
+/// 5,000-line module.
+fn in_process() {
+    let mut files: Vec<(String, String)> = Vec::new();
+    if let Some(dir) = stdlib_dir() {
+        if let Ok(text) = std::fs::read_to_string(dir.join("_pydecimal.py")) {
+            files.push(("`_pydecimal.py`".into(), text));
+        }
+    }
+    files.push((
+        "generated module".into(),
+        crate::editing::generate_module(5_000),
+    ));
+    println!("## `rules::check_file` in process (every TDM rule, tree already parsed)");
+    println!();
+    println!("| file | lines | n | p50 | p99 | full parse p50 |");
+    println!("|---|---|---|---|---|---|");
+    let opts = RuleOptions::default();
+    for (name, text) in files {
+        let tree = parse_str(&text, None);
+        let mut parses = Vec::new();
+        for _ in 0..20 {
+            let start = Instant::now();
+            let t = parse_str(&text, None);
+            parses.push(start.elapsed());
+            drop(t);
+        }
+        let mut samples = Vec::new();
+        let mut found = 0;
+        for _ in 0..200 {
+            let start = Instant::now();
+            found = check_file(&text, &tree, &opts).len();
+            samples.push(start.elapsed());
+        }
+        let s = summarize(samples);
+        println!(
+            "| {name} ({found} findings) | {} | {} | {} | {} | {} |",
+            text.lines().count(),
+            s.n,
+            ms(s.p50),
+            ms(s.p99),
+            ms(summarize(parses).p50)
+        );
+    }
+    println!();
+}
+
+fn timed(cmd: &mut Command) -> (Duration, String) {
+    let start = Instant::now();
+    let out = cmd.output().expect("run the checker");
+    (
+        start.elapsed(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
