@@ -15,6 +15,7 @@ mod doc;
 mod graph;
 mod models;
 mod plan;
+mod runs;
 
 use crate::analysis::display::render_signature;
 use crate::analysis::outline::{outline, Outline, Symbol, SymbolKind};
@@ -136,6 +137,9 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Print the history of runs (`runs`) or one run's attempts, timings, tokens and errors
+    /// (`runs show ID`).
+    Runs(runs::RunsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -197,6 +201,7 @@ pub fn main() -> ExitCode {
         } => make_plan(&cli, request, focus.as_deref()),
         Command::Models { check } => list_models(&cli, check),
         Command::Check(ref args) => run_check(&cli, args),
+        Command::Runs(ref args) => list_runs(&cli, args),
     };
     match result {
         Ok(code) => code,
@@ -308,6 +313,15 @@ fn make_plan(cli: &Cli, request: &str, focus: Option<&str>) -> Result<ExitCode> 
         root: &root,
     };
     let code = plan::run(&args, &loaded, &mut out)?;
+    out.flush()?;
+    Ok(code)
+}
+
+fn list_runs(cli: &Cli, args: &runs::RunsArgs) -> Result<ExitCode> {
+    let root = workspace_root(cli)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let code = runs::run(&root, args, &mut out)?;
     out.flush()?;
     Ok(code)
 }
