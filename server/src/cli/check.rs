@@ -301,8 +301,13 @@ fn project_findings(
     files: &[std::path::PathBuf],
     selection: &CodeSelection,
 ) -> Vec<PrintedFinding> {
-    let (mut index, _) = crate::session::indexer::build_index(
-        std::slice::from_ref(&root.to_path_buf()),
+    // The project is what is being checked: the given files and folders, with module names
+    // counted from the workspace root (as `tandem graph` does).
+    let roots = crate::session::workspace::SourceRoots::for_workspace(&[root.to_path_buf()]);
+    let (mut index, _) = crate::session::indexer::build_index_of_files(
+        &roots,
+        files.to_vec(),
+        Vec::new(),
         workspace,
         &|_, _| {},
     );
