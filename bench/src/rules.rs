@@ -92,8 +92,8 @@ pub fn run(_args: &[String]) {
     println!();
     println!("Wall time, median of 3 interleaved runs, both tools printing their findings:");
     println!();
-    println!("| corpus | ruff --select E,F,B | tandem --select TDM | ratio | tandem (TDM + DOC) | ratio |");
-    println!("|---|---|---|---|---|---|");
+    println!("| corpus | ruff --select E,F,B | tandem, per-file rules (TDM001-012) | ratio | tandem --select TDM (with the project pass, TDM020/021) | ratio | tandem (TDM + DOC) | ratio |");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut counts: Vec<(String, BTreeMap<String, usize>)> = Vec::new();
     for corpus in corpora() {
         let mut ruff_cmd = Command::new(&ruff);
@@ -101,31 +101,37 @@ pub fn run(_args: &[String]) {
             .args(["check", "--no-cache", "--select", "E,F,B"])
             .args(&corpus.paths)
             .current_dir(&corpus.root);
-        let tandem_cmd = |select: &str| {
+        let tandem_cmd = |select: &str, ignore: Option<&str>| {
             let mut cmd = Command::new(&tandem);
             cmd.arg("--workspace")
                 .arg(&corpus.root)
-                .args(["check", "--select", select, "--format", "json"])
-                .args(&corpus.paths)
-                .current_dir(&corpus.root);
+                .args(["check", "--select", select, "--format", "json"]);
+            if let Some(ignore) = ignore {
+                cmd.args(["--ignore", ignore]);
+            }
+            cmd.args(&corpus.paths).current_dir(&corpus.root);
             cmd
         };
-        let mut tdm_cmd = tandem_cmd("TDM");
-        let mut all_cmd = tandem_cmd("TDM,DOC");
-        let (mut r, mut t, mut a) = (Vec::new(), Vec::new(), Vec::new());
+        let mut file_cmd = tandem_cmd("TDM", Some("TDM02"));
+        let mut tdm_cmd = tandem_cmd("TDM", None);
+        let mut all_cmd = tandem_cmd("TDM,DOC", None);
+        let (mut r, mut f, mut t, mut a) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut tdm_out = String::new();
         for _ in 0..3 {
             r.push(timed(&mut ruff_cmd).0);
+            f.push(timed(&mut file_cmd).0);
             let (elapsed, out) = timed(&mut tdm_cmd);
             t.push(elapsed);
             tdm_out = out;
             a.push(timed(&mut all_cmd).0);
         }
-        let (r, t, a) = (median(r), median(t), median(a));
+        let (r, f, t, a) = (median(r), median(f), median(t), median(a));
         println!(
-            "| {} | {:.0} ms | {:.0} ms | {:.2}× | {:.0} ms | {:.2}× |",
+            "| {} | {:.0} ms | {:.0} ms | {:.2}× | {:.0} ms | {:.2}× | {:.0} ms | {:.2}× |",
             corpus.name,
             millis(r),
+            millis(f),
+            f.as_secs_f64() / r.as_secs_f64(),
             millis(t),
             t.as_secs_f64() / r.as_secs_f64(),
             millis(a),
