@@ -268,6 +268,22 @@ pub fn run(args: &[String]) {
     }
     let outline_only = summarize(outline_times);
     let symbols = summarize(all_symbols);
+    // What a diagnostics publish computes (issue 6): the built-in rules and the DOC checks.
+    let mut rule_times = Vec::new();
+    let mut doc_times = Vec::new();
+    for _ in 0..100 {
+        let t = Instant::now();
+        let f =
+            tandem::lsp::diagnostics::file_findings(&state, key, &snapshot_text, &snapshot.tree);
+        rule_times.push(t.elapsed());
+        std::hint::black_box(f);
+        let t = Instant::now();
+        let f = tandem::lsp::diagnostics::doc_findings(&state, &snapshot_text, &snapshot.tree);
+        doc_times.push(t.elapsed());
+        std::hint::black_box(f);
+    }
+    let diagnostics_all = summarize(rule_times);
+    let diagnostics_doc = summarize(doc_times);
 
     println!("In process (the functions the handlers call), release build. Each didChange sample");
     println!("is one character typed or deleted again, at points spread over the whole file:");
@@ -294,6 +310,16 @@ pub fn run(args: &[String]) {
         "p99 < 5 ms",
     );
     row("outline only (part of documentSymbol)", &outline_only, "");
+    row(
+        "diagnostics: built-in rules + DOC checks (what a publish computes)",
+        &diagnostics_all,
+        "",
+    );
+    row(
+        "diagnostics: DOC checks alone (part of the above)",
+        &diagnostics_doc,
+        "",
+    );
     println!();
 
     let points = edit_points(&text, Place::Name);
