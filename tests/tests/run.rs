@@ -287,3 +287,119 @@ fn offline_the_run_fails_saying_a_model_is_needed() {
     assert!(stderr.contains("writing code needs a model"), "{stderr}");
     assert_eq!(std::fs::read_to_string(root.join("cart.py")).unwrap(), CART);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_test_command_goes_back_as_feedback() {
+    let server = MockServer::start().await;
+    let weak = "def add(self, sku, qty=1):\n    if qty <= 0 or qty > 100:\n        raise ValueError(qty)\n    self.lines[sku] = self.lines.get(sku, 0) + qty\n    return self.lines[sku]\n";
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(openai(&edits(json!([
+            {"op": "replace_symbol", "path": "cart.py", "symbol": "Cart.add", "content": weak}
+        ]))))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(openai(&edits(json!([
+            {"op": "replace_symbol", "path": "cart.py", "symbol": "Cart.add", "content": NEW_ADD}
+        ]))))
+        .mount(&server)
+        .await;
+    let dir = workspace(&server, false);
+    let root = dir.path().to_path_buf();
+    let mut config = std::fs::read_to_string(root.join("tandem.toml")).unwrap();
+    config.push_str(
+        "\n[run]\ntest_command = \"grep -q 'qty > 99' cart.py || (echo cap missing; exit 3)\"\n",
+    );
+    std::fs::write(root.join("tandem.toml"), config).unwrap();
+    let out = tokio::task::spawn_blocking({
+        let root = root.clone();
+        move || tandem(&root, &["run", "p1"])
+    })
+    .await
+    .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    let second = String::from_utf8_lossy(&requests[1].body).to_string();
+    assert!(second.contains("the test command"), "{second}");
+    assert!(second.contains("cap missing"), "{second}");
+    assert!(text(&out.stdout).contains("qty > 99"));
+    // The scratch copy is gone and the workspace untouched.
+    assert_eq!(std::fs::read_to_string(root.join("cart.py")).unwrap(), CART);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_run_is_resumed_and_only_its_pending_items_run() {
+    let server = MockServer::start().await;
+    // s1 succeeds; s2 fails twice (syntax errors), so the run fails.
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(wiremock::matchers::body_string_contains("The step `s1`"))
+        .respond_with(openai(&edits(json!([
+            {"op": "replace_symbol", "path": "cart.py", "symbol": "Cart.add", "content": NEW_ADD}
+        ]))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(wiremock::matchers::body_string_contains("The step `s2`"))
+        .respond_with(openai(&edits(json!([
+            {"op": "create_file", "path": "tests/test_cart.py", "content": "def test_x(:\n"}
+        ]))))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(wiremock::matchers::body_string_contains("The step `s2`"))
+        .respond_with(openai(&edits(json!([
+            {"op": "create_file", "path": "tests/test_cart.py", "content": "def test_x():\n    assert True\n"}
+        ]))))
+        .mount(&server)
+        .await;
+    let dir = workspace(&server, true);
+    let root = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking({
+        let root = root.clone();
+        move || tandem(&root, &["run", "p1", "--apply"])
+    })
+    .await
+    .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("s2: failed"), "{stderr}");
+    // The succeeded item was written.
+    assert!(std::fs::read_to_string(root.join("cart.py"))
+        .unwrap()
+        .contains("qty > 99"));
+    let id = stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("tandem: run ")
+                .and_then(|r| r.split_whitespace().next())
+        })
+        .unwrap()
+        .to_string();
+
+    let out = tokio::task::spawn_blocking({
+        let root = root.clone();
+        let id = id.clone();
+        move || tandem(&root, &["run", "--resume", &id, "--apply"])
+    })
+    .await
+    .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("resuming run {id}: s2")),
+        "{stderr}"
+    );
+    assert!(root.join("tests/test_cart.py").exists());
+    let shown = text(&tandem(&root, &["runs", "show", &id]).stdout);
+    assert!(shown.contains("s2 #3: succeeded"), "{shown}");
+}
