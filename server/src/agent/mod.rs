@@ -3,6 +3,7 @@
 //! differ in how results reach the user.
 
 pub mod document;
+pub mod execute;
 pub mod oracle;
 pub mod plan;
 pub mod review;

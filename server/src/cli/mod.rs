@@ -15,6 +15,7 @@ mod doc;
 mod graph;
 mod models;
 mod plan;
+mod run;
 mod runs;
 
 use crate::analysis::display::render_signature;
@@ -137,6 +138,9 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Carry out a plan: each checked item through the coder model and the quality gate;
+    /// prints a unified diff, writes it with --apply. Exit code 1 unless every item succeeded.
+    Run(run::RunArgs),
     /// Print the history of runs (`runs`) or one run's attempts, timings, tokens and errors
     /// (`runs show ID`).
     Runs(runs::RunsArgs),
@@ -202,6 +206,7 @@ pub fn main() -> ExitCode {
         Command::Models { check } => list_models(&cli, check),
         Command::Check(ref args) => run_check(&cli, args),
         Command::Runs(ref args) => list_runs(&cli, args),
+        Command::Run(ref args) => run_plan(&cli, args),
     };
     match result {
         Ok(code) => code,
@@ -313,6 +318,16 @@ fn make_plan(cli: &Cli, request: &str, focus: Option<&str>) -> Result<ExitCode> 
         root: &root,
     };
     let code = plan::run(&args, &loaded, &mut out)?;
+    out.flush()?;
+    Ok(code)
+}
+
+fn run_plan(cli: &Cli, args: &run::RunArgs) -> Result<ExitCode> {
+    let root = workspace_root(cli)?;
+    let loaded = report_config(&root);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let code = run::run(args, &root, &loaded, &mut out)?;
     out.flush()?;
     Ok(code)
 }
