@@ -18,6 +18,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
 use super::convert;
+use super::progress::JobProgress;
 use super::server::ServerState;
 use crate::agent::document::{
     document_offline, document_with_model, DocContext, DocError, DocFile, DocOutcome, DocProgress,
@@ -393,12 +394,25 @@ async fn compute(
             .unwrap_or_default()
         };
         let cancel = tokio_util::sync::CancellationToken::new();
-        let progress = Progress::begin(client, state, &cancel, &file).await;
+        let progress = JobProgress::begin(
+            client,
+            state,
+            &cancel,
+            "document",
+            "Documenting",
+            file.path.display().to_string(),
+        )
+        .await;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DocProgress>();
         let forward = progress.clone().map(|p| {
             tokio::spawn(async move {
                 while let Some(d) = rx.recv().await {
-                    p.report(&d).await;
+                    p.report(
+                        format!("{}/{} {}", d.done, d.total, d.symbol),
+                        d.done,
+                        d.total,
+                    )
+                    .await;
                 }
             })
         });
@@ -431,7 +445,11 @@ async fn compute(
             }
         };
         if let Some(p) = progress {
-            p.end(state, &result).await;
+            let message = match &result {
+                Ok(o) => format!("documented {} symbols", o.documented.len()),
+                Err(e) => e.to_string(),
+            };
+            p.end(state, message).await;
         }
         result
     } else {
@@ -464,76 +482,6 @@ fn remember_twin_notes(state: &ServerState, key: &str, module_prefix: &str, outc
             .entry(key.to_string())
             .or_default()
             .extend(notes);
-    }
-}
-
-/// The cancellable `$/progress` of a documentation run with a model.
-#[derive(Clone)]
-struct Progress {
-    token: String,
-    ongoing: Arc<
-        tower_lsp_server::OngoingProgress<tower_lsp_server::Bounded, tower_lsp_server::Cancellable>,
-    >,
-}
-
-impl Progress {
-    async fn begin(
-        client: &Client,
-        state: &Arc<ServerState>,
-        cancel: &tokio_util::sync::CancellationToken,
-        file: &DocFile,
-    ) -> Option<Progress> {
-        if !state
-            .client_supports_progress
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
-            return None;
-        }
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let token = format!("tandem/document/{n}");
-        let created = tokio::time::timeout(
-            Duration::from_secs(10),
-            client.create_work_done_progress(NumberOrString::String(token.clone())),
-        )
-        .await;
-        if !matches!(created, Ok(Ok(()))) {
-            return None;
-        }
-        state.progress_cancels.insert(token.clone(), cancel.clone());
-        let ongoing = client
-            .progress(NumberOrString::String(token.clone()), "Documenting")
-            .with_message(format!("{}", file.path.display()))
-            .with_percentage(0)
-            .with_cancel_button()
-            .begin()
-            .await;
-        Some(Progress {
-            token,
-            ongoing: Arc::new(ongoing),
-        })
-    }
-
-    async fn report(&self, d: &DocProgress) {
-        let percentage = (d.done * 100 / d.total.max(1)) as u32;
-        self.ongoing
-            .report_with_message(
-                format!("{}/{} {}", d.done, d.total, d.symbol),
-                percentage,
-                None,
-            )
-            .await;
-    }
-
-    async fn end(self, state: &ServerState, result: &std::result::Result<DocOutcome, DocError>) {
-        state.progress_cancels.remove(&self.token);
-        let message = match result {
-            Ok(o) => format!("documented {} symbols", o.documented.len()),
-            Err(e) => e.to_string(),
-        };
-        if let Ok(ongoing) = Arc::try_unwrap(self.ongoing) {
-            ongoing.finish_with_message(message).await;
-        }
     }
 }
 

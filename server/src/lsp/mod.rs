@@ -14,6 +14,7 @@ pub mod document_symbol;
 mod lifecycle;
 pub mod panic_guard;
 mod plan;
+mod progress;
 mod project;
 mod review;
 mod server;

@@ -17,6 +17,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
 use super::convert;
+use super::progress::JobProgress;
 use super::server::ServerState;
 use crate::agent::plan::{plan_with, store, Plan, PlanFocus, PlanInputs, PlanSettings};
 use crate::models::StreamEvent;
@@ -144,12 +145,20 @@ async fn plan_and_open(
 
     let router = state.router();
     let cancel = tokio_util::sync::CancellationToken::new();
-    let progress = Progress::begin(client, state, &cancel).await;
+    let progress = JobProgress::begin(
+        client,
+        state,
+        &cancel,
+        "plan",
+        "Planning",
+        "reading the project".to_string(),
+    )
+    .await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let forward = progress.clone().map(|p| {
         tokio::spawn(async move {
             while let Some(message) = rx.recv().await {
-                p.report(message).await;
+                p.report(message, 0, 0).await;
             }
         })
     });
@@ -185,7 +194,11 @@ async fn plan_and_open(
         }
     };
     if let Some(p) = progress {
-        p.end(state, &result).await;
+        let message = match &result {
+            Ok(plan) => format!("planned {} items", plan.items.len()),
+            Err(e) => e.clone(),
+        };
+        p.end(state, message).await;
     }
     let mut plan: Plan = result?;
     let (plan, path) = tokio::task::spawn_blocking(move || {
@@ -227,68 +240,4 @@ async fn plan_and_open(
         plan.estimate.render().replace("**", ""),
         plan.id
     ))
-}
-
-/// The cancellable `$/progress` of a planning run.
-#[derive(Clone)]
-struct Progress {
-    token: String,
-    ongoing: Arc<
-        tower_lsp_server::OngoingProgress<
-            tower_lsp_server::Unbounded,
-            tower_lsp_server::Cancellable,
-        >,
-    >,
-}
-
-impl Progress {
-    async fn begin(
-        client: &Client,
-        state: &Arc<ServerState>,
-        cancel: &tokio_util::sync::CancellationToken,
-    ) -> Option<Progress> {
-        if !state
-            .client_supports_progress
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
-            return None;
-        }
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let token = format!("tandem/plan/{n}");
-        let created = tokio::time::timeout(
-            Duration::from_secs(10),
-            client.create_work_done_progress(NumberOrString::String(token.clone())),
-        )
-        .await;
-        if !matches!(created, Ok(Ok(()))) {
-            return None;
-        }
-        state.progress_cancels.insert(token.clone(), cancel.clone());
-        let ongoing = client
-            .progress(NumberOrString::String(token.clone()), "Planning")
-            .with_message("reading the project")
-            .with_cancel_button()
-            .begin()
-            .await;
-        Some(Progress {
-            token,
-            ongoing: Arc::new(ongoing),
-        })
-    }
-
-    async fn report(&self, message: String) {
-        self.ongoing.report_with_message(message, None).await;
-    }
-
-    async fn end(self, state: &ServerState, result: &std::result::Result<Plan, String>) {
-        state.progress_cancels.remove(&self.token);
-        let message = match result {
-            Ok(plan) => format!("planned {} items", plan.items.len()),
-            Err(e) => e.clone(),
-        };
-        if let Ok(ongoing) = Arc::try_unwrap(self.ongoing) {
-            ongoing.finish_with_message(message).await;
-        }
-    }
 }

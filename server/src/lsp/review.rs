@@ -21,6 +21,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
 use super::convert;
+use super::progress::JobProgress;
 use super::server::ServerState;
 use crate::agent::document::DocContext;
 use crate::agent::review::{
@@ -451,7 +452,15 @@ async fn review_and_store(
     let router = state.router();
     let cancel = tokio_util::sync::CancellationToken::new();
     let progress = if uses_model {
-        Progress::begin(client, state, &cancel, &file).await
+        JobProgress::begin(
+            client,
+            state,
+            &cancel,
+            "review",
+            "Reviewing",
+            file.path.display().to_string(),
+        )
+        .await
     } else {
         None
     };
@@ -471,7 +480,11 @@ async fn review_and_store(
         }
     };
     if let Some(p) = progress {
-        p.end(state, &result).await;
+        let message = match &result {
+            Ok(o) => format!("{} findings", o.findings.len()),
+            Err(e) => e.to_string(),
+        };
+        p.end(state, message).await;
     }
     let outcome = result.map_err(|e| e.to_string())?;
     if state.documents.version(&key).is_none() {
@@ -493,61 +506,4 @@ async fn review_and_store(
         .land(&key, text, version, &outcome.target, findings);
     super::diagnostics::schedule(client, state, args.uri.clone());
     Ok(summary)
-}
-
-/// The cancellable `$/progress` of a review with a model.
-struct Progress {
-    token: String,
-    ongoing: tower_lsp_server::OngoingProgress<
-        tower_lsp_server::Unbounded,
-        tower_lsp_server::Cancellable,
-    >,
-}
-
-impl Progress {
-    async fn begin(
-        client: &Client,
-        state: &Arc<ServerState>,
-        cancel: &tokio_util::sync::CancellationToken,
-        file: &ReviewFile,
-    ) -> Option<Progress> {
-        if !state
-            .client_supports_progress
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
-            return None;
-        }
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let token = format!("tandem/review/{n}");
-        let created = tokio::time::timeout(
-            Duration::from_secs(10),
-            client.create_work_done_progress(NumberOrString::String(token.clone())),
-        )
-        .await;
-        if !matches!(created, Ok(Ok(()))) {
-            return None;
-        }
-        state.progress_cancels.insert(token.clone(), cancel.clone());
-        let ongoing = client
-            .progress(NumberOrString::String(token.clone()), "Reviewing")
-            .with_message(format!("{}", file.path.display()))
-            .with_cancel_button()
-            .begin()
-            .await;
-        Some(Progress { token, ongoing })
-    }
-
-    async fn end(
-        self,
-        state: &ServerState,
-        result: &std::result::Result<ReviewOutcome, ReviewError>,
-    ) {
-        state.progress_cancels.remove(&self.token);
-        let message = match result {
-            Ok(o) => format!("{} findings", o.findings.len()),
-            Err(e) => e.to_string(),
-        };
-        self.ongoing.finish_with_message(message).await;
-    }
 }

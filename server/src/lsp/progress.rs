@@ -1,0 +1,79 @@
+//! The cancellable `$/progress` of a job the user started (documenting, reviewing, planning):
+//! created with `window/workDoneProgress/create` (with a timeout), its `CancellationToken`
+//! registered under the progress token so that `window/workDoneProgress/cancel` stops the job,
+//! and unregistered when the job ends.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tower_lsp_server::ls_types::NumberOrString;
+use tower_lsp_server::{Bounded, Cancellable, Client, OngoingProgress};
+
+use super::server::ServerState;
+
+/// How long the client may take to create a progress token.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub(super) struct JobProgress {
+    token: String,
+    ongoing: Arc<OngoingProgress<Bounded, Cancellable>>,
+}
+
+impl JobProgress {
+    /// Starts a progress titled `title` with a cancel button, or `None` when the client does
+    /// not show progress (the job then runs without it). `kind` names the token
+    /// (`tandem/<kind>/<n>`).
+    pub(super) async fn begin(
+        client: &Client,
+        state: &Arc<ServerState>,
+        cancel: &CancellationToken,
+        kind: &str,
+        title: &str,
+        message: String,
+    ) -> Option<JobProgress> {
+        if !state.client_supports_progress.load(Ordering::SeqCst) {
+            return None;
+        }
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let token = format!("tandem/{kind}/{}", NEXT.fetch_add(1, Ordering::SeqCst));
+        let created = tokio::time::timeout(
+            CREATE_TIMEOUT,
+            client.create_work_done_progress(NumberOrString::String(token.clone())),
+        )
+        .await;
+        if !matches!(created, Ok(Ok(()))) {
+            return None;
+        }
+        state.progress_cancels.insert(token.clone(), cancel.clone());
+        let ongoing = client
+            .progress(NumberOrString::String(token.clone()), title)
+            .with_message(message)
+            .with_percentage(0)
+            .with_cancel_button()
+            .begin()
+            .await;
+        Some(JobProgress {
+            token,
+            ongoing: Arc::new(ongoing),
+        })
+    }
+
+    /// Reports a step; `done` of `total` gives the percentage when known.
+    pub(super) async fn report(&self, message: String, done: usize, total: usize) {
+        let percentage = (done * 100).checked_div(total).unwrap_or(0) as u32;
+        self.ongoing
+            .report_with_message(message, percentage, None)
+            .await;
+    }
+
+    /// Ends the progress with `message` and unregisters the job's cancellation.
+    pub(super) async fn end(self, state: &ServerState, message: String) {
+        state.progress_cancels.remove(&self.token);
+        if let Ok(ongoing) = Arc::try_unwrap(self.ongoing) {
+            ongoing.finish_with_message(message).await;
+        }
+    }
+}
