@@ -81,30 +81,18 @@ fn rule_fixes(
         let Some(fix) = &finding.fix else {
             continue;
         };
-        let edits = fix
-            .edits
-            .iter()
-            .map(|(range, new_text)| {
-                OneOf::Left(TextEdit {
-                    range: super::convert::lsp_range(&lines, range.clone(), encoding),
-                    new_text: new_text.clone(),
-                })
-            })
-            .collect();
+        let edit = super::convert::versioned_edit(
+            &params.text_document.uri,
+            snapshot.version,
+            fix.edits.iter().cloned(),
+            &lines,
+            encoding,
+        );
         out.push(CodeActionOrCommand::CodeAction(CodeAction {
             title: fix.title.clone(),
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: Some(vec![d.clone()]),
-            edit: Some(WorkspaceEdit {
-                document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
-                    text_document: OptionalVersionedTextDocumentIdentifier {
-                        uri: params.text_document.uri.clone(),
-                        version: Some(snapshot.version),
-                    },
-                    edits,
-                }])),
-                ..WorkspaceEdit::default()
-            }),
+            edit: Some(edit),
             is_preferred: Some(true),
             ..CodeAction::default()
         }));

@@ -3,8 +3,9 @@
 use std::ops::Range as ByteRange;
 
 use tower_lsp_server::ls_types::{
-    self as lsp, ClientCapabilities, DocumentSymbol, MessageType, Position, PositionEncodingKind,
-    TextDocumentContentChangeEvent, Uri,
+    self as lsp, ClientCapabilities, DocumentChanges, DocumentSymbol, MessageType, OneOf,
+    OptionalVersionedTextDocumentIdentifier, Position, PositionEncodingKind,
+    TextDocumentContentChangeEvent, TextDocumentEdit, TextEdit, Uri, WorkspaceEdit,
 };
 
 use crate::analysis::display::render_signature;
@@ -123,5 +124,36 @@ fn document_symbol(
         } else {
             Some(children)
         },
+    }
+}
+
+/// One versioned edit of one document: byte-range replacements computed on the text of
+/// `version`, as a `WorkspaceEdit` with `documentChanges`, so that the editor rejects it if
+/// the document has moved on.
+pub fn versioned_edit(
+    uri: &Uri,
+    version: i32,
+    edits: impl IntoIterator<Item = (ByteRange<usize>, String)>,
+    lines: &LineIndex<'_>,
+    enc: PositionEncoding,
+) -> WorkspaceEdit {
+    let edits = edits
+        .into_iter()
+        .map(|(range, new_text)| {
+            OneOf::Left(TextEdit {
+                range: lsp_range(lines, range, enc),
+                new_text,
+            })
+        })
+        .collect();
+    WorkspaceEdit {
+        document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier {
+                uri: uri.clone(),
+                version: Some(version),
+            },
+            edits,
+        }])),
+        ..WorkspaceEdit::default()
     }
 }

@@ -141,24 +141,18 @@ fn quick_fixes(
             continue;
         }
         done.push(edit.range.start);
-        let edits = vec![OneOf::Left(TextEdit {
-            range: convert::lsp_range(lines, edit.range.clone(), state.encoding()),
-            new_text: edit.new_text.clone(),
-        })];
+        let workspace_edit = convert::versioned_edit(
+            &params.text_document.uri,
+            snapshot.version,
+            [(edit.range.clone(), edit.new_text.clone())],
+            lines,
+            state.encoding(),
+        );
         out.push(CodeActionOrCommand::CodeAction(CodeAction {
             title: "Update docstring to match signature".to_string(),
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: Some(vec![diagnostic.clone()]),
-            edit: Some(WorkspaceEdit {
-                document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
-                    text_document: OptionalVersionedTextDocumentIdentifier {
-                        uri: params.text_document.uri.clone(),
-                        version: Some(snapshot.version),
-                    },
-                    edits,
-                }])),
-                ..WorkspaceEdit::default()
-            }),
+            edit: Some(workspace_edit),
             is_preferred: Some(true),
             ..CodeAction::default()
         }));
@@ -296,26 +290,16 @@ async fn document_and_apply(
         }
         let lines = LineIndex::new(&text);
         let encoding = state.encoding();
-        let edits: Vec<OneOf<TextEdit, AnnotatedTextEdit>> = outcome
-            .edits
-            .iter()
-            .map(|e| {
-                OneOf::Left(TextEdit {
-                    range: convert::lsp_range(&lines, e.range.clone(), encoding),
-                    new_text: e.new_text.clone(),
-                })
-            })
-            .collect();
-        let edit = WorkspaceEdit {
-            document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
-                text_document: OptionalVersionedTextDocumentIdentifier {
-                    uri: args.uri.clone(),
-                    version: Some(version),
-                },
-                edits,
-            }])),
-            ..WorkspaceEdit::default()
-        };
+        let edit = convert::versioned_edit(
+            &args.uri,
+            version,
+            outcome
+                .edits
+                .iter()
+                .map(|e| (e.range.clone(), e.new_text.clone())),
+            &lines,
+            encoding,
+        );
         match tokio::time::timeout(APPLY_TIMEOUT, client.apply_edit(edit)).await {
             Ok(Ok(response)) if response.applied => {
                 remember_twin_notes(state, &key, &module_prefix, &outcome);

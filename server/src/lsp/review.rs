@@ -310,19 +310,13 @@ fn quick_fixes(
             title,
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: Some(vec![diagnostic.clone()]),
-            edit: Some(WorkspaceEdit {
-                document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
-                    text_document: OptionalVersionedTextDocumentIdentifier {
-                        uri: params.text_document.uri.clone(),
-                        version: Some(version),
-                    },
-                    edits: vec![OneOf::Left(TextEdit {
-                        range: convert::lsp_range(lines, range, encoding),
-                        new_text,
-                    })],
-                }])),
-                ..WorkspaceEdit::default()
-            }),
+            edit: Some(convert::versioned_edit(
+                &params.text_document.uri,
+                version,
+                [(range, new_text)],
+                lines,
+                encoding,
+            )),
             ..CodeAction::default()
         }));
     }
