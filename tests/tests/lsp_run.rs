@@ -357,3 +357,67 @@ async fn cancel_run_stops_a_stalled_model_and_applies_nothing() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_run_finishes_a_failed_run_and_creates_files_with_create_file() {
+    let server = MockServer::start().await;
+    let broken = edits(
+        json!([{"op": "replace_symbol", "path": "cart.py", "symbol": "Cart.add", "content": "def add(self, sku, qty=1:\n    return 1\n"}]),
+    );
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(openai(&broken))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    coder(
+        &server,
+        edits(json!([
+            {"op": "replace_symbol", "path": "cart.py", "symbol": "Cart.add", "content": NEW_ADD},
+            {"op": "create_file", "path": "limits.py", "content": "LIMIT = 99\n"}
+        ])),
+        None,
+    )
+    .await;
+    let dir = workspace(&server, 10.0);
+    let root = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut client = start(&root);
+        execute(&mut client, "tandem.executePlan", json!({"planId": "p1"}));
+        let shown = message(&mut client);
+        assert!(shown.contains(": failed; no changes"), "{shown}");
+        let run_id = shown
+            .strip_prefix("run ")
+            .and_then(|s| s.split(':').next())
+            .unwrap()
+            .to_string();
+        execute(&mut client, "tandem.resumeRun", json!({"runId": run_id}));
+        let request = client.wait_for(is_apply);
+        let changes = request["params"]["edit"]["documentChanges"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let create = changes
+            .iter()
+            .position(|c| c["kind"] == "create")
+            .unwrap_or_else(|| panic!("{request}"));
+        assert!(changes[create]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/limits.py"));
+        assert_eq!(
+            changes[create + 1]["textDocument"]["uri"],
+            changes[create]["uri"]
+        );
+        assert_eq!(apply("", &changes[create + 1]), "LIMIT = 99\n");
+        answer(&mut client, &request, true);
+        let shown = message(&mut client);
+        assert!(
+            shown.starts_with(&format!("run {run_id}: succeeded; applied")),
+            "{shown}"
+        );
+        client.shutdown_and_exit();
+    })
+    .await
+    .unwrap();
+}
