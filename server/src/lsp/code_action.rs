@@ -13,6 +13,7 @@ pub(super) fn code_action(
     let mut actions = super::docs::code_actions(&server.state, &params)?;
     actions.extend(rule_fixes(&server.state, &params));
     actions.extend(super::review::code_actions(&server.state, &params)?);
+    actions.extend(super::execute::code_actions(&server.state, &params));
     Ok(Some(actions))
 }
 

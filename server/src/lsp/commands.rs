@@ -12,6 +12,10 @@ pub const COMMANDS: &[&str] = &[
     super::docs::DOCUMENT_COMMAND,
     super::review::REVIEW_COMMAND,
     super::plan::PLAN_COMMAND,
+    super::execute::EXECUTE_COMMAND,
+    super::execute::CANCEL_COMMAND,
+    super::execute::RESUME_COMMAND,
+    super::execute::IMPLEMENT_COMMAND,
 ];
 
 pub(super) fn execute_command(
@@ -27,6 +31,18 @@ pub(super) fn execute_command(
         }
         super::plan::PLAN_COMMAND => {
             super::plan::execute(&server.client, &server.state, params.arguments)
+        }
+        super::execute::EXECUTE_COMMAND => {
+            super::execute::execute_plan(&server.client, &server.state, params.arguments)
+        }
+        super::execute::CANCEL_COMMAND => {
+            super::execute::cancel_run(&server.state, params.arguments)
+        }
+        super::execute::RESUME_COMMAND => {
+            super::execute::resume_run(&server.client, &server.state, params.arguments)
+        }
+        super::execute::IMPLEMENT_COMMAND => {
+            super::execute::implement(&server.client, &server.state, params.arguments)
         }
         other => Err(Error::invalid_params(format!(
             "unknown command {other}; this server runs {}",

@@ -53,6 +53,23 @@ pub(super) fn initialize(
         .state
         .client_shows_documents
         .store(shows, std::sync::atomic::Ordering::SeqCst);
+    let workspace_edit = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.workspace_edit.as_ref());
+    server.state.client_document_changes.store(
+        workspace_edit
+            .and_then(|w| w.document_changes)
+            .unwrap_or(false),
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    server.state.client_creates_files.store(
+        workspace_edit
+            .and_then(|w| w.resource_operations.as_ref())
+            .is_some_and(|ops| ops.contains(&ResourceOperationKind::Create)),
+        std::sync::atomic::Ordering::SeqCst,
+    );
     let watches = params
         .capabilities
         .workspace

@@ -11,6 +11,7 @@ mod convert;
 pub mod diagnostics;
 mod docs;
 pub mod document_symbol;
+mod execute;
 mod lifecycle;
 pub mod panic_guard;
 mod plan;

@@ -36,6 +36,10 @@ pub struct ServerState {
     pub client_watches_files: AtomicBool,
     /// The client answers `window/showDocument`.
     pub client_shows_documents: AtomicBool,
+    /// The client takes `documentChanges` in a `WorkspaceEdit` (versioned edits).
+    pub client_document_changes: AtomicBool,
+    /// The client takes the `create` resource operation in `documentChanges`.
+    pub client_creates_files: AtomicBool,
     /// The project index; changed only by `lsp::project` (the cold build, then its worker).
     pub index: Mutex<ProjectIndex>,
     /// Set when the cold build is done (or there is no workspace).
@@ -63,6 +67,8 @@ pub struct ServerState {
     >,
     /// Debounce state of the diagnostics of each open document.
     pub diagnostic_generations: super::diagnostics::DiagnosticGenerations,
+    /// Running executor runs (plans, resumes, implementations), by run id.
+    pub runs: dashmap::DashMap<String, tokio_util::sync::CancellationToken>,
     /// AI review findings per open document, kept until the code they point at changes.
     pub reviews: super::review::ReviewStore,
 }

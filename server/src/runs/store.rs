@@ -360,6 +360,16 @@ impl RunStore {
         Ok(())
     }
 
+    /// Appends an event that is no transition (e.g. what the editor did with a run's edits).
+    pub fn record_event(&self, id: &str, kind: &str, payload: &serde_json::Value) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let _ = run_status(&tx, id)?;
+        append_event(&tx, id, now_ms(), kind, payload)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Adds model usage that belongs to the run but to no step (the planner's call).
     pub fn record_usage(&self, id: &str, tokens: Tokens) -> Result<()> {
         let mut conn = self.conn();
