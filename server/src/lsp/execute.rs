@@ -29,6 +29,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
 use super::convert;
+use super::progress::JobProgress;
 use super::server::ServerState;
 use crate::agent::execute::{execute as run_items, item_contexts, ExecEvent, ExecSettings};
 use crate::agent::execute::{ItemStatus, RunOutcome};
@@ -294,12 +295,20 @@ async fn run_and_apply(
     let router = state.router();
     let cancel = CancellationToken::new();
     state.runs.insert(run_id.clone(), cancel.clone());
-    let progress = Progress::begin(client, state, &cancel, &title, &run_id).await;
+    let progress = JobProgress::begin(
+        client,
+        state,
+        &cancel,
+        "run",
+        &title,
+        format!("run {run_id}: starting"),
+    )
+    .await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let forward = progress.clone().map(|p| {
         tokio::spawn(async move {
             while let Some(message) = rx.recv().await {
-                p.report(message).await;
+                p.report(message, 0, 0).await;
             }
         })
     });
@@ -761,63 +770,4 @@ pub(super) fn implement(
         run_and_apply(&c, &s, &root, job).await
     });
     Ok(None)
-}
-
-/// The cancellable `$/progress` of a run.
-#[derive(Clone)]
-struct Progress {
-    token: String,
-    ongoing: Arc<
-        tower_lsp_server::OngoingProgress<
-            tower_lsp_server::Unbounded,
-            tower_lsp_server::Cancellable,
-        >,
-    >,
-}
-
-impl Progress {
-    async fn begin(
-        client: &Client,
-        state: &Arc<ServerState>,
-        cancel: &CancellationToken,
-        title: &str,
-        run_id: &str,
-    ) -> Option<Progress> {
-        if !state.client_supports_progress.load(Ordering::SeqCst) {
-            return None;
-        }
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let token = format!("tandem/run/{n}");
-        let created = tokio::time::timeout(
-            Duration::from_secs(10),
-            client.create_work_done_progress(NumberOrString::String(token.clone())),
-        )
-        .await;
-        if !matches!(created, Ok(Ok(()))) {
-            return None;
-        }
-        state.progress_cancels.insert(token.clone(), cancel.clone());
-        let ongoing = client
-            .progress(NumberOrString::String(token.clone()), title.to_string())
-            .with_message(format!("run {run_id}: starting"))
-            .with_cancel_button()
-            .begin()
-            .await;
-        Some(Progress {
-            token,
-            ongoing: Arc::new(ongoing),
-        })
-    }
-
-    async fn report(&self, message: String) {
-        self.ongoing.report_with_message(message, None).await;
-    }
-
-    async fn end(self, state: &ServerState, message: String) {
-        state.progress_cancels.remove(&self.token);
-        if let Ok(ongoing) = Arc::try_unwrap(self.ongoing) {
-            ongoing.finish_with_message(message).await;
-        }
-    }
 }
