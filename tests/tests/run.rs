@@ -403,3 +403,85 @@ async fn a_failed_run_is_resumed_and_only_its_pending_items_run() {
     let shown = text(&tandem(&root, &["runs", "show", &id]).stdout);
     assert!(shown.contains("s2 #3: succeeded"), "{shown}");
 }
+
+/// `kill -9` in the middle of a run (the coder stalls), then: the run is `interrupted` when the
+/// store is opened again, nothing was written, and `--resume` finishes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_mid_way_is_interrupted_and_resumes_to_done() {
+    let stalled = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(openai(&edits(json!([]))).set_delay(std::time::Duration::from_secs(120)))
+        .mount(&stalled)
+        .await;
+    let dir = workspace(&stalled, false);
+    let root = dir.path().to_path_buf();
+    let mut child = Command::new(tandem_binary())
+        .args(["run", "p1", "--apply"])
+        .current_dir(&root)
+        .env("TANDEM_E2E_KEY", "k")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run is recorded as running (the model request is then in flight).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let id = loop {
+        let out = tandem(&root, &["runs", "--format", "json"]);
+        let listed: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let running = listed
+            .as_array()
+            .and_then(|runs| runs.iter().find(|r| r["status"] == "running"))
+            .and_then(|r| r["id"].as_str().map(str::to_string));
+        if let Some(id) = running {
+            if !stalled
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .is_empty()
+            {
+                break id;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(std::fs::read_to_string(root.join("cart.py")).unwrap(), CART);
+
+    let out = tandem(&root, &["runs", "show", &id, "--format", "json"]);
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["status"], "interrupted", "{shown}");
+    assert_eq!(shown["pending_items"], json!(["s1"]), "{shown}");
+
+    // The model answers now; the run is resumed and finished.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(openai(&edits(json!([
+            {"op": "replace_symbol", "path": "cart.py", "symbol": "Cart.add", "content": NEW_ADD}
+        ]))))
+        .mount(&server)
+        .await;
+    let toml = std::fs::read_to_string(root.join("tandem.toml"))
+        .unwrap()
+        .replace(&stalled.uri(), &server.uri());
+    std::fs::write(root.join("tandem.toml"), toml).unwrap();
+    let out = tokio::task::spawn_blocking({
+        let root = root.clone();
+        let id = id.clone();
+        move || tandem(&root, &["run", "--resume", &id, "--apply"])
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(root.join("cart.py"))
+        .unwrap()
+        .contains("qty > 99"));
+    let out = tandem(&root, &["runs", "show", &id, "--format", "json"]);
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["status"], "succeeded", "{shown}");
+}
