@@ -16,6 +16,8 @@ pub const COMMANDS: &[&str] = &[
     super::execute::CANCEL_COMMAND,
     super::execute::RESUME_COMMAND,
     super::execute::IMPLEMENT_COMMAND,
+    super::execute::RUNS_COMMAND,
+    super::execute::CANCEL_ALL_COMMAND,
 ];
 
 pub(super) fn execute_command(
@@ -35,12 +37,13 @@ pub(super) fn execute_command(
         super::execute::EXECUTE_COMMAND => {
             super::execute::execute_plan(&server.client, &server.state, params.arguments)
         }
-        super::execute::CANCEL_COMMAND => {
+        super::execute::CANCEL_COMMAND | super::execute::CANCEL_ALL_COMMAND => {
             super::execute::cancel_run(&server.state, params.arguments)
         }
         super::execute::RESUME_COMMAND => {
             super::execute::resume_run(&server.client, &server.state, params.arguments)
         }
+        super::execute::RUNS_COMMAND => super::execute::list_runs(&server.state, params.arguments),
         super::execute::IMPLEMENT_COMMAND => {
             super::execute::implement(&server.client, &server.state, params.arguments)
         }

@@ -45,6 +45,10 @@ pub const EXECUTE_COMMAND: &str = "tandem.executePlan";
 pub const CANCEL_COMMAND: &str = "tandem.cancelRun";
 /// Finishes the items of a run not yet done.
 pub const RESUME_COMMAND: &str = "tandem.resumeRun";
+/// The run history, as the command's result.
+pub const RUNS_COMMAND: &str = "tandem.runs";
+/// Cancels every run of this editor (the editors' "Cancel Run" without a run id).
+pub const CANCEL_ALL_COMMAND: &str = "tandem.cancel";
 /// Implements a stub function with a one-item run.
 pub const IMPLEMENT_COMMAND: &str = "tandem.implement";
 
@@ -183,7 +187,24 @@ pub(super) fn resume_run(
 
 /// `tandem.cancelRun {runId}`.
 pub(super) fn cancel_run(state: &Arc<ServerState>, arguments: Vec<Value>) -> Result<Option<Value>> {
-    let args: RunArgs = first_arg(CANCEL_COMMAND, "{runId}", arguments)?;
+    // Without a run id (`tandem.cancel`, or `{}`): every run of this editor is cancelled.
+    let wanted: Option<String> = arguments
+        .first()
+        .filter(|v| v.get("runId").is_some())
+        .map(|_| first_arg::<RunArgs>(CANCEL_COMMAND, "{runId}", arguments.clone()))
+        .transpose()?
+        .map(|a| a.run_id);
+    let Some(run_id) = wanted else {
+        let ids: Vec<String> = state.runs.iter().map(|e| e.key().clone()).collect();
+        for id in &ids {
+            if let Some(token) = state.runs.get(id) {
+                token.cancel();
+            }
+        }
+        tracing::info!("cancelling every run: {ids:?}");
+        return Ok(Some(json!({"cancelled": ids})));
+    };
+    let args = RunArgs { run_id };
     match state.runs.get(&args.run_id) {
         Some(token) => {
             tracing::info!("cancelling run {}", args.run_id);
@@ -194,6 +215,30 @@ pub(super) fn cancel_run(state: &Arc<ServerState>, arguments: Vec<Value>) -> Res
             "run {} is not running in this editor",
             args.run_id
         ))),
+    }
+}
+
+/// `tandem.runs {limit?}`: the run history of the workspace, newest first (what `tandem runs
+/// --format json` prints), as the command's result.
+pub(super) fn list_runs(state: &Arc<ServerState>, arguments: Vec<Value>) -> Result<Option<Value>> {
+    let limit = arguments
+        .first()
+        .and_then(|a| a.get("limit"))
+        .and_then(Value::as_u64)
+        .unwrap_or(50) as usize;
+    let root = root_of(state, RUNS_COMMAND)?;
+    let Some(store) = RunStore::open_existing(&root).map_err(|e| store_error(e))? else {
+        return Ok(Some(json!([])));
+    };
+    let runs = store.list_runs(limit).map_err(|e| store_error(e))?;
+    Ok(Some(serde_json::to_value(runs).unwrap_or(Value::Null)))
+}
+
+fn store_error(e: impl std::fmt::Display) -> Error {
+    Error {
+        code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
+        message: format!("run store: {e}").into(),
+        data: None,
     }
 }
 

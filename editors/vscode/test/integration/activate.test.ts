@@ -71,20 +71,21 @@ test('activate starts the server, shows the models, and shows server errors as t
   // vscode-languageclient registers the server's own commands; ours never clash with them.
   assert.ok(fake.commands.has('tandem.document'));
 
+  // Show Runs: the server answers `tandem.runs` with the run history (none yet), no error.
   await fake.commands.get('tandem.vscode.showRuns')!();
-  await until('the error of tandem.runs', () => fake.errors.length > 0);
-  assert.match(fake.errors[0], /Show Runs failed: the server answered tandem\.runs with: unknown command tandem\.runs; this server runs tandem\.document/);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(fake.errors, []);
 
-  // Cancel Run with nothing running asks the server's tandem.cancel.
+  // Cancel Run with nothing running asks the server's tandem.cancel, which cancels nothing.
   await fake.commands.get('tandem.vscode.cancelRun')!();
-  await until('the error of tandem.cancel', () => fake.errors.length > 1);
-  assert.match(fake.errors[1], /tandem\.cancel/);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(fake.errors, []);
 
   // A settings change goes to the server (and does not restart it).
   fake.settings['tandem.roles.documenter'] = ['builtin'];
   fake.configurationChanged.fire({ affectsConfiguration: (s: string) => s === 'tandem' || s === 'tandem.roles.documenter' });
   await new Promise((r) => setTimeout(r, 300));
-  assert.equal(fake.errors.length, 2);
+  assert.equal(fake.errors.length, 0);
 
   await fake.commands.get('tandem.vscode.restartServer')!();
   await until('the status bar after the restart', () => /Tandem: offline/.test(fake.status.text));

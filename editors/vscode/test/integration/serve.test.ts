@@ -180,6 +180,8 @@ test('a command the server does not run yet comes back as an error naming what i
     assert.ok(error instanceof ResponseError);
     assert.equal(error.code, -32602);
     const shown = cmd.commandErrorMessage('X', params.command, error);
-    assert.match(shown, new RegExp(`unknown command ${params.command.replace('.', '\\.')}; this server runs .*tandem\\.document`));
+    // The server's own message is shown whole, whatever it is (a missing plan file, say).
+    assert.ok(shown.includes(`the server answered ${params.command} with: `), shown);
+    assert.ok(shown.endsWith((error as ResponseError<unknown>).message), shown);
   }
 });
