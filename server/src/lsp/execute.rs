@@ -227,10 +227,10 @@ pub(super) fn list_runs(state: &Arc<ServerState>, arguments: Vec<Value>) -> Resu
         .and_then(Value::as_u64)
         .unwrap_or(50) as usize;
     let root = root_of(state, RUNS_COMMAND)?;
-    let Some(store) = RunStore::open_existing(&root).map_err(|e| store_error(e))? else {
+    let Some(store) = RunStore::open_existing(&root).map_err(store_error)? else {
         return Ok(Some(json!([])));
     };
-    let runs = store.list_runs(limit).map_err(|e| store_error(e))?;
+    let runs = store.list_runs(limit).map_err(store_error)?;
     Ok(Some(serde_json::to_value(runs).unwrap_or(Value::Null)))
 }
 
