@@ -4,6 +4,7 @@
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
+use tower_lsp_server::Client;
 
 use super::server::TandemServer;
 
@@ -52,4 +53,35 @@ pub(super) fn execute_command(
             COMMANDS.join(", ")
         ))),
     }
+}
+
+/// The first argument of `command`, read as `T`; a missing or malformed one is an
+/// `InvalidParams` error that says what the command takes (`shape`).
+pub(super) fn command_args<T: serde::de::DeserializeOwned>(
+    command: &str,
+    shape: &str,
+    arguments: Vec<Value>,
+) -> Result<T> {
+    let first = arguments
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid_params(format!("{command} needs {shape}")))?;
+    serde_json::from_value(first).map_err(|e| Error::invalid_params(format!("{command}: {e}")))
+}
+
+/// Runs a command's work in a spawned task (never in the handler) and shows its outcome with
+/// `window/showMessage`: information on success, an error otherwise.
+pub(super) fn spawn_reported<F>(client: &Client, command: &'static str, work: F)
+where
+    F: std::future::Future<Output = std::result::Result<String, String>> + Send + 'static,
+{
+    let client = client.clone();
+    tokio::spawn(async move {
+        let (kind, message) = match work.await {
+            Ok(message) => (MessageType::INFO, message),
+            Err(message) => (MessageType::ERROR, message),
+        };
+        tracing::info!("{command}: {message}");
+        client.show_message(kind, message).await;
+    });
 }

@@ -28,6 +28,7 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
+use super::commands::{command_args, spawn_reported};
 use super::convert;
 use super::progress::JobProgress;
 use super::server::ServerState;
@@ -79,18 +80,6 @@ struct ImplementArgs {
     range: Range,
 }
 
-fn first_arg<T: serde::de::DeserializeOwned>(
-    command: &str,
-    shape: &str,
-    arguments: Vec<Value>,
-) -> Result<T> {
-    let first = arguments
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::invalid_params(format!("{command} needs {shape}")))?;
-    serde_json::from_value(first).map_err(|e| Error::invalid_params(format!("{command}: {e}")))
-}
-
 fn root_of(state: &ServerState, command: &str) -> Result<PathBuf> {
     state
         .folders()
@@ -99,29 +88,13 @@ fn root_of(state: &ServerState, command: &str) -> Result<PathBuf> {
         .ok_or_else(|| Error::invalid_params(format!("{command} needs a workspace folder")))
 }
 
-/// Runs `work` in a spawned task and shows its outcome.
-fn spawn_shown<F>(client: &Client, command: &'static str, work: F)
-where
-    F: std::future::Future<Output = std::result::Result<String, String>> + Send + 'static,
-{
-    let client = client.clone();
-    tokio::spawn(async move {
-        let (kind, message) = match work.await {
-            Ok(message) => (MessageType::INFO, message),
-            Err(message) => (MessageType::ERROR, message),
-        };
-        tracing::info!("{command}: {message}");
-        client.show_message(kind, message).await;
-    });
-}
-
 /// `tandem.executePlan {planId}`.
 pub(super) fn execute_plan(
     client: &Client,
     state: &Arc<ServerState>,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>> {
-    let args: PlanArgs = first_arg(EXECUTE_COMMAND, "{planId}", arguments)?;
+    let args: PlanArgs = command_args(EXECUTE_COMMAND, "{planId}", arguments)?;
     let root = root_of(state, EXECUTE_COMMAND)?;
     let path = plan_path(&root, &args.plan_id);
     if !path.is_file() {
@@ -131,7 +104,7 @@ pub(super) fn execute_plan(
         )));
     }
     let (c, s) = (client.clone(), state.clone());
-    spawn_shown(client, EXECUTE_COMMAND, async move {
+    spawn_reported(client, EXECUTE_COMMAND, async move {
         let job = {
             let root = root.clone();
             tokio::task::spawn_blocking(move || prepare_plan(&root, &path, None))
@@ -149,7 +122,7 @@ pub(super) fn resume_run(
     state: &Arc<ServerState>,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>> {
-    let args: RunArgs = first_arg(RESUME_COMMAND, "{runId}", arguments)?;
+    let args: RunArgs = command_args(RESUME_COMMAND, "{runId}", arguments)?;
     let root = root_of(state, RESUME_COMMAND)?;
     if state.runs.contains_key(&args.run_id) {
         return Err(Error::invalid_params(format!(
@@ -158,7 +131,7 @@ pub(super) fn resume_run(
         )));
     }
     let (c, s) = (client.clone(), state.clone());
-    spawn_shown(client, RESUME_COMMAND, async move {
+    spawn_reported(client, RESUME_COMMAND, async move {
         let job = {
             let root = root.clone();
             tokio::task::spawn_blocking(move || {
@@ -191,7 +164,7 @@ pub(super) fn cancel_run(state: &Arc<ServerState>, arguments: Vec<Value>) -> Res
     let wanted: Option<String> = arguments
         .first()
         .filter(|v| v.get("runId").is_some())
-        .map(|_| first_arg::<RunArgs>(CANCEL_COMMAND, "{runId}", arguments.clone()))
+        .map(|_| command_args::<RunArgs>(CANCEL_COMMAND, "{runId}", arguments.clone()))
         .transpose()?
         .map(|a| a.run_id);
     let Some(run_id) = wanted else {
@@ -748,7 +721,7 @@ pub(super) fn implement(
     state: &Arc<ServerState>,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>> {
-    let args: ImplementArgs = first_arg(IMPLEMENT_COMMAND, "{uri, range}", arguments)?;
+    let args: ImplementArgs = command_args(IMPLEMENT_COMMAND, "{uri, range}", arguments)?;
     let root = root_of(state, IMPLEMENT_COMMAND)?;
     let (symbol, _module) = stub_at(state, &args.uri, args.range).ok_or_else(|| {
         Error::invalid_params(format!(
@@ -788,7 +761,7 @@ pub(super) fn implement(
         enabled: true,
     };
     let (c, s) = (client.clone(), state.clone());
-    spawn_shown(client, IMPLEMENT_COMMAND, async move {
+    spawn_reported(client, IMPLEMENT_COMMAND, async move {
         let job = {
             let root = root.clone();
             tokio::task::spawn_blocking(move || {

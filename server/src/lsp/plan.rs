@@ -16,6 +16,7 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
+use super::commands::{command_args, spawn_reported};
 use super::convert;
 use super::progress::JobProgress;
 use super::server::ServerState;
@@ -46,12 +47,7 @@ pub(super) fn execute(
     state: &Arc<ServerState>,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>> {
-    let first = arguments
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::invalid_params("tandem.plan needs {request, uri?, range?}"))?;
-    let args: PlanArgs = serde_json::from_value(first)
-        .map_err(|e| Error::invalid_params(format!("tandem.plan: {e}")))?;
+    let args: PlanArgs = command_args(PLAN_COMMAND, "{request, uri?, range?}", arguments)?;
     if args.request.trim().is_empty() {
         return Err(Error::invalid_params(
             "tandem.plan: the request is empty; say what to change",
@@ -62,15 +58,10 @@ pub(super) fn execute(
             "tandem.plan needs a workspace folder to write the plan in",
         ));
     }
-    let client = client.clone();
     let state = state.clone();
-    tokio::spawn(async move {
-        let (kind, message) = match plan_and_open(&client, &state, args).await {
-            Ok(message) => (MessageType::INFO, message),
-            Err(message) => (MessageType::ERROR, message),
-        };
-        tracing::info!("tandem.plan: {message}");
-        client.show_message(kind, message).await;
+    let task_client = client.clone();
+    spawn_reported(client, PLAN_COMMAND, async move {
+        plan_and_open(&task_client, &state, args).await
     });
     Ok(None)
 }

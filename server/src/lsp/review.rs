@@ -16,10 +16,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
+use super::commands::{command_args, spawn_reported};
 use super::convert;
 use super::progress::JobProgress;
 use super::server::ServerState;
@@ -338,25 +339,15 @@ pub(super) fn execute(
     state: &Arc<ServerState>,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>> {
-    let first = arguments
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::invalid_params("tandem.review needs {uri, range?}"))?;
-    let args: ReviewArgs = serde_json::from_value(first)
-        .map_err(|e| Error::invalid_params(format!("tandem.review: {e}")))?;
+    let args: ReviewArgs = command_args(REVIEW_COMMAND, "{uri, range?}", arguments)?;
     let key = convert::document_key(&args.uri);
     if state.documents.snapshot(&key).is_none() {
         return Err(super::document_symbol::unknown_document(&key));
     }
-    let client = client.clone();
     let state = state.clone();
-    tokio::spawn(async move {
-        let message = match review_and_store(&client, &state, &args).await {
-            Ok(message) => (MessageType::INFO, message),
-            Err(message) => (MessageType::ERROR, message),
-        };
-        tracing::info!("tandem.review: {}", message.1);
-        client.show_message(message.0, message.1).await;
+    let task_client = client.clone();
+    spawn_reported(client, REVIEW_COMMAND, async move {
+        review_and_store(&task_client, &state, &args).await
     });
     Ok(None)
 }
