@@ -333,6 +333,7 @@ fn callgraph_on_a_real_code_base() {
             "two solves from scratch agree: {same}; {}",
             program.solver_stats()
         );
+        assert!(same, "two solves from scratch of the same facts disagree");
     }
     let mut times = Vec::new();
     let mut phases: Vec<(f64, f64, f64)> = Vec::new();
@@ -466,6 +467,10 @@ fn callgraph_on_a_real_code_base() {
         percentile(&times, 0.9),
         percentile(&times, 0.99),
         times.last().copied().unwrap_or(0.0)
+    );
+    assert_eq!(
+        mismatches, 0,
+        "incremental updates must give the graph a solve from scratch gives"
     );
 }
 
