@@ -48,7 +48,9 @@ fn rule_fixes(
     let text = snapshot.text();
     let lines = crate::session::position::LineIndex::new(&text);
     let encoding = state.encoding();
-    let findings = super::diagnostics::file_findings(state, &key, &text, &snapshot.tree);
+    // Only the rules' own findings carry fixes; they need no index, so this handler does not
+    // wait for the index lock (a re-solve may hold it).
+    let findings = super::diagnostics::rule_findings(state, &key, &text, &snapshot.tree);
     let mut out = Vec::new();
     for d in diagnostics {
         let Some(NumberOrString::String(code)) = &d.code else {

@@ -21,7 +21,7 @@ pub const COMMANDS: &[&str] = &[
     super::execute::CANCEL_ALL_COMMAND,
 ];
 
-pub(super) fn execute_command(
+pub(super) async fn execute_command(
     server: &TandemServer,
     params: ExecuteCommandParams,
 ) -> Result<Option<Value>> {
@@ -44,7 +44,19 @@ pub(super) fn execute_command(
         super::execute::RESUME_COMMAND => {
             super::execute::resume_run(&server.client, &server.state, params.arguments)
         }
-        super::execute::RUNS_COMMAND => super::execute::list_runs(&server.state, params.arguments),
+        // SQLite (with its busy timeout) runs on the blocking pool, not in the handler.
+        super::execute::RUNS_COMMAND => {
+            let state = server.state.clone();
+            tokio::task::spawn_blocking(move || super::execute::list_runs(&state, params.arguments))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(Error {
+                        code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
+                        message: format!("tandem.runs failed: {e}").into(),
+                        data: None,
+                    })
+                })
+        }
         super::execute::IMPLEMENT_COMMAND => {
             super::execute::implement(&server.client, &server.state, params.arguments)
         }

@@ -201,8 +201,42 @@ fn twin_notes(
 }
 
 /// The built-in rules (TDM001-TDM012) and the DOC checks of a document, as the configuration
-/// selects them (`review.select`/`review.ignore`), with `# noqa` applied.
+/// selects them (`review.select`/`review.ignore`), with `# noqa` applied. The DOC part reads
+/// the project index (DOC701 names): call it on the blocking pool.
 pub fn file_findings(
+    state: &ServerState,
+    key: &str,
+    text: &str,
+    tree: &tree_sitter::Tree,
+) -> Vec<Finding> {
+    let selection = review_selection(state);
+    let mut findings = rule_findings(state, key, text, tree);
+    if selection.wants_family("DOC") {
+        findings.extend(
+            doc_findings(state, text, tree)
+                .into_iter()
+                .filter(|f| selection.is_selected(&f.code)),
+        );
+    }
+    crate::analysis::finding::apply_noqa(text, &mut findings);
+    findings
+}
+
+/// The configured code selection (`review.select`/`review.ignore`).
+fn review_selection(state: &ServerState) -> crate::analysis::finding::CodeSelection {
+    state
+        .config
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .config
+        .review
+        .selection()
+        .unwrap_or_default()
+}
+
+/// The built-in rules (TDM001-TDM012) of a document as the configuration selects them, with
+/// `# noqa` applied. Pure analysis of the text: no index, so a request handler may call it.
+pub fn rule_findings(
     state: &ServerState,
     key: &str,
     text: &str,
@@ -215,7 +249,6 @@ pub fn file_findings(
         .config
         .review
         .clone();
-    let selection = review.selection().unwrap_or_default();
     let path = tower_lsp_server::ls_types::Uri::from_str(key)
         .ok()
         .map(|u| u.path().as_str().to_string())
@@ -223,17 +256,10 @@ pub fn file_findings(
     let options = crate::analysis::rules::RuleOptions {
         max_complexity: review.max_complexity,
         max_statements: review.max_statements,
-        selection: selection.clone(),
+        selection: review.selection().unwrap_or_default(),
         test_file: crate::analysis::rules::is_test_path(&path),
     };
     let mut findings = crate::analysis::rules::check_file(text, tree, &options);
-    if selection.wants_family("DOC") {
-        findings.extend(
-            doc_findings(state, text, tree)
-                .into_iter()
-                .filter(|f| selection.is_selected(&f.code)),
-        );
-    }
     crate::analysis::finding::apply_noqa(text, &mut findings);
     findings
 }

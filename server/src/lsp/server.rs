@@ -241,7 +241,7 @@ impl LanguageServer for TandemServer {
         &self,
         params: ExecuteCommandParams,
     ) -> Result<Option<serde_json::Value>> {
-        super::commands::execute_command(self, params)
+        super::commands::execute_command(self, params).await
     }
 
     async fn document_symbol(
