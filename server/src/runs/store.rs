@@ -347,11 +347,6 @@ impl RunStore {
         self.transition(id, RunStatus::Cancelled, reason)
     }
 
-    /// running → interrupted (the process stops without finishing, e.g. at shutdown).
-    pub fn interrupt_run(&self, id: &str, reason: Option<&str>) -> Result<()> {
-        self.transition(id, RunStatus::Interrupted, reason)
-    }
-
     fn transition(&self, id: &str, to: RunStatus, error: Option<&str>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -494,12 +489,6 @@ impl RunStore {
         ))?;
         let rows = stmt.query_map([limit.min(i64::MAX as usize) as i64], run_row)?;
         rows.map(|r| r?).collect()
-    }
-
-    /// Finds a run by its id or an unambiguous start of it.
-    pub fn find_run(&self, id_or_prefix: &str) -> Result<String> {
-        let conn = self.conn();
-        find_id(&conn, id_or_prefix)
     }
 
     /// A run with its items, attempts and events (`id` may be an unambiguous prefix).

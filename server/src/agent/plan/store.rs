@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{render_plan, Plan};
 
@@ -15,32 +14,7 @@ pub const PLANS_DIR: &str = ".tandem/plans";
 /// A short, time-based id: the UTC time to the second (`20250114-153012`), so ids sort by age.
 /// [`save_plan`] adds a suffix when two plans are made in the same second.
 pub fn new_plan_id() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// Howard Hinnant's `civil_from_days`: the proleptic Gregorian date of a day count since
-/// 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    crate::runs::time::compact_utc(crate::runs::time::now_ms())
 }
 
 /// The file of plan `id`.
@@ -138,10 +112,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_from_day_counts() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_737), (2024, 1, 15));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    fn plan_ids_are_the_utc_time_to_the_second() {
         let id = new_plan_id();
         assert_eq!(id.len(), 15, "{id}");
         assert_eq!(&id[8..9], "-");
