@@ -14,6 +14,8 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
+use super::display_path;
+
 use crate::analysis::project_rules::{bad_calls, unused_definitions, BAD_CALL, UNUSED};
 use serde::Serialize;
 use tree_sitter::Node;
@@ -574,16 +576,6 @@ fn defined_names(root: Node<'_>, source: &str) -> Vec<String> {
         }
     }
     names
-}
-
-/// Paths print relative to the workspace root when they are inside it, else as given.
-fn display_path(path: &Path, root: &Path) -> String {
-    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    match absolute.strip_prefix(&root) {
-        Ok(rel) => rel.display().to_string(),
-        Err(_) => path.display().to_string(),
-    }
 }
 
 /// `--ai`: the reviewer model reviews each file whole, with the call graph and the profile as

@@ -12,6 +12,8 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 use rayon::prelude::*;
 
+use super::display_path;
+
 use crate::agent::document::{
     document_offline, document_with_model, DocContext, DocError, DocFile, DocOutcome, DocScope,
     DocSettings, Origin,
@@ -72,9 +74,9 @@ pub fn run(args: &DocArgs<'_>, loaded: &LoadedConfig, out: &mut impl Write) -> R
             |path| match read_source(path, config.workspace.max_file_size) {
                 Ok(text) => Some(Prepared {
                     path: path.clone(),
-                    display: display_path(args.root, path),
+                    display: display_path(path, args.root),
                     file: DocFile {
-                        path: PathBuf::from(display_path(args.root, path)),
+                        path: PathBuf::from(display_path(path, args.root)),
                         module: roots.module_of(path).name,
                         source: Arc::from(text),
                     },
@@ -239,14 +241,6 @@ fn majority_style(files: &[Prepared]) -> Option<DocstringStyle> {
         })
         .collect();
     crate::agent::document::majority_style(outlines.iter())
-}
-
-fn display_path(root: &Path, path: &Path) -> String {
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    abs.strip_prefix(&root)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| path.display().to_string())
 }
 
 /// `source` with `edits` (sorted, non-overlapping) applied.

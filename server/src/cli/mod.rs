@@ -562,7 +562,9 @@ fn symbols(cli: &Cli, paths: &[PathBuf], format: Format) -> Result<ExitCode> {
 }
 
 /// Paths print relative to the workspace root when they are inside it, else as given.
-fn display_path(path: &Path, root: &Path) -> String {
+/// `path` relative to `root` when it is inside it (both canonicalized), else as given: how
+/// every command names files in its output.
+pub(super) fn display_path(path: &Path, root: &Path) -> String {
     let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     match absolute.strip_prefix(&root) {
