@@ -7,10 +7,8 @@ use std::path::PathBuf;
 #[test]
 #[ignore]
 fn sample_project_rule_findings() {
-    let Ok(corpus) = std::env::var("TANDEM_CORPUS") else {
-        eprintln!("set TANDEM_CORPUS");
-        return;
-    };
+    let corpus = std::env::var("TANDEM_CORPUS")
+        .expect("set TANDEM_CORPUS to the folder to sample (this test only runs by hand)");
     let root = PathBuf::from(corpus);
     let config = tandem::session::config::WorkspaceConfig::default();
     let (mut index, _) =
