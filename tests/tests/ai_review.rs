@@ -526,8 +526,10 @@ async fn a_review_of_an_older_version_is_published_where_the_code_is_now() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_review_shows_cancellable_progress_and_stops_when_cancelled() {
     let server = MockServer::start().await;
+    // Slow rather than stalled: had the cancel not stopped the review, its findings would be
+    // published after 2 s.
     Mock::given(method("POST"))
-        .respond_with(openai(&good_answer()).set_delay(std::time::Duration::from_secs(60)))
+        .respond_with(openai(&good_answer()).set_delay(std::time::Duration::from_secs(2)))
         .mount(&server)
         .await;
     let (dir, file) = workspace(APP);
@@ -563,6 +565,12 @@ async fn a_review_shows_cancellable_progress_and_stops_when_cancelled() {
                 && m["params"]["value"]["kind"] == "end"
         });
         let shown = client.wait_for(|m| m["method"] == "window/showMessage");
+        // Wait past the model's answer, then read everything the server sent since.
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        client.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
         let reviewed = client.inbox.iter().any(|m| {
             m["method"] == "textDocument/publishDiagnostics" && !review_diagnostics(m).is_empty()
         });

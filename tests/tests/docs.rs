@@ -500,10 +500,11 @@ async fn twin_mode_applies_what_both_drafts_say_and_reports_the_disagreement() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_whole_file_run_reports_progress_and_can_be_cancelled() {
     let server = MockServer::start().await;
-    // The model stalls; the user gives up.
+    // The model is slow (2 s); the user gives up before it answers. Had the cancel not stopped
+    // the run, the answer would arrive and a docstring edit would follow.
     Mock::given(method("POST"))
         .respond_with(
-            openai(&json!({"docstrings": []})).set_delay(std::time::Duration::from_secs(60)),
+            openai(&json!({"docstrings": []})).set_delay(std::time::Duration::from_secs(2)),
         )
         .mount(&server)
         .await;
@@ -533,9 +534,16 @@ async fn a_whole_file_run_reports_progress_and_can_be_cancelled() {
         assert_eq!(begin["params"]["value"]["cancellable"], true);
         client.notify("window/workDoneProgress/cancel", json!({"token": token}));
         let end = client.wait_for(|m| m["method"] == "$/progress" && m["params"]["token"] == token && m["params"]["value"]["kind"] == "end");
+        assert!(
+            end["params"]["value"]["message"].as_str().unwrap_or("").contains("cancelled"),
+            "{end}"
+        );
         let shown = message(&mut client);
+        // Wait past the model's answer and its repair round (2 s each), then read everything the
+        // server sent since.
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}}));
         let applied = client.inbox.iter().any(|m| m["method"] == "workspace/applyEdit");
-        let _ = end;
         client.shutdown_and_exit();
         (shown, applied)
     })

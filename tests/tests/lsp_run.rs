@@ -311,7 +311,9 @@ async fn cancel_run_stops_a_stalled_model_and_applies_nothing() {
     coder(
         &server,
         edits(json!([{"op": "replace_symbol", "path": "cart.py", "symbol": "Cart.add", "content": NEW_ADD}])),
-        Some(Duration::from_secs(60)),
+        // Slow rather than stalled: had the cancel not stopped the run, the answer would
+        // arrive after 2 s and its edit would be sent.
+        Some(Duration::from_secs(2)),
     )
     .await;
     let dir = workspace(&server, 120.0);
@@ -343,6 +345,9 @@ async fn cancel_run_stops_a_stalled_model_and_applies_nothing() {
         let shown = message(&mut client);
         assert!(shown.contains("cancelled; nothing was applied"), "{shown}");
         assert!(started.elapsed() < Duration::from_secs(20));
+        // Wait past the model's answer, then read everything the server sent since.
+        std::thread::sleep(Duration::from_secs(3));
+        execute(&mut client, "tandem.runs", json!({}));
         assert!(!client.inbox.iter().any(is_apply));
         client.shutdown_and_exit();
         let out = Command::new(tandem_binary())
