@@ -16,10 +16,12 @@ use super::server::ServerState;
 /// How long the client may take to create a progress token.
 const CREATE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Clones share one progress (a forwarding task reports while the job runs); whichever calls
+/// `end` finishes it, and reports after that are dropped.
 #[derive(Clone)]
 pub(super) struct JobProgress {
     token: String,
-    ongoing: Arc<OngoingProgress<Bounded, Cancellable>>,
+    ongoing: Arc<tokio::sync::Mutex<Option<OngoingProgress<Bounded, Cancellable>>>>,
 }
 
 impl JobProgress {
@@ -57,22 +59,23 @@ impl JobProgress {
             .await;
         Some(JobProgress {
             token,
-            ongoing: Arc::new(ongoing),
+            ongoing: Arc::new(tokio::sync::Mutex::new(Some(ongoing))),
         })
     }
 
     /// Reports a step; `done` of `total` gives the percentage when known.
     pub(super) async fn report(&self, message: String, done: usize, total: usize) {
         let percentage = (done * 100).checked_div(total).unwrap_or(0) as u32;
-        self.ongoing
-            .report_with_message(message, percentage, None)
-            .await;
+        if let Some(ongoing) = self.ongoing.lock().await.as_ref() {
+            ongoing.report_with_message(message, percentage, None).await;
+        }
     }
 
     /// Ends the progress with `message` and unregisters the job's cancellation.
     pub(super) async fn end(self, state: &ServerState, message: String) {
         state.progress_cancels.remove(&self.token);
-        if let Ok(ongoing) = Arc::try_unwrap(self.ongoing) {
+        let ongoing = self.ongoing.lock().await.take();
+        if let Some(ongoing) = ongoing {
             ongoing.finish_with_message(message).await;
         }
     }
