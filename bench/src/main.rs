@@ -5,8 +5,12 @@
 //! `cargo run --release -p tandem-bench -- editing [--lines N] [--file PATH]`.
 
 mod doccheck;
+mod docfile;
 mod editing;
 mod index;
+mod load;
+mod model_server;
+mod report;
 mod rules;
 
 use std::time::Duration;
@@ -20,16 +24,23 @@ fn main() {
         "index" => index::run(rest),
         "doccheck" => doccheck::run(rest),
         "rules" => rules::run(rest),
+        "latency" => load::run(rest),
+        "docfile" => docfile::run(rest),
+        "report" => report::run(rest),
         "all" => {
-            editing::run(rest);
-            index::run(rest);
-            doccheck::run(rest);
-            rules::run(rest);
+            for name in report::SECTIONS {
+                let status = std::process::Command::new(std::env::current_exe().expect("exe"))
+                    .arg(name)
+                    .status();
+                if !status.is_ok_and(|s| s.success()) {
+                    eprintln!("tandem-bench: `{name}` failed");
+                }
+            }
         }
         "index-memory-child" if rest.len() == 2 => index::child_memory(&rest[0], &rest[1]),
         other => {
             eprintln!(
-                "tandem-bench: unknown benchmark `{other}` (known: editing, index, doccheck, rules, all)"
+                "tandem-bench: unknown benchmark `{other}` (known: editing, latency, index, docfile, doccheck, rules, all, report)"
             );
             std::process::exit(2);
         }
@@ -59,4 +70,27 @@ pub fn summarize(mut samples: Vec<Duration>) -> Summary {
 
 pub fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// A binary built next to this one (`target/release/NAME`), if it is there.
+pub fn sibling_binary(name: &str) -> Option<std::path::PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join(name)))
+        .filter(|t| t.exists())
+}
+
+/// Prints a target line for the report (`report` collects them into its summary table and
+/// leaves them out of the section): the issue, what is measured, the measured value, the target,
+/// and whether it is met (`None` when there is no pass/fail threshold).
+pub fn target(issue: u32, what: &str, measured: &str, goal: &str, met: Option<bool>) {
+    let verdict = match met {
+        Some(true) => "met",
+        Some(false) => "**not met**",
+        None => "-",
+    };
+    println!(
+        "{}{issue}|{what}|{measured}|{goal}|{verdict}",
+        report::TARGET_PREFIX
+    );
 }

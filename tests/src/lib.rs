@@ -214,6 +214,29 @@ impl LspClient {
         }
     }
 
+    /// The next message from the server within `timeout` (the inbox first), answering nothing:
+    /// for callers that run their own loop and answer the server's requests themselves.
+    pub fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        if let Some(message) = self.inbox.pop_front() {
+            return Some(message);
+        }
+        match self.messages.recv_timeout(timeout) {
+            Ok(message) => Some(message),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => panic!(
+                "server closed its output; stderr: {}",
+                self.stderr.lock().unwrap()
+            ),
+        }
+    }
+
+    /// A fresh id for a request the caller sends with `send` and waits for itself.
+    pub fn next_request_id(&mut self) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
     /// `initialize` with the given client capabilities and options, then `initialized`.
     pub fn initialize(
         &mut self,
