@@ -118,6 +118,21 @@ pub fn run(_args: &[String]) {
         py.as_secs_f64() / td.as_secs_f64()
     );
     println!();
+    crate::target(
+        5,
+        "`tandem check --select DOC` agreement with pydoclint (Django)",
+        &format!("{:.2}%", agreement * 100.0),
+        ">= 95%",
+        Some(agreement >= 0.95),
+    );
+    let faster = py.as_secs_f64() / td.as_secs_f64();
+    crate::target(
+        5,
+        "`tandem check --select DOC` speed against pydoclint (Django)",
+        &format!("{faster:.1}× faster ({:.0} ms / {:.0} ms)", ms(td), ms(py)),
+        ">= 10× faster",
+        Some(faster >= 10.0),
+    );
 
     let mut by_code: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     for k in theirs.keys() {
