@@ -667,6 +667,7 @@ pub async fn document_with_model(
             file.path.display()
         )));
     }
+    let base = oracle::OracleBase::new(&file.source, &tree, settings.style);
     let callees_of = |t: &DocTarget| -> Vec<String> {
         match context.callees.get(&t.qualified_name) {
             Some(c) => c.clone(),
@@ -689,6 +690,7 @@ pub async fn document_with_model(
         let waits = &waits[i];
         let cancel = cancel.clone();
         let tree = &tree;
+        let base = &base;
         let callees = callees_of(target);
         async move {
             // Wait for the callees in this file, so that the prompt carries their new docs.
@@ -738,6 +740,7 @@ pub async fn document_with_model(
                 ask_documenter(
                     file,
                     tree,
+                    base,
                     target,
                     settings,
                     router,
@@ -795,6 +798,7 @@ project. The first line is a one-sentence summary in the imperative mood ending 
 async fn ask_documenter(
     file: &DocFile,
     tree: &Tree,
+    base: &oracle::OracleBase,
     target: &DocTarget,
     settings: &DocSettings,
     router: &ModelRouter,
@@ -805,7 +809,7 @@ async fn ask_documenter(
     let prompt = build_prompt(file, target, settings.style, context, callee_docs);
     let known = |name: &str| context.project_names.contains(name);
     let first = draft(
-        file, tree, target, settings, router, &prompt, 0.2, &known, cancel,
+        file, tree, base, target, settings, router, &prompt, 0.2, &known, cancel,
     )
     .await;
     if settings.streams < 2 {
@@ -819,7 +823,7 @@ async fn ask_documenter(
         };
     }
     let second = draft(
-        file, tree, target, settings, router, &prompt, 0.8, &known, cancel,
+        file, tree, base, target, settings, router, &prompt, 0.8, &known, cancel,
     )
     .await;
     match (first, second) {
@@ -849,6 +853,7 @@ async fn ask_documenter(
 async fn draft(
     file: &DocFile,
     tree: &Tree,
+    base: &oracle::OracleBase,
     target: &DocTarget,
     settings: &DocSettings,
     router: &ModelRouter,
@@ -890,8 +895,15 @@ async fn draft(
                 return Err(v.join("; "));
             }
         };
-        let violations =
-            oracle::violations(&file.source, tree, target, &text, settings.style, known);
+        let violations = oracle::violations_with(
+            base,
+            &file.source,
+            tree,
+            target,
+            &text,
+            settings.style,
+            known,
+        );
         if violations.is_empty() {
             return Ok((
                 text,
@@ -1215,6 +1227,37 @@ def one(): return 1
         let raises = "Add.\n\nArgs:\n    a: First.\n    b: Second.\n\nReturns:\n    The sum.\n\nRaises:\n    KeyError: Never.";
         let v = oracle::violations(src, &tree, &t, raises, DocstringStyle::Google, &|_| false);
         assert!(v.iter().any(|m| m.starts_with("DOC502")), "{v:?}");
+    }
+
+    /// The oracle checks a candidate on an incrementally re-parsed copy, walking only the
+    /// symbol's subtree: a class's `__init__` must still count, and a symbol after multi-byte
+    /// text and other definitions must be found at its shifted place.
+    #[test]
+    fn the_oracle_checks_a_class_with_its_init_after_other_code() {
+        let src = "\"\"\"Café ☕ module.\"\"\"\n\ndef first(x):\n    return x\n\n\nclass Box:\n    def __init__(self, size, *, label=\"é\"):\n        self.size = size\n\n\ndef last(a, b):\n    return a\n";
+        let f = file(src);
+        let tree = parse_str(src, None);
+        let targets = plan_targets(&f, &tree, &DocScope::File, DocstringStyle::Google);
+        let class = targets.iter().find(|t| t.name == "Box").expect("Box");
+        let base = oracle::OracleBase::new(src, &tree, DocstringStyle::Google);
+        let check = |t: &DocTarget, text: &str| {
+            oracle::violations_with(&base, src, &tree, t, text, DocstringStyle::Google, &|_| {
+                false
+            })
+        };
+        assert!(
+            check(class, &class.builtin).is_empty(),
+            "{:?}",
+            check(class, &class.builtin)
+        );
+        let invented =
+            "A box.\n\nArgs:\n    size: The size.\n    label: The label.\n    colour: Invented.";
+        let v = check(class, invented);
+        assert!(v.iter().any(|m| m.starts_with("DOC102")), "{v:?}");
+        let last = targets.iter().find(|t| t.name == "last").expect("last");
+        assert!(check(last, &last.builtin).is_empty());
+        let v = check(last, "Take two.\n\nArgs:\n    a: A.\n\nReturns:\n    A.");
+        assert!(v.iter().any(|m| m.starts_with("DOC101")), "{v:?}");
     }
 
     #[test]

@@ -7,7 +7,9 @@
 
 use tree_sitter::Tree;
 
-use crate::analysis::docstring::checks::{check_source_deferred, DocCheckOptions};
+use crate::analysis::docstring::checks::{
+    check_source_deferred, check_subtree_deferred, DocCheckOptions,
+};
 use crate::analysis::docstring::placement::docstring_edit;
 use crate::analysis::docstring::render::DocstringStyle;
 use crate::analysis::finding::Finding;
@@ -15,8 +17,47 @@ use crate::analysis::parse::parse_str;
 
 use super::document::{DocTarget, TargetFacts};
 
+/// What the oracle reads from the file before any candidate: the same for every symbol of one
+/// version of the text, so a run over a whole file computes it once.
+pub struct OracleBase {
+    /// The DOC findings of the file as it is (Tandem's options for `style`).
+    findings: Vec<Finding>,
+    /// The names and qualified names the file defines.
+    names: std::collections::HashSet<String>,
+}
+
+impl OracleBase {
+    pub fn new(source: &str, tree: &Tree, style: DocstringStyle) -> OracleBase {
+        let (findings, _) = check_source_deferred(source, tree, &oracle_options(style));
+        let local = crate::analysis::outline::outline(tree, source, "");
+        let mut names = std::collections::HashSet::new();
+        let mut stack: Vec<&crate::analysis::outline::Symbol> = local.symbols.iter().collect();
+        while let Some(s) = stack.pop() {
+            names.insert(s.name.clone());
+            names.insert(s.qualified_name.clone());
+            stack.extend(&s.children);
+        }
+        OracleBase { findings, names }
+    }
+}
+
 /// Why `text` may not become `target`'s docstring; empty when it may.
 pub fn violations(
+    source: &str,
+    tree: &Tree,
+    target: &DocTarget,
+    text: &str,
+    style: DocstringStyle,
+    known: &(dyn Fn(&str) -> bool + Sync),
+) -> Vec<String> {
+    let base = OracleBase::new(source, tree, style);
+    violations_with(&base, source, tree, target, text, style, known)
+}
+
+/// `violations` with the file's findings and names computed once (`base` must come from the
+/// same `source` and `style`).
+pub fn violations_with(
+    base: &OracleBase,
     source: &str,
     tree: &Tree,
     target: &DocTarget,
@@ -35,7 +76,15 @@ pub fn violations(
     };
     let mut candidate = source.to_string();
     candidate.replace_range(edit.range.clone(), &edit.new_text);
-    let new_tree = parse_str(&candidate, None);
+    // Re-parsed incrementally: only the symbol's part of the tree is new.
+    let mut edited = tree.clone();
+    edited.edit(&input_edit(
+        source,
+        &candidate,
+        edit.range.clone(),
+        edit.new_text.len(),
+    ));
+    let new_tree = parse_str(&candidate, Some(&edited));
     if new_tree.root_node().has_error() && !tree.root_node().has_error() {
         out.push("the docstring breaks the file's syntax".to_string());
         return out;
@@ -45,33 +94,68 @@ pub fn violations(
     let symbol_range = target.range.start..end.min(candidate.len());
     // Only what the new docstring causes counts: findings the symbol's members had before
     // (for a class, its methods' own docstrings) are not the candidate's fault.
-    let before: Vec<String> = doc_check_findings(source, tree, target.range.clone(), style)
-        .into_iter()
+    let before: Vec<String> = in_range(&base.findings, target.range.clone())
         .map(|f| format!("{}: {}", f.code, f.message))
         .collect();
     // pydoclint's rule (which the checks follow) wants a Returns section for a bare `return`
     // too; Tandem writes Returns only when a value is returned, so that finding is not held
     // against a docstring of a function that returns nothing (docs/docstring-rules.md).
     let returns_nothing = matches!(&target.facts, TargetFacts::Function(f) if f.returns.is_none());
+    // Only the symbol's own subtree is checked: findings are kept by position inside it, and
+    // every function whose findings land there lies inside it.
+    let root = new_tree.root_node();
+    let mut node = root
+        .descendant_for_byte_range(symbol_range.start, symbol_range.end)
+        .unwrap_or(root);
+    while node.start_byte() > symbol_range.start || node.end_byte() < symbol_range.end {
+        match node.parent() {
+            Some(p) => node = p,
+            None => break,
+        }
+    }
+    let (after, _) = check_subtree_deferred(node, &candidate, &oracle_options(style));
     out.extend(
-        doc_check_findings(&candidate, &new_tree, symbol_range, style)
-            .into_iter()
+        in_range(&after, symbol_range)
             .filter(|f| !(returns_nothing && f.code == "DOC201"))
             .map(|f| format!("{}: {}", f.code, f.message))
             .filter(|m| !before.contains(m)),
     );
     // Names the file itself defines count as the project's.
-    let local = crate::analysis::outline::outline(tree, source, "");
-    let mut names: Vec<&str> = Vec::new();
-    let mut stack: Vec<&crate::analysis::outline::Symbol> = local.symbols.iter().collect();
-    while let Some(s) = stack.pop() {
-        names.push(&s.name);
-        names.push(&s.qualified_name);
-        stack.extend(&s.children);
-    }
-    let known_here = |name: &str| names.contains(&name) || known(name);
+    let known_here = |name: &str| base.names.contains(name) || known(name);
     out.extend(unknown_backtick_names(target, text, &known_here));
     out
+}
+
+/// The findings that start inside `range`.
+fn in_range(findings: &[Finding], range: std::ops::Range<usize>) -> impl Iterator<Item = &Finding> {
+    findings.iter().filter(move |f| {
+        f.range.start >= range.start && f.range.start < range.end.max(range.start + 1)
+    })
+}
+
+/// Tree-sitter's description of replacing `range` of `before` with `new_len` bytes, giving
+/// `after`.
+fn input_edit(
+    before: &str,
+    after: &str,
+    range: std::ops::Range<usize>,
+    new_len: usize,
+) -> tree_sitter::InputEdit {
+    let point = |text: &str, offset: usize| {
+        let head = &text.as_bytes()[..offset];
+        let row = head.iter().filter(|&&b| b == b'\n').count();
+        let column = offset - head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        tree_sitter::Point::new(row, column)
+    };
+    let new_end = range.start + new_len;
+    tree_sitter::InputEdit {
+        start_byte: range.start,
+        old_end_byte: range.end,
+        new_end_byte: new_end,
+        start_position: point(before, range.start),
+        old_end_position: point(before, range.end),
+        new_end_position: point(after, new_end),
+    }
 }
 
 /// Names in backticks that the code does not justify.
@@ -478,10 +562,7 @@ pub fn doc_check_findings(
 ) -> Vec<Finding> {
     let opts = oracle_options(style);
     let (findings, _) = check_source_deferred(source, tree, &opts);
-    findings
-        .into_iter()
-        .filter(|f| f.range.start >= range.start && f.range.start < range.end.max(range.start + 1))
-        .collect()
+    in_range(&findings, range).cloned().collect()
 }
 
 /// The options the oracle checks with.

@@ -104,9 +104,19 @@ pub fn check_source_deferred(
     tree: &Tree,
     opts: &DocCheckOptions,
 ) -> (Vec<Finding>, Vec<Mention>) {
+    check_subtree_deferred(tree.root_node(), source, opts)
+}
+
+/// `check_source_deferred` for the functions inside `root` only (the oracle checks one symbol
+/// of a file this way instead of the whole file).
+pub fn check_subtree_deferred(
+    root: tree_sitter::Node<'_>,
+    source: &str,
+    opts: &DocCheckOptions,
+) -> (Vec<Finding>, Vec<Mention>) {
     let mut findings = Vec::new();
     let mut mentions = Vec::new();
-    let mut stack = vec![tree.root_node()];
+    let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         if node.kind() == "function_definition" {
             check_function(node, source, opts, &mut findings, &mut mentions);
