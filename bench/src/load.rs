@@ -204,6 +204,8 @@ impl Driver {
 }
 
 struct Samples {
+    /// CPU time the server used during the probes (all threads).
+    server_cpu: Duration,
     diagnostics: Vec<Duration>,
     code_action: Vec<Duration>,
     symbols: Vec<Duration>,
@@ -215,9 +217,28 @@ struct Probe {
     version: i64,
 }
 
+/// CPU time (user + system, all threads) the process `pid` has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_nanos(ticks * 1_000_000_000 / hz)
+}
+
 fn measure(driver: &mut Driver, probes: usize, probe: &mut Probe) -> Samples {
+    let cpu_before = cpu_time(driver.client.pid());
     let spots = &mut probe.spots;
     let mut samples = Samples {
+        server_cpu: Duration::ZERO,
         diagnostics: Vec::new(),
         code_action: Vec::new(),
         symbols: Vec::new(),
@@ -262,6 +283,7 @@ fn measure(driver: &mut Driver, probes: usize, probe: &mut Probe) -> Samples {
             .push((at - edited).saturating_sub(DEBOUNCE));
         driver.pump_until(Duration::from_millis(50), |_| false);
     }
+    samples.server_cpu = cpu_time(driver.client.pid()).saturating_sub(cpu_before);
     samples
 }
 
@@ -397,7 +419,10 @@ pub fn run(args: &[String]) {
 
     println!("Release `tandem serve` over stdio, {probes} probes per table, {} lines in the probed file.", big.lines().count());
     println!();
-    println!("Alone:");
+    println!(
+        "Alone (the server used {} of CPU per probe):",
+        ms(alone.server_cpu / probes as u32)
+    );
     println!();
     println!("| measure | n | p50 | p99 | max | target |");
     println!("|---|---|---|---|---|---|");
@@ -411,7 +436,8 @@ pub fn run(args: &[String]) {
     println!("{}", row("documentSymbol", alone.symbols, "").0);
     println!();
     println!(
-        "Under load: during the {:.1} s of these probes the model server received {requests} requests and streamed {chunks} chunks ({} \"Document file\" runs begun in all, {going_at_end} still going at the end), and the client typed {typed} edits into the second file ({:.1} per second):",
+        "Under load (the server used {} of CPU per probe, the load included): during the {:.1} s of these probes the model server received {requests} requests and streamed {chunks} chunks ({} \"Document file\" runs begun in all, {going_at_end} still going at the end), and the client typed {typed} edits into the second file ({:.1} per second):",
+        ms(loaded.server_cpu / probes as u32),
         window.as_secs_f64(),
         driver.runs_begun,
         typed as f64 / window.as_secs_f64()

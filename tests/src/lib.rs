@@ -230,6 +230,11 @@ impl LspClient {
         }
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A fresh id for a request the caller sends with `send` and waits for itself.
     pub fn next_request_id(&mut self) -> i64 {
         let id = self.next_id;

@@ -101,21 +101,9 @@ pub fn violations_with(
     // too; Tandem writes Returns only when a value is returned, so that finding is not held
     // against a docstring of a function that returns nothing (docs/docstring-rules.md).
     let returns_nothing = matches!(&target.facts, TargetFacts::Function(f) if f.returns.is_none());
-    // Only the symbol's own subtree is checked: findings are kept by position inside it, and
-    // every function whose findings land there lies inside it.
-    let root = new_tree.root_node();
-    let mut node = root
-        .descendant_for_byte_range(symbol_range.start, symbol_range.end)
-        .unwrap_or(root);
-    while node.start_byte() > symbol_range.start || node.end_byte() < symbol_range.end {
-        match node.parent() {
-            Some(p) => node = p,
-            None => break,
-        }
-    }
-    let (after, _) = check_subtree_deferred(node, &candidate, &oracle_options(style));
     out.extend(
-        in_range(&after, symbol_range)
+        doc_check_findings(&candidate, &new_tree, symbol_range, style)
+            .iter()
             .filter(|f| !(returns_nothing && f.code == "DOC201"))
             .map(|f| format!("{}: {}", f.code, f.message))
             .filter(|m| !before.contains(m)),
@@ -560,8 +548,19 @@ pub fn doc_check_findings(
     range: std::ops::Range<usize>,
     style: DocstringStyle,
 ) -> Vec<Finding> {
-    let opts = oracle_options(style);
-    let (findings, _) = check_source_deferred(source, tree, &opts);
+    // Only the smallest subtree holding the range is checked: findings are kept by position
+    // inside the range, and every function whose findings land there lies inside it.
+    let root = tree.root_node();
+    let mut node = root
+        .descendant_for_byte_range(range.start, range.end)
+        .unwrap_or(root);
+    while node.start_byte() > range.start || node.end_byte() < range.end {
+        match node.parent() {
+            Some(p) => node = p,
+            None => break,
+        }
+    }
+    let (findings, _) = check_subtree_deferred(node, source, &oracle_options(style));
     in_range(&findings, range).cloned().collect()
 }
 

@@ -25,7 +25,7 @@ use crate::agent::document::{
     document_offline, document_with_model, DocContext, DocError, DocFile, DocOutcome, DocProgress,
     DocScope, DocSettings, Origin,
 };
-use crate::analysis::outline::{outline, Symbol};
+use crate::analysis::outline::Symbol;
 use crate::session::position::LineIndex;
 
 /// The command that documents a symbol (with a range) or a whole file (without).
@@ -55,10 +55,10 @@ pub(super) fn code_actions(
             kind.as_str() == o.as_str() || kind.as_str().starts_with(&format!("{}.", o.as_str()))
         }),
     };
-    let text = snapshot.text();
+    let text = snapshot.shared_text();
     let lines = LineIndex::new(&text);
     let offset = lines.offset_of(convert::text_position(params.range.start), state.encoding());
-    let outline = outline(&snapshot.tree, &text, "");
+    let outline = snapshot.outline();
     let mut actions = Vec::new();
     let rewrite = CodeActionKind::REFACTOR_REWRITE;
     if wants(&rewrite) {

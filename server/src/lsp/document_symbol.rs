@@ -5,7 +5,6 @@ use tower_lsp_server::ls_types::*;
 
 use super::convert;
 use super::server::{ServerState, TandemServer};
-use crate::analysis::outline::outline;
 use crate::session::position::LineIndex;
 
 pub(super) fn document_symbol(
@@ -23,8 +22,8 @@ pub fn symbols_for(state: &ServerState, key: &str) -> Result<Vec<DocumentSymbol>
         .documents
         .snapshot(key)
         .ok_or_else(|| unknown_document(key))?;
-    let text = snapshot.text();
-    let outline = outline(&snapshot.tree, &text, "");
+    let text = snapshot.shared_text();
+    let outline = snapshot.outline();
     let lines = LineIndex::new(&text);
     let symbols = convert::document_symbols(&outline, &lines, state.encoding());
     // A result computed on an older version than the document now has is stale.

@@ -35,7 +35,7 @@ use super::server::ServerState;
 use crate::agent::execute::{execute as run_items, item_contexts, ExecEvent, ExecSettings};
 use crate::agent::execute::{ItemStatus, RunOutcome};
 use crate::agent::plan::{parse_plan, store::plan_path, PlanItem, PlanItemKind};
-use crate::analysis::outline::{outline, Symbol, SymbolKind};
+use crate::analysis::outline::{Symbol, SymbolKind};
 use crate::edits::{content_hash, ChangeKind, FileChange, ResolvedEdits};
 use crate::runs::{NewRun, RunStatus, RunStore};
 use crate::session::position::LineIndex;
@@ -668,9 +668,11 @@ fn implementable(symbols: &[Symbol], text: &str, offset: usize) -> Option<Symbol
 fn stub_at(state: &ServerState, uri: &Uri, range: Range) -> Option<(Symbol, String)> {
     let key = convert::document_key(uri);
     let snapshot = state.documents.snapshot(&key)?;
-    let text = snapshot.text();
+    let text = snapshot.shared_text();
     let lines = LineIndex::new(&text);
     let offset = lines.offset_of(convert::text_position(range.start), state.encoding());
+    let outline = snapshot.outline();
+    let mut stub = implementable(&outline.symbols, &text, offset)?;
     let path = uri.to_file_path()?.into_owned();
     let module = state
         .source_roots
@@ -678,8 +680,12 @@ fn stub_at(state: &ServerState, uri: &Uri, range: Range) -> Option<(Symbol, Stri
         .unwrap_or_else(|e| e.into_inner())
         .module_of(&path)
         .name;
-    let outline = outline(&snapshot.tree, &text, &module);
-    implementable(&outline.symbols, &text, offset).map(|s| (s, module))
+    // The shared outline's names start at the file's top level; the run wants them dotted
+    // from the module.
+    if !module.is_empty() {
+        stub.qualified_name = format!("{module}.{}", stub.qualified_name);
+    }
+    Some((stub, module))
 }
 
 /// "Implement `name` with AI" on a stub function.

@@ -30,7 +30,6 @@ use crate::agent::review::{
     ReviewOutcome, ReviewScope, ReviewTarget,
 };
 use crate::analysis::finding::{Finding, Severity};
-use crate::analysis::outline::outline;
 use crate::session::position::{LineIndex, PositionEncoding};
 
 /// The command that reviews a symbol, a selection or a file.
@@ -212,7 +211,7 @@ pub(super) fn code_actions(
             "with the built-in checks"
         };
         let offset = lines.offset_of(convert::text_position(params.range.start), state.encoding());
-        let tree_outline = outline(&snapshot.tree, &text, "");
+        let tree_outline = snapshot.outline();
         let cursor = Range::new(params.range.start, params.range.start);
         if params.range.start.line != params.range.end.line {
             actions.push(action(

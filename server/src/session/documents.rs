@@ -6,10 +6,13 @@
 //! incrementally. Readers take a `DocumentSnapshot` (cheap: the rope and tree are shared, not
 //! copied) and never hold a lock while they work.
 
+use std::sync::{Arc, OnceLock};
+
 use dashmap::DashMap;
 use ropey::Rope;
 use tree_sitter::{InputEdit, Point, Tree};
 
+use crate::analysis::outline::{outline, Outline};
 use crate::analysis::parse;
 use crate::session::position::{offset_of, PositionEncoding, TextPosition};
 
@@ -42,6 +45,17 @@ pub struct Document {
     pub language_id: String,
     pub rope: Rope,
     pub tree: Tree,
+    /// What readers derive from this version, shared by its snapshots.
+    derived: Arc<Derived>,
+}
+
+/// What readers derive from one version of a document: computed once, on first use, and
+/// shared by every snapshot of that version (each change starts afresh), so that the requests
+/// and diagnostics of one keystroke do not each rebuild the text and the outline.
+#[derive(Debug, Default)]
+struct Derived {
+    text: OnceLock<Arc<str>>,
+    outline: OnceLock<Arc<Outline>>,
 }
 
 impl Document {
@@ -53,6 +67,7 @@ impl Document {
             language_id: language_id.to_string(),
             rope,
             tree,
+            derived: Arc::default(),
         }
     }
 
@@ -78,6 +93,7 @@ impl Document {
         let tree = parse::parse_rope(&rope, tree.as_ref());
         self.rope = rope;
         self.tree = tree;
+        self.derived = Arc::default();
         self.version = version;
     }
 }
@@ -128,12 +144,30 @@ pub struct DocumentSnapshot {
     pub version: i32,
     pub rope: Rope,
     pub tree: Tree,
+    derived: Arc<Derived>,
 }
 
 impl DocumentSnapshot {
     /// The whole text as one string (analysis works on `&str`).
     pub fn text(&self) -> String {
-        self.rope.to_string()
+        self.shared_text().to_string()
+    }
+
+    /// The whole text, built once per version and shared.
+    pub fn shared_text(&self) -> Arc<str> {
+        self.derived
+            .text
+            .get_or_init(|| Arc::from(self.rope.to_string()))
+            .clone()
+    }
+
+    /// The outline of this version (module name empty: qualified names start at the file's
+    /// top level), built once per version and shared.
+    pub fn outline(&self) -> Arc<Outline> {
+        self.derived
+            .outline
+            .get_or_init(|| Arc::new(outline(&self.tree, &self.shared_text(), "")))
+            .clone()
     }
 }
 
@@ -185,6 +219,7 @@ impl DocumentStore {
             version: d.version,
             rope: d.rope.clone(),
             tree: d.tree.clone(),
+            derived: d.derived.clone(),
         })
     }
 
