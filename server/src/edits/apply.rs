@@ -7,6 +7,11 @@
 //! new file a hard link, which refuses to overwrite). If one of those steps fails, the files
 //! already replaced are restored from the backups kept in memory, new files and folders are
 //! removed, and the error says so.
+//!
+//! A process killed while writing (`kill -9`, a power cut) cannot clean up: its temporary
+//! files stay, some of them partly written. They are named after the target and the process
+//! (`.NAME.tandem-PID-N.tmp`), so the next write of the same target removes those of processes
+//! that no longer run.
 
 use std::fs;
 use std::io::{self, Write};
@@ -166,6 +171,7 @@ fn prepare(plan: &mut Planned, created_dirs: &mut Vec<PathBuf>) -> io::Result<()
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_temporaries(&dir, &name);
     for n in 0..100u32 {
         let temp = dir.join(format!(".{name}.tandem-{}-{n}.tmp", std::process::id()));
         match fs::OpenOptions::new()
@@ -187,6 +193,31 @@ fn prepare(plan: &mut Planned, created_dirs: &mut Vec<PathBuf>) -> io::Result<()
         }
     }
     Err(io::Error::other("cannot find a free temporary file name"))
+}
+
+/// Removes the temporary files for `name` in `dir` left by processes that no longer run
+/// (`.NAME.tandem-PID-N.tmp`, `.NAME.tandem-restore-PID.tmp`). Failures are ignored: they are
+/// litter, not the user's files.
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.tandem-");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(rest) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let rest = rest.strip_prefix("restore-").unwrap_or(rest);
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !crate::runs::store::process_alive(pid)) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn replace(plan: &Planned) -> io::Result<()> {
@@ -387,6 +418,40 @@ mod tests {
             );
             assert_eq!(snapshot(dir.path()), before, "failing at {fail_at}");
         }
+    }
+
+    #[test]
+    fn temporaries_of_dead_processes_are_removed_on_the_next_write() {
+        let dir = setup();
+        let root = dir.path();
+        // A process that cannot exist, and this one (alive).
+        let dead = [
+            format!(".a.py.tandem-{}-0.tmp", u32::MAX),
+            format!(".a.py.tandem-restore-{}.tmp", u32::MAX),
+            format!(".new.py.tandem-{}-3.tmp", u32::MAX),
+        ];
+        let alive = format!(".a.py.tandem-{}-99.tmp", std::process::id());
+        let other = format!(".b.py.tandem-{}-0.tmp", u32::MAX);
+        fs::create_dir_all(root.join("pkg/sub")).unwrap();
+        for name in &dead[..2] {
+            fs::write(root.join(name), "def f(\n").unwrap();
+        }
+        fs::write(root.join("pkg/sub").join(&dead[2]), "y =").unwrap();
+        fs::write(root.join(&alive), "mine\n").unwrap();
+        fs::write(root.join(&other), "x =").unwrap();
+        let set = EditSet::from_value(&serde_json::json!({"operations": [
+            {"op": "replace_text", "path": "a.py", "search": "return 1", "replace": "return 2"},
+            {"op": "create_file", "path": "pkg/sub/new.py", "content": "y = 1\n"}
+        ], "notes": null}))
+        .unwrap();
+        let e = resolve_edits(root, &set.operations, &DiskTexts).unwrap();
+        apply(root, &e).unwrap();
+        assert!(!root.join(&dead[0]).exists());
+        assert!(!root.join(&dead[1]).exists());
+        assert!(!root.join("pkg/sub").join(&dead[2]).exists());
+        // A live process's file, and files of targets not written, stay.
+        assert!(root.join(&alive).exists());
+        assert!(root.join(&other).exists());
     }
 
     #[cfg(unix)]
