@@ -48,7 +48,9 @@ pub struct FaultServer {
 impl FaultServer {
     /// Starts the server on the current tokio runtime.
     pub async fn start(fault: Fault) -> FaultServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().expect("local address"));
         let requests = Arc::new(AtomicUsize::new(0));
         let sent = Arc::new(AtomicU64::new(0));
@@ -129,7 +131,11 @@ fn delta_event(text: &str) -> String {
 
 const STREAM_HEADERS: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
 
-async fn write_counted(stream: &mut TcpStream, bytes: &[u8], sent: &AtomicU64) -> std::io::Result<()> {
+async fn write_counted(
+    stream: &mut TcpStream,
+    bytes: &[u8],
+    sent: &AtomicU64,
+) -> std::io::Result<()> {
     stream.write_all(bytes).await?;
     stream.flush().await?;
     sent.fetch_add(bytes.len() as u64, Ordering::SeqCst);
@@ -162,7 +168,9 @@ async fn serve(
             let start = format!(
                 "{}{}",
                 delta_event("{\"operations\": [{\"op\": \"replace_symbol\", "),
-                delta_event("\"path\": \"cart.py\", \"symbol\": \"Cart.add\", \"content\": \"def add(")
+                delta_event(
+                    "\"path\": \"cart.py\", \"symbol\": \"Cart.add\", \"content\": \"def add("
+                )
             );
             write_counted(&mut stream, start.as_bytes(), sent).await?;
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -171,8 +179,12 @@ async fn serve(
             drop(stream);
         }
         Fault::StatusStorm => {
-            let (status, extra, message) = if n % 2 == 0 {
-                ("429 Too Many Requests", "retry-after: 0\r\n", "slow down, rate limit")
+            let (status, extra, message) = if n.is_multiple_of(2) {
+                (
+                    "429 Too Many Requests",
+                    "retry-after: 0\r\n",
+                    "slow down, rate limit",
+                )
             } else {
                 ("500 Internal Server Error", "", "the backend fell over")
             };

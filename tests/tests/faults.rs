@@ -111,17 +111,14 @@ async fn fault_run(name: &str, case: Case) {
     let recorded = details.to_string();
     for needle in case.expect {
         assert!(message.contains(needle), "{name}: {needle:?} in {message}");
-        assert!(
-            recorded.contains(needle),
-            "{name}: {needle:?} in {details}"
-        );
+        assert!(recorded.contains(needle), "{name}: {needle:?} in {details}");
     }
     assert_eq!(
         std::fs::read_to_string(root.join("cart.py")).unwrap(),
         CART_PY
     );
     assert_eq!(integrity_check(&root), "ok");
-    latencies.assert_below(&EDITOR_BOUNDS, &name);
+    latencies.assert_below(&EDITOR_BOUNDS, name);
 }
 
 #[tokio::test(flavor = "multi_thread")]

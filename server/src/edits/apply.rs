@@ -327,7 +327,9 @@ fn finish_entry(root: &Path, file: &JournalEntry) -> Option<String> {
     let complete = fs::read(&file.temp).is_ok_and(|b| content_hash(&b) == file.after);
     let current = fs::read(&file.target).ok().map(|b| content_hash(&b));
     let note = if !complete {
-        Some(format!("{name}: an interrupted write left an incomplete temporary file; removed"))
+        Some(format!(
+            "{name}: an interrupted write left an incomplete temporary file; removed"
+        ))
     } else if current == file.before {
         let result = match file.before {
             Some(_) => fs::rename(&file.temp, &file.target),

@@ -1085,7 +1085,11 @@ mod tests {
         store.interrupt_run(&id, "the editor went away").unwrap();
         // What the work still in flight would record as the process stops.
         assert!(store
-            .finish_step(step, &StepOutcome::Failed("channel closed".into()), Tokens::default())
+            .finish_step(
+                step,
+                &StepOutcome::Failed("channel closed".into()),
+                Tokens::default()
+            )
             .is_err());
         assert!(store.fail_run(&id, "channel closed").is_err());
         assert!(store.start_step(&id, "a").is_err());
