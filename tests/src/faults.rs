@@ -413,33 +413,41 @@ pub fn run_id_of(message: &str) -> String {
         .to_string()
 }
 
-/// `tandem runs show ID --format json` in `root` (which also recovers runs of dead processes).
-pub fn run_details(root: &Path, id: &str) -> Value {
+/// Runs `tandem ARGS` in `root` with the test key set; its output, or a panic with its
+/// stderr if it failed and `must_succeed`.
+pub fn tandem_in(root: &Path, args: &[&str], must_succeed: bool) -> std::process::Output {
     let out = Command::new(tandem_binary())
-        .args(["runs", "show", id, "--format", "json"])
+        .args(args)
         .current_dir(root)
+        .env("TANDEM_E2E_KEY", "k")
         .output()
-        .expect("run tandem runs show");
+        .expect("run tandem");
     assert!(
-        out.status.success(),
-        "tandem runs show {id}: {}",
+        !must_succeed || out.status.success(),
+        "tandem {}: {}",
+        args.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+/// `tandem runs show ID --format json` in `root` (which also recovers runs of dead processes).
+pub fn run_details(root: &Path, id: &str) -> Value {
+    let out = tandem_in(root, &["runs", "show", id, "--format", "json"], true);
     serde_json::from_slice(&out.stdout).expect("runs show prints JSON")
+}
+
+/// The events of one kind in `run_details`.
+pub fn run_events<'a>(details: &'a Value, kind: &str) -> Vec<&'a Value> {
+    details["events"]
+        .as_array()
+        .map(|events| events.iter().filter(|e| e["kind"] == kind).collect())
+        .unwrap_or_default()
 }
 
 /// `tandem runs --format json` in `root`: every run, newest first.
 pub fn all_runs(root: &Path) -> Vec<Value> {
-    let out = Command::new(tandem_binary())
-        .args(["runs", "--limit", "1000", "--format", "json"])
-        .current_dir(root)
-        .output()
-        .expect("run tandem runs");
-    assert!(
-        out.status.success(),
-        "tandem runs: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = tandem_in(root, &["runs", "--limit", "1000", "--format", "json"], true);
     serde_json::from_slice::<Value>(&out.stdout)
         .expect("runs prints JSON")
         .as_array()

@@ -19,7 +19,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tandem_e2e::faults::{all_runs, integrity_check, start_editor, writer_temporaries};
+use tandem_e2e::faults::{
+    all_runs, integrity_check, model_config, start_editor, tandem_in, writer_temporaries,
+};
 use tandem_e2e::{tandem_binary, Rng};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -98,12 +100,7 @@ fn workspace(server: &MockServer) -> tempfile::TempDir {
     std::fs::write(root.join(".tandem/plans/k1.md"), PLAN).unwrap();
     std::fs::write(
         root.join("tandem.toml"),
-        format!(
-            "[models.code]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\n\
-             api_key_env = \"TANDEM_E2E_KEY\"\nstream = false\nretries = 0\ntimeout_secs = 10.0\n\n\
-             [roles]\ncoder = [\"code\"]\n\n[cache]\nenabled = false\n",
-            server.uri()
-        ),
+        model_config(&server.uri(), false, 0, 10.0),
     )
     .unwrap();
     reset(root);
@@ -112,17 +109,7 @@ fn workspace(server: &MockServer) -> tempfile::TempDir {
 
 /// What a complete run leaves: the files' intended texts, read after one run to its end.
 fn run_to_the_end(root: &Path) -> Vec<(String, Option<String>)> {
-    let out = Command::new(tandem_binary())
-        .args(["run", "k1", "--apply"])
-        .current_dir(root)
-        .env("TANDEM_E2E_KEY", "k")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tandem_in(root, &["run", "k1", "--apply"], true);
     let result = FILES
         .iter()
         .map(|(name, _)| {
@@ -183,12 +170,7 @@ fn check_after_kill(
     // one that only shows its diff) completes the set before anything else.
     if journals(root) > 0 {
         tally.journals += 1;
-        let out = Command::new(tandem_binary())
-            .args(["run", "k1"])
-            .current_dir(root)
-            .env("TANDEM_E2E_KEY", "k")
-            .output()
-            .unwrap();
+        let out = tandem_in(root, &["run", "k1"], false);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(journals(root), 0, "{what}: {stderr}");
         let untouched = files_untouched(root, intended, what);

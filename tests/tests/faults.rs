@@ -16,8 +16,8 @@ use tandem::models::{ModelError, ModelRequest, ModelRouter, Role, SchemaName};
 use tandem::session::config::{Config, ModelConfig};
 use tandem_e2e::faults::{
     fault_workspace, integrity_check, is_run_message, model_config, probe_editor, probe_until,
-    run_details, run_id_of, start_editor, uri_in, Fault, FaultServer, Latencies, CART_ADD_FIXED,
-    CART_PY,
+    run_details, run_events, run_id_of, start_editor, uri_in, Fault, FaultServer, Latencies,
+    CART_ADD_FIXED, CART_PY,
 };
 use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path};
@@ -34,24 +34,19 @@ const EDITOR_BOUNDS: [(&str, Duration); 2] = [
     ("codeAction", Duration::from_millis(1000)),
 ];
 
-/// How a fault is configured and what its run's message must say.
-struct Case {
-    fault: Fault,
-    stream: bool,
-    retries: u32,
-    timeout_secs: f64,
-    /// Each must appear in the run's message and in the run's recorded error.
-    expect: &'static [&'static str],
-}
+/// How the model is configured for a fault: streaming, retries, `timeout_secs`.
+type Model = (bool, u32, f64);
 
 fn is_apply(m: &Value) -> bool {
     m["method"] == "workspace/applyEdit"
 }
 
-/// Runs the plan against a model server playing `case.fault` and checks the outcome.
-async fn fault_run(name: &str, case: Case) {
-    let server = FaultServer::start(case.fault).await;
-    let config = model_config(&server.url, case.stream, case.retries, case.timeout_secs);
+/// Runs the plan against a model server playing `fault` and checks the outcome; each of
+/// `expect` must appear in the run's message and in its recorded error.
+async fn fault_run(name: &str, fault: Fault, model: Model, expect: &[&str]) {
+    let server = FaultServer::start(fault).await;
+    let (stream, retries, timeout_secs) = model;
+    let config = model_config(&server.url, stream, retries, timeout_secs);
     let dir = fault_workspace(&config);
     let root = dir.path().to_path_buf();
     let (message, latencies) = tokio::task::spawn_blocking({
@@ -109,7 +104,7 @@ async fn fault_run(name: &str, case: Case) {
     let details = run_details(&root, &id);
     assert_eq!(details["status"], "failed", "{name}: {details}");
     let recorded = details.to_string();
-    for needle in case.expect {
+    for needle in expect {
         assert!(message.contains(needle), "{name}: {needle:?} in {message}");
         assert!(recorded.contains(needle), "{name}: {needle:?} in {details}");
     }
@@ -121,109 +116,39 @@ async fn fault_run(name: &str, case: Case) {
     latencies.assert_below(&EDITOR_BOUNDS, name);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_model_that_never_answers_times_out() {
-    fault_run(
-        "stall",
-        Case {
-            fault: Fault::Stall,
-            stream: false,
-            retries: 1,
-            timeout_secs: 1.5,
-            expect: &["no complete answer within 1.5 s (models.code.timeout_secs)"],
-        },
-    )
-    .await;
+/// One test per model fault: `name: label, fault, (stream, retries, timeout_secs), expected
+/// parts of the message;`.
+macro_rules! fault_tests {
+    ($($name:ident: $label:expr, $fault:expr, $model:expr, $expect:expr;)*) => {$(
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $name() {
+            fault_run($label, $fault, $model, $expect).await;
+        }
+    )*};
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_stream_that_stalls_after_its_headers_times_out() {
-    fault_run(
-        "stall after headers",
-        Case {
-            fault: Fault::StallAfterHeaders,
-            stream: true,
-            retries: 1,
-            timeout_secs: 30.0,
-            expect: &["the answer stalled: nothing arrived for 1 s"],
-        },
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_connection_reset_mid_stream_fails_the_run() {
-    fault_run(
-        "reset mid-stream",
-        Case {
-            fault: Fault::ResetMidStream,
-            stream: true,
-            retries: 2,
-            timeout_secs: 30.0,
-            expect: &["model `code`", "broke off"],
-        },
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_storm_of_429s_and_500s_fails_the_run_after_the_retries() {
-    fault_run(
-        "429/500 storm",
-        Case {
-            fault: Fault::StatusStorm,
-            stream: false,
-            retries: 3,
-            timeout_secs: 30.0,
-            expect: &["model `code`: the server answered 500: the backend fell over"],
-        },
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn bytes_that_are_not_http_fail_the_run() {
-    fault_run(
-        "garbage bytes",
-        Case {
-            fault: Fault::Garbage,
-            stream: false,
-            retries: 1,
-            timeout_secs: 30.0,
-            expect: &["model `code`", "127.0.0.1"],
-        },
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_body_that_is_not_json_fails_the_run() {
-    fault_run(
-        "garbage body",
-        Case {
-            fault: Fault::GarbageBody,
-            stream: false,
-            retries: 1,
-            timeout_secs: 30.0,
-            expect: &["model `code`", "not JSON"],
-        },
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_gigabyte_streamed_is_cut_at_the_size_cap() {
-    fault_run(
-        "a gigabyte streamed",
-        Case {
-            fault: Fault::Flood(1 << 30),
-            stream: true,
-            retries: 1,
-            timeout_secs: 60.0,
-            expect: &["the streamed answer is larger than 32 MB; reading stopped there"],
-        },
-    )
-    .await;
+fault_tests! {
+    a_model_that_never_answers_times_out:
+        "stall", Fault::Stall, (false, 1, 1.5),
+        &["no complete answer within 1.5 s (models.code.timeout_secs)"];
+    a_stream_that_stalls_after_its_headers_times_out:
+        "stall after headers", Fault::StallAfterHeaders, (true, 1, 30.0),
+        &["the answer stalled: nothing arrived for 1 s"];
+    a_connection_reset_mid_stream_fails_the_run:
+        "reset mid-stream", Fault::ResetMidStream, (true, 2, 30.0),
+        &["model `code`", "broke off"];
+    a_storm_of_429s_and_500s_fails_the_run_after_the_retries:
+        "429/500 storm", Fault::StatusStorm, (false, 3, 30.0),
+        &["model `code`: the server answered 500: the backend fell over"];
+    bytes_that_are_not_http_fail_the_run:
+        "garbage bytes", Fault::Garbage, (false, 1, 30.0),
+        &["model `code`", "127.0.0.1"];
+    a_body_that_is_not_json_fails_the_run:
+        "garbage body", Fault::GarbageBody, (false, 1, 30.0),
+        &["model `code`", "not JSON"];
+    a_gigabyte_streamed_is_cut_at_the_size_cap:
+        "a gigabyte streamed", Fault::Flood(1 << 30), (true, 1, 60.0),
+        &["the streamed answer is larger than 32 MB; reading stopped there"];
 }
 
 /// The model layer alone: the client stops reading a gigabyte stream at its cap, long before
@@ -365,12 +290,7 @@ async fn an_editor_that_answers_apply_edit_late_while_typing() {
         probe_editor(&mut client, &uri, &mut latencies);
         client.shutdown_and_exit();
         let details = run_details(&root, &run_id_of(&message));
-        let applies: Vec<&Value> = details["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "apply")
-            .collect();
+        let applies = run_events(&details, "apply");
         assert_eq!(applies.len(), 1, "{details}");
         assert_eq!(applies[0]["payload"]["applied"], json!(false));
         assert!(applies[0]["payload"]["reason"]

@@ -91,47 +91,7 @@ fn apply_with(
         tracing::warn!("{note}");
     }
     // 1. Check everything before writing anything.
-    let mut planned = Vec::new();
-    for change in &edits.files {
-        let path = WorkspacePath::resolve(root, change.path.relative())?;
-        let target = path.absolute().to_path_buf();
-        let name = path.relative().to_string();
-        let backup = match change.kind {
-            ChangeKind::Modify => {
-                let bytes = match fs::read(&target) {
-                    Ok(b) => b,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        return Err(ApplyError::Deleted { path: name })
-                    }
-                    Err(error) => return Err(ApplyError::Read { path: name, error }),
-                };
-                if Some(content_hash(&bytes)) != change.original_hash {
-                    return Err(ApplyError::Changed { path: name });
-                }
-                let perms = fs::metadata(&target)
-                    .map_err(|error| ApplyError::Read {
-                        path: name.clone(),
-                        error,
-                    })?
-                    .permissions();
-                Some((bytes, perms))
-            }
-            ChangeKind::Create => {
-                if fs::symlink_metadata(&target).is_ok() {
-                    return Err(ApplyError::Exists { path: name });
-                }
-                None
-            }
-        };
-        planned.push(Planned {
-            path,
-            target,
-            kind: change.kind,
-            new_text: change.new_text.as_bytes().to_vec(),
-            backup,
-            temp: None,
-        });
-    }
+    let mut planned = check(root, edits)?;
 
     // 2. Temporary files next to their targets.
     let mut created_dirs: Vec<PathBuf> = Vec::new();
@@ -351,6 +311,53 @@ fn finish_entry(root: &Path, file: &JournalEntry) -> Option<String> {
     };
     let _ = fs::remove_file(&file.temp);
     note
+}
+
+/// Every file of `edits` checked against the disk (paths, hashes, new files still absent),
+/// with its backup; nothing is written.
+fn check(root: &Path, edits: &ResolvedEdits) -> Result<Vec<Planned>, ApplyError> {
+    let mut planned = Vec::new();
+    for change in &edits.files {
+        let path = WorkspacePath::resolve(root, change.path.relative())?;
+        let target = path.absolute().to_path_buf();
+        let name = path.relative().to_string();
+        let backup = match change.kind {
+            ChangeKind::Modify => {
+                let bytes = match fs::read(&target) {
+                    Ok(b) => b,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        return Err(ApplyError::Deleted { path: name })
+                    }
+                    Err(error) => return Err(ApplyError::Read { path: name, error }),
+                };
+                if Some(content_hash(&bytes)) != change.original_hash {
+                    return Err(ApplyError::Changed { path: name });
+                }
+                let perms = fs::metadata(&target)
+                    .map_err(|error| ApplyError::Read {
+                        path: name.clone(),
+                        error,
+                    })?
+                    .permissions();
+                Some((bytes, perms))
+            }
+            ChangeKind::Create => {
+                if fs::symlink_metadata(&target).is_ok() {
+                    return Err(ApplyError::Exists { path: name });
+                }
+                None
+            }
+        };
+        planned.push(Planned {
+            path,
+            target,
+            kind: change.kind,
+            new_text: change.new_text.as_bytes().to_vec(),
+            backup,
+            temp: None,
+        });
+    }
+    Ok(planned)
 }
 
 fn prepare(plan: &mut Planned, created_dirs: &mut Vec<PathBuf>) -> io::Result<()> {
@@ -663,22 +670,7 @@ mod tests {
     /// Writes the journal and the temporaries of `e`, puts the first `done` in place, and
     /// stops there, as a process killed between two renames would.
     fn half_write(root: &Path, e: &ResolvedEdits, done: usize) {
-        let mut planned = Vec::new();
-        for change in &e.files {
-            let path = WorkspacePath::resolve(root, change.path.relative()).unwrap();
-            let target = path.absolute().to_path_buf();
-            let backup = fs::read(&target)
-                .ok()
-                .map(|b| (b, fs::metadata(&target).unwrap().permissions()));
-            planned.push(Planned {
-                path,
-                target,
-                kind: change.kind,
-                new_text: change.new_text.as_bytes().to_vec(),
-                backup,
-                temp: None,
-            });
-        }
+        let mut planned = check(root, e).unwrap();
         let mut dirs = Vec::new();
         for p in &mut planned {
             prepare(p, &mut dirs).unwrap();

@@ -1030,13 +1030,7 @@ mod tests {
             .finish_step(s, &StepOutcome::Succeeded, Tokens::default())
             .unwrap();
         store.start_step(&id, "b").unwrap();
-        // Pretend the owner died.
-        store
-            .conn()
-            .execute("UPDATE runs SET owner_pid = ?1", [u32::MAX as i64])
-            .unwrap();
-        drop(store);
-        let store = RunStore::open(dir.path()).unwrap();
+        let store = reopen_after_the_owner_died(dir.path(), store);
         assert_eq!(store.recovered(), std::slice::from_ref(&id));
         let details = store.show_run(&id).unwrap();
         assert_eq!(details.run.status, RunStatus::Interrupted);
@@ -1054,6 +1048,16 @@ mod tests {
         assert_eq!(store.pending_items(&id).unwrap(), vec!["c"]);
     }
 
+    /// Pretends the process that owns every run died, and opens the store again.
+    fn reopen_after_the_owner_died(root: &Path, store: RunStore) -> RunStore {
+        store
+            .conn()
+            .execute("UPDATE runs SET owner_pid = ?1", [u32::MAX as i64])
+            .unwrap();
+        drop(store);
+        RunStore::open(root).unwrap()
+    }
+
     #[test]
     fn a_run_created_by_a_process_that_died_before_starting_it_is_recovered() {
         let (dir, store) = store();
@@ -1061,12 +1065,7 @@ mod tests {
         let live = RunStore::open(dir.path()).unwrap();
         assert!(live.recovered().is_empty(), "its creator still runs");
         drop(live);
-        store
-            .conn()
-            .execute("UPDATE runs SET owner_pid = ?1", [u32::MAX as i64])
-            .unwrap();
-        drop(store);
-        let store = RunStore::open(dir.path()).unwrap();
+        let store = reopen_after_the_owner_died(dir.path(), store);
         assert_eq!(store.recovered(), std::slice::from_ref(&id));
         assert_eq!(
             store.show_run(&id).unwrap().run.status,
