@@ -463,6 +463,19 @@ pub fn integrity_check(root: &Path) -> String {
         .expect("integrity_check")
 }
 
+/// How many events of `kind` in the workspace's run database have a payload containing
+/// `needle` (e.g. runs recovered from `pending`).
+pub fn count_events(root: &Path, kind: &str, needle: &str) -> usize {
+    let db = root.join(".tandem/tandem.db");
+    let conn = rusqlite::Connection::open(&db).expect("open the run database");
+    conn.query_row(
+        "SELECT COUNT(*) FROM events WHERE kind = ?1 AND instr(payload, ?2) > 0",
+        [kind, needle],
+        |r| r.get::<_, i64>(0),
+    )
+    .expect("count events") as usize
+}
+
 /// The open-document URI of a file in `root`.
 pub fn uri_in(root: &Path, name: &str) -> String {
     file_uri(&root.join(name))

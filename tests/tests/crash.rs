@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tandem_e2e::faults::{
-    all_runs, integrity_check, model_config, start_editor, tandem_in, writer_temporaries,
+    all_runs, count_events, integrity_check, model_config, start_editor, tandem_in,
+    writer_temporaries,
 };
 use tandem_e2e::{tandem_binary, Rng};
 use wiremock::matchers::{body_string_contains, method, path};
@@ -317,6 +318,11 @@ async fn kill_runs(runs: usize) {
                 .entry(run["status"].as_str().unwrap().to_string())
                 .or_default() += 1;
         }
+        let from_pending = count_events(&root, "recovered", "\"from\":\"pending\"");
+        println!(
+            "crash: {} runs were recovered from `pending` (killed before they started)",
+            from_pending
+        );
         println!(
             "crash: {runs} kills in {:.1} s: files untouched {}, complete {} ({} completed by the next \
              run, {} of them half written); writer temporaries left by the kills {} (all removed by the next write); runs by status {:?}",
