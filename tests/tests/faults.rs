@@ -3,7 +3,8 @@
 //! in the middle of a stream, a storm of 429s and 500s, bytes that are not HTTP, a body that
 //! is not JSON, a gigabyte streamed) a plan run must end `failed` with a message naming the
 //! fault, send no edit and change no file, while `documentSymbol` and `codeAction` on an open
-//! 5,000-line document keep answering within `EDITOR_BOUNDS`. Then an editor that answers
+//! 5,000-line document keep answering within `EDITOR_BOUNDS`. `tandem.document` under a storm
+//! of 429s and 500s applies the built-in docstring and says why. Then an editor that answers
 //! `workspace/applyEdit` only after the server's 30 s limit while it sends 200 changes, and an
 //! editor that disconnects in the middle of a run.
 //!
@@ -23,14 +24,15 @@ use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Each editor request during a fault must answer within its bound (generous for a loaded
-/// machine with two cores; the measured values are printed). The binary is a debug build, and
-/// `codeAction` on the 5,000-line file builds its outline several times (about 100 ms
-/// unloaded, about 470 ms median with ten other busy processes on the two cores), hence its
-/// larger bound. A handler held up by a stall would take the stall's length instead (2 s and
-/// more here, 30 s for the late `applyEdit`).
+/// Each editor request during a fault must answer within its bound, generous for a loaded
+/// machine with two cores (the measured values are printed). The binary is a debug build, and
+/// `codeAction` on the 5,000-line file builds its outline several times: about 100 ms
+/// unloaded; with ten other busy processes on the two cores, up to 515 ms for
+/// `documentSymbol` and 820 ms for `codeAction` were measured during the 200 changes. A
+/// handler held up by a stall would take the stall's length instead (2 s and more here, 30 s
+/// for the late `applyEdit`), so the bound still tells the two apart.
 const EDITOR_BOUNDS: [(&str, Duration); 2] = [
-    ("documentSymbol", Duration::from_millis(500)),
+    ("documentSymbol", Duration::from_millis(1000)),
     ("codeAction", Duration::from_millis(1000)),
 ];
 
@@ -373,4 +375,65 @@ async fn an_editor_that_disconnects_mid_run_leaves_it_interrupted() {
     })
     .await
     .unwrap();
+}
+
+/// Documentation under a storm of 429s and 500s: the documenter's failure is not the user's
+/// problem, so the built-in docstring is applied (one versioned edit) and the message says
+/// so, while the editor keeps answering.
+#[tokio::test(flavor = "multi_thread")]
+async fn documentation_under_a_model_storm_falls_back_to_the_builtin() {
+    let server = FaultServer::start(Fault::StatusStorm).await;
+    let config = model_config(&server.url, false, 2, 10.0)
+        .replace("[roles]\n", "[roles]\ndocumenter = [\"code\"]\n");
+    let dir = fault_workspace(&config);
+    let root = dir.path().to_path_buf();
+    let source = "def add(a, b):\n    return a + b\n";
+    std::fs::write(root.join("calc.py"), source).unwrap();
+    let (edit, shown, latencies) = tokio::task::spawn_blocking(move || {
+        let mut client = start_editor(&root);
+        let big = uri_in(&root, "big.py");
+        client.open(&big, &std::fs::read_to_string(root.join("big.py")).unwrap());
+        let calc = uri_in(&root, "calc.py");
+        client.open(&calc, source);
+        let mut latencies = Latencies::default();
+        let range =
+            json!({"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 4}});
+        let response = client.request(
+            "workspace/executeCommand",
+            json!({"command": "tandem.document", "arguments": [{"uri": calc, "range": range}]}),
+        );
+        assert!(response.get("error").is_none(), "{response}");
+        // Not while probing: a request from the server that comes while the client waits for
+        // another answer is answered with null by the test client.
+        let edit = client.wait_for(is_apply);
+        probe_editor(&mut client, &big, &mut latencies);
+        client.send(&json!({"jsonrpc": "2.0", "id": edit["id"], "result": {"applied": true}}));
+        let shown = probe_until(
+            &mut client,
+            &big,
+            Duration::from_secs(20),
+            &mut latencies,
+            |m| m["method"] == "window/showMessage",
+        );
+        client.shutdown_and_exit();
+        (edit, shown, latencies)
+    })
+    .await
+    .unwrap();
+    let message = shown["params"]["message"].as_str().unwrap();
+    println!(
+        "documentation under a 429/500 storm: {} model requests; editor: {}; message: {message}",
+        server.requests(),
+        latencies.summary()
+    );
+    let changes = edit["params"]["edit"]["documentChanges"]
+        .as_array()
+        .unwrap();
+    assert_eq!(changes.len(), 1, "{edit}");
+    assert_eq!(changes[0]["textDocument"]["version"], json!(1), "{edit}");
+    assert!(
+        message.contains("1 with the built-in docstring instead of the model's: model `code`: "),
+        "{message}"
+    );
+    latencies.assert_below(&EDITOR_BOUNDS, "documentation under a storm");
 }
