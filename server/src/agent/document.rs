@@ -144,6 +144,22 @@ pub struct DocOutcome {
     pub skipped: Vec<(String, String)>,
 }
 
+impl DocOutcome {
+    /// Why the built-in docstring was used instead of the model's, each reason once, in order
+    /// (the model's error, or its answer failing the checks, or a cancellation).
+    pub fn fallback_reasons(&self) -> Vec<&str> {
+        let mut reasons: Vec<&str> = Vec::new();
+        for d in &self.documented {
+            if let Origin::BuiltinAfterModel { reason } = &d.origin {
+                if !reasons.contains(&reason.as_str()) {
+                    reasons.push(reason);
+                }
+            }
+        }
+        reasons
+    }
+}
+
 /// What the project knows around the file, for prompts and validation. Built by the caller
 /// from the index; everything is optional.
 #[derive(Debug, Clone, Default)]
@@ -1102,6 +1118,39 @@ mod tests {
         let outcome =
             document_offline(&file("x = 1\n"), &DocScope::At(0), &DocSettings::default()).unwrap();
         assert_eq!(outcome.documented[0].qualified_name, "m");
+    }
+
+    #[test]
+    fn fallback_reasons_name_each_reason_once() {
+        let documented = |name: &str, origin: Origin| Documented {
+            qualified_name: name.to_string(),
+            name_range: 0..0,
+            text: String::new(),
+            origin,
+            disagreements: Vec::new(),
+        };
+        let failed = || Origin::BuiltinAfterModel {
+            reason: "model `doc`: the server answered 500".to_string(),
+        };
+        let outcome = DocOutcome {
+            documented: vec![
+                documented("a", failed()),
+                documented("b", Origin::Builtin),
+                documented("c", failed()),
+                documented(
+                    "d",
+                    Origin::BuiltinAfterModel {
+                        reason: "cancelled".to_string(),
+                    },
+                ),
+            ],
+            ..DocOutcome::default()
+        };
+        assert_eq!(
+            outcome.fallback_reasons(),
+            vec!["model `doc`: the server answered 500", "cancelled"]
+        );
+        assert!(DocOutcome::default().fallback_reasons().is_empty());
     }
 
     #[test]

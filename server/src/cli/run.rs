@@ -50,6 +50,10 @@ pub fn run(
 ) -> Result<ExitCode> {
     let config = &loaded.config;
     let store = RunStore::open(root).context("cannot open the run store")?;
+    // A run killed while writing its files is completed before this one reads them.
+    for note in crate::edits::finish_interrupted(root) {
+        eprintln!("tandem: {note}");
+    }
     let resumed = match &args.resume {
         Some(id) => Some(store.show_run(id)?),
         None => None,

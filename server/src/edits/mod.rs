@@ -15,7 +15,7 @@ pub mod diff;
 pub mod ops;
 pub mod paths;
 
-pub use apply::{apply, ApplyError};
+pub use apply::{apply, finish_interrupted, ApplyError};
 pub use ops::{
     resolve_edits, ChangeKind, DiskTexts, EditError, EditOp, EditSet, FileChange, FileTexts,
     ResolvedEdits,

@@ -469,8 +469,10 @@ fn summary(outcome: &DocOutcome) -> String {
         .count();
     let mut s = format!("documented {n} symbol{}", if n == 1 { "" } else { "s" });
     if fallbacks > 0 {
+        // Why: a model that cannot be reached is not an answer that failed the checks.
         s.push_str(&format!(
-            " ({fallbacks} with the built-in docstring after the model's failed the checks)"
+            " ({fallbacks} with the built-in docstring instead of the model's: {})",
+            outcome.fallback_reasons().join("; ")
         ));
     }
     if !outcome.skipped.is_empty() {

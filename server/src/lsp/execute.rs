@@ -207,6 +207,37 @@ pub(super) fn list_runs(state: &Arc<ServerState>, arguments: Vec<Value>) -> Resu
     Ok(Some(serde_json::to_value(runs).unwrap_or(Value::Null)))
 }
 
+/// Records every run of this editor still going as `interrupted`, as the server stops (the
+/// editor exited or went away). Done before the runtime drops the runs' tasks: their model
+/// connections close first, and a run would otherwise record the closed connection as its
+/// failure. The store refuses any later failure of an interrupted run, and the run can be
+/// resumed.
+pub(super) async fn interrupt_runs(state: &Arc<ServerState>) {
+    let ids: Vec<String> = state.runs.iter().map(|e| e.key().clone()).collect();
+    let Some(root) = state.folders().into_iter().next() else {
+        return;
+    };
+    if ids.is_empty() {
+        return;
+    }
+    let marking = tokio::task::spawn_blocking(move || {
+        let store = RunStore::open(&root).map_err(|e| e.to_string())?;
+        for id in &ids {
+            match store.interrupt_run(id, "the server stopped (the editor closed the connection)") {
+                Ok(()) => tracing::warn!("run {id} interrupted: the server is stopping"),
+                Err(e) => tracing::warn!("cannot mark run {id} interrupted: {e}"),
+            }
+        }
+        Ok::<(), String>(())
+    });
+    match tokio::time::timeout(Duration::from_secs(5), marking).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::warn!("cannot mark the runs interrupted: run store: {e}"),
+        Ok(Err(e)) => tracing::warn!("cannot mark the runs interrupted: {e}"),
+        Err(_) => tracing::warn!("marking the runs interrupted took too long"),
+    }
+}
+
 fn store_error(e: impl std::fmt::Display) -> Error {
     Error {
         code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,

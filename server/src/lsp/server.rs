@@ -297,6 +297,7 @@ pub async fn serve() -> i32 {
     Server::new(server_in, server_out, socket)
         .serve(CatchPanic::new(service))
         .await;
+    super::execute::interrupt_runs(&state).await;
     // Stdin may stay open after `exit`; stop reading it, then let the output drain.
     input.abort();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {

@@ -21,7 +21,8 @@ use super::sse::SseParser;
 
 /// An error body is read up to this size; the message is all we want from it.
 const MAX_ERROR_BODY: usize = 64 * 1024;
-/// A whole (not streamed) answer larger than this is refused.
+/// An answer larger than this is refused, whole or streamed: no answer we ask for comes near
+/// it, and a broken or hostile server must not make us read (and keep) without end.
 const MAX_ANSWER_BODY: usize = 32 * 1024 * 1024;
 
 /// Why one attempt failed, before it is turned into a `ModelError` for the caller.
@@ -51,6 +52,21 @@ pub(crate) enum Failure {
     Protocol {
         message: String,
     },
+}
+
+/// The answer went past `limit` bytes; reading stopped there.
+fn too_large(limit: usize, streamed: bool) -> Failure {
+    let what = if streamed {
+        "the streamed answer"
+    } else {
+        "the answer"
+    };
+    Failure::Protocol {
+        message: format!(
+            "{what} is larger than {} MB; reading stopped there",
+            limit >> 20
+        ),
+    }
 }
 
 /// A configured model with everything needed to call it.
@@ -211,9 +227,7 @@ impl Endpoint {
                 }
                 Ok(Some(Ok(chunk))) => {
                     if out.len() + chunk.len() > limit {
-                        return Err(Failure::Protocol {
-                            message: format!("the answer is larger than {} MB", limit >> 20),
-                        });
+                        return Err(too_large(limit, false));
                     }
                     out.extend_from_slice(&chunk);
                 }
@@ -230,6 +244,7 @@ impl Endpoint {
         let mut stream = response.bytes_stream();
         let mut parser = SseParser::new();
         let mut decoder = self.provider.stream_decoder();
+        let mut received = 0usize;
         let fault = |fault: StreamFault, redactor: &Redactor| match fault {
             StreamFault::Server(m) => Failure::Broken {
                 message: format!("the server reported: {}", redactor.scrub_message(&m)),
@@ -264,6 +279,10 @@ impl Endpoint {
                 }
                 Ok(Some(Ok(chunk))) => chunk,
             };
+            received += chunk.len();
+            if received > MAX_ANSWER_BODY {
+                return Err(too_large(MAX_ANSWER_BODY, true));
+            }
             let events = parser
                 .push(&chunk)
                 .map_err(|e| Failure::Protocol { message: e.0 })?;

@@ -6,12 +6,12 @@
 //!    │          │ │ ──▶ cancelled│
 //!    │          │ └──────────────┘ (resume a failed run)
 //!    │          ▼ ▲
-//!    │     interrupted ──▶ cancelled
+//!    ├──▶  interrupted ──▶ cancelled
 //!    └──▶ cancelled, failed
 //! ```
 //!
-//! `succeeded` and `cancelled` are final. A run left `running` by a crash becomes
-//! `interrupted`; `interrupted` and `failed` runs can be resumed (back to `running`), which
+//! `succeeded` and `cancelled` are final. A run left `running` (or `pending`) by a crash
+//! becomes `interrupted`; `interrupted` and `failed` runs can be resumed (back to `running`), which
 //! runs only the items not yet done. A step attempt starts `running` and ends once.
 
 use std::fmt;
@@ -61,7 +61,7 @@ impl RunStatus {
         use RunStatus::*;
         matches!(
             (self, next),
-            (Pending, Running | Cancelled | Failed)
+            (Pending, Running | Cancelled | Failed | Interrupted)
                 | (Running, Succeeded | Failed | Cancelled | Interrupted)
                 | (Interrupted, Running | Cancelled)
                 | (Failed, Running)
@@ -107,6 +107,7 @@ mod tests {
             (Pending, Running),
             (Pending, Cancelled),
             (Pending, Failed),
+            (Pending, Interrupted),
             (Running, Succeeded),
             (Running, Failed),
             (Running, Cancelled),

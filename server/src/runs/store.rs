@@ -297,16 +297,19 @@ impl RunStore {
                 break id;
             }
         };
+        // The creator owns the run from the start, so a run whose process died before it
+        // started is recovered too.
         tx.execute(
-            "INSERT INTO runs (id, kind, request, plan_id, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            "INSERT INTO runs (id, kind, request, plan_id, status, created_at, updated_at, owner_pid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
             params![
                 id,
                 new.kind,
                 new.request,
                 new.plan_id,
                 RunStatus::Pending.as_str(),
-                now
+                now,
+                std::process::id()
             ],
         )?;
         for (position, item) in new.items.iter().enumerate() {
@@ -340,6 +343,13 @@ impl RunStore {
     /// → failed, with the reason.
     pub fn fail_run(&self, id: &str, error: &str) -> Result<()> {
         self.transition(id, RunStatus::Failed, Some(error))
+    }
+
+    /// pending or running → interrupted, with the reason: the process stops before the run
+    /// ends (its editor went away). Later transitions other than a resume or a cancel are
+    /// refused, so work still in flight cannot record a failure the stop caused.
+    pub fn interrupt_run(&self, id: &str, reason: &str) -> Result<()> {
+        self.transition(id, RunStatus::Interrupted, Some(reason))
     }
 
     /// → cancelled, with an optional reason.
@@ -760,18 +770,25 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     }
 }
 
-/// Marks runs left `running` by a process that is gone as `interrupted`.
+/// Marks runs left `running` (or `pending`) by a process that is gone as `interrupted`.
 fn recover(conn: &mut Connection) -> Result<Vec<String>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let running: Vec<(String, Option<i64>)> = {
-        let mut stmt = tx.prepare("SELECT id, owner_pid FROM runs WHERE status = 'running'")?;
+    let open: Vec<(String, String, Option<i64>)> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, status, owner_pid FROM runs WHERE status IN ('running', 'pending')",
+        )?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows
     };
     let mut recovered = Vec::new();
-    for (id, owner) in running {
+    for (id, status, owner) in open {
+        // A pending run without an owner comes from an older version, which recorded none:
+        // whether its process lives cannot be known, so it is left alone.
+        if status == "pending" && owner.is_none() {
+            continue;
+        }
         if owner.is_some_and(|pid| process_alive(pid as u32)) {
             continue;
         }
@@ -790,8 +807,9 @@ fn recover(conn: &mut Connection) -> Result<Vec<String>> {
     Ok(recovered)
 }
 
-/// Whether a process with this id exists (this process always does).
-fn process_alive(pid: u32) -> bool {
+/// Whether a process with this id exists (this process always does). Also used by the
+/// headless writer to recognise the temporary files of a process that died.
+pub(crate) fn process_alive(pid: u32) -> bool {
     if pid == std::process::id() {
         return true;
     }
@@ -1012,13 +1030,7 @@ mod tests {
             .finish_step(s, &StepOutcome::Succeeded, Tokens::default())
             .unwrap();
         store.start_step(&id, "b").unwrap();
-        // Pretend the owner died.
-        store
-            .conn()
-            .execute("UPDATE runs SET owner_pid = ?1", [u32::MAX as i64])
-            .unwrap();
-        drop(store);
-        let store = RunStore::open(dir.path()).unwrap();
+        let store = reopen_after_the_owner_died(dir.path(), store);
         assert_eq!(store.recovered(), std::slice::from_ref(&id));
         let details = store.show_run(&id).unwrap();
         assert_eq!(details.run.status, RunStatus::Interrupted);
@@ -1034,6 +1046,57 @@ mod tests {
         store.fail_run(&id, "c failed").unwrap();
         store.start_run(&id).unwrap();
         assert_eq!(store.pending_items(&id).unwrap(), vec!["c"]);
+    }
+
+    /// Pretends the process that owns every run died, and opens the store again.
+    fn reopen_after_the_owner_died(root: &Path, store: RunStore) -> RunStore {
+        store
+            .conn()
+            .execute("UPDATE runs SET owner_pid = ?1", [u32::MAX as i64])
+            .unwrap();
+        drop(store);
+        RunStore::open(root).unwrap()
+    }
+
+    #[test]
+    fn a_run_created_by_a_process_that_died_before_starting_it_is_recovered() {
+        let (dir, store) = store();
+        let id = store.create_run(&new_run(&items(&["a"]))).unwrap();
+        let live = RunStore::open(dir.path()).unwrap();
+        assert!(live.recovered().is_empty(), "its creator still runs");
+        drop(live);
+        let store = reopen_after_the_owner_died(dir.path(), store);
+        assert_eq!(store.recovered(), std::slice::from_ref(&id));
+        assert_eq!(
+            store.show_run(&id).unwrap().run.status,
+            RunStatus::Interrupted
+        );
+        assert_eq!(store.pending_items(&id).unwrap(), vec!["a"]);
+        store.start_run(&id).unwrap();
+    }
+
+    #[test]
+    fn an_interrupted_run_refuses_a_late_failure() {
+        let (_dir, store) = store();
+        let id = store.create_run(&new_run(&items(&["a"]))).unwrap();
+        store.start_run(&id).unwrap();
+        let step = store.start_step(&id, "a").unwrap();
+        store.interrupt_run(&id, "the editor went away").unwrap();
+        // What the work still in flight would record as the process stops.
+        assert!(store
+            .finish_step(
+                step,
+                &StepOutcome::Failed("channel closed".into()),
+                Tokens::default()
+            )
+            .is_err());
+        assert!(store.fail_run(&id, "channel closed").is_err());
+        assert!(store.start_step(&id, "a").is_err());
+        let details = store.show_run(&id).unwrap();
+        assert_eq!(details.run.status, RunStatus::Interrupted);
+        assert_eq!(details.run.error.as_deref(), Some("the editor went away"));
+        assert_eq!(details.steps[0].status, RunStatus::Interrupted);
+        assert_eq!(store.pending_items(&id).unwrap(), vec!["a"]);
     }
 
     #[test]
