@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{json, Value};
 
 pub mod faults;
+pub mod hostile;
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -104,8 +105,14 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 impl LspClient {
     /// Starts the server with `dir` as working directory and extra environment.
     pub fn start_in(dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_with(dir, &[], env)
+    }
+
+    /// Starts the server with global options before `serve` (such as `--log-file FILE`).
+    pub fn start_with(dir: &Path, options: &[&str], env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(tandem_binary());
         command
+            .args(options)
             .arg("serve")
             .current_dir(dir)
             .stdin(Stdio::piped())
@@ -157,6 +164,11 @@ impl LspClient {
 
     pub fn start() -> Self {
         Self::start_in(&std::env::temp_dir(), &[])
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {

@@ -3,7 +3,8 @@
 //! A model's path is untrusted text. `WorkspacePath::resolve` normalises it (separators, `.`,
 //! inner `..`) and accepts it only if it names a place inside the workspace root once every
 //! existing symlink on the way has been resolved, and only if that place is not protected
-//! (version control, editor settings, Tandem's own state and the project's configuration).
+//! (version control, editor settings, Tandem's own state, the project's configuration and
+//! files that hold secrets, such as `.env` and SSH keys).
 //! Every refusal names the path and the reason, so the message can go back to the model or to
 //! the user as it is.
 
@@ -279,10 +280,17 @@ fn protected_part(relative: &str) -> Option<String> {
         }
     }
     let last = parts.last()?;
-    PROTECTED_FILES
+    if let Some(f) = PROTECTED_FILES
         .iter()
         .find(|f| last.eq_ignore_ascii_case(f))
-        .map(|f| format!("`{f}`"))
+    {
+        return Some(format!("`{f}`"));
+    }
+    // Files that hold secrets by their nature (`.env`, `id_rsa`, `*.pem`, anything in `.ssh/`):
+    // a model that writes one could plant credentials or change what the program connects to,
+    // and they are kept out of prompts for the same reason.
+    crate::models::redact::is_secret_file(Path::new(relative))
+        .then(|| format!("a secret file such as `{last}`"))
 }
 
 #[cfg(test)]
@@ -369,6 +377,25 @@ mod tests {
             e.to_string(),
             "path `pyproject.toml` is protected (`pyproject.toml` is never written by a model)"
         );
+        // Secret files, as the prompt filter knows them, at any depth and in any case.
+        for p in [
+            ".env",
+            ".env.local",
+            "sub/.ENV",
+            "id_rsa",
+            ".ssh/config",
+            "certs/server.pem",
+        ] {
+            assert!(
+                matches!(kind(root, p), PathErrorKind::Protected { .. }),
+                "{p}"
+            );
+        }
+        assert_eq!(
+            WorkspacePath::resolve(root, "conf/.env").unwrap_err().to_string(),
+            "path `conf/.env` is protected (a secret file such as `.env` is never written by a model)"
+        );
+        assert!(WorkspacePath::resolve(root, "envoy.py").is_ok());
         assert!(WorkspacePath::resolve(root, "gitignore_helpers.py").is_ok());
         assert!(WorkspacePath::resolve(root, "src/idea.py").is_ok());
     }

@@ -200,7 +200,7 @@ fn twin_notes(
     out
 }
 
-/// The built-in rules (TDM001-TDM012) and the DOC checks of a document, as the configuration
+/// The built-in rules (TDM001-TDM013) and the DOC checks of a document, as the configuration
 /// selects them (`review.select`/`review.ignore`), with `# noqa` applied. The DOC part reads
 /// the project index (DOC701 names): call it on the blocking pool.
 pub fn file_findings(
@@ -234,7 +234,7 @@ fn review_selection(state: &ServerState) -> crate::analysis::finding::CodeSelect
         .unwrap_or_default()
 }
 
-/// The built-in rules (TDM001-TDM012) of a document as the configuration selects them, with
+/// The built-in rules (TDM001-TDM013) of a document as the configuration selects them, with
 /// `# noqa` applied. Pure analysis of the text: no index, so a request handler may call it.
 pub fn rule_findings(
     state: &ServerState,

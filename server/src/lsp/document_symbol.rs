@@ -21,7 +21,7 @@ pub fn symbols_for(state: &ServerState, key: &str) -> Result<Vec<DocumentSymbol>
     let snapshot = state
         .documents
         .snapshot(key)
-        .ok_or_else(|| unknown_document(key))?;
+        .ok_or_else(|| unknown_document(state, key))?;
     let text = snapshot.shared_text();
     let outline = snapshot.outline();
     let lines = LineIndex::new(&text);
@@ -33,8 +33,15 @@ pub fn symbols_for(state: &ServerState, key: &str) -> Result<Vec<DocumentSymbol>
     Ok(symbols)
 }
 
-pub(super) fn unknown_document(key: &str) -> Error {
-    Error::invalid_params(format!(
-        "unknown document {key}: it is not open (send didOpen first)"
-    ))
+/// The error for a request about a document the server does not hold: not open, or opened
+/// with a text over the size limit.
+pub(super) fn unknown_document(state: &ServerState, key: &str) -> Error {
+    match state.documents.too_large(key) {
+        Some(refused) => {
+            Error::invalid_params(format!("document {key} is not analysed: {refused}"))
+        }
+        None => Error::invalid_params(format!(
+            "unknown document {key}: it is not open (send didOpen first)"
+        )),
+    }
 }

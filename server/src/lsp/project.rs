@@ -150,13 +150,47 @@ async fn cold_build(client: &Client, state: &Arc<ServerState>) {
             *state.index.lock().unwrap_or_else(|e| e.into_inner()) = index;
             if let Some(progress) = progress {
                 progress
-                    .finish_with_message(format!("Indexed {} files", report.indexed))
+                    .finish_with_message(indexed_message(
+                        report.indexed,
+                        &report.skipped,
+                        report.failed.len(),
+                    ))
                     .await;
             }
         }
         Err(e) => tracing::error!("indexing failed: {e}"),
     }
     state.index_ready.store(true, Ordering::SeqCst);
+}
+
+/// The end of the indexing progress: how many files were indexed and, when some were left out
+/// (over the size limit at discovery; binary, not UTF-8 or unreadable when read), how many and
+/// why; the log names each file.
+fn indexed_message(
+    indexed: usize,
+    skipped: &[(std::path::PathBuf, crate::session::workspace::SkipReason)],
+    failed: usize,
+) -> String {
+    let too_large = skipped
+        .iter()
+        .filter(|(_, r)| matches!(r, crate::session::workspace::SkipReason::TooLarge { .. }))
+        .count();
+    let unreadable = skipped.len() - too_large + failed;
+    if too_large + unreadable == 0 {
+        return format!("Indexed {indexed} files");
+    }
+    let mut reasons = Vec::new();
+    if too_large > 0 {
+        reasons.push(format!("{too_large} over workspace.max_file_size"));
+    }
+    if unreadable > 0 {
+        reasons.push(format!("{unreadable} binary, not UTF-8 or unreadable"));
+    }
+    format!(
+        "Indexed {indexed} files; {} left out ({}; the log names them)",
+        too_large + unreadable,
+        reasons.join(", ")
+    )
 }
 
 async fn register_file_watcher(client: &Client, state: &ServerState) {
@@ -303,5 +337,28 @@ pub(super) fn did_change_watched_files(state: &ServerState, params: DidChangeWat
             continue;
         }
         queue(state, IndexJob::Disk { path });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::workspace::SkipReason;
+
+    #[test]
+    fn the_indexing_message_counts_skipped_files_and_says_why() {
+        assert_eq!(indexed_message(3, &[], 0), "Indexed 3 files");
+        let skipped = vec![
+            ("a.py".into(), SkipReason::TooLarge { size: 9, limit: 1 }),
+            ("b.py".into(), SkipReason::Binary),
+        ];
+        assert_eq!(
+            indexed_message(2, &skipped, 2),
+            "Indexed 2 files; 4 left out (1 over workspace.max_file_size, 3 binary, not UTF-8 or unreadable; the log names them)"
+        );
+        assert_eq!(
+            indexed_message(2, &[], 1),
+            "Indexed 2 files; 1 left out (1 binary, not UTF-8 or unreadable; the log names them)"
+        );
     }
 }

@@ -192,7 +192,7 @@ pub(super) fn code_actions(
     let uri = &params.text_document.uri;
     let key = convert::document_key(uri);
     let Some(snapshot) = state.documents.snapshot(&key) else {
-        return Err(super::document_symbol::unknown_document(&key));
+        return Err(super::document_symbol::unknown_document(state, &key));
     };
     let wants = |kind: &CodeActionKind| match &params.context.only {
         None => true,
@@ -341,7 +341,7 @@ pub(super) fn execute(
     let args: ReviewArgs = command_args(REVIEW_COMMAND, "{uri, range?}", arguments)?;
     let key = convert::document_key(&args.uri);
     if state.documents.snapshot(&key).is_none() {
-        return Err(super::document_symbol::unknown_document(&key));
+        return Err(super::document_symbol::unknown_document(state, &key));
     }
     let state = state.clone();
     let task_client = client.clone();

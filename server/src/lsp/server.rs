@@ -88,6 +88,16 @@ impl ServerState {
             .clone()
     }
 
+    /// The size limit of files and documents Tandem analyses (`workspace.max_file_size`).
+    pub fn max_file_size(&self) -> u64 {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .config
+            .workspace
+            .max_file_size
+    }
+
     /// The workspace folders.
     pub fn folders(&self) -> Vec<PathBuf> {
         self.roots.read().unwrap_or_else(|e| e.into_inner()).clone()

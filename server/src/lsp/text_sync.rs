@@ -14,10 +14,16 @@ use crate::session::documents::ChangeOutcome;
 pub(super) fn did_open(server: &TandemServer, params: DidOpenTextDocumentParams) {
     let doc = params.text_document;
     let key = convert::document_key(&doc.uri);
-    server
-        .state
-        .documents
-        .open(&key, doc.version, &doc.language_id, &doc.text);
+    let limit = server.state.max_file_size();
+    if let Err(refused) =
+        server
+            .state
+            .documents
+            .open_within(&key, doc.version, &doc.language_id, &doc.text, limit)
+    {
+        refuse_too_large(server, &key, refused);
+        return;
+    }
     tracing::debug!("opened {key} at version {}", doc.version);
     if let Some(path) = project::indexable_path(&server.state, &doc.uri) {
         project::queue(&server.state, IndexJob::Document { key, path });
@@ -34,10 +40,11 @@ pub(super) fn did_change(server: &TandemServer, params: DidChangeTextDocumentPar
         .map(convert::text_change)
         .collect();
     let encoding = server.state.encoding();
+    let limit = server.state.max_file_size();
     match server
         .state
         .documents
-        .change(&key, version, &changes, encoding)
+        .change_within(&key, version, &changes, encoding, limit)
     {
         ChangeOutcome::Applied => {
             if let Some(path) = project::indexable_path(&server.state, &params.text_document.uri) {
@@ -48,10 +55,33 @@ pub(super) fn did_change(server: &TandemServer, params: DidChangeTextDocumentPar
         ChangeOutcome::Stale { current, received } => tracing::warn!(
             "dropping out-of-order change to {key}: version {received} arrived after {current}"
         ),
+        ChangeOutcome::UnknownDocument if server.state.documents.too_large(&key).is_some() => {
+            tracing::debug!("ignoring change to {key}, which is too large to analyse")
+        }
         ChangeOutcome::UnknownDocument => {
             tracing::warn!("ignoring change to {key}, which is not open")
         }
+        ChangeOutcome::TooLarge(refused) => {
+            refuse_too_large(server, &key, refused);
+            super::diagnostics::clear(&server.client, &server.state, params.text_document.uri);
+        }
     }
+}
+
+/// A document over `workspace.max_file_size` is not analysed: say so once in the log and to
+/// the user (from a spawned task: handlers of notifications await nothing). Requests about it
+/// get an error naming the limit (`document_symbol::unknown_document`).
+fn refuse_too_large(
+    server: &TandemServer,
+    key: &str,
+    refused: crate::session::documents::TooLarge,
+) {
+    let message = format!("Tandem: {key}: {refused}; raise the limit to analyse it");
+    tracing::warn!("{message}");
+    let client = server.client.clone();
+    tokio::spawn(async move {
+        client.show_message(MessageType::WARNING, message).await;
+    });
 }
 
 /// A save changes nothing the index does not already know from the edits, but a client that

@@ -36,6 +36,27 @@ pub enum ChangeOutcome {
     },
     /// No document with that URI is open.
     UnknownDocument,
+    /// The text after the change is over the size limit: the document was dropped (and is
+    /// remembered as too large) rather than parsed.
+    TooLarge(TooLarge),
+}
+
+/// A document refused because its text is over the size limit (`workspace.max_file_size`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge {
+    pub size: u64,
+    pub limit: u64,
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "it is {} bytes, over the limit of {} (workspace.max_file_size), so Tandem does \
+             not analyse it",
+            self.size, self.limit
+        )
+    }
 }
 
 /// A document as the session holds it.
@@ -74,6 +95,13 @@ impl Document {
     /// Applies the changes in order, then re-parses once. The new state is built on copies, so a
     /// failure part-way leaves the document as it was.
     pub fn apply_changes(&mut self, version: i32, changes: &[TextChange], enc: PositionEncoding) {
+        let (rope, tree) = self.edited(changes, enc);
+        self.reparse(version, rope, tree);
+    }
+
+    /// The text after the changes, and the old tree edited to match (`None` after a whole-text
+    /// change); nothing is parsed yet.
+    fn edited(&self, changes: &[TextChange], enc: PositionEncoding) -> (Rope, Option<Tree>) {
         let mut rope = self.rope.clone();
         let mut tree = Some(self.tree.clone());
         for change in changes {
@@ -90,6 +118,11 @@ impl Document {
                 }
             }
         }
+        (rope, tree)
+    }
+
+    /// Takes the edited text and re-parses it (incrementally from the edited tree).
+    fn reparse(&mut self, version: i32, rope: Rope, tree: Option<Tree>) {
         let tree = parse::parse_rope(&rope, tree.as_ref());
         self.rope = rope;
         self.tree = tree;
@@ -175,6 +208,9 @@ impl DocumentSnapshot {
 #[derive(Debug, Default)]
 pub struct DocumentStore {
     documents: DashMap<String, Document>,
+    /// Documents the client opened whose text was over the size limit, by URI: not held, not
+    /// parsed, remembered so that requests about them get a clear answer.
+    too_large: DashMap<String, TooLarge>,
 }
 
 impl DocumentStore {
@@ -188,12 +224,48 @@ impl DocumentStore {
         self.documents.insert(uri.to_string(), document);
     }
 
+    /// Opens a document unless its text is over `limit` bytes: then it is not held or parsed
+    /// (a 50 MB buffer would cost a parse tree many times its size on every change), and
+    /// [`DocumentStore::too_large`] says why until it is closed or opened again.
+    pub fn open_within(
+        &self,
+        uri: &str,
+        version: i32,
+        language_id: &str,
+        text: &str,
+        limit: u64,
+    ) -> Result<(), TooLarge> {
+        let size = text.len() as u64;
+        if size > limit {
+            self.documents.remove(uri);
+            let refused = TooLarge { size, limit };
+            self.too_large.insert(uri.to_string(), refused);
+            return Err(refused);
+        }
+        self.too_large.remove(uri);
+        self.open(uri, version, language_id, text);
+        Ok(())
+    }
+
     pub fn change(
         &self,
         uri: &str,
         version: i32,
         changes: &[TextChange],
         enc: PositionEncoding,
+    ) -> ChangeOutcome {
+        self.change_within(uri, version, changes, enc, u64::MAX)
+    }
+
+    /// Applies a change unless the text after it is over `limit` bytes: then the document is
+    /// dropped before it is parsed and remembered as too large.
+    pub fn change_within(
+        &self,
+        uri: &str,
+        version: i32,
+        changes: &[TextChange],
+        enc: PositionEncoding,
+        limit: u64,
     ) -> ChangeOutcome {
         let Some(mut document) = self.documents.get_mut(uri) else {
             return ChangeOutcome::UnknownDocument;
@@ -204,13 +276,28 @@ impl DocumentStore {
                 received: version,
             };
         }
-        document.apply_changes(version, changes, enc);
+        let (rope, tree) = document.edited(changes, enc);
+        let size = rope.len_bytes() as u64;
+        if size > limit {
+            drop(document);
+            self.documents.remove(uri);
+            let refused = TooLarge { size, limit };
+            self.too_large.insert(uri.to_string(), refused);
+            return ChangeOutcome::TooLarge(refused);
+        }
+        document.reparse(version, rope, tree);
         ChangeOutcome::Applied
     }
 
-    /// Closes a document; returns whether it was open.
+    /// Closes a document; returns whether it was open (or refused as too large).
     pub fn close(&self, uri: &str) -> bool {
-        self.documents.remove(uri).is_some()
+        let refused = self.too_large.remove(uri).is_some();
+        self.documents.remove(uri).is_some() || refused
+    }
+
+    /// Why a document the client opened is not held: its text is over the size limit.
+    pub fn too_large(&self, uri: &str) -> Option<TooLarge> {
+        self.too_large.get(uri).map(|r| *r)
     }
 
     pub fn snapshot(&self, uri: &str) -> Option<DocumentSnapshot> {
@@ -348,5 +435,38 @@ mod tests {
             PositionEncoding::Utf16,
         );
         assert_eq!(store.snapshot("u").unwrap().text(), "a = 1\r\nbb = 22\r\n");
+    }
+
+    #[test]
+    fn documents_over_the_limit_are_refused_and_remembered_until_closed() {
+        let store = DocumentStore::new();
+        let refused = store
+            .open_within("big", 1, "python", "x = 1\n", 5)
+            .unwrap_err();
+        assert_eq!(refused, TooLarge { size: 6, limit: 5 });
+        assert!(refused.to_string().contains("workspace.max_file_size"));
+        assert!(store.snapshot("big").is_none());
+        assert_eq!(store.too_large("big"), Some(refused));
+        // Opening it again under the limit clears the refusal.
+        store.open_within("big", 2, "python", "x=1", 5).unwrap();
+        assert_eq!(store.too_large("big"), None);
+        assert_eq!(store.snapshot("big").unwrap().text(), "x=1");
+        // A change that grows it over the limit drops it before parsing.
+        let grow = TextChange {
+            range: None,
+            text: "y = 22\n".into(),
+        };
+        let outcome = store.change_within("big", 3, &[grow], PositionEncoding::Utf8, 5);
+        assert_eq!(
+            outcome,
+            ChangeOutcome::TooLarge(TooLarge { size: 7, limit: 5 })
+        );
+        assert!(store.snapshot("big").is_none());
+        assert!(
+            store.close("big"),
+            "a refused document counts as open until closed"
+        );
+        assert_eq!(store.too_large("big"), None);
+        assert!(!store.close("big"));
     }
 }

@@ -47,6 +47,7 @@ pub const RULES: &[RuleInfo] = &[
     rule("TDM010", "too-complex", "A function whose cyclomatic complexity exceeds `review.max_complexity`", Information),
     rule("TDM011", "too-many-statements", "A function with more statements than `review.max_statements`", Information),
     rule("TDM012", "missing-docstring", "A public function, method or class without a docstring", Information),
+    rule("TDM013", "hidden-unicode", "Invisible Unicode (tag characters, bidirectional controls, zero-width characters) that makes code read differently from how it runs or hides text", Warning),
     rule("TDM020", "unused-symbol", "A function, method or class that nothing in the project calls or references", Information),
     rule("TDM021", "call-arguments-mismatch", "A call to a project function with arguments its signature cannot accept", Warning),
     rule("DOC101", "docstring-missing-arguments", "The docstring documents fewer arguments than the signature has", Warning),

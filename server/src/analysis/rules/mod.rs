@@ -7,7 +7,8 @@
 //! and descriptions in [`catalog`]. One file per rule or small family:
 //! `defaults.rs` (TDM001), `exceptions.rs` (TDM002, TDM003), `comparisons.rs` (TDM004,
 //! TDM005), `fstrings.rs` (TDM006), `flow.rs` (TDM007, TDM008), `builtins.rs` (TDM009),
-//! `metrics.rs` (TDM010, TDM011), `docstrings.rs` (TDM012). TDM020 and TDM021 need the
+//! `metrics.rs` (TDM010, TDM011), `docstrings.rs` (TDM012), `unicode.rs` (TDM013, a scan of
+//! the text rather than the tree). TDM020 and TDM021 need the
 //! project's call graph and are computed by the project pass, not here.
 
 mod builtins;
@@ -19,6 +20,7 @@ mod exceptions;
 mod flow;
 mod fstrings;
 mod metrics;
+mod unicode;
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -136,9 +138,10 @@ enum Rule {
     TooComplex,
     TooManyStatements,
     MissingDocstring,
+    HiddenUnicode,
 }
 
-const RULE_COUNT: usize = 12;
+const RULE_COUNT: usize = 13;
 
 impl Rule {
     const ALL: [Rule; RULE_COUNT] = [
@@ -154,6 +157,7 @@ impl Rule {
         Rule::TooComplex,
         Rule::TooManyStatements,
         Rule::MissingDocstring,
+        Rule::HiddenUnicode,
     ];
 
     fn code(self) -> &'static str {
@@ -186,6 +190,7 @@ pub fn check_file(source: &str, tree: &Tree, opts: &RuleOptions) -> Vec<Finding>
         swallowed: Vec::new(),
     };
     checker.walk(tree.root_node());
+    unicode::check(&mut checker, tree.root_node());
     metrics::report(&mut checker);
     docstrings::finish(&mut checker);
     exceptions::finish(&mut checker);
