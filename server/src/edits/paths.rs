@@ -365,6 +365,13 @@ mod tests {
             "pyproject.toml",
             "pkg/pyproject.toml",
             ".git",
+            // Secret files, as the prompt filter knows them, at any depth and in any case.
+            ".env",
+            ".env.local",
+            "sub/.ENV",
+            "id_rsa",
+            ".ssh/config",
+            "certs/server.pem",
         ] {
             assert!(
                 matches!(kind(root, p), PathErrorKind::Protected { .. }),
@@ -377,20 +384,6 @@ mod tests {
             e.to_string(),
             "path `pyproject.toml` is protected (`pyproject.toml` is never written by a model)"
         );
-        // Secret files, as the prompt filter knows them, at any depth and in any case.
-        for p in [
-            ".env",
-            ".env.local",
-            "sub/.ENV",
-            "id_rsa",
-            ".ssh/config",
-            "certs/server.pem",
-        ] {
-            assert!(
-                matches!(kind(root, p), PathErrorKind::Protected { .. }),
-                "{p}"
-            );
-        }
         assert_eq!(
             WorkspacePath::resolve(root, "conf/.env").unwrap_err().to_string(),
             "path `conf/.env` is protected (a secret file such as `.env` is never written by a model)"
