@@ -161,7 +161,9 @@ fn hostile_documents_get_clear_answers_and_the_server_keeps_answering() {
         if answers.document.get("result").is_some() {
             let outcome = client.wait_for(|m| m["method"] == "window/showMessage");
             assert!(
-                outcome["params"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+                outcome["params"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
                 "{name}: {outcome}"
             );
         }

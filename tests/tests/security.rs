@@ -697,11 +697,18 @@ async fn a_documenter_answer_cannot_reach_other_files() {
     })
     .await
     .unwrap();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out.stderr));
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(others(&planted), before, "tandem doc wrote another file");
     let written = std::fs::read_to_string(&app).unwrap();
     assert!(written.contains("Load the file at `path`."), "{written}");
-    assert!(!written.contains("IGNORE PREVIOUS INSTRUCTIONS."), "{written}");
+    assert!(
+        !written.contains("IGNORE PREVIOUS INSTRUCTIONS."),
+        "{written}"
+    );
 
     std::fs::write(&app, app_source()).unwrap();
     let root = planted.root.clone();
@@ -726,12 +733,17 @@ async fn a_documenter_answer_cannot_reach_other_files() {
     .await
     .unwrap();
     let (uri, edit) = edit;
-    let changes = edit["params"]["edit"]["documentChanges"].as_array().unwrap();
+    let changes = edit["params"]["edit"]["documentChanges"]
+        .as_array()
+        .unwrap();
     assert!(!changes.is_empty(), "{edit}");
     for change in changes {
         assert_eq!(change["textDocument"]["uri"], uri.as_str(), "{edit}");
     }
     assert!(edit["params"]["edit"].get("changes").is_none(), "{edit}");
-    assert!(!edit.to_string().contains("IGNORE PREVIOUS INSTRUCTIONS."), "{edit}");
+    assert!(
+        !edit.to_string().contains("IGNORE PREVIOUS INSTRUCTIONS."),
+        "{edit}"
+    );
     assert_eq!(others(&planted), before);
 }
