@@ -454,7 +454,7 @@ async fn planted_secrets_never_reach_the_model_nor_a_log_from_any_command() {
     let cli = tokio::task::spawn_blocking({
         let planted = planted.clone();
         move || {
-            let runs: [(&str, &[&str]); 4] = [
+            let runs: [(&str, &[&str]); 6] = [
                 ("check.log", &["check", "--ai", "app.py"]),
                 ("doc.log", &["doc", "app.py"]),
                 (
@@ -467,6 +467,12 @@ async fn planted_secrets_never_reach_the_model_nor_a_log_from_any_command() {
                     ],
                 ),
                 ("run.log", &["run", "p1"]),
+                // Named explicitly, ignored and secret files still stay out of prompts.
+                (
+                    "check-ignored.log",
+                    &["check", "--ai", "ignored_by_git.py", ".env"],
+                ),
+                ("doc-ignored.log", &["doc", "ignored_by_tandem.py"]),
             ];
             runs.iter()
                 .map(|(log, args)| {
@@ -485,9 +491,14 @@ async fn planted_secrets_never_reach_the_model_nor_a_log_from_any_command() {
             "tandem {command}: {stderr}"
         );
         assert_clean(&format!("stderr of tandem {command}"), &stderr);
-        // Standard output may show the user's own app.py (`tandem doc` prints a diff of it),
-        // never another secret.
-        let stdout = text(&out.stdout).replace(SECRETS[4].1, "");
+        // Standard output may show the user's own files it works on (`tandem doc` prints a
+        // diff of each, `tandem run` of app.py), never another secret.
+        let mut stdout = text(&out.stdout).replace(SECRETS[4].1, "");
+        for (file, marker) in SECRETS {
+            if command.split(' ').any(|arg| arg == *file) {
+                stdout = stdout.replace(marker, "");
+            }
+        }
         assert_clean(&format!("stdout of tandem {command}"), &stdout);
     }
 
@@ -536,6 +547,30 @@ async fn planted_secrets_never_reach_the_model_nor_a_log_from_any_command() {
                             .as_str()
                             .is_some_and(|s| !s.contains("config"))
                 });
+            }
+            // Files kept out of prompts stay out when the user opens them and asks anyway.
+            for name in [".env", "ignored_by_git.py", "ignored_by_tandem.py"] {
+                let path = root.join(name);
+                let secret_uri = file_uri(&path);
+                client.open(&secret_uri, &std::fs::read_to_string(&path).unwrap());
+                for command in ["tandem.review", "tandem.document"] {
+                    let response = client.request(
+                        "workspace/executeCommand",
+                        json!({"command": command, "arguments": [{"uri": secret_uri}]}),
+                    );
+                    assert!(response.get("error").is_none(), "{response}");
+                    let shown = client.wait_for(|m| {
+                        m["method"] == "window/showMessage" && m["params"]["type"] != 2
+                    });
+                    let shown = shown["params"]["message"].as_str().unwrap_or("");
+                    // The review says why it fell back to the built-in findings; the
+                    // documentation run falls back to the built-in engine.
+                    assert!(
+                        command != "tandem.review"
+                            || shown.contains(&format!("`{name}` is not sent to a model")),
+                        "{command} {name}: {shown}"
+                    );
+                }
             }
             let inbox = serde_json::to_string(&client.inbox).unwrap();
             assert_clean("messages to the editor", &inbox);

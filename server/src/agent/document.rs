@@ -879,6 +879,7 @@ async fn draft(
     cancel: &CancellationToken,
 ) -> Result<(String, Origin), String> {
     let mut request = ModelRequest::new(SchemaName::Docstrings, SYSTEM_PROMPT, prompt)
+        .with_source(file.path.clone())
         .with_temperature(temperature)
         .with_facts(BuiltinDocstrings(vec![(
             target.qualified_name.clone(),

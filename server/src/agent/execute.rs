@@ -562,7 +562,8 @@ async fn run_item(
         SchemaName::Edits,
         SYSTEM_PROMPT,
         prompt(item, &base_texts, context),
-    );
+    )
+    .with_source(&item.file);
     let max = shared.settings.max_attempts.max(1);
     for attempt in 1..=max {
         if shared.cancel.is_cancelled() {
@@ -723,7 +724,8 @@ async fn dynamic_gate(
              to fix) for correctness, fit with the step and the code around it; list each \
              problem in one sentence.",
             prompt,
-        );
+        )
+        .with_source(&item.file);
         match shared
             .router
             .complete(Role::Reviewer, request, shared.cancel.clone(), |_| {})

@@ -451,6 +451,7 @@ pub async fn review(
     let builtin_here = builtin_findings_in(source, &target, builtin);
     let prompt = build_prompt(file, &target, context, &builtin_here);
     let mut request = ModelRequest::new(SchemaName::Review, SYSTEM_PROMPT, prompt)
+        .with_source(file.path.clone())
         .with_temperature(0.1)
         .with_facts(BuiltinReview(
             builtin_here.iter().map(builtin_answer_item).collect(),

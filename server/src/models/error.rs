@@ -39,6 +39,10 @@ pub enum ModelError {
     /// No model of the role's chain answered; each attempt says why.
     #[error("no model could serve the {role}: {}", render_attempts(tried))]
     Unavailable { role: Role, tried: Vec<Attempt> },
+    /// The request carries the text of a file that must stay out of prompts (a secret file,
+    /// or one `.gitignore`/`.tandemignore` excludes); no model was asked.
+    #[error("`{path}` is not sent to a model: {reason}")]
+    ExcludedSource { path: String, reason: String },
     /// The caller cancelled (the editor, or Ctrl-C).
     #[error("the request was cancelled")]
     Cancelled,
@@ -166,7 +170,7 @@ impl ModelError {
     pub fn model(&self) -> Option<&str> {
         use ModelError::*;
         match self {
-            Offline { .. } | Unavailable { .. } | Cancelled => None,
+            Offline { .. } | Unavailable { .. } | ExcludedSource { .. } | Cancelled => None,
             MissingKey { model, .. }
             | CircuitOpen { model, .. }
             | ContextTooSmall { model, .. }

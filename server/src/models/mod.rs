@@ -145,6 +145,10 @@ pub struct ModelRequest {
     pub messages: Vec<Message>,
     /// Files shown to the model before the first user message.
     pub files: Vec<PromptFile>,
+    /// Workspace files whose text the messages carry (the file under review, documentation
+    /// or change). When one of them must stay out of prompts (a secret file, or one the
+    /// project ignores), no model is asked: only the offline engine may answer.
+    pub sources: Vec<PathBuf>,
     /// The answer's budget in tokens; `None` (or more than the model allows) means the
     /// model's `max_output_tokens`.
     pub max_output_tokens: Option<u64>,
@@ -160,6 +164,7 @@ impl std::fmt::Debug for ModelRequest {
             .field("system", &self.system)
             .field("messages", &self.messages)
             .field("files", &self.files)
+            .field("sources", &self.sources)
             .field("max_output_tokens", &self.max_output_tokens)
             .field("temperature", &self.temperature)
             .field("facts", &self.facts.as_ref().map(|_| "..."))
@@ -175,6 +180,7 @@ impl ModelRequest {
             system: system.into(),
             messages: vec![Message::user(prompt)],
             files: Vec::new(),
+            sources: Vec::new(),
             max_output_tokens: None,
             temperature: None,
             facts: None,
@@ -186,6 +192,12 @@ impl ModelRequest {
             path: path.into(),
             text: text.into(),
         });
+        self
+    }
+
+    /// Names a workspace file whose text the messages carry (see [`ModelRequest::sources`]).
+    pub fn with_source(mut self, path: impl Into<PathBuf>) -> Self {
+        self.sources.push(path.into());
         self
     }
 
@@ -567,6 +579,7 @@ impl ModelRouter {
     {
         let progress: Progress<'_> = &on_progress;
         let prepared = self.prepare(&request, progress);
+        let excluded_source = self.excluded_source(&request);
         let chain = self.chain(role).to_vec();
         let mut tried: Vec<Attempt> = Vec::new();
         for name in &chain {
@@ -576,6 +589,8 @@ impl ModelRouter {
             let result = if name == BUILTIN_MODEL {
                 self.ask_offline(role, &request, &prepared, &cancel, progress)
                     .await
+            } else if let Some(error) = excluded_source.clone() {
+                Err(error)
             } else {
                 match self.inner.endpoints.get(name) {
                     Some(ep) => {
@@ -651,6 +666,19 @@ impl ModelRouter {
             model: name.to_string(),
             latency: start.elapsed(),
             usage: answer.usage,
+        })
+    }
+
+    /// The refusal for a request whose messages carry a file that must stay out of prompts.
+    fn excluded_source(&self, request: &ModelRequest) -> Option<ModelError> {
+        let mut filter = PromptFilter::new(self.inner.root.as_deref());
+        request.sources.iter().find_map(|path| {
+            let reason = filter.exclusion(path)?;
+            tracing::info!("not sent to a model: {} ({reason})", path.display());
+            Some(ModelError::ExcludedSource {
+                path: self.display_path(path),
+                reason,
+            })
         })
     }
 
@@ -1370,6 +1398,46 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, ModelError::InvalidOutput { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_request_carrying_an_ignored_or_secret_file_asks_no_model() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "generated.py\n").unwrap();
+        let mut config = Config::default();
+        config.models.insert(
+            "m".into(),
+            crate::session::config::ModelConfig {
+                provider: "openai".into(),
+                // Nothing listens here: a request that is sent fails to connect.
+                base_url: Some("http://127.0.0.1:9/v1".into()),
+                model: "m".into(),
+                retries: 0,
+                stream: false,
+                ..Default::default()
+            },
+        );
+        config.roles.reviewer = vec!["m".into()];
+        let router = ModelRouter::from_config_with_keys(&config, Some(dir.path()), |_| None)
+            .expect("a usable configuration");
+        let ask = |source: &str| {
+            let request =
+                ModelRequest::new(SchemaName::Review, "", "Review this").with_source(source);
+            router.complete(Role::Reviewer, request, CancellationToken::new(), |_| {})
+        };
+        for (source, reason) in [("generated.py", ".gitignore"), (".env", "secret")] {
+            let err = ask(source).await.unwrap_err();
+            assert!(
+                matches!(&err, ModelError::ExcludedSource { path, .. } if path == source),
+                "{err:?}"
+            );
+            let message = err.to_string();
+            assert!(message.starts_with(&format!("`{source}` is not sent to a model: ")));
+            assert!(message.contains(reason), "{message}");
+        }
+        // An ordinary file is sent (and fails to connect here).
+        let err = ask("app.py").await.unwrap_err();
+        assert!(matches!(err, ModelError::Connection { .. }), "{err:?}");
     }
 
     #[test]
