@@ -341,7 +341,15 @@ fn hostile_files_on_disk_are_skipped_or_analysed_by_check_graph_and_the_index() 
     assert_eq!(item["name"], "ok", "{prepared}");
     let outgoing = client.request("callHierarchy/outgoingCalls", json!({"item": item}));
     assert_eq!(outgoing["result"][0]["to"]["name"], "helper", "{outgoing}");
-    let stderr = client.stderr.lock().unwrap().clone();
+    // The log names the files left out (stderr is read by another thread: give it a moment).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let stderr = loop {
+        let stderr = client.stderr.lock().unwrap().clone();
+        if stderr.contains("binary.py") || Instant::now() > deadline {
+            break stderr;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert!(stderr.contains("binary.py"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
