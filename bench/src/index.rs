@@ -110,8 +110,18 @@ fn build(
 
 /// Peak resident memory of this process so far, in MiB (Linux).
 pub fn peak_rss_mib() -> Option<f64> {
+    status_mib("VmHWM:")
+}
+
+/// Current resident memory of this process, in MiB (Linux).
+fn rss_mib() -> Option<f64> {
+    status_mib("VmRSS:")
+}
+
+/// A memory figure of `/proc/self/status` (given in KiB there), in MiB.
+fn status_mib(key: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
@@ -131,14 +141,6 @@ pub fn child_memory(dir: &str, root: &str) {
     let (index, _, _) = build(&corpus, files);
     std::hint::black_box(index.len());
     println!("{:.1}", peak_rss_mib().unwrap_or(f64::NAN));
-}
-
-/// Current resident memory of this process, in MiB (Linux).
-fn rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }
 
 /// The cold build step by step, with resident and peak memory after each step (to stderr):
