@@ -13,7 +13,9 @@ use tandem::analysis::index::ProjectIndex;
 use tandem::analysis::parse::parse_str;
 use tandem::session::config::WorkspaceConfig;
 use tandem::session::documents::{Document, TextChange};
-use tandem::session::indexer::{analyze_text, analyze_text_with_tree, build_index_of_files};
+use tandem::session::indexer::{
+    analyze_path, analyze_text, analyze_text_with_tree, build_index_of_files,
+};
 use tandem::session::position::{PositionEncoding, TextPosition};
 use tandem::session::workspace::{discover_python_files, read_source, SourceRoots};
 
@@ -108,8 +110,18 @@ fn build(
 
 /// Peak resident memory of this process so far, in MiB (Linux).
 pub fn peak_rss_mib() -> Option<f64> {
+    status_mib("VmHWM:")
+}
+
+/// Current resident memory of this process, in MiB (Linux).
+fn rss_mib() -> Option<f64> {
+    status_mib("VmRSS:")
+}
+
+/// A memory figure of `/proc/self/status` (given in KiB there), in MiB.
+fn status_mib(key: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
@@ -122,8 +134,42 @@ pub fn child_memory(dir: &str, root: &str) {
         root: PathBuf::from(root),
     };
     let files = files_of(&corpus);
+    if std::env::var_os("TANDEM_BENCH_MEMORY_STAGES").is_some() {
+        memory_stages(&corpus, files);
+        return;
+    }
     let (index, _, _) = build(&corpus, files);
     std::hint::black_box(index.len());
+    println!("{:.1}", peak_rss_mib().unwrap_or(f64::NAN));
+}
+
+/// The cold build step by step, with resident and peak memory after each step (to stderr):
+/// `TANDEM_BENCH_MEMORY_STAGES=1 tandem-bench index-memory-child DIR ROOT`.
+fn memory_stages(corpus: &Corpus, files: Vec<PathBuf>) {
+    let stage = |what: &str| {
+        eprintln!(
+            "{what}: rss {:.0} MiB, peak {:.0} MiB",
+            rss_mib().unwrap_or(f64::NAN),
+            peak_rss_mib().unwrap_or(f64::NAN)
+        );
+    };
+    stage("start");
+    let roots = SourceRoots::for_workspace(std::slice::from_ref(&corpus.root));
+    let results: Vec<_> = files
+        .par_iter()
+        .map(|path| analyze_path(&roots, path, &config()))
+        .collect();
+    stage("analysed");
+    let mut index = ProjectIndex::new();
+    for (path, result) in files.into_iter().zip(results) {
+        if let Ok(analysis) = result {
+            index.insert(path, analysis);
+        }
+    }
+    stage("inserted");
+    index.graph();
+    stage("solved");
+    eprintln!("{}", index.solver_stats());
     println!("{:.1}", peak_rss_mib().unwrap_or(f64::NAN));
 }
 

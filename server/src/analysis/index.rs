@@ -182,6 +182,12 @@ impl ProjectIndex {
         self.program.solved_graph()
     }
 
+    /// Internal counts of the call-graph solver, for benchmarks.
+    #[doc(hidden)]
+    pub fn solver_stats(&self) -> String {
+        self.program.solver_stats()
+    }
+
     /// How the last `graph()` brought the graph up to date and what it did, for benchmarks.
     #[doc(hidden)]
     pub fn graph_update_report(&self) -> (crate::analysis::callgraph::UpdateKind, String) {

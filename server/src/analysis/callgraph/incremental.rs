@@ -23,7 +23,7 @@ use std::sync::Arc;
 use super::facts::{
     Arg, DefFact, DefKind, Key, ModuleFacts, Op, StaticBinding, IF_ALL, IF_REMOTE, NONE,
 };
-use super::resolve::{Effect, Solver, DYN, NO};
+use super::resolve::{Callee, Effect, Solver, DYN, NO};
 use super::util::{FxMap, FxSet};
 
 impl Solver {
@@ -285,7 +285,7 @@ impl Solver {
                             }
                             Effect::Dyn(id) => region.pending_creators.push(DYN | id),
                             Effect::Value(n, _) => region.pending_nodes.push(n),
-                            Effect::Call(..) | Effect::Watch(..) => {}
+                            Effect::CallDef(..) | Effect::CallName(..) | Effect::Watch(..) => {}
                         }
                     }
                 }
@@ -313,7 +313,8 @@ impl Solver {
                     self.dyn_unref(id);
                 }
                 Effect::Value(n, v) => self.undirect(n, v, c),
-                Effect::Call(site, callee) => self.unrecord(site, callee),
+                Effect::CallDef(site, d) => self.unrecord(site, Callee::Def(d)),
+                Effect::CallName(site, n) => self.unrecord(site, Callee::Name(n)),
                 Effect::Watch(a, id) => self.unwatch(a, id, c),
             }
         }

@@ -228,6 +228,10 @@ struct EdgeRec {
     last: u32,
 }
 
+/// Nodes with this many out-edges find their edges through `Solver::edge_ids`; others walk
+/// their out-edges.
+const HUB_DEGREE: u8 = 16;
+
 /// Edge filters: every value, values other than literals, or (`DECORATED + f`) what a
 /// decorator applied to definition `f` returns (see `passes`).
 const PLAIN: u32 = 0;
@@ -428,14 +432,26 @@ impl Callees {
 }
 
 /// Something a constraint derived, recorded so that it can be taken back when the constraint
-/// goes away or its inputs change (see `incremental.rs`).
+/// goes away or its inputs change (see `incremental.rs`). A call edge's callee is spelled
+/// out in two variants (`CallDef`, `CallName`) rather than nesting a `Callee`, which keeps an
+/// effect at 12 bytes: the solver records millions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Effect {
     Edge(u32),
     Dyn(u32),
     Value(u32, u32),
-    Call(u32, Callee),
+    CallDef(u32, u32),
+    CallName(u32, u32),
     Watch(u32, u32),
+}
+
+impl Effect {
+    fn call(site: u32, callee: Callee) -> Effect {
+        match callee {
+            Callee::Def(d) => Effect::CallDef(site, d),
+            Callee::Name(n) => Effect::CallName(site, n),
+        }
+    }
 }
 
 /// One module of the program and where its local ids live in the global numbering.
@@ -483,6 +499,14 @@ pub(crate) struct Solver {
     /// For each set, how many of its values have been propagated.
     done: Vec<u32>,
     edges: Vec<EdgeRec>,
+    /// How many edges leave each node (static ones included), counted up to `u8::MAX`.
+    out_degree: Vec<u8>,
+    /// The edges of static copy ops, as a bit set by edge id: they are never shared.
+    static_edges: Vec<u64>,
+    /// The shared (not static) edges `(src, dst, filter)` leaving nodes with at least
+    /// `HUB_DEGREE` edges. Other nodes' edges are found by walking their few out-edges, which
+    /// keeps this map to a small part of the edges (a map of every edge was the solver's
+    /// largest structure after the edges themselves).
     edge_ids: FxMap<(u32, u32, u32), u32>,
     /// The edge each static copy op made (by global op id).
     op_edge: Vec<u32>,
@@ -576,6 +600,8 @@ impl Solver {
             sets: Vec::new(),
             done: Vec::new(),
             edges: Vec::new(),
+            out_degree: Vec::new(),
+            static_edges: Vec::new(),
             edge_ids: FxMap::default(),
             op_edge: Vec::new(),
             trigs: Vec::new(),
@@ -848,6 +874,7 @@ impl Solver {
         self.set_of.push(NO);
         self.first_edge.push(NO);
         self.first_in.push(NO);
+        self.out_degree.push(0);
         self.direct_head.push(NO);
         self.first_trig.push(NO);
         self.queued.push(false);
@@ -859,6 +886,8 @@ impl Solver {
         self.set_of.shrink_to_fit();
         self.first_edge.shrink_to_fit();
         self.first_in.shrink_to_fit();
+        self.out_degree.shrink_to_fit();
+        self.static_edges.shrink_to_fit();
         self.direct_head.shrink_to_fit();
         self.direct_arena.shrink_to_fit();
         self.first_trig.shrink_to_fit();
@@ -889,7 +918,7 @@ impl Solver {
                 Effect::Edge(_) => 0,
                 Effect::Dyn(_) => 1,
                 Effect::Value(..) => 2,
-                Effect::Call(..) => 3,
+                Effect::CallDef(..) | Effect::CallName(..) => 3,
                 Effect::Watch(..) => 4,
             }] += 1;
         }
@@ -929,12 +958,12 @@ impl Solver {
                 .map(|v| v.capacity() * 20 + 40)
                 .sum::<usize>()
             + map(self.edge_ids.len(), 16);
-        let total = self.set_of.len() * 17
+        let total = self.set_of.len() * 18
             + self.sets.len() * 20
             + self.sets.iter().map(ValSet::heap_bytes).sum::<usize>()
             + self.edges.capacity() * std::mem::size_of::<EdgeRec>()
             + self.trigs.capacity() * 8
-            + self.effect_arena.capacity() * 16
+            + self.effect_arena.capacity() * std::mem::size_of::<(Effect, u32)>()
             + (self.op_effects.capacity() + self.dyn_effects.capacity() + self.op_edge.capacity())
                 * 4
             + self.dyn_ops.capacity() * (std::mem::size_of::<DynOp>() + 4)
@@ -954,7 +983,7 @@ impl Solver {
             self.edges.len(),
             self.dyn_ops.len(),
             self.values.len(),
-            mb(self.set_of.len() * 17),
+            mb(self.set_of.len() * 18),
             mb(self.sets.len() * (std::mem::size_of::<ValSet>() + 4)),
             mb(set_vals * 4),
             mb(self.edges.len() * std::mem::size_of::<EdgeRec>()),
@@ -1144,7 +1173,7 @@ impl Solver {
     /// already has.
     fn add_edge(&mut self, src: u32, dst: u32, filter: u32) {
         if self.creator != NO {
-            if let Some(&e) = self.edge_ids.get(&(src, dst, filter)) {
+            if let Some(e) = self.find_edge(src, dst, filter) {
                 let rec = &mut self.edges[e as usize];
                 if rec.refs > 0 && rec.last == self.creator {
                     return;
@@ -1171,7 +1200,7 @@ impl Solver {
         if src == NO || dst == NO || src == dst {
             return;
         }
-        let e = self.new_edge(src, dst, filter);
+        let e = self.new_edge(src, dst, filter, true);
         let i = op as usize;
         if self.op_edge.len() <= i {
             self.op_edge.resize(i + 1, NO);
@@ -1185,8 +1214,37 @@ impl Solver {
         self.op_edge.get(op as usize).copied().filter(|&e| e != NO)
     }
 
-    fn new_edge(&mut self, src: u32, dst: u32, filter: u32) -> u32 {
+    /// The shared edge `src → dst` with `filter`, live or not.
+    fn find_edge(&self, src: u32, dst: u32, filter: u32) -> Option<u32> {
+        if *self.out_degree.get(src as usize)? >= HUB_DEGREE {
+            return self.edge_ids.get(&(src, dst, filter)).copied();
+        }
+        let mut e = self.first_edge[src as usize];
+        while e != NO {
+            let rec = &self.edges[e as usize];
+            if rec.dst == dst && rec.filter == filter && !self.is_static_edge(e) {
+                return Some(e);
+            }
+            e = rec.next;
+        }
+        None
+    }
+
+    fn is_static_edge(&self, e: u32) -> bool {
+        self.static_edges
+            .get(e as usize / 64)
+            .is_some_and(|w| w & (1 << (e % 64)) != 0)
+    }
+
+    fn new_edge(&mut self, src: u32, dst: u32, filter: u32, is_static: bool) -> u32 {
         let e = self.edges.len() as u32;
+        if is_static {
+            let w = e as usize / 64;
+            if self.static_edges.len() <= w {
+                self.static_edges.resize(w + 1, 0);
+            }
+            self.static_edges[w] |= 1 << (e % 64);
+        }
         self.edges.push(EdgeRec {
             src,
             dst,
@@ -1198,6 +1256,22 @@ impl Solver {
         });
         self.first_edge[src as usize] = e;
         self.first_in[dst as usize] = e;
+        let degree = &mut self.out_degree[src as usize];
+        let before = *degree;
+        *degree = degree.saturating_add(1);
+        if before == HUB_DEGREE - 1 {
+            // src becomes a hub: its shared edges go into the map from now on.
+            let mut f = e;
+            while f != NO {
+                let rec = self.edges[f as usize];
+                if !self.is_static_edge(f) {
+                    self.edge_ids.insert((rec.src, rec.dst, rec.filter), f);
+                }
+                f = rec.next;
+            }
+        } else if before >= HUB_DEGREE && !is_static {
+            self.edge_ids.insert((src, dst, filter), e);
+        }
         e
     }
 
@@ -1216,19 +1290,15 @@ impl Solver {
         if src == NO || dst == NO || src == dst {
             return None;
         }
-        let e = match self.edge_ids.get(&(src, dst, filter)) {
-            Some(&e) => {
+        let e = match self.find_edge(src, dst, filter) {
+            Some(e) => {
                 self.edges[e as usize].refs += 1;
                 if self.edges[e as usize].refs > 1 {
                     return Some(e);
                 }
                 e
             }
-            None => {
-                let e = self.new_edge(src, dst, filter);
-                self.edge_ids.insert((src, dst, filter), e);
-                e
-            }
+            None => self.new_edge(src, dst, filter, false),
         };
         // A new (or revived) edge gets the values src already has.
         self.give_edge_values(src, dst, filter);
@@ -1490,7 +1560,7 @@ impl Solver {
             return;
         }
         if self.creator != NO {
-            self.push_effect(self.creator, Effect::Call(site, callee));
+            self.push_effect(self.creator, Effect::call(site, callee));
         }
         let added = match self.calls.get_mut(&site) {
             None => {
