@@ -11,7 +11,9 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
-use super::facts::{function_facts, yield_type_of_annotation, FunctionFacts, ParamFact};
+use super::facts::{
+    function_facts_at, yield_type_of_annotation, DefinitionPlace, FunctionFacts, ParamFact,
+};
 use super::parse::{parse_docstring, DocstringStyle, ParsedDocstring, SectionKind};
 use crate::analysis::finding::{Finding, Severity};
 
@@ -89,12 +91,15 @@ pub fn check_source(
 pub fn resolve_mentions(mentions: Vec<Mention>, known: &dyn Fn(&str) -> bool) -> Vec<Finding> {
     mentions
         .into_iter()
-        .filter(|m| {
-            let last = m.name.rsplit('.').next().unwrap_or(&m.name);
-            !known(&m.name) && !known(last)
-        })
+        .filter(|m| !is_mention_known(&m.name, known))
         .map(|m| m.finding)
         .collect()
+}
+
+/// Whether the project defines the name a mention gives (dotted or by its last part).
+pub fn is_mention_known(name: &str, known: &dyn Fn(&str) -> bool) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    known(name) || known(last)
 }
 
 /// Like `check_source`, but returns the DOC701 candidates separately, for a caller that learns
@@ -106,16 +111,40 @@ pub fn check_source_deferred(
 ) -> (Vec<Finding>, Vec<Mention>) {
     let mut findings = Vec::new();
     let mut mentions = Vec::new();
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        if node.kind() == "function_definition" {
-            check_function(node, source, opts, &mut findings, &mut mentions);
+    // Each node with its place: the class whose body holds it directly (for blocks, the class
+    // they are the body of) and the `decorated_definition` around it, so that no check has to
+    // look up parents.
+    let mut stack = vec![(
+        tree.root_node(),
+        DefinitionPlace {
+            decorated: None,
+            class: None,
+        },
+    )];
+    while let Some((node, place)) = stack.pop() {
+        let kind = node.kind();
+        if kind == "function_definition" {
+            check_function(node, place, source, opts, &mut findings, &mut mentions);
         }
         let mut cursor = node.walk();
         let start = stack.len();
         stack.extend(
             node.named_children(&mut cursor)
-                .filter(|c| may_hold_definitions(c.kind()) || c.has_error()),
+                .filter(|c| may_hold_definitions(c.kind()) || c.has_error())
+                .map(|c| {
+                    let child = c.kind();
+                    let class = match kind {
+                        "class_definition" if child == "block" => Some(node),
+                        "block" | "decorated_definition"
+                            if matches!(child, "function_definition" | "decorated_definition") =>
+                        {
+                            place.class
+                        }
+                        _ => None,
+                    };
+                    let decorated = (kind == "decorated_definition").then_some(node);
+                    (c, DefinitionPlace { decorated, class })
+                }),
         );
         stack[start..].reverse();
     }
@@ -149,16 +178,6 @@ fn slice<'s>(node: Node<'_>, source: &'s str) -> &'s str {
     source.get(node.byte_range()).unwrap_or("")
 }
 
-/// The class whose body defines `def` directly, if any.
-fn enclosing_class(def: Node<'_>) -> Option<Node<'_>> {
-    let mut outer = def;
-    if let Some(p) = def.parent().filter(|p| p.kind() == "decorated_definition") {
-        outer = p;
-    }
-    let block = outer.parent().filter(|p| p.kind() == "block")?;
-    block.parent().filter(|p| p.kind() == "class_definition")
-}
-
 /// The docstring literal of a `function_definition` or `class_definition`: the content's byte
 /// range (between the quotes) and its text. Bytes and f-strings are not docstrings.
 pub fn docstring_content(def: Node<'_>, source: &str) -> Option<Range<usize>> {
@@ -185,6 +204,7 @@ pub fn docstring_content(def: Node<'_>, source: &str) -> Option<Range<usize>> {
 
 fn check_function(
     def: Node<'_>,
+    place: DefinitionPlace<'_>,
     source: &str,
     opts: &DocCheckOptions,
     findings: &mut Vec<Finding>,
@@ -194,7 +214,7 @@ fn check_function(
         return;
     };
     let name = slice(name_node, source);
-    let class = enclosing_class(def);
+    let class = place.class;
     let is_constructor = name == "__init__" && class.is_some();
     if is_constructor && class.is_some_and(|c| !is_last_init(c, def, source)) {
         return;
@@ -216,7 +236,7 @@ fn check_function(
     if opts.skip_checking_short_docstrings && doc.is_short() {
         return;
     }
-    let facts = function_facts(def, source, class.is_some());
+    let facts = function_facts_at(def, source, class.is_some(), Some(place));
     let label = match class.and_then(|c| c.child_by_field_name("name")) {
         Some(class_name) => format!("Method `{}.{}`", slice(class_name, source), name),
         None => format!("Function `{name}`"),
