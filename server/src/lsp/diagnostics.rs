@@ -269,9 +269,29 @@ pub fn file_findings(
     tree: &tree_sitter::Tree,
 ) -> Vec<Finding> {
     let selection = review_selection(state);
-    let mut findings = rule_findings(state, key, text, tree);
-    if selection.wants_family("DOC") {
-        let mut doc: Vec<Finding> = doc_findings(state, text, tree)
+    // The two families walk the tree independently: the DOC checks on a second thread while
+    // the rules run here, so that a publish waits for the longer of the two, not their sum.
+    let (mut findings, doc) = std::thread::scope(|scope| {
+        let doc = selection.wants_family("DOC").then(|| {
+            std::thread::Builder::new()
+                .name("doc-checks".into())
+                .spawn_scoped(scope, || doc_findings(state, text, tree))
+        });
+        let rules = rule_findings(state, key, text, tree);
+        let doc = match doc {
+            None => None,
+            Some(Ok(handle)) => Some(
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            ),
+            // No thread to be had: run them here.
+            Some(Err(_)) => Some(doc_findings(state, text, tree)),
+        };
+        (rules, doc)
+    });
+    if let Some(doc) = doc {
+        let mut doc: Vec<Finding> = doc
             .into_iter()
             .filter(|f| selection.is_selected(&f.code))
             .collect();
