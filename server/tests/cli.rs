@@ -649,7 +649,10 @@ fn check_writes_sarif_2_1_0_for_code_scanning() {
 /// else but the missing docstrings (also planted) is reported.
 #[test]
 fn check_finds_the_planted_bugs_of_the_example_project() {
-    let (code, out, err) = run_check(&shop(), &["--select", "TDM", "--ignore", "TDM012", "."]);
+    let (code, out, err) = run_check(
+        &shop(),
+        &["--select", "TDM", "--ignore", "TDM012", "--no-cache", "."],
+    );
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(
         places(&out),
