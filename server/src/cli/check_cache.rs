@@ -278,12 +278,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn results_come_back_only_for_the_same_text_and_configuration() {
+    /// A scratch workspace, its cache folder, a file in it and the key of a text.
+    fn scratch() -> (tempfile::TempDir, PathBuf, PathBuf, TextKey) {
         let root = tempfile::tempdir().unwrap();
         let dir = CheckCache::default_dir(root.path());
         let path = root.path().join("a.py");
-        let key = TextKey::of("x = 1\n");
+        (root, dir, path, TextKey::of("x = 1\n"))
+    }
+
+    #[test]
+    fn results_come_back_only_for_the_same_text_and_configuration() {
+        let (root, dir, path, key) = scratch();
         let result = FileResult {
             findings: vec![printed("TDM001")],
             ..FileResult::default()
@@ -308,10 +313,7 @@ mod tests {
 
     #[test]
     fn damaged_or_foreign_cache_files_are_ignored_and_replaced() {
-        let root = tempfile::tempdir().unwrap();
-        let dir = CheckCache::default_dir(root.path());
-        let path = root.path().join("a.py");
-        let key = TextKey::of("x = 1\n");
+        let (root, dir, path, key) = scratch();
         let cache = CheckCache::open(root.path(), &dir, "c");
         std::fs::create_dir_all(&dir).unwrap();
         for junk in [
