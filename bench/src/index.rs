@@ -253,7 +253,10 @@ pub fn run(_args: &[String]) {
         let ratio = total.as_secs_f64() / parse_time.as_secs_f64();
         crate::target(
             3,
-            &format!("cold index + call graph / tree-sitter parse only, {}", corpus.name),
+            &format!(
+                "cold index + call graph / tree-sitter parse only, {}",
+                corpus.name
+            ),
             &format!("{ratio:.2}× ({} / {})", ms(total), ms(parse_time)),
             "<= 2×",
             Some(ratio <= 2.0),

@@ -90,10 +90,13 @@ pub fn run(_args: &[String]) {
         .unwrap_or_default();
     println!("## `tandem check` against {version}");
     println!();
-    println!("Wall time, median of 3 interleaved runs, both tools printing their findings:");
+    println!("Wall time, median of 3 interleaved runs, both tools printing their findings. Cold:");
+    println!("ruff `--no-cache`, tandem `--no-cache`. Warm: `tandem --select TDM` again over the");
+    println!("unchanged files with its cache (`.tandem/cache/check`, here in a temporary folder)");
+    println!("filled by an earlier run:");
     println!();
-    println!("| corpus | ruff --select E,F,B | tandem, per-file rules (TDM001-012) | ratio | tandem --select TDM (with the project pass, TDM020/021) | ratio | tandem (TDM + DOC) | ratio |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| corpus | ruff --select E,F,B | tandem, per-file rules (TDM001-012) | ratio | tandem --select TDM (with the project pass, TDM020/021) | ratio | tandem (TDM + DOC) | ratio | tandem --select TDM, warm cache | ratio |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut counts: Vec<(String, BTreeMap<String, usize>)> = Vec::new();
     for corpus in corpora() {
         let mut ruff_cmd = Command::new(&ruff);
@@ -101,6 +104,8 @@ pub fn run(_args: &[String]) {
             .args(["check", "--no-cache", "--select", "E,F,B"])
             .args(&corpus.paths)
             .current_dir(&corpus.root);
+        let cache_dir =
+            std::env::temp_dir().join(format!("tandem-bench-cache-{}", std::process::id()));
         let tandem_cmd = |select: &str, ignore: Option<&str>| {
             let mut cmd = Command::new(&tandem);
             cmd.arg("--workspace")
@@ -112,22 +117,38 @@ pub fn run(_args: &[String]) {
             cmd.args(&corpus.paths).current_dir(&corpus.root);
             cmd
         };
-        let mut file_cmd = tandem_cmd("TDM", Some("TDM02"));
-        let mut tdm_cmd = tandem_cmd("TDM", None);
-        let mut all_cmd = tandem_cmd("TDM,DOC", None);
-        let (mut r, mut f, mut t, mut a) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let cold = |select: &str, ignore: Option<&str>| {
+            let mut cmd = tandem_cmd(select, ignore);
+            cmd.arg("--no-cache");
+            cmd
+        };
+        let mut file_cmd = cold("TDM", Some("TDM02"));
+        let mut tdm_cmd = cold("TDM", None);
+        let mut all_cmd = cold("TDM,DOC", None);
+        let mut warm_cmd = tandem_cmd("TDM", None);
+        warm_cmd.arg("--cache-dir").arg(&cache_dir);
+        let (filled, _) = timed(&mut warm_cmd);
+        let (mut r, mut f, mut t, mut a, mut w) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut tdm_out = String::new();
         for _ in 0..3 {
             r.push(timed(&mut ruff_cmd).0);
             f.push(timed(&mut file_cmd).0);
             let (elapsed, out) = timed(&mut tdm_cmd);
             t.push(elapsed);
-            tdm_out = out;
             a.push(timed(&mut all_cmd).0);
+            let (elapsed, warm_out) = timed(&mut warm_cmd);
+            w.push(elapsed);
+            assert_eq!(
+                out, warm_out,
+                "the warm cache gives other findings than a cold run"
+            );
+            tdm_out = out;
         }
-        let (r, f, t, a) = (median(r), median(f), median(t), median(a));
+        let _ = std::fs::remove_dir_all(&cache_dir);
+        let (r, f, t, a, w) = (median(r), median(f), median(t), median(a), median(w));
         println!(
-            "| {} | {:.0} ms | {:.0} ms | {:.2}× | {:.0} ms | {:.2}× | {:.0} ms | {:.2}× |",
+            "| {} | {:.0} ms | {:.0} ms | {:.2}× | {:.0} ms | {:.2}× | {:.0} ms | {:.2}× | {:.0} ms (filling it: {:.0} ms) | {:.2}× |",
             corpus.name,
             millis(r),
             millis(f),
@@ -136,6 +157,9 @@ pub fn run(_args: &[String]) {
             t.as_secs_f64() / r.as_secs_f64(),
             millis(a),
             a.as_secs_f64() / r.as_secs_f64(),
+            millis(w),
+            millis(filled),
+            w.as_secs_f64() / r.as_secs_f64(),
         );
         let mut by_code: BTreeMap<String, usize> = BTreeMap::new();
         let value: serde_json::Value = serde_json::from_str(&tdm_out).unwrap_or_default();

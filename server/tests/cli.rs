@@ -649,7 +649,10 @@ fn check_writes_sarif_2_1_0_for_code_scanning() {
 /// else but the missing docstrings (also planted) is reported.
 #[test]
 fn check_finds_the_planted_bugs_of_the_example_project() {
-    let (code, out, err) = run_check(&shop(), &["--select", "TDM", "--ignore", "TDM012", "."]);
+    let (code, out, err) = run_check(
+        &shop(),
+        &["--select", "TDM", "--ignore", "TDM012", "--no-cache", "."],
+    );
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(
         places(&out),
@@ -675,4 +678,53 @@ fn check_finds_the_planted_bugs_of_the_example_project() {
     assert_eq!(missing.len(), 42, "{out}");
     assert!(missing.iter().all(|p| p.starts_with("src/shop/")), "{out}");
     assert!(missing.contains(&"src/shop/orders.py:116:5: TDM012".to_string()));
+}
+
+/// The `tandem check` cache: a re-run over unchanged files gives the same findings from the
+/// cache; a changed file gives its new findings (never the stored ones), including the
+/// project findings that depend on another file; `--no-cache` neither reads nor writes it.
+#[test]
+fn check_cache_never_gives_stale_findings() {
+    let scratch = Scratch::new(
+        "check-cache",
+        &[
+            ("lib.py", "def helper(a, b):\n    return a + b\n"),
+            ("app.py", "from lib import helper\n\nhelper(1, 2)\n"),
+        ],
+    );
+    let cache = scratch.0.join(".tandem/cache/check");
+    let (code, cold, err) = run_check(&scratch.0, &["--select", "TDM", "--no-cache", "."]);
+    assert!(matches!(code, Some(0 | 1)), "{err}");
+    assert!(!cache.exists(), "--no-cache wrote a cache");
+    let (_, first, _) = run_check(&scratch.0, &["--select", "TDM", "."]);
+    assert_eq!(first, cold);
+    assert!(cache.is_dir(), "no cache written");
+    let (_, warm, _) = run_check(&scratch.0, &["--select", "TDM", "."]);
+    assert_eq!(warm, cold);
+    assert!(!warm.contains("TDM021"), "{warm}");
+
+    // Another file's change turns a good call into a bad one (a project finding) and adds a
+    // per-file finding.
+    std::fs::write(
+        scratch.0.join("lib.py"),
+        "def helper(a, b, c):\n    return a + b + c\n\ndef other(x=[]):\n    return x\n",
+    )
+    .unwrap();
+    let (_, changed, _) = run_check(&scratch.0, &["--select", "TDM", "."]);
+    let (_, changed_cold, _) = run_check(&scratch.0, &["--select", "TDM", "--no-cache", "."]);
+    assert_eq!(changed, changed_cold);
+    assert!(changed.contains("app.py:3:1: TDM021"), "{changed}");
+    assert!(
+        changed
+            .lines()
+            .any(|l| l.starts_with("lib.py:4:") && l.contains("TDM001")),
+        "{changed}"
+    );
+
+    // A damaged cache file is ignored.
+    for entry in std::fs::read_dir(&cache).unwrap().flatten() {
+        std::fs::write(entry.path(), "{ damaged").unwrap();
+    }
+    let (_, after_damage, err) = run_check(&scratch.0, &["--select", "TDM", "."]);
+    assert_eq!(after_damage, changed_cold, "{err}");
 }

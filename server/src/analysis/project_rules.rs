@@ -1,6 +1,7 @@
-//! The review rules that need the whole project, read from the index and its call graph:
+//! The review rules that need the whole project, read from the index (TDM021 also from its
+//! call graph):
 //!
-//! - TDM020: a function, method or class that nothing in the project calls or references (not
+//! - TDM020: a function, method or class whose name nothing in the project uses (not
 //!   exported in `__all__` or re-exported by a package's `__init__.py`, not a test, not a
 //!   dunder, not decorated, not an entry point named in `pyproject.toml`; public methods of
 //!   public classes count as used, since code outside the project may call them).
@@ -35,9 +36,10 @@ pub struct Usage {
     /// Every name used anywhere: read, called, as an attribute, decorator, base or
     /// annotation; imports count only in packages' `__init__.py` (a re-export is an interface).
     used: HashSet<String>,
-    /// Every identifier-like word of every text, counted: a name mentioned anywhere besides
-    /// its definitions (in a string such as a dotted path in settings, a `getattr` name, a
-    /// comment) may be used in ways the call graph cannot see, so it is not reported.
+    /// The identifier-like words of every text that name a definition, counted: a name
+    /// mentioned anywhere besides its definitions (in a string such as a dotted path in
+    /// settings, a `getattr` name, a comment) may be used in ways no analysis can see, so it
+    /// is not reported.
     words: HashMap<String, usize>,
     /// How many definitions have each name.
     definitions: HashMap<String, usize>,
@@ -48,6 +50,16 @@ pub struct Usage {
 impl Usage {
     pub fn of(index: &ProjectIndex) -> Usage {
         let mut usage = Usage::default();
+        for (_, file) in index.files() {
+            let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+            while let Some(s) = stack.pop() {
+                *usage.definitions.entry(s.name.clone()).or_default() += 1;
+                stack.extend(&s.children);
+            }
+        }
+        // Only the words that name a definition are ever asked about: count those, without
+        // building a map of every word of the project.
+        usage.words = usage.definitions.keys().map(|n| (n.clone(), 0)).collect();
         for (path, file) in index.files() {
             let is_init = path.file_name().is_some_and(|n| n == "__init__.py");
             for r in &file.references {
@@ -59,21 +71,12 @@ impl Usage {
                     usage.used.insert(r.name.to_string());
                 }
             }
-            let mut words: HashMap<&str, usize> = HashMap::new();
-            count_words(&file.text, &mut words);
-            for (w, n) in words {
-                *usage.words.entry(w.to_string()).or_default() += n;
-            }
+            count_words(&file.text, &mut usage.words);
             let mut prefixes: HashSet<&str> = HashSet::new();
             dynamic_prefixes(&file.text, &mut prefixes);
             usage
                 .prefixes
                 .extend(prefixes.into_iter().map(str::to_string));
-            let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
-            while let Some(s) = stack.pop() {
-                *usage.definitions.entry(s.name.clone()).or_default() += 1;
-                stack.extend(&s.children);
-            }
         }
         usage
     }
@@ -105,7 +108,6 @@ pub fn unused_definitions_in(
         .filter_map(|e| e.split_once(':').map(|(_, f)| f.trim()))
         .map(|f| f.split('.').next().unwrap_or(f))
         .collect();
-    let graph = index.solved_graph();
     let mut out = Vec::new();
     for (path, file) in index.files() {
         if is_test_path(path) || only.is_some_and(|o| o != path) {
@@ -143,9 +145,6 @@ pub fn unused_definitions_in(
                 .filter(|&(i, c)| c == '_' && i > 0)
                 .any(|(i, _)| prefixes.contains(&name[..=i]))
             {
-                continue;
-            }
-            if !graph.callers_of(&symbol.qualified_name).is_empty() {
                 continue;
             }
             let what = match symbol.kind {
@@ -195,8 +194,8 @@ fn dynamic_prefixes<'t>(text: &'t str, out: &mut HashSet<&'t str>) {
     }
 }
 
-/// Counts the identifier-like words of `text`.
-fn count_words<'t>(text: &'t str, words: &mut HashMap<&'t str, usize>) {
+/// Counts the identifier-like words of `text` that are keys of `words` already.
+fn count_words(text: &str, words: &mut HashMap<String, usize>) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -206,7 +205,9 @@ fn count_words<'t>(text: &'t str, words: &mut HashMap<&'t str, usize>) {
             while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric()) {
                 i += 1;
             }
-            *words.entry(&text[start..i]).or_default() += 1;
+            if let Some(n) = words.get_mut(&text[start..i]) {
+                *n += 1;
+            }
         } else {
             i += 1;
         }
@@ -271,13 +272,21 @@ struct CallShape {
     first_is_self: bool,
 }
 
-/// The argument list of the call expression in `text` (a call site's range).
+/// The argument list of the call expression in `text` (a call site's range), parsed alone.
 fn call_shape(text: &str) -> Option<CallShape> {
     let tree = parse_str(text, None);
     let root = tree.root_node();
     let statement = root.named_child(0)?;
     let call = statement.named_child(0)?;
     if call.kind() != "call" || root.has_error() {
+        return None;
+    }
+    call_shape_of(call, text)
+}
+
+/// The argument list of a `call` node of a tree of `text`.
+fn call_shape_of(call: tree_sitter::Node<'_>, text: &str) -> Option<CallShape> {
+    if call.kind() != "call" || call.has_error() {
         return None;
     }
     let function = call.child_by_field_name("function")?;
@@ -307,6 +316,60 @@ fn call_shape(text: &str) -> Option<CallShape> {
         }
     }
     Some(shape)
+}
+
+/// What TDM021 reads from the tree of one file: the shape of every call's arguments and the
+/// calls through annotated parameters. Taken while the file's tree is at hand (`tandem check`
+/// parses each file once), so that the project pass parses nothing again.
+#[derive(Debug, Clone, Default)]
+pub struct FileCalls {
+    /// By the call's byte range; `None` for a call whose shape cannot be read.
+    shapes: HashMap<(usize, usize), Option<CallShape>>,
+    annotated: Vec<AnnotatedCall>,
+}
+
+/// A call `p.m(...)` in a function with a parameter `p` annotated with a class name.
+#[derive(Debug, Clone)]
+struct AnnotatedCall {
+    range: Range<usize>,
+    shape: CallShape,
+    /// The annotation of the receiver parameter, without quotes.
+    annotation: String,
+    method: String,
+}
+
+impl FileCalls {
+    /// The calls of `text`, which `tree` was parsed from.
+    pub fn of(text: &str, tree: &tree_sitter::Tree) -> FileCalls {
+        let mut calls = FileCalls::default();
+        let mut cursor = tree.walk();
+        'walk: loop {
+            let node = cursor.node();
+            if node.kind() == "call" {
+                calls.shapes.insert(
+                    (node.start_byte(), node.end_byte()),
+                    call_shape_of(node, text),
+                );
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        calls.annotated = annotated_calls_of(text, tree);
+        calls
+    }
+
+    /// The shape of the call at `range` when the file's tree had a call there.
+    fn shape(&self, range: &Range<usize>) -> Option<Option<&CallShape>> {
+        self.shapes
+            .get(&(range.start, range.end))
+            .map(Option::as_ref)
+    }
 }
 
 /// Why a call of that shape cannot bind to `params` (already without a bound `self`/`cls`).
@@ -403,11 +466,25 @@ fn binding_error(params: &[Parameter], call: &CallShape) -> Option<String> {
 /// parameter (a function nothing calls yet), which the call graph cannot see. Returns the call
 /// range, its shape, and the method called.
 fn annotated_calls<'i>(
-    file: &FileAnalysis,
+    calls: &[AnnotatedCall],
     classes: &HashMap<&str, Vec<&'i Symbol>>,
 ) -> Vec<(Range<usize>, CallShape, &'i Symbol)> {
-    let text: &str = &file.text;
-    let tree = parse_str(text, None);
+    let mut out = Vec::new();
+    for call in calls {
+        let Some([class]) = classes.get(call.annotation.as_str()).map(Vec::as_slice) else {
+            continue;
+        };
+        let mut methods = class.children.iter().filter(|m| m.name == call.method);
+        if let (Some(method), None) = (methods.next(), methods.next()) {
+            out.push((call.range.clone(), call.shape.clone(), method));
+        }
+    }
+    out
+}
+
+/// The calls `p.m(...)` through parameters `p` with an annotation, in the functions of `tree`
+/// (whether the annotation names a project class is decided later, across the project).
+fn annotated_calls_of(text: &str, tree: &tree_sitter::Tree) -> Vec<AnnotatedCall> {
     let mut out = Vec::new();
     let mut stack = vec![tree.root_node()];
     while let Some(node) = stack.pop() {
@@ -419,7 +496,7 @@ fn annotated_calls<'i>(
         let Some(parameters) = node.child_by_field_name("parameters") else {
             continue;
         };
-        let mut typed: Vec<(&str, &Symbol)> = Vec::new();
+        let mut typed: Vec<(&str, &str)> = Vec::new();
         let mut c = parameters.walk();
         for p in parameters.named_children(&mut c) {
             if !matches!(p.kind(), "typed_parameter" | "typed_default_parameter") {
@@ -434,9 +511,7 @@ fn annotated_calls<'i>(
                 .and_then(|t| text.get(t.byte_range()))
                 .map(|t| t.trim_matches(|c| c == '"' || c == '\''));
             if let (Some(name), Some(annotation)) = (name, annotation) {
-                if let Some([class]) = classes.get(annotation).map(Vec::as_slice) {
-                    typed.push((name, class));
-                }
+                typed.push((name, annotation));
             }
         }
         if typed.is_empty() {
@@ -464,35 +539,22 @@ fn annotated_calls<'i>(
             ) else {
                 continue;
             };
-            let Some(receiver) = text.get(object.byte_range()) else {
+            let (Some(receiver), Some(method)) = (
+                text.get(object.byte_range()),
+                text.get(attribute.byte_range()),
+            ) else {
                 continue;
             };
-            let Some((_, class)) = typed.iter().find(|(p, _)| *p == receiver) else {
+            let Some((_, annotation)) = typed.iter().find(|(p, _)| *p == receiver) else {
                 continue;
             };
-            let Some(method_name) = text.get(attribute.byte_range()) else {
-                continue;
-            };
-            let Some(method) = class
-                .children
-                .iter()
-                .filter(|m| m.name == method_name)
-                .collect::<Vec<_>>()
-                .first()
-                .copied()
-                .filter(|_| {
-                    class
-                        .children
-                        .iter()
-                        .filter(|m| m.name == method_name)
-                        .count()
-                        == 1
-                })
-            else {
-                continue;
-            };
-            if let Some(shape) = text.get(n.byte_range()).and_then(call_shape) {
-                out.push((n.byte_range(), shape, method));
+            if let Some(shape) = call_shape_of(n, text) {
+                out.push(AnnotatedCall {
+                    range: n.byte_range(),
+                    shape,
+                    annotation: annotation.to_string(),
+                    method: method.to_string(),
+                });
             }
         }
     }
@@ -519,6 +581,16 @@ fn symbol_of<'i>(
 
 /// TDM021 for the call sites in `module` (every module when `None`).
 pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Finding)> {
+    bad_calls_with(index, module, &|_| None)
+}
+
+/// Like [`bad_calls`], reading the calls of a file from `calls` when it has them (taken from
+/// the file's tree while it was at hand) instead of parsing the file's calls again.
+pub fn bad_calls_with<'c>(
+    index: &ProjectIndex,
+    module: Option<&str>,
+    calls: &dyn Fn(&Path) -> Option<&'c FileCalls>,
+) -> Vec<(PathBuf, Finding)> {
     let graph = index.solved_graph();
     // Class names (a receiver naming one makes a method call unbound, whatever its case) and
     // qualified names defined more than once (platform alternatives under `if`/`else`, where
@@ -596,11 +668,15 @@ pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Fi
         let Some(caller) = index.file(caller_path) else {
             continue;
         };
-        let Some(call_text) = caller.text.get(site.range.clone()) else {
-            continue;
-        };
-        let Some(call) = call_shape(call_text) else {
-            continue;
+        let call = match calls(caller_path).and_then(|c| c.shape(&site.range)) {
+            Some(Some(shape)) => shape.clone(),
+            Some(None) => continue,
+            None => {
+                let Some(shape) = caller.text.get(site.range.clone()).and_then(call_shape) else {
+                    continue;
+                };
+                shape
+            }
         };
         let Some((_, symbol)) = symbol_of(index, callee_module, range) else {
             continue;
@@ -769,7 +845,15 @@ pub fn bad_calls(index: &ProjectIndex, module: Option<&str>) -> Vec<(PathBuf, Fi
         if module.is_some_and(|m| m != file.module) || is_test_path(path) {
             continue;
         }
-        for (range, call, method) in annotated_calls(file, &by_class_name) {
+        let parsed;
+        let annotated = match calls(path) {
+            Some(calls) => &calls.annotated,
+            None => {
+                parsed = annotated_calls_of(&file.text, &parse_str(&file.text, None));
+                &parsed
+            }
+        };
+        for (range, call, method) in annotated_calls(annotated, &by_class_name) {
             if judged.contains(&(file.module.clone(), range.start)) {
                 continue;
             }
@@ -874,6 +958,31 @@ mod tests {
         assert!(found[0].0.ends_with("orders.py"));
     }
 
+    /// `tandem check` reads each file's calls from the tree it parsed once; the findings are
+    /// those of parsing the calls again.
+    #[test]
+    fn calls_from_the_files_trees_give_the_same_findings_as_parsing_them_again() {
+        let files = [
+            ("inv.py", "class Inventory:\n    def restock(self, sku, quantity):\n        pass\n\ndef f(a, b=1, *, c):\n    pass\n\nf(1, 2, 3)\nf(1, d=2, c=1)\nf(*xs)\nInventory().restock('x')\n"),
+            ("orders.py", "from inv import Inventory\n\ndef cancel(inventory: Inventory, sku):\n    inventory.restock(sku)\n    inventory.restock(sku, 1)\n"),
+        ];
+        let idx = index(&files);
+        let calls: HashMap<PathBuf, FileCalls> = files
+            .iter()
+            .map(|(name, text)| {
+                let tree = parse_str(text, None);
+                (
+                    PathBuf::from(format!("/p/{name}")),
+                    FileCalls::of(text, &tree),
+                )
+            })
+            .collect();
+        let parsed = bad_calls(&idx, None);
+        let from_trees = bad_calls_with(&idx, None, &|p: &Path| calls.get(p));
+        assert_eq!(parsed.len(), 3, "{:?}", codes(&parsed));
+        assert_eq!(parsed, from_trees);
+    }
+
     #[test]
     fn unused_definitions_skip_what_may_be_used_from_outside() {
         let idx = index(&[
@@ -893,6 +1002,36 @@ mod tests {
             names,
             vec!["_helper", "_private_unused", "unused", "visible"]
         );
+    }
+
+    /// TDM020 used to ask the call graph as a last filter; on Django and the standard library
+    /// that filter never changed a finding, because every call the graph resolves goes
+    /// through the callee's name somewhere (a call, an alias, an import, a callback), which the
+    /// name filters already see. The graph does see callers of each function here; TDM020,
+    /// which no longer reads the graph, reports none of them.
+    #[test]
+    fn the_name_filters_cover_every_caller_the_call_graph_finds() {
+        let mut idx = index(&[
+            (
+                "lib.py",
+                "def _aliased():\n    pass\n\ndef _callback():\n    pass\n\ndef _through_variable():\n    pass\n\nclass _Worker:\n    def _step(self):\n        pass\n    def run(self):\n        self._step()\n\ndef _register(f):\n    f()\n\n_register(_callback)\nfn = _through_variable\nfn()\n_Worker().run()\n",
+            ),
+            ("app.py", "from lib import _aliased as go\n\ngo()\n"),
+        ]);
+        let graph = idx.graph();
+        for called in [
+            "lib._aliased",
+            "lib._callback",
+            "lib._through_variable",
+            "lib._Worker._step",
+        ] {
+            assert!(
+                !graph.callers_of(called).is_empty(),
+                "the graph sees a caller of {called}"
+            );
+        }
+        let found = unused_definitions(&idx, &[]);
+        assert!(found.is_empty(), "{:?}", codes(&found));
     }
 
     #[test]

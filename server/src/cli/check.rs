@@ -5,7 +5,7 @@
 //! `review.ignore` from the configuration) choose codes by prefix. Exit code 1 when there are
 //! findings, 0 when there are none, 2 for usage errors.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,14 +14,18 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
+use super::check_cache::{CheckCache, FileResult, TextKey};
 use super::display_path;
 
-use crate::analysis::project_rules::{bad_calls, unused_definitions, BAD_CALL, UNUSED};
-use serde::Serialize;
+use crate::analysis::index::FileAnalysis;
+use crate::analysis::project_rules::{
+    bad_calls_with, unused_definitions, FileCalls, BAD_CALL, UNUSED,
+};
+use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
 use crate::analysis::docstring::checks::{
-    check_source_deferred, resolve_mentions, DocCheckOptions, Mention,
+    check_source_deferred, is_mention_known, DocCheckOptions,
 };
 use crate::analysis::docstring::parse::DocstringStyle;
 use crate::analysis::finding::{apply_noqa, CodeSelection, Finding, Severity};
@@ -74,6 +78,13 @@ pub struct CheckArgs {
     /// Compare Yields types with the return annotation (DOC404).
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = parse_bool, default_value = "true")]
     pub check_yield_types: bool,
+    /// Neither read nor write the cache of results (`.tandem/cache/check/` of the
+    /// workspace): check every file from scratch.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Keep the cache of results in this folder instead of `.tandem/cache/check/`.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// Also have the reviewer model review each file (codes AI001-AI005; needs a model in
     /// `[roles] reviewer`, see docs/review.md).
     #[arg(long)]
@@ -106,7 +117,7 @@ pub enum StyleArg {
 }
 
 /// A finding with its file and 1-based place, as printed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrintedFinding {
     pub path: String,
     pub line: usize,
@@ -131,16 +142,6 @@ fn located(path: &str, index: &LineIndex<'_>, finding: Finding) -> PrintedFindin
         severity: finding.severity,
         message: finding.message,
     }
-}
-
-/// What checking one file gave.
-#[derive(Default)]
-struct FileResult {
-    findings: Vec<PrintedFinding>,
-    /// DOC701 candidates, with their printed finding.
-    mentions: Vec<(Mention, PrintedFinding)>,
-    /// Names the file defines: `f`, `C`, `C.m`.
-    names: Vec<String>,
 }
 
 /// Runs `tandem check`; `config_style` is `docs.style` and `review` the `[review]` section
@@ -204,30 +205,90 @@ pub fn run(
         selection: selection.clone(),
         test_file: false,
     };
-    let results: Vec<FileResult> = found
+    let run_project = selection.is_selected(UNUSED) || selection.is_selected(BAD_CALL);
+    let mut cache = (!args.no_cache).then(|| {
+        let dir = args
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| CheckCache::default_dir(root));
+        CheckCache::open(
+            root,
+            &dir,
+            &format!("{selection:?}\n{opts:?}\n{rule_opts:?}\n{run_doc}"),
+        )
+    });
+    // The project is what is being checked: the given files and folders, with module names
+    // counted from the workspace root (as `tandem graph` does).
+    let roots = crate::session::workspace::SourceRoots::for_workspace(&[root.to_path_buf()]);
+    let texts: Vec<(&PathBuf, String, TextKey)> = found
         .files
         .par_iter()
-        .filter_map(|path| {
-            let text = match read_source(path, workspace.max_file_size) {
-                Ok(text) => text,
-                Err(reason) => {
-                    eprintln!("tandem: skipping {}: {reason}", path.display());
-                    return None;
-                }
-            };
-            let shown = display_path(path, root);
-            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                check_text(&shown, &text, &opts, run_doc, &rule_opts)
-            }));
-            match checked {
-                Ok(result) => Some(result),
-                Err(_) => {
-                    eprintln!("tandem: error: checking {shown} failed (a bug); skipped");
-                    None
-                }
+        .filter_map(|path| match read_source(path, workspace.max_file_size) {
+            Ok(text) => {
+                let key = TextKey::of(&text);
+                Some((path, text, key))
+            }
+            Err(reason) => {
+                eprintln!("tandem: skipping {}: {reason}", path.display());
+                None
             }
         })
         .collect();
+    let entry_points = if run_project {
+        entry_points(root)
+    } else {
+        Vec::new()
+    };
+    // The cache knows files by their absolute paths (the paths given may be relative to the
+    // current folder).
+    let absolute: Vec<PathBuf> = texts
+        .iter()
+        .map(|(p, _, _)| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+        .collect();
+    let project_key = run_project.then(|| {
+        let keys: Vec<(&Path, TextKey)> = absolute
+            .iter()
+            .zip(&texts)
+            .map(|(p, (_, _, k))| (p.as_path(), *k))
+            .collect();
+        CheckCache::project_key(&keys, &entry_points)
+    });
+    let cached_project: Option<Vec<PrintedFinding>> = cache
+        .as_ref()
+        .zip(project_key.as_ref())
+        .and_then(|(c, key)| c.project_findings(key))
+        .map(<[PrintedFinding]>::to_vec);
+    let need_parts = run_project && cached_project.is_none();
+    let checked: Vec<(FileResult, Option<ProjectPart>)> = texts
+        .par_iter()
+        .zip(&absolute)
+        .map(|((path, text, key), absolute)| {
+            let shown = display_path(path, root);
+            let stored = cache.as_ref().and_then(|c| c.file_result(absolute, *key));
+            let (result, tree) = match stored {
+                Some(result) => (result.clone(), None),
+                None => {
+                    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        check_text(&shown, text, &opts, run_doc, &rule_opts)
+                    }));
+                    match checked {
+                        Ok(checked) => checked,
+                        Err(_) => {
+                            eprintln!("tandem: error: checking {shown} failed (a bug); skipped");
+                            (FileResult::default(), None)
+                        }
+                    }
+                }
+            };
+            let part = if need_parts {
+                project_part(&roots, path, text, tree.as_ref())
+            } else {
+                None
+            };
+            (result, part)
+        })
+        .collect();
+    let (results, parts): (Vec<FileResult>, Vec<Option<ProjectPart>>) = checked.into_iter().unzip();
 
     let mut known: HashSet<&str> = HashSet::new();
     for result in &results {
@@ -242,22 +303,37 @@ pub fn run(
                 .filter(|f| selection.is_selected(&f.code))
                 .cloned(),
         );
-        if !selection.is_selected("DOC701") {
-            continue;
+        if selection.is_selected("DOC701") {
+            findings.extend(
+                result
+                    .mentions
+                    .iter()
+                    .filter(|(name, _)| !is_mention_known(name, &|n| known.contains(n)))
+                    .map(|(_, printed)| printed.clone()),
+            );
         }
-        let mentions: Vec<Mention> = result.mentions.iter().map(|(m, _)| m.clone()).collect();
-        let kept = resolve_mentions(mentions, &|name| known.contains(name));
-        findings.extend(
-            result
-                .mentions
-                .iter()
-                .filter(|(m, _)| kept.contains(&m.finding))
-                .map(|(_, printed)| printed.clone()),
-        );
     }
-    if selection.is_selected(UNUSED) || selection.is_selected(BAD_CALL) {
-        findings.extend(project_findings(root, workspace, &found.files, &selection));
+    let project = match cached_project {
+        Some(found) => Some(found),
+        None if run_project => Some(project_findings(
+            root,
+            parts.into_iter().flatten().collect(),
+            &entry_points,
+            &selection,
+        )),
+        None => None,
+    };
+    if let Some(cache) = cache.as_mut() {
+        let files = texts
+            .iter()
+            .zip(absolute)
+            .zip(&results)
+            .map(|(((_, _, key), absolute), result)| (absolute, *key, result.clone()))
+            .collect();
+        cache.update(files, project_key.zip(project.clone()));
+        cache.save();
     }
+    findings.extend(project.into_iter().flatten());
     if args.ai {
         match ai_review(&found.files, root, workspace) {
             Ok(more) => {
@@ -295,44 +371,79 @@ pub fn run(
     })
 }
 
-/// TDM020 and TDM021 for `files`: they need the whole project (who calls what, which names
-/// are used anywhere), so the workspace is indexed and its call graph solved first.
+/// A file's part of the project pass, from the same parse as its per-file checks: its index
+/// analysis and its calls.
+struct ProjectPart {
+    path: PathBuf,
+    analysis: FileAnalysis,
+    calls: FileCalls,
+}
+
+/// The project part of a file from its tree (parsed here when the per-file checks needed none).
+fn project_part(
+    roots: &crate::session::workspace::SourceRoots,
+    path: &Path,
+    text: &str,
+    tree: Option<&tree_sitter::Tree>,
+) -> Option<ProjectPart> {
+    let parsed;
+    let tree = match tree {
+        Some(tree) => tree,
+        None => {
+            parsed = parse_str(text, None);
+            &parsed
+        }
+    };
+    let analysis =
+        match crate::session::indexer::analyze_text_with_tree(roots, path, text, Some(tree)) {
+            Ok(analysis) => analysis,
+            Err(reason) => {
+                eprintln!(
+                    "tandem: {}: {reason}; left out of TDM020/TDM021",
+                    path.display()
+                );
+                return None;
+            }
+        };
+    let calls =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| FileCalls::of(text, tree)))
+            .unwrap_or_default();
+    Some(ProjectPart {
+        path: path.to_path_buf(),
+        analysis,
+        calls,
+    })
+}
+
+/// TDM020 and TDM021 for the checked files: they need the whole project (who calls what,
+/// which names are used anywhere), so the files are put in an index and its call graph solved.
 fn project_findings(
     root: &Path,
-    workspace: &WorkspaceConfig,
-    files: &[std::path::PathBuf],
+    parts: Vec<ProjectPart>,
+    entry_points: &[String],
     selection: &CodeSelection,
 ) -> Vec<PrintedFinding> {
-    // The project is what is being checked: the given files and folders, with module names
-    // counted from the workspace root (as `tandem graph` does).
-    let roots = crate::session::workspace::SourceRoots::for_workspace(&[root.to_path_buf()]);
-    let (mut index, _) = crate::session::indexer::build_index_of_files(
-        &roots,
-        files.to_vec(),
-        Vec::new(),
-        workspace,
-        &|_, _| {},
-    );
-    index.graph();
-    let wanted: HashSet<std::path::PathBuf> = files
-        .iter()
-        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
-        .collect();
-    let entry_points = entry_points(root);
+    let mut index = crate::analysis::index::ProjectIndex::new();
+    let mut calls: HashMap<PathBuf, FileCalls> = HashMap::new();
+    for part in parts {
+        index.insert(part.path.clone(), part.analysis);
+        calls.insert(part.path, part.calls);
+    }
+    // TDM020 goes by names; only TDM021 needs the solved call graph.
+    if selection.is_selected(BAD_CALL) {
+        index.graph();
+    }
     let mut found = Vec::new();
     if selection.is_selected(UNUSED) {
-        found.extend(unused_definitions(&index, &entry_points));
+        found.extend(unused_definitions(&index, entry_points));
     }
     if selection.is_selected(BAD_CALL) {
-        found.extend(bad_calls(&index, None));
+        found.extend(bad_calls_with(&index, None, &|p: &Path| calls.get(p)));
     }
-    let mut by_file: std::collections::BTreeMap<std::path::PathBuf, Vec<Finding>> =
+    let mut by_file: std::collections::BTreeMap<PathBuf, Vec<Finding>> =
         std::collections::BTreeMap::new();
     for (path, finding) in found {
-        let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if wanted.contains(&canonical) {
-            by_file.entry(path).or_default().push(finding);
-        }
+        by_file.entry(path).or_default().push(finding);
     }
     let mut out = Vec::new();
     for (path, mut findings) in by_file {
@@ -395,17 +506,19 @@ fn selection(args: &CheckArgs, review: &ReviewConfig) -> Result<CodeSelection, S
     })
 }
 
+/// The per-file checks of one file, and the tree they parsed (none when nothing per-file was
+/// selected).
 fn check_text(
     path: &str,
     text: &str,
     opts: &DocCheckOptions,
     run_doc: bool,
     rule_opts: &RuleOptions,
-) -> FileResult {
+) -> (FileResult, Option<tree_sitter::Tree>) {
     let mut result = FileResult::default();
     let run_rules = rule_opts.selection.wants_family("TDM");
     if !run_doc && !run_rules {
-        return result;
+        return (result, None);
     }
     let tree = parse_str(text, None);
     let index = LineIndex::new(text);
@@ -421,7 +534,7 @@ fn check_text(
         );
     }
     if !run_doc {
-        return result;
+        return (result, Some(tree));
     }
     let (mut findings, mut mentions) = check_source_deferred(text, &tree, opts);
     apply_noqa(text, &mut findings);
@@ -434,12 +547,12 @@ fn check_text(
     result.mentions = mentions
         .into_iter()
         .map(|m| {
-            let printed = located(path, &index, m.finding.clone());
-            (m, printed)
+            let printed = located(path, &index, m.finding);
+            (m.name, printed)
         })
         .collect();
     result.names = defined_names(tree.root_node(), text);
-    result
+    (result, Some(tree))
 }
 
 /// The findings as a SARIF 2.1.0 log: one run whose driver lists the selected rules (with

@@ -11,6 +11,7 @@ use ropey::Rope;
 use serde::Serialize;
 
 mod check;
+mod check_cache;
 mod doc;
 mod graph;
 mod models;

@@ -11,7 +11,9 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
-use super::facts::{function_facts, yield_type_of_annotation, FunctionFacts, ParamFact};
+use super::facts::{
+    function_facts_at, yield_type_of_annotation, DefinitionPlace, FunctionFacts, ParamFact,
+};
 use super::parse::{parse_docstring, DocstringStyle, ParsedDocstring, SectionKind};
 use crate::analysis::finding::{Finding, Severity};
 
@@ -89,12 +91,15 @@ pub fn check_source(
 pub fn resolve_mentions(mentions: Vec<Mention>, known: &dyn Fn(&str) -> bool) -> Vec<Finding> {
     mentions
         .into_iter()
-        .filter(|m| {
-            let last = m.name.rsplit('.').next().unwrap_or(&m.name);
-            !known(&m.name) && !known(last)
-        })
+        .filter(|m| !is_mention_known(&m.name, known))
         .map(|m| m.finding)
         .collect()
+}
+
+/// Whether the project defines the name a mention gives (dotted or by its last part).
+pub fn is_mention_known(name: &str, known: &dyn Fn(&str) -> bool) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    known(name) || known(last)
 }
 
 /// Like `check_source`, but returns the DOC701 candidates separately, for a caller that learns
@@ -116,20 +121,51 @@ pub fn check_subtree_deferred(
 ) -> (Vec<Finding>, Vec<Mention>) {
     let mut findings = Vec::new();
     let mut mentions = Vec::new();
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
-        if node.kind() == "function_definition" {
-            check_function(node, source, opts, &mut findings, &mut mentions);
+    // Each node with its place: the class whose body holds it directly (for blocks, the class
+    // they are the body of) and the `decorated_definition` around it, so that no check has to
+    // look up parents. The root's own place is read from its parents once.
+    let mut stack = vec![(root, place_of(root))];
+    while let Some((node, place)) = stack.pop() {
+        let kind = node.kind();
+        if kind == "function_definition" {
+            check_function(node, place, source, opts, &mut findings, &mut mentions);
         }
         let mut cursor = node.walk();
         let start = stack.len();
         stack.extend(
             node.named_children(&mut cursor)
-                .filter(|c| may_hold_definitions(c.kind()) || c.has_error()),
+                .filter(|c| may_hold_definitions(c.kind()) || c.has_error())
+                .map(|c| {
+                    let child = c.kind();
+                    let class = match kind {
+                        "class_definition" if child == "block" => Some(node),
+                        "block" | "decorated_definition"
+                            if matches!(child, "function_definition" | "decorated_definition") =>
+                        {
+                            place.class
+                        }
+                        _ => None,
+                    };
+                    let decorated = (kind == "decorated_definition").then_some(node);
+                    (c, DefinitionPlace { decorated, class })
+                }),
         );
         stack[start..].reverse();
     }
     (findings, mentions)
+}
+
+/// The place of a node the walk starts at, from its parents: the `decorated_definition`
+/// around it, and for a function the class whose body holds it directly.
+fn place_of(node: Node<'_>) -> DefinitionPlace<'_> {
+    let decorated = node.parent().filter(|p| p.kind() == "decorated_definition");
+    let class = matches!(node.kind(), "function_definition" | "decorated_definition")
+        .then(|| decorated.unwrap_or(node).parent())
+        .flatten()
+        .filter(|holder| holder.kind() == "block")
+        .and_then(|block| block.parent())
+        .filter(|c| c.kind() == "class_definition");
+    DefinitionPlace { decorated, class }
 }
 
 fn may_hold_definitions(kind: &str) -> bool {
@@ -159,16 +195,6 @@ fn slice<'s>(node: Node<'_>, source: &'s str) -> &'s str {
     source.get(node.byte_range()).unwrap_or("")
 }
 
-/// The class whose body defines `def` directly, if any.
-fn enclosing_class(def: Node<'_>) -> Option<Node<'_>> {
-    let mut outer = def;
-    if let Some(p) = def.parent().filter(|p| p.kind() == "decorated_definition") {
-        outer = p;
-    }
-    let block = outer.parent().filter(|p| p.kind() == "block")?;
-    block.parent().filter(|p| p.kind() == "class_definition")
-}
-
 /// The docstring literal of a `function_definition` or `class_definition`: the content's byte
 /// range (between the quotes) and its text. Bytes and f-strings are not docstrings.
 pub fn docstring_content(def: Node<'_>, source: &str) -> Option<Range<usize>> {
@@ -195,6 +221,7 @@ pub fn docstring_content(def: Node<'_>, source: &str) -> Option<Range<usize>> {
 
 fn check_function(
     def: Node<'_>,
+    place: DefinitionPlace<'_>,
     source: &str,
     opts: &DocCheckOptions,
     findings: &mut Vec<Finding>,
@@ -204,7 +231,7 @@ fn check_function(
         return;
     };
     let name = slice(name_node, source);
-    let class = enclosing_class(def);
+    let class = place.class;
     let is_constructor = name == "__init__" && class.is_some();
     if is_constructor && class.is_some_and(|c| !is_last_init(c, def, source)) {
         return;
@@ -226,7 +253,7 @@ fn check_function(
     if opts.skip_checking_short_docstrings && doc.is_short() {
         return;
     }
-    let facts = function_facts(def, source, class.is_some());
+    let facts = function_facts_at(def, source, class.is_some(), Some(place));
     let label = match class.and_then(|c| c.child_by_field_name("name")) {
         Some(class_name) => format!("Method `{}.{}`", slice(class_name, source), name),
         None => format!("Function `{name}`"),
@@ -985,6 +1012,53 @@ fn backticked_call_targets(
 mod tests {
     use super::*;
     use crate::analysis::parse::parse_str;
+
+    /// Checking one definition's subtree finds exactly what checking the whole file finds
+    /// inside it: the root's place (its class, its decorators) is read from its parents.
+    #[test]
+    fn a_subtree_check_agrees_with_the_whole_file() {
+        let source = "class Box:\n    \"\"\"A box.\n\n    Args:\n        size: The size.\n    \"\"\"\n\n    def __init__(self, size, colour):\n        self.size = size\n\n    @staticmethod\n    def make(a, b):\n        \"\"\"Make one.\n\n        Args:\n            a: A.\n        \"\"\"\n        return a\n\n    @property\n    def area(self):\n        \"\"\"The area.\n\n        Returns:\n            int: The area.\n        \"\"\"\n        return 1\n\n\ndef free(x, y):\n    \"\"\"Free.\n\n    Args:\n        x: X.\n    \"\"\"\n    if x:\n        def inner(z):\n            \"\"\"Inner.\"\"\"\n            return z\n    return y\n";
+        let tree = parse_str(source, None);
+        let opts = DocCheckOptions {
+            skip_checking_short_docstrings: false,
+            ..DocCheckOptions::default()
+        };
+        let (all, _) = check_source_deferred(source, &tree, &opts);
+        assert!(all.len() >= 3, "{all:?}");
+        let mut stack = vec![tree.root_node()];
+        let mut checked = 0;
+        while let Some(node) = stack.pop() {
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+            if !matches!(
+                node.kind(),
+                "function_definition" | "class_definition" | "decorated_definition"
+            ) {
+                continue;
+            }
+            checked += 1;
+            let range = node.byte_range();
+            let key = |f: &Finding| {
+                (
+                    f.code.to_string(),
+                    f.range.start,
+                    f.range.end,
+                    f.message.clone(),
+                )
+            };
+            let mut whole: Vec<_> = all
+                .iter()
+                .filter(|f| range.contains(&f.range.start))
+                .map(key)
+                .collect();
+            let (sub, _) = check_subtree_deferred(node, source, &opts);
+            let mut sub: Vec<_> = sub.iter().map(key).collect();
+            whole.sort();
+            sub.sort();
+            assert_eq!(sub, whole, "{}", &source[range]);
+        }
+        assert!(checked >= 7);
+    }
 
     fn opts(style: DocstringStyle) -> DocCheckOptions {
         DocCheckOptions {

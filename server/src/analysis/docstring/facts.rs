@@ -191,7 +191,15 @@ fn enclosing_class_name(def: Node<'_>, source: &str) -> Option<String> {
 
 /// The decorators of a definition: the `decorated_definition` is its parent.
 fn decorators_of(def: Node<'_>, source: &str) -> Vec<String> {
-    let Some(parent) = def.parent().filter(|p| p.kind() == "decorated_definition") else {
+    decorators_in(
+        def.parent().filter(|p| p.kind() == "decorated_definition"),
+        source,
+    )
+}
+
+/// The decorators of a `decorated_definition` (none without one).
+fn decorators_in(parent: Option<Node<'_>>, source: &str) -> Vec<String> {
+    let Some(parent) = parent else {
         return Vec::new();
     };
     let mut cursor = parent.walk();
@@ -218,8 +226,31 @@ fn decorator_name(decorator: &str) -> &str {
 /// around one) in `source`. `is_method` says the function is defined directly in a class
 /// body, so that its first parameter is `self`/`cls` unless it is a `@staticmethod`.
 pub fn function_facts(def_node: Node<'_>, source: &str, is_method: bool) -> FunctionFacts {
+    function_facts_at(def_node, source, is_method, None)
+}
+
+/// Where a `function_definition` stands, when the caller's walk knows it: `parent()` costs a
+/// walk down from the root in tree-sitter, which adds up over every function of a large file.
+#[derive(Debug, Clone, Copy)]
+pub struct DefinitionPlace<'t> {
+    /// The `decorated_definition` around the definition, if any.
+    pub decorated: Option<Node<'t>>,
+    /// The class whose body defines it directly, if any.
+    pub class: Option<Node<'t>>,
+}
+
+/// Like [`function_facts`], with the definition's place given (else looked up via parents).
+pub fn function_facts_at(
+    def_node: Node<'_>,
+    source: &str,
+    is_method: bool,
+    place: Option<DefinitionPlace<'_>>,
+) -> FunctionFacts {
     let def = definition_of(def_node);
-    let decorators = decorators_of(def, source);
+    let decorators = match place {
+        Some(place) => decorators_in(place.decorated, source),
+        None => decorators_of(def, source),
+    };
     let names: Vec<&str> = decorators.iter().map(|d| decorator_name(d)).collect();
     let is_static = names.contains(&"staticmethod");
     let is_property = names.iter().any(|n| {
@@ -251,7 +282,13 @@ pub fn function_facts(def_node: Node<'_>, source: &str, is_method: bool) -> Func
     let body = def.child_by_field_name("body");
     let mut walk = BodyWalk {
         own_class: is_method
-            .then(|| enclosing_class_name(def, source))
+            .then(|| match place {
+                Some(place) => place
+                    .class
+                    .and_then(|c| c.child_by_field_name("name"))
+                    .map(|n| text(n, source).to_string()),
+                None => enclosing_class_name(def, source),
+            })
             .flatten(),
         ..BodyWalk::default()
     };
