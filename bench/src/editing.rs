@@ -303,7 +303,21 @@ pub fn run(args: &[String]) {
     row("full re-parse (reference)", &full, "");
     for (label, summary) in &rows {
         row(label, summary, "p99 < 2 ms");
+        crate::target(
+            2,
+            &format!("{label}, p99"),
+            &ms(summary.p99),
+            "< 2 ms",
+            Some(summary.p99 < Duration::from_millis(2)),
+        );
     }
+    crate::target(
+        2,
+        "documentSymbol p99 (in process)",
+        &ms(symbols.p99),
+        "< 5 ms",
+        Some(symbols.p99 < Duration::from_millis(5)),
+    );
     row(
         "documentSymbol (after the edits above)",
         &symbols,
@@ -433,6 +447,13 @@ fn over_stdio(text: &str, points: &[usize]) {
         ms(d.p50),
         ms(d.p99),
         ms(d.max)
+    );
+    crate::target(
+        6,
+        "edit → diagnostics p99, 5,000-line file, no workspace",
+        &ms(d.p99),
+        "< 30 ms",
+        Some(d.p99 < Duration::from_millis(30)),
     );
     let status = client.shutdown_and_exit();
     assert_eq!(status.code(), Some(0));

@@ -161,6 +161,37 @@ pub fn run(_args: &[String]) {
             millis(filled),
             w.as_secs_f64() / r.as_secs_f64(),
         );
+        let cold_ratio = t.as_secs_f64() / r.as_secs_f64();
+        crate::target(
+            6,
+            &format!(
+                "`tandem check --select TDM` (cold, every built-in rule) / ruff, {}",
+                corpus.name
+            ),
+            &format!("{cold_ratio:.2}×"),
+            "<= 4×",
+            Some(cold_ratio <= 4.0),
+        );
+        crate::target(
+            6,
+            &format!(
+                "the same with the per-file rules only (TDM001-013) / ruff, {}",
+                corpus.name
+            ),
+            &format!("{:.2}×", f.as_secs_f64() / r.as_secs_f64()),
+            "reported",
+            None,
+        );
+        crate::target(
+            6,
+            &format!(
+                "the same, warm cache over unchanged files / ruff, {}",
+                corpus.name
+            ),
+            &format!("{:.2}×", w.as_secs_f64() / r.as_secs_f64()),
+            "reported",
+            None,
+        );
         let mut by_code: BTreeMap<String, usize> = BTreeMap::new();
         let value: serde_json::Value = serde_json::from_str(&tdm_out).unwrap_or_default();
         for f in value.as_array().into_iter().flatten() {
