@@ -486,79 +486,124 @@ fn annotated_calls<'i>(
 /// (whether the annotation names a project class is decided later, across the project).
 fn annotated_calls_of(text: &str, tree: &tree_sitter::Tree) -> Vec<AnnotatedCall> {
     let mut out = Vec::new();
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        let mut cursor = node.walk();
-        stack.extend(node.named_children(&mut cursor));
-        if node.kind() != "function_definition" {
+    // Functions are found among statements only: expressions are not descended into.
+    let mut cursor = tree.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if node.kind() == "function_definition" {
+            annotated_calls_in(node, text, &mut out);
+        }
+        if may_hold_functions(node.kind()) && cursor.goto_first_child() {
             continue;
         }
-        let Some(parameters) = node.child_by_field_name("parameters") else {
-            continue;
-        };
-        let mut typed: Vec<(&str, &str)> = Vec::new();
-        let mut c = parameters.walk();
-        for p in parameters.named_children(&mut c) {
-            if !matches!(p.kind(), "typed_parameter" | "typed_default_parameter") {
-                continue;
-            }
-            let name = p
-                .child_by_field_name("name")
-                .or_else(|| p.named_child(0))
-                .and_then(|n| text.get(n.byte_range()));
-            let annotation = p
-                .child_by_field_name("type")
-                .and_then(|t| text.get(t.byte_range()))
-                .map(|t| t.trim_matches(|c| c == '"' || c == '\''));
-            if let (Some(name), Some(annotation)) = (name, annotation) {
-                typed.push((name, annotation));
-            }
-        }
-        if typed.is_empty() {
-            continue;
-        }
-        let Some(body) = node.child_by_field_name("body") else {
-            continue;
-        };
-        let mut inner = vec![body];
-        while let Some(n) = inner.pop() {
-            let mut c = n.walk();
-            inner.extend(n.named_children(&mut c));
-            if n.kind() != "call" {
-                continue;
-            }
-            let Some(function) = n.child_by_field_name("function") else {
-                continue;
-            };
-            if function.kind() != "attribute" {
-                continue;
-            }
-            let (Some(object), Some(attribute)) = (
-                function.child_by_field_name("object"),
-                function.child_by_field_name("attribute"),
-            ) else {
-                continue;
-            };
-            let (Some(receiver), Some(method)) = (
-                text.get(object.byte_range()),
-                text.get(attribute.byte_range()),
-            ) else {
-                continue;
-            };
-            let Some((_, annotation)) = typed.iter().find(|(p, _)| *p == receiver) else {
-                continue;
-            };
-            if let Some(shape) = call_shape_of(n, text) {
-                out.push(AnnotatedCall {
-                    range: n.byte_range(),
-                    shape,
-                    annotation: annotation.to_string(),
-                    method: method.to_string(),
-                });
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
             }
         }
     }
     out
+}
+
+/// Node kinds that can have a `function_definition` among their descendants without an
+/// expression in between.
+fn may_hold_functions(kind: &str) -> bool {
+    matches!(
+        kind,
+        "module"
+            | "function_definition"
+            | "class_definition"
+            | "decorated_definition"
+            | "block"
+            | "if_statement"
+            | "elif_clause"
+            | "else_clause"
+            | "for_statement"
+            | "while_statement"
+            | "try_statement"
+            | "except_clause"
+            | "except_group_clause"
+            | "finally_clause"
+            | "with_statement"
+            | "match_statement"
+            | "case_clause"
+            | "ERROR"
+    )
+}
+
+/// The calls of `function`'s own body through its parameters annotated with a class name.
+fn annotated_calls_in(function: tree_sitter::Node<'_>, text: &str, out: &mut Vec<AnnotatedCall>) {
+    let Some(parameters) = function.child_by_field_name("parameters") else {
+        return;
+    };
+    let mut typed: Vec<(&str, &str)> = Vec::new();
+    let mut c = parameters.walk();
+    for p in parameters.named_children(&mut c) {
+        if !matches!(p.kind(), "typed_parameter" | "typed_default_parameter") {
+            continue;
+        }
+        let name = p
+            .child_by_field_name("name")
+            .or_else(|| p.named_child(0))
+            .and_then(|n| text.get(n.byte_range()));
+        let annotation = p
+            .child_by_field_name("type")
+            .and_then(|t| text.get(t.byte_range()))
+            .map(|t| t.trim_matches(|c| c == '"' || c == '\''));
+        if let (Some(name), Some(annotation)) = (name, annotation) {
+            typed.push((name, annotation));
+        }
+    }
+    if typed.is_empty() {
+        return;
+    }
+    let Some(body) = function.child_by_field_name("body") else {
+        return;
+    };
+    let mut cursor = body.walk();
+    'walk: loop {
+        let n = cursor.node();
+        if n.kind() == "call" {
+            if let Some(call) = annotated_call(n, text, &typed) {
+                out.push(call);
+            }
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node() == body {
+                break 'walk;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+}
+
+/// `call` as a method call on one of the `typed` parameters, with its shape.
+fn annotated_call(
+    call: tree_sitter::Node<'_>,
+    text: &str,
+    typed: &[(&str, &str)],
+) -> Option<AnnotatedCall> {
+    let function = call.child_by_field_name("function")?;
+    if function.kind() != "attribute" {
+        return None;
+    }
+    let receiver = text.get(function.child_by_field_name("object")?.byte_range())?;
+    let method = text.get(function.child_by_field_name("attribute")?.byte_range())?;
+    let (_, annotation) = typed.iter().find(|(p, _)| *p == receiver)?;
+    Some(AnnotatedCall {
+        range: call.byte_range(),
+        shape: call_shape_of(call, text)?,
+        annotation: annotation.to_string(),
+        method: method.to_string(),
+    })
 }
 
 /// The outline symbol a call-graph node names.
@@ -956,6 +1001,20 @@ mod tests {
         assert_eq!(found.len(), 1, "{:?}", codes(&found));
         assert!(found[0].1.message.ends_with("missing `quantity`"));
         assert!(found[0].0.ends_with("orders.py"));
+    }
+
+    /// Functions nested in methods, `if` blocks and decorated definitions are found (the walk
+    /// looks for functions among statements only), and calls nested in expressions of their
+    /// bodies are read.
+    #[test]
+    fn annotated_calls_of_nested_functions_are_checked() {
+        let idx = index(&[
+            ("inv.py", "class Inventory:\n    def restock(self, sku, quantity):\n        pass\n"),
+            ("orders.py", "from inv import Inventory\n\nclass A:\n    def m(self):\n        if True:\n            @staticmethod\n            def inner(inv: Inventory, sku):\n                return [inv.restock(sku) for _ in range(2)]\n        return inner\n"),
+        ]);
+        let found = bad_calls(&idx, None);
+        assert_eq!(found.len(), 1, "{:?}", codes(&found));
+        assert!(found[0].1.message.ends_with("missing `quantity`"));
     }
 
     /// `tandem check` reads each file's calls from the tree it parsed once; the findings are
