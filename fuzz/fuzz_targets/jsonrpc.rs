@@ -346,6 +346,10 @@ async fn prepare(raw: &[u8]) -> (Vec<u8>, Vec<Value>) {
 
 async fn session(raw: Vec<u8>) {
     let (bytes, expected) = prepare(&raw).await;
+    if let Some(path) = std::env::var_os("TANDEM_FUZZ_DUMP") {
+        // To look at a failing input: the bytes the server is sent.
+        std::fs::write(path, &bytes).unwrap();
+    }
     let (mut client_in, server_in) = tokio::io::duplex(1 << 16);
     let (server_out, mut client_out) = tokio::io::duplex(1 << 16);
     let writer = tokio::spawn(async move {

@@ -339,28 +339,24 @@ pub fn literal_text(content: &str, indent: &str, eol: &str) -> String {
     let content = content.trim_matches(|c| c == '\n' || c == '\r');
     let has_backslash = content.contains('\\');
     // Python source cannot hold a NUL byte, even inside a string: it is written as an escape.
-    let has_nul = content.contains('\0');
-    let (quote, body): (&str, std::borrow::Cow<'_, str>) =
-        if !has_nul && !content.contains("\"\"\"") {
-            ("\"\"\"", content.into())
-        } else if !has_nul && !content.contains("'''") {
-            ("'''", content.into())
-        } else {
-            // Both quote styles occur, or a NUL: escape (only possible without `r`).
-            (
-                "\"\"\"",
-                content
-                    .replace('\\', "\\\\")
-                    .replace("\"\"\"", "\\\"\"\"")
-                    .replace('\0', "\\x00")
-                    .into(),
-            )
-        };
-    let prefix = if has_backslash && !has_nul && !body.contains("\\\"\"\"") {
-        "r"
+    // With both quote styles in the text, every `"` is escaped: escaping only `"""` would
+    // leave `\""` and a following `"` to close the literal.
+    let escaped = content.contains('\0') || (content.contains("\"\"\"") && content.contains("'''"));
+    let (quote, body): (&str, std::borrow::Cow<'_, str>) = if escaped {
+        (
+            "\"\"\"",
+            content
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\0', "\\x00")
+                .into(),
+        )
+    } else if !content.contains("\"\"\"") {
+        ("\"\"\"", content.into())
     } else {
-        ""
+        ("'''", content.into())
     };
+    let prefix = if has_backslash && !escaped { "r" } else { "" };
     let lines: Vec<&str> = body.split('\n').map(|l| l.trim_end()).collect();
     let quote_char = quote.chars().next().unwrap_or('"');
     let mut out = String::with_capacity(body.len() + 16);
@@ -534,8 +530,9 @@ mod tests {
 
     #[test]
     fn a_nul_is_escaped_and_a_trailing_backslash_does_not_escape_the_closing_quotes() {
-        // Both made a clean file unparseable. The NUL was found by fuzzing (`fuzz/`, target
-        // `docstring`); the trailing backslash while fixing it.
+        // Each made a clean file unparseable. The NUL and the four double quotes next to `'''`
+        // were found by fuzzing (`fuzz/`, target `docstring`); the trailing backslash while
+        // fixing them.
         let src = "def f():\n    pass\n";
         let tree = parse_str(src, None);
         let o = outline(&tree, src, "");
@@ -543,7 +540,13 @@ mod tests {
             start: o.symbols[0].range.start,
             end: o.symbols[0].range.end,
         };
-        for content in ["A\0B", "Ends in \\", "Both \\ and \0", "q \"\"\"'''\0"] {
+        for content in [
+            "A\0B",
+            "Ends in \\",
+            "Both \\ and \0",
+            "q \"\"\"'''\0",
+            "Four \"\"\"\" and ''' and \\",
+        ] {
             let edit = docstring_edit(src, &tree, target, content).expect("edit");
             let out = apply(src, &edit);
             assert!(!out.contains('\0'), "{out:?}");
