@@ -125,6 +125,14 @@ impl WorkspacePath {
         if let Some(what) = protected_part(&resolved.relative) {
             return Err(error(what));
         }
+        // `src/..` is refused lexically, but a symlink (`here -> .`) can still name a folder,
+        // even the root itself; a file can never be written there.
+        if resolved.absolute.is_dir() {
+            return Err(PathError {
+                path: model_path.to_string(),
+                kind: PathErrorKind::Directory,
+            });
+        }
         // A symlink inside the workspace could lead into a protected folder (`docs -> .git`).
         let root_canon = canonical_root(root, model_path)?;
         if let Ok(real) = resolved.absolute.strip_prefix(&root_canon) {
@@ -300,6 +308,26 @@ mod tests {
 
     fn kind(root: &Path, p: &str) -> PathErrorKind {
         WorkspacePath::resolve(root, p).unwrap_err().kind
+    }
+
+    #[test]
+    fn a_path_that_names_a_folder_through_a_symlink_is_refused_for_writing() {
+        // Found by fuzzing (`fuzz/`, target `paths`): `here -> .` resolved to the root itself.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("src")).unwrap();
+        std::os::unix::fs::symlink(".", root.join("here")).unwrap();
+        std::os::unix::fs::symlink("src", root.join("code")).unwrap();
+        for p in ["here", "code", "src", "here/src", "here/here"] {
+            assert_eq!(kind(root, p), PathErrorKind::Directory, "{p}");
+        }
+        // Reading may still name a folder inside the root, and files through the links work.
+        assert!(WorkspacePath::resolve_readable(root, "here").is_ok());
+        let file = WorkspacePath::resolve(root, "here/code/new.py").unwrap();
+        assert_eq!(
+            file.absolute(),
+            root.canonicalize().unwrap().join("src/new.py")
+        );
     }
 
     #[test]

@@ -23,4 +23,4 @@ mod text_sync;
 pub mod transport;
 mod workspace_config;
 
-pub use server::{serve, ServerState};
+pub use server::{serve, serve_on, ServerState};

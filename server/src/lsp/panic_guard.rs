@@ -66,10 +66,25 @@ where
                 )
             })
         };
+        // tower-lsp-server drops its `MethodNotFound` answer to every unknown `$/` method, but
+        // the specification only lets a server ignore `$/` notifications: a request must get
+        // that error, or the client waits for it forever.
+        let unanswered_id = req.id().cloned().filter(|_| req.method().starts_with("$/"));
+        let unanswered_method = req.method().to_string();
         // Building the future runs the router's parameter parsing, which could panic too.
         match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req))) {
             Ok(fut) => async move {
                 match AssertUnwindSafe(fut).catch_unwind().await {
+                    Ok(Ok(None)) if unanswered_id.is_some() => Ok(unanswered_id.map(|id| {
+                        Response::from_error(
+                            id,
+                            Error {
+                                code: ErrorCode::MethodNotFound,
+                                message: format!("unknown method `{unanswered_method}`").into(),
+                                data: None,
+                            },
+                        )
+                    })),
                     Ok(result) => result,
                     Err(payload) => Ok(answer_panic(payload)),
                 }
@@ -152,6 +167,20 @@ mod tests {
         );
         let response = service.call(again).await.unwrap().unwrap();
         assert_eq!(response.id(), &Id::Number(3));
+        // Found by fuzzing (`fuzz/`, target `jsonrpc`): tower-lsp-server leaves an unknown `$/`
+        // request unanswered; it gets `MethodNotFound`, and the notification nothing.
+        let response = service
+            .call(request("$/fuzz", Some(5), serde_json::Value::Null))
+            .await
+            .unwrap()
+            .expect("an answer");
+        assert_eq!(response.id(), &Id::Number(5));
+        assert_eq!(response.error().unwrap().code, ErrorCode::MethodNotFound);
+        let none = service
+            .call(request("$/fuzz", None, serde_json::Value::Null))
+            .await
+            .unwrap();
+        assert!(none.is_none());
         let shutdown = request("shutdown", Some(4), serde_json::Value::Null);
         let response = service.call(shutdown).await.unwrap().unwrap();
         assert!(response.is_ok());

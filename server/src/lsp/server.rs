@@ -282,6 +282,16 @@ impl TandemServer {
 /// Serves LSP over stdin/stdout until `exit`, and returns the process exit code: 0 when the
 /// client asked for `shutdown` first, 1 otherwise (as the specification says).
 pub async fn serve() -> i32 {
+    serve_on(tokio::io::stdin(), tokio::io::stdout()).await
+}
+
+/// Serves LSP on any byte streams, exactly as `serve` does on stdio (the fuzz targets drive the
+/// whole server in process through this).
+pub async fn serve_on<I, O>(client_input: I, client_output: O) -> i32
+where
+    I: tokio::io::AsyncRead + Unpin + Send + 'static,
+    O: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let state = Arc::new(ServerState::default());
     let (service, socket) = LspService::build({
         let state = state.clone();
@@ -298,12 +308,12 @@ pub async fn serve() -> i32 {
     let (client_side_out, server_out) = tokio::io::duplex(64 * 1024);
     let (frames_tx, frames_rx) = tokio::sync::mpsc::channel(64);
     let input = tokio::spawn(transport::pump_input(
-        tokio::io::stdin(),
+        client_input,
         client_side_in,
         frames_tx.clone(),
     ));
     let output = tokio::spawn(transport::pump_server_output(client_side_out, frames_tx));
-    let writer = tokio::spawn(transport::write_output(tokio::io::stdout(), frames_rx));
+    let writer = tokio::spawn(transport::write_output(client_output, frames_rx));
     Server::new(server_in, server_out, socket)
         .serve(CatchPanic::new(service))
         .await;

@@ -97,11 +97,19 @@ pub fn check_message(body: &[u8]) -> Result<(), Value> {
     };
     // JSON-RPC's shape first (tower-lsp-server would take `{"id": 1}` for a response), then
     // exactly what tower-lsp-server will decode, so that it never sees a frame it would stop on.
-    if is_json_rpc_shaped(&value)
-        && (serde_json::from_value::<Response>(value.clone()).is_ok()
-            || serde_json::from_value::<Request>(value.clone()).is_ok())
-    {
-        return Ok(());
+    // Its decoder reads the bytes (where a duplicated key is an error, unlike in a `Value`) and
+    // tries a response before a request, so a request that would also pass for a response
+    // (`"method"` together with `"result"`) would be taken for one and never answered.
+    if is_json_rpc_shaped(&value) {
+        let response = serde_json::from_slice::<Response>(body).is_ok();
+        let decodes_as_shaped = if value.get("method").is_some() {
+            !response && serde_json::from_slice::<Request>(body).is_ok()
+        } else {
+            response
+        };
+        if decodes_as_shaped {
+            return Ok(());
+        }
     }
     let id = match value.get("id") {
         Some(id @ (Value::Number(_) | Value::String(_))) => id.clone(),
@@ -246,6 +254,23 @@ mod tests {
         assert_eq!(invalid["error"]["code"], -32600);
         assert_eq!(invalid["id"], 7);
         assert!(check_message(br#"[{"jsonrpc":"2.0","method":"exit"}]"#).is_err());
+    }
+
+    #[test]
+    fn a_request_that_would_be_decoded_as_something_else_is_answered_with_its_id() {
+        // Found by fuzzing (`fuzz/`, target `jsonrpc`): tower-lsp-server decodes a request that
+        // also has `result` as a response and never answers it, and reads a duplicated key as
+        // an error it answers with a null id.
+        for body in [
+            &br#"{"jsonrpc":"2.0","id":5,"method":"shutdown","result":null}"#[..],
+            br#"{"jsonrpc":"2.0","id":5,"method":"shutdown","error":{"code":1,"message":"m"}}"#,
+            br#"{"jsonrpc":"2.0","id":5,"method":"shutdown","method":"shutdown"}"#,
+            br#"{"jsonrpc":"2.0","id":5,"id":5,"method":"shutdown"}"#,
+        ] {
+            let answer = check_message(body).unwrap_err();
+            assert_eq!(answer["error"]["code"], -32600);
+            assert_eq!(answer["id"], 5);
+        }
         assert!(check_message(br#"{"jsonrpc":"1.0","method":"exit"}"#).is_err());
     }
 }

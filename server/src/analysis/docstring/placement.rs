@@ -338,31 +338,32 @@ pub fn indent_unit(source: &str, header_indent: &str) -> String {
 pub fn literal_text(content: &str, indent: &str, eol: &str) -> String {
     let content = content.trim_matches(|c| c == '\n' || c == '\r');
     let has_backslash = content.contains('\\');
-    let (quote, body): (&str, std::borrow::Cow<'_, str>) = if !content.contains("\"\"\"") {
-        ("\"\"\"", content.into())
-    } else if !content.contains("'''") {
-        ("'''", content.into())
-    } else {
-        // Both quote styles occur: escape the double ones (only possible without `r`).
+    // Python source cannot hold a NUL byte, even inside a string: it is written as an escape.
+    // With both quote styles in the text, every `"` is escaped: escaping only `"""` would
+    // leave `\""` and a following `"` to close the literal.
+    let escaped = content.contains('\0') || (content.contains("\"\"\"") && content.contains("'''"));
+    let (quote, body): (&str, std::borrow::Cow<'_, str>) = if escaped {
         (
             "\"\"\"",
             content
                 .replace('\\', "\\\\")
-                .replace("\"\"\"", "\\\"\"\"")
+                .replace('"', "\\\"")
+                .replace('\0', "\\x00")
                 .into(),
         )
-    };
-    let prefix = if has_backslash && !body.contains("\\\"\"\"") {
-        "r"
+    } else if !content.contains("\"\"\"") {
+        ("\"\"\"", content.into())
     } else {
-        ""
+        ("'''", content.into())
     };
+    let prefix = if has_backslash && !escaped { "r" } else { "" };
     let lines: Vec<&str> = body.split('\n').map(|l| l.trim_end()).collect();
     let quote_char = quote.chars().next().unwrap_or('"');
     let mut out = String::with_capacity(body.len() + 16);
     out.push_str(prefix);
     out.push_str(quote);
-    if lines.len() == 1 && !lines[0].ends_with(quote_char) {
+    // A last character that is the quote or a backslash would join the closing quotes.
+    if lines.len() == 1 && !lines[0].ends_with([quote_char, '\\']) {
         out.push_str(lines[0]);
         out.push_str(quote);
         return out;
@@ -525,6 +526,39 @@ mod tests {
         // A one-line text ending in a quote closes on the next line.
         let out = document(src, "f", "Say \"hi\"");
         assert!(out.contains("\"\"\"Say \"hi\"\n    \"\"\""));
+    }
+
+    #[test]
+    fn a_nul_is_escaped_and_a_trailing_backslash_does_not_escape_the_closing_quotes() {
+        // Each made a clean file unparseable. The NUL and the four double quotes next to `'''`
+        // were found by fuzzing (`fuzz/`, target `docstring`); the trailing backslash while
+        // fixing them.
+        let src = "def f():\n    pass\n";
+        let tree = parse_str(src, None);
+        let o = outline(&tree, src, "");
+        let target = Placement::Definition {
+            start: o.symbols[0].range.start,
+            end: o.symbols[0].range.end,
+        };
+        for content in [
+            "A\0B",
+            "Ends in \\",
+            "Both \\ and \0",
+            "q \"\"\"'''\0",
+            "Four \"\"\"\" and ''' and \\",
+        ] {
+            let edit = docstring_edit(src, &tree, target, content).expect("edit");
+            let out = apply(src, &edit);
+            assert!(!out.contains('\0'), "{out:?}");
+            assert!(!parse_str(&out, None).root_node().has_error(), "{out:?}");
+        }
+        let out = apply(src, &docstring_edit(src, &tree, target, "A\0B\\").unwrap());
+        assert!(out.contains("\"\"\"A\\x00B\\\\\n    \"\"\""), "{out:?}");
+        let out = apply(
+            src,
+            &docstring_edit(src, &tree, target, "Ends in \\").unwrap(),
+        );
+        assert!(out.contains("r\"\"\"Ends in \\\n    \"\"\""), "{out:?}");
     }
 
     #[test]
