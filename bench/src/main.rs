@@ -4,6 +4,7 @@
 //! Usage: `scripts/bench [editing|index|doccheck|rules]` (builds the release binary first), or
 //! `cargo run --release -p tandem-bench -- editing [--lines N] [--file PATH]`.
 
+mod accuracy;
 mod doccheck;
 mod docfile;
 mod editing;
@@ -25,6 +26,7 @@ fn main() {
         "doccheck" => doccheck::run(rest),
         "rules" => rules::run(rest),
         "latency" => load::run(rest),
+        "accuracy" => accuracy::run(rest),
         "docfile" => docfile::run(rest),
         "report" => report::run(rest),
         "all" => {
@@ -40,7 +42,7 @@ fn main() {
         "index-memory-child" if rest.len() == 2 => index::child_memory(&rest[0], &rest[1]),
         other => {
             eprintln!(
-                "tandem-bench: unknown benchmark `{other}` (known: editing, latency, index, docfile, doccheck, rules, all, report)"
+                "tandem-bench: unknown benchmark `{other}` (known: accuracy, editing, latency, index, docfile, doccheck, rules, all, report)"
             );
             std::process::exit(2);
         }

@@ -17,9 +17,13 @@ pub const SECTIONS: [&str; 6] = [
 
 fn title_and_intro(section: &str) -> (&'static str, &'static str) {
     match section {
+        "accuracy" => (
+            "Call-graph accuracy: the PyCG micro-benchmark (issue 3)",
+            "Every case of `../shared/benchmarks/pycg-micro` analysed and its call graph compared edge by edge with the expected one; the accuracy test (`cargo test -p tandem --test pycg_micro`) fails below the same targets.",
+        ),
         "index" => (
             "Project index and call graph (issues 3 and 9)",
-            "Cold index and call graph of Django 5.1.4 (`scripts/fetch-corpora`: its source from PyPI, the 879 files of `django/`) and of the machine's Python standard library (without `site-packages`), against tree-sitter parsing the same files on the same cores; peak memory of a child process that only builds the index; then one-line edits in Django files, each brought back to a current index and call graph. Accuracy on the PyCG micro-benchmark is checked by `cargo test -p tandem --lib callgraph` (see `docs/callgraph.md`).",
+            "Cold index and call graph of Django 5.1.4 (`scripts/fetch-corpora`: its source from PyPI, the 879 files of `django/`) and of the machine's Python standard library (without `site-packages`), against tree-sitter parsing the same files on the same cores; peak memory of a child process that only builds the index; then one-line edits in Django files, each brought back to a current index and call graph.",
         ),
         "editing" => (
             "Editing latency on a 5,000-line file (issues 2 and 6)",
@@ -27,7 +31,7 @@ fn title_and_intro(section: &str) -> (&'static str, &'static str) {
         ),
         "latency" => (
             "Editor latency alone and under load (issue 9)",
-            "The release `tandem serve` over stdio with a 5,000-line module open: each probe types one character into it and times `codeAction` and `documentSymbol` at that place and the `publishDiagnostics` for that version (the 150 ms debounce subtracted). Alone, then while four \"Document file\" runs stream their answers from a scripted model server on loopback and the client types 50 edits per second into a second open 5,000-line module.",
+            "The release `tandem serve` over stdio, in a workspace (so the project index and the project rules TDM020/TDM021 run too), with a 5,000-line module open: each probe types one character into it and times `codeAction` and `documentSymbol` at that place and the `publishDiagnostics` for that version (the 150 ms debounce subtracted). Alone, then while four \"Document file\" runs stream their answers from a scripted model server on loopback and the client types 50 edits per second into a second open 5,000-line module.",
         ),
         "docfile" => (
             "Document file: throughput against the critical path (issue 9)",

@@ -26,6 +26,7 @@ mod extract;
 mod facts;
 mod imports;
 mod incremental;
+pub mod micro;
 mod program;
 mod pycg;
 mod resolve;
