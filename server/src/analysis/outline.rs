@@ -380,8 +380,9 @@ impl<'t> Builder<'_, 't> {
 /// Whether definitions may be found inside `node`: it is a definition, a compound statement,
 /// a clause or a block, or broken code that tree-sitter may have wrapped around definitions.
 /// Everything else (simple statements, expressions, comments) is skipped without a look
-/// inside, which keeps the walk to the statement level of the tree.
-fn may_hold_definitions(node: Node<'_>) -> bool {
+/// inside, which keeps the walk to the statement level of the tree. Shared by every walk that
+/// looks for definitions (the DOC checks, the project rules).
+pub fn may_hold_definitions(node: Node<'_>) -> bool {
     matches!(
         node.kind(),
         "function_definition"
@@ -395,6 +396,7 @@ fn may_hold_definitions(node: Node<'_>) -> bool {
             | "while_statement"
             | "try_statement"
             | "except_clause"
+            | "except_group_clause"
             | "finally_clause"
             | "with_statement"
             | "match_statement"

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use crate::analysis::callgraph::NodeKind;
 use crate::analysis::finding::{Finding, Severity};
 use crate::analysis::index::{FileAnalysis, ProjectIndex};
-use crate::analysis::outline::{Parameter, ParameterKind, Symbol, SymbolKind};
+use crate::analysis::outline::{
+    may_hold_definitions, Parameter, ParameterKind, Symbol, SymbolKind,
+};
 use crate::analysis::parse::parse_str;
 use crate::analysis::references::RefKind;
 
@@ -493,7 +495,8 @@ fn annotated_calls_of(text: &str, tree: &tree_sitter::Tree) -> Vec<AnnotatedCall
         if node.kind() == "function_definition" {
             annotated_calls_in(node, text, &mut out);
         }
-        if may_hold_functions(node.kind()) && cursor.goto_first_child() {
+        let is_root = cursor.depth() == 0;
+        if (is_root || may_hold_definitions(node)) && cursor.goto_first_child() {
             continue;
         }
         while !cursor.goto_next_sibling() {
@@ -503,32 +506,6 @@ fn annotated_calls_of(text: &str, tree: &tree_sitter::Tree) -> Vec<AnnotatedCall
         }
     }
     out
-}
-
-/// Node kinds that can have a `function_definition` among their descendants without an
-/// expression in between.
-fn may_hold_functions(kind: &str) -> bool {
-    matches!(
-        kind,
-        "module"
-            | "function_definition"
-            | "class_definition"
-            | "decorated_definition"
-            | "block"
-            | "if_statement"
-            | "elif_clause"
-            | "else_clause"
-            | "for_statement"
-            | "while_statement"
-            | "try_statement"
-            | "except_clause"
-            | "except_group_clause"
-            | "finally_clause"
-            | "with_statement"
-            | "match_statement"
-            | "case_clause"
-            | "ERROR"
-    )
 }
 
 /// The calls of `function`'s own body through its parameters annotated with a class name.

@@ -16,6 +16,7 @@ use super::facts::{
 };
 use super::parse::{parse_docstring, DocstringStyle, ParsedDocstring, SectionKind};
 use crate::analysis::finding::{Finding, Severity};
+use crate::analysis::outline::may_hold_definitions;
 
 /// The options, named and defaulted as pydoclint's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +135,7 @@ pub fn check_subtree_deferred(
         let start = stack.len();
         stack.extend(
             node.named_children(&mut cursor)
-                .filter(|c| may_hold_definitions(c.kind()) || c.has_error())
+                .filter(|c| may_hold_definitions(*c))
                 .map(|c| {
                     let child = c.kind();
                     let class = match kind {
@@ -166,28 +167,6 @@ fn place_of(node: Node<'_>) -> DefinitionPlace<'_> {
         .and_then(|block| block.parent())
         .filter(|c| c.kind() == "class_definition");
     DefinitionPlace { decorated, class }
-}
-
-fn may_hold_definitions(kind: &str) -> bool {
-    matches!(
-        kind,
-        "function_definition"
-            | "class_definition"
-            | "decorated_definition"
-            | "block"
-            | "if_statement"
-            | "elif_clause"
-            | "else_clause"
-            | "for_statement"
-            | "while_statement"
-            | "try_statement"
-            | "except_clause"
-            | "except_group_clause"
-            | "finally_clause"
-            | "with_statement"
-            | "match_statement"
-            | "case_clause"
-    )
 }
 
 /// The source text of a node, empty when the tree does not match the source.
