@@ -41,12 +41,7 @@ pub fn run(_args: &[String]) {
         println!("(pydoclint is missing: run scripts/pydoclint-venv)");
         return;
     }
-    let tandem = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(|d| d.join("tandem")))
-        .filter(|t| t.exists());
-    let Some(tandem) = tandem else {
-        println!("(the tandem binary is missing next to tandem-bench: run scripts/bench)");
+    let Some(tandem) = crate::tandem_binary() else {
         return;
     };
     let version = Command::new(&pydoclint)

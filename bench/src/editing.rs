@@ -344,16 +344,38 @@ fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
 }
 
+/// Sends the `didChange` that types an `x` at `point` (the UTF-16 position of that offset in
+/// `rope`) or deletes the one typed there before.
+fn type_or_delete(
+    client: &mut LspClient,
+    uri: &str,
+    version: i32,
+    rope: &ropey::Rope,
+    point: usize,
+    typing: bool,
+) {
+    let at = position_of(rope, point, PositionEncoding::Utf16);
+    let (end, insert) = if typing {
+        (at.character, "x")
+    } else {
+        (at.character + 1, "")
+    };
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": version},
+               "contentChanges": [{"range": {"start": {"line": at.line, "character": at.character},
+                                             "end": {"line": at.line, "character": end}},
+                                   "text": insert}]}),
+    );
+}
+
 /// The same edits against the real server: each sample is one `didChange` plus a
 /// `documentSymbol` request, timed from sending the edit to receiving the symbols.
 fn over_stdio(text: &str, points: &[usize]) {
     if std::env::var_os("TANDEM_BIN").is_none() {
-        let exe = std::env::current_exe().expect("current exe");
-        let bin = exe.with_file_name(format!("tandem{}", std::env::consts::EXE_SUFFIX));
-        if !bin.exists() {
-            println!("(skipping the stdio measurement: build the server first, `cargo build --release -p tandem`)");
+        let Some(bin) = crate::tandem_binary() else {
             return;
-        }
+        };
         // Set before any other thread is started.
         std::env::set_var("TANDEM_BIN", bin);
     }
@@ -366,21 +388,9 @@ fn over_stdio(text: &str, points: &[usize]) {
     let mut version = 1;
     for i in 0..400 {
         let point = points[(i / 2 * 7919) % points.len()];
-        let at = position_of(&rope, point, PositionEncoding::Utf16);
-        let (end, insert) = if i % 2 == 0 {
-            (at.character, "x")
-        } else {
-            (at.character + 1, "")
-        };
         version += 1;
         let t = Instant::now();
-        client.notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": uri, "version": version},
-                   "contentChanges": [{"range": {"start": {"line": at.line, "character": at.character},
-                                                 "end": {"line": at.line, "character": end}},
-                                       "text": insert}]}),
-        );
+        type_or_delete(&mut client, uri, version, &rope, point, i % 2 == 0);
         let response = client.request(
             "textDocument/documentSymbol",
             json!({"textDocument": {"uri": uri}}),
@@ -412,21 +422,9 @@ fn over_stdio(text: &str, points: &[usize]) {
     let mut counted = 0;
     for i in 0..200 {
         let point = points[(i / 2 * 104_729) % points.len()];
-        let at = position_of(&rope, point, PositionEncoding::Utf16);
-        let (end, insert) = if i % 2 == 0 {
-            (at.character, "x")
-        } else {
-            (at.character + 1, "")
-        };
         version += 1;
         let t = Instant::now();
-        client.notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": uri, "version": version},
-                   "contentChanges": [{"range": {"start": {"line": at.line, "character": at.character},
-                                                 "end": {"line": at.line, "character": end}},
-                                       "text": insert}]}),
-        );
+        type_or_delete(&mut client, uri, version, &rope, point, i % 2 == 0);
         let published = client.wait_for(|m| {
             m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == version
         });

@@ -41,17 +41,8 @@ pub fn corpora() -> Vec<Corpus> {
     } else {
         println!("(Django is missing: run scripts/fetch-corpora)");
     }
-    let stdlib = Command::new("python3")
-        .args([
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
-        ])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| PathBuf::from(s.trim()));
-    match stdlib {
-        Some(dir) if dir.is_dir() => out.push(Corpus {
+    match crate::stdlib_dir() {
+        Some(dir) => out.push(Corpus {
             name: "standard library",
             dir: dir.clone(),
             root: dir,

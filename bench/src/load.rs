@@ -333,8 +333,7 @@ pub fn run(args: &[String]) {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(100usize);
-    let Some(tandem) = crate::sibling_binary("tandem") else {
-        println!("(the tandem binary is missing next to tandem-bench: run scripts/bench)");
+    let Some(tandem) = crate::tandem_binary() else {
         return;
     };
     std::env::set_var("TANDEM_BIN", &tandem);

@@ -74,12 +74,30 @@ pub fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// A binary built next to this one (`target/release/NAME`), if it is there.
-pub fn sibling_binary(name: &str) -> Option<std::path::PathBuf> {
-    std::env::current_exe()
+/// The `tandem` binary built next to this one (`target/release/tandem`); when it is missing,
+/// says so in the benchmark's output and returns `None`.
+pub fn tandem_binary() -> Option<std::path::PathBuf> {
+    let found = std::env::current_exe()
         .ok()
-        .and_then(|e| e.parent().map(|d| d.join(name)))
-        .filter(|t| t.exists())
+        .and_then(|e| e.parent().map(|d| d.join("tandem")))
+        .filter(|t| t.exists());
+    if found.is_none() {
+        println!("(the tandem binary is missing next to tandem-bench: run scripts/bench)");
+    }
+    found
+}
+
+/// The machine's python3 standard library folder.
+pub fn stdlib_dir() -> Option<std::path::PathBuf> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .ok()?;
+    let dir = std::path::PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    dir.is_dir().then_some(dir)
 }
 
 /// Prints a target line for the report (`report` collects them into its summary table and

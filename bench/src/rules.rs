@@ -36,7 +36,7 @@ fn corpora() -> Vec<Corpus> {
     } else {
         println!("(Django is missing: run scripts/fetch-corpora)");
     }
-    if let Some(stdlib) = stdlib_dir() {
+    if let Some(stdlib) = crate::stdlib_dir() {
         // Everything but site-packages (ruff leaves it out by default; Tandem is told).
         let mut paths: Vec<String> = std::fs::read_dir(&stdlib)
             .into_iter()
@@ -55,18 +55,6 @@ fn corpora() -> Vec<Corpus> {
     out
 }
 
-fn stdlib_dir() -> Option<PathBuf> {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
-        ])
-        .output()
-        .ok()?;
-    let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-    dir.is_dir().then_some(dir)
-}
-
 pub fn run(_args: &[String]) {
     in_process();
     let bench = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -75,12 +63,7 @@ pub fn run(_args: &[String]) {
         println!("(ruff is missing: run scripts/ruff-venv)");
         return;
     }
-    let tandem = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(|d| d.join("tandem")))
-        .filter(|t| t.exists());
-    let Some(tandem) = tandem else {
-        println!("(the tandem binary is missing next to tandem-bench: run scripts/bench)");
+    let Some(tandem) = crate::tandem_binary() else {
         return;
     };
     let version = Command::new(&ruff)
@@ -227,7 +210,7 @@ pub fn run(_args: &[String]) {
 /// 5,000-line module.
 fn in_process() {
     let mut files: Vec<(String, String)> = Vec::new();
-    if let Some(dir) = stdlib_dir() {
+    if let Some(dir) = crate::stdlib_dir() {
         if let Ok(text) = std::fs::read_to_string(dir.join("_pydecimal.py")) {
             files.push(("`_pydecimal.py`".into(), text));
         }
