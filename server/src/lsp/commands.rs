@@ -69,6 +69,28 @@ pub(super) async fn execute_command(
 
 /// The first argument of `command`, read as `T`; a missing or malformed one is an
 /// `InvalidParams` error that says what the command takes (`shape`).
+/// `{uri, range?}`: the arguments of the commands that work on an open document (no range: the
+/// whole document).
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct DocumentArgs {
+    pub uri: Uri,
+    pub range: Option<Range>,
+}
+
+/// The `{uri, range?}` arguments of `command`, refused unless the document is open.
+pub(super) fn open_document_args(
+    state: &super::server::ServerState,
+    command: &str,
+    arguments: Vec<Value>,
+) -> Result<DocumentArgs> {
+    let args: DocumentArgs = command_args(command, "{uri, range?}", arguments)?;
+    let key = super::convert::document_key(&args.uri);
+    if state.documents.snapshot(&key).is_none() {
+        return Err(super::document_symbol::unknown_document(state, &key));
+    }
+    Ok(args)
+}
+
 pub(super) fn command_args<T: serde::de::DeserializeOwned>(
     command: &str,
     shape: &str,

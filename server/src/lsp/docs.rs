@@ -11,13 +11,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
-use super::commands::{command_args, spawn_reported};
+use super::commands::{open_document_args, spawn_reported, DocumentArgs};
 use super::convert;
 use super::progress::JobProgress;
 use super::server::ServerState;
@@ -200,13 +199,6 @@ fn docstring_fails_checks(text: &str, tree: &tree_sitter::Tree, symbol: &Symbol)
     !crate::agent::oracle::doc_check_findings(text, tree, symbol.range.clone(), style).is_empty()
 }
 
-/// The arguments of `tandem.document`.
-#[derive(Debug, Deserialize)]
-struct DocumentArgs {
-    uri: Uri,
-    range: Option<Range>,
-}
-
 /// `workspace/executeCommand tandem.document`: checks the arguments, starts the work in a
 /// spawned task and answers at once.
 pub(super) fn execute(
@@ -214,11 +206,7 @@ pub(super) fn execute(
     state: &Arc<ServerState>,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>> {
-    let args: DocumentArgs = command_args(DOCUMENT_COMMAND, "{uri, range?}", arguments)?;
-    let key = convert::document_key(&args.uri);
-    if state.documents.snapshot(&key).is_none() {
-        return Err(super::document_symbol::unknown_document(state, &key));
-    }
+    let args = open_document_args(state, DOCUMENT_COMMAND, arguments)?;
     let state = state.clone();
     let task_client = client.clone();
     spawn_reported(client, DOCUMENT_COMMAND, async move {

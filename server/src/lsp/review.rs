@@ -14,13 +14,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
-use super::commands::{command_args, spawn_reported};
+use super::commands::{open_document_args, spawn_reported, DocumentArgs};
 use super::convert;
 use super::progress::JobProgress;
 use super::server::ServerState;
@@ -323,14 +322,6 @@ fn quick_fixes(
     out
 }
 
-/// The arguments of `tandem.review`: no range reviews the file, an empty range the function or
-/// class there (the file outside every definition), a range the lines it touches.
-#[derive(Debug, Deserialize)]
-struct ReviewArgs {
-    uri: Uri,
-    range: Option<Range>,
-}
-
 /// `workspace/executeCommand tandem.review`: checks the arguments, starts the review in a
 /// spawned task and answers at once.
 pub(super) fn execute(
@@ -338,11 +329,9 @@ pub(super) fn execute(
     state: &Arc<ServerState>,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>> {
-    let args: ReviewArgs = command_args(REVIEW_COMMAND, "{uri, range?}", arguments)?;
-    let key = convert::document_key(&args.uri);
-    if state.documents.snapshot(&key).is_none() {
-        return Err(super::document_symbol::unknown_document(state, &key));
-    }
+    // No range reviews the file, an empty range the function or class there (the file outside
+    // every definition), a range the lines it touches.
+    let args = open_document_args(state, REVIEW_COMMAND, arguments)?;
     let state = state.clone();
     let task_client = client.clone();
     spawn_reported(client, REVIEW_COMMAND, async move {
@@ -356,7 +345,7 @@ pub(super) fn execute(
 async fn review_and_store(
     client: &Client,
     state: &Arc<ServerState>,
-    args: &ReviewArgs,
+    args: &DocumentArgs,
 ) -> std::result::Result<String, String> {
     let key = convert::document_key(&args.uri);
     let snapshot = state
