@@ -78,6 +78,28 @@ pub enum ExecEvent {
     Finished { item: String, status: ItemStatus },
 }
 
+impl ExecEvent {
+    /// One line for the user; with `reasons`, why an item failed or did not run.
+    pub fn describe(&self, reasons: bool) -> String {
+        match self {
+            ExecEvent::Attempt {
+                item,
+                index,
+                total,
+                attempt,
+            } => format!("item {index} of {total} ({item}), attempt {attempt}"),
+            ExecEvent::Finished { item, status } => match status {
+                ItemStatus::Succeeded => format!("{item}: succeeded"),
+                ItemStatus::Failed(e) if reasons => format!("{item}: failed: {e}"),
+                ItemStatus::Failed(_) => format!("{item}: failed"),
+                ItemStatus::Blocked(e) if reasons => format!("{item}: not run: {e}"),
+                ItemStatus::Blocked(_) => format!("{item}: not run"),
+                ItemStatus::Cancelled => format!("{item}: cancelled"),
+            },
+        }
+    }
+}
+
 /// How an item ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemStatus {

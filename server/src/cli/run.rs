@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::agent::execute::{execute, item_contexts, ExecEvent, ExecSettings, ItemStatus};
+use crate::agent::execute::{execute, item_contexts, ExecEvent, ExecSettings};
 use crate::agent::plan::{parse_plan, store::plan_path};
 use crate::runs::{NewRun, RunStatus, RunStore};
 use crate::session::config::LoadedConfig;
@@ -151,20 +151,7 @@ pub fn run(
         .build()
         .context("cannot start the async runtime")?;
     let cancel = tokio_util::sync::CancellationToken::new();
-    let progress = |event: ExecEvent| match event {
-        ExecEvent::Attempt {
-            item,
-            index,
-            total,
-            attempt,
-        } => eprintln!("tandem: item {index} of {total} ({item}), attempt {attempt}"),
-        ExecEvent::Finished { item, status } => match status {
-            ItemStatus::Succeeded => eprintln!("tandem: {item}: succeeded"),
-            ItemStatus::Failed(e) => eprintln!("tandem: {item}: failed: {e}"),
-            ItemStatus::Blocked(e) => eprintln!("tandem: {item}: not run: {e}"),
-            ItemStatus::Cancelled => eprintln!("tandem: {item}: cancelled"),
-        },
-    };
+    let progress = |event: ExecEvent| eprintln!("tandem: {}", event.describe(true));
     let outcome = runtime.block_on(async {
         let ctrl_c = cancel.clone();
         tokio::spawn(async move {

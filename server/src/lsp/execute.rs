@@ -362,21 +362,7 @@ async fn run_and_apply(
         })
     });
     let on_event = move |event: ExecEvent| {
-        let message = match event {
-            ExecEvent::Attempt {
-                item,
-                index,
-                total,
-                attempt,
-            } => format!("item {index} of {total} ({item}), attempt {attempt}"),
-            ExecEvent::Finished { item, status } => match status {
-                ItemStatus::Succeeded => format!("{item}: succeeded"),
-                ItemStatus::Failed(_) => format!("{item}: failed"),
-                ItemStatus::Blocked(_) => format!("{item}: not run"),
-                ItemStatus::Cancelled => format!("{item}: cancelled"),
-            },
-        };
-        let _ = tx.send(message);
+        let _ = tx.send(event.describe(false));
     };
     let outcome = tokio::time::timeout(
         RUN_TIMEOUT,
