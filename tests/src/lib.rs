@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 pub mod faults;
 pub mod hostile;
+pub mod mock;
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

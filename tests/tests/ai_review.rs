@@ -6,9 +6,10 @@
 use std::process::Command;
 
 use serde_json::{json, Value};
+use tandem_e2e::mock::{openai, openai_text};
 use tandem_e2e::{file_uri, tandem_binary, LspClient};
 use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
 const APP: &str = "import os\n\n\ndef load(path):\n    data = open(path).read()\n    return eval(data)\n\n\ndef size(path):\n    return os.path.getsize(path)\n";
 
@@ -23,18 +24,6 @@ fn model_options(server: &MockServer) -> Value {
         "roles": {"reviewer": ["rev"]},
         "cache": {"enabled": false}
     })
-}
-
-fn openai_text(content: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "id": "c", "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
-    }))
-}
-
-fn openai(content: &Value) -> ResponseTemplate {
-    openai_text(&content.to_string())
 }
 
 fn finding(start: u64, end: u64, category: &str, message: &str, replacement: Value) -> Value {

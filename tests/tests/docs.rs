@@ -7,9 +7,10 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
+use tandem_e2e::mock::openai;
 use tandem_e2e::{file_uri, tandem_binary, LspClient};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
 const SOURCE: &str = "import os\n\n\ndef get_user_by_id(user_id: int, strict=False) -> dict:\n    if not user_id:\n        raise ValueError(\"no id\")\n    return {}\n";
 
@@ -239,14 +240,6 @@ fn model_options(server: &MockServer) -> Value {
         "roles": {"documenter": ["doc"]},
         "cache": {"enabled": false}
     })
-}
-
-fn openai(content: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "id": "c", "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
-    }))
 }
 
 const ADD: &str = "def add(a, b):\n    return a + b\n";

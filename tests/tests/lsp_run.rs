@@ -9,9 +9,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use tandem_e2e::mock::openai;
 use tandem_e2e::{examples_shop, file_uri, tandem_binary, LspClient};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
 const CART: &str = "class Cart:\n    def __init__(self):\n        self.lines = {}\n\n    def add(self, sku, qty=1):\n        if qty <= 0:\n            raise ValueError(qty)\n        self.lines[sku] = self.lines.get(sku, 0) + qty\n        return self.lines[sku]\n";
 
@@ -39,14 +40,6 @@ fn workspace(server: &MockServer, timeout: f64) -> tempfile::TempDir {
     std::fs::write(root.join(".tandem/plans/p1.md"), PLAN).unwrap();
     std::fs::write(root.join("tandem.toml"), config(server, timeout)).unwrap();
     dir
-}
-
-fn openai(content: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "id": "c", "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
-    }))
 }
 
 fn edits(ops: Value) -> Value {

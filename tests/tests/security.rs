@@ -18,9 +18,10 @@ use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 use tandem_e2e::hostile::write;
+use tandem_e2e::mock::openai;
 use tandem_e2e::{file_uri, tandem_binary, LspClient};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request};
 
 const API_KEY: &str = "APIKEYMARKER-4c7e91d2";
 
@@ -49,17 +50,14 @@ from ignored_by_tandem import tandem_ignored_helper
 
 API_KEY = "sk-{}"
 
-
 def load(path):
     data = open(path).read()
     return helper(data) + git_ignored_helper() + tandem_ignored_helper()
-
 
 def checksum(data):
     """Return a checksum of `data`."""
     # TODO: implement
     ...
-
 
 class Cart:
     def __init__(self):
@@ -169,14 +167,6 @@ fn plant(server: &MockServer) -> Planted {
         outside,
         logs,
     }
-}
-
-fn openai(content: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "id": "c", "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
-    }))
 }
 
 /// Benign answers for every role, mounted for any number of requests.
