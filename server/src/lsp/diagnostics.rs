@@ -57,13 +57,39 @@ pub(super) fn schedule(client: &Client, state: &Arc<ServerState>, uri: Uri) {
         let computed = tokio::task::spawn_blocking(move || {
             let began = scheduled.elapsed();
             let text = snapshot.text();
-            let mut findings = file_findings(&checks_state, &snapshot.uri, &text, &snapshot.tree);
-            findings.extend(project_findings_of(
-                &checks_state,
-                &snapshot.uri,
-                &text,
-                Some(&snapshot.tree),
-            ));
+            // The project rules read the index and the call graph while the file's own rules
+            // walk its tree: on two threads, so that the publish waits for the longer of the
+            // two, not their sum.
+            let runtime = tokio::runtime::Handle::current();
+            let (mut findings, project) = std::thread::scope(|scope| {
+                let project = std::thread::Builder::new()
+                    .name("project-rules".into())
+                    .spawn_scoped(scope, || {
+                        // Lets the usage facts be rebuilt on the blocking pool from there.
+                        let _runtime = runtime.enter();
+                        project_findings_of(
+                            &checks_state,
+                            &snapshot.uri,
+                            &text,
+                            Some(&snapshot.tree),
+                        )
+                    });
+                let findings = file_findings(&checks_state, &snapshot.uri, &text, &snapshot.tree);
+                let project = match project {
+                    Ok(handle) => handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    // No thread to be had: run them here.
+                    Err(_) => project_findings_of(
+                        &checks_state,
+                        &snapshot.uri,
+                        &text,
+                        Some(&snapshot.tree),
+                    ),
+                };
+                (findings, project)
+            });
+            findings.extend(project);
             findings.extend(twin_notes(
                 &checks_state,
                 &snapshot.uri,

@@ -4,14 +4,15 @@
 //!
 //! Handlers only queue a job (a synchronous, non-blocking send); the worker coalesces what
 //! queued up, analyses on the blocking pool, and swaps results into the index. An editor job
-//! always analyses the document's latest snapshot, so a burst of edits costs one analysis, and
-//! a result is never older than what the index already holds.
+//! waits until its document has been left alone for `DOCUMENT_QUIET` (at most
+//! `DOCUMENT_MAX_DELAY`) and then analyses the document's latest snapshot, so a burst of edits
+//! costs one analysis, and a result is never older than what the index already holds.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::*;
@@ -22,7 +23,7 @@ use crate::session::indexer::{analyze_path, analyze_text_with_tree, build_index_
 use crate::session::workspace::{discover_python_files, is_python_path, SourceRoots};
 
 /// Something that may have changed a file of the index.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IndexJob {
     /// An open document changed: analyse its current text.
     Document { key: String, path: PathBuf },
@@ -220,11 +221,87 @@ async fn register_file_watcher(client: &Client, state: &ServerState) {
     }
 }
 
+/// How long an open document must be left alone before the worker re-analyses it: typing costs
+/// one analysis per pause instead of one per keystroke (a 5,000-line file takes tens of
+/// milliseconds, which a keystroke every 20 ms would otherwise spend over and over on a core
+/// the diagnostics need), and the analysis is still done well before the diagnostics' debounce
+/// runs out, so that they see the index holding the document's text.
+const DOCUMENT_QUIET: Duration = Duration::from_millis(50);
+/// Typing without a pause still brings the index up to date this often.
+const DOCUMENT_MAX_DELAY: Duration = Duration::from_secs(1);
+
+/// Document jobs waiting for their document to be quiet, with when each was first and last
+/// queued.
+#[derive(Debug, Default)]
+struct Waiting {
+    jobs: std::collections::HashMap<IndexJob, (Instant, Instant)>,
+}
+
+impl Waiting {
+    fn due(first: Instant, last: Instant) -> Instant {
+        (last + DOCUMENT_QUIET).min(first + DOCUMENT_MAX_DELAY)
+    }
+
+    /// When the earliest waiting job is due.
+    fn next_due(&self) -> Option<Instant> {
+        self.jobs
+            .values()
+            .map(|&(first, last)| Self::due(first, last))
+            .min()
+    }
+
+    /// Sorts a queued job: document jobs wait (a later change of the same document restarts
+    /// its quiet time), the others are ready at once.
+    fn take(&mut self, job: IndexJob, now: Instant, ready: &mut BTreeSet<IndexJob>) {
+        match job {
+            IndexJob::Document { .. } => {
+                self.jobs.entry(job).or_insert((now, now)).1 = now;
+            }
+            IndexJob::Disk { .. } => {
+                ready.insert(job);
+            }
+        }
+    }
+
+    /// Moves the jobs due at `now` to `ready`.
+    fn release(&mut self, now: Instant, ready: &mut BTreeSet<IndexJob>) {
+        self.jobs.retain(|job, &mut (first, last)| {
+            let due = Self::due(first, last) <= now;
+            if due {
+                ready.insert(job.clone());
+            }
+            !due
+        });
+    }
+}
+
 async fn run_worker(state: Arc<ServerState>, mut receiver: mpsc::UnboundedReceiver<IndexJob>) {
-    while let Some(first) = receiver.recv().await {
-        let mut jobs = BTreeSet::from([first]);
+    let mut waiting = Waiting::default();
+    loop {
+        let received = match waiting.next_due() {
+            Some(due) => {
+                match tokio::time::timeout_at(due.into(), receiver.recv()).await {
+                    Ok(Some(job)) => Some(job),
+                    Ok(None) => return,
+                    Err(_) => None, // the earliest waiting job is due
+                }
+            }
+            None => match receiver.recv().await {
+                Some(job) => Some(job),
+                None => return,
+            },
+        };
+        let now = Instant::now();
+        let mut jobs = BTreeSet::new();
+        if let Some(job) = received {
+            waiting.take(job, now, &mut jobs);
+        }
         while let Ok(job) = receiver.try_recv() {
-            jobs.insert(job);
+            waiting.take(job, now, &mut jobs);
+        }
+        waiting.release(now, &mut jobs);
+        if jobs.is_empty() {
+            continue;
         }
         let state = state.clone();
         let applied = tokio::task::spawn_blocking(move || apply_jobs(&state, jobs)).await;
@@ -344,6 +421,48 @@ pub(super) fn did_change_watched_files(state: &ServerState, params: DidChangeWat
 mod tests {
     use super::*;
     use crate::session::workspace::SkipReason;
+
+    #[test]
+    fn document_jobs_wait_for_a_pause_and_disk_jobs_do_not() {
+        let doc = IndexJob::Document {
+            key: "file:///w/a.py".into(),
+            path: "/w/a.py".into(),
+        };
+        let disk = IndexJob::Disk {
+            path: "/w/b.py".into(),
+        };
+        let start = Instant::now();
+        let ms = |n: u64| start + Duration::from_millis(n);
+        let mut waiting = Waiting::default();
+        let mut ready = BTreeSet::new();
+        waiting.take(doc.clone(), start, &mut ready);
+        waiting.take(disk.clone(), start, &mut ready);
+        assert_eq!(ready, BTreeSet::from([disk]));
+        ready.clear();
+        // A keystroke every 20 ms keeps postponing the analysis...
+        for t in (20..=400).step_by(20) {
+            waiting.take(doc.clone(), ms(t), &mut ready);
+            waiting.release(ms(t), &mut ready);
+            assert!(ready.is_empty(), "analysed while typing at {t} ms");
+        }
+        assert_eq!(waiting.next_due(), Some(ms(400) + DOCUMENT_QUIET));
+        // ...until the typing pauses.
+        waiting.release(ms(449), &mut ready);
+        assert!(ready.is_empty());
+        waiting.release(ms(450), &mut ready);
+        assert_eq!(ready, BTreeSet::from([doc.clone()]));
+        assert_eq!(waiting.next_due(), None);
+        // Typing without a pause is analysed after DOCUMENT_MAX_DELAY all the same.
+        ready.clear();
+        let mut t = 0;
+        while ready.is_empty() {
+            t += 20;
+            waiting.take(doc.clone(), ms(1000 + t), &mut ready);
+            waiting.release(ms(1000 + t), &mut ready);
+            assert!(t <= 1020, "still waiting after {t} ms of typing");
+        }
+        assert!(Duration::from_millis(t) >= DOCUMENT_MAX_DELAY);
+    }
 
     #[test]
     fn the_indexing_message_counts_skipped_files_and_says_why() {
