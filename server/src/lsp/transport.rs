@@ -72,8 +72,21 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
         }
         Some(Ok(n)) => n,
     };
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body).await?;
+    // Grows with what arrives: a header announcing more than is sent costs no memory.
+    let mut body = Vec::with_capacity(length.min(1 << 20));
+    (&mut *reader)
+        .take(length as u64)
+        .read_to_end(&mut body)
+        .await?;
+    if body.len() < length {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!(
+                "the input ended after {} of the {length} bytes announced",
+                body.len()
+            ),
+        ));
+    }
     Ok(Some(Frame::Body(body)))
 }
 
@@ -240,6 +253,19 @@ mod tests {
             read_frame(&mut reader).await.unwrap(),
             Some(Frame::BadHeader(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_body_shorter_than_announced_is_an_error_not_a_frame() {
+        // Announces 400 MB (under the limit) and sends 5 bytes.
+        let input = b"Content-Length: 400000000\r\n\r\nhello".to_vec();
+        let mut reader = BufReader::new(&input[..]);
+        let error = read_frame(&mut reader).await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert!(
+            error.to_string().contains("5 of the 400000000 bytes"),
+            "{error}"
+        );
     }
 
     #[test]
