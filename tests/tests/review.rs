@@ -50,6 +50,57 @@ fn project_rules_arrive_once_the_index_is_built() {
 }
 
 #[test]
+fn project_rules_follow_an_edit_once_the_index_has_the_new_text() {
+    let shop = examples_shop();
+    let mut client = LspClient::start_in(&shop, &[]);
+    client.initialize(json!({}), Some(&shop), Value::Null);
+    let utils = shop.join("src/shop/utils.py");
+    let uri = file_uri(&utils);
+    let text = std::fs::read_to_string(&utils).unwrap();
+    client.open(&uri, &text);
+    diagnostics_with(&mut client, &uri, "TDM020");
+    // Typing a new function, a keystroke at a time: the index re-analyses the document once
+    // the typing pauses, and the diagnostics of the last version carry the project rules.
+    let added = "\n\ndef orphan_helper():\n    return 1\n";
+    let end_line = text.lines().count() as u32;
+    let mut version = 1;
+    for (i, ch) in added.chars().enumerate() {
+        version += 1;
+        let (line, character) = added[..i].chars().fold((end_line, 0u32), |(l, c), x| {
+            if x == '\n' {
+                (l + 1, 0)
+            } else {
+                (l, c + 1)
+            }
+        });
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character}}, "text": ch.to_string()}]}),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let published = client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["version"] == json!(version)
+    });
+    let unused: Vec<&str> = published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "TDM020")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(unused.len(), 2, "{unused:?}");
+    assert!(
+        unused.iter().any(|m| m.contains("`orphan_helper`")),
+        "{unused:?}"
+    );
+    assert!(unused.iter().any(|m| m.contains("`slugify`")), "{unused:?}");
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
 fn built_in_rules_arrive_as_diagnostics_with_their_quick_fixes() {
     let shop = examples_shop();
     let mut client = LspClient::start_in(&shop, &[]);

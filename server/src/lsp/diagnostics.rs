@@ -157,6 +157,7 @@ pub(super) fn clear(client: &Client, state: &ServerState, uri: Uri) {
         counter.fetch_add(1, Ordering::SeqCst);
     }
     super::review::forget(state, &key);
+    state.awaiting_index.remove(&key);
     let client = client.clone();
     tokio::spawn(async move { client.publish_diagnostics(uri, Vec::new(), None).await });
 }
@@ -165,8 +166,8 @@ pub(super) fn clear(client: &Client, state: &ServerState, uri: Uri) {
 const USAGE_MAX_AGE: Duration = Duration::from_secs(5);
 
 /// TDM020 and TDM021 for the document, from the project index, when the index holds exactly
-/// this text (otherwise its byte ranges would point elsewhere; the next run after the index
-/// worker caught up publishes them).
+/// this text (otherwise its byte ranges would point elsewhere; the document is noted in
+/// `awaiting_index`, and the index worker schedules its diagnostics again once it caught up).
 pub(super) fn project_findings(state: &Arc<ServerState>, key: &str, text: &str) -> Vec<Finding> {
     project_findings_of(state, key, text, None)
 }
@@ -190,6 +191,9 @@ fn project_findings_of(
         return Vec::new();
     };
     if file.content_hash != crate::analysis::index::content_hash(text) {
+        // The index worker has not analysed this text yet: it asks for the diagnostics again
+        // when it has.
+        state.awaiting_index.insert(key.to_string());
         return Vec::new();
     }
     let usage = usage(state, &index);

@@ -69,7 +69,7 @@ pub(super) fn start(client: Client, state: Arc<ServerState>) {
             let state = state.clone();
             tokio::spawn(async move { register_file_watcher(&client, &state).await });
         }
-        run_worker(state, receiver).await;
+        run_worker(client, state, receiver).await;
     });
 }
 
@@ -275,7 +275,11 @@ impl Waiting {
     }
 }
 
-async fn run_worker(state: Arc<ServerState>, mut receiver: mpsc::UnboundedReceiver<IndexJob>) {
+async fn run_worker(
+    client: Client,
+    state: Arc<ServerState>,
+    mut receiver: mpsc::UnboundedReceiver<IndexJob>,
+) {
     let mut waiting = Waiting::default();
     loop {
         let received = match waiting.next_due() {
@@ -303,10 +307,24 @@ async fn run_worker(state: Arc<ServerState>, mut receiver: mpsc::UnboundedReceiv
         if jobs.is_empty() {
             continue;
         }
-        let state = state.clone();
-        let applied = tokio::task::spawn_blocking(move || apply_jobs(&state, jobs)).await;
+        let documents: Vec<String> = jobs
+            .iter()
+            .filter_map(|job| match job {
+                IndexJob::Document { key, .. } => Some(key.clone()),
+                IndexJob::Disk { .. } => None,
+            })
+            .collect();
+        let applying = state.clone();
+        let applied = tokio::task::spawn_blocking(move || apply_jobs(&applying, jobs)).await;
         if let Err(e) = applied {
             tracing::error!("index update failed: {e}");
+        }
+        for key in documents {
+            if state.awaiting_index.remove(&key).is_some() {
+                if let Ok(uri) = key.parse::<Uri>() {
+                    super::diagnostics::schedule(&client, &state, uri);
+                }
+            }
         }
     }
 }

@@ -67,6 +67,9 @@ pub struct ServerState {
     >,
     /// Debounce state of the diagnostics of each open document.
     pub diagnostic_generations: super::diagnostics::DiagnosticGenerations,
+    /// Open documents whose last diagnostics lacked the project rules because the index did
+    /// not hold their text yet: published again when the index worker has analysed them.
+    pub awaiting_index: dashmap::DashSet<String>,
     /// Running executor runs (plans, resumes, implementations), by run id.
     pub runs: dashmap::DashMap<String, tokio_util::sync::CancellationToken>,
     /// AI review findings per open document, kept until the code they point at changes.
