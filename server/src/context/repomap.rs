@@ -21,7 +21,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::display::render_signature;
 use crate::analysis::outline::{Outline, Symbol, SymbolKind};
-use crate::analysis::references::{RefKind, Reference};
+use crate::analysis::references::{RefKind, Reference, References};
 use crate::context::tokens::{tokens_from_units, units};
 
 /// One module of the workspace, as the repo map needs it.
@@ -34,7 +34,7 @@ pub struct ModuleInput {
     /// derived from the path (`src/` dropped).
     pub outline: Outline,
     /// The module's references, in document order (as `references` returns them).
-    pub references: Vec<Reference>,
+    pub references: References,
 }
 
 /// What the user is working on. Both parts are optional; with neither, the ranking is plain
@@ -532,7 +532,7 @@ impl RepoMap {
     fn collect_imports(
         &self,
         file: u32,
-        references: &[Reference],
+        references: &References,
         interner: &FxHashMap<Box<str>, u32>,
         modules: &FxHashMap<String, u32>,
         packages: &FxHashSet<String>,
@@ -623,15 +623,15 @@ impl RepoMap {
     fn resolve_references(
         &self,
         file: u32,
-        references: &[Reference],
+        references: &References,
         interner: &FxHashMap<Box<str>, u32>,
         imports: &[Imports],
     ) -> Vec<RefEntry> {
         let own = &imports[file as usize];
         let mut out = Vec::new();
-        let mut previous: Option<&Reference> = None;
+        let mut previous: Option<Reference> = None;
         for r in references {
-            let object = previous.replace(r);
+            let object = previous.replace(r.clone());
             if r.kind == RefKind::Module || &*r.name == "*" {
                 continue;
             }
