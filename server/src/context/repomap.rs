@@ -567,14 +567,14 @@ impl RepoMap {
                     if let Some((alias, binding)) = pending_alias.take() {
                         imports.module_aliases.insert(alias.into(), binding);
                     }
-                    let absolute = absolute_module(&r.name, &own_module, is_package);
+                    let absolute = absolute_module(r.name, &own_module, is_package);
                     if let Some(&target) = absolute.as_deref().and_then(|m| modules.get(m)) {
                         if target != file {
                             imports.modules.push(target);
                         }
                     }
                     if !r.name.starts_with('.') {
-                        let top = r.name.split('.').next().unwrap_or(&r.name);
+                        let top = r.name.split('.').next().unwrap_or(r.name);
                         pending_alias = Some((top.to_string(), binding_of(top)));
                     }
                     from_module = absolute;
@@ -585,7 +585,7 @@ impl RepoMap {
                         continue;
                     };
                     let source = modules.get(module).copied();
-                    if &*r.name == "*" {
+                    if r.name == "*" {
                         imports.stars.extend(source.filter(|&s| s != file));
                         continue;
                     }
@@ -596,10 +596,10 @@ impl RepoMap {
                         }
                         imports
                             .module_aliases
-                            .insert((&*r.name).into(), Binding::Module(target));
+                            .insert(r.name.into(), Binding::Module(target));
                         continue;
                     }
-                    let Some(&name) = interner.get(&*r.name) else {
+                    let Some(&name) = interner.get(r.name) else {
                         continue;
                     };
                     let binding = match binding_of(module) {
@@ -632,10 +632,10 @@ impl RepoMap {
         let mut previous: Option<Reference> = None;
         for r in references {
             let object = previous.replace(r.clone());
-            if r.kind == RefKind::Module || &*r.name == "*" {
+            if r.kind == RefKind::Module || r.name == "*" {
                 continue;
             }
-            let Some(&name) = interner.get(&*r.name) else {
+            let Some(&name) = interner.get(r.name) else {
                 continue;
             };
             let provided = if self.defines(file, name) {
@@ -645,7 +645,7 @@ impl RepoMap {
                 // imported module ending right before the dot, is found in that module.
                 let module = object
                     .filter(|o| o.kind == RefKind::Name && o.range.end + 1 == r.range.start)
-                    .and_then(|o| own.module_aliases.get(&*o.name));
+                    .and_then(|o| own.module_aliases.get(o.name));
                 match module {
                     Some(&Binding::Module(source)) => {
                         self.provided_by(imports, source, name, MAX_REEXPORT_HOPS)
