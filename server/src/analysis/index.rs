@@ -15,7 +15,7 @@ use crate::analysis::callgraph::{
 };
 use crate::analysis::outline::{outline, Outline};
 use crate::analysis::parse::parse_str;
-use crate::analysis::references::{references, Reference};
+use crate::analysis::references::{references_in, References};
 
 /// What the index knows of one file.
 #[derive(Debug, Clone)]
@@ -27,7 +27,7 @@ pub struct FileAnalysis {
     /// the only copy, so that they are not held twice).
     pub facts: Option<ModuleFacts>,
     /// The names the module uses, for the repo map's reference graph and the profile.
-    pub references: Vec<Reference>,
+    pub references: References,
     pub lines: usize,
     pub bytes: usize,
     /// A hash of the text the analysis was computed from, to skip re-analysing unchanged text.
@@ -44,6 +44,13 @@ pub fn content_hash(text: &str) -> u64 {
     hasher.finish()
 }
 
+/// The number of lines of `text`, as `text.lines().count()` counts them (a last line without
+/// a line break counts), by counting bytes, which vectorizes.
+fn line_count(text: &str) -> usize {
+    let breaks = text.bytes().filter(|&b| b == b'\n').count();
+    breaks + usize::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
 /// Parses and analyses one file. Costs one parse; the tree is dropped before returning.
 pub fn analyze_file(module: &str, is_package: bool, text: &str) -> FileAnalysis {
     let tree = parse_str(text, None);
@@ -58,8 +65,9 @@ pub fn analyze_tree(
     text: &str,
     tree: &tree_sitter::Tree,
 ) -> FileAnalysis {
+    let shared: Arc<str> = Arc::from(text);
     let outline = outline(tree, text, module);
-    let references = references(tree, text);
+    let references = references_in(tree, &shared);
     let facts = extract_facts(&SourceModule {
         name: module,
         is_package,
@@ -72,10 +80,10 @@ pub fn analyze_tree(
         outline,
         facts: Some(facts),
         references,
-        lines: text.lines().count(),
+        lines: line_count(text),
         bytes: text.len(),
         content_hash: content_hash(text),
-        text: Arc::from(text),
+        text: shared,
     }
 }
 
@@ -235,6 +243,13 @@ mod tests {
         assert_eq!(at("return 1"), ["pkg.mod.A", "pkg.mod.A.m"]);
         assert_eq!(at("f():"), ["pkg.mod.f"]);
         assert!(at("\n\ndef f").is_empty());
+    }
+
+    #[test]
+    fn line_count_counts_as_lines_does() {
+        for text in ["", "\n", "a", "a\n", "a\nb", "a\r\nb\r\n", "\n\n", "é\n😀"] {
+            assert_eq!(line_count(text), text.lines().count(), "{text:?}");
+        }
     }
 
     #[test]

@@ -266,10 +266,12 @@ impl<'t> Builder<'_, 't> {
             Some(p) if p.kind == SymbolKind::Class => SymbolKind::Method,
             _ => SymbolKind::Function,
         };
+        // Joined at exact capacity (`format!` may leave up to half of the string unused):
+        // a project has tens of thousands of these.
         let qualified_name = match parent_symbol {
-            Some(p) => format!("{}.{}", p.qualified_name, name),
+            Some(p) => dotted(&p.qualified_name, name),
             None if self.module.is_empty() => name.to_string(),
-            None => format!("{}.{}", self.module, name),
+            None => dotted(self.module, name),
         };
         let is_async = definition.child(0).is_some_and(|c| c.kind() == "async");
 
@@ -367,14 +369,25 @@ impl<'t> Builder<'_, 't> {
         }) = self.pending.pop()
         {
             symbol.children.reverse();
+            symbol.children.shrink_to_fit();
             match parent.and_then(|p| self.pending.get_mut(p)) {
                 Some(parent) => parent.symbol.children.push(symbol),
                 None => roots.push(symbol),
             }
         }
         roots.reverse();
+        roots.shrink_to_fit();
         roots
     }
+}
+
+/// `prefix.name`, allocated at its exact length.
+fn dotted(prefix: &str, name: &str) -> String {
+    let mut joined = String::with_capacity(prefix.len() + 1 + name.len());
+    joined.push_str(prefix);
+    joined.push('.');
+    joined.push_str(name);
+    joined
 }
 
 /// Whether definitions may be found inside `node`: it is a definition, a compound statement,
@@ -498,6 +511,7 @@ fn parameters<'t>(
             range: node.byte_range(),
         });
     }
+    out.shrink_to_fit();
     out
 }
 

@@ -69,7 +69,7 @@ impl Usage {
                     RefKind::Import | RefKind::Module => is_init,
                     _ => true,
                 };
-                if counts && !usage.used.contains(&*r.name) {
+                if counts && !usage.used.contains(r.name) {
                     usage.used.insert(r.name.to_string());
                 }
             }

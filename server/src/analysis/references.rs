@@ -9,7 +9,6 @@
 //! Nothing is resolved here: `obj.save()` yields a reference to `save` without knowing which
 //! `save` it is. Ranges are byte ranges into the source the tree was parsed from.
 
-use std::collections::HashSet;
 use std::num::NonZeroU16;
 use std::ops::Range;
 use std::sync::Arc;
@@ -50,31 +49,124 @@ pub enum RefKind {
     Annotation,
 }
 
-/// One use of a name. A module repeats the same few names thousands of times, so the
-/// references of one module share each name's text (`Arc<str>`) instead of each holding a copy.
+/// One use of a name, as `References` hands it out: the name is borrowed from the module's
+/// text (or, for a `Module` reference written with whitespace, from the references).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reference {
-    #[serde(serialize_with = "serialize_name")]
-    pub name: Arc<str>,
+pub struct Reference<'a> {
+    pub name: &'a str,
     pub range: Range<usize>,
     pub kind: RefKind,
 }
 
-fn serialize_name<S: serde::Serializer>(name: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(name)
+/// The references of one module, in document order. Compact because a project has millions
+/// of them: 12 bytes each (a `u32` byte range and the kind), the name being read from the
+/// module's text, which the references share rather than copy.
+#[derive(Clone, Default)]
+pub struct References {
+    text: Arc<str>,
+    items: Box<[Item]>,
+    /// The names of the `Module` references whose source text is not the name (`a . b`),
+    /// by item index, sorted.
+    respelled: Box<[(u32, Box<str>)]>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Item {
+    start: u32,
+    end: u32,
+    kind: RefKind,
+}
+
+impl References {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The reference at `index` (in document order), if there is one.
+    pub fn get(&self, index: usize) -> Option<Reference<'_>> {
+        let item = self.items.get(index)?;
+        let range = item.start as usize..item.end as usize;
+        let name = if item.kind == RefKind::Module && !self.respelled.is_empty() {
+            match self
+                .respelled
+                .binary_search_by_key(&(index as u32), |(i, _)| *i)
+            {
+                Ok(at) => &*self.respelled[at].1,
+                Err(_) => &self.text[range.clone()],
+            }
+        } else {
+            &self.text[range.clone()]
+        };
+        Some(Reference {
+            name,
+            range,
+            kind: item.kind,
+        })
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Reference<'_>> + '_ {
+        (0..self.items.len()).map(|i| self.get(i).expect("an index below len"))
+    }
+
+    /// The text the ranges point into.
+    pub fn text(&self) -> &Arc<str> {
+        &self.text
+    }
+}
+
+impl<'a> IntoIterator for &'a References {
+    type Item = Reference<'a>;
+    type IntoIter = Box<dyn ExactSizeIterator<Item = Reference<'a>> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl std::fmt::Debug for References {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for References {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for References {}
+
+impl Serialize for References {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
 }
 
 /// The references of the module `tree` was parsed from, in document order.
-pub fn references(tree: &Tree, source: &str) -> Vec<Reference> {
+pub fn references(tree: &Tree, source: &str) -> References {
+    references_in(tree, &Arc::from(source))
+}
+
+/// Like `references`, sharing `text` (the source `tree` was parsed from) rather than copying it.
+pub fn references_in(tree: &Tree, text: &Arc<str>) -> References {
     let mut collector = Collector {
-        source,
+        source: text,
         fields: Fields::new(&tree.language()),
         out: Vec::new(),
+        respelled: Vec::new(),
         children: Vec::new(),
-        names: HashSet::new(),
     };
-    collector.walk(tree.root_node());
-    collector.out
+    collector.walk(tree.root_node(), &tree.language());
+    References {
+        text: text.clone(),
+        items: collector.out.into_boxed_slice(),
+        respelled: collector.respelled.into_boxed_slice(),
+    }
 }
 
 /// How the identifiers of the node being visited are to be read.
@@ -159,25 +251,29 @@ struct Child<'t> {
 struct Collector<'s, 't> {
     source: &'s str,
     fields: Fields,
-    out: Vec<Reference>,
+    out: Vec<Item>,
+    /// See `References::respelled`.
+    respelled: Vec<(u32, Box<str>)>,
     /// Scratch space for the children of the node being visited, reused to avoid allocating.
     children: Vec<Child<'t>>,
-    /// The names seen so far, each stored once.
-    names: HashSet<Arc<str>>,
 }
 
 impl<'t> Collector<'_, 't> {
     /// Visits the tree with an explicit stack rather than recursion, because the nesting
     /// depth of expressions is controlled by the input. Children are pushed in reverse so
     /// that they are popped, and references found, in document order.
-    fn walk(&mut self, root: Node<'t>) {
+    fn walk(&mut self, root: Node<'t>, language: &Language) {
+        // Compared by id: `Node::kind` measures and validates the name's C string each time.
+        let identifier = language.id_for_node_kind("identifier", true);
+        let comment = language.id_for_node_kind("comment", true);
         let mut cursor = root.walk();
         let mut stack: Vec<(Node<'t>, Role)> = vec![(root, Role::Read)];
         while let Some((node, role)) = stack.pop() {
-            if node.is_extra() && node.kind() == "comment" {
+            let kind = node.kind_id();
+            if kind == comment && node.is_extra() {
                 continue;
             }
-            if node.kind() == "identifier" {
+            if kind == identifier {
                 self.identifier(node, role);
                 continue;
             }
@@ -600,17 +696,20 @@ impl<'t> Collector<'_, 't> {
     /// The module path of an import, as one `Module` reference with whitespace removed (a
     /// dotted name may legally be written `a . b`).
     fn module(&mut self, node: Node<'t>) {
-        let text = self.source.get(node.byte_range()).unwrap_or("");
-        let name: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        if name.is_empty() || node.has_error() {
+        let range = node.byte_range();
+        let text = self.source.get(range.clone()).unwrap_or("");
+        if node.has_error() || !text.contains(|c: char| !c.is_whitespace()) {
             return;
         }
-        let name = self.name(&name);
-        self.out.push(Reference {
-            name,
-            range: node.byte_range(),
-            kind: RefKind::Module,
-        });
+        if text.contains(char::is_whitespace) {
+            let name: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            let index = self.out.len() as u32;
+            if self.push(range, RefKind::Module) {
+                self.respelled.push((index, name.into_boxed_str()));
+            }
+        } else {
+            self.push(range, RefKind::Module);
+        }
     }
 
     /// `c` or `c as d` in `from a import c, c as d`.
@@ -656,25 +755,17 @@ impl<'t> Collector<'_, 't> {
         }
     }
 
-    fn push(&mut self, range: Range<usize>, kind: RefKind) {
-        let Some(name) = self.source.get(range.clone()) else {
-            return;
+    /// Records a reference whose name is the source text of `range`; false if there is
+    /// none (an empty range, or a file too large for `u32` offsets).
+    fn push(&mut self, range: Range<usize>, kind: RefKind) -> bool {
+        if range.is_empty() || self.source.get(range.clone()).is_none() {
+            return false;
+        }
+        let (Ok(start), Ok(end)) = (u32::try_from(range.start), u32::try_from(range.end)) else {
+            return false;
         };
-        if name.is_empty() {
-            return;
-        }
-        let name = self.name(name);
-        self.out.push(Reference { name, range, kind });
-    }
-
-    /// The shared text of a name.
-    fn name(&mut self, name: &str) -> Arc<str> {
-        if let Some(shared) = self.names.get(name) {
-            return shared.clone();
-        }
-        let shared: Arc<str> = Arc::from(name);
-        self.names.insert(shared.clone());
-        shared
+        self.out.push(Item { start, end, kind });
+        true
     }
 }
 
@@ -761,7 +852,8 @@ mod tests {
     /// `Module` references, the name without whitespace) and that they come in order.
     fn refs(source: &str) -> Vec<(String, RefKind)> {
         let tree = parse_str(source, None);
-        let found = references(&tree, source);
+        let all = references(&tree, source);
+        let found: Vec<Reference> = all.iter().collect();
         for pair in found.windows(2) {
             assert!(
                 pair[0].range.start <= pair[1].range.start,
@@ -771,7 +863,7 @@ mod tests {
         for r in &found {
             let text = source.get(r.range.clone()).expect("a valid range");
             let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-            assert_eq!(text, &*r.name, "{r:?}");
+            assert_eq!(text, r.name, "{r:?}");
         }
         found
             .into_iter()
@@ -1112,7 +1204,8 @@ def outer(items):
     fn ranges_point_at_the_names_in_non_ascii_source() {
         let source = "prix = calculer(café, \"😀\", 名字.属性)\n";
         let tree = parse_str(source, None);
-        let found = references(&tree, source);
+        let all = references(&tree, source);
+        let found: Vec<Reference> = all.iter().collect();
         let names: Vec<&str> = found.iter().map(|r| &source[r.range.clone()]).collect();
         assert_eq!(names, ["calculer", "café", "名字", "属性"]);
     }

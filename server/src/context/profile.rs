@@ -11,7 +11,7 @@ use tree_sitter::Node;
 
 use crate::analysis::outline::{Outline, Symbol, SymbolKind};
 use crate::analysis::parse::parse_str;
-use crate::analysis::references::{RefKind, Reference};
+use crate::analysis::references::{RefKind, References};
 
 /// What the profile is derived from. Every part is optional; missing files are `None`.
 #[derive(Debug, Clone, Default)]
@@ -266,7 +266,7 @@ const MAX_RENDERED_LIBRARIES: usize = 15;
 
 /// The absolute modules a module imports, from its references: `a.b` for `import a.b` and
 /// `from a.b import c`. Relative imports, which stay inside the project, are left out.
-pub fn imported_modules(references: &[Reference]) -> Vec<String> {
+pub fn imported_modules(references: &References) -> Vec<String> {
     let mut modules: Vec<String> = references
         .iter()
         .filter(|r| r.kind == RefKind::Module && !r.name.starts_with('.'))

@@ -21,7 +21,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::display::render_signature;
 use crate::analysis::outline::{Outline, Symbol, SymbolKind};
-use crate::analysis::references::{RefKind, Reference};
+use crate::analysis::references::{RefKind, Reference, References};
 use crate::context::tokens::{tokens_from_units, units};
 
 /// One module of the workspace, as the repo map needs it.
@@ -34,7 +34,7 @@ pub struct ModuleInput {
     /// derived from the path (`src/` dropped).
     pub outline: Outline,
     /// The module's references, in document order (as `references` returns them).
-    pub references: Vec<Reference>,
+    pub references: References,
 }
 
 /// What the user is working on. Both parts are optional; with neither, the ranking is plain
@@ -532,7 +532,7 @@ impl RepoMap {
     fn collect_imports(
         &self,
         file: u32,
-        references: &[Reference],
+        references: &References,
         interner: &FxHashMap<Box<str>, u32>,
         modules: &FxHashMap<String, u32>,
         packages: &FxHashSet<String>,
@@ -567,14 +567,14 @@ impl RepoMap {
                     if let Some((alias, binding)) = pending_alias.take() {
                         imports.module_aliases.insert(alias.into(), binding);
                     }
-                    let absolute = absolute_module(&r.name, &own_module, is_package);
+                    let absolute = absolute_module(r.name, &own_module, is_package);
                     if let Some(&target) = absolute.as_deref().and_then(|m| modules.get(m)) {
                         if target != file {
                             imports.modules.push(target);
                         }
                     }
                     if !r.name.starts_with('.') {
-                        let top = r.name.split('.').next().unwrap_or(&r.name);
+                        let top = r.name.split('.').next().unwrap_or(r.name);
                         pending_alias = Some((top.to_string(), binding_of(top)));
                     }
                     from_module = absolute;
@@ -585,7 +585,7 @@ impl RepoMap {
                         continue;
                     };
                     let source = modules.get(module).copied();
-                    if &*r.name == "*" {
+                    if r.name == "*" {
                         imports.stars.extend(source.filter(|&s| s != file));
                         continue;
                     }
@@ -596,10 +596,10 @@ impl RepoMap {
                         }
                         imports
                             .module_aliases
-                            .insert((&*r.name).into(), Binding::Module(target));
+                            .insert(r.name.into(), Binding::Module(target));
                         continue;
                     }
-                    let Some(&name) = interner.get(&*r.name) else {
+                    let Some(&name) = interner.get(r.name) else {
                         continue;
                     };
                     let binding = match binding_of(module) {
@@ -623,19 +623,19 @@ impl RepoMap {
     fn resolve_references(
         &self,
         file: u32,
-        references: &[Reference],
+        references: &References,
         interner: &FxHashMap<Box<str>, u32>,
         imports: &[Imports],
     ) -> Vec<RefEntry> {
         let own = &imports[file as usize];
         let mut out = Vec::new();
-        let mut previous: Option<&Reference> = None;
+        let mut previous: Option<Reference> = None;
         for r in references {
-            let object = previous.replace(r);
-            if r.kind == RefKind::Module || &*r.name == "*" {
+            let object = previous.replace(r.clone());
+            if r.kind == RefKind::Module || r.name == "*" {
                 continue;
             }
-            let Some(&name) = interner.get(&*r.name) else {
+            let Some(&name) = interner.get(r.name) else {
                 continue;
             };
             let provided = if self.defines(file, name) {
@@ -645,7 +645,7 @@ impl RepoMap {
                 // imported module ending right before the dot, is found in that module.
                 let module = object
                     .filter(|o| o.kind == RefKind::Name && o.range.end + 1 == r.range.start)
-                    .and_then(|o| own.module_aliases.get(&*o.name));
+                    .and_then(|o| own.module_aliases.get(o.name));
                 match module {
                     Some(&Binding::Module(source)) => {
                         self.provided_by(imports, source, name, MAX_REEXPORT_HOPS)
