@@ -3547,6 +3547,20 @@ impl<'a, 't> Ex<'a, 't> {
         };
         self.canonical_layout(&mut facts);
         facts.strings = std::mem::take(&mut self.strings).into_strings();
+        // The facts are kept for the life of the index: give back what growing left unused.
+        facts.defs.shrink_to_fit();
+        for d in &mut facts.defs {
+            d.params.shrink_to_fit();
+            d.bases.shrink_to_fit();
+            d.base_refs.shrink_to_fit();
+            d.attrs.shrink_to_fit();
+            d.self_attrs.shrink_to_fit();
+            d.statics.shrink_to_fit();
+        }
+        facts.strings.shrink_to_fit();
+        facts.globals.shrink_to_fit();
+        facts.star_imports.shrink_to_fit();
+        facts.interface_keys.shrink_to_fit();
         facts
     }
 

@@ -24,7 +24,7 @@ use super::facts::{
     Arg, DefFact, DefKind, Key, ModuleFacts, Op, StaticBinding, IF_ALL, IF_REMOTE, NONE,
 };
 use super::resolve::{Callee, Effect, Solver, DYN, NO};
-use super::util::{FxMap, FxSet};
+use super::util::{FxMap, FxSet, IdMap};
 
 impl Solver {
     /// Replaces the facts of module `slot` if only definition bodies changed; returns None
@@ -43,10 +43,10 @@ impl Solver {
         let changed: Vec<usize> = (0..old.defs.len())
             .filter(|&d| !body_matches(&old, &new, d))
             .collect();
-        let old_node_map = self.mods[slot as usize].node_map.clone();
-        let old_site_map = self.mods[slot as usize].site_map.clone();
-        let old_alloc_map = self.mods[slot as usize].alloc_map.clone();
-        let old_op_map = self.mods[slot as usize].op_map.clone();
+        let old_node_map = self.mods[slot as usize].node_map.to_vec();
+        let old_site_map = self.mods[slot as usize].site_map.to_vec();
+        let old_alloc_map = self.mods[slot as usize].alloc_map.to_vec();
+        let old_op_map = self.mods[slot as usize].op_map.to_vec();
 
         // New id maps: unchanged definitions keep their ids, changed ones get fresh ones.
         // Interface nodes are matched by what they are; those that appear are new, those that
@@ -187,10 +187,10 @@ impl Solver {
             let m = &mut self.mods[slot as usize];
             m.facts = new.clone();
             m.sym_map = sym_map;
-            m.node_map = node_map;
-            m.site_map = site_map;
-            m.alloc_map = alloc_map;
-            m.op_map = op_map;
+            m.node_map = IdMap::from_list(node_map);
+            m.site_map = IdMap::from_list(site_map);
+            m.alloc_map = IdMap::from_list(alloc_map);
+            m.op_map = IdMap::from_list(op_map);
         }
         let name = self.mods[slot as usize].name;
         let def_map = self.def_ids(slot, name, &new);

@@ -296,7 +296,7 @@ fn name_kind(name: &str) -> NodeKind {
 /// A module's call sites, sorted as the graph keeps them.
 fn sites_of_module(s: &Solver, slot: u32, names: &mut SiteNames) -> Vec<CallSite> {
     let mut out = Vec::new();
-    for &site in &s.mods[slot as usize].site_map {
+    for site in s.mods[slot as usize].site_map.iter() {
         if let Some(callees) = s.calls.get(&site) {
             for &(callee, _) in callees.as_slice() {
                 if let Some(cs) = names.call_site(s, site, callee) {

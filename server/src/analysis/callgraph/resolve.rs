@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use super::builtins::{calls_its_arguments, is_builtin, BuiltinType};
 use super::facts::*;
-use super::util::{FxMap, FxSet, Interner};
+use super::util::{FxMap, FxSet, IdMap, Interner};
 
 pub(crate) const NO: u32 = u32::MAX;
 
@@ -460,10 +460,10 @@ pub(crate) struct ModSlot {
     /// The module's dotted name, in the global string table.
     pub name: u32,
     pub sym_map: Vec<u32>,
-    pub node_map: Vec<u32>,
-    pub site_map: Vec<u32>,
-    pub alloc_map: Vec<u32>,
-    pub op_map: Vec<u32>,
+    pub node_map: IdMap,
+    pub site_map: IdMap,
+    pub alloc_map: IdMap,
+    pub op_map: IdMap,
     pub def_map: Vec<u32>,
     /// Module-level names and their nodes, sorted by global string id.
     pub globals: Vec<(u32, u32)>,
@@ -688,30 +688,23 @@ impl Solver {
             let p = self.syms.intern(&prefix);
             self.packages.insert(p);
         }
-        let node_map: Vec<u32> = (0..facts.num_nodes).map(|_| self.new_node()).collect();
-        let site_map: Vec<u32> = (0..facts.sites.len() as u32)
-            .map(|i| {
-                self.site_loc.push((slot, i));
-                (self.site_loc.len() - 1) as u32
-            })
-            .collect();
-        let alloc_map: Vec<u32> = (0..facts.num_allocs)
-            .map(|_| {
-                self.next_alloc += 1;
-                self.next_alloc - 1
-            })
-            .collect();
-        let op_map: Vec<u32> = (0..facts.ops.len() as u32)
-            .map(|i| {
-                self.op_loc.push((slot, i));
-                (self.op_loc.len() - 1) as u32
-            })
-            .collect();
+        let node_map = IdMap::range(self.node_count() as u32, facts.num_nodes);
+        for _ in 0..facts.num_nodes {
+            self.new_node();
+        }
+        let site_map = IdMap::range(self.site_loc.len() as u32, facts.sites.len() as u32);
+        self.site_loc
+            .extend((0..facts.sites.len() as u32).map(|i| (slot, i)));
+        let alloc_map = IdMap::range(self.next_alloc, facts.num_allocs);
+        self.next_alloc += facts.num_allocs;
+        let op_map = IdMap::range(self.op_loc.len() as u32, facts.ops.len() as u32);
+        self.op_loc
+            .extend((0..facts.ops.len() as u32).map(|i| (slot, i)));
         let def_map = self.def_ids(slot, name, &facts);
         let mut globals: Vec<(u32, u32)> = facts
             .globals
             .iter()
-            .map(|&(s, n)| (sym_map[s as usize], node_map[n as usize]))
+            .map(|&(s, n)| (sym_map[s as usize], node_map.get(n as usize).unwrap_or(NO)))
             .collect();
         globals.sort_unstable();
         let star_sources = facts
@@ -779,7 +772,6 @@ impl Solver {
         self.mods[module as usize]
             .node_map
             .get(node as usize)
-            .copied()
             .unwrap_or(NO)
     }
 
@@ -801,7 +793,6 @@ impl Solver {
         self.mods[module as usize]
             .site_map
             .get(site as usize)
-            .copied()
             .unwrap_or(NO)
     }
 
@@ -809,7 +800,6 @@ impl Solver {
         self.mods[module as usize]
             .alloc_map
             .get(alloc as usize)
-            .copied()
             .unwrap_or(NO)
     }
 
@@ -1604,7 +1594,9 @@ impl Solver {
         let facts = self.mods[mi as usize].facts.clone();
         for oi in start..end.min(facts.ops.len() as u32) {
             let op = facts.ops[oi as usize];
-            let gop = self.mods[mi as usize].op_map[oi as usize];
+            let Some(gop) = self.mods[mi as usize].op_map.get(oi as usize) else {
+                continue;
+            };
             self.seed_op(mi, gop, op);
         }
     }

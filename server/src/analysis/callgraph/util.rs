@@ -106,3 +106,55 @@ impl Interner {
         self.strings
     }
 }
+
+/// A module's local ids (nodes, sites, ops, allocation sites) mapped to global ids: a range
+/// while they are contiguous, as a full solve lays every module out, and a list once an
+/// incremental update mixed kept and fresh ids. Saves a `u32` per node, site and op of the
+/// program in the common case.
+#[derive(Clone, Debug)]
+pub(crate) enum IdMap {
+    Range { start: u32, len: u32 },
+    List(Vec<u32>),
+}
+
+impl IdMap {
+    /// Global ids `start..start + len`.
+    pub(crate) fn range(start: u32, len: u32) -> IdMap {
+        IdMap::Range { start, len }
+    }
+
+    /// The given ids, kept as a range if they are one.
+    pub(crate) fn from_list(ids: Vec<u32>) -> IdMap {
+        match ids.first() {
+            Some(&start)
+                if ids
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &g)| u64::from(g) == u64::from(start) + i as u64) =>
+            {
+                IdMap::range(start, ids.len() as u32)
+            }
+            None => IdMap::range(0, 0),
+            _ => IdMap::List(ids),
+        }
+    }
+
+    pub(crate) fn get(&self, local: usize) -> Option<u32> {
+        match self {
+            IdMap::Range { start, len } => (local < *len as usize).then(|| start + local as u32),
+            IdMap::List(ids) => ids.get(local).copied(),
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let (range, list) = match self {
+            IdMap::Range { start, len } => (*start..start + len, &[][..]),
+            IdMap::List(ids) => (0..0, &ids[..]),
+        };
+        range.chain(list.iter().copied())
+    }
+
+    pub(crate) fn to_vec(&self) -> Vec<u32> {
+        self.iter().collect()
+    }
+}
