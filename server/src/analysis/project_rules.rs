@@ -1064,41 +1064,37 @@ mod tests {
         found.iter().map(|(_, f)| f.message.clone()).collect()
     }
 
+    /// Calls with wrong arguments among right ones, in one module.
+    const WRONG_CALLS: &str = "class Inv:\n    def restock(self, sku, quantity):\n        pass\n\ndef f(a, b=1, *, c):\n    pass\n\ndef g(a, /, b):\n    pass\n\ninv = Inv()\ninv.restock('x')\ninv.restock('x', 1)\nf(1, c=2)\nf(1, 2, 3)\nf(1, d=2, c=1)\nf(*xs)\ng(a=1, b=2)\nInv.restock(inv, 'x', 2)\ninv.restock('x',\\\n  2)\nklass = Inv\nklass.restock(self, 'x', 2)\nInv(1)\n\nclass P:\n    def __init__(self, x):\n        self.x = x\n\nclass Q(P):\n    def __init__(self):\n        super().__init__(1)\n        P.__init__(self, 2)\n\nP(1)\nP()\nQ()\n";
+
+    /// The findings on [`WRONG_CALLS`]: `Inv(1)` (a class without `__init__` and without bases
+    /// takes no arguments) only when `no_arguments_class` is expected.
+    fn assert_wrong_calls(found: &[(PathBuf, Finding)], no_arguments_class: bool) {
+        let mut expected = vec![
+            ("`restock`", "missing `quantity`"),
+            ("`f`", "3 positional arguments given, at most 2 accepted"),
+            ("`f`", "no parameter named `d`"),
+            ("`g`", "`a` is positional-only"),
+        ];
+        if no_arguments_class {
+            expected.push((
+                "call to `Inv`",
+                "1 positional argument given, at most 0 accepted",
+            ));
+        }
+        expected.push(("call to `P`", "missing `x`"));
+        let messages: Vec<&str> = found.iter().map(|(_, f)| f.message.as_str()).collect();
+        assert_eq!(messages.len(), expected.len(), "{messages:#?}");
+        for (m, (name, end)) in messages.iter().zip(&expected) {
+            assert!(m.contains(name) && m.ends_with(end), "{m}");
+        }
+        assert!(found.iter().all(|(_, f)| f.code == BAD_CALL));
+    }
+
     #[test]
     fn wrong_argument_counts_and_names_are_found() {
-        let idx = index(&[(
-            "m.py",
-            "class Inv:\n    def restock(self, sku, quantity):\n        pass\n\ndef f(a, b=1, *, c):\n    pass\n\ndef g(a, /, b):\n    pass\n\ninv = Inv()\ninv.restock('x')\ninv.restock('x', 1)\nf(1, c=2)\nf(1, 2, 3)\nf(1, d=2, c=1)\nf(*xs)\ng(a=1, b=2)\nInv.restock(inv, 'x', 2)\ninv.restock('x',\\\n  2)\nklass = Inv\nklass.restock(self, 'x', 2)\nInv(1)\n\nclass P:\n    def __init__(self, x):\n        self.x = x\n\nclass Q(P):\n    def __init__(self):\n        super().__init__(1)\n        P.__init__(self, 2)\n\nP(1)\nP()\nQ()\n",
-        )]);
-        let found = bad_calls(&idx, None);
-        let messages = codes(&found);
-        assert_eq!(messages.len(), 5, "{messages:#?}");
-        assert!(
-            messages[0].contains("`restock`") && messages[0].ends_with("missing `quantity`"),
-            "{}",
-            messages[0]
-        );
-        assert!(
-            messages[1].ends_with("3 positional arguments given, at most 2 accepted"),
-            "{}",
-            messages[1]
-        );
-        assert!(
-            messages[2].ends_with("no parameter named `d`"),
-            "{}",
-            messages[2]
-        );
-        assert!(
-            messages[3].ends_with("`a` is positional-only"),
-            "{}",
-            messages[3]
-        );
-        assert!(
-            messages[4].contains("call to `P`") && messages[4].ends_with("missing `x`"),
-            "{}",
-            messages[4]
-        );
-        assert!(found.iter().all(|(_, f)| f.code == BAD_CALL));
+        let idx = index(&[("m.py", WRONG_CALLS)]);
+        assert_wrong_calls(&bad_calls(&idx, None), false);
     }
 
     #[test]
@@ -1209,36 +1205,7 @@ mod tests {
 
     #[test]
     fn statically_resolved_calls_with_wrong_arguments_are_found() {
-        let found = static_findings(&[(
-            "m.py",
-            "class Inv:\n    def restock(self, sku, quantity):\n        pass\n\ndef f(a, b=1, *, c):\n    pass\n\ndef g(a, /, b):\n    pass\n\ninv = Inv()\ninv.restock('x')\ninv.restock('x', 1)\nf(1, c=2)\nf(1, 2, 3)\nf(1, d=2, c=1)\nf(*xs)\ng(a=1, b=2)\nInv.restock(inv, 'x', 2)\ninv.restock('x',\\\n  2)\nklass = Inv\nklass.restock(self, 'x', 2)\nInv(1)\n\nclass P:\n    def __init__(self, x):\n        self.x = x\n\nclass Q(P):\n    def __init__(self):\n        super().__init__(1)\n        P.__init__(self, 2)\n\nP(1)\nP()\nQ()\n",
-        )]);
-        let m = messages(&found);
-        assert_eq!(m.len(), 6, "{m:#?}");
-        assert!(
-            m[0].contains("`restock`") && m[0].ends_with("missing `quantity`"),
-            "{}",
-            m[0]
-        );
-        assert!(
-            m[1].ends_with("3 positional arguments given, at most 2 accepted"),
-            "{}",
-            m[1]
-        );
-        assert!(m[2].ends_with("no parameter named `d`"), "{}", m[2]);
-        assert!(m[3].ends_with("`a` is positional-only"), "{}", m[3]);
-        // A class without `__init__` and without bases takes no arguments.
-        assert!(
-            m[4].contains("call to `Inv`") && m[4].ends_with("at most 0 accepted"),
-            "{}",
-            m[4]
-        );
-        assert!(
-            m[5].contains("call to `P`") && m[5].ends_with("missing `x`"),
-            "{}",
-            m[5]
-        );
-        assert!(found.iter().all(|(_, f)| f.code == BAD_CALL));
+        assert_wrong_calls(&static_findings(&[("m.py", WRONG_CALLS)]), true);
     }
 
     /// Imports (relative ones, re-exports through a package's `__init__.py`, aliases) and

@@ -230,20 +230,7 @@ impl<'a> Project<'a> {
             if first || sc.kind != ScopeKind::Class {
                 let bindings = sc.bindings_of(name);
                 if !bindings.is_empty() {
-                    let mut out = Vec::new();
-                    for (_, b) in bindings {
-                        match self.binding_values(file, s, b, depth + 1) {
-                            Some(values) => {
-                                for v in values {
-                                    if !out.contains(&v) {
-                                        out.push(v);
-                                    }
-                                }
-                            }
-                            None => return Vec::new(),
-                        }
-                    }
-                    return out;
+                    return self.bindings_values(file, s, bindings, depth);
                 }
             }
             first = false;
@@ -259,6 +246,28 @@ impl<'a> Project<'a> {
         }
         if out.is_empty() {
             out.push(Value::External(hash_name(name)));
+        }
+        out
+    }
+
+    /// The values of all the bindings of a name in `scope` (empty when any is unknown).
+    fn bindings_values(
+        &self,
+        file: u32,
+        scope: u32,
+        bindings: &[(&str, Binding<'_>)],
+        depth: u32,
+    ) -> Vec<Value> {
+        let mut out = Vec::new();
+        for (_, b) in bindings {
+            let Some(values) = self.binding_values(file, scope, b, depth + 1) else {
+                return Vec::new();
+            };
+            for v in values {
+                if !out.contains(&v) {
+                    out.push(v);
+                }
+            }
         }
         out
     }
@@ -359,20 +368,7 @@ impl<'a> Project<'a> {
             let facts = self.files[file as usize].facts;
             let bindings = facts.scopes[0].bindings_of(name);
             if !bindings.is_empty() {
-                let mut out = Vec::new();
-                for (_, b) in bindings {
-                    match self.binding_values(file, 0, b, depth + 1) {
-                        Some(values) => {
-                            for v in values {
-                                if !out.contains(&v) {
-                                    out.push(v);
-                                }
-                            }
-                        }
-                        None => return Vec::new(),
-                    }
-                }
-                return out;
+                return self.bindings_values(file, 0, bindings, depth);
             }
         }
         let full = format!("{}.{name}", self.module_names[module as usize]);
