@@ -668,9 +668,9 @@ pub fn bad_calls_in(project: &Project<'_>, only: Option<usize>) -> Vec<(PathBuf,
         .collect()
 }
 
-/// The message of a call of that shape to `target` when its signature cannot accept it.
-fn judge(target: &resolve::Target<'_>, call: &CallShape) -> Option<String> {
-    let no_init = crate::analysis::outline::Signature {
+/// The constructor signature of a class without `__init__`: `(self)`.
+fn no_init_signature() -> crate::analysis::outline::Signature {
+    crate::analysis::outline::Signature {
         parameters: vec![Parameter {
             name: "self".to_string(),
             kind: ParameterKind::Normal,
@@ -679,7 +679,12 @@ fn judge(target: &resolve::Target<'_>, call: &CallShape) -> Option<String> {
             range: 0..0,
         }],
         returns: None,
-    };
+    }
+}
+
+/// The message of a call of that shape to `target` when its signature cannot accept it.
+fn judge(target: &resolve::Target<'_>, call: &CallShape) -> Option<String> {
+    let no_init = no_init_signature();
     let (name, signature) = match target.function {
         Some(function) => (function.name.as_str(), function.signature.as_ref()?),
         None => ("__init__", &no_init),
@@ -839,16 +844,7 @@ pub fn bad_calls_with<'c>(
         if ambiguous.contains(symbol.qualified_name.as_str()) {
             continue;
         }
-        let no_init = crate::analysis::outline::Signature {
-            parameters: vec![Parameter {
-                name: "self".to_string(),
-                kind: ParameterKind::Normal,
-                annotation: None,
-                default: None,
-                range: 0..0,
-            }],
-            returns: None,
-        };
+        let no_init = no_init_signature();
         let (target, signature) = match symbol.kind {
             SymbolKind::Class => {
                 let init = symbol.children.iter().rfind(|c| c.name == "__init__");
