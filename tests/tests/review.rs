@@ -64,7 +64,7 @@ fn project_rules_follow_an_edit_once_the_index_has_the_new_text() {
     let added = "\n\ndef orphan_helper():\n    return 1\n";
     let end_line = text.lines().count() as u32;
     let mut version = 1;
-    for (i, ch) in added.chars().enumerate() {
+    for (i, ch) in added.char_indices() {
         version += 1;
         let (line, character) = added[..i].chars().fold((end_line, 0u32), |(l, c), x| {
             if x == '\n' {

@@ -18,10 +18,16 @@ use crate::analysis::callgraph::NodeKind;
 use crate::analysis::finding::{Finding, Severity};
 use crate::analysis::index::{FileAnalysis, ProjectIndex};
 use crate::analysis::outline::{
-    may_hold_definitions, Parameter, ParameterKind, Symbol, SymbolKind,
+    may_hold_definitions, Outline, Parameter, ParameterKind, Symbol, SymbolKind,
 };
 use crate::analysis::parse::parse_str;
-use crate::analysis::references::RefKind;
+use rayon::prelude::*;
+
+mod facts;
+mod resolve;
+
+pub use facts::{file_facts, FileFacts};
+pub use resolve::{Project, ProjectFile};
 
 pub const UNUSED: &str = "TDM020";
 pub const BAD_CALL: &str = "TDM021";
@@ -35,9 +41,6 @@ pub fn is_test_path(path: &Path) -> bool {
 /// over every file; the editor keeps one and rebuilds it when the index has moved on.
 #[derive(Debug, Clone, Default)]
 pub struct Usage {
-    /// Every name used anywhere: read, called, as an attribute, decorator, base or
-    /// annotation; imports count only in packages' `__init__.py` (a re-export is an interface).
-    used: HashSet<String>,
     /// The identifier-like words of every text that name a definition, counted: a name
     /// mentioned anywhere besides its definitions (in a string such as a dotted path in
     /// settings, a `getattr` name, a comment) may be used in ways no analysis can see, so it
@@ -51,35 +54,51 @@ pub struct Usage {
 
 impl Usage {
     pub fn of(index: &ProjectIndex) -> Usage {
+        let files: Vec<(&Path, &Outline, &str)> = index
+            .files()
+            .map(|(p, f)| (p, &f.outline, &*f.text))
+            .collect();
+        Usage::of_files(&files)
+    }
+
+    /// The usage facts of these files (path, outline, text).
+    pub fn of_files(files: &[(&Path, &Outline, &str)]) -> Usage {
         let mut usage = Usage::default();
-        for (_, file) in index.files() {
-            let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+        for (_, outline, _) in files {
+            let mut stack: Vec<&Symbol> = outline.symbols.iter().collect();
             while let Some(s) = stack.pop() {
                 *usage.definitions.entry(s.name.clone()).or_default() += 1;
                 stack.extend(&s.children);
             }
         }
         // Only the words that name a definition are ever asked about: count those, without
-        // building a map of every word of the project.
-        usage.words = usage.definitions.keys().map(|n| (n.clone(), 0)).collect();
-        for (path, file) in index.files() {
-            let is_init = path.file_name().is_some_and(|n| n == "__init__.py");
-            for r in &file.references {
-                let counts = match r.kind {
-                    RefKind::Import | RefKind::Module => is_init,
-                    _ => true,
-                };
-                if counts && !usage.used.contains(r.name) {
-                    usage.used.insert(r.name.to_string());
-                }
-            }
-            count_words(&file.text, &mut usage.words);
-            let mut prefixes: HashSet<&str> = HashSet::new();
-            dynamic_prefixes(&file.text, &mut prefixes);
-            usage
-                .prefixes
-                .extend(prefixes.into_iter().map(str::to_string));
-        }
+        // building a map of every word of the project. Every use of a name in code is such a
+        // word too, so the words decide alone: a name used anywhere besides its definitions
+        // is counted more often than it is defined.
+        let names: HashSet<&str> = usage.definitions.keys().map(String::as_str).collect();
+        let texts: Vec<&str> = files.iter().map(|(_, _, t)| *t).collect();
+        let (words, prefixes) = texts
+            .par_iter()
+            .fold(
+                || (HashMap::<&str, usize>::new(), HashSet::<&str>::new()),
+                |(mut words, mut prefixes), text| {
+                    count_words(text, &names, &mut words);
+                    dynamic_prefixes(text, &mut prefixes);
+                    (words, prefixes)
+                },
+            )
+            .reduce(
+                || (HashMap::new(), HashSet::new()),
+                |(mut w1, mut p1), (w2, p2)| {
+                    for (k, v) in w2 {
+                        *w1.entry(k).or_default() += v;
+                    }
+                    p1.extend(p2);
+                    (w1, p1)
+                },
+            );
+        usage.words = words.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        usage.prefixes = prefixes.into_iter().map(str::to_string).collect();
         usage
     }
 }
@@ -101,7 +120,22 @@ pub fn unused_definitions_in(
     entry_points: &[String],
     only: Option<&Path>,
 ) -> Vec<(PathBuf, Finding)> {
-    let used = &usage.used;
+    unused_definitions_of(
+        index
+            .files()
+            .filter(|(p, _)| only.is_none_or(|o| o == *p))
+            .map(|(p, f)| (p, &f.outline, &*f.text)),
+        usage,
+        entry_points,
+    )
+}
+
+/// TDM020 for these files (path, outline, text), with `usage` built from the whole project.
+pub fn unused_definitions_of<'f>(
+    files: impl Iterator<Item = (&'f Path, &'f Outline, &'f str)>,
+    usage: &Usage,
+    entry_points: &[String],
+) -> Vec<(PathBuf, Finding)> {
     let words = &usage.words;
     let definitions = &usage.definitions;
     let prefixes = &usage.prefixes;
@@ -111,13 +145,13 @@ pub fn unused_definitions_in(
         .map(|f| f.split('.').next().unwrap_or(f))
         .collect();
     let mut out = Vec::new();
-    for (path, file) in index.files() {
-        if is_test_path(path) || only.is_some_and(|o| o != path) {
+    for (path, outline, text) in files {
+        if is_test_path(path) {
             continue;
         }
-        let exported = dunder_all(&file.text);
+        let exported = dunder_all(text);
         let mut stack: Vec<(&Symbol, Option<&Symbol>)> =
-            file.outline.symbols.iter().map(|s| (s, None)).collect();
+            outline.symbols.iter().map(|s| (s, None)).collect();
         while let Some((symbol, parent)) = stack.pop() {
             if symbol.kind == SymbolKind::Class {
                 stack.extend(symbol.children.iter().map(|c| (c, Some(symbol))));
@@ -135,7 +169,7 @@ pub fn unused_definitions_in(
                 // plugins registered by base class or by dotted path in settings).
                 || (symbol.kind == SymbolKind::Class
                     && symbol.bases.iter().any(|b| b != "object"));
-            if exempt || used.contains(name) {
+            if exempt {
                 continue;
             }
             if words.get(name).copied().unwrap_or(0) > definitions.get(name).copied().unwrap_or(0) {
@@ -196,22 +230,42 @@ fn dynamic_prefixes<'t>(text: &'t str, out: &mut HashSet<&'t str>) {
     }
 }
 
-/// Counts the identifier-like words of `text` that are keys of `words` already.
-fn count_words(text: &str, words: &mut HashMap<String, usize>) {
+/// Counts the identifier-like words of `text` that are in `names` (identifiers may hold
+/// letters and digits beyond ASCII, as Python's do).
+fn count_words<'t>(text: &'t str, names: &HashSet<&str>, words: &mut HashMap<&'t str, usize>) {
     let bytes = text.as_bytes();
+    // The length of the character at `i` and whether it may start or continue a word.
+    let class = |i: usize| -> (usize, bool, bool) {
+        let b = bytes[i];
+        if b < 0x80 {
+            let letter = b == b'_' || b.is_ascii_alphabetic();
+            (1, letter, letter || b.is_ascii_digit())
+        } else {
+            match text[i..].chars().next() {
+                Some(c) => (c.len_utf8(), c.is_alphabetic(), c.is_alphanumeric()),
+                None => (1, false, false),
+            }
+        }
+    };
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'_' || b.is_ascii_alphabetic() {
-            let start = i;
-            while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric()) {
-                i += 1;
+        let (len, starts, _) = class(i);
+        if !starts {
+            i += len;
+            continue;
+        }
+        let start = i;
+        i += len;
+        while i < bytes.len() {
+            let (len, _, continues) = class(i);
+            if !continues {
+                break;
             }
-            if let Some(n) = words.get_mut(&text[start..i]) {
-                *n += 1;
-            }
-        } else {
-            i += 1;
+            i += len;
+        }
+        let w = &text[start..i];
+        if names.contains(w) {
+            *words.entry(w).or_default() += 1;
         }
     }
 }
@@ -262,7 +316,7 @@ fn dunder_all(text: &str) -> Vec<String> {
 
 /// How a call passes its arguments.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct CallShape {
+pub(crate) struct CallShape {
     positional: usize,
     keywords: Vec<String>,
     /// `*x` or `**x` in the call: the count is unknown.
@@ -583,6 +637,90 @@ fn annotated_call(
     })
 }
 
+/// TDM021 for the files of a statically resolved project (only the file at index `only` of
+/// `project.files()` when given): every call that resolves to exactly one project function,
+/// method or constructor, judged against its signature.
+pub fn bad_calls_in(project: &Project<'_>, only: Option<usize>) -> Vec<(PathBuf, Finding)> {
+    let files = project.files();
+    (0..files.len())
+        .into_par_iter()
+        .filter(|&i| only.is_none_or(|o| o == i))
+        .flat_map_iter(|i| {
+            let file = &files[i];
+            let mut out = Vec::new();
+            // Tests call things wrongly on purpose, inside `assertRaises`/`pytest.raises`.
+            if is_test_path(file.path) {
+                return out;
+            }
+            for call in &file.facts.calls {
+                let Some(target) = project.target(i as u32, call.scope, &call.callee) else {
+                    continue;
+                };
+                if let Some(message) = judge(&target, &call.shape) {
+                    out.push((
+                        file.path.to_path_buf(),
+                        Finding::new(BAD_CALL, Severity::Error, message, call.range.clone()),
+                    ));
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// The constructor signature of a class without `__init__`: `(self)`.
+fn no_init_signature() -> crate::analysis::outline::Signature {
+    crate::analysis::outline::Signature {
+        parameters: vec![Parameter {
+            name: "self".to_string(),
+            kind: ParameterKind::Normal,
+            annotation: None,
+            default: None,
+            range: 0..0,
+        }],
+        returns: None,
+    }
+}
+
+/// The message of a call of that shape to `target` when its signature cannot accept it.
+fn judge(target: &resolve::Target<'_>, call: &CallShape) -> Option<String> {
+    let no_init = no_init_signature();
+    let (name, signature) = match target.function {
+        Some(function) => (function.name.as_str(), function.signature.as_ref()?),
+        None => ("__init__", &no_init),
+    };
+    if let Some(function) = target.function {
+        // Decorators other than these may change the signature.
+        if function
+            .decorators
+            .iter()
+            .any(|d| !matches!(d.as_str(), "staticmethod" | "classmethod"))
+        {
+            return None;
+        }
+    }
+    // Special methods other than the constructor are called implicitly, with their own
+    // conventions.
+    if name.starts_with("__") && name != "__init__" {
+        return None;
+    }
+    let mut params: &[Parameter] = &signature.parameters;
+    if target.bound {
+        match params.first().map(|p| p.kind) {
+            Some(ParameterKind::PositionalOnly | ParameterKind::Normal) => params = &params[1..],
+            // `def m(*args)` takes self in args.
+            Some(ParameterKind::VarPositional) => {}
+            _ => return None,
+        }
+    }
+    let why = binding_error(params, call)?;
+    let shown = crate::analysis::display::render_signature(signature);
+    let shown_name = target.class_name.unwrap_or(name);
+    Some(format!(
+        "call to `{shown_name}` that its signature `{name}{shown}` cannot accept: {why}"
+    ))
+}
+
 /// The outline symbol a call-graph node names.
 fn symbol_of<'i>(
     index: &'i ProjectIndex,
@@ -706,16 +844,7 @@ pub fn bad_calls_with<'c>(
         if ambiguous.contains(symbol.qualified_name.as_str()) {
             continue;
         }
-        let no_init = crate::analysis::outline::Signature {
-            parameters: vec![Parameter {
-                name: "self".to_string(),
-                kind: ParameterKind::Normal,
-                annotation: None,
-                default: None,
-                range: 0..0,
-            }],
-            returns: None,
-        };
+        let no_init = no_init_signature();
         let (target, signature) = match symbol.kind {
             SymbolKind::Class => {
                 let init = symbol.children.iter().rfind(|c| c.name == "__init__");
@@ -931,41 +1060,37 @@ mod tests {
         found.iter().map(|(_, f)| f.message.clone()).collect()
     }
 
+    /// Calls with wrong arguments among right ones, in one module.
+    const WRONG_CALLS: &str = "class Inv:\n    def restock(self, sku, quantity):\n        pass\n\ndef f(a, b=1, *, c):\n    pass\n\ndef g(a, /, b):\n    pass\n\ninv = Inv()\ninv.restock('x')\ninv.restock('x', 1)\nf(1, c=2)\nf(1, 2, 3)\nf(1, d=2, c=1)\nf(*xs)\ng(a=1, b=2)\nInv.restock(inv, 'x', 2)\ninv.restock('x',\\\n  2)\nklass = Inv\nklass.restock(self, 'x', 2)\nInv(1)\n\nclass P:\n    def __init__(self, x):\n        self.x = x\n\nclass Q(P):\n    def __init__(self):\n        super().__init__(1)\n        P.__init__(self, 2)\n\nP(1)\nP()\nQ()\n";
+
+    /// The findings on [`WRONG_CALLS`]: `Inv(1)` (a class without `__init__` and without bases
+    /// takes no arguments) only when `no_arguments_class` is expected.
+    fn assert_wrong_calls(found: &[(PathBuf, Finding)], no_arguments_class: bool) {
+        let mut expected = vec![
+            ("`restock`", "missing `quantity`"),
+            ("`f`", "3 positional arguments given, at most 2 accepted"),
+            ("`f`", "no parameter named `d`"),
+            ("`g`", "`a` is positional-only"),
+        ];
+        if no_arguments_class {
+            expected.push((
+                "call to `Inv`",
+                "1 positional argument given, at most 0 accepted",
+            ));
+        }
+        expected.push(("call to `P`", "missing `x`"));
+        let messages: Vec<&str> = found.iter().map(|(_, f)| f.message.as_str()).collect();
+        assert_eq!(messages.len(), expected.len(), "{messages:#?}");
+        for (m, (name, end)) in messages.iter().zip(&expected) {
+            assert!(m.contains(name) && m.ends_with(end), "{m}");
+        }
+        assert!(found.iter().all(|(_, f)| f.code == BAD_CALL));
+    }
+
     #[test]
     fn wrong_argument_counts_and_names_are_found() {
-        let idx = index(&[(
-            "m.py",
-            "class Inv:\n    def restock(self, sku, quantity):\n        pass\n\ndef f(a, b=1, *, c):\n    pass\n\ndef g(a, /, b):\n    pass\n\ninv = Inv()\ninv.restock('x')\ninv.restock('x', 1)\nf(1, c=2)\nf(1, 2, 3)\nf(1, d=2, c=1)\nf(*xs)\ng(a=1, b=2)\nInv.restock(inv, 'x', 2)\ninv.restock('x',\\\n  2)\nklass = Inv\nklass.restock(self, 'x', 2)\nInv(1)\n\nclass P:\n    def __init__(self, x):\n        self.x = x\n\nclass Q(P):\n    def __init__(self):\n        super().__init__(1)\n        P.__init__(self, 2)\n\nP(1)\nP()\nQ()\n",
-        )]);
-        let found = bad_calls(&idx, None);
-        let messages = codes(&found);
-        assert_eq!(messages.len(), 5, "{messages:#?}");
-        assert!(
-            messages[0].contains("`restock`") && messages[0].ends_with("missing `quantity`"),
-            "{}",
-            messages[0]
-        );
-        assert!(
-            messages[1].ends_with("3 positional arguments given, at most 2 accepted"),
-            "{}",
-            messages[1]
-        );
-        assert!(
-            messages[2].ends_with("no parameter named `d`"),
-            "{}",
-            messages[2]
-        );
-        assert!(
-            messages[3].ends_with("`a` is positional-only"),
-            "{}",
-            messages[3]
-        );
-        assert!(
-            messages[4].contains("call to `P`") && messages[4].ends_with("missing `x`"),
-            "{}",
-            messages[4]
-        );
-        assert!(found.iter().all(|(_, f)| f.code == BAD_CALL));
+        let idx = index(&[("m.py", WRONG_CALLS)]);
+        assert_wrong_calls(&bad_calls(&idx, None), false);
     }
 
     #[test]
@@ -1017,6 +1142,149 @@ mod tests {
         let from_trees = bad_calls_with(&idx, None, &|p: &Path| calls.get(p));
         assert_eq!(parsed.len(), 3, "{:?}", codes(&parsed));
         assert_eq!(parsed, from_trees);
+    }
+
+    /// TDM021 as `tandem check` computes it: every file parsed once, calls resolved
+    /// statically. `files` are (path under the project, text); `pkg/__init__.py` is package
+    /// `pkg`.
+    fn static_findings(files: &[(&str, &str)]) -> Vec<(PathBuf, Finding)> {
+        let paths: Vec<PathBuf> = files
+            .iter()
+            .map(|(name, _)| PathBuf::from(format!("/p/{name}")))
+            .collect();
+        let modules: Vec<(String, bool)> = files
+            .iter()
+            .map(|(name, _)| {
+                let dotted = name.trim_end_matches(".py").replace('/', ".");
+                match dotted.strip_suffix(".__init__") {
+                    Some(package) => (package.to_string(), true),
+                    None => (dotted, false),
+                }
+            })
+            .collect();
+        let trees: Vec<tree_sitter::Tree> = files
+            .iter()
+            .map(|(_, text)| parse_str(text, None))
+            .collect();
+        let outlines: Vec<Outline> = files
+            .iter()
+            .zip(&trees)
+            .zip(&modules)
+            .map(|(((_, text), tree), (module, _))| {
+                crate::analysis::outline::outline(tree, text, module)
+            })
+            .collect();
+        let facts: Vec<FileFacts<'_>> = files
+            .iter()
+            .zip(&trees)
+            .zip(&modules)
+            .map(|(((_, text), tree), (module, package))| file_facts(text, tree, module, *package))
+            .collect();
+        let project = Project::new(
+            (0..files.len())
+                .map(|i| ProjectFile {
+                    path: &paths[i],
+                    module: &modules[i].0,
+                    outline: &outlines[i],
+                    facts: &facts[i],
+                })
+                .collect(),
+        );
+        let mut found = bad_calls_in(&project, None);
+        found.sort_by_key(|(p, f)| (p.clone(), f.range.start));
+        found
+    }
+
+    fn messages(found: &[(PathBuf, Finding)]) -> Vec<&str> {
+        found.iter().map(|(_, f)| f.message.as_str()).collect()
+    }
+
+    #[test]
+    fn statically_resolved_calls_with_wrong_arguments_are_found() {
+        assert_wrong_calls(&static_findings(&[("m.py", WRONG_CALLS)]), true);
+    }
+
+    /// Imports (relative ones, re-exports through a package's `__init__.py`, aliases) and
+    /// module attributes lead to the function across modules.
+    #[test]
+    fn calls_are_resolved_through_imports_and_re_exports() {
+        let found = static_findings(&[
+            ("pkg/__init__.py", "from .impl import make as build\n"),
+            ("pkg/impl.py", "def make(a, b):\n    pass\n"),
+            ("pkg/use.py", "from . import impl\nfrom .impl import make\n\nimpl.make(1)\nmake(1, 2)\n"),
+            ("app.py", "import pkg.impl\nfrom pkg import build\nimport pkg.impl as i\n\nbuild(1, 2, 3)\npkg.impl.make(b=2)\ni.make(1, 2)\n"),
+        ]);
+        let m = messages(&found);
+        assert_eq!(m.len(), 3, "{m:#?}");
+        assert!(
+            found[0].0.ends_with("app.py")
+                && m[0].ends_with("3 positional arguments given, at most 2 accepted")
+        );
+        assert!(m[1].ends_with("missing `a`"), "{}", m[1]);
+        assert!(found[2].0.ends_with("use.py") && m[2].ends_with("missing `b`"));
+    }
+
+    /// Methods are found through the static method resolution order: inherited
+    /// constructors, `self.m(...)`, `super().m(...)`, instances bound once to a constructor
+    /// call and parameters annotated with a project class.
+    #[test]
+    fn methods_are_resolved_through_the_class_hierarchy() {
+        let found = static_findings(&[
+            ("base.py", "class Base:\n    def __init__(self, x):\n        pass\n    def step(self, n):\n        pass\n    def run(self):\n        self.step()\n"),
+            ("child.py", "from base import Base\n\nclass Child(Base):\n    def __init__(self):\n        super().__init__()\n\n    def go(self):\n        super().step(1, 2)\n\ndef use(b: Base):\n    b.step()\n    c = Child()\n    c.step(n=1, m=2)\n\nBase()\n"),
+        ]);
+        let m = messages(&found);
+        assert_eq!(m.len(), 6, "{m:#?}");
+        assert!(
+            found[0].0.ends_with("base.py") && m[0].ends_with("missing `n`"),
+            "{}",
+            m[0]
+        );
+        assert!(
+            m[1].contains("`__init__`") && m[1].ends_with("missing `x`"),
+            "{}",
+            m[1]
+        );
+        assert!(
+            m[2].ends_with("2 positional arguments given, at most 1 accepted"),
+            "{}",
+            m[2]
+        );
+        assert!(m[3].ends_with("missing `n`"), "{}", m[3]);
+        assert!(m[4].ends_with("no parameter named `m`"), "{}", m[4]);
+        assert!(
+            m[5].contains("call to `Base`") && m[5].ends_with("missing `x`"),
+            "{}",
+            m[5]
+        );
+    }
+
+    /// Calls whose target is not certain are left alone.
+    #[test]
+    fn calls_with_more_than_one_possible_target_are_not_judged() {
+        let found = static_findings(&[(
+            "m.py",
+            concat!(
+                // A subclass overrides the method `self.m()` may reach.
+                "class A:\n    def m(self, x):\n        pass\n    def run(self):\n        self.m()\n\n",
+                "class B(A):\n    def m(self):\n        pass\n\n",
+                // Defined twice (platform alternatives).
+                "if flag:\n    def f(a):\n        pass\nelse:\n    def f(a, b):\n        pass\nf(1, 2, 3)\n\n",
+                // Rebound, or decorated.
+                "def g(a):\n    pass\ng = wrap(g)\ng()\n\n@decorate\ndef h(a):\n    pass\nh()\n\n",
+                // An attribute assigned somewhere may replace the method.
+                "class C:\n    def n(self, a):\n        pass\nc = C()\nc.n = print\nc.n()\n\n",
+                // A class with a metaclass, a decorated class, a base outside the project
+                // before the attribute.
+                "class D(metaclass=Meta):\n    def __init__(self, a):\n        pass\nD()\n",
+                "@dataclass\nclass E:\n    a: int\nE()\n",
+                "class F(External):\n    pass\nF(1)\n",
+                // A local that is not bound once to a constructor, a parameter without an
+                // annotation.
+                "def k(p):\n    x = A()\n    x = other()\n    x.m()\n    p.m()\n",
+            ),
+        )]);
+        assert!(found.is_empty(), "{:#?}", messages(&found));
     }
 
     #[test]

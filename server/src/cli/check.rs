@@ -17,9 +17,10 @@ use rayon::prelude::*;
 use super::check_cache::{CheckCache, FileResult, TextKey};
 use super::display_path;
 
-use crate::analysis::index::FileAnalysis;
+use crate::analysis::outline::Outline;
 use crate::analysis::project_rules::{
-    bad_calls_with, unused_definitions, FileCalls, BAD_CALL, UNUSED,
+    bad_calls_in, file_facts, unused_definitions_of, FileFacts, Project, ProjectFile, Usage,
+    BAD_CALL, UNUSED,
 };
 use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
@@ -281,7 +282,7 @@ pub fn run(
                 }
             };
             let part = if need_parts {
-                project_part(&roots, path, text, tree.as_ref())
+                project_part(&roots, path.as_path(), text, tree.as_ref())
             } else {
                 None
             };
@@ -315,12 +316,10 @@ pub fn run(
     }
     let project = match cached_project {
         Some(found) => Some(found),
-        None if run_project => Some(project_findings(
-            root,
-            parts.into_iter().flatten().collect(),
-            &entry_points,
-            &selection,
-        )),
+        None if run_project => {
+            let parts: Vec<ProjectPart<'_>> = parts.into_iter().flatten().collect();
+            Some(project_findings(root, &parts, &entry_points, &selection))
+        }
         None => None,
     };
     if let Some(cache) = cache.as_mut() {
@@ -371,21 +370,23 @@ pub fn run(
     })
 }
 
-/// A file's part of the project pass, from the same parse as its per-file checks: its index
-/// analysis and its calls.
-struct ProjectPart {
-    path: PathBuf,
-    analysis: FileAnalysis,
-    calls: FileCalls,
+/// A file's part of the project pass, from the same parse as its per-file checks: its
+/// outline (definitions and signatures) and what TDM021 resolves calls with.
+struct ProjectPart<'t> {
+    path: &'t Path,
+    text: &'t str,
+    module: String,
+    outline: Outline,
+    facts: FileFacts<'t>,
 }
 
 /// The project part of a file from its tree (parsed here when the per-file checks needed none).
-fn project_part(
+fn project_part<'t>(
     roots: &crate::session::workspace::SourceRoots,
-    path: &Path,
-    text: &str,
+    path: &'t Path,
+    text: &'t str,
     tree: Option<&tree_sitter::Tree>,
-) -> Option<ProjectPart> {
+) -> Option<ProjectPart<'t>> {
     let parsed;
     let tree = match tree {
         Some(tree) => tree,
@@ -394,52 +395,64 @@ fn project_part(
             &parsed
         }
     };
-    let analysis =
-        match crate::session::indexer::analyze_text_with_tree(roots, path, text, Some(tree)) {
-            Ok(analysis) => analysis,
-            Err(reason) => {
-                eprintln!(
-                    "tandem: {}: {reason}; left out of TDM020/TDM021",
-                    path.display()
-                );
-                return None;
-            }
-        };
-    let calls =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| FileCalls::of(text, tree)))
-            .unwrap_or_default();
-    Some(ProjectPart {
-        path: path.to_path_buf(),
-        analysis,
-        calls,
-    })
+    let module = roots.module_of(path);
+    let part = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let outline = crate::analysis::outline::outline(tree, text, &module.name);
+        let facts = file_facts(text, tree, &module.name, module.is_package);
+        (outline, facts)
+    }));
+    match part {
+        Ok((outline, facts)) => Some(ProjectPart {
+            path,
+            text,
+            module: module.name,
+            outline,
+            facts,
+        }),
+        Err(_) => {
+            eprintln!(
+                "tandem: {}: analysis failed (a bug); left out of TDM020/TDM021",
+                path.display()
+            );
+            None
+        }
+    }
 }
 
-/// TDM020 and TDM021 for the checked files: they need the whole project (who calls what,
-/// which names are used anywhere), so the files are put in an index and its call graph solved.
+/// TDM020 and TDM021 for the checked files: they need the whole project (which names are
+/// used anywhere, what each call reaches), read from every file's part.
 fn project_findings(
     root: &Path,
-    parts: Vec<ProjectPart>,
+    parts: &[ProjectPart<'_>],
     entry_points: &[String],
     selection: &CodeSelection,
 ) -> Vec<PrintedFinding> {
-    let mut index = crate::analysis::index::ProjectIndex::new();
-    let mut calls: HashMap<PathBuf, FileCalls> = HashMap::new();
-    for part in parts {
-        index.insert(part.path.clone(), part.analysis);
-        calls.insert(part.path, part.calls);
-    }
-    // TDM020 goes by names; only TDM021 needs the solved call graph.
-    if selection.is_selected(BAD_CALL) {
-        index.graph();
-    }
     let mut found = Vec::new();
     if selection.is_selected(UNUSED) {
-        found.extend(unused_definitions(&index, entry_points));
+        let files: Vec<(&Path, &Outline, &str)> =
+            parts.iter().map(|p| (p.path, &p.outline, p.text)).collect();
+        let usage = Usage::of_files(&files);
+        found.extend(unused_definitions_of(
+            files.into_iter(),
+            &usage,
+            entry_points,
+        ));
     }
     if selection.is_selected(BAD_CALL) {
-        found.extend(bad_calls_with(&index, None, &|p: &Path| calls.get(p)));
+        let project = Project::new(
+            parts
+                .iter()
+                .map(|p| ProjectFile {
+                    path: p.path,
+                    module: &p.module,
+                    outline: &p.outline,
+                    facts: &p.facts,
+                })
+                .collect(),
+        );
+        found.extend(bad_calls_in(&project, None));
     }
+    let texts: HashMap<&Path, &str> = parts.iter().map(|p| (p.path, p.text)).collect();
     let mut by_file: std::collections::BTreeMap<PathBuf, Vec<Finding>> =
         std::collections::BTreeMap::new();
     for (path, finding) in found {
@@ -447,11 +460,11 @@ fn project_findings(
     }
     let mut out = Vec::new();
     for (path, mut findings) in by_file {
-        let Some(file) = index.file(&path) else {
+        let Some(text) = texts.get(path.as_path()) else {
             continue;
         };
-        crate::analysis::finding::apply_noqa(&file.text, &mut findings);
-        let lines = LineIndex::new(&file.text);
+        crate::analysis::finding::apply_noqa(text, &mut findings);
+        let lines = LineIndex::new(text);
         let shown = display_path(&path, root);
         out.extend(findings.into_iter().map(|f| located(&shown, &lines, f)));
     }
