@@ -39,7 +39,7 @@ fn title_and_intro(section: &str) -> (&'static str, &'static str) {
         ),
         "rules" => (
             "`tandem check` against ruff (issues 6 and 9)",
-            "`tandem check` with the built-in rules against `ruff check --no-cache --select E,F,B` (`scripts/ruff-venv`) on the same paths, both printing their findings; medians of interleaved runs in one process. The project pass (TDM020/TDM021) needs the checked files indexed and their call graph solved.",
+            "`tandem check` with the built-in rules against `ruff check --no-cache --select E,F,B` (`scripts/ruff-venv`) on the same paths, both printing their findings; medians of interleaved runs in one process. The project pass (TDM020/TDM021) takes each file's scopes, bindings and call shapes from the same parse and resolves calls statically (imports, the class hierarchy, `self`/`super()`), without the index's call-graph facts or its points-to solve.",
         ),
         "doccheck" => (
             "`tandem check --select DOC` against pydoclint (issues 5 and 9)",
