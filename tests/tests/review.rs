@@ -17,6 +17,18 @@ fn diagnostics_with(client: &mut LspClient, uri: &str, code: &str) -> Vec<Value>
         .clone()
 }
 
+/// A server on `examples/shop` with its file `relative` open: the client, the file's URI and text.
+fn open_in_shop(relative: &str) -> (LspClient, String, String) {
+    let shop = examples_shop();
+    let mut client = LspClient::start_in(&shop, &[]);
+    client.initialize(json!({}), Some(&shop), Value::Null);
+    let path = shop.join(relative);
+    let uri = file_uri(&path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    client.open(&uri, &text);
+    (client, uri, text)
+}
+
 #[test]
 fn project_rules_arrive_once_the_index_is_built() {
     let shop = examples_shop();
@@ -51,13 +63,7 @@ fn project_rules_arrive_once_the_index_is_built() {
 
 #[test]
 fn project_rules_follow_an_edit_once_the_index_has_the_new_text() {
-    let shop = examples_shop();
-    let mut client = LspClient::start_in(&shop, &[]);
-    client.initialize(json!({}), Some(&shop), Value::Null);
-    let utils = shop.join("src/shop/utils.py");
-    let uri = file_uri(&utils);
-    let text = std::fs::read_to_string(&utils).unwrap();
-    client.open(&uri, &text);
+    let (mut client, uri, text) = open_in_shop("src/shop/utils.py");
     diagnostics_with(&mut client, &uri, "TDM020");
     // Typing a new function, a keystroke at a time: the index re-analyses the document once
     // the typing pauses, and the diagnostics of the last version carry the project rules.
@@ -102,13 +108,7 @@ fn project_rules_follow_an_edit_once_the_index_has_the_new_text() {
 
 #[test]
 fn built_in_rules_arrive_as_diagnostics_with_their_quick_fixes() {
-    let shop = examples_shop();
-    let mut client = LspClient::start_in(&shop, &[]);
-    client.initialize(json!({}), Some(&shop), Value::Null);
-    let models = shop.join("src/shop/models.py");
-    let uri = file_uri(&models);
-    let text = std::fs::read_to_string(&models).unwrap();
-    client.open(&uri, &text);
+    let (mut client, uri, text) = open_in_shop("src/shop/models.py");
     let found = diagnostics_with(&mut client, &uri, "TDM004");
     let d = found
         .iter()
