@@ -57,38 +57,17 @@ pub(super) fn schedule(client: &Client, state: &Arc<ServerState>, uri: Uri) {
         let computed = tokio::task::spawn_blocking(move || {
             let began = scheduled.elapsed();
             let text = snapshot.text();
-            // The project rules read the index and the call graph while the file's own rules
-            // walk its tree: on two threads, so that the publish waits for the longer of the
-            // two, not their sum.
+            // The project rules read the index while the file's own rules walk its tree.
             let runtime = tokio::runtime::Handle::current();
-            let (mut findings, project) = std::thread::scope(|scope| {
-                let project = std::thread::Builder::new()
-                    .name("project-rules".into())
-                    .spawn_scoped(scope, || {
-                        // Lets the usage facts be rebuilt on the blocking pool from there.
-                        let _runtime = runtime.enter();
-                        project_findings_of(
-                            &checks_state,
-                            &snapshot.uri,
-                            &text,
-                            Some(&snapshot.tree),
-                        )
-                    });
-                let findings = file_findings(&checks_state, &snapshot.uri, &text, &snapshot.tree);
-                let project = match project {
-                    Ok(handle) => handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                    // No thread to be had: run them here.
-                    Err(_) => project_findings_of(
-                        &checks_state,
-                        &snapshot.uri,
-                        &text,
-                        Some(&snapshot.tree),
-                    ),
-                };
-                (findings, project)
-            });
+            let (project, mut findings) = side_by_side(
+                "project-rules",
+                || {
+                    // Lets the usage facts be rebuilt on the blocking pool from there.
+                    let _runtime = runtime.enter();
+                    project_findings_of(&checks_state, &snapshot.uri, &text, Some(&snapshot.tree))
+                },
+                || file_findings(&checks_state, &snapshot.uri, &text, &snapshot.tree),
+            );
             findings.extend(project);
             findings.extend(twin_notes(
                 &checks_state,
@@ -299,27 +278,14 @@ pub fn file_findings(
     tree: &tree_sitter::Tree,
 ) -> Vec<Finding> {
     let selection = review_selection(state);
-    // The two families walk the tree independently: the DOC checks on a second thread while
-    // the rules run here, so that a publish waits for the longer of the two, not their sum.
-    let (mut findings, doc) = std::thread::scope(|scope| {
-        let doc = selection.wants_family("DOC").then(|| {
-            std::thread::Builder::new()
-                .name("doc-checks".into())
-                .spawn_scoped(scope, || doc_findings(state, text, tree))
-        });
-        let rules = rule_findings(state, key, text, tree);
-        let doc = match doc {
-            None => None,
-            Some(Ok(handle)) => Some(
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            ),
-            // No thread to be had: run them here.
-            Some(Err(_)) => Some(doc_findings(state, text, tree)),
-        };
-        (rules, doc)
-    });
+    // The two families walk the tree independently.
+    let rules = || rule_findings(state, key, text, tree);
+    let (doc, mut findings) = if selection.wants_family("DOC") {
+        let (doc, rules) = side_by_side("doc-checks", || doc_findings(state, text, tree), rules);
+        (Some(doc), rules)
+    } else {
+        (None, rules())
+    };
     if let Some(doc) = doc {
         let mut doc: Vec<Finding> = doc
             .into_iter()
@@ -329,6 +295,29 @@ pub fn file_findings(
         findings.extend(doc);
     }
     findings
+}
+
+/// Runs `aside` on a thread of its own (named `name`) while `here` runs on this one, and
+/// returns both results: a publish then waits for the longer of the two, not their sum. When no
+/// thread can be had, `aside` runs here afterwards; a panic in it is resumed here.
+fn side_by_side<A: Send, B>(
+    name: &str,
+    aside: impl Fn() -> A + Sync,
+    here: impl FnOnce() -> B,
+) -> (A, B) {
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name(name.into())
+            .spawn_scoped(scope, &aside);
+        let b = here();
+        let a = match spawned {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => aside(),
+        };
+        (a, b)
+    })
 }
 
 /// The configured code selection (`review.select`/`review.ignore`).
