@@ -70,6 +70,14 @@ pub fn summarize(mut samples: Vec<Duration>) -> Summary {
     }
 }
 
+/// The value after `--name` in a benchmark's arguments, if given.
+pub fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
 pub fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
