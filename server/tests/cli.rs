@@ -727,7 +727,11 @@ fn check_cache_never_gives_stale_findings() {
         std::fs::write(entry.path(), "{ damaged").unwrap();
         damaged += 1;
     }
-    assert!(damaged > 0, "no cache file to damage in {}", cache.display());
+    assert!(
+        damaged > 0,
+        "no cache file to damage in {}",
+        cache.display()
+    );
     let (_, after_damage, err) = run_check(&scratch.0, &["--select", "TDM", "."]);
     assert_eq!(after_damage, changed_cold, "{err}");
 }
