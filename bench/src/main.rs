@@ -122,3 +122,14 @@ pub fn target(issue: u32, what: &str, measured: &str, goal: &str, met: Option<bo
         report::TARGET_PREFIX
     );
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn flag_is_the_value_after_its_name() {
+        let args: Vec<String> = ["--lines", "10", "--out"].map(String::from).to_vec();
+        assert_eq!(super::flag(&args, "--lines"), Some("10"));
+        assert_eq!(super::flag(&args, "--out"), None);
+        assert_eq!(super::flag(&args, "--probes"), None);
+    }
+}
