@@ -98,16 +98,10 @@ fn critical_depth(order: &[usize], waits: &[Vec<usize>]) -> usize {
 }
 
 pub fn run(args: &[String]) {
-    let lines = args
-        .iter()
-        .position(|a| a == "--lines")
-        .and_then(|i| args.get(i + 1))
+    let lines = crate::flag(args, "--lines")
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000usize);
-    let concurrency = args
-        .iter()
-        .position(|a| a == "--concurrency")
-        .and_then(|i| args.get(i + 1))
+    let concurrency = crate::flag(args, "--concurrency")
         .and_then(|v| v.parse().ok())
         .unwrap_or(4usize);
     let Some(tandem) = crate::tandem_binary() else {

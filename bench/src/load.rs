@@ -327,10 +327,7 @@ fn row(what: &str, samples: Vec<Duration>, target: &str) -> (String, Duration) {
 }
 
 pub fn run(args: &[String]) {
-    let probes = args
-        .iter()
-        .position(|a| a == "--probes")
-        .and_then(|i| args.get(i + 1))
+    let probes = crate::flag(args, "--probes")
         .and_then(|v| v.parse().ok())
         .unwrap_or(100usize);
     let Some(tandem) = crate::tandem_binary() else {

@@ -70,6 +70,14 @@ pub fn summarize(mut samples: Vec<Duration>) -> Summary {
     }
 }
 
+/// The value after `--name` in a benchmark's arguments, if given.
+pub fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
 pub fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
@@ -113,4 +121,15 @@ pub fn target(issue: u32, what: &str, measured: &str, goal: &str, met: Option<bo
         "{}{issue}|{what}|{measured}|{goal}|{verdict}",
         report::TARGET_PREFIX
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn flag_is_the_value_after_its_name() {
+        let args: Vec<String> = ["--lines", "10", "--out"].map(String::from).to_vec();
+        assert_eq!(super::flag(&args, "--lines"), Some("10"));
+        assert_eq!(super::flag(&args, "--out"), None);
+        assert_eq!(super::flag(&args, "--probes"), None);
+    }
 }

@@ -80,16 +80,8 @@ fn demote(text: &str) -> String {
 }
 
 pub fn run(args: &[String]) {
-    let out_path = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| "docs/benchmarks.md".to_string());
-    let only: Vec<&str> = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1))
+    let out_path = crate::flag(args, "--out").unwrap_or("docs/benchmarks.md");
+    let only: Vec<&str> = crate::flag(args, "--only")
         .map(|s| s.split(',').collect())
         .unwrap_or_else(|| SECTIONS.to_vec());
     let exe = std::env::current_exe().expect("current exe");
@@ -155,7 +147,7 @@ pub fn run(args: &[String]) {
     doc.push('\n');
     doc.push_str(&sections);
     let doc = doc.trim_end().to_string() + "\n";
-    std::fs::write(&out_path, doc).expect("write the report");
+    std::fs::write(out_path, doc).expect("write the report");
     eprintln!(
         "tandem-bench report: wrote {out_path} ({} targets)",
         targets.len()

@@ -722,9 +722,16 @@ fn check_cache_never_gives_stale_findings() {
     );
 
     // A damaged cache file is ignored.
+    let mut damaged = 0;
     for entry in std::fs::read_dir(&cache).unwrap().flatten() {
         std::fs::write(entry.path(), "{ damaged").unwrap();
+        damaged += 1;
     }
+    assert!(
+        damaged > 0,
+        "no cache file to damage in {}",
+        cache.display()
+    );
     let (_, after_damage, err) = run_check(&scratch.0, &["--select", "TDM", "."]);
     assert_eq!(after_damage, changed_cold, "{err}");
 }

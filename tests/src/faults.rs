@@ -452,7 +452,7 @@ pub fn all_runs(root: &Path) -> Vec<Value> {
         .expect("runs prints JSON")
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .expect("runs --format json prints an array")
 }
 
 /// `PRAGMA integrity_check` of the workspace's run database.

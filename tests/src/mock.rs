@@ -2,7 +2,7 @@
 //! the end-to-end tests start.
 
 use serde_json::{json, Value};
-use wiremock::ResponseTemplate;
+use wiremock::{MockServer, ResponseTemplate};
 
 /// A whole (not streamed) chat completion whose message is `content`.
 pub fn openai_text(content: &str) -> ResponseTemplate {
@@ -16,4 +16,14 @@ pub fn openai_text(content: &str) -> ResponseTemplate {
 /// A chat completion whose message is the JSON `content` as text (a structured answer).
 pub fn openai(content: &Value) -> ResponseTemplate {
     openai_text(&content.to_string())
+}
+
+/// `initializationOptions` with one model `name` at `server` (no streaming, no retries, 5 s
+/// timeout, key from `TANDEM_E2E_KEY`) as the only model of `role`, and the cache off.
+pub fn model_options(server: &MockServer, name: &str, role: &str) -> Value {
+    json!({
+        "models": {name: {"provider": "openai", "base_url": format!("{}/v1", server.uri()), "model": "m", "api_key_env": "TANDEM_E2E_KEY", "stream": false, "retries": 0, "timeout_secs": 5.0}},
+        "roles": {role: [name]},
+        "cache": {"enabled": false}
+    })
 }

@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use serde_json::{json, Value};
-use tandem_e2e::mock::{openai, openai_text};
+use tandem_e2e::mock::{self, openai, openai_text};
 use tandem_e2e::{file_uri, tandem_binary, LspClient};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer};
@@ -19,11 +19,7 @@ fn in_load() -> Value {
 }
 
 fn model_options(server: &MockServer) -> Value {
-    json!({
-        "models": {"rev": {"provider": "openai", "base_url": format!("{}/v1", server.uri()), "model": "m", "api_key_env": "TANDEM_E2E_KEY", "stream": false, "retries": 0, "timeout_secs": 5.0}},
-        "roles": {"reviewer": ["rev"]},
-        "cache": {"enabled": false}
-    })
+    mock::model_options(server, "rev", "reviewer")
 }
 
 fn finding(start: u64, end: u64, category: &str, message: &str, replacement: Value) -> Value {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use tandem_e2e::mock::openai;
+use tandem_e2e::mock::{self, openai};
 use tandem_e2e::{file_uri, tandem_binary, LspClient};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
@@ -235,11 +235,7 @@ fn bad_command_arguments_are_clear_errors() {
 }
 
 fn model_options(server: &MockServer) -> Value {
-    json!({
-        "models": {"doc": {"provider": "openai", "base_url": format!("{}/v1", server.uri()), "model": "m", "api_key_env": "TANDEM_E2E_KEY", "stream": false, "retries": 0, "timeout_secs": 5.0}},
-        "roles": {"documenter": ["doc"]},
-        "cache": {"enabled": false}
-    })
+    mock::model_options(server, "doc", "documenter")
 }
 
 const ADD: &str = "def add(a, b):\n    return a + b\n";

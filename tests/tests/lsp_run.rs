@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use tandem_e2e::faults::start_editor;
 use tandem_e2e::mock::openai;
 use tandem_e2e::{examples_shop, file_uri, tandem_binary, LspClient};
 use wiremock::matchers::{method, path};
@@ -56,19 +57,6 @@ async fn coder(server: &MockServer, answer: Value, delay: Option<Duration>) {
         .respond_with(response)
         .mount(server)
         .await;
-}
-
-fn start(dir: &Path) -> LspClient {
-    let mut client = LspClient::start_in(dir, &[("TANDEM_E2E_KEY", "k")]);
-    client.initialize(
-        json!({
-            "workspace": {"workspaceEdit": {"documentChanges": true, "resourceOperations": ["create"]}, "applyEdit": true},
-            "window": {"workDoneProgress": true}
-        }),
-        Some(dir),
-        Value::Null,
-    );
-    client
 }
 
 /// Applies the text edits of one `TextDocumentEdit` (ASCII sources: UTF-8 and UTF-16 agree).
@@ -138,7 +126,7 @@ async fn execute_plan_sends_one_versioned_edit_of_the_open_document() {
     let uri = file_uri(&dir.path().join("cart.py"));
     let root = dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let mut client = start(&root);
+        let mut client = start_editor(&root);
         client.open(&uri, CART);
         // The same text at a later version: the edit must carry this one.
         client.notify(
@@ -181,7 +169,7 @@ async fn a_rejected_edit_is_recorded_and_nothing_is_applied() {
     let dir = workspace(&server, 10.0);
     let root = dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let mut client = start(&root);
+        let mut client = start_editor(&root);
         execute(&mut client, "tandem.executePlan", json!({"planId": "p1"}));
         let request = client.wait_for(is_apply);
         // Not open in the editor: a null version, checked against the disk.
@@ -261,7 +249,7 @@ async fn implement_fills_the_shops_stub_with_a_versioned_edit() {
     let file = root.join("src/shop/inventory.py");
     let uri = file_uri(&file);
     tokio::task::spawn_blocking(move || {
-        let mut client = start(&root);
+        let mut client = start_editor(&root);
         client.open(&uri, &source);
         let line = source[..stub_at].matches('\n').count();
         let range = json!({"start": {"line": line, "character": 8}, "end": {"line": line, "character": 8}});
@@ -312,7 +300,7 @@ async fn cancel_run_stops_a_stalled_model_and_applies_nothing() {
     let dir = workspace(&server, 120.0);
     let root = dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let mut client = start(&root);
+        let mut client = start_editor(&root);
         execute(&mut client, "tandem.executePlan", json!({"planId": "p1"}));
         let begin = client.wait_for(|m| {
             m["method"] == "$/progress"
@@ -380,7 +368,7 @@ async fn resume_run_finishes_a_failed_run_and_creates_files_with_create_file() {
     let dir = workspace(&server, 10.0);
     let root = dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let mut client = start(&root);
+        let mut client = start_editor(&root);
         execute(&mut client, "tandem.executePlan", json!({"planId": "p1"}));
         let shown = message(&mut client);
         assert!(shown.contains(": failed; no changes"), "{shown}");

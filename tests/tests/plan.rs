@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
-use tandem_e2e::mock::openai;
+use tandem_e2e::mock::{self, openai};
 use tandem_e2e::{examples_shop, file_uri, tandem_binary, LspClient};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
@@ -56,11 +56,7 @@ fn start(dir: &Path, options: Value, env: &[(&str, &str)]) -> LspClient {
 }
 
 fn model_options(server: &MockServer) -> Value {
-    json!({
-        "models": {"plan": {"provider": "openai", "base_url": format!("{}/v1", server.uri()), "model": "m", "api_key_env": "TANDEM_E2E_KEY", "stream": false, "retries": 0, "timeout_secs": 5.0}},
-        "roles": {"planner": ["plan"]},
-        "cache": {"enabled": false}
-    })
+    mock::model_options(server, "plan", "planner")
 }
 
 fn message(client: &mut LspClient) -> Value {

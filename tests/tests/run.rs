@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
+use tandem_e2e::faults::tandem_in;
 use tandem_e2e::mock::openai;
 use tandem_e2e::tandem_binary;
 use wiremock::matchers::{method, path};
@@ -50,13 +51,9 @@ fn edits(ops: Value) -> Value {
     json!({"operations": ops, "notes": null})
 }
 
+/// The command line in `root` with the test API key, whatever its exit status.
 fn tandem(root: &Path, args: &[&str]) -> Output {
-    Command::new(tandem_binary())
-        .args(args)
-        .current_dir(root)
-        .env("TANDEM_E2E_KEY", "k")
-        .output()
-        .unwrap()
+    tandem_in(root, args, false)
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -209,6 +209,21 @@ fn tandem(root: &Path, log: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+impl Planted {
+    /// `tandem` with `args` in the workspace, off the async runtime, tracing into `logs/LOG`.
+    async fn tandem(&self, log: &str, args: &[&str]) -> Output {
+        let root = self.root.clone();
+        let log = self.logs.join(log);
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            tandem(&root, &log, &args)
+        })
+        .await
+        .unwrap()
+    }
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_string()
 }
@@ -306,13 +321,7 @@ async fn injected_instructions_cannot_widen_what_a_headless_run_writes() {
         .await;
         let planted = plant(&server);
         let before = guarded(&planted);
-        let out = tokio::task::spawn_blocking({
-            let root = planted.root.clone();
-            let log = planted.logs.join("run.log");
-            move || tandem(&root, &log, &["run", "p1", "--apply"])
-        })
-        .await
-        .unwrap();
+        let out = planted.tandem("run.log", &["run", "p1", "--apply"]).await;
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{named}: {stderr}");
         assert!(
@@ -620,13 +629,9 @@ async fn hidden_unicode_in_a_file_sent_to_a_model_is_reported() {
     write(&planted.root, "admin.py", hidden_source());
 
     // `tandem check --ai`: the reviewer is asked, and TDM013 is printed for both places.
-    let out = tokio::task::spawn_blocking({
-        let root = planted.root.clone();
-        let log = planted.logs.join("check.log");
-        move || tandem(&root, &log, &["check", "--ai", "admin.py"])
-    })
-    .await
-    .unwrap();
+    let out = planted
+        .tandem("check.log", &["check", "--ai", "admin.py"])
+        .await;
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
     let tdm013: Vec<&str> = stdout.lines().filter(|l| l.contains("TDM013")).collect();
@@ -715,13 +720,9 @@ async fn a_documenter_answer_cannot_reach_other_files() {
     };
     let before = others(&planted);
 
-    let out = tokio::task::spawn_blocking({
-        let root = planted.root.clone();
-        let log = planted.logs.join("doc.log");
-        move || tandem(&root, &log, &["doc", "--write", "app.py"])
-    })
-    .await
-    .unwrap();
+    let out = planted
+        .tandem("doc.log", &["doc", "--write", "app.py"])
+        .await;
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "{}",
