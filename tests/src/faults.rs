@@ -300,7 +300,6 @@ impl Latencies {
     /// Count, median, p99 and max in milliseconds of each method, on one line.
     pub fn summary(&self) -> String {
         let mut methods: Vec<&str> = self.0.iter().map(|(m, _)| *m).collect();
-        methods.dedup();
         methods.sort();
         methods.dedup();
         methods
