@@ -12,7 +12,6 @@
 //! files outside the workspace are never stored.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -46,11 +45,9 @@ pub struct TextKey {
 
 impl TextKey {
     pub fn of(text: &str) -> TextKey {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        text.hash(&mut hasher);
         TextKey {
             len: text.len(),
-            hash: hasher.finish(),
+            hash: crate::analysis::index::content_hash(text),
         }
     }
 }

@@ -41,9 +41,11 @@ use std::sync::Arc;
 
 use util::FxMap;
 
+pub(crate) use extract::resolve_relative;
 pub use facts::ModuleFacts;
 pub use program::{ProgramAnalysis, UpdateKind};
 pub use pycg::to_pycg_json;
+pub(crate) use resolve::c3_merge;
 
 /// One module's input. `name` is the dotted module name (`pkg.sub.mod`; a package's
 /// `__init__.py` is `pkg.sub` with `is_package = true`).

@@ -3772,7 +3772,11 @@ fn container_type(kind: ContainerKind) -> BuiltinType {
 }
 
 /// The C3 merge of the bases' linearizations and the list of bases; None when inconsistent.
-fn c3_merge(mut seqs: Vec<Vec<u32>>, direct: Vec<u32>) -> Option<Vec<u32>> {
+/// Also the merge of `project_rules`' static class hierarchy.
+pub(crate) fn c3_merge<T: Copy + PartialEq>(
+    mut seqs: Vec<Vec<T>>,
+    direct: Vec<T>,
+) -> Option<Vec<T>> {
     seqs.push(direct);
     let mut out = Vec::new();
     let mut guard = 0usize;

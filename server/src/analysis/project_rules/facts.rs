@@ -13,6 +13,7 @@ use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
 use super::{call_shape_of, CallShape};
+use crate::analysis::callgraph::resolve_relative;
 
 /// A scope of the module: the module itself (scope 0), a class body, a function, a lambda or
 /// a comprehension.
@@ -559,21 +560,22 @@ impl<'t> Walker<'t, '_> {
                 rest = self.text(child);
             }
         }
-        let mut base: Vec<&str> = self.module.split('.').filter(|s| !s.is_empty()).collect();
-        let up = if self.is_package { dots - 1 } else { dots };
-        if up > base.len() || dots == 0 {
+        if dots == 0 {
             return None;
         }
-        base.truncate(base.len() - up);
-        let mut out = base.join(".");
-        let rest = clean_dotted(rest);
-        if !rest.is_empty() {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(&rest);
+        // An import above the top package names nothing (where the call graph would stop at
+        // the top).
+        let depth = self.module.split('.').filter(|s| !s.is_empty()).count();
+        let up = if self.is_package { dots - 1 } else { dots };
+        if up > depth {
+            return None;
         }
-        Some(Cow::Owned(out))
+        Some(Cow::Owned(resolve_relative(
+            self.module,
+            self.is_package,
+            dots,
+            &clean_dotted(rest),
+        )))
     }
 
     fn call(&mut self, node: Node<'_>, scope: u32) {

@@ -17,6 +17,7 @@ use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 use super::facts::{path_parts, Binding, Callee, FileFacts, ScopeKind};
+use crate::analysis::callgraph::c3_merge;
 use crate::analysis::outline::{Outline, Symbol};
 
 /// How deep a resolution may go (aliases of aliases of imports…).
@@ -693,24 +694,9 @@ fn c3(
                 Entry::Opaque(_) => seqs.push(vec![*base]),
             }
         }
-        seqs.push(own.clone());
         let mut out = vec![Entry::Class(c)];
-        loop {
-            seqs.retain(|s| !s.is_empty());
-            if seqs.is_empty() {
-                return Some(out);
-            }
-            let head = seqs
-                .iter()
-                .map(|s| s[0])
-                .find(|h| !seqs.iter().any(|s| s[1..].contains(h)))?;
-            out.push(head);
-            for s in &mut seqs {
-                if s[0] == head {
-                    s.remove(0);
-                }
-            }
-        }
+        out.extend(c3_merge(seqs, own.clone())?);
+        Some(out)
     })();
     mros[c as usize] = Some(result.clone());
     result
