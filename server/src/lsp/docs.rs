@@ -229,7 +229,7 @@ async fn document_and_apply(
             .documents
             .snapshot(&key)
             .ok_or_else(|| format!("{key} was closed before it could be documented"))?;
-        let text: Arc<str> = Arc::from(snapshot.text());
+        let text: Arc<str> = snapshot.shared_text();
         let version = snapshot.version;
         let path = args
             .uri
