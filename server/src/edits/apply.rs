@@ -97,13 +97,7 @@ fn apply_with(
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     for i in 0..planned.len() {
         if let Err(error) = prepare(&mut planned[i], &mut created_dirs) {
-            let path = planned[i].path.relative().to_string();
-            let failed = undo(&planned, 0, &created_dirs);
-            return Err(ApplyError::Write {
-                path,
-                error,
-                rollback_failed: failed,
-            });
+            return Err(roll_back(&planned, i, 0, &created_dirs, error));
         }
     }
 
@@ -112,15 +106,7 @@ fn apply_with(
     let journal = if planned.len() > 1 {
         match write_journal(root, &planned, &mut journal_dirs) {
             Ok(path) => Some(path),
-            Err(error) => {
-                let path = planned[0].path.relative().to_string();
-                let failed = undo(&planned, 0, &created_dirs);
-                return Err(ApplyError::Write {
-                    path,
-                    error,
-                    rollback_failed: failed,
-                });
-            }
+            Err(error) => return Err(roll_back(&planned, 0, 0, &created_dirs, error)),
         }
     } else {
         None
@@ -128,22 +114,33 @@ fn apply_with(
     for i in 0..planned.len() {
         let result = before_replace(i).and_then(|()| replace(&planned[i]));
         if let Err(error) = result {
-            let path = planned[i].path.relative().to_string();
-            let failed = undo(&planned, i, &created_dirs);
+            let failed = roll_back(&planned, i, i, &created_dirs, error);
             if let Some(journal) = &journal {
                 drop_journal(journal, &journal_dirs);
             }
-            return Err(ApplyError::Write {
-                path,
-                error,
-                rollback_failed: failed,
-            });
+            return Err(failed);
         }
     }
     if let Some(journal) = &journal {
         drop_journal(journal, &journal_dirs);
     }
     Ok(planned.into_iter().map(|p| p.path).collect())
+}
+
+/// Undoes `planned` (restoring its first `replaced` files, see [`undo`]) and reports `error`,
+/// met while writing the `failed_at`-th file, with whatever the rollback could not restore.
+fn roll_back(
+    planned: &[Planned],
+    failed_at: usize,
+    replaced: usize,
+    created_dirs: &[PathBuf],
+    error: io::Error,
+) -> ApplyError {
+    ApplyError::Write {
+        path: planned[failed_at].path.relative().to_string(),
+        error,
+        rollback_failed: undo(planned, replaced, created_dirs),
+    }
 }
 
 /// Where the journals of sets being written live, under the workspace root.

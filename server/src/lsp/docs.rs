@@ -18,7 +18,7 @@ use tower_lsp_server::Client;
 
 use super::commands::{open_document_args, spawn_reported, DocumentArgs};
 use super::convert;
-use super::progress::JobProgress;
+use super::progress::{forward_reports, JobProgress};
 use super::server::ServerState;
 use crate::agent::document::{
     document_offline, document_with_model, DocContext, DocError, DocFile, DocOutcome, DocProgress,
@@ -229,7 +229,7 @@ async fn document_and_apply(
             .documents
             .snapshot(&key)
             .ok_or_else(|| format!("{key} was closed before it could be documented"))?;
-        let text: Arc<str> = Arc::from(snapshot.text());
+        let text: Arc<str> = snapshot.shared_text();
         let version = snapshot.version;
         let path = args
             .uri
@@ -366,18 +366,12 @@ async fn compute(
             file.path.display().to_string(),
         )
         .await;
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DocProgress>();
-        let forward = progress.clone().map(|p| {
-            tokio::spawn(async move {
-                while let Some(d) = rx.recv().await {
-                    p.report(
-                        format!("{}/{} {}", d.done, d.total, d.symbol),
-                        d.done,
-                        d.total,
-                    )
-                    .await;
-                }
-            })
+        let (tx, forward) = forward_reports(&progress, |d: DocProgress| {
+            (
+                format!("{}/{} {}", d.done, d.total, d.symbol),
+                d.done,
+                d.total,
+            )
         });
         let run = tokio::time::timeout(
             MODEL_RUN_TIMEOUT,

@@ -30,7 +30,7 @@ use tower_lsp_server::Client;
 
 use super::commands::{command_args, spawn_reported};
 use super::convert;
-use super::progress::JobProgress;
+use super::progress::{forward_reports, JobProgress};
 use super::server::ServerState;
 use crate::agent::execute::{execute as run_items, item_contexts, ExecEvent, ExecSettings};
 use crate::agent::execute::{ItemStatus, RunOutcome};
@@ -353,14 +353,7 @@ async fn run_and_apply(
         format!("run {run_id}: starting"),
     )
     .await;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let forward = progress.clone().map(|p| {
-        tokio::spawn(async move {
-            while let Some(message) = rx.recv().await {
-                p.report(message, 0, 0).await;
-            }
-        })
-    });
+    let (tx, forward) = forward_reports(&progress, |message: String| (message, 0, 0));
     let on_event = move |event: ExecEvent| {
         let _ = tx.send(event.describe(false));
     };

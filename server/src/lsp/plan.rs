@@ -18,7 +18,7 @@ use tower_lsp_server::Client;
 
 use super::commands::{command_args, spawn_reported};
 use super::convert;
-use super::progress::JobProgress;
+use super::progress::{forward_reports, JobProgress};
 use super::server::ServerState;
 use crate::agent::plan::{plan_with, store, Plan, PlanFocus, PlanInputs, PlanSettings};
 use crate::models::StreamEvent;
@@ -145,14 +145,7 @@ async fn plan_and_open(
         "reading the project".to_string(),
     )
     .await;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let forward = progress.clone().map(|p| {
-        tokio::spawn(async move {
-            while let Some(message) = rx.recv().await {
-                p.report(message, 0, 0).await;
-            }
-        })
-    });
+    let (tx, forward) = forward_reports(&progress, |message: String| (message, 0, 0));
     let on_event = move |event: StreamEvent| {
         let message = match event {
             StreamEvent::Started { model } => format!("asking {model}"),

@@ -80,3 +80,26 @@ impl JobProgress {
         }
     }
 }
+
+/// A sender for a job's synchronous progress callback and the spawned task that reports what
+/// it sends (`describe` gives the message and `done` of `total`); `None` for the task when the
+/// client shows no progress. Drop the sender, then await the task, so that every step sent is
+/// reported before the progress ends.
+pub(super) fn forward_reports<T: Send + 'static>(
+    progress: &Option<JobProgress>,
+    describe: impl Fn(T) -> (String, usize, usize) + Send + 'static,
+) -> (
+    tokio::sync::mpsc::UnboundedSender<T>,
+    Option<tokio::task::JoinHandle<()>>,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<T>();
+    let forward = progress.clone().map(|p| {
+        tokio::spawn(async move {
+            while let Some(step) = rx.recv().await {
+                let (message, done, total) = describe(step);
+                p.report(message, done, total).await;
+            }
+        })
+    });
+    (tx, forward)
+}

@@ -352,7 +352,7 @@ async fn review_and_store(
         .documents
         .snapshot(&key)
         .ok_or_else(|| format!("{key} was closed before it could be reviewed"))?;
-    let text: Arc<str> = Arc::from(snapshot.text());
+    let text: Arc<str> = snapshot.shared_text();
     let version = snapshot.version;
     let path = args
         .uri

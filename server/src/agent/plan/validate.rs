@@ -9,9 +9,10 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{PlanItem, PlanItemKind};
+use crate::edits::paths::PROTECTED_DIRS;
 
-/// Paths a plan may never touch: first components, and whole paths.
-const PROTECTED_DIRS: [&str; 4] = [".git", ".tandem", ".vscode", ".idea"];
+/// Paths a plan may never touch: first components (`PROTECTED_DIRS`, the folders
+/// `edits::paths` protects), and whole paths.
 const PROTECTED_FILES: [&str; 1] = ["tandem.toml"];
 
 /// `path` normalised to a workspace-relative path with `/` separators (`./a//b` → `a/b`,

@@ -90,23 +90,22 @@ pub struct Tally {
     pub missed: usize,
 }
 
+/// `part / whole`, or 1.0 when there is nothing to measure (no edge found or expected).
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        1.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
 impl Tally {
     pub fn precision(&self) -> f64 {
-        let found = self.right + self.wrong;
-        if found == 0 {
-            1.0
-        } else {
-            self.right as f64 / found as f64
-        }
+        share(self.right, self.right + self.wrong)
     }
 
     pub fn recall(&self) -> f64 {
-        let expected = self.right + self.missed;
-        if expected == 0 {
-            1.0
-        } else {
-            self.right as f64 / expected as f64
-        }
+        share(self.right, self.right + self.missed)
     }
 
     fn add(&mut self, other: &Tally) {
