@@ -80,6 +80,12 @@ fn analyse(dir: &Path) -> serde_json::Value {
     to_pycg_json(program.graph())
 }
 
+/// The targets of issue #3 over all cases (PyCG itself: 106 exact, precision 0.976, recall
+/// 0.932): the accuracy test fails below them and the benchmark report prints them.
+pub const MIN_PRECISION: f64 = 0.98;
+pub const MIN_RECALL: f64 = 0.95;
+pub const MIN_EXACT: usize = 110;
+
 /// Edges right, wrong and missed over some cases.
 #[derive(Default)]
 pub struct Tally {
