@@ -134,12 +134,15 @@ pub fn child_memory(dir: &str, root: &str) {
     println!("{:.1}", peak_rss_mib().unwrap_or(f64::NAN));
 }
 
-/// The cold build step by step, with resident and peak memory after each step (to stderr):
+/// The cold build step by step, with the time so far and resident and peak memory after each
+/// step (to stderr):
 /// `TANDEM_BENCH_MEMORY_STAGES=1 tandem-bench index-memory-child DIR ROOT`.
 fn memory_stages(corpus: &Corpus, files: Vec<PathBuf>) {
+    let started = Instant::now();
     let stage = |what: &str| {
         eprintln!(
-            "{what}: rss {:.0} MiB, peak {:.0} MiB",
+            "{what}: {:.0} ms, rss {:.0} MiB, peak {:.0} MiB",
+            started.elapsed().as_secs_f64() * 1000.0,
             rss_mib().unwrap_or(f64::NAN),
             peak_rss_mib().unwrap_or(f64::NAN)
         );
@@ -160,6 +163,7 @@ fn memory_stages(corpus: &Corpus, files: Vec<PathBuf>) {
     stage("inserted");
     index.graph();
     stage("solved");
+    eprintln!("{}", index.graph_update_report().1);
     eprintln!("{}", index.solver_stats());
     println!("{:.1}", peak_rss_mib().unwrap_or(f64::NAN));
 }
