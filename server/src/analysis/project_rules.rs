@@ -12,6 +12,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 
 use crate::analysis::callgraph::NodeKind;
@@ -41,15 +43,16 @@ pub fn is_test_path(path: &Path) -> bool {
 /// over every file; the editor keeps one and rebuilds it when the index has moved on.
 #[derive(Debug, Clone, Default)]
 pub struct Usage {
-    /// The identifier-like words of every text that name a definition, counted: a name
+    /// The identifier-like words of every text that name a definition TDM020 may report
+    /// (one not exempt by its kind, name, decorators or class), counted: a name
     /// mentioned anywhere besides its definitions (in a string such as a dotted path in
     /// settings, a `getattr` name, a comment) may be used in ways no analysis can see, so it
     /// is not reported.
-    words: HashMap<String, usize>,
+    words: FxHashMap<String, usize>,
     /// How many definitions have each name.
-    definitions: HashMap<String, usize>,
+    definitions: FxHashMap<String, usize>,
     /// String literals that start names built at run time.
-    prefixes: HashSet<String>,
+    prefixes: FxHashSet<String>,
 }
 
 impl Usage {
@@ -63,32 +66,44 @@ impl Usage {
 
     /// The usage facts of these files (path, outline, text).
     pub fn of_files(files: &[(&Path, &Outline, &str)]) -> Usage {
-        let mut usage = Usage::default();
+        let mut definitions: FxHashMap<&str, usize> = FxHashMap::default();
         for (_, outline, _) in files {
             let mut stack: Vec<&Symbol> = outline.symbols.iter().collect();
             while let Some(s) = stack.pop() {
-                *usage.definitions.entry(s.name.clone()).or_default() += 1;
+                *definitions.entry(s.name.as_str()).or_default() += 1;
                 stack.extend(&s.children);
             }
         }
-        // Only the words that name a definition are ever asked about: count those, without
-        // building a map of every word of the project. Every use of a name in code is such a
-        // word too, so the words decide alone: a name used anywhere besides its definitions
-        // is counted more often than it is defined.
-        let names: HashSet<&str> = usage.definitions.keys().map(String::as_str).collect();
-        let texts: Vec<&str> = files.iter().map(|(_, _, t)| *t).collect();
-        let (words, prefixes) = texts
+        // Only the words that name a definition TDM020 may report are ever asked about: count
+        // those, without building a map of every word of the project. Every use of a name in
+        // code is such a word too, so the words decide alone: a name used anywhere besides its
+        // definitions is counted more often than it is defined.
+        let candidates: FxHashSet<&str> = files
+            .par_iter()
+            .filter(|(path, _, _)| !is_test_path(path))
+            .flat_map_iter(|(_, outline, _)| {
+                judged_symbols(outline)
+                    .filter(|&(symbol, parent)| !always_exempt(symbol, parent))
+                    .map(|(symbol, _)| symbol.name.as_str())
+            })
+            .collect();
+        let (words, prefixes) = files
             .par_iter()
             .fold(
-                || (HashMap::<&str, usize>::new(), HashSet::<&str>::new()),
-                |(mut words, mut prefixes), text| {
-                    count_words(text, &names, &mut words);
+                || {
+                    (
+                        FxHashMap::<&str, usize>::default(),
+                        FxHashSet::<&str>::default(),
+                    )
+                },
+                |(mut words, mut prefixes), (_, _, text)| {
+                    count_words(text, &candidates, &mut words);
                     dynamic_prefixes(text, &mut prefixes);
                     (words, prefixes)
                 },
             )
             .reduce(
-                || (HashMap::new(), HashSet::new()),
+                || (FxHashMap::default(), FxHashSet::default()),
                 |(mut w1, mut p1), (w2, p2)| {
                     for (k, v) in w2 {
                         *w1.entry(k).or_default() += v;
@@ -97,10 +112,45 @@ impl Usage {
                     (w1, p1)
                 },
             );
-        usage.words = words.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        usage.prefixes = prefixes.into_iter().map(str::to_string).collect();
-        usage
+        Usage {
+            words: words.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            definitions: definitions
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            prefixes: prefixes.into_iter().map(str::to_string).collect(),
+        }
     }
+}
+
+/// The definitions of a file TDM020 judges, each with the class it is in: the top-level ones
+/// and, recursively, those in class bodies (not those nested in functions).
+fn judged_symbols(outline: &Outline) -> impl Iterator<Item = (&Symbol, Option<&Symbol>)> {
+    let mut stack: Vec<(&Symbol, Option<&Symbol>)> =
+        outline.symbols.iter().map(|s| (s, None)).collect();
+    std::iter::from_fn(move || {
+        let (symbol, parent) = stack.pop()?;
+        if symbol.kind == SymbolKind::Class {
+            stack.extend(symbol.children.iter().map(|c| (c, Some(symbol))));
+        }
+        Some((symbol, parent))
+    })
+}
+
+/// Whether TDM020 leaves a definition alone whatever the project says: dunders, tests,
+/// decorated definitions, public methods of public classes, methods of decorated or
+/// protocol-like classes, and subclasses.
+fn always_exempt(symbol: &Symbol, parent: Option<&Symbol>) -> bool {
+    let name = symbol.name.as_str();
+    name.starts_with("__") && name.ends_with("__")
+        || name.starts_with("test")
+        || name.starts_with("Test")
+        || !symbol.decorators.is_empty()
+        || (parent.is_some_and(|p| !p.name.starts_with('_')) && !name.starts_with('_'))
+        || parent.is_some_and(|p| !p.decorators.is_empty() || is_protocol_like(p))
+        // A subclass is usually found by its framework (app configs, middleware, plugins
+        // registered by base class or by dotted path in settings).
+        || (symbol.kind == SymbolKind::Class && symbol.bases.iter().any(|b| b != "object"))
 }
 
 /// TDM020 for every file of the index. `entry_points` are the `module:function` values of
@@ -130,83 +180,79 @@ pub fn unused_definitions_in(
     )
 }
 
-/// TDM020 for these files (path, outline, text), with `usage` built from the whole project.
+/// TDM020 for these files (path, outline, text), with `usage` built from the whole project;
+/// the files are judged in parallel.
 pub fn unused_definitions_of<'f>(
     files: impl Iterator<Item = (&'f Path, &'f Outline, &'f str)>,
     usage: &Usage,
     entry_points: &[String],
 ) -> Vec<(PathBuf, Finding)> {
-    let words = &usage.words;
-    let definitions = &usage.definitions;
-    let prefixes = &usage.prefixes;
     let entry: HashSet<&str> = entry_points
         .iter()
         .filter_map(|e| e.split_once(':').map(|(_, f)| f.trim()))
         .map(|f| f.split('.').next().unwrap_or(f))
         .collect();
+    let files: Vec<_> = files.filter(|(path, _, _)| !is_test_path(path)).collect();
+    files
+        .par_iter()
+        .flat_map_iter(|&(path, outline, text)| {
+            unused_in_file(outline, text, usage, &entry)
+                .into_iter()
+                .map(move |finding| (path.to_path_buf(), finding))
+        })
+        .collect()
+}
+
+/// TDM020 for one file that is not a test.
+fn unused_in_file(
+    outline: &Outline,
+    text: &str,
+    usage: &Usage,
+    entry: &HashSet<&str>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (path, outline, text) in files {
-        if is_test_path(path) {
+    let exported = dunder_all(text);
+    for (symbol, parent) in judged_symbols(outline) {
+        let name = symbol.name.as_str();
+        if always_exempt(symbol, parent)
+            || exported.iter().any(|e| e == name)
+            || entry.contains(name)
+        {
             continue;
         }
-        let exported = dunder_all(text);
-        let mut stack: Vec<(&Symbol, Option<&Symbol>)> =
-            outline.symbols.iter().map(|s| (s, None)).collect();
-        while let Some((symbol, parent)) = stack.pop() {
-            if symbol.kind == SymbolKind::Class {
-                stack.extend(symbol.children.iter().map(|c| (c, Some(symbol))));
-            }
-            let name = symbol.name.as_str();
-            let exempt = name.starts_with("__") && name.ends_with("__")
-                || name.starts_with("test")
-                || name.starts_with("Test")
-                || !symbol.decorators.is_empty()
-                || exported.iter().any(|e| e == name)
-                || entry.contains(name)
-                || (parent.is_some_and(|p| !p.name.starts_with('_')) && !name.starts_with('_'))
-                || parent.is_some_and(|p| !p.decorators.is_empty() || is_protocol_like(p))
-                // A subclass is usually found by its framework (app configs, middleware,
-                // plugins registered by base class or by dotted path in settings).
-                || (symbol.kind == SymbolKind::Class
-                    && symbol.bases.iter().any(|b| b != "object"));
-            if exempt {
-                continue;
-            }
-            if words.get(name).copied().unwrap_or(0) > definitions.get(name).copied().unwrap_or(0) {
-                continue;
-            }
-            // Looked up by a built name: `getattr(self, "end_" + tag)`, `f"_get_{name}"`.
-            if name
-                .char_indices()
-                .filter(|&(i, c)| c == '_' && i > 0)
-                .any(|(i, _)| prefixes.contains(&name[..=i]))
-            {
-                continue;
-            }
-            let what = match symbol.kind {
-                SymbolKind::Class => "class",
-                SymbolKind::Method => "method",
-                SymbolKind::Function => "function",
-            };
-            out.push((
-                path.to_path_buf(),
-                Finding::new(
-                    UNUSED,
-                    Severity::Warning,
-                    format!(
-                        "{what} `{name}` is never called or referenced in the project; remove it, or export it in `__all__` if it is an interface"
-                    ),
-                    symbol.name_range.clone(),
-                ),
-            ));
+        if usage.words.get(name).copied().unwrap_or(0)
+            > usage.definitions.get(name).copied().unwrap_or(0)
+        {
+            continue;
         }
+        // Looked up by a built name: `getattr(self, "end_" + tag)`, `f"_get_{name}"`.
+        if name
+            .char_indices()
+            .filter(|&(i, c)| c == '_' && i > 0)
+            .any(|(i, _)| usage.prefixes.contains(&name[..=i]))
+        {
+            continue;
+        }
+        let what = match symbol.kind {
+            SymbolKind::Class => "class",
+            SymbolKind::Method => "method",
+            SymbolKind::Function => "function",
+        };
+        out.push(Finding::new(
+            UNUSED,
+            Severity::Warning,
+            format!(
+                "{what} `{name}` is never called or referenced in the project; remove it, or export it in `__all__` if it is an interface"
+            ),
+            symbol.name_range.clone(),
+        ));
     }
     out
 }
 
 /// String literals that are the start of a name built at run time: a quoted identifier
 /// ending in `_` and followed by the closing quote, `{` (f-strings) or `%` (`"_get_%s"`).
-fn dynamic_prefixes<'t>(text: &'t str, out: &mut HashSet<&'t str>) {
+fn dynamic_prefixes<'t>(text: &'t str, out: &mut FxHashSet<&'t str>) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -230,38 +276,74 @@ fn dynamic_prefixes<'t>(text: &'t str, out: &mut HashSet<&'t str>) {
     }
 }
 
-/// Counts the identifier-like words of `text` that are in `names` (identifiers may hold
-/// letters and digits beyond ASCII, as Python's do).
-fn count_words<'t>(text: &'t str, names: &HashSet<&str>, words: &mut HashMap<&'t str, usize>) {
-    let bytes = text.as_bytes();
-    // The length of the character at `i` and whether it may start or continue a word.
-    let class = |i: usize| -> (usize, bool, bool) {
-        let b = bytes[i];
-        if b < 0x80 {
-            let letter = b == b'_' || b.is_ascii_alphabetic();
-            (1, letter, letter || b.is_ascii_digit())
+/// What a byte is to a word: a letter or `_` (starts or continues one), a digit (continues
+/// one), the first byte of a character beyond ASCII (decoded to tell), or none of these.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WordByte {
+    Letter,
+    Digit,
+    Wide,
+    Other,
+}
+
+const WORD_BYTES: [WordByte; 256] = {
+    let mut table = [WordByte::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c >= 0x80 {
+            WordByte::Wide
+        } else if c == b'_' || c.is_ascii_alphabetic() {
+            WordByte::Letter
+        } else if c.is_ascii_digit() {
+            WordByte::Digit
         } else {
-            match text[i..].chars().next() {
-                Some(c) => (c.len_utf8(), c.is_alphabetic(), c.is_alphanumeric()),
-                None => (1, false, false),
-            }
+            WordByte::Other
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Counts the identifier-like words of `text` that are in `names` (identifiers may hold
+/// letters and digits beyond ASCII, as Python's do). This reads every byte of the project,
+/// so ASCII goes through a table and only other characters are decoded.
+fn count_words<'t>(text: &'t str, names: &FxHashSet<&str>, words: &mut FxHashMap<&'t str, usize>) {
+    let bytes = text.as_bytes();
+    // The character at `i` beyond ASCII: its length and whether it is a letter, or a letter or
+    // a digit.
+    let wide = |i: usize| -> (usize, bool, bool) {
+        match text[i..].chars().next() {
+            Some(c) => (c.len_utf8(), c.is_alphabetic(), c.is_alphanumeric()),
+            None => (1, false, false),
         }
     };
     let mut i = 0;
     while i < bytes.len() {
-        let (len, starts, _) = class(i);
-        if !starts {
-            i += len;
-            continue;
-        }
         let start = i;
-        i += len;
-        while i < bytes.len() {
-            let (len, _, continues) = class(i);
-            if !continues {
-                break;
+        match WORD_BYTES[bytes[i] as usize] {
+            WordByte::Letter => i += 1,
+            WordByte::Wide => {
+                let (len, letter, _) = wide(i);
+                i += len;
+                if !letter {
+                    continue;
+                }
             }
-            i += len;
+            WordByte::Digit | WordByte::Other => {
+                i += 1;
+                continue;
+            }
+        }
+        while i < bytes.len() {
+            match WORD_BYTES[bytes[i] as usize] {
+                WordByte::Letter | WordByte::Digit => i += 1,
+                WordByte::Wide => match wide(i) {
+                    (len, _, true) => i += len,
+                    _ => break,
+                },
+                WordByte::Other => break,
+            }
         }
         let w = &text[start..i];
         if names.contains(w) {

@@ -260,10 +260,14 @@ pub fn run(
         .and_then(|(c, key)| c.project_findings(key))
         .map(<[PrintedFinding]>::to_vec);
     let need_parts = run_project && cached_project.is_none();
-    let checked: Vec<(FileResult, Option<ProjectPart>)> = texts
-        .par_iter()
-        .zip(&absolute)
-        .map(|((path, text, key), absolute)| {
+    // The largest files first, so that no core is left alone with a big file at the end; the
+    // results go back into path order afterwards.
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(texts[i].1.len()));
+    let mut checked: Vec<(usize, FileResult, Option<ProjectPart>)> = order
+        .into_par_iter()
+        .map(|i| {
+            let ((path, text, key), absolute) = (&texts[i], &absolute[i]);
             let shown = display_path(path, root);
             let stored = cache.as_ref().and_then(|c| c.file_result(absolute, *key));
             let (result, tree) = match stored {
@@ -286,10 +290,12 @@ pub fn run(
             } else {
                 None
             };
-            (result, part)
+            (i, result, part)
         })
         .collect();
-    let (results, parts): (Vec<FileResult>, Vec<Option<ProjectPart>>) = checked.into_iter().unzip();
+    checked.sort_unstable_by_key(|(i, _, _)| *i);
+    let (results, parts): (Vec<FileResult>, Vec<Option<ProjectPart>>) =
+        checked.into_iter().map(|(_, r, p)| (r, p)).unzip();
 
     let mut known: HashSet<&str> = HashSet::new();
     for result in &results {
@@ -427,35 +433,40 @@ fn project_findings(
     entry_points: &[String],
     selection: &CodeSelection,
 ) -> Vec<PrintedFinding> {
-    let mut found = Vec::new();
-    if selection.is_selected(UNUSED) {
-        let files: Vec<(&Path, &Outline, &str)> =
-            parts.iter().map(|p| (p.path, &p.outline, p.text)).collect();
-        let usage = Usage::of_files(&files);
-        found.extend(unused_definitions_of(
-            files.into_iter(),
-            &usage,
-            entry_points,
-        ));
-    }
-    if selection.is_selected(BAD_CALL) {
-        let project = Project::new(
-            parts
-                .iter()
-                .map(|p| ProjectFile {
-                    path: p.path,
-                    module: &p.module,
-                    outline: &p.outline,
-                    facts: &p.facts,
-                })
-                .collect(),
-        );
-        found.extend(bad_calls_in(&project, None));
-    }
+    // The two rules read different things; each is parallel inside, and running them side
+    // by side also overlaps their serial parts.
+    let (unused, bad_calls) = rayon::join(
+        || {
+            if !selection.is_selected(UNUSED) {
+                return Vec::new();
+            }
+            let files: Vec<(&Path, &Outline, &str)> =
+                parts.iter().map(|p| (p.path, &p.outline, p.text)).collect();
+            let usage = Usage::of_files(&files);
+            unused_definitions_of(files.into_iter(), &usage, entry_points)
+        },
+        || {
+            if !selection.is_selected(BAD_CALL) {
+                return Vec::new();
+            }
+            let project = Project::new(
+                parts
+                    .iter()
+                    .map(|p| ProjectFile {
+                        path: p.path,
+                        module: &p.module,
+                        outline: &p.outline,
+                        facts: &p.facts,
+                    })
+                    .collect(),
+            );
+            bad_calls_in(&project, None)
+        },
+    );
     let texts: HashMap<&Path, &str> = parts.iter().map(|p| (p.path, p.text)).collect();
     let mut by_file: std::collections::BTreeMap<PathBuf, Vec<Finding>> =
         std::collections::BTreeMap::new();
-    for (path, finding) in found {
+    for (path, finding) in unused.into_iter().chain(bad_calls) {
         by_file.entry(path).or_default().push(finding);
     }
     let mut out = Vec::new();

@@ -80,38 +80,53 @@ pub fn discover_python_files(roots: &[PathBuf], config: &WorkspaceConfig) -> Wor
                 Err(e) => tracing::warn!("ignoring exclude patterns: {e}"),
             }
         }
-        for entry in builder.build() {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    tracing::warn!("while walking {}: {e}", root.display());
-                    continue;
+        // The walk runs on several threads (ignore's parallel walker): on a large tree the
+        // directory reads and the size checks are a visible part of `tandem check`.
+        let found = std::sync::Mutex::new(&mut out);
+        builder.build_parallel().run(|| {
+            Box::new(|entry| {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        tracing::warn!("while walking {}: {e}", root.display());
+                        return ignore::WalkState::Continue;
+                    }
+                };
+                if entry.file_type().is_some_and(|t| t.is_file()) && is_python_path(entry.path()) {
+                    let path = entry.into_path();
+                    let checked = checked_size(&path, config.max_file_size);
+                    let mut out = found.lock().unwrap_or_else(|e| e.into_inner());
+                    match checked {
+                        Ok(()) => out.files.push(path),
+                        Err(reason) => out.skipped.push((path, reason)),
+                    }
                 }
-            };
-            if !entry.file_type().is_some_and(|t| t.is_file()) || !is_python_path(entry.path()) {
-                continue;
-            }
-            push_checked_size(&mut out, entry.into_path(), config.max_file_size);
-        }
+                ignore::WalkState::Continue
+            })
+        });
     }
     out.files.sort();
     out.files.dedup();
+    out.skipped.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
 fn push_checked_size(out: &mut WorkspaceFiles, path: PathBuf, limit: u64) {
-    match fs::metadata(&path) {
-        Ok(meta) if meta.len() > limit => out.skipped.push((
-            path,
-            SkipReason::TooLarge {
-                size: meta.len(),
-                limit,
-            },
-        )),
-        Ok(_) => out.files.push(path),
-        Err(e) => out
-            .skipped
-            .push((path, SkipReason::Unreadable(e.to_string()))),
+    match checked_size(&path, limit) {
+        Ok(()) => out.files.push(path),
+        Err(reason) => out.skipped.push((path, reason)),
+    }
+}
+
+/// Whether a file is within the size limit (and its size can be read at all).
+fn checked_size(path: &Path, limit: u64) -> Result<(), SkipReason> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.len() > limit => Err(SkipReason::TooLarge {
+            size: meta.len(),
+            limit,
+        }),
+        Ok(_) => Ok(()),
+        Err(e) => Err(SkipReason::Unreadable(e.to_string())),
     }
 }
 
