@@ -186,6 +186,13 @@ impl DynOp {
     }
 }
 
+fn dyn_hash(op: &DynOp) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = super::util::FxBuild::default().build_hasher();
+    op.hash(&mut h);
+    h.finish()
+}
+
 /// A container receiving the entries of another.
 /// Indexes at or above this are not followed through slices (see `watched_slot`).
 const MAX_SLICED_INDEX: i32 = 256;
@@ -454,6 +461,60 @@ impl Effect {
     }
 }
 
+/// An effect and the next one of the same creator, packed in 12 bytes (an `(Effect, u32)`
+/// takes 16): the variant goes in the top bits of the link.
+#[derive(Clone, Copy, Debug)]
+struct EffectRec {
+    a: u32,
+    b: u32,
+    tag_next: u32,
+}
+
+const EFFECT_TAG_SHIFT: u32 = 29;
+const EFFECT_NEXT: u32 = (1 << EFFECT_TAG_SHIFT) - 1;
+
+impl EffectRec {
+    fn pack(e: Effect, next: u32) -> EffectRec {
+        let (tag, a, b) = match e {
+            Effect::Edge(x) => (0, x, 0),
+            Effect::Dyn(x) => (1, x, 0),
+            Effect::Value(x, y) => (2, x, y),
+            Effect::CallDef(x, y) => (3, x, y),
+            Effect::CallName(x, y) => (4, x, y),
+            Effect::Watch(x, y) => (5, x, y),
+        };
+        // The arena never comes near 2^29 records (that would be 6 GB of them).
+        assert!(
+            next == NO || next < EFFECT_NEXT,
+            "call-graph effect arena overflow"
+        );
+        EffectRec {
+            a,
+            b,
+            tag_next: (tag << EFFECT_TAG_SHIFT) | (next & EFFECT_NEXT),
+        }
+    }
+
+    fn effect(self) -> Effect {
+        let (a, b) = (self.a, self.b);
+        match self.tag_next >> EFFECT_TAG_SHIFT {
+            0 => Effect::Edge(a),
+            1 => Effect::Dyn(a),
+            2 => Effect::Value(a, b),
+            3 => Effect::CallDef(a, b),
+            4 => Effect::CallName(a, b),
+            _ => Effect::Watch(a, b),
+        }
+    }
+
+    fn next(self) -> u32 {
+        match self.tag_next & EFFECT_NEXT {
+            EFFECT_NEXT => NO,
+            n => n,
+        }
+    }
+}
+
 /// One module of the program and where its local ids live in the global numbering.
 pub(crate) struct ModSlot {
     pub facts: Arc<ModuleFacts>,
@@ -519,11 +580,15 @@ pub(crate) struct Solver {
     scratch: Vec<u32>,
     dyn_ops: Vec<DynOp>,
     dyn_refs: Vec<u32>,
-    dyn_ids: FxMap<DynOp, u32>,
+    /// The live dynamic constraints by hash: the first id with that hash, the others chained
+    /// through `dyn_same_hash` (keying a map by the constraints themselves held a second copy
+    /// of each).
+    dyn_ids: FxMap<u64, u32>,
+    dyn_same_hash: Vec<u32>,
 
     /// What each constraint derived: lists in an arena, one per creator (heads by static op
     /// id and by dynamic constraint id).
-    effect_arena: Vec<(Effect, u32)>,
+    effect_arena: Vec<EffectRec>,
     effect_free: Vec<u32>,
     op_effects: Vec<u32>,
     dyn_effects: Vec<u32>,
@@ -612,6 +677,7 @@ impl Solver {
             dyn_ops: Vec::new(),
             dyn_refs: Vec::new(),
             dyn_ids: FxMap::default(),
+            dyn_same_hash: Vec::new(),
             effect_arena: Vec::new(),
             effect_free: Vec::new(),
             op_effects: Vec::new(),
@@ -891,6 +957,7 @@ impl Solver {
         self.dyn_effects.shrink_to_fit();
         self.dyn_ops.shrink_to_fit();
         self.dyn_refs.shrink_to_fit();
+        self.dyn_same_hash.shrink_to_fit();
         self.op_edge.shrink_to_fit();
         self.queue = Vec::new();
         self.scratch = Vec::new();
@@ -903,8 +970,8 @@ impl Solver {
         let live = self.edges.iter().filter(|e| e.refs > 0).count();
         let effects: usize = self.effect_arena.len() - self.effect_free.len();
         let mut kinds = [0usize; 5];
-        for (e, _) in &self.effect_arena {
-            kinds[match e {
+        for r in &self.effect_arena {
+            kinds[match r.effect() {
                 Effect::Edge(_) => 0,
                 Effect::Dyn(_) => 1,
                 Effect::Value(..) => 2,
@@ -932,7 +999,8 @@ impl Solver {
             + map(self.lookup_cache.len(), 24);
         let other_maps = direct
             + seeds
-            + map(self.dyn_ids.len(), std::mem::size_of::<DynOp>() + 4)
+            + map(self.dyn_ids.len(), 12)
+            + self.dyn_same_hash.capacity() * 4
             + map(self.value_ids.len(), std::mem::size_of::<Value>() + 4)
             + map(
                 self.inst_attr.len()
@@ -953,7 +1021,7 @@ impl Solver {
             + self.sets.iter().map(ValSet::heap_bytes).sum::<usize>()
             + self.edges.capacity() * std::mem::size_of::<EdgeRec>()
             + self.trigs.capacity() * 8
-            + self.effect_arena.capacity() * std::mem::size_of::<(Effect, u32)>()
+            + self.effect_arena.capacity() * std::mem::size_of::<EffectRec>()
             + (self.op_effects.capacity() + self.dyn_effects.capacity() + self.op_edge.capacity())
                 * 4
             + self.dyn_ops.capacity() * (std::mem::size_of::<DynOp>() + 4)
@@ -979,7 +1047,7 @@ impl Solver {
             mb(self.edges.len() * std::mem::size_of::<EdgeRec>()),
             mb(self.edge_ids.len() * 16),
             mb(self.trigs.len() * 8),
-            mb(effect_cap * std::mem::size_of::<(Effect, u32)>()),
+            mb(effect_cap * std::mem::size_of::<EffectRec>()),
             self.effect_free.len(),
             mb(direct),
             self.direct_arena.len() - self.direct_free.len(),
@@ -1370,11 +1438,11 @@ impl Solver {
         let next = heads[i];
         let id = match self.effect_free.pop() {
             Some(id) => {
-                self.effect_arena[id as usize] = (e, next);
+                self.effect_arena[id as usize] = EffectRec::pack(e, next);
                 id
             }
             None => {
-                self.effect_arena.push((e, next));
+                self.effect_arena.push(EffectRec::pack(e, next));
                 (self.effect_arena.len() - 1) as u32
             }
         };
@@ -1400,7 +1468,8 @@ impl Solver {
         let mut out = Vec::new();
         let mut i = self.effect_head(c);
         while i != NO {
-            let (e, next) = self.effect_arena[i as usize];
+            let r = self.effect_arena[i as usize];
+            let (e, next) = (r.effect(), r.next());
             out.push(e);
             i = next;
         }
@@ -1412,7 +1481,8 @@ impl Solver {
         let mut out = Vec::new();
         let mut i = self.effect_head(c);
         while i != NO {
-            let (e, next) = self.effect_arena[i as usize];
+            let r = self.effect_arena[i as usize];
+            let (e, next) = (r.effect(), r.next());
             out.push(e);
             self.effect_free.push(i);
             i = next;
@@ -1488,7 +1558,8 @@ impl Solver {
 
     /// Makes (or takes another reference to) a dynamic constraint for the current creator.
     fn dyn_op(&mut self, op: DynOp) {
-        if let Some(&id) = self.dyn_ids.get(&op) {
+        let h = dyn_hash(&op);
+        if let Some(id) = self.find_dyn(h, &op) {
             self.dyn_refs[id as usize] += 1;
             if self.creator != NO {
                 self.push_effect(self.creator, Effect::Dyn(id));
@@ -1498,7 +1569,8 @@ impl Solver {
         let id = self.dyn_ops.len() as u32;
         self.dyn_ops.push(op.clone());
         self.dyn_refs.push(1);
-        self.dyn_ids.insert(op.clone(), id);
+        let head = self.dyn_ids.insert(h, id).unwrap_or(NO);
+        self.dyn_same_hash.push(head);
         if self.creator != NO {
             self.push_effect(self.creator, Effect::Dyn(id));
         }
@@ -1506,6 +1578,44 @@ impl Solver {
             if w != NO {
                 self.add_trig(w, DYN | id);
             }
+        }
+    }
+
+    /// The live dynamic constraint equal to `op` (whose hash is `h`).
+    fn find_dyn(&self, h: u64, op: &DynOp) -> Option<u32> {
+        let mut i = self.dyn_ids.get(&h).copied().unwrap_or(NO);
+        while i != NO {
+            if self.dyn_ops[i as usize] == *op {
+                return Some(i);
+            }
+            i = self.dyn_same_hash[i as usize];
+        }
+        None
+    }
+
+    /// Takes a dead dynamic constraint out of the by-hash index.
+    fn unlink_dyn(&mut self, id: u32) {
+        let h = dyn_hash(&self.dyn_ops[id as usize]);
+        let Some(&head) = self.dyn_ids.get(&h) else {
+            return;
+        };
+        let next = self.dyn_same_hash[id as usize];
+        if head == id {
+            if next == NO {
+                self.dyn_ids.remove(&h);
+            } else {
+                self.dyn_ids.insert(h, next);
+            }
+            return;
+        }
+        let mut i = head;
+        while i != NO {
+            let after = self.dyn_same_hash[i as usize];
+            if after == id {
+                self.dyn_same_hash[i as usize] = next;
+                return;
+            }
+            i = after;
         }
     }
 
@@ -1519,8 +1629,7 @@ impl Solver {
         }
         *r -= 1;
         if *r == 0 {
-            let op = self.dyn_ops[id as usize].clone();
-            self.dyn_ids.remove(&op);
+            self.unlink_dyn(id);
             return true;
         }
         false
