@@ -247,10 +247,12 @@ const DECORATED: u32 = 2;
 
 /// The values of one node, in insertion order (so that the values not yet propagated are a
 /// suffix). Most nodes hold one to three values: those are kept inline, without allocating;
-/// large sets keep a sorted copy for membership. A saturated node holds `Top` only.
+/// large sets keep a sorted copy for membership. A saturated node holds `Top` only. Each set
+/// also counts how many of its values have been propagated (`done`: kept in the set, where
+/// the propagation reads it with the values, rather than in an array of its own).
 #[derive(Debug, Clone)]
 enum ValSet {
-    Inline { len: u8, vals: [u32; 3] },
+    Inline { len: u8, done: u8, vals: [u32; 3] },
     Heap(Box<HeapSet>),
 }
 
@@ -258,12 +260,14 @@ enum ValSet {
 struct HeapSet {
     vals: Vec<u32>,
     sorted: Vec<u32>,
+    done: u32,
 }
 
 impl Default for ValSet {
     fn default() -> Self {
         ValSet::Inline {
             len: 0,
+            done: 0,
             vals: [0; 3],
         }
     }
@@ -271,11 +275,30 @@ impl Default for ValSet {
 
 const BIG_SET: usize = 16;
 
+// A set is 16 bytes: the solver keeps one per node that ever held a value.
+const _: () = assert!(std::mem::size_of::<ValSet>() == 16);
+
 impl ValSet {
     fn as_slice(&self) -> &[u32] {
         match self {
-            ValSet::Inline { len, vals } => &vals[..usize::from(*len)],
+            ValSet::Inline { len, vals, .. } => &vals[..usize::from(*len)],
             ValSet::Heap(h) => &h.vals,
+        }
+    }
+
+    /// How many values have been propagated.
+    fn done(&self) -> usize {
+        match self {
+            ValSet::Inline { done, .. } => usize::from(*done),
+            ValSet::Heap(h) => h.done as usize,
+        }
+    }
+
+    fn set_done(&mut self, n: usize) {
+        match self {
+            // An inline set holds at most three values.
+            ValSet::Inline { done, .. } => *done = n as u8,
+            ValSet::Heap(h) => h.done = n as u32,
         }
     }
 
@@ -299,14 +322,15 @@ impl ValSet {
             return false;
         }
         match self {
-            ValSet::Inline { len, vals } if usize::from(*len) < vals.len() => {
+            ValSet::Inline { len, vals, .. } if usize::from(*len) < vals.len() => {
                 vals[usize::from(*len)] = v;
                 *len += 1;
             }
-            ValSet::Inline { vals, .. } => {
+            ValSet::Inline { vals, done, .. } => {
                 let mut h = HeapSet {
                     vals: Vec::with_capacity(8),
                     sorted: Vec::new(),
+                    done: u32::from(*done),
                 };
                 h.vals.extend_from_slice(vals);
                 h.vals.push(v);
@@ -557,8 +581,6 @@ pub(crate) struct Solver {
     first_in: Vec<u32>,
     first_trig: Vec<u32>,
     sets: Vec<ValSet>,
-    /// For each set, how many of its values have been propagated.
-    done: Vec<u32>,
     edges: Vec<EdgeRec>,
     /// How many edges leave each node (static ones included), counted up to `u8::MAX`.
     out_degree: Vec<u8>,
@@ -663,7 +685,6 @@ impl Solver {
             first_in: Vec::new(),
             first_trig: Vec::new(),
             sets: Vec::new(),
-            done: Vec::new(),
             edges: Vec::new(),
             out_degree: Vec::new(),
             static_edges: Vec::new(),
@@ -949,7 +970,6 @@ impl Solver {
         self.first_trig.shrink_to_fit();
         self.queued.shrink_to_fit();
         self.sets.shrink_to_fit();
-        self.done.shrink_to_fit();
         self.edges.shrink_to_fit();
         self.trigs.shrink_to_fit();
         self.effect_arena.shrink_to_fit();
@@ -1017,7 +1037,7 @@ impl Solver {
                 .sum::<usize>()
             + map(self.edge_ids.len(), 16);
         let total = self.set_of.len() * 18
-            + self.sets.len() * 20
+            + self.sets.len() * std::mem::size_of::<ValSet>()
             + self.sets.iter().map(ValSet::heap_bytes).sum::<usize>()
             + self.edges.capacity() * std::mem::size_of::<EdgeRec>()
             + self.trigs.capacity() * 8
@@ -1042,7 +1062,7 @@ impl Solver {
             self.dyn_ops.len(),
             self.values.len(),
             mb(self.set_of.len() * 18),
-            mb(self.sets.len() * (std::mem::size_of::<ValSet>() + 4)),
+            mb(self.sets.len() * std::mem::size_of::<ValSet>()),
             mb(set_vals * 4),
             mb(self.edges.len() * std::mem::size_of::<EdgeRec>()),
             mb(self.edge_ids.len() * 16),
@@ -1080,7 +1100,6 @@ impl Solver {
         let s = if s == NO {
             let id = self.sets.len() as u32;
             self.sets.push(ValSet::default());
-            self.done.push(0);
             self.set_of[node as usize] = id;
             id
         } else {
@@ -1096,7 +1115,6 @@ impl Solver {
             // the propagation settles (`settle_saturated`).
             set.clear();
             set.insert(TOP);
-            self.done[s as usize] = 0;
             self.newly_saturated.push(node);
         } else if !set.insert(v) {
             return;
@@ -1396,7 +1414,6 @@ impl Solver {
         if let Some(&s) = self.set_of.get(n as usize) {
             if s != NO && !self.sets[s as usize].saturated() {
                 self.sets[s as usize].clear();
-                self.done[s as usize] = 0;
             }
         }
     }
@@ -1990,11 +2007,12 @@ impl Solver {
             if s == NO {
                 continue;
             }
-            let (start, end) = (self.done[s as usize] as usize, self.sets[s as usize].len());
+            let set = &mut self.sets[s as usize];
+            let (start, end) = (set.done(), set.len());
             if start >= end {
                 continue;
             }
-            self.done[s as usize] = end as u32;
+            set.set_done(end);
             let mut new = std::mem::take(&mut self.scratch);
             new.clear();
             new.extend_from_slice(&self.sets[s as usize].as_slice()[start..end]);
