@@ -187,10 +187,8 @@ impl DynOp {
 }
 
 fn dyn_hash(op: &DynOp) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = super::util::FxBuild::default().build_hasher();
-    op.hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    super::util::FxBuild::default().hash_one(op)
 }
 
 /// A container receiving the entries of another.
