@@ -186,6 +186,11 @@ impl DynOp {
     }
 }
 
+fn dyn_hash(op: &DynOp) -> u64 {
+    use std::hash::BuildHasher;
+    super::util::FxBuild::default().hash_one(op)
+}
+
 /// A container receiving the entries of another.
 /// Indexes at or above this are not followed through slices (see `watched_slot`).
 const MAX_SLICED_INDEX: i32 = 256;
@@ -240,10 +245,12 @@ const DECORATED: u32 = 2;
 
 /// The values of one node, in insertion order (so that the values not yet propagated are a
 /// suffix). Most nodes hold one to three values: those are kept inline, without allocating;
-/// large sets keep a sorted copy for membership. A saturated node holds `Top` only.
+/// large sets keep a sorted copy for membership. A saturated node holds `Top` only. Each set
+/// also counts how many of its values have been propagated (`done`: kept in the set, where
+/// the propagation reads it with the values, rather than in an array of its own).
 #[derive(Debug, Clone)]
 enum ValSet {
-    Inline { len: u8, vals: [u32; 3] },
+    Inline { len: u8, done: u8, vals: [u32; 3] },
     Heap(Box<HeapSet>),
 }
 
@@ -251,12 +258,14 @@ enum ValSet {
 struct HeapSet {
     vals: Vec<u32>,
     sorted: Vec<u32>,
+    done: u32,
 }
 
 impl Default for ValSet {
     fn default() -> Self {
         ValSet::Inline {
             len: 0,
+            done: 0,
             vals: [0; 3],
         }
     }
@@ -264,11 +273,30 @@ impl Default for ValSet {
 
 const BIG_SET: usize = 16;
 
+// A set is 16 bytes: the solver keeps one per node that ever held a value.
+const _: () = assert!(std::mem::size_of::<ValSet>() == 16);
+
 impl ValSet {
     fn as_slice(&self) -> &[u32] {
         match self {
-            ValSet::Inline { len, vals } => &vals[..usize::from(*len)],
+            ValSet::Inline { len, vals, .. } => &vals[..usize::from(*len)],
             ValSet::Heap(h) => &h.vals,
+        }
+    }
+
+    /// How many values have been propagated.
+    fn done(&self) -> usize {
+        match self {
+            ValSet::Inline { done, .. } => usize::from(*done),
+            ValSet::Heap(h) => h.done as usize,
+        }
+    }
+
+    fn set_done(&mut self, n: usize) {
+        match self {
+            // An inline set holds at most three values.
+            ValSet::Inline { done, .. } => *done = n as u8,
+            ValSet::Heap(h) => h.done = n as u32,
         }
     }
 
@@ -292,14 +320,15 @@ impl ValSet {
             return false;
         }
         match self {
-            ValSet::Inline { len, vals } if usize::from(*len) < vals.len() => {
+            ValSet::Inline { len, vals, .. } if usize::from(*len) < vals.len() => {
                 vals[usize::from(*len)] = v;
                 *len += 1;
             }
-            ValSet::Inline { vals, .. } => {
+            ValSet::Inline { vals, done, .. } => {
                 let mut h = HeapSet {
                     vals: Vec::with_capacity(8),
                     sorted: Vec::new(),
+                    done: u32::from(*done),
                 };
                 h.vals.extend_from_slice(vals);
                 h.vals.push(v);
@@ -454,6 +483,60 @@ impl Effect {
     }
 }
 
+/// An effect and the next one of the same creator, packed in 12 bytes (an `(Effect, u32)`
+/// takes 16): the variant goes in the top bits of the link.
+#[derive(Clone, Copy, Debug)]
+struct EffectRec {
+    a: u32,
+    b: u32,
+    tag_next: u32,
+}
+
+const EFFECT_TAG_SHIFT: u32 = 29;
+const EFFECT_NEXT: u32 = (1 << EFFECT_TAG_SHIFT) - 1;
+
+impl EffectRec {
+    fn pack(e: Effect, next: u32) -> EffectRec {
+        let (tag, a, b) = match e {
+            Effect::Edge(x) => (0, x, 0),
+            Effect::Dyn(x) => (1, x, 0),
+            Effect::Value(x, y) => (2, x, y),
+            Effect::CallDef(x, y) => (3, x, y),
+            Effect::CallName(x, y) => (4, x, y),
+            Effect::Watch(x, y) => (5, x, y),
+        };
+        // The arena never comes near 2^29 records (that would be 6 GB of them).
+        assert!(
+            next == NO || next < EFFECT_NEXT,
+            "call-graph effect arena overflow"
+        );
+        EffectRec {
+            a,
+            b,
+            tag_next: (tag << EFFECT_TAG_SHIFT) | (next & EFFECT_NEXT),
+        }
+    }
+
+    fn effect(self) -> Effect {
+        let (a, b) = (self.a, self.b);
+        match self.tag_next >> EFFECT_TAG_SHIFT {
+            0 => Effect::Edge(a),
+            1 => Effect::Dyn(a),
+            2 => Effect::Value(a, b),
+            3 => Effect::CallDef(a, b),
+            4 => Effect::CallName(a, b),
+            _ => Effect::Watch(a, b),
+        }
+    }
+
+    fn next(self) -> u32 {
+        match self.tag_next & EFFECT_NEXT {
+            EFFECT_NEXT => NO,
+            n => n,
+        }
+    }
+}
+
 /// One module of the program and where its local ids live in the global numbering.
 pub(crate) struct ModSlot {
     pub facts: Arc<ModuleFacts>,
@@ -496,8 +579,6 @@ pub(crate) struct Solver {
     first_in: Vec<u32>,
     first_trig: Vec<u32>,
     sets: Vec<ValSet>,
-    /// For each set, how many of its values have been propagated.
-    done: Vec<u32>,
     edges: Vec<EdgeRec>,
     /// How many edges leave each node (static ones included), counted up to `u8::MAX`.
     out_degree: Vec<u8>,
@@ -519,11 +600,15 @@ pub(crate) struct Solver {
     scratch: Vec<u32>,
     dyn_ops: Vec<DynOp>,
     dyn_refs: Vec<u32>,
-    dyn_ids: FxMap<DynOp, u32>,
+    /// The live dynamic constraints by hash: the first id with that hash, the others chained
+    /// through `dyn_same_hash` (keying a map by the constraints themselves held a second copy
+    /// of each).
+    dyn_ids: FxMap<u64, u32>,
+    dyn_same_hash: Vec<u32>,
 
     /// What each constraint derived: lists in an arena, one per creator (heads by static op
     /// id and by dynamic constraint id).
-    effect_arena: Vec<(Effect, u32)>,
+    effect_arena: Vec<EffectRec>,
     effect_free: Vec<u32>,
     op_effects: Vec<u32>,
     dyn_effects: Vec<u32>,
@@ -598,7 +683,6 @@ impl Solver {
             first_in: Vec::new(),
             first_trig: Vec::new(),
             sets: Vec::new(),
-            done: Vec::new(),
             edges: Vec::new(),
             out_degree: Vec::new(),
             static_edges: Vec::new(),
@@ -612,6 +696,7 @@ impl Solver {
             dyn_ops: Vec::new(),
             dyn_refs: Vec::new(),
             dyn_ids: FxMap::default(),
+            dyn_same_hash: Vec::new(),
             effect_arena: Vec::new(),
             effect_free: Vec::new(),
             op_effects: Vec::new(),
@@ -883,7 +968,6 @@ impl Solver {
         self.first_trig.shrink_to_fit();
         self.queued.shrink_to_fit();
         self.sets.shrink_to_fit();
-        self.done.shrink_to_fit();
         self.edges.shrink_to_fit();
         self.trigs.shrink_to_fit();
         self.effect_arena.shrink_to_fit();
@@ -891,6 +975,7 @@ impl Solver {
         self.dyn_effects.shrink_to_fit();
         self.dyn_ops.shrink_to_fit();
         self.dyn_refs.shrink_to_fit();
+        self.dyn_same_hash.shrink_to_fit();
         self.op_edge.shrink_to_fit();
         self.queue = Vec::new();
         self.scratch = Vec::new();
@@ -903,8 +988,8 @@ impl Solver {
         let live = self.edges.iter().filter(|e| e.refs > 0).count();
         let effects: usize = self.effect_arena.len() - self.effect_free.len();
         let mut kinds = [0usize; 5];
-        for (e, _) in &self.effect_arena {
-            kinds[match e {
+        for r in &self.effect_arena {
+            kinds[match r.effect() {
                 Effect::Edge(_) => 0,
                 Effect::Dyn(_) => 1,
                 Effect::Value(..) => 2,
@@ -932,7 +1017,8 @@ impl Solver {
             + map(self.lookup_cache.len(), 24);
         let other_maps = direct
             + seeds
-            + map(self.dyn_ids.len(), std::mem::size_of::<DynOp>() + 4)
+            + map(self.dyn_ids.len(), 12)
+            + self.dyn_same_hash.capacity() * 4
             + map(self.value_ids.len(), std::mem::size_of::<Value>() + 4)
             + map(
                 self.inst_attr.len()
@@ -949,11 +1035,11 @@ impl Solver {
                 .sum::<usize>()
             + map(self.edge_ids.len(), 16);
         let total = self.set_of.len() * 18
-            + self.sets.len() * 20
+            + self.sets.len() * std::mem::size_of::<ValSet>()
             + self.sets.iter().map(ValSet::heap_bytes).sum::<usize>()
             + self.edges.capacity() * std::mem::size_of::<EdgeRec>()
             + self.trigs.capacity() * 8
-            + self.effect_arena.capacity() * std::mem::size_of::<(Effect, u32)>()
+            + self.effect_arena.capacity() * std::mem::size_of::<EffectRec>()
             + (self.op_effects.capacity() + self.dyn_effects.capacity() + self.op_edge.capacity())
                 * 4
             + self.dyn_ops.capacity() * (std::mem::size_of::<DynOp>() + 4)
@@ -974,12 +1060,12 @@ impl Solver {
             self.dyn_ops.len(),
             self.values.len(),
             mb(self.set_of.len() * 18),
-            mb(self.sets.len() * (std::mem::size_of::<ValSet>() + 4)),
+            mb(self.sets.len() * std::mem::size_of::<ValSet>()),
             mb(set_vals * 4),
             mb(self.edges.len() * std::mem::size_of::<EdgeRec>()),
             mb(self.edge_ids.len() * 16),
             mb(self.trigs.len() * 8),
-            mb(effect_cap * std::mem::size_of::<(Effect, u32)>()),
+            mb(effect_cap * std::mem::size_of::<EffectRec>()),
             self.effect_free.len(),
             mb(direct),
             self.direct_arena.len() - self.direct_free.len(),
@@ -1012,7 +1098,6 @@ impl Solver {
         let s = if s == NO {
             let id = self.sets.len() as u32;
             self.sets.push(ValSet::default());
-            self.done.push(0);
             self.set_of[node as usize] = id;
             id
         } else {
@@ -1028,7 +1113,6 @@ impl Solver {
             // the propagation settles (`settle_saturated`).
             set.clear();
             set.insert(TOP);
-            self.done[s as usize] = 0;
             self.newly_saturated.push(node);
         } else if !set.insert(v) {
             return;
@@ -1328,7 +1412,6 @@ impl Solver {
         if let Some(&s) = self.set_of.get(n as usize) {
             if s != NO && !self.sets[s as usize].saturated() {
                 self.sets[s as usize].clear();
-                self.done[s as usize] = 0;
             }
         }
     }
@@ -1370,11 +1453,11 @@ impl Solver {
         let next = heads[i];
         let id = match self.effect_free.pop() {
             Some(id) => {
-                self.effect_arena[id as usize] = (e, next);
+                self.effect_arena[id as usize] = EffectRec::pack(e, next);
                 id
             }
             None => {
-                self.effect_arena.push((e, next));
+                self.effect_arena.push(EffectRec::pack(e, next));
                 (self.effect_arena.len() - 1) as u32
             }
         };
@@ -1400,7 +1483,8 @@ impl Solver {
         let mut out = Vec::new();
         let mut i = self.effect_head(c);
         while i != NO {
-            let (e, next) = self.effect_arena[i as usize];
+            let r = self.effect_arena[i as usize];
+            let (e, next) = (r.effect(), r.next());
             out.push(e);
             i = next;
         }
@@ -1412,7 +1496,8 @@ impl Solver {
         let mut out = Vec::new();
         let mut i = self.effect_head(c);
         while i != NO {
-            let (e, next) = self.effect_arena[i as usize];
+            let r = self.effect_arena[i as usize];
+            let (e, next) = (r.effect(), r.next());
             out.push(e);
             self.effect_free.push(i);
             i = next;
@@ -1488,7 +1573,8 @@ impl Solver {
 
     /// Makes (or takes another reference to) a dynamic constraint for the current creator.
     fn dyn_op(&mut self, op: DynOp) {
-        if let Some(&id) = self.dyn_ids.get(&op) {
+        let h = dyn_hash(&op);
+        if let Some(id) = self.find_dyn(h, &op) {
             self.dyn_refs[id as usize] += 1;
             if self.creator != NO {
                 self.push_effect(self.creator, Effect::Dyn(id));
@@ -1498,7 +1584,8 @@ impl Solver {
         let id = self.dyn_ops.len() as u32;
         self.dyn_ops.push(op.clone());
         self.dyn_refs.push(1);
-        self.dyn_ids.insert(op.clone(), id);
+        let head = self.dyn_ids.insert(h, id).unwrap_or(NO);
+        self.dyn_same_hash.push(head);
         if self.creator != NO {
             self.push_effect(self.creator, Effect::Dyn(id));
         }
@@ -1506,6 +1593,44 @@ impl Solver {
             if w != NO {
                 self.add_trig(w, DYN | id);
             }
+        }
+    }
+
+    /// The live dynamic constraint equal to `op` (whose hash is `h`).
+    fn find_dyn(&self, h: u64, op: &DynOp) -> Option<u32> {
+        let mut i = self.dyn_ids.get(&h).copied().unwrap_or(NO);
+        while i != NO {
+            if self.dyn_ops[i as usize] == *op {
+                return Some(i);
+            }
+            i = self.dyn_same_hash[i as usize];
+        }
+        None
+    }
+
+    /// Takes a dead dynamic constraint out of the by-hash index.
+    fn unlink_dyn(&mut self, id: u32) {
+        let h = dyn_hash(&self.dyn_ops[id as usize]);
+        let Some(&head) = self.dyn_ids.get(&h) else {
+            return;
+        };
+        let next = self.dyn_same_hash[id as usize];
+        if head == id {
+            if next == NO {
+                self.dyn_ids.remove(&h);
+            } else {
+                self.dyn_ids.insert(h, next);
+            }
+            return;
+        }
+        let mut i = head;
+        while i != NO {
+            let after = self.dyn_same_hash[i as usize];
+            if after == id {
+                self.dyn_same_hash[i as usize] = next;
+                return;
+            }
+            i = after;
         }
     }
 
@@ -1519,8 +1644,7 @@ impl Solver {
         }
         *r -= 1;
         if *r == 0 {
-            let op = self.dyn_ops[id as usize].clone();
-            self.dyn_ids.remove(&op);
+            self.unlink_dyn(id);
             return true;
         }
         false
@@ -1881,11 +2005,12 @@ impl Solver {
             if s == NO {
                 continue;
             }
-            let (start, end) = (self.done[s as usize] as usize, self.sets[s as usize].len());
+            let set = &mut self.sets[s as usize];
+            let (start, end) = (set.done(), set.len());
             if start >= end {
                 continue;
             }
-            self.done[s as usize] = end as u32;
+            set.set_done(end);
             let mut new = std::mem::take(&mut self.scratch);
             new.clear();
             new.extend_from_slice(&self.sets[s as usize].as_slice()[start..end]);

@@ -76,26 +76,49 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
 pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
 
-/// Interns strings to dense `u32` ids. Each distinct string is stored once.
+/// Interns strings to dense `u32` ids. Each distinct string is stored once: the index maps a
+/// string's hash to the last id with that hash, the others with the same hash are chained
+/// through `same_hash` (a map keyed by the strings held a second copy of each).
 #[derive(Default, Clone, Debug)]
 pub(crate) struct Interner {
-    ids: FxMap<Box<str>, u32>,
+    ids: FxMap<u64, u32>,
+    same_hash: Vec<u32>,
     strings: Vec<Box<str>>,
 }
 
 impl Interner {
+    fn hash(s: &str) -> u64 {
+        use std::hash::BuildHasher;
+        FxBuild::default().hash_one(s)
+    }
+
+    fn find(&self, h: u64, s: &str) -> Option<u32> {
+        let mut i = *self.ids.get(&h)?;
+        loop {
+            if &*self.strings[i as usize] == s {
+                return Some(i);
+            }
+            i = self.same_hash[i as usize];
+            if i == u32::MAX {
+                return None;
+            }
+        }
+    }
+
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
+        let h = Self::hash(s);
+        if let Some(id) = self.find(h, s) {
             return id;
         }
         let id = self.strings.len() as u32;
         self.strings.push(s.into());
-        self.ids.insert(s.into(), id);
+        let prev = self.ids.insert(h, id).unwrap_or(u32::MAX);
+        self.same_hash.push(prev);
         id
     }
 
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        self.find(Self::hash(s), s)
     }
 
     pub(crate) fn resolve(&self, id: u32) -> &str {
