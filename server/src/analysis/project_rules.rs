@@ -28,7 +28,7 @@ use rayon::prelude::*;
 mod facts;
 mod resolve;
 
-pub use facts::{file_facts, FileFacts};
+pub use facts::{file_facts, FactsWalk, FileFacts};
 pub use resolve::{Project, ProjectFile};
 
 pub const UNUSED: &str = "TDM020";

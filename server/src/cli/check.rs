@@ -19,8 +19,8 @@ use super::display_path;
 
 use crate::analysis::outline::Outline;
 use crate::analysis::project_rules::{
-    bad_calls_in, file_facts, unused_definitions_of, FileFacts, Project, ProjectFile, Usage,
-    BAD_CALL, UNUSED,
+    bad_calls_in, file_facts, unused_definitions_of, FactsWalk, FileFacts, Project, ProjectFile,
+    Usage, BAD_CALL, UNUSED,
 };
 use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
@@ -221,20 +221,25 @@ pub fn run(
     // The project is what is being checked: the given files and folders, with module names
     // counted from the workspace root (as `tandem graph` does).
     let roots = crate::session::workspace::SourceRoots::for_workspace(&[root.to_path_buf()]);
-    let texts: Vec<(&PathBuf, String, TextKey)> = found
+    let texts: Vec<(&PathBuf, String)> = found
         .files
         .par_iter()
         .filter_map(|path| match read_source(path, workspace.max_file_size) {
-            Ok(text) => {
-                let key = TextKey::of(&text);
-                Some((path, text, key))
-            }
+            Ok(text) => Some((path, text)),
             Err(reason) => {
                 eprintln!("tandem: skipping {}: {reason}", path.display());
                 None
             }
         })
         .collect();
+    // What the cache knows texts by (hashing every text is wasted without a cache).
+    let keys: Vec<TextKey> = match cache {
+        Some(_) => texts
+            .par_iter()
+            .map(|(_, text)| TextKey::of(text))
+            .collect(),
+        None => Vec::new(),
+    };
     let entry_points = if run_project {
         entry_points(root)
     } else {
@@ -244,13 +249,13 @@ pub fn run(
     // current folder).
     let absolute: Vec<PathBuf> = texts
         .iter()
-        .map(|(p, _, _)| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+        .map(|(p, _)| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
         .collect();
-    let project_key = run_project.then(|| {
+    let project_key = (run_project && cache.is_some()).then(|| {
         let keys: Vec<(&Path, TextKey)> = absolute
             .iter()
-            .zip(&texts)
-            .map(|(p, (_, _, k))| (p.as_path(), *k))
+            .zip(&keys)
+            .map(|(p, k)| (p.as_path(), *k))
             .collect();
         CheckCache::project_key(&keys, &entry_points)
     });
@@ -267,29 +272,31 @@ pub fn run(
     let mut checked: Vec<(usize, FileResult, Option<ProjectPart>)> = order
         .into_par_iter()
         .map(|i| {
-            let ((path, text, key), absolute) = (&texts[i], &absolute[i]);
+            let ((path, text), absolute) = (&texts[i], &absolute[i]);
             let shown = display_path(path, root);
-            let stored = cache.as_ref().and_then(|c| c.file_result(absolute, *key));
-            let (result, tree) = match stored {
-                Some(result) => (result.clone(), None),
+            let stored = cache
+                .as_ref()
+                .and_then(|c| c.file_result(absolute, keys[i]));
+            let module = need_parts.then(|| roots.module_of(path));
+            let facts_of = module.as_ref().map(|m| (m.name.as_str(), m.is_package));
+            let (result, tree, facts) = match stored {
+                Some(result) => (result.clone(), None, None),
                 None => {
                     let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        check_text(&shown, text, &opts, run_doc, &rule_opts)
+                        check_text(&shown, text, &opts, run_doc, &rule_opts, facts_of)
                     }));
                     match checked {
                         Ok(checked) => checked,
                         Err(_) => {
                             eprintln!("tandem: error: checking {shown} failed (a bug); skipped");
-                            (FileResult::default(), None)
+                            (FileResult::default(), None, None)
                         }
                     }
                 }
             };
-            let part = if need_parts {
-                project_part(&roots, path.as_path(), text, tree.as_ref())
-            } else {
-                None
-            };
+            let part = module.and_then(|module| {
+                project_part(module, path.as_path(), text, tree.as_ref(), facts)
+            });
             (i, result, part)
         })
         .collect();
@@ -329,11 +336,11 @@ pub fn run(
         None => None,
     };
     if let Some(cache) = cache.as_mut() {
-        let files = texts
+        let files = keys
             .iter()
             .zip(absolute)
             .zip(&results)
-            .map(|(((_, _, key), absolute), result)| (absolute, *key, result.clone()))
+            .map(|((key, absolute), result)| (absolute, *key, result.clone()))
             .collect();
         cache.update(files, project_key.zip(project.clone()));
         cache.save();
@@ -386,12 +393,14 @@ struct ProjectPart<'t> {
     facts: FileFacts<'t>,
 }
 
-/// The project part of a file from its tree (parsed here when the per-file checks needed none).
+/// The project part of a file from its tree (parsed here when the per-file checks needed none)
+/// and its facts (read here when the per-file checks did not read them in their walk).
 fn project_part<'t>(
-    roots: &crate::session::workspace::SourceRoots,
+    module: crate::session::workspace::ModuleName,
     path: &'t Path,
     text: &'t str,
     tree: Option<&tree_sitter::Tree>,
+    facts: Option<FileFacts<'t>>,
 ) -> Option<ProjectPart<'t>> {
     let parsed;
     let tree = match tree {
@@ -401,10 +410,10 @@ fn project_part<'t>(
             &parsed
         }
     };
-    let module = roots.module_of(path);
     let part = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let outline = crate::analysis::outline::outline(tree, text, &module.name);
-        let facts = file_facts(text, tree, &module.name, module.is_package);
+        let facts =
+            facts.unwrap_or_else(|| file_facts(text, tree, &module.name, module.is_package));
         (outline, facts)
     }));
     match part {
@@ -532,33 +541,43 @@ fn selection(args: &CheckArgs, review: &ReviewConfig) -> Result<CodeSelection, S
 
 /// The per-file checks of one file, and the tree they parsed (none when nothing per-file was
 /// selected).
-fn check_text(
+/// The per-file checks of one file: its result and its tree (None when nothing needed
+/// parsing), and, when `facts_of` names its module (and whether it is a package), the project
+/// rules' facts, read in the same walk as the built-in rules.
+fn check_text<'t>(
     path: &str,
-    text: &str,
+    text: &'t str,
     opts: &DocCheckOptions,
     run_doc: bool,
     rule_opts: &RuleOptions,
-) -> (FileResult, Option<tree_sitter::Tree>) {
+    facts_of: Option<(&str, bool)>,
+) -> (FileResult, Option<tree_sitter::Tree>, Option<FileFacts<'t>>) {
     let mut result = FileResult::default();
     let run_rules = rule_opts.selection.wants_family("TDM");
     if !run_doc && !run_rules {
-        return (result, None);
+        return (result, None, None);
     }
     let tree = parse_str(text, None);
     let index = LineIndex::new(text);
+    let mut facts = facts_of.map(|(module, package)| FactsWalk::new(text, &tree, module, package));
     if run_rules {
         let opts = RuleOptions {
             test_file: rules::is_test_path(path),
             ..rule_opts.clone()
         };
-        result.findings.extend(
-            rules::check_file(text, &tree, &opts)
-                .into_iter()
-                .map(|f| located(path, &index, f)),
-        );
+        let findings = match facts.as_mut() {
+            Some(walk) => rules::check_file_observed(text, &tree, &opts, walk),
+            None => rules::check_file(text, &tree, &opts),
+        };
+        result
+            .findings
+            .extend(findings.into_iter().map(|f| located(path, &index, f)));
     }
+    // The project rules are TDM codes: when they are wanted, the rules' walk ran (with no
+    // per-file rule selected it still walks, for the observer).
+    let facts = facts.filter(|_| run_rules).map(FactsWalk::finish);
     if !run_doc {
-        return (result, Some(tree));
+        return (result, Some(tree), facts);
     }
     let (mut findings, mut mentions) = check_source_deferred(text, &tree, opts);
     apply_noqa(text, &mut findings);
@@ -576,7 +595,7 @@ fn check_text(
         })
         .collect();
     result.names = defined_names(tree.root_node(), text);
-    (result, Some(tree))
+    (result, Some(tree), facts)
 }
 
 /// The findings as a SARIF 2.1.0 log: one run whose driver lists the selected rules (with

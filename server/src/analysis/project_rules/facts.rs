@@ -220,52 +220,59 @@ struct Walker<'t, 'k> {
 /// The facts of `text` (module `module`, a package's `__init__.py` when `is_package`), which
 /// `tree` was parsed from.
 pub fn file_facts<'t>(text: &'t str, tree: &Tree, module: &str, is_package: bool) -> FileFacts<'t> {
-    let mut w = Walker {
-        text,
-        module,
-        is_package,
-        k: Kinds::get(),
-        facts: FileFacts::default(),
-        stack: Vec::new(),
-        pending: Vec::new(),
-    };
-    w.facts.scopes.push(Scope {
-        kind: ScopeKind::Module,
-        parent: u32::MAX,
-        name_start: 0,
-        bindings: Vec::new(),
-    });
-    let root = tree.root_node();
-    w.stack.push((root.id(), 0));
-    let mut cursor = root.walk();
-    'walk: loop {
-        let node = cursor.node();
-        if node.child_count() > 0 {
-            w.enter(node);
-            if cursor.goto_first_child() {
-                continue;
-            }
+    let mut walk = FactsWalk::new(text, tree, module, is_package);
+    crate::analysis::rules::walk_tree(tree.root_node(), &mut walk);
+    walk.finish()
+}
+
+/// `file_facts` as an observer of another walk over the tree (the built-in rules' walk, in
+/// `tandem check`), so that the tree is walked once for both.
+pub struct FactsWalk<'t, 'k>(Walker<'t, 'k>);
+
+impl<'t, 'k> FactsWalk<'t, 'k> {
+    pub fn new(text: &'t str, tree: &Tree, module: &'k str, is_package: bool) -> Self {
+        let mut w = Walker {
+            text,
+            module,
+            is_package,
+            k: Kinds::get(),
+            facts: FileFacts::default(),
+            stack: Vec::new(),
+            pending: Vec::new(),
+        };
+        w.facts.scopes.push(Scope {
+            kind: ScopeKind::Module,
+            parent: u32::MAX,
+            name_start: 0,
+            bindings: Vec::new(),
+        });
+        w.stack.push((tree.root_node().id(), 0));
+        FactsWalk(w)
+    }
+
+    /// The facts, once the walk is over.
+    pub fn finish(self) -> FileFacts<'t> {
+        let mut facts = self.0.facts;
+        for scope in &mut facts.scopes {
+            scope.bindings.sort_by(|a, b| a.0.cmp(b.0));
         }
-        loop {
-            let left = cursor.node();
-            if w.stack.last().is_some_and(|(id, _)| *id == left.id()) && w.stack.len() > 1 {
-                w.stack.pop();
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
+        facts.assigned_attrs.sort_unstable();
+        facts.assigned_attrs.dedup();
+        facts
+    }
+}
+
+impl crate::analysis::rules::WalkObserver for FactsWalk<'_, '_> {
+    fn enter(&mut self, node: Node<'_>) {
+        self.0.enter(node);
+    }
+
+    fn leave(&mut self, node: Node<'_>) {
+        let w = &mut self.0;
+        if w.stack.len() > 1 && w.stack.last().is_some_and(|(id, _)| *id == node.id()) {
+            w.stack.pop();
         }
     }
-    let mut facts = w.facts;
-    for scope in &mut facts.scopes {
-        scope.bindings.sort_by(|a, b| a.0.cmp(b.0));
-    }
-    facts.assigned_attrs.sort_unstable();
-    facts.assigned_attrs.dedup();
-    facts
 }
 
 impl<'t> Walker<'t, '_> {
@@ -669,4 +676,61 @@ pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
         && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::parse::parse_str;
+    use crate::analysis::rules::{check_file_observed, RuleOptions};
+
+    /// `tandem check` reads the facts in the rules' walk: they must be those of a walk alone,
+    /// with every rule selected and with none.
+    #[test]
+    fn facts_read_in_the_rules_walk_are_those_of_a_walk_alone() {
+        let text = r#"
+import os.path as p
+from . import sibling
+from .pkg import thing as other
+
+class Base:
+    def m(self, a, b=1):
+        return helper(a, key=b)
+
+class Child(Base):
+    def m(self, a, b=2):
+        x = Base()
+        x.attr = [y for y in range(3) if (z := y)]
+        f = lambda q: q.method(1, *a)
+        try:
+            super().m(a)
+        except ValueError as e:
+            del x.attr
+        for i, (j, k) in enumerate(a):
+            global G
+        match a:
+            case [first, *rest]:
+                pass
+        return f"{helper(a)!r}" + p.join("a", "b")
+
+def helper(a, *, key=None):
+    return sibling.run(a, key)
+"#;
+        let tree = parse_str(text, None);
+        let alone = format!("{:?}", file_facts(text, &tree, "pkg.mod", false));
+        assert!(alone.contains("Super(\"m\")"), "{alone}");
+        for select in ["TDM", "TDM02"] {
+            let opts = RuleOptions {
+                selection: crate::analysis::finding::CodeSelection::parse(
+                    &[select.to_string()],
+                    &[],
+                )
+                .unwrap(),
+                ..RuleOptions::default()
+            };
+            let mut walk = FactsWalk::new(text, &tree, "pkg.mod", false);
+            check_file_observed(text, &tree, &opts, &mut walk);
+            assert_eq!(format!("{:?}", walk.finish()), alone, "--select {select}");
+        }
+    }
 }

@@ -172,11 +172,58 @@ impl Rule {
 /// Runs the built-in rules on `source` (which `tree` was parsed from) and returns the selected
 /// findings that no `# noqa` comment suppresses, in source order.
 pub fn check_file(source: &str, tree: &Tree, opts: &RuleOptions) -> Vec<Finding> {
+    check_file_observed(source, tree, opts, &mut ())
+}
+
+/// Something else that reads the tree in the same walk as the rules (a walk costs about as
+/// much as the rules that run in it): told of every node with children when the walk enters
+/// it, in preorder, and of every node when the walk leaves it.
+pub trait WalkObserver {
+    fn enter(&mut self, node: Node<'_>);
+    fn leave(&mut self, node: Node<'_>);
+}
+
+impl WalkObserver for () {
+    fn enter(&mut self, _: Node<'_>) {}
+    fn leave(&mut self, _: Node<'_>) {}
+}
+
+/// The walk of `check_file` with no rule in it: only the observer reads the tree.
+pub(crate) fn walk_tree(root: Node<'_>, observer: &mut impl WalkObserver) {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.child_count() > 0 {
+            observer.enter(node);
+            if cursor.goto_first_child() {
+                continue;
+            }
+        }
+        loop {
+            observer.leave(cursor.node());
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+/// `check_file`, with `observer` walking along.
+pub fn check_file_observed(
+    source: &str,
+    tree: &Tree,
+    opts: &RuleOptions,
+    observer: &mut impl WalkObserver,
+) -> Vec<Finding> {
     let mut enabled = [false; RULE_COUNT];
     for rule in Rule::ALL {
         enabled[rule as usize] = opts.selection.is_selected(rule.code());
     }
     if !enabled.iter().any(|&on| on) {
+        walk_tree(tree.root_node(), observer);
         return Vec::new();
     }
     let mut checker = Checker {
@@ -189,7 +236,7 @@ pub fn check_file(source: &str, tree: &Tree, opts: &RuleOptions) -> Vec<Finding>
         project_names: HashSet::new(),
         swallowed: Vec::new(),
     };
-    checker.walk(tree.root_node());
+    checker.walk(tree.root_node(), observer);
     unicode::check(&mut checker, tree.root_node());
     metrics::report(&mut checker);
     docstrings::finish(&mut checker);
@@ -318,15 +365,20 @@ impl<'s> Checker<'s> {
     /// One depth-first walk with a single `TreeCursor` (no allocation per node) and, per level
     /// of the current path, the rule that gives each child its context: an explicit stack, so
     /// the depth of the input does not matter.
-    fn walk(&mut self, root: Node<'_>) {
+    fn walk(&mut self, root: Node<'_>, observer: &mut impl WalkObserver) {
         let mut cursor = root.walk();
         let mut levels: Vec<Children> = Vec::new();
         let mut ctx = Ctx::MODULE;
         loop {
             let node = cursor.node();
             // Leaves (names, literals, tokens) are what no rule starts from.
-            if node.is_named() && node.child_count() > 0 {
-                let children = self.visit(node, ctx);
+            if node.child_count() > 0 {
+                observer.enter(node);
+                let children = if node.is_named() {
+                    self.visit(node, ctx)
+                } else {
+                    Children::Exact(ctx.child())
+                };
                 if cursor.goto_first_child() {
                     ctx = children.ctx_for(cursor.node());
                     levels.push(children);
@@ -334,6 +386,7 @@ impl<'s> Checker<'s> {
                 }
             }
             loop {
+                observer.leave(cursor.node());
                 if cursor.goto_next_sibling() {
                     match levels.last() {
                         Some(children) => ctx = children.ctx_for(cursor.node()),
