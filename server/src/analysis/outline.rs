@@ -4,6 +4,7 @@
 //! All ranges are byte ranges into the source the tree was parsed from; converting them to
 //! line and column is the job of `session::position`.
 
+use crate::analysis::parse::KindStr;
 use std::borrow::Cow;
 use std::num::NonZeroU16;
 use std::ops::Range;
@@ -207,7 +208,7 @@ impl<'t> Builder<'_, 't> {
             parent: None,
         }];
         while let Some(Frame { node, parent }) = stack.pop() {
-            match node.kind() {
+            match node.kind_str() {
                 "function_definition" | "class_definition" => {
                     self.definition(node, node, parent, &mut stack);
                 }
@@ -259,7 +260,7 @@ impl<'t> Builder<'_, 't> {
             return;
         }
 
-        let is_class = definition.kind() == "class_definition";
+        let is_class = definition.kind_str() == "class_definition";
         let parent_symbol = parent.map(|p| &self.pending[p].symbol);
         let kind = match parent_symbol {
             _ if is_class => SymbolKind::Class,
@@ -273,14 +274,14 @@ impl<'t> Builder<'_, 't> {
             None if self.module.is_empty() => name.to_string(),
             None => dotted(self.module, name),
         };
-        let is_async = definition.child(0).is_some_and(|c| c.kind() == "async");
+        let is_async = definition.child(0).is_some_and(|c| c.kind_str() == "async");
 
         let decorators = if outer.id() == definition.id() {
             Vec::new()
         } else {
             outer
                 .named_children(&mut self.cursor)
-                .filter(|c| c.kind() == "decorator")
+                .filter(|c| c.kind_str() == "decorator")
                 .map(|d| decorator_text(d, source).to_string())
                 .collect()
         };
@@ -397,7 +398,7 @@ fn dotted(prefix: &str, name: &str) -> String {
 /// looks for definitions (the DOC checks, the project rules).
 pub fn may_hold_definitions(node: Node<'_>) -> bool {
     matches!(
-        node.kind(),
+        node.kind_str(),
         "function_definition"
             | "class_definition"
             | "decorated_definition"
@@ -449,7 +450,7 @@ fn parameters<'t>(
     let mut keyword_only = false;
     for node in parameters.named_children(cursor) {
         let field = |id: u16| node.child_by_field_id(id).map(|n| text(n, source));
-        let (name, kind, annotation, default) = match node.kind() {
+        let (name, kind, annotation, default) = match node.kind_str() {
             // A tuple pattern is Python 2's `def f((a, b)):`, kept whole as the name.
             "identifier" | "tuple_pattern" => {
                 (text(node, source), ParameterKind::Normal, None, None)
@@ -460,7 +461,7 @@ fn parameters<'t>(
             }
             "typed_parameter" => {
                 let (name, kind) = match node.named_child(0) {
-                    Some(inner) if inner.kind() == "identifier" => {
+                    Some(inner) if inner.kind_str() == "identifier" => {
                         (text(inner, source), ParameterKind::Normal)
                     }
                     Some(inner) => splat(inner, source),
@@ -519,7 +520,7 @@ fn parameters<'t>(
 /// stars, which also covers the (legal) space in `* args`.
 fn splat<'s>(node: Node<'_>, source: &'s str) -> (&'s str, ParameterKind) {
     let name = text(node, source);
-    let kind = if node.kind() == "dictionary_splat_pattern" {
+    let kind = if node.kind_str() == "dictionary_splat_pattern" {
         ParameterKind::VarKeyword
     } else {
         ParameterKind::VarPositional
@@ -534,11 +535,11 @@ fn docstring<'t>(
     source: &str,
     cursor: &mut TreeCursor<'t>,
 ) -> Option<Docstring> {
-    if statement.kind() != "expression_statement" || statement.named_child_count() != 1 {
+    if statement.kind_str() != "expression_statement" || statement.named_child_count() != 1 {
         return None;
     }
     let literal = statement.named_child(0)?;
-    let raw: Cow<'_, str> = match literal.kind() {
+    let raw: Cow<'_, str> = match literal.kind_str() {
         "string" => Cow::Borrowed(string_value(literal, source)?),
         "concatenated_string" => {
             let mut joined = String::new();
@@ -546,7 +547,7 @@ fn docstring<'t>(
                 if part.is_extra() {
                     continue;
                 }
-                if part.kind() != "string" {
+                if part.kind_str() != "string" {
                     return None;
                 }
                 joined.push_str(string_value(part, source)?);
@@ -682,24 +683,24 @@ fn is_stub_body<'t>(
 
 /// `pass`, `...`, `raise NotImplementedError` or `raise NotImplementedError(...)`.
 fn is_placeholder(statement: Node<'_>, source: &str, fields: Fields) -> bool {
-    match statement.kind() {
+    match statement.kind_str() {
         "pass_statement" => true,
         "expression_statement" => {
             statement.named_child_count() == 1
                 && statement
                     .named_child(0)
-                    .is_some_and(|e| e.kind() == "ellipsis")
+                    .is_some_and(|e| e.kind_str() == "ellipsis")
         }
         "raise_statement" => {
             if statement.child_by_field_id(fields.cause).is_some() {
                 return false;
             }
             let raised = match statement.named_child(0) {
-                Some(call) if call.kind() == "call" => call.child_by_field_id(fields.function),
+                Some(call) if call.kind_str() == "call" => call.child_by_field_id(fields.function),
                 other => other,
             };
             raised.is_some_and(|r| {
-                r.kind() == "identifier" && text(r, source) == "NotImplementedError"
+                r.kind_str() == "identifier" && text(r, source) == "NotImplementedError"
             })
         }
         _ => false,

@@ -15,6 +15,32 @@ pub fn python_language() -> Language {
     tree_sitter_python::LANGUAGE.into()
 }
 
+/// `Node::kind` read from a table built once: `Node::kind` measures and checks the grammar's C
+/// string on every call, which shows in walks that ask it of every node.
+pub trait KindStr {
+    fn kind_str(&self) -> &'static str;
+}
+
+impl KindStr for Node<'_> {
+    fn kind_str(&self) -> &'static str {
+        static LANGUAGE: std::sync::OnceLock<Language> = std::sync::OnceLock::new();
+        static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            let language = LANGUAGE.get_or_init(python_language);
+            (0..language.node_kind_count() as u16)
+                .map(|id| language.node_kind_for_id(id).unwrap_or(""))
+                .collect()
+        });
+        let id = self.kind_id();
+        // `ERROR` nodes have ids past the table's end (`u16::MAX`); the grammar names them.
+        names
+            .get(usize::from(id))
+            .copied()
+            .or_else(|| LANGUAGE.get_or_init(python_language).node_kind_for_id(id))
+            .unwrap_or("")
+    }
+}
+
 thread_local! {
     static PARSER: RefCell<Parser> = RefCell::new(new_parser());
 }
@@ -94,6 +120,30 @@ fn collect_errors(node: Node<'_>, out: &mut Vec<Range<usize>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_str_is_node_kind_for_every_node_errors_included() {
+        let text = "@d\nclass A(B, metaclass=M):\n    def f(self, *a, **k) -> 'X':\n        return [y async for y in z if (w := y)] + f'{a!r:>{k}}'\ndef g(:\n    x = = 1\nmatch p:\n    case {'k': [1, *r]}: pass\n";
+        let tree = parse_str(text, None);
+        let mut cursor = tree.walk();
+        let mut seen = 0;
+        let mut errors = 0;
+        loop {
+            let node = cursor.node();
+            assert_eq!(node.kind_str(), node.kind(), "{node:?}");
+            seen += 1;
+            errors += usize::from(node.kind() == "ERROR");
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    assert!(seen > 100 && errors > 0, "{seen} nodes, {errors} errors");
+                    return;
+                }
+            }
+        }
+    }
 
     #[test]
     fn parses_valid_python_without_errors() {

@@ -10,6 +10,7 @@
 //!
 //! Pure: the index holds every text and outline these rules read.
 
+use crate::analysis::parse::KindStr;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -416,7 +417,7 @@ fn call_shape(text: &str) -> Option<CallShape> {
     let root = tree.root_node();
     let statement = root.named_child(0)?;
     let call = statement.named_child(0)?;
-    if call.kind() != "call" || root.has_error() {
+    if call.kind_str() != "call" || root.has_error() {
         return None;
     }
     call_shape_of(call, text)
@@ -424,12 +425,12 @@ fn call_shape(text: &str) -> Option<CallShape> {
 
 /// The argument list of a `call` node of a tree of `text`.
 fn call_shape_of(call: tree_sitter::Node<'_>, text: &str) -> Option<CallShape> {
-    if call.kind() != "call" || call.has_error() {
+    if call.kind_str() != "call" || call.has_error() {
         return None;
     }
     let function = call.child_by_field_name("function")?;
     let arguments = call.child_by_field_name("arguments")?;
-    if arguments.kind() != "argument_list" {
+    if arguments.kind_str() != "argument_list" {
         return None; // A generator argument: `f(x for x in y)` is one positional.
     }
     let mut shape = CallShape {
@@ -441,7 +442,7 @@ fn call_shape_of(call: tree_sitter::Node<'_>, text: &str) -> Option<CallShape> {
         if shape.positional == 0 && shape.keywords.is_empty() {
             shape.first_is_self = text.get(arg.byte_range()) == Some("self");
         }
-        match arg.kind() {
+        match arg.kind_str() {
             "comment" | "line_continuation" => {}
             "keyword_argument" => {
                 let name = arg.child_by_field_name("name")?;
@@ -483,7 +484,7 @@ impl FileCalls {
         let mut cursor = tree.walk();
         'walk: loop {
             let node = cursor.node();
-            if node.kind() == "call" {
+            if node.kind_str() == "call" {
                 calls.shapes.insert(
                     (node.start_byte(), node.end_byte()),
                     call_shape_of(node, text),
@@ -628,7 +629,7 @@ fn annotated_calls_of(text: &str, tree: &tree_sitter::Tree) -> Vec<AnnotatedCall
     let mut cursor = tree.walk();
     'walk: loop {
         let node = cursor.node();
-        if node.kind() == "function_definition" {
+        if node.kind_str() == "function_definition" {
             annotated_calls_in(node, text, &mut out);
         }
         let is_root = cursor.depth() == 0;
@@ -652,7 +653,7 @@ fn annotated_calls_in(function: tree_sitter::Node<'_>, text: &str, out: &mut Vec
     let mut typed: Vec<(&str, &str)> = Vec::new();
     let mut c = parameters.walk();
     for p in parameters.named_children(&mut c) {
-        if !matches!(p.kind(), "typed_parameter" | "typed_default_parameter") {
+        if !matches!(p.kind_str(), "typed_parameter" | "typed_default_parameter") {
             continue;
         }
         let name = p
@@ -676,7 +677,7 @@ fn annotated_calls_in(function: tree_sitter::Node<'_>, text: &str, out: &mut Vec
     let mut cursor = body.walk();
     'walk: loop {
         let n = cursor.node();
-        if n.kind() == "call" {
+        if n.kind_str() == "call" {
             if let Some(call) = annotated_call(n, text, &typed) {
                 out.push(call);
             }
@@ -705,7 +706,7 @@ fn annotated_call(
     typed: &[(&str, &str)],
 ) -> Option<AnnotatedCall> {
     let function = call.child_by_field_name("function")?;
-    if function.kind() != "attribute" {
+    if function.kind_str() != "attribute" {
         return None;
     }
     let receiver = text.get(function.child_by_field_name("object")?.byte_range())?;

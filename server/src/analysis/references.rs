@@ -9,6 +9,7 @@
 //! Nothing is resolved here: `obj.save()` yields a reference to `save` without knowing which
 //! `save` it is. Ranges are byte ranges into the source the tree was parsed from.
 
+use crate::analysis::parse::KindStr;
 use std::num::NonZeroU16;
 use std::ops::Range;
 use std::sync::Arc;
@@ -316,7 +317,7 @@ impl<'t> Collector<'_, 't> {
     /// or records references directly for the few forms that are not simply walked.
     fn visit(&mut self, node: Node<'t>, role: Role, stack: &mut Vec<(Node<'t>, Role)>) {
         let f = self.fields;
-        let kind = node.kind();
+        let kind = node.kind_str();
         let children = std::mem::take(&mut self.children);
         // The role of every child that no rule below singles out.
         let inherited = match role {
@@ -421,7 +422,7 @@ impl<'t> Collector<'_, 't> {
             "as_pattern" => {
                 for c in &children {
                     let child_role = if c.field == f.alias
-                        || (c.named_index > 0 && c.node.kind() == "identifier")
+                        || (c.named_index > 0 && c.node.kind_str() == "identifier")
                     {
                         Role::Target
                     } else {
@@ -490,7 +491,7 @@ impl<'t> Collector<'_, 't> {
             "generic_type" => {
                 let form = self.annotation_form(role, &children);
                 for c in &children {
-                    let child_role = match (c.node.kind(), form) {
+                    let child_role = match (c.node.kind_str(), form) {
                         ("type_parameter", AnnotationForm::Literal) => Role::LiteralAnnotation,
                         ("type_parameter", AnnotationForm::Annotated) => Role::AnnotatedArguments,
                         _ => inherited,
@@ -517,7 +518,7 @@ impl<'t> Collector<'_, 't> {
                     match c.field {
                         x if x == f.module_name => self.module(c.node),
                         x if x == f.name => self.imported_name(c.node, f),
-                        _ if c.node.kind() == "wildcard_import" => {
+                        _ if c.node.kind_str() == "wildcard_import" => {
                             self.push(c.node.byte_range(), RefKind::Import);
                         }
                         _ => {}
@@ -548,7 +549,7 @@ impl<'t> Collector<'_, 't> {
             }
             "case_clause" => {
                 for c in &children {
-                    let child_role = if c.node.kind() == "case_pattern" {
+                    let child_role = if c.node.kind_str() == "case_pattern" {
                         Role::Pattern
                     } else {
                         Role::Read
@@ -560,7 +561,7 @@ impl<'t> Collector<'_, 't> {
             // `Point(x=0)`: the class is read and the sub-patterns are patterns.
             "class_pattern" => {
                 for c in &children {
-                    let child_role = if c.node.kind() == "dotted_name" {
+                    let child_role = if c.node.kind_str() == "dotted_name" {
                         Role::Read
                     } else {
                         Role::Pattern
@@ -652,7 +653,7 @@ impl<'t> Collector<'_, 't> {
         // Queued in document order like every other child: the caller reverses them all.
         let mut cursor = arguments.walk();
         for argument in arguments.named_children(&mut cursor) {
-            let role = match argument.kind() {
+            let role = match argument.kind_str() {
                 "keyword_argument" | "list_splat" | "dictionary_splat" | "comment" => Role::Read,
                 _ => Role::Head(RefKind::BaseClass),
             };
@@ -663,7 +664,9 @@ impl<'t> Collector<'_, 't> {
     /// A dotted name outside imports: in a pattern, a lone name is a capture and a dotted
     /// one (`Color.RED`) is a value read from its first part; elsewhere it is read.
     fn dotted_name(&mut self, children: &[Child<'t>], role: Role) {
-        let identifiers = children.iter().filter(|c| c.node.kind() == "identifier");
+        let identifiers = children
+            .iter()
+            .filter(|c| c.node.kind_str() == "identifier");
         if role == Role::Pattern && children.len() < 2 {
             return;
         }
@@ -682,7 +685,7 @@ impl<'t> Collector<'_, 't> {
 
     /// `a.b` or `a.b as c` in `import a.b, a.b as c`.
     fn imported_module(&mut self, node: Node<'t>, f: Fields) {
-        match node.kind() {
+        match node.kind_str() {
             "dotted_name" => self.module(node),
             "aliased_import" => {
                 if let Some(name) = node.child_by_field_id(f.name) {
@@ -714,7 +717,7 @@ impl<'t> Collector<'_, 't> {
 
     /// `c` or `c as d` in `from a import c, c as d`.
     fn imported_name(&mut self, node: Node<'t>, f: Fields) {
-        let dotted = match node.kind() {
+        let dotted = match node.kind_str() {
             "dotted_name" => Some(node),
             "aliased_import" => node.child_by_field_id(f.name),
             _ => None,
@@ -722,7 +725,7 @@ impl<'t> Collector<'_, 't> {
         let Some(dotted) = dotted else { return };
         let mut cursor = dotted.walk();
         for identifier in dotted.named_children(&mut cursor) {
-            if identifier.kind() == "identifier" {
+            if identifier.kind_str() == "identifier" {
                 self.push(identifier.byte_range(), RefKind::Import);
             }
         }
@@ -733,7 +736,7 @@ impl<'t> Collector<'_, 't> {
     fn string_annotation(&mut self, string: Node<'t>) {
         let mut cursor = string.walk();
         for part in string.named_children(&mut cursor) {
-            if part.kind() != "string_content" {
+            if part.kind_str() != "string_content" {
                 continue;
             }
             let Some(text) = self.source.get(part.byte_range()) else {
@@ -794,7 +797,7 @@ impl AnnotationForm {
 
 /// The last name of a dotted expression: `Literal` for `typing.Literal` or `Literal`.
 fn last_name<'s>(node: Node<'_>, source: &'s str, f: Fields) -> &'s str {
-    let name = match node.kind() {
+    let name = match node.kind_str() {
         "attribute" => node.child_by_field_id(f.attribute),
         "identifier" => Some(node),
         _ => None,

@@ -6,6 +6,7 @@
 //! The rules, and where they knowingly differ from pydoclint, are in `docs/docstring-rules.md`.
 //! Findings sit on the function's name, on the line pydoclint reports (the `def` line).
 
+use crate::analysis::parse::KindStr;
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -127,7 +128,7 @@ pub fn check_subtree_deferred(
     // look up parents. The root's own place is read from its parents once.
     let mut stack = vec![(root, place_of(root))];
     while let Some((node, place)) = stack.pop() {
-        let kind = node.kind();
+        let kind = node.kind_str();
         if kind == "function_definition" {
             check_function(node, place, source, opts, &mut findings, &mut mentions);
         }
@@ -137,7 +138,7 @@ pub fn check_subtree_deferred(
             node.named_children(&mut cursor)
                 .filter(|c| may_hold_definitions(*c))
                 .map(|c| {
-                    let child = c.kind();
+                    let child = c.kind_str();
                     let class = match kind {
                         "class_definition" if child == "block" => Some(node),
                         "block" | "decorated_definition"
@@ -159,13 +160,18 @@ pub fn check_subtree_deferred(
 /// The place of a node the walk starts at, from its parents: the `decorated_definition`
 /// around it, and for a function the class whose body holds it directly.
 fn place_of(node: Node<'_>) -> DefinitionPlace<'_> {
-    let decorated = node.parent().filter(|p| p.kind() == "decorated_definition");
-    let class = matches!(node.kind(), "function_definition" | "decorated_definition")
-        .then(|| decorated.unwrap_or(node).parent())
-        .flatten()
-        .filter(|holder| holder.kind() == "block")
-        .and_then(|block| block.parent())
-        .filter(|c| c.kind() == "class_definition");
+    let decorated = node
+        .parent()
+        .filter(|p| p.kind_str() == "decorated_definition");
+    let class = matches!(
+        node.kind_str(),
+        "function_definition" | "decorated_definition"
+    )
+    .then(|| decorated.unwrap_or(node).parent())
+    .flatten()
+    .filter(|holder| holder.kind_str() == "block")
+    .and_then(|block| block.parent())
+    .filter(|c| c.kind_str() == "class_definition");
     DefinitionPlace { decorated, class }
 }
 
@@ -180,17 +186,20 @@ pub fn docstring_content(def: Node<'_>, source: &str) -> Option<Range<usize>> {
     let body = def.child_by_field_name("body")?;
     let mut cursor = body.walk();
     let first = body.named_children(&mut cursor).find(|c| !c.is_extra())?;
-    if first.kind() != "expression_statement" || first.named_child_count() != 1 {
+    if first.kind_str() != "expression_statement" || first.named_child_count() != 1 {
         return None;
     }
     let string = first.named_child(0)?;
-    if string.kind() != "string" {
+    if string.kind_str() != "string" {
         return None;
     }
     let mut cursor = string.walk();
     let children: Vec<Node<'_>> = string.children(&mut cursor).collect();
-    let start = children.iter().find(|c| c.kind() == "string_start")?;
-    let end = children.iter().rev().find(|c| c.kind() == "string_end")?;
+    let start = children.iter().find(|c| c.kind_str() == "string_start")?;
+    let end = children
+        .iter()
+        .rev()
+        .find(|c| c.kind_str() == "string_end")?;
     let prefix = slice(*start, source).trim_end_matches(['"', '\'']);
     if !prefix.chars().all(|c| matches!(c, 'r' | 'R' | 'u' | 'U')) {
         return None;
@@ -276,7 +285,7 @@ fn is_last_init(class: Node<'_>, def: Node<'_>, source: &str) -> bool {
         .named_children(&mut cursor)
         .map(|c| super::facts::definition_of(c))
         .filter(|c| {
-            c.kind() == "function_definition"
+            c.kind_str() == "function_definition"
                 && c.child_by_field_name("name")
                     .is_some_and(|n| slice(n, source) == "__init__")
         })
@@ -1010,7 +1019,7 @@ mod tests {
             let mut cursor = node.walk();
             stack.extend(node.named_children(&mut cursor));
             if !matches!(
-                node.kind(),
+                node.kind_str(),
                 "function_definition" | "class_definition" | "decorated_definition"
             ) {
                 continue;

@@ -9,6 +9,7 @@
 //!
 //! Walks use explicit stacks, never recursion, because nesting depth is controlled by the input.
 
+use crate::analysis::parse::KindStr;
 use tree_sitter::Node;
 
 use crate::analysis::outline::ParameterKind;
@@ -167,7 +168,7 @@ fn text<'s>(node: Node<'_>, source: &'s str) -> &'s str {
 /// The `function_definition` or `class_definition` inside a `decorated_definition`, or the
 /// node itself.
 pub fn definition_of(node: Node<'_>) -> Node<'_> {
-    if node.kind() == "decorated_definition" {
+    if node.kind_str() == "decorated_definition" {
         node.child_by_field_name("definition").unwrap_or(node)
     } else {
         node
@@ -177,14 +178,17 @@ pub fn definition_of(node: Node<'_>) -> Node<'_> {
 /// The name of the class whose body defines `def` directly.
 fn enclosing_class_name(def: Node<'_>, source: &str) -> Option<String> {
     let mut outer = def;
-    if let Some(p) = def.parent().filter(|p| p.kind() == "decorated_definition") {
+    if let Some(p) = def
+        .parent()
+        .filter(|p| p.kind_str() == "decorated_definition")
+    {
         outer = p;
     }
     let class = outer
         .parent()
-        .filter(|p| p.kind() == "block")?
+        .filter(|p| p.kind_str() == "block")?
         .parent()
-        .filter(|p| p.kind() == "class_definition")?;
+        .filter(|p| p.kind_str() == "class_definition")?;
     let name = class.child_by_field_name("name")?;
     Some(text(name, source).to_string())
 }
@@ -192,7 +196,8 @@ fn enclosing_class_name(def: Node<'_>, source: &str) -> Option<String> {
 /// The decorators of a definition: the `decorated_definition` is its parent.
 fn decorators_of(def: Node<'_>, source: &str) -> Vec<String> {
     decorators_in(
-        def.parent().filter(|p| p.kind() == "decorated_definition"),
+        def.parent()
+            .filter(|p| p.kind_str() == "decorated_definition"),
         source,
     )
 }
@@ -205,7 +210,7 @@ fn decorators_in(parent: Option<Node<'_>>, source: &str) -> Vec<String> {
     let mut cursor = parent.walk();
     parent
         .named_children(&mut cursor)
-        .filter(|c| c.kind() == "decorator")
+        .filter(|c| c.kind_str() == "decorator")
         .map(
             |d| match d.named_children(&mut d.walk()).find(|c| !c.is_extra()) {
                 Some(expression) => text(expression, source).to_string(),
@@ -452,7 +457,7 @@ fn parameters(node: Node<'_>, source: &str) -> Vec<ParamFact> {
     let mut cursor = node.walk();
     for p in node.named_children(&mut cursor) {
         let field = |name: &str| p.child_by_field_name(name);
-        let (name, kind, annotation, default) = match p.kind() {
+        let (name, kind, annotation, default) = match p.kind_str() {
             "identifier" => (text(p, source), ParameterKind::Normal, None, None),
             "list_splat_pattern" | "dictionary_splat_pattern" => {
                 let (name, kind) = splat(p, source);
@@ -460,7 +465,7 @@ fn parameters(node: Node<'_>, source: &str) -> Vec<ParamFact> {
             }
             "typed_parameter" => {
                 let (name, kind) = match p.named_child(0) {
-                    Some(inner) if inner.kind() == "identifier" => {
+                    Some(inner) if inner.kind_str() == "identifier" => {
                         (text(inner, source), ParameterKind::Normal)
                     }
                     Some(inner) => splat(inner, source),
@@ -519,7 +524,7 @@ fn parameters(node: Node<'_>, source: &str) -> Vec<ParamFact> {
 }
 
 fn splat<'s>(node: Node<'_>, source: &'s str) -> (&'s str, ParameterKind) {
-    let kind = if node.kind() == "dictionary_splat_pattern" {
+    let kind = if node.kind_str() == "dictionary_splat_pattern" {
         ParameterKind::VarKeyword
     } else {
         ParameterKind::VarPositional
@@ -532,7 +537,7 @@ fn splat<'s>(node: Node<'_>, source: &'s str) -> (&'s str, ParameterKind) {
 
 /// The type of a literal expression; `None` for `None` and non-literals.
 fn literal_type(node: Node<'_>, source: &str) -> Option<&'static str> {
-    Some(match node.kind() {
+    Some(match node.kind_str() {
         "integer" => "int",
         "float" => {
             if text(node, source).ends_with(['j', 'J']) {
@@ -637,7 +642,7 @@ impl BodyWalk {
         while let Some(frame) = stack.pop() {
             let node = frame.node;
             let mut child_frame = frame;
-            match node.kind() {
+            match node.kind_str() {
                 "function_definition" | "class_definition" | "lambda" => {
                     child_frame.nested = true;
                 }
@@ -652,13 +657,13 @@ impl BodyWalk {
                 _ => {}
             }
             if !frame.nested {
-                match node.kind() {
+                match node.kind_str() {
                     "return_statement" => self.return_statement(node, source),
                     "yield" => {
                         self.has_yield = true;
                         if node
                             .parent()
-                            .is_some_and(|p| p.kind() == "expression_statement")
+                            .is_some_and(|p| p.kind_str() == "expression_statement")
                         {
                             self.has_yield_statement = true;
                         }
@@ -698,7 +703,7 @@ impl BodyWalk {
         let mut catches = Vec::new();
         let mut clause_handlers = Vec::new();
         for child in &children {
-            if matches!(child.kind(), "except_clause" | "except_group_clause") {
+            if matches!(child.kind_str(), "except_clause" | "except_group_clause") {
                 let handler = except_handler(*child, source);
                 if handler.types.is_empty() {
                     catches.push(None);
@@ -743,7 +748,7 @@ impl BodyWalk {
             None => self.returns.bare = true,
             Some(value) => {
                 self.returns.valued = true;
-                if value.kind() == "none" {
+                if value.kind_str() == "none" {
                     self.returns_none = true;
                 } else {
                     self.value_types.push(literal_type(value, source));
@@ -759,11 +764,11 @@ impl BodyWalk {
         ) else {
             return;
         };
-        if left.kind() != "identifier" {
+        if left.kind_str() != "identifier" {
             return;
         }
         let name = text(left, source).to_string();
-        let class = match right.kind() {
+        let class = match right.kind_str() {
             "call" => right
                 .child_by_field_name("function")
                 .and_then(|f| dotted_name(f, source)),
@@ -787,7 +792,7 @@ impl BodyWalk {
                 _ => Vec::new(),
             },
             Some(e)
-                if e.kind() == "call"
+                if e.kind_str() == "call"
                     && self.own_class.is_some()
                     && e.child_by_field_name("function")
                         .and_then(|f| source.get(f.byte_range()))
@@ -798,13 +803,13 @@ impl BodyWalk {
                 self.own_class.iter().cloned().collect()
             }
             Some(e) => {
-                let target = if e.kind() == "call" {
+                let target = if e.kind_str() == "call" {
                     e.child_by_field_name("function")
                 } else {
                     Some(e)
                 };
                 match target.and_then(|t| dotted_name(t, source)) {
-                    Some(name) if e.kind() != "call" && !name.contains('.') => {
+                    Some(name) if e.kind_str() != "call" && !name.contains('.') => {
                         if let Some(h) = handler.as_ref().filter(|h| {
                             h.alias.as_deref() == Some(name.as_str()) && !h.types.is_empty()
                         }) {
@@ -835,7 +840,7 @@ impl BodyWalk {
         if names.is_empty() {
             self.unnamed_raise = true;
             let written = exception.and_then(|e| {
-                let target = if e.kind() == "call" {
+                let target = if e.kind_str() == "call" {
                     e.child_by_field_name("function").unwrap_or(e)
                 } else {
                     e
@@ -952,12 +957,12 @@ fn except_handler(clause: Node<'_>, source: &str) -> Handler {
         let mut cursor = clause.walk();
         values = clause
             .named_children(&mut cursor)
-            .filter(|c| !c.is_extra() && c.kind() != "block")
+            .filter(|c| !c.is_extra() && c.kind_str() != "block")
             .collect();
     }
     for value in values {
         let mut value = value;
-        if value.kind() == "as_pattern" {
+        if value.kind_str() == "as_pattern" {
             if let Some(target) = value.child_by_field_name("alias") {
                 alias = Some(text(target, source).trim().to_string());
             }
@@ -968,7 +973,7 @@ fn except_handler(clause: Node<'_>, source: &str) -> Handler {
         }
         let mut stack = vec![value];
         while let Some(v) = stack.pop() {
-            match v.kind() {
+            match v.kind_str() {
                 "tuple" | "parenthesized_expression" | "expression_list" => {
                     let mut c = v.walk();
                     let children: Vec<Node<'_>> = v.named_children(&mut c).collect();
@@ -987,7 +992,7 @@ fn except_handler(clause: Node<'_>, source: &str) -> Handler {
 
 /// `a`, `a.b.c` as written (whitespace removed), or `None` for anything else.
 pub fn dotted_name(node: Node<'_>, source: &str) -> Option<String> {
-    match node.kind() {
+    match node.kind_str() {
         "identifier" => Some(text(node, source).to_string()),
         "attribute" => {
             let object = node.child_by_field_name("object")?;
@@ -1017,14 +1022,14 @@ fn is_stub_body(block: Node<'_>, source: &str) -> bool {
         .enumerate()
     {
         any = true;
-        let ok = match statement.kind() {
+        let ok = match statement.kind_str() {
             "pass_statement" => true,
             "expression_statement" => statement.named_child(0).is_some_and(|e| {
-                e.kind() == "ellipsis"
-                    || (i == 0 && matches!(e.kind(), "string" | "concatenated_string"))
+                e.kind_str() == "ellipsis"
+                    || (i == 0 && matches!(e.kind_str(), "string" | "concatenated_string"))
             }),
             "raise_statement" => statement.named_child(0).is_some_and(|e| {
-                let target = if e.kind() == "call" {
+                let target = if e.kind_str() == "call" {
                     e.child_by_field_name("function")
                 } else {
                     Some(e)
@@ -1052,7 +1057,7 @@ pub fn class_facts(class_node: Node<'_>, source: &str) -> ClassFacts {
     let mut cursor = body.walk();
     for statement in body.named_children(&mut cursor) {
         let def = definition_of(statement);
-        match def.kind() {
+        match def.kind_str() {
             "function_definition" => {
                 let name = def.child_by_field_name("name").map(|n| text(n, source));
                 if name == Some("__init__") {
@@ -1082,12 +1087,12 @@ fn assignments_in(statement: Node<'_>) -> Vec<Node<'_>> {
     let mut cursor = statement.walk();
     let mut next: Option<Node<'_>> = statement
         .named_children(&mut cursor)
-        .find(|c| c.kind() == "assignment");
+        .find(|c| c.kind_str() == "assignment");
     while let Some(a) = next {
         out.push(a);
         next = a
             .child_by_field_name("right")
-            .filter(|r| r.kind() == "assignment");
+            .filter(|r| r.kind_str() == "assignment");
     }
     out
 }
@@ -1095,7 +1100,7 @@ fn assignments_in(statement: Node<'_>) -> Vec<Node<'_>> {
 /// The value at the end of a chain of assignments.
 fn assigned_value(assignment: Node<'_>) -> Option<Node<'_>> {
     let mut right = assignment.child_by_field_name("right")?;
-    while right.kind() == "assignment" {
+    while right.kind_str() == "assignment" {
         right = right.child_by_field_name("right")?;
     }
     Some(right)
@@ -1128,12 +1133,12 @@ fn class_attribute(assignment: Node<'_>, source: &str, attributes: &mut Vec<Attr
     let inferred = assigned_value(assignment)
         .and_then(|v| literal_type(v, source))
         .map(str::to_string);
-    let targets: Vec<Node<'_>> = match left.kind() {
+    let targets: Vec<Node<'_>> = match left.kind_str() {
         "identifier" => vec![left],
         "pattern_list" | "tuple_pattern" => {
             let mut c = left.walk();
             left.named_children(&mut c)
-                .filter(|n| n.kind() == "identifier")
+                .filter(|n| n.kind_str() == "identifier")
                 .collect()
         }
         _ => Vec::new(),
@@ -1160,11 +1165,11 @@ fn init_attributes(
 ) {
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
-        match node.kind() {
+        match node.kind_str() {
             "function_definition" | "class_definition" | "lambda" => continue,
             "assignment" => {
                 if let Some(left) = node.child_by_field_name("left") {
-                    let is_self = left.kind() == "attribute"
+                    let is_self = left.kind_str() == "attribute"
                         && left
                             .child_by_field_name("object")
                             .is_some_and(|o| text(o, source) == "self");
@@ -1175,7 +1180,7 @@ fn init_attributes(
                         let value = assigned_value(node);
                         let inferred = value.and_then(|v| {
                             literal_type(v, source).map(str::to_string).or_else(|| {
-                                (v.kind() == "identifier")
+                                (v.kind_str() == "identifier")
                                     .then(|| text(v, source))
                                     .and_then(|n| params.iter().find(|p| p.name == n))
                                     .and_then(|p| p.type_text().map(str::to_string))
@@ -1213,7 +1218,7 @@ mod tests {
     fn find_def<'t>(tree: &'t Tree, source: &str, name: &str) -> Node<'t> {
         let mut stack = vec![tree.root_node()];
         while let Some(node) = stack.pop() {
-            if matches!(node.kind(), "function_definition" | "class_definition")
+            if matches!(node.kind_str(), "function_definition" | "class_definition")
                 && node
                     .child_by_field_name("name")
                     .is_some_and(|n| text(n, source) == name)
@@ -1541,7 +1546,7 @@ class C:
         let source = "@dec\ndef f(x):\n    return x\n";
         let tree = parse_str(source, None);
         let decorated = tree.root_node().named_child(0).unwrap();
-        assert_eq!(decorated.kind(), "decorated_definition");
+        assert_eq!(decorated.kind_str(), "decorated_definition");
         let f = function_facts(decorated, source, false);
         assert_eq!(param_names(&f), ["x"]);
         assert_eq!(f.decorators, ["dec"]);
@@ -1604,7 +1609,7 @@ class C:
             let tree = parse_str(source, None);
             let mut stack = vec![tree.root_node()];
             while let Some(node) = stack.pop() {
-                match node.kind() {
+                match node.kind_str() {
                     "function_definition" => {
                         function_facts(node, source, false);
                     }

@@ -8,6 +8,7 @@
 //! existing docstring literal is replaced in place. The literal gets an `r` prefix when the text
 //! holds backslashes, and another quote style when it holds `"""`.
 
+use crate::analysis::parse::KindStr;
 use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
@@ -79,10 +80,10 @@ fn find_definition(tree: &Tree, start: usize, end: usize) -> Option<Node<'_>> {
         .root_node()
         .descendant_for_byte_range(start, end.max(start))?;
     loop {
-        match node.kind() {
+        match node.kind_str() {
             "function_definition" | "class_definition" => {
                 let outer = match node.parent() {
-                    Some(p) if p.kind() == "decorated_definition" => p,
+                    Some(p) if p.kind_str() == "decorated_definition" => p,
                     _ => node,
                 };
                 if outer.start_byte() <= start && outer.end_byte() >= end {
@@ -116,7 +117,7 @@ fn definition_edit(
     let mut cursor = definition.walk();
     let colon = definition
         .children(&mut cursor)
-        .filter(|c| c.kind() == ":" && c.end_byte() <= body.start_byte())
+        .filter(|c| c.kind_str() == ":" && c.end_byte() <= body.start_byte())
         .last()
         .ok_or(PlacementError::SyntaxError)?;
     if header_has_error(definition, body) || colon.is_missing() {
@@ -255,18 +256,18 @@ fn first_statement(block: Node<'_>) -> Option<Node<'_>> {
     let mut cursor = block.walk();
     let first = block
         .named_children(&mut cursor)
-        .find(|c| !c.is_extra() && c.kind() != "comment");
+        .find(|c| !c.is_extra() && c.kind_str() != "comment");
     first
 }
 
 /// The string literal of `statement` when it is a docstring (a lone string or concatenated
 /// string expression; not bytes or f-strings).
 fn docstring_literal(statement: Node<'_>) -> Option<Node<'_>> {
-    if statement.kind() != "expression_statement" || statement.named_child_count() != 1 {
+    if statement.kind_str() != "expression_statement" || statement.named_child_count() != 1 {
         return None;
     }
     let literal = statement.named_child(0)?;
-    match literal.kind() {
+    match literal.kind_str() {
         "string" | "concatenated_string" => Some(literal),
         _ => None,
     }

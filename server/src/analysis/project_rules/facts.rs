@@ -7,6 +7,7 @@
 //! This is all TDM021 needs to resolve calls statically (see `resolve.rs`): no call-graph facts
 //! and no points-to solve.
 
+use crate::analysis::parse::KindStr;
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -413,7 +414,7 @@ impl<'t> Walker<'t, '_> {
                 if let Some(attr) = n.child_by_field_id(k.f_attribute) {
                     self.facts.assigned_attrs.push(self.text(attr));
                 }
-            } else if n.kind() != "subscript" {
+            } else if n.kind_str() != "subscript" {
                 let mut c = n.walk();
                 stack.extend(n.named_children(&mut c));
             }
@@ -459,7 +460,7 @@ impl<'t> Walker<'t, '_> {
                 let name = p
                     .child_by_field_id(k.f_name)
                     .or_else(|| p.named_child(0))
-                    .map(|n| match n.kind() {
+                    .map(|n| match n.kind_str() {
                         "list_splat_pattern" | "dictionary_splat_pattern" => {
                             n.named_child(0).unwrap_or(n)
                         }

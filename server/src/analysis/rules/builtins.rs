@@ -8,6 +8,7 @@
 //! `type`, `format`, `filter`, `dir`, `object`, `next`, …) were left out because their findings
 //! were noise (see `docs/rules.md`).
 
+use crate::analysis::parse::KindStr;
 use tree_sitter::Node;
 
 use super::{field, Checker, Field, Rule};
@@ -63,7 +64,7 @@ pub(super) fn check_parameters(checker: &mut Checker<'_>, def: Node<'_>) {
     };
     let mut cursor = parameters.walk();
     for param in parameters.named_children(&mut cursor) {
-        let name = match param.kind() {
+        let name = match param.kind_str() {
             "identifier" => Some(param),
             "default_parameter" | "typed_default_parameter" => field(param, Field::Name),
             "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
@@ -75,7 +76,7 @@ pub(super) fn check_parameters(checker: &mut Checker<'_>, def: Node<'_>) {
         let binds_itself = field(param, Field::Value)
             .zip(name)
             .is_some_and(|(v, n)| checker.text(v) == checker.text(n));
-        if let Some(name) = name.filter(|n| n.kind() == "identifier" && !binds_itself) {
+        if let Some(name) = name.filter(|n| n.kind_str() == "identifier" && !binds_itself) {
             report(checker, name, "Parameter");
         }
     }
@@ -84,7 +85,7 @@ pub(super) fn check_parameters(checker: &mut Checker<'_>, def: Node<'_>) {
 /// The name of a `typed_parameter` or splat pattern (`*args`, `**kwargs`, `args: int`).
 fn first_identifier(node: Node<'_>) -> Option<Node<'_>> {
     let first = node.named_child(0)?;
-    match first.kind() {
+    match first.kind_str() {
         "identifier" => Some(first),
         "list_splat_pattern" | "dictionary_splat_pattern" => first.named_child(0),
         _ => None,
@@ -106,13 +107,13 @@ pub(super) fn check_target(
     if let (Some(target), Some(value)) = (target, value) {
         let name = checker.text(target);
         let value = checker.text(value);
-        if target.kind() == "identifier" && value.rsplit('.').next() == Some(name) {
+        if target.kind_str() == "identifier" && value.rsplit('.').next() == Some(name) {
             return;
         }
     }
     let mut stack: Vec<Node<'_>> = target.into_iter().collect();
     while let Some(node) = stack.pop() {
-        match node.kind() {
+        match node.kind_str() {
             "identifier" => report(checker, node, what),
             "pattern_list"
             | "tuple_pattern"

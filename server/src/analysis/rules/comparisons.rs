@@ -10,6 +10,7 @@
 //! Comparisons passed to a unittest assertion (`self.assertFalse(tz == None)`) are left alone:
 //! there the comparison is usually the subject of the test (does `__eq__` handle `None`?).
 
+use crate::analysis::parse::KindStr;
 use tree_sitter::Node;
 
 use super::{excerpt, Checker, Ctx, Rule};
@@ -26,7 +27,7 @@ pub(super) fn check_singleton(checker: &mut Checker<'_>, comparison: Node<'_>, c
         .collect();
     let operators = children.iter().filter(|c| !c.is_named()).count();
     for (i, op) in children.iter().enumerate() {
-        let negated = match op.kind() {
+        let negated = match op.kind_str() {
             "==" => false,
             "!=" => true,
             _ => continue,
@@ -39,14 +40,14 @@ pub(super) fn check_singleton(checker: &mut Checker<'_>, comparison: Node<'_>, c
         };
         let singleton = [*right, *left]
             .into_iter()
-            .find(|n| matches!(n.kind(), "none" | "true" | "false"));
+            .find(|n| matches!(n.kind_str(), "none" | "true" | "false"));
         let Some(singleton) = singleton else {
             continue;
         };
         let other = if singleton == *right { *left } else { *right };
         let op_text = if negated { "!=" } else { "==" };
         let other_text = excerpt(checker.text(other), 30);
-        let (message, fix) = match singleton.kind() {
+        let (message, fix) = match singleton.kind_str() {
             "none" => {
                 let replacement = if negated { "is not" } else { "is" };
                 let fix = (operators == 1).then(|| {
@@ -93,7 +94,7 @@ pub(super) fn check_assert(checker: &mut Checker<'_>, assert: Node<'_>) {
     let Some(test) = assert.named_child(0) else {
         return;
     };
-    if test.kind() == "tuple" && test.named_child_count() > 0 {
+    if test.kind_str() == "tuple" && test.named_child_count() > 0 {
         checker.report(
             Rule::AssertOnTuple,
             "`assert` on a non-empty tuple is always true, so this assertion never fails; drop \

@@ -9,6 +9,7 @@
 //! `if x is None:` / `x = <default>` as the first statement of the body, after a docstring, in
 //! the body's indentation. A body on the `def` line gets no fix.
 
+use crate::analysis::parse::KindStr;
 use tree_sitter::Node;
 
 use super::{excerpt, field, line_start, statements, Checker, Field, Rule};
@@ -40,7 +41,7 @@ pub(super) fn check(checker: &mut Checker<'_>, def: Node<'_>) {
     let mut cursor = parameters.walk();
     for param in parameters.named_children(&mut cursor) {
         if !matches!(
-            param.kind(),
+            param.kind_str(),
             "default_parameter" | "typed_default_parameter"
         ) {
             continue;
@@ -69,7 +70,7 @@ pub(super) fn check(checker: &mut Checker<'_>, def: Node<'_>) {
 }
 
 fn is_mutable(checker: &Checker<'_>, value: Node<'_>) -> bool {
-    match value.kind() {
+    match value.kind_str() {
         "list"
         | "dictionary"
         | "set"
@@ -115,12 +116,12 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
         return false;
     };
     let is_name = |n: Option<Node<'_>>| {
-        n.is_some_and(|n| n.kind() == "identifier" && source.get(n.byte_range()) == Some(name))
+        n.is_some_and(|n| n.kind_str() == "identifier" && source.get(n.byte_range()) == Some(name))
     };
     let mut mutated = false;
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
-        let rebinding = match node.kind() {
+        let rebinding = match node.kind_str() {
             "assignment" | "named_expression" => {
                 is_name(field(node, Field::Left).or_else(|| field(node, Field::Name)))
             }
@@ -131,9 +132,9 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
             // `cnf = merge(cnf, kw)`: what is mutated later may be a new object.
             return false;
         }
-        let found = match node.kind() {
+        let found = match node.kind_str() {
             "call" => field(node, Field::Function).is_some_and(|f| {
-                f.kind() == "attribute"
+                f.kind_str() == "attribute"
                     && is_name(field(f, Field::Object))
                     && field(f, Field::Attribute).is_some_and(|a| {
                         MUTATING_METHODS.contains(&source.get(a.byte_range()).unwrap_or(""))
@@ -142,11 +143,12 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
             "assignment" | "augmented_assignment" => {
                 let left = field(node, Field::Left);
                 let right = field(node, Field::Right);
-                let item_of_name = left
-                    .is_some_and(|l| l.kind() == "subscript" && is_name(field(l, Field::Value)));
-                let in_place = node.kind() == "augmented_assignment" && is_name(left);
+                let item_of_name = left.is_some_and(|l| {
+                    l.kind_str() == "subscript" && is_name(field(l, Field::Value))
+                });
+                let in_place = node.kind_str() == "augmented_assignment" && is_name(left);
                 let stored = is_name(right)
-                    && left.is_some_and(|l| matches!(l.kind(), "attribute" | "subscript"));
+                    && left.is_some_and(|l| matches!(l.kind_str(), "attribute" | "subscript"));
                 item_of_name || in_place || stored
             }
             "delete_statement" => {
@@ -154,14 +156,14 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
                 let targets: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
                 targets.into_iter().any(|t| {
                     let mut cursor = t.walk();
-                    let items: Vec<Node<'_>> = if t.kind() == "expression_list" {
+                    let items: Vec<Node<'_>> = if t.kind_str() == "expression_list" {
                         t.named_children(&mut cursor).collect()
                     } else {
                         vec![t]
                     };
                     items
                         .into_iter()
-                        .any(|i| i.kind() == "subscript" && is_name(field(i, Field::Value)))
+                        .any(|i| i.kind_str() == "subscript" && is_name(field(i, Field::Value)))
                 })
             }
             "return_statement" | "yield" => {
@@ -171,7 +173,7 @@ fn mutated_or_escapes(source: &str, def: Node<'_>, name: &str) -> bool {
                     is_name(Some(v)) || {
                         let mut cursor = v.walk();
                         let parts: Vec<Node<'_>> =
-                            if matches!(v.kind(), "expression_list" | "tuple") {
+                            if matches!(v.kind_str(), "expression_list" | "tuple") {
                                 v.named_children(&mut cursor).collect()
                             } else {
                                 Vec::new()
@@ -239,7 +241,7 @@ fn guard_fix(
         )
     };
     let mut edits = vec![(value.byte_range(), "None".to_string()), insertion];
-    if param.kind() == "typed_default_parameter" {
+    if param.kind_str() == "typed_default_parameter" {
         let annotation = field(param, Field::Type)?;
         let text = source.get(annotation.byte_range())?;
         if text.starts_with(['"', '\'']) || text.contains('\n') {
@@ -256,11 +258,11 @@ fn guard_fix(
 }
 
 fn is_docstring(stmt: Node<'_>) -> bool {
-    stmt.kind() == "expression_statement"
+    stmt.kind_str() == "expression_statement"
         && stmt.named_child_count() == 1
         && stmt
             .named_child(0)
-            .is_some_and(|s| matches!(s.kind(), "string" | "concatenated_string"))
+            .is_some_and(|s| matches!(s.kind_str(), "string" | "concatenated_string"))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //!
 //! The editor offers "Generate docstring" on this code (the documentation feature).
 
+use crate::analysis::parse::KindStr;
 use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
@@ -37,7 +38,7 @@ pub(super) fn check<'s>(checker: &mut Checker<'s>, def: Node<'_>, ctx: &Ctx) {
     if name.starts_with('_') || name.is_empty() {
         return;
     }
-    let is_class = def.kind() == "class_definition";
+    let is_class = def.kind_str() == "class_definition";
     if is_class {
         learn_class(checker, def, name);
     }
@@ -92,7 +93,7 @@ fn learn_class<'s>(checker: &mut Checker<'s>, class: Node<'_>, name: &'s str) {
     if let Some(list) = field(class, Field::Superclasses) {
         let mut cursor = list.walk();
         for base in list.named_children(&mut cursor) {
-            if matches!(base.kind(), "identifier" | "attribute") {
+            if matches!(base.kind_str(), "identifier" | "attribute") {
                 let text = source.get(base.byte_range()).unwrap_or("");
                 bases.push(text.rsplit('.').next().unwrap_or(text));
             }
@@ -101,12 +102,12 @@ fn learn_class<'s>(checker: &mut Checker<'s>, class: Node<'_>, name: &'s str) {
     let mut documented = HashSet::new();
     if let Some(body) = field(class, Field::Body) {
         for stmt in statements(body) {
-            let def = match stmt.kind() {
+            let def = match stmt.kind_str() {
                 "decorated_definition" => field(stmt, Field::Definition),
                 "function_definition" => Some(stmt),
                 _ => None,
             };
-            let Some(def) = def.filter(|d| d.kind() == "function_definition") else {
+            let Some(def) = def.filter(|d| d.kind_str() == "function_definition") else {
                 continue;
             };
             if has_docstring(def) {

@@ -25,6 +25,7 @@
 //! A comment in the clause says the silence is deliberate, and then nothing is reported. Test
 //! code is not checked: `except X: pass` is how a test tolerates an expected exception.
 
+use crate::analysis::parse::KindStr;
 use tree_sitter::Node;
 
 use super::{field, statements, Checker, Ctx, Field, Rule};
@@ -33,11 +34,11 @@ use crate::analysis::finding::{Finding, Fix};
 pub(super) fn check(checker: &mut Checker<'_>, clause: Node<'_>, ctx: &Ctx) {
     let mut cursor = clause.walk();
     let children: Vec<Node<'_>> = clause.children(&mut cursor).collect();
-    let Some(keyword) = children.first().filter(|k| k.kind() == "except") else {
+    let Some(keyword) = children.first().filter(|k| k.kind_str() == "except") else {
         return;
     };
     let value = field(clause, Field::Value);
-    let Some(block) = children.iter().rev().find(|c| c.kind() == "block") else {
+    let Some(block) = children.iter().rev().find(|c| c.kind_str() == "block") else {
         return;
     };
     let body = statements(*block);
@@ -107,14 +108,15 @@ pub(super) fn finish(checker: &mut Checker<'_>) {
 
 /// Records the names a relative import brings in (`from .errors import A, B as C`).
 pub(super) fn learn_import<'s>(checker: &mut Checker<'s>, import: Node<'_>) {
-    let relative = field(import, Field::ModuleName).is_some_and(|m| m.kind() == "relative_import");
+    let relative =
+        field(import, Field::ModuleName).is_some_and(|m| m.kind_str() == "relative_import");
     if !relative {
         return;
     }
     let mut cursor = import.walk();
     let names: Vec<Node<'_>> = import.children_by_field_name("name", &mut cursor).collect();
     for name in names {
-        let bound = match name.kind() {
+        let bound = match name.kind_str() {
             "aliased_import" => field(name, Field::Alias),
             _ => Some(name),
         };
@@ -226,13 +228,13 @@ fn swallows_a_failure<'s>(
     }
     // The `try` the clause belongs to: its body must only perform actions, and it must have
     // no `else` (an `else` makes the exception the expected path and the success the other).
-    let Some(try_stmt) = clause.parent().filter(|p| p.kind() == "try_statement") else {
+    let Some(try_stmt) = clause.parent().filter(|p| p.kind_str() == "try_statement") else {
         return Verdict::Innocent;
     };
     let mut cursor = try_stmt.walk();
     if try_stmt
         .named_children(&mut cursor)
-        .any(|c| c.kind() == "else_clause")
+        .any(|c| c.kind_str() == "else_clause")
     {
         return Verdict::Innocent;
     }
@@ -253,14 +255,14 @@ fn caught_names<'s>(checker: &Checker<'s>, value: Option<Node<'_>>) -> Vec<&'s s
     let Some(mut value) = value else {
         return Vec::new();
     };
-    if value.kind() == "as_pattern" {
+    if value.kind_str() == "as_pattern" {
         match value.named_child(0) {
             Some(inner) => value = inner,
             None => return vec!["?"],
         }
     }
     let mut cursor = value.walk();
-    let parts: Vec<Node<'_>> = if matches!(value.kind(), "tuple" | "parenthesized_expression") {
+    let parts: Vec<Node<'_>> = if matches!(value.kind_str(), "tuple" | "parenthesized_expression") {
         value.named_children(&mut cursor).collect()
     } else {
         vec![value]
@@ -276,19 +278,19 @@ fn caught_names<'s>(checker: &Checker<'s>, value: Option<Node<'_>>) -> Vec<&'s s
 
 /// A statement that performs an action: a call (or an awaited call) as a statement.
 fn is_action(stmt: Node<'_>) -> bool {
-    if stmt.kind() != "expression_statement" || stmt.named_child_count() != 1 {
+    if stmt.kind_str() != "expression_statement" || stmt.named_child_count() != 1 {
         return false;
     }
     let Some(mut expr) = stmt.named_child(0) else {
         return false;
     };
-    if expr.kind() == "await" {
+    if expr.kind_str() == "await" {
         match expr.named_child(0) {
             Some(inner) => expr = inner,
             None => return false,
         }
     }
-    expr.kind() == "call"
+    expr.kind_str() == "call"
 }
 
 /// A call that captures or reports the exception being handled: `sys.exc_info()`,
@@ -311,18 +313,18 @@ fn reports_the_exception(checker: &Checker<'_>, call: Node<'_>) -> bool {
 fn earlier_handler_reraises(clause: Node<'_>) -> bool {
     let mut sibling = clause.prev_named_sibling();
     while let Some(earlier) = sibling {
-        if earlier.kind() != "except_clause" {
+        if earlier.kind_str() != "except_clause" {
             break;
         }
         let mut cursor = earlier.walk();
         let block = earlier
             .children(&mut cursor)
-            .filter(|c| c.kind() == "block")
+            .filter(|c| c.kind_str() == "block")
             .last();
         if let Some(block) = block {
             let body = statements(block);
             if body.len() == 1
-                && body[0].kind() == "raise_statement"
+                && body[0].kind_str() == "raise_statement"
                 && body[0].named_child_count() == 0
             {
                 return true;
@@ -353,7 +355,7 @@ fn reraises_or_exits(checker: &Checker<'_>, block: Node<'_>, body: &[Node<'_>]) 
     }
     let mut stack = vec![block];
     while let Some(node) = stack.pop() {
-        match node.kind() {
+        match node.kind_str() {
             "raise_statement" if node.named_child_count() == 0 => return true,
             "call" if reports_the_exception(checker, node) => return true,
             "function_definition" | "class_definition" | "lambda" => continue,
@@ -370,7 +372,7 @@ fn reraises_or_exits(checker: &Checker<'_>, block: Node<'_>, body: &[Node<'_>]) 
 
 /// `pass` or `...`.
 fn is_placeholder(checker: &Checker<'_>, stmt: Node<'_>) -> bool {
-    match stmt.kind() {
+    match stmt.kind_str() {
         "pass_statement" => true,
         "expression_statement" => checker.text(stmt).trim() == "...",
         _ => false,
@@ -379,7 +381,9 @@ fn is_placeholder(checker: &Checker<'_>, stmt: Node<'_>) -> bool {
 
 fn has_comment(node: Node<'_>) -> bool {
     let mut cursor = node.walk();
-    let found = node.children(&mut cursor).any(|c| c.kind() == "comment");
+    let found = node
+        .children(&mut cursor)
+        .any(|c| c.kind_str() == "comment");
     found
 }
 

@@ -12,6 +12,7 @@
 //! than `staticmethod`/`classmethod`/`abstractmethod` (a decorator may register or call it, as
 //! `@app.route` or `@atexit.register` do, so it is used).
 
+use crate::analysis::parse::KindStr;
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -36,7 +37,7 @@ pub(super) fn check_block(checker: &mut Checker<'_>, block: Node<'_>) {
 fn unreachable(checker: &mut Checker<'_>, stmts: &[Node<'_>]) {
     let Some(i) = stmts.iter().position(|s| {
         matches!(
-            s.kind(),
+            s.kind_str(),
             "return_statement" | "raise_statement" | "break_statement" | "continue_statement"
         )
     }) else {
@@ -49,7 +50,7 @@ fn unreachable(checker: &mut Checker<'_>, stmts: &[Node<'_>]) {
     if rest.iter().all(|s| is_yield(*s)) {
         return;
     }
-    let keyword = stmts[i].kind().trim_end_matches("_statement");
+    let keyword = stmts[i].kind_str().trim_end_matches("_statement");
     checker.report(
         Rule::Unreachable,
         format!(
@@ -63,18 +64,18 @@ fn unreachable(checker: &mut Checker<'_>, stmts: &[Node<'_>]) {
 }
 
 fn is_yield(stmt: Node<'_>) -> bool {
-    stmt.kind() == "expression_statement"
-        && stmt.named_child(0).is_some_and(|e| e.kind() == "yield")
+    stmt.kind_str() == "expression_statement"
+        && stmt.named_child(0).is_some_and(|e| e.kind_str() == "yield")
 }
 
 fn redefined(checker: &mut Checker<'_>, stmts: &[Node<'_>]) {
     // name -> (the statement, its function_definition), for the latest definition of each.
     let mut seen: HashMap<&str, (Node<'_>, Node<'_>)> = HashMap::new();
     for stmt in stmts {
-        let def = match stmt.kind() {
+        let def = match stmt.kind_str() {
             "function_definition" => *stmt,
             "decorated_definition" => match field(*stmt, Field::Definition) {
-                Some(def) if def.kind() == "function_definition" => def,
+                Some(def) if def.kind_str() == "function_definition" => def,
                 _ => continue,
             },
             _ => continue,
@@ -112,7 +113,7 @@ fn exempt(
     later_def: Node<'_>,
 ) -> bool {
     let overload = |stmt: Node<'_>| {
-        stmt.kind() == "decorated_definition" && {
+        stmt.kind_str() == "decorated_definition" && {
             let d = decorators(stmt, checker.source);
             d.overload || d.accessor
         }
@@ -131,13 +132,13 @@ fn exempt(
 
 /// Whether a definition has a decorator that may keep or call the function.
 fn registered(checker: &Checker<'_>, stmt: Node<'_>) -> bool {
-    if stmt.kind() != "decorated_definition" {
+    if stmt.kind_str() != "decorated_definition" {
         return false;
     }
     let mut cursor = stmt.walk();
     let decorators: Vec<Node<'_>> = stmt
         .named_children(&mut cursor)
-        .filter(|c| c.kind() == "decorator")
+        .filter(|c| c.kind_str() == "decorator")
         .collect();
     decorators.into_iter().any(|d| {
         let name = super::decorator_name(d, checker.source);

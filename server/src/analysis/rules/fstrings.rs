@@ -9,6 +9,7 @@
 //!
 //! The fix drops the `f`/`F` from the prefix (keeping `r`).
 
+use crate::analysis::parse::KindStr;
 use tree_sitter::Node;
 
 use super::{Checker, Rule};
@@ -65,10 +66,10 @@ pub(super) fn check(checker: &mut Checker<'_>, parts: &[Node<'_>]) {
 }
 
 fn delimiters(string: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
-    let start = string.child(0).filter(|c| c.kind() == "string_start")?;
+    let start = string.child(0).filter(|c| c.kind_str() == "string_start")?;
     let end = string
         .child(string.child_count().checked_sub(1)?)
-        .filter(|c| c.kind() == "string_end")?;
+        .filter(|c| c.kind_str() == "string_end")?;
     Some((start, end))
 }
 
@@ -76,7 +77,7 @@ fn has_interpolation(string: Node<'_>) -> bool {
     let mut cursor = string.walk();
     let found = string
         .children(&mut cursor)
-        .any(|c| c.kind() == "interpolation");
+        .any(|c| c.kind_str() == "interpolation");
     found
 }
 

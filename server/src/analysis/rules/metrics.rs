@@ -12,6 +12,7 @@
 //! Counting happens during the one walk: each statement adds to the function the walk's
 //! context names, and at the end nested functions add their totals to their parents.
 
+use crate::analysis::parse::KindStr;
 use tree_sitter::Node;
 
 use super::{field, Checker, Ctx, Field, FunctionMetrics, Rule};
@@ -50,7 +51,7 @@ pub(super) fn count(checker: &mut Checker<'_>, node: Node<'_>, kind: &str, ctx: 
             let mut has_finally = false;
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                match child.kind() {
+                match child.kind_str() {
                     "except_clause" | "except_group_clause" => handlers += 1,
                     "else_clause" => has_else = true,
                     "finally_clause" => has_finally = true,
@@ -100,9 +101,9 @@ fn count_clauses(node: Node<'_>, a: &str, b: &str) -> (usize, usize) {
     let (mut n_a, mut n_b) = (0, 0);
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
-        if child.kind() == a {
+        if child.kind_str() == a {
             n_a += 1;
-        } else if child.kind() == b {
+        } else if child.kind_str() == b {
             n_b += 1;
         }
     }
@@ -118,14 +119,14 @@ fn match_complexity(node: Node<'_>) -> usize {
     let mut cursor = body.walk();
     let cases: Vec<Node<'_>> = body
         .named_children(&mut cursor)
-        .filter(|c| c.kind() == "case_clause")
+        .filter(|c| c.kind_str() == "case_clause")
         .collect();
     let catch_all = cases.last().is_some_and(|last| {
         field(*last, Field::Guard).is_none() && {
             let mut cursor = last.walk();
             let patterns: Vec<Node<'_>> = last
                 .named_children(&mut cursor)
-                .filter(|c| c.kind() == "case_pattern")
+                .filter(|c| c.kind_str() == "case_pattern")
                 .collect();
             patterns.len() == 1 && is_irrefutable(patterns[0])
         }
@@ -135,7 +136,7 @@ fn match_complexity(node: Node<'_>) -> usize {
 
 /// `_`, a bare capture name, or an or-pattern with such an alternative.
 fn is_irrefutable(pattern: Node<'_>) -> bool {
-    match pattern.kind() {
+    match pattern.kind_str() {
         "case_pattern" => match pattern.named_child(0) {
             None => true,
             Some(inner) => pattern.named_child_count() == 1 && is_irrefutable(inner),
@@ -146,7 +147,7 @@ fn is_irrefutable(pattern: Node<'_>) -> bool {
             let alternatives: Vec<Node<'_>> = pattern.children(&mut cursor).collect();
             alternatives
                 .iter()
-                .any(|c| c.kind() == "_" || (c.is_named() && is_irrefutable(*c)))
+                .any(|c| c.kind_str() == "_" || (c.is_named() && is_irrefutable(*c)))
         }
         _ => false,
     }

@@ -22,6 +22,7 @@ mod fstrings;
 mod metrics;
 mod unicode;
 
+use crate::analysis::parse::KindStr;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -404,7 +405,7 @@ impl<'s> Checker<'s> {
     /// Runs the rules that start at `node` and says how its children get their context.
     fn visit(&mut self, node: Node<'_>, ctx: Ctx) -> Children {
         // `kind()` measures and validates the name each time: once per node is enough.
-        let kind = node.kind();
+        let kind = node.kind_str();
         metrics::count(self, node, kind, &ctx);
         match kind {
             "module" | "block" => flow::check_block(self, node),
@@ -433,7 +434,7 @@ impl<'s> Checker<'s> {
                 let mut cursor = node.walk();
                 let parts: Vec<Node<'_>> = node
                     .named_children(&mut cursor)
-                    .filter(|c| c.kind() == "string")
+                    .filter(|c| c.kind_str() == "string")
                     .collect();
                 fstrings::check(self, &parts);
                 return Children::Exact(Ctx {
@@ -535,7 +536,7 @@ impl Children {
                 }
             }
             Children::Decorated { outer, decorators } => {
-                if child.kind() == "decorator" {
+                if child.kind_str() == "decorator" {
                     outer
                 } else {
                     Ctx {
@@ -551,7 +552,7 @@ impl Children {
 /// A call of a unittest assertion method: `self.assertTrue(…)`, `assertEqual(…)`.
 fn is_assertion_call(call: Node<'_>, source: &str) -> bool {
     field(call, Field::Function).is_some_and(|f| {
-        let name = match f.kind() {
+        let name = match f.kind_str() {
             "attribute" => field(f, Field::Attribute),
             "identifier" => Some(f),
             _ => None,
@@ -576,7 +577,7 @@ fn decorators(decorated: Node<'_>, source: &str) -> Decorators {
     let mut cursor = decorated.walk();
     for decorator in decorated
         .named_children(&mut cursor)
-        .filter(|c| c.kind() == "decorator")
+        .filter(|c| c.kind_str() == "decorator")
     {
         let name = decorator_name(decorator, source);
         let last = name.rsplit('.').next().unwrap_or(name);
@@ -597,7 +598,7 @@ fn decorator_name<'s>(decorator: Node<'_>, source: &'s str) -> &'s str {
     let Some(mut expr) = decorator.named_child(0) else {
         return "";
     };
-    if expr.kind() == "call" {
+    if expr.kind_str() == "call" {
         if let Some(function) = field(expr, Field::Function) {
             expr = function;
         }
@@ -614,11 +615,11 @@ fn has_docstring(def: Node<'_>) -> bool {
     let Some(first) = body.named_children(&mut cursor).find(|c| !c.is_extra()) else {
         return false;
     };
-    first.kind() == "expression_statement"
+    first.kind_str() == "expression_statement"
         && first.named_child_count() == 1
         && first
             .named_child(0)
-            .is_some_and(|s| matches!(s.kind(), "string" | "concatenated_string"))
+            .is_some_and(|s| matches!(s.kind_str(), "string" | "concatenated_string"))
 }
 
 /// The byte offset where the line holding `offset` starts.

@@ -16,6 +16,7 @@
 //! The fix deletes the characters in comments only; elsewhere deleting them changes what the
 //! program means (a name, a string's value), so that is left to the author.
 
+use crate::analysis::parse::KindStr;
 use tree_sitter::Node;
 
 use super::{Checker, Rule};
@@ -36,7 +37,7 @@ fn hidden_kind(c: char) -> Option<&'static str> {
 fn place(root: Node<'_>, offset: usize) -> &'static str {
     let mut node = root.descendant_for_byte_range(offset, offset);
     while let Some(n) = node {
-        match n.kind() {
+        match n.kind_str() {
             "comment" => return "a comment",
             "string" | "string_content" | "concatenated_string" => return "a string",
             "identifier" => return "an identifier",
