@@ -265,12 +265,15 @@ pub fn run(
         .and_then(|(c, key)| c.project_findings(key))
         .map(<[PrintedFinding]>::to_vec);
     let need_parts = run_project && cached_project.is_none();
-    // The largest files first, so that no core is left alone with a big file at the end; the
-    // results go back into path order afterwards.
+    // The largest files first, so that no core is left alone with a big file at the end, and
+    // one file per task: with rayon's default splitting, one core sometimes ran out of work
+    // about 40 ms before the other on Django (wall times of 0.30 or 0.34 s for the same CPU
+    // time). The results go back into path order afterwards.
     let mut order: Vec<usize> = (0..texts.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(texts[i].1.len()));
     let mut checked: Vec<(usize, FileResult, Option<ProjectPart>)> = order
         .into_par_iter()
+        .with_max_len(1)
         .map(|i| {
             let ((path, text), absolute) = (&texts[i], &absolute[i]);
             let shown = display_path(path, root);
