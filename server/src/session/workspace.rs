@@ -44,6 +44,16 @@ pub struct WorkspaceFiles {
     pub skipped: Vec<(PathBuf, SkipReason)>,
 }
 
+impl WorkspaceFiles {
+    /// Takes a file, or records why it was skipped.
+    fn add(&mut self, path: PathBuf, checked: Result<(), SkipReason>) {
+        match checked {
+            Ok(()) => self.files.push(path),
+            Err(reason) => self.skipped.push((path, reason)),
+        }
+    }
+}
+
 /// Lists the `.py` and `.pyi` files under `roots` (files given directly are taken as they
 /// are, if they are Python), sorted and without duplicates. Files over the size limit are
 /// skipped here; content checks happen in `read_source`.
@@ -52,7 +62,7 @@ pub fn discover_python_files(roots: &[PathBuf], config: &WorkspaceConfig) -> Wor
     for root in roots {
         if root.is_file() {
             if is_python_path(root) {
-                push_checked_size(&mut out, root.clone(), config.max_file_size);
+                out.add(root.clone(), checked_size(root, config.max_file_size));
             }
             continue;
         }
@@ -95,11 +105,10 @@ pub fn discover_python_files(roots: &[PathBuf], config: &WorkspaceConfig) -> Wor
                 if entry.file_type().is_some_and(|t| t.is_file()) && is_python_path(entry.path()) {
                     let path = entry.into_path();
                     let checked = checked_size(&path, config.max_file_size);
-                    let mut out = found.lock().unwrap_or_else(|e| e.into_inner());
-                    match checked {
-                        Ok(()) => out.files.push(path),
-                        Err(reason) => out.skipped.push((path, reason)),
-                    }
+                    found
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .add(path, checked);
                 }
                 ignore::WalkState::Continue
             })
@@ -109,13 +118,6 @@ pub fn discover_python_files(roots: &[PathBuf], config: &WorkspaceConfig) -> Wor
     out.files.dedup();
     out.skipped.sort_by(|a, b| a.0.cmp(&b.0));
     out
-}
-
-fn push_checked_size(out: &mut WorkspaceFiles, path: PathBuf, limit: u64) {
-    match checked_size(&path, limit) {
-        Ok(()) => out.files.push(path),
-        Err(reason) => out.skipped.push((path, reason)),
-    }
 }
 
 /// Whether a file is within the size limit (and its size can be read at all).
