@@ -542,8 +542,6 @@ fn selection(args: &CheckArgs, review: &ReviewConfig) -> Result<CodeSelection, S
     })
 }
 
-/// The per-file checks of one file, and the tree they parsed (none when nothing per-file was
-/// selected).
 /// The per-file checks of one file: its result and its tree (None when nothing needed
 /// parsing), and, when `facts_of` names its module (and whether it is a package), the project
 /// rules' facts, read in the same walk as the built-in rules.
@@ -562,23 +560,23 @@ fn check_text<'t>(
     }
     let tree = parse_str(text, None);
     let index = LineIndex::new(text);
-    let mut facts = facts_of.map(|(module, package)| FactsWalk::new(text, &tree, module, package));
+    // The project rules are TDM codes: when their facts are wanted, the rules' walk runs (with
+    // no per-file rule selected it still walks, for the observer).
+    let mut facts = facts_of
+        .filter(|_| run_rules)
+        .map(|(module, package)| FactsWalk::new(text, &tree, module, package));
     if run_rules {
         let opts = RuleOptions {
             test_file: rules::is_test_path(path),
             ..rule_opts.clone()
         };
-        let findings = match facts.as_mut() {
-            Some(walk) => rules::check_file_observed(text, &tree, &opts, walk),
-            None => rules::check_file(text, &tree, &opts),
-        };
-        result
-            .findings
-            .extend(findings.into_iter().map(|f| located(path, &index, f)));
+        result.findings.extend(
+            rules::check_file_observed(text, &tree, &opts, &mut facts)
+                .into_iter()
+                .map(|f| located(path, &index, f)),
+        );
     }
-    // The project rules are TDM codes: when they are wanted, the rules' walk ran (with no
-    // per-file rule selected it still walks, for the observer).
-    let facts = facts.filter(|_| run_rules).map(FactsWalk::finish);
+    let facts = facts.map(FactsWalk::finish);
     if !run_doc {
         return (result, Some(tree), facts);
     }

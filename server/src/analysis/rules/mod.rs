@@ -189,6 +189,21 @@ impl WalkObserver for () {
     fn leave(&mut self, _: Node<'_>) {}
 }
 
+/// An observer that may be absent.
+impl<T: WalkObserver> WalkObserver for Option<T> {
+    fn enter(&mut self, node: Node<'_>) {
+        if let Some(observer) = self {
+            observer.enter(node);
+        }
+    }
+
+    fn leave(&mut self, node: Node<'_>) {
+        if let Some(observer) = self {
+            observer.leave(node);
+        }
+    }
+}
+
 /// The walk of `check_file` with no rule in it: only the observer reads the tree.
 pub(crate) fn walk_tree(root: Node<'_>, observer: &mut impl WalkObserver) {
     let mut cursor = root.walk();
@@ -404,7 +419,6 @@ impl<'s> Checker<'s> {
 
     /// Runs the rules that start at `node` and says how its children get their context.
     fn visit(&mut self, node: Node<'_>, ctx: Ctx) -> Children {
-        // `kind()` measures and validates the name each time: once per node is enough.
         let kind = node.kind_str();
         metrics::count(self, node, kind, &ctx);
         match kind {
