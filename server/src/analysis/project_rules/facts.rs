@@ -206,7 +206,10 @@ impl Kinds {
     }
 }
 
-struct Walker<'t, 'k> {
+/// The walk that reads a file's facts, as an observer of a walk over its tree (`file_facts`
+/// drives one alone; `tandem check` lets the built-in rules' walk drive it, so that the tree is
+/// walked once for both).
+pub struct FactsWalk<'t, 'k> {
     text: &'t str,
     module: &'k str,
     is_package: bool,
@@ -226,34 +229,30 @@ pub fn file_facts<'t>(text: &'t str, tree: &Tree, module: &str, is_package: bool
     walk.finish()
 }
 
-/// `file_facts` as an observer of another walk over the tree (the built-in rules' walk, in
-/// `tandem check`), so that the tree is walked once for both.
-pub struct FactsWalk<'t, 'k>(Walker<'t, 'k>);
-
 impl<'t, 'k> FactsWalk<'t, 'k> {
     pub fn new(text: &'t str, tree: &Tree, module: &'k str, is_package: bool) -> Self {
-        let mut w = Walker {
+        FactsWalk {
             text,
             module,
             is_package,
             k: Kinds::get(),
-            facts: FileFacts::default(),
-            stack: Vec::new(),
+            facts: FileFacts {
+                scopes: vec![Scope {
+                    kind: ScopeKind::Module,
+                    parent: u32::MAX,
+                    name_start: 0,
+                    bindings: Vec::new(),
+                }],
+                ..FileFacts::default()
+            },
+            stack: vec![(tree.root_node().id(), 0)],
             pending: Vec::new(),
-        };
-        w.facts.scopes.push(Scope {
-            kind: ScopeKind::Module,
-            parent: u32::MAX,
-            name_start: 0,
-            bindings: Vec::new(),
-        });
-        w.stack.push((tree.root_node().id(), 0));
-        FactsWalk(w)
+        }
     }
 
     /// The facts, once the walk is over.
     pub fn finish(self) -> FileFacts<'t> {
-        let mut facts = self.0.facts;
+        let mut facts = self.facts;
         for scope in &mut facts.scopes {
             scope.bindings.sort_by(|a, b| a.0.cmp(b.0));
         }
@@ -265,18 +264,17 @@ impl<'t, 'k> FactsWalk<'t, 'k> {
 
 impl crate::analysis::rules::WalkObserver for FactsWalk<'_, '_> {
     fn enter(&mut self, node: Node<'_>) {
-        self.0.enter(node);
+        self.visit(node);
     }
 
     fn leave(&mut self, node: Node<'_>) {
-        let w = &mut self.0;
-        if w.stack.len() > 1 && w.stack.last().is_some_and(|(id, _)| *id == node.id()) {
-            w.stack.pop();
+        if self.stack.len() > 1 && self.stack.last().is_some_and(|(id, _)| *id == node.id()) {
+            self.stack.pop();
         }
     }
 }
 
-impl<'t> Walker<'t, '_> {
+impl<'t> FactsWalk<'t, '_> {
     fn text(&self, node: Node<'_>) -> &'t str {
         self.text.get(node.byte_range()).unwrap_or("")
     }
@@ -304,7 +302,7 @@ impl<'t> Walker<'t, '_> {
         id
     }
 
-    fn enter(&mut self, node: Node<'_>) {
+    fn visit(&mut self, node: Node<'_>) {
         if let Some(i) = self.pending.iter().rposition(|(id, _)| *id == node.id()) {
             let (_, scope) = self.pending.swap_remove(i);
             self.stack.push((node.id(), scope));
