@@ -19,8 +19,9 @@ pub mod session;
 /// jemalloc for every allocation of any program built on this crate (the `tandem` binary, its
 /// tests and benchmarks), the C parts included: with `unprefixed_malloc_on_supported_platforms`
 /// it provides `malloc` and `free` themselves, so tree-sitter's syntax trees (most of the
-/// allocations when parsing) come from it too. It parses about 10% faster than glibc's
-/// allocator across threads (docs/benchmarks.md).
+/// allocations when parsing) come from it too. Measured against glibc's allocator with two
+/// builds of `tandem check --select TDM --no-cache` on Django, 5 interleaved runs each: median
+/// wall time 0.46 s with glibc, 0.42 s with jemalloc (2 cores).
 #[cfg(all(unix, not(target_env = "musl")))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -10,12 +10,13 @@
 //!
 //! Pure: the index holds every text and outline these rules read.
 
-use crate::analysis::parse::KindStr;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::path::{Path, PathBuf};
+
+use crate::analysis::parse::KindStr;
 
 use crate::analysis::callgraph::NodeKind;
 use crate::analysis::finding::{Finding, Severity};
