@@ -242,3 +242,34 @@ impl IdMap {
         self.iter().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::HashChains;
+
+    /// Ids sharing a hash are all found, and any of them (head, middle, last) can be removed
+    /// without losing the others.
+    #[test]
+    fn ids_with_the_same_hash_are_chained_and_removed() {
+        let mut index = HashChains::default();
+        for id in 0..4 {
+            index.push(7, id);
+        }
+        index.push(9, 4);
+        let found = |index: &HashChains, want: u32| index.find(7, |i| i == want);
+        assert_eq!(
+            (0..4).map(|i| found(&index, i)).collect::<Vec<_>>(),
+            [Some(0), Some(1), Some(2), Some(3)]
+        );
+        index.remove(7, 2);
+        index.remove(7, 3);
+        index.remove(7, 0);
+        assert_eq!(found(&index, 1), Some(1));
+        assert_eq!([0, 2, 3].map(|i| found(&index, i)), [None, None, None]);
+        assert_eq!(index.hashes(), 2);
+        index.remove(7, 1);
+        assert_eq!(index.hashes(), 1);
+        assert_eq!(index.find(9, |i| i == 4), Some(4));
+        assert_eq!(index.find(8, |_| true), None);
+    }
+}
