@@ -27,3 +27,13 @@ pub fn model_options(server: &MockServer, name: &str, role: &str) -> Value {
         "cache": {"enabled": false}
     })
 }
+
+/// The `tandem.toml` of `model_options`, with a `timeout_secs` limit.
+pub fn model_toml(server: &MockServer, name: &str, role: &str, timeout_secs: f64) -> String {
+    format!(
+        "[models.{name}]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\n\
+         api_key_env = \"TANDEM_E2E_KEY\"\nstream = false\nretries = 0\ntimeout_secs = {timeout_secs:.1}\n\n\
+         [roles]\n{role} = [\"{name}\"]\n\n[cache]\nenabled = false\n",
+        server.uri()
+    )
+}

@@ -23,6 +23,7 @@ use tandem_e2e::faults::{
     all_runs, count_events, integrity_check, model_config, start_editor, tandem_in,
     writer_temporaries,
 };
+use tandem_e2e::mock::openai;
 use tandem_e2e::{tandem_binary, Rng};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -44,14 +45,7 @@ Planner: `plan`\n\n## Items\n\n\
 - [x] **s2** modify `stock.py` — Refuse overdrafts (MARK-STOCK)\n  - symbols: `stock.Stock.take`\n  - depends on: none\n\n  Refuse to take more than is in stock, and add `limits.py`.\n";
 
 fn answer(ops: Value) -> ResponseTemplate {
-    let content = json!({"operations": ops, "notes": null}).to_string();
-    ResponseTemplate::new(200)
-        .set_body_json(json!({
-            "id": "c", "object": "chat.completion",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
-        }))
-        .set_delay(Duration::from_millis(120))
+    openai(&json!({"operations": ops, "notes": null})).set_delay(Duration::from_millis(120))
 }
 
 async fn coder() -> MockServer {

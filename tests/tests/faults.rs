@@ -20,6 +20,7 @@ use tandem_e2e::faults::{
     run_details, run_events, run_id_of, start_editor, uri_in, Fault, FaultServer, Latencies,
     CART_ADD_FIXED, CART_PY,
 };
+use tandem_e2e::mock::openai;
 use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -202,11 +203,7 @@ async fn the_model_client_stops_reading_at_its_cap() {
 
 fn openai_edit() -> ResponseTemplate {
     let answer = json!({"operations": [{"op": "replace_symbol", "path": "cart.py", "symbol": "Cart.add", "content": CART_ADD_FIXED}], "notes": null});
-    ResponseTemplate::new(200).set_body_json(json!({
-        "id": "c", "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.to_string()}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
-    }))
+    openai(&answer)
 }
 
 /// The server's limit on the editor's answer to `workspace/applyEdit` (`APPLY_TIMEOUT` in

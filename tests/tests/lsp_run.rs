@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tandem_e2e::faults::start_editor;
-use tandem_e2e::mock::openai;
+use tandem_e2e::mock::{model_toml, openai};
 use tandem_e2e::{examples_shop, file_uri, tandem_binary, LspClient};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
@@ -24,22 +24,17 @@ const PLAN: &str = "# Plan `p1`\n\n## Request\n\nCap quantities\n\n## Summary\n\
 Planner: `plan`\n\n## Items\n\n\
 - [x] **s1** modify `cart.py` — Cap the quantity\n  - symbols: `cart.Cart.add`\n  - depends on: none\n\n  Refuse quantities above 99 in `Cart.add`.\n";
 
-fn config(server: &MockServer, timeout: f64) -> String {
-    format!(
-        "[models.code]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\n\
-         api_key_env = \"TANDEM_E2E_KEY\"\nstream = false\nretries = 0\ntimeout_secs = {timeout:.1}\n\n\
-         [roles]\ncoder = [\"code\"]\n\n[cache]\nenabled = false\n",
-        server.uri()
-    )
-}
-
 fn workspace(server: &MockServer, timeout: f64) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::write(root.join("cart.py"), CART).unwrap();
     std::fs::create_dir_all(root.join(".tandem/plans")).unwrap();
     std::fs::write(root.join(".tandem/plans/p1.md"), PLAN).unwrap();
-    std::fs::write(root.join("tandem.toml"), config(server, timeout)).unwrap();
+    std::fs::write(
+        root.join("tandem.toml"),
+        model_toml(server, "code", "coder", timeout),
+    )
+    .unwrap();
     dir
 }
 
@@ -244,7 +239,11 @@ async fn implement_fills_the_shops_stub_with_a_versioned_edit() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&shop, dir.path());
-    std::fs::write(dir.path().join("tandem.toml"), config(&server, 10.0)).unwrap();
+    std::fs::write(
+        dir.path().join("tandem.toml"),
+        model_toml(&server, "code", "coder", 10.0),
+    )
+    .unwrap();
     let root = dir.path().to_path_buf();
     let file = root.join("src/shop/inventory.py");
     let uri = file_uri(&file);

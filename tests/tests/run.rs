@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 use tandem_e2e::faults::tandem_in;
-use tandem_e2e::mock::openai;
+use tandem_e2e::mock::{model_toml, openai};
 use tandem_e2e::tandem_binary;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
@@ -36,12 +36,7 @@ fn workspace(server: &MockServer, second_checked: bool) -> tempfile::TempDir {
     std::fs::write(root.join(".tandem/plans/p1.md"), plan_text(second_checked)).unwrap();
     std::fs::write(
         root.join("tandem.toml"),
-        format!(
-            "[models.code]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\n\
-             api_key_env = \"TANDEM_E2E_KEY\"\nstream = false\nretries = 0\ntimeout_secs = 5.0\n\n\
-             [roles]\ncoder = [\"code\"]\n\n[cache]\nenabled = false\n",
-            server.uri()
-        ),
+        model_toml(server, "code", "coder", 5.0),
     )
     .unwrap();
     dir

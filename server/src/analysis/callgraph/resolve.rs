@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use super::builtins::{calls_its_arguments, is_builtin, BuiltinType};
 use super::facts::*;
-use super::util::{FxMap, FxSet, IdMap, Interner};
+use super::util::{FxMap, FxSet, HashChains, IdMap, Interner};
 
 pub(crate) const NO: u32 = u32::MAX;
 
@@ -184,11 +184,6 @@ impl DynOp {
             DynOp::GetAttr { base, name, .. } | DynOp::SetAttr { base, name, .. } => [base, name],
         }
     }
-}
-
-fn dyn_hash(op: &DynOp) -> u64 {
-    use std::hash::BuildHasher;
-    super::util::FxBuild::default().hash_one(op)
 }
 
 /// A container receiving the entries of another.
@@ -600,11 +595,9 @@ pub(crate) struct Solver {
     scratch: Vec<u32>,
     dyn_ops: Vec<DynOp>,
     dyn_refs: Vec<u32>,
-    /// The live dynamic constraints by hash: the first id with that hash, the others chained
-    /// through `dyn_same_hash` (keying a map by the constraints themselves held a second copy
-    /// of each).
-    dyn_ids: FxMap<u64, u32>,
-    dyn_same_hash: Vec<u32>,
+    /// The live dynamic constraints, indexed by hash (keying a map by the constraints
+    /// themselves held a second copy of each).
+    dyn_ids: HashChains,
 
     /// What each constraint derived: lists in an arena, one per creator (heads by static op
     /// id and by dynamic constraint id).
@@ -695,8 +688,7 @@ impl Solver {
             scratch: Vec::new(),
             dyn_ops: Vec::new(),
             dyn_refs: Vec::new(),
-            dyn_ids: FxMap::default(),
-            dyn_same_hash: Vec::new(),
+            dyn_ids: HashChains::default(),
             effect_arena: Vec::new(),
             effect_free: Vec::new(),
             op_effects: Vec::new(),
@@ -975,7 +967,7 @@ impl Solver {
         self.dyn_effects.shrink_to_fit();
         self.dyn_ops.shrink_to_fit();
         self.dyn_refs.shrink_to_fit();
-        self.dyn_same_hash.shrink_to_fit();
+        self.dyn_ids.shrink_chains();
         self.op_edge.shrink_to_fit();
         self.queue = Vec::new();
         self.scratch = Vec::new();
@@ -1017,8 +1009,8 @@ impl Solver {
             + map(self.lookup_cache.len(), 24);
         let other_maps = direct
             + seeds
-            + map(self.dyn_ids.len(), 12)
-            + self.dyn_same_hash.capacity() * 4
+            + map(self.dyn_ids.hashes(), 12)
+            + self.dyn_ids.chain_capacity() * 4
             + map(self.value_ids.len(), std::mem::size_of::<Value>() + 4)
             + map(
                 self.inst_attr.len()
@@ -1573,8 +1565,8 @@ impl Solver {
 
     /// Makes (or takes another reference to) a dynamic constraint for the current creator.
     fn dyn_op(&mut self, op: DynOp) {
-        let h = dyn_hash(&op);
-        if let Some(id) = self.find_dyn(h, &op) {
+        let h = HashChains::hash(&op);
+        if let Some(id) = self.dyn_ids.find(h, |i| self.dyn_ops[i as usize] == op) {
             self.dyn_refs[id as usize] += 1;
             if self.creator != NO {
                 self.push_effect(self.creator, Effect::Dyn(id));
@@ -1584,8 +1576,7 @@ impl Solver {
         let id = self.dyn_ops.len() as u32;
         self.dyn_ops.push(op.clone());
         self.dyn_refs.push(1);
-        let head = self.dyn_ids.insert(h, id).unwrap_or(NO);
-        self.dyn_same_hash.push(head);
+        self.dyn_ids.push(h, id);
         if self.creator != NO {
             self.push_effect(self.creator, Effect::Dyn(id));
         }
@@ -1593,44 +1584,6 @@ impl Solver {
             if w != NO {
                 self.add_trig(w, DYN | id);
             }
-        }
-    }
-
-    /// The live dynamic constraint equal to `op` (whose hash is `h`).
-    fn find_dyn(&self, h: u64, op: &DynOp) -> Option<u32> {
-        let mut i = self.dyn_ids.get(&h).copied().unwrap_or(NO);
-        while i != NO {
-            if self.dyn_ops[i as usize] == *op {
-                return Some(i);
-            }
-            i = self.dyn_same_hash[i as usize];
-        }
-        None
-    }
-
-    /// Takes a dead dynamic constraint out of the by-hash index.
-    fn unlink_dyn(&mut self, id: u32) {
-        let h = dyn_hash(&self.dyn_ops[id as usize]);
-        let Some(&head) = self.dyn_ids.get(&h) else {
-            return;
-        };
-        let next = self.dyn_same_hash[id as usize];
-        if head == id {
-            if next == NO {
-                self.dyn_ids.remove(&h);
-            } else {
-                self.dyn_ids.insert(h, next);
-            }
-            return;
-        }
-        let mut i = head;
-        while i != NO {
-            let after = self.dyn_same_hash[i as usize];
-            if after == id {
-                self.dyn_same_hash[i as usize] = next;
-                return;
-            }
-            i = after;
         }
     }
 
@@ -1644,7 +1597,8 @@ impl Solver {
         }
         *r -= 1;
         if *r == 0 {
-            self.unlink_dyn(id);
+            let h = HashChains::hash(&self.dyn_ops[id as usize]);
+            self.dyn_ids.remove(h, id);
             return true;
         }
         false

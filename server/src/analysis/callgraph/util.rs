@@ -76,49 +76,110 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
 pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
 
-/// Interns strings to dense `u32` ids. Each distinct string is stored once: the index maps a
-/// string's hash to the last id with that hash, the others with the same hash are chained
-/// through `same_hash` (a map keyed by the strings held a second copy of each).
+/// Dense `u32` ids indexed by the hash of what each names, without holding a second copy of
+/// it (as a map keyed by the values would): the map gives the last id added with a hash, the
+/// others with the same hash are chained through `next`, by id. The owner keeps the values
+/// and compares them in `find`.
+#[derive(Default, Clone, Debug)]
+pub(crate) struct HashChains {
+    heads: FxMap<u64, u32>,
+    next: Vec<u32>,
+}
+
+const END: u32 = u32::MAX;
+
+impl HashChains {
+    pub(crate) fn hash<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
+        use std::hash::BuildHasher;
+        FxBuild::default().hash_one(value)
+    }
+
+    /// The first id chained under `h` for which `is_it` holds.
+    pub(crate) fn find(&self, h: u64, mut is_it: impl FnMut(u32) -> bool) -> Option<u32> {
+        let mut i = self.heads.get(&h).copied().unwrap_or(END);
+        while i != END {
+            if is_it(i) {
+                return Some(i);
+            }
+            i = self.next[i as usize];
+        }
+        None
+    }
+
+    /// Indexes `id` under `h`; ids are added in order, `id` being the number added so far.
+    pub(crate) fn push(&mut self, h: u64, id: u32) {
+        debug_assert_eq!(id as usize, self.next.len());
+        let head = self.heads.insert(h, id).unwrap_or(END);
+        self.next.push(head);
+    }
+
+    /// Takes `id` (indexed under `h`) out of the index; its id is not reused.
+    pub(crate) fn remove(&mut self, h: u64, id: u32) {
+        let Some(&head) = self.heads.get(&h) else {
+            return;
+        };
+        let next = self.next[id as usize];
+        if head == id {
+            if next == END {
+                self.heads.remove(&h);
+            } else {
+                self.heads.insert(h, next);
+            }
+            return;
+        }
+        let mut i = head;
+        while i != END {
+            let after = self.next[i as usize];
+            if after == id {
+                self.next[i as usize] = next;
+                return;
+            }
+            i = after;
+        }
+    }
+
+    /// How many distinct hashes are indexed.
+    pub(crate) fn hashes(&self) -> usize {
+        self.heads.len()
+    }
+
+    /// The capacity of the chains (one `u32` per id).
+    pub(crate) fn chain_capacity(&self) -> usize {
+        self.next.capacity()
+    }
+
+    /// Gives back the unused capacity of the chains.
+    pub(crate) fn shrink_chains(&mut self) {
+        self.next.shrink_to_fit();
+    }
+}
+
+/// Interns strings to dense `u32` ids. Each distinct string is stored once (indexed by hash,
+/// see `HashChains`).
 #[derive(Default, Clone, Debug)]
 pub(crate) struct Interner {
-    ids: FxMap<u64, u32>,
-    same_hash: Vec<u32>,
+    ids: HashChains,
     strings: Vec<Box<str>>,
 }
 
 impl Interner {
-    fn hash(s: &str) -> u64 {
-        use std::hash::BuildHasher;
-        FxBuild::default().hash_one(s)
-    }
-
     fn find(&self, h: u64, s: &str) -> Option<u32> {
-        let mut i = *self.ids.get(&h)?;
-        loop {
-            if &*self.strings[i as usize] == s {
-                return Some(i);
-            }
-            i = self.same_hash[i as usize];
-            if i == u32::MAX {
-                return None;
-            }
-        }
+        self.ids.find(h, |i| &*self.strings[i as usize] == s)
     }
 
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
-        let h = Self::hash(s);
+        let h = HashChains::hash(s);
         if let Some(id) = self.find(h, s) {
             return id;
         }
         let id = self.strings.len() as u32;
         self.strings.push(s.into());
-        let prev = self.ids.insert(h, id).unwrap_or(u32::MAX);
-        self.same_hash.push(prev);
+        self.ids.push(h, id);
         id
     }
 
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
-        self.find(Self::hash(s), s)
+        self.find(HashChains::hash(s), s)
     }
 
     pub(crate) fn resolve(&self, id: u32) -> &str {
@@ -179,5 +240,36 @@ impl IdMap {
 
     pub(crate) fn to_vec(&self) -> Vec<u32> {
         self.iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HashChains;
+
+    /// Ids sharing a hash are all found, and any of them (head, middle, last) can be removed
+    /// without losing the others.
+    #[test]
+    fn ids_with_the_same_hash_are_chained_and_removed() {
+        let mut index = HashChains::default();
+        for id in 0..4 {
+            index.push(7, id);
+        }
+        index.push(9, 4);
+        let found = |index: &HashChains, want: u32| index.find(7, |i| i == want);
+        assert_eq!(
+            (0..4).map(|i| found(&index, i)).collect::<Vec<_>>(),
+            [Some(0), Some(1), Some(2), Some(3)]
+        );
+        index.remove(7, 2);
+        index.remove(7, 3);
+        index.remove(7, 0);
+        assert_eq!(found(&index, 1), Some(1));
+        assert_eq!([0, 2, 3].map(|i| found(&index, i)), [None, None, None]);
+        assert_eq!(index.hashes(), 2);
+        index.remove(7, 1);
+        assert_eq!(index.hashes(), 1);
+        assert_eq!(index.find(9, |i| i == 4), Some(4));
+        assert_eq!(index.find(8, |_| true), None);
     }
 }
