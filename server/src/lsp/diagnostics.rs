@@ -273,22 +273,16 @@ pub fn file_findings(
     tree: &tree_sitter::Tree,
 ) -> Vec<Finding> {
     let selection = review_selection(state);
-    // The two families walk the tree independently.
     let rules = || rule_findings(state, key, text, tree);
-    let (doc, mut findings) = if selection.wants_family("DOC") {
-        let (doc, rules) = side_by_side("doc-checks", || doc_findings(state, text, tree), rules);
-        (Some(doc), rules)
-    } else {
-        (None, rules())
-    };
-    if let Some(doc) = doc {
-        let mut doc: Vec<Finding> = doc
-            .into_iter()
-            .filter(|f| selection.is_selected(&f.code))
-            .collect();
-        crate::analysis::finding::apply_noqa(text, &mut doc);
-        findings.extend(doc);
+    if !selection.wants_family("DOC") {
+        return rules();
     }
+    // The two families walk the tree independently.
+    let (mut doc, mut findings) =
+        side_by_side("doc-checks", || doc_findings(state, text, tree), rules);
+    doc.retain(|f| selection.is_selected(&f.code));
+    crate::analysis::finding::apply_noqa(text, &mut doc);
+    findings.extend(doc);
     findings
 }
 
