@@ -67,8 +67,6 @@ pub(super) async fn execute_command(
     }
 }
 
-/// The first argument of `command`, read as `T`; a missing or malformed one is an
-/// `InvalidParams` error that says what the command takes (`shape`).
 /// `{uri, range?}`: the arguments of the commands that work on an open document (no range: the
 /// whole document).
 #[derive(Debug, serde::Deserialize)]
@@ -91,6 +89,8 @@ pub(super) fn open_document_args(
     Ok(args)
 }
 
+/// The first argument of `command`, read as `T`; a missing or malformed one is an
+/// `InvalidParams` error that says what the command takes (`shape`).
 pub(super) fn command_args<T: serde::de::DeserializeOwned>(
     command: &str,
     shape: &str,

@@ -64,7 +64,7 @@ pub(super) fn schedule(client: &Client, state: &Arc<ServerState>, uri: Uri) {
                 || {
                     // Lets the usage facts be rebuilt on the blocking pool from there.
                     let _runtime = runtime.enter();
-                    project_findings_of(&checks_state, &snapshot.uri, &text, Some(&snapshot.tree))
+                    project_findings(&checks_state, &snapshot.uri, &text, &snapshot.tree)
                 },
                 || file_findings(&checks_state, &snapshot.uri, &text, &snapshot.tree),
             );
@@ -147,17 +147,12 @@ const USAGE_MAX_AGE: Duration = Duration::from_secs(5);
 /// TDM020 and TDM021 for the document, from the project index, when the index holds exactly
 /// this text (otherwise its byte ranges would point elsewhere; the document is noted in
 /// `awaiting_index`, and the index worker schedules its diagnostics again once it caught up).
-pub(super) fn project_findings(state: &Arc<ServerState>, key: &str, text: &str) -> Vec<Finding> {
-    project_findings_of(state, key, text, None)
-}
-
-/// Like [`project_findings`], reading the document's calls from `tree` (a tree of `text`)
-/// when given, instead of parsing them again.
-fn project_findings_of(
+/// The document's calls are read from `tree` (a tree of `text`) instead of being parsed again.
+pub(super) fn project_findings(
     state: &Arc<ServerState>,
     key: &str,
     text: &str,
-    tree: Option<&tree_sitter::Tree>,
+    tree: &tree_sitter::Tree,
 ) -> Vec<Finding> {
     let Some(path) = tower_lsp_server::ls_types::Uri::from_str(key)
         .ok()
@@ -182,10 +177,10 @@ fn project_findings_of(
             .into_iter()
             .map(|(_, f)| f)
             .collect();
-    let calls = tree.map(|tree| crate::analysis::project_rules::FileCalls::of(text, tree));
+    let calls = crate::analysis::project_rules::FileCalls::of(text, tree);
     out.extend(
         crate::analysis::project_rules::bad_calls_with(&index, Some(&module), &|p| {
-            calls.as_ref().filter(|_| p == path)
+            (p == path).then_some(&calls)
         })
         .into_iter()
         .filter(|(p, _)| p == &path)
@@ -278,22 +273,16 @@ pub fn file_findings(
     tree: &tree_sitter::Tree,
 ) -> Vec<Finding> {
     let selection = review_selection(state);
-    // The two families walk the tree independently.
     let rules = || rule_findings(state, key, text, tree);
-    let (doc, mut findings) = if selection.wants_family("DOC") {
-        let (doc, rules) = side_by_side("doc-checks", || doc_findings(state, text, tree), rules);
-        (Some(doc), rules)
-    } else {
-        (None, rules())
-    };
-    if let Some(doc) = doc {
-        let mut doc: Vec<Finding> = doc
-            .into_iter()
-            .filter(|f| selection.is_selected(&f.code))
-            .collect();
-        crate::analysis::finding::apply_noqa(text, &mut doc);
-        findings.extend(doc);
+    if !selection.wants_family("DOC") {
+        return rules();
     }
+    // The two families walk the tree independently.
+    let (mut doc, mut findings) =
+        side_by_side("doc-checks", || doc_findings(state, text, tree), rules);
+    doc.retain(|f| selection.is_selected(&f.code));
+    crate::analysis::finding::apply_noqa(text, &mut doc);
+    findings.extend(doc);
     findings
 }
 

@@ -394,7 +394,9 @@ async fn review_and_store(
         let module = module.clone();
         tokio::task::spawn_blocking(move || {
             let mut live = super::diagnostics::file_findings(&state, &key, &text, &tree);
-            live.extend(super::diagnostics::project_findings(&state, &key, &text));
+            live.extend(super::diagnostics::project_findings(
+                &state, &key, &text, &tree,
+            ));
             let mut context = DocContext::default();
             if uses_model {
                 let root = state.folders().into_iter().next();
