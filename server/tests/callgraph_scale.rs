@@ -141,6 +141,11 @@ fn callgraph_on_a_real_code_base() {
     // As the real pipeline does: each tree is dropped once its facts are extracted.
     let mut parse = std::time::Duration::ZERO;
     let mut extract = std::time::Duration::ZERO;
+    let (mut outl, mut refs, mut dropt) = (
+        std::time::Duration::ZERO,
+        std::time::Duration::ZERO,
+        std::time::Duration::ZERO,
+    );
     let mut facts: Vec<ModuleFacts> = Vec::with_capacity(sources.len());
     let mut bytes = 0usize;
     for ((_, src), (name, is_package)) in sources.iter().zip(&names) {
@@ -157,7 +162,23 @@ fn callgraph_on_a_real_code_base() {
             tree: &tree,
         }));
         extract += t.elapsed();
+        let t = Instant::now();
+        std::hint::black_box(tandem::analysis::outline::outline(&tree, &src, name));
+        outl += t.elapsed();
+        let t = Instant::now();
+        let shared: std::sync::Arc<str> = std::sync::Arc::from(src.as_str());
+        std::hint::black_box(tandem::analysis::references::references_in(&tree, &shared));
+        refs += t.elapsed();
+        let t = Instant::now();
+        drop(tree);
+        dropt += t.elapsed();
     }
+    println!(
+        "outline {:.0} ms, references {:.0} ms, dropping trees {:.0} ms",
+        outl.as_secs_f64() * 1e3,
+        refs.as_secs_f64() * 1e3,
+        dropt.as_secs_f64() * 1e3
+    );
     let facts_bytes: usize = facts.iter().map(ModuleFacts::approximate_size).sum();
     let mut counts = [0usize; 8];
     for f in &facts {
