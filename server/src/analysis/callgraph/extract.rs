@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 use tree_sitter::{Language, Node as TsNode, TreeCursor};
 
 use super::facts::*;
+use super::simplify;
 use super::util::{FxMap, Interner};
 use super::SourceModule;
 use crate::analysis::parse::python_language;
@@ -456,8 +457,16 @@ const IFACE: u32 = u32::MAX - 1;
 /// Marks flow keys that are subscript paths rather than names.
 const PATH_BIT: u32 = 1 << 31;
 
-/// Extracts the facts of one module.
+/// Extracts the facts of one module, without what can never influence the call graph
+/// (`simplify`).
 pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
+    let mut facts = extract_unsimplified(module);
+    simplify::simplify(&mut facts);
+    facts
+}
+
+/// The facts of one module as the walk makes them.
+pub(super) fn extract_unsimplified(module: &SourceModule<'_>) -> ModuleFacts {
     let root = module.tree.root_node();
     let mut ex = Ex {
         src: module.source,

@@ -13,7 +13,25 @@ type Edges = BTreeSet<(String, String)>;
 
 /// The `.py` files under `dir`, with their module names (paths relative to the case folder,
 /// dots for slashes; a package's `__init__.py` is named after its folder).
-fn case_modules(dir: &Path) -> Vec<(String, bool, String)> {
+/// The case folders (`category/case`, holding `callgraph.json`) under `root`, sorted.
+pub(crate) fn case_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = Vec::new();
+    for category in fs::read_dir(root).into_iter().flatten().flatten() {
+        let cat = category.path();
+        if !cat.is_dir() {
+            continue;
+        }
+        for case in fs::read_dir(&cat).into_iter().flatten().flatten() {
+            if case.path().join("callgraph.json").is_file() {
+                cases.push(case.path());
+            }
+        }
+    }
+    cases.sort();
+    cases
+}
+
+pub(crate) fn case_modules(dir: &Path) -> Vec<(String, bool, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -167,22 +185,8 @@ pub fn evaluate(root: &Path) -> Result<MicroReport, String> {
     if !root.is_dir() {
         return Err(format!("no benchmark at {}", root.display()));
     }
-    let mut cases: Vec<PathBuf> = Vec::new();
-    for category in fs::read_dir(root)
-        .map_err(|e| format!("{}: {e}", root.display()))?
-        .flatten()
-    {
-        let cat = category.path();
-        if !cat.is_dir() {
-            continue;
-        }
-        for case in fs::read_dir(&cat).into_iter().flatten().flatten() {
-            if case.path().join("callgraph.json").is_file() {
-                cases.push(case.path());
-            }
-        }
-    }
-    cases.sort();
+    fs::read_dir(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let cases = case_dirs(root);
 
     let mut by_category: BTreeMap<String, Tally> = BTreeMap::new();
     let mut inexact = String::new();

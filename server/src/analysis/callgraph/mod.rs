@@ -30,6 +30,7 @@ pub mod micro;
 mod program;
 mod pycg;
 mod resolve;
+mod simplify;
 mod util;
 
 #[cfg(test)]
