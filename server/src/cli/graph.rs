@@ -1,7 +1,7 @@
 //! `tandem graph`: the call graph of Python files or folders, in PyCG's adjacency format, as
 //! JSON with locations, or as Graphviz DOT or Mermaid for pictures.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -191,25 +191,43 @@ fn kind_name(kind: NodeKind) -> &'static str {
     }
 }
 
-/// 1-based line and column (in Unicode scalar values) of an offset in a module's text.
-fn location(
-    index: &ProjectIndex,
-    module: &str,
-    offset: usize,
-    root: &Path,
-) -> Option<(String, u32, u32)> {
-    let path = index.path_of_module(module)?;
-    let file = index.file(path)?;
-    let (line, column) = LineIndex::new(&file.text).human_line_column(offset);
-    let shown = path
-        .strip_prefix(root)
-        .unwrap_or(path)
-        .display()
-        .to_string();
-    Some((shown, line as u32, column as u32))
+/// Finds 1-based lines and columns (in Unicode scalar values) of offsets in modules' texts,
+/// indexing each module's lines once (a graph names the same module at thousands of sites).
+struct Locator<'a> {
+    index: &'a ProjectIndex,
+    root: &'a Path,
+    modules: HashMap<&'a str, Option<(String, LineIndex<'a>)>>,
+}
+
+impl<'a> Locator<'a> {
+    fn new(index: &'a ProjectIndex, root: &'a Path) -> Self {
+        Locator {
+            index,
+            root,
+            modules: HashMap::new(),
+        }
+    }
+
+    fn locate(&mut self, module: &'a str, offset: usize) -> Option<(String, u32, u32)> {
+        let (index, root) = (self.index, self.root);
+        let entry = self.modules.entry(module).or_insert_with(|| {
+            let path = index.path_of_module(module)?;
+            let file = index.file(path)?;
+            let shown = path
+                .strip_prefix(root)
+                .unwrap_or(path)
+                .display()
+                .to_string();
+            Some((shown, LineIndex::new(&file.text)))
+        });
+        let (shown, lines) = entry.as_ref()?;
+        let (line, column) = lines.human_line_column(offset);
+        Some((shown.clone(), line as u32, column as u32))
+    }
 }
 
 fn json_graph(index: &ProjectIndex, graph: &CallGraph, root: &Path) -> JsonGraph {
+    let mut locator = Locator::new(index, root);
     let nodes = graph
         .nodes
         .iter()
@@ -218,7 +236,7 @@ fn json_graph(index: &ProjectIndex, graph: &CallGraph, root: &Path) -> JsonGraph
                 .module
                 .as_deref()
                 .zip(info.name_range.as_ref().or(info.range.as_ref()))
-                .and_then(|(m, r)| location(index, m, r.start, root));
+                .and_then(|(m, r)| locator.locate(m, r.start));
             JsonNode {
                 name: name.clone(),
                 kind: kind_name(info.kind),
@@ -230,7 +248,7 @@ fn json_graph(index: &ProjectIndex, graph: &CallGraph, root: &Path) -> JsonGraph
         .collect();
     let mut sites: BTreeMap<(&str, &str), Vec<JsonSite>> = BTreeMap::new();
     for site in &graph.call_sites {
-        if let Some((path, line, column)) = location(index, &site.module, site.range.start, root) {
+        if let Some((path, line, column)) = locator.locate(&site.module, site.range.start) {
             sites
                 .entry((&site.caller, &site.callee))
                 .or_default()
