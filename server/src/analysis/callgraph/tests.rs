@@ -934,3 +934,39 @@ fn self_slicing_containers_stay_bounded() {
         .expect("no stack overflow");
     assert!(has_edge(&graph, "m", "m.f"), "{}", describe(&graph));
 }
+
+/// `Top` reached `sink`'s parameter through a call that a later edit makes impossible to tell
+/// (the callee node saturates): the parameter should lose `Top` again, as it never gets it in
+/// a solve from scratch, rather than stay saturated and hide `p.foo()`. It does not yet: a
+/// saturated node is never derived again (`incremental.rs`: "except where a node reached the
+/// cap"), so the update keeps `Top` in `p`. Letting a node `Top` reached be emptied and
+/// derived again fixes this case, but on the standard library it took 11 settling rounds
+/// instead of 3, lost 4% of the edges and made one checked edit differ from a solve from
+/// scratch; the saturation rule needs a confluent definition first.
+#[test]
+#[ignore = "known limitation: saturation depends on the order of solving (see the comment)"]
+fn a_node_top_reached_through_a_call_taken_back_is_derived_again() {
+    let mut lib = String::new();
+    for i in 0..300 {
+        lib.push_str(&format!("def t{i}(x=None): pass\n"));
+    }
+    for i in 0..300 {
+        lib.push_str(&format!("big = t{i}\n"));
+    }
+    lib.push_str("class A:\n    def foo(self): pass\n");
+    lib.push_str("def sink(p):\n    p.foo()\n");
+    lib.push_str("def use():\n    sink(A())\n");
+    lib.push_str("def caller(h, a):\n    h(a)\n");
+    lib.push_str("def go():\n    caller(sink, big)\n");
+    let mut calls = String::from("def extra():\n");
+    for i in 0..300 {
+        calls.push_str(&format!("    caller(t{i}, 0)\n"));
+    }
+    let before = lib.clone() + "def extra():\n    pass\n";
+    let after = lib + &calls;
+    // Before the edit `big` (saturated) reaches `p`; after it `h` is saturated, so the call
+    // `h(a)` passes nothing on.
+    assert!(!has_edge(&graph_of(&[("m", &before)]), "m.sink", "m.A.foo"));
+    assert!(has_edge(&graph_of(&[("m", &after)]), "m.sink", "m.A.foo"));
+    assert_incremental(&[("m", &before)], &[("m", &after)], UpdateKind::Incremental);
+}
