@@ -1,7 +1,10 @@
 //! Helpers for the hostile-input and security tests: the requests an editor sends about one
-//! document, the server's peak memory, and a workspace of planted secrets.
+//! document, the server's peak memory, the CPU time of a command, and a workspace of planted
+//! secrets.
 
+use std::io::Read;
 use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -82,6 +85,59 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Runs `command` to its end like `Command::output` (no input), and also returns the CPU time
+/// (user and system, all its threads) it used: unlike the time on the clock, that does not grow
+/// when other programs load the machine, so a bound on it is not flaky. Read from
+/// `/proc/<pid>/stat` once the process has exited but is not yet reaped; `None` where there is
+/// no `/proc`.
+pub fn output_with_cpu_time(command: &mut Command) -> (Output, Option<Duration>) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start the command");
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    }
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let stat = format!("/proc/{}/stat", child.id());
+    let cpu = loop {
+        let Ok(line) = std::fs::read_to_string(&stat) else {
+            break None;
+        };
+        // The fields after the command name (in parentheses, it may hold spaces): the state
+        // (field 3) first, utime and stime (fields 14 and 15) eleven and twelve later.
+        let fields: Vec<&str> = line
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        if fields.first() == Some(&"Z") {
+            let ticks: u64 = fields[11..13]
+                .iter()
+                .filter_map(|f| f.parse::<u64>().ok())
+                .sum();
+            // In clock ticks of USER_HZ, which Linux fixes at 100 per second for user space.
+            break Some(Duration::from_millis(ticks * 10));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let status = child.wait().expect("wait for the command");
+    let output = Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    };
+    (output, cpu)
 }
 
 /// Writes `bytes` to `root/relative`, creating folders.

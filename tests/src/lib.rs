@@ -194,10 +194,16 @@ impl LspClient {
     /// caller to answer); other messages go to the inbox, and other requests from the server are
     /// answered with a null result.
     pub fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        self.wait_for_within(TIMEOUT, pred)
+    }
+
+    /// `wait_for` with its own timeout, for what may take longer than `TIMEOUT` on a loaded
+    /// machine.
+    pub fn wait_for_within(&mut self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
         if let Some(i) = self.inbox.iter().position(&pred) {
             return self.inbox.remove(i).expect("index is valid");
         }
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.messages.recv_timeout(left) {
@@ -212,7 +218,7 @@ impl LspClient {
                     self.inbox.push_back(message);
                 }
                 Err(RecvTimeoutError::Timeout) => panic!(
-                    "no matching message within {TIMEOUT:?}; inbox: {:?}; stderr: {}",
+                    "no matching message within {timeout:?}; inbox: {:?}; stderr: {}",
                     self.inbox,
                     self.stderr.lock().unwrap()
                 ),

@@ -279,8 +279,10 @@ fn resolve_existing(root: &Path, relative: &str) -> Result<PathBuf, PathErrorKin
     Ok(absolute)
 }
 
-/// What makes a normalised relative path protected, if anything.
-fn protected_part(relative: &str) -> Option<String> {
+/// What makes a normalised relative path (`/` separators, no `.` or `..`) protected, if
+/// anything, without regard to case. The one rule for protected places: plan validation
+/// (`agent::plan::validate`) asks it too.
+pub fn protected_part(relative: &str) -> Option<String> {
     let parts: Vec<&str> = relative.split('/').collect();
     for part in &parts {
         if let Some(dir) = PROTECTED_DIRS.iter().find(|d| part.eq_ignore_ascii_case(d)) {

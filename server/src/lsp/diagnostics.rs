@@ -141,12 +141,46 @@ pub(super) fn clear(client: &Client, state: &ServerState, uri: Uri) {
     tokio::spawn(async move { client.publish_diagnostics(uri, Vec::new(), None).await });
 }
 
+/// The open documents waiting for the index (`awaiting_index`) whose current text it now
+/// holds, taken out of the set: the index worker schedules their diagnostics again after every
+/// update, whatever brought the index up to date (an edit, a file found on disk, a save). Hashes
+/// the waiting documents' texts: call it on the blocking pool.
+pub(super) fn caught_up(state: &ServerState) -> Vec<Uri> {
+    if state.awaiting_index.is_empty() {
+        return Vec::new();
+    }
+    let index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+    let waiting: Vec<String> = state.awaiting_index.iter().map(|k| k.clone()).collect();
+    waiting
+        .into_iter()
+        .filter(|key| {
+            let indexed = file_path(key).and_then(|path| index.file(&path).map(|f| f.content_hash));
+            let holds_text = indexed.is_some_and(|hash| {
+                state.documents.snapshot(key).is_some_and(|snapshot| {
+                    crate::analysis::index::content_hash(&snapshot.text()) == hash
+                })
+            });
+            holds_text && state.awaiting_index.remove(key).is_some()
+        })
+        .filter_map(|key| Uri::from_str(&key).ok())
+        .collect()
+}
+
 /// How stale the project-wide usage facts may get before they are rebuilt.
 const USAGE_MAX_AGE: Duration = Duration::from_secs(5);
 
+/// The file path of a document key, for looking it up in the project index.
+fn file_path(key: &str) -> Option<std::path::PathBuf> {
+    Uri::from_str(key)
+        .ok()
+        .and_then(|u| u.to_file_path().map(|p| p.into_owned()))
+}
+
 /// TDM020 and TDM021 for the document, from the project index, when the index holds exactly
-/// this text (otherwise its byte ranges would point elsewhere; the document is noted in
-/// `awaiting_index`, and the index worker schedules its diagnostics again once it caught up).
+/// this text (otherwise its byte ranges would point elsewhere). When it does not (the worker
+/// has not analysed this text yet, or the file is not in the index yet: created since the
+/// index was built), the document is noted in `awaiting_index`, and the index worker schedules
+/// its diagnostics again once the index holds its text (`caught_up`).
 /// The document's calls are read from `tree` (a tree of `text`) instead of being parsed again.
 pub(super) fn project_findings(
     state: &Arc<ServerState>,
@@ -154,22 +188,18 @@ pub(super) fn project_findings(
     text: &str,
     tree: &tree_sitter::Tree,
 ) -> Vec<Finding> {
-    let Some(path) = tower_lsp_server::ls_types::Uri::from_str(key)
-        .ok()
-        .and_then(|u| u.to_file_path().map(|p| p.into_owned()))
-    else {
+    let Some(path) = file_path(key) else {
         return Vec::new();
     };
     let index = state.index.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(file) = index.file(&path) else {
-        return Vec::new();
-    };
-    if file.content_hash != crate::analysis::index::content_hash(text) {
-        // The index worker has not analysed this text yet: it asks for the diagnostics again
-        // when it has.
+    let hash = crate::analysis::index::content_hash(text);
+    let Some(file) = index.file(&path).filter(|f| f.content_hash == hash) else {
+        // Noted while the index is locked: the worker's check after its next update, which
+        // locks the index too, cannot miss it.
         state.awaiting_index.insert(key.to_string());
         return Vec::new();
-    }
+    };
+    state.awaiting_index.remove(key);
     let usage = usage(state, &index);
     let module = file.module.clone();
     let mut out: Vec<Finding> =

@@ -8,7 +8,7 @@
 //! `DOCUMENT_MAX_DELAY`) and then analyses the document's latest snapshot, so a burst of edits
 //! costs one analysis, and a result is never older than what the index already holds.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -281,6 +281,9 @@ async fn run_worker(
     mut receiver: mpsc::UnboundedReceiver<IndexJob>,
 ) {
     let mut waiting = Waiting::default();
+    // Open documents that discovery did not take at the last rescan (ignored, excluded):
+    // their edits do not start another rescan each time typing pauses.
+    let mut undiscovered = HashSet::new();
     loop {
         let received = match waiting.next_due() {
             Some(due) => {
@@ -307,30 +310,62 @@ async fn run_worker(
         if jobs.is_empty() {
             continue;
         }
-        let documents: Vec<String> = jobs
-            .iter()
-            .filter_map(|job| match job {
-                IndexJob::Document { key, .. } => Some(key.clone()),
-                IndexJob::Disk { .. } => None,
-            })
-            .collect();
         let applying = state.clone();
-        let applied = tokio::task::spawn_blocking(move || apply_jobs(&applying, jobs)).await;
-        if let Err(e) = applied {
-            tracing::error!("index update failed: {e}");
-        }
-        for key in documents {
-            if state.awaiting_index.remove(&key).is_some() {
-                if let Ok(uri) = key.parse::<Uri>() {
+        let mut skip = std::mem::take(&mut undiscovered);
+        let applied = tokio::task::spawn_blocking(move || {
+            apply_jobs(&applying, jobs, &mut skip);
+            // Whatever brought the index up to date (an edit, a file found on disk), the open
+            // documents whose diagnostics lacked the project rules for want of it get them now.
+            (skip, super::diagnostics::caught_up(&applying))
+        })
+        .await;
+        match applied {
+            Ok((skip, caught_up)) => {
+                undiscovered = skip;
+                for uri in caught_up {
                     super::diagnostics::schedule(&client, &state, uri);
                 }
             }
+            Err(e) => tracing::error!("index update failed: {e}"),
         }
     }
 }
 
-/// Applies a batch of jobs and re-solves the call graph once.
-pub(super) fn apply_jobs(state: &ServerState, jobs: BTreeSet<IndexJob>) {
+/// The open documents that may belong to the index, by file path.
+fn open_documents(state: &ServerState) -> HashMap<PathBuf, String> {
+    state
+        .documents
+        .uris()
+        .into_iter()
+        .filter_map(|key| {
+            let path = indexable_path(state, &key.parse::<Uri>().ok()?)?;
+            Some((path, key))
+        })
+        .collect()
+}
+
+/// Analyses an open document's current text. The snapshot's tree is kept current by
+/// incremental parsing as the document changes: analysing from it saves a full parse.
+fn analyze_document(
+    state: &ServerState,
+    roots: &SourceRoots,
+    key: &str,
+    path: &std::path::Path,
+) -> Option<crate::analysis::index::FileAnalysis> {
+    let snapshot = state.documents.snapshot(key)?;
+    let text = snapshot.text();
+    analyze_text_with_tree(roots, path, &text, Some(&snapshot.tree))
+        .map_err(|reason| tracing::warn!("not indexed {}: {reason}", path.display()))
+        .ok()
+}
+
+/// Applies a batch of jobs and re-solves the call graph once. `undiscovered` holds the open
+/// documents' paths the last rescan did not take; a rescan brings it up to date.
+pub(super) fn apply_jobs(
+    state: &ServerState,
+    jobs: BTreeSet<IndexJob>,
+    undiscovered: &mut HashSet<PathBuf>,
+) {
     let roots = state
         .source_roots
         .read()
@@ -343,22 +378,21 @@ pub(super) fn apply_jobs(state: &ServerState, jobs: BTreeSet<IndexJob>) {
         match job {
             IndexJob::Document { key, path } => {
                 // Files enter the index through discovery (which honours ignore files); an open
-                // document only updates a file the index already has.
+                // document updates a file the index already has. A file new to the index (created
+                // since it was built, opened before the watcher said so, or saved for the first
+                // time) is looked for by a rescan, which analyses it from the document.
                 let known = state
                     .index
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .file(&path)
                     .is_some();
-                let Some(snapshot) = state.documents.snapshot(&key).filter(|_| known) else {
+                if !known {
+                    rescan |= path.exists() && !undiscovered.contains(&path);
                     continue;
-                };
-                // The snapshot's tree is kept current by incremental parsing as the document
-                // changes: analysing from it saves a full parse of the file.
-                let text = snapshot.text();
-                match analyze_text_with_tree(&roots, &path, &text, Some(&snapshot.tree)) {
-                    Ok(analysis) => updates.push((path, Some(analysis))),
-                    Err(reason) => tracing::warn!("not indexed {}: {reason}", path.display()),
+                }
+                if let Some(analysis) = analyze_document(state, &roots, &key, &path) {
+                    updates.push((path, Some(analysis)));
                 }
             }
             IndexJob::Disk { path } => {
@@ -390,6 +424,12 @@ pub(super) fn apply_jobs(state: &ServerState, jobs: BTreeSet<IndexJob>) {
     if rescan {
         let folders = state.folders();
         let found = discover_python_files(&folders, &config);
+        let open = open_documents(state);
+        *undiscovered = open
+            .keys()
+            .filter(|p| p.exists() && found.files.binary_search(p).is_err())
+            .cloned()
+            .collect();
         let index = state.index.lock().unwrap_or_else(|e| e.into_inner());
         let new: Vec<PathBuf> = found
             .files
@@ -398,7 +438,12 @@ pub(super) fn apply_jobs(state: &ServerState, jobs: BTreeSet<IndexJob>) {
             .collect();
         drop(index);
         for path in new {
-            if let Ok(analysis) = analyze_path(&roots, &path, &config) {
+            // The editor's text is the truth for an open document.
+            let analysis = match open.get(&path) {
+                Some(key) => analyze_document(state, &roots, key, &path),
+                None => analyze_path(&roots, &path, &config).ok(),
+            };
+            if let Some(analysis) = analysis {
                 updates.push((path, Some(analysis)));
             }
         }
@@ -480,6 +525,46 @@ mod tests {
             assert!(t <= 1020, "still waiting after {t} ms of typing");
         }
         assert!(Duration::from_millis(t) >= DOCUMENT_MAX_DELAY);
+    }
+
+    /// The race a file watcher's job can lose: the new document's diagnostics ran before the
+    /// index had the file. Whatever job then brings the index up to date, the document is
+    /// handed back for its diagnostics, and they then carry the project rules.
+    #[test]
+    fn a_document_waiting_for_a_file_new_to_the_index_is_caught_up_by_a_disk_job() {
+        use crate::lsp::diagnostics::{caught_up, project_findings};
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let state = Arc::new(ServerState::default());
+        *state.source_roots.write().unwrap() =
+            SourceRoots::for_workspace(std::slice::from_ref(&root));
+        *state.roots.write().unwrap() = vec![root.clone()];
+        let path = root.join("lonely.py");
+        let text = "def lonely():\n    return 1\n";
+        std::fs::write(&path, text).unwrap();
+        let uri = Uri::from_file_path(&path).unwrap();
+        let key = uri.as_str().to_string();
+        state
+            .documents
+            .open_within(&key, 1, "python", text, u64::MAX)
+            .unwrap();
+        let tree = state.documents.snapshot(&key).unwrap().tree;
+        assert!(project_findings(&state, &key, text, &tree).is_empty());
+        assert!(
+            caught_up(&state).is_empty(),
+            "the index does not have it yet"
+        );
+        let disk = IndexJob::Disk { path };
+        apply_jobs(&state, BTreeSet::from([disk]), &mut HashSet::new());
+        assert_eq!(caught_up(&state), vec![uri]);
+        assert!(caught_up(&state).is_empty(), "handed back once");
+        let findings = project_findings(&state, &key, text, &tree);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.code == "TDM020" && f.message.contains("`lonely`")),
+            "{findings:?}"
+        );
     }
 
     #[test]

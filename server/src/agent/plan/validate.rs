@@ -9,11 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{PlanItem, PlanItemKind};
-use crate::edits::paths::PROTECTED_DIRS;
-
-/// Paths a plan may never touch: first components (`PROTECTED_DIRS`, the folders
-/// `edits::paths` protects), and whole paths.
-const PROTECTED_FILES: [&str; 1] = ["tandem.toml"];
+use crate::edits::paths::protected_part;
 
 /// `path` normalised to a workspace-relative path with `/` separators (`./a//b` → `a/b`,
 /// `a/../b` → `b`), or why it is refused.
@@ -57,16 +53,12 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
     if parts.is_empty() {
         return Err(format!("`{raw}` names the workspace itself, not a file"));
     }
-    if PROTECTED_DIRS.contains(&parts[0]) {
-        return Err(format!(
-            "`{raw}` is inside `{}/`, which a plan may not change",
-            parts[0]
-        ));
-    }
     let joined = parts.join("/");
-    if PROTECTED_FILES.contains(&joined.as_str()) {
+    // The same places, compared the same way (without regard to case), as the executor's
+    // writes refuse: a plan that names one could never be carried out.
+    if let Some(what) = protected_part(&joined) {
         return Err(format!(
-            "`{raw}` is Tandem's configuration, which a plan may not change"
+            "`{raw}` is protected ({what} is never changed by a plan)"
         ));
     }
     Ok(joined)
@@ -273,6 +265,16 @@ mod tests {
             ".vscode/settings.json",
             ".idea/x.xml",
             "tandem.toml",
+            // Case-insensitive file systems: these are the same places.
+            ".GIT/config",
+            ".Git/hooks/x",
+            "./.TANDEM/plans/x.md",
+            ".VSCode/settings.json",
+            "Tandem.TOML",
+            // At any depth, and the other places the executor never writes.
+            "sub/.git/config",
+            "pyproject.toml",
+            "conf/.env",
             "a\0b",
             "",
             ".",
@@ -281,6 +283,20 @@ mod tests {
         }
         let why = normalize_path("../outside.py").unwrap_err();
         assert!(why.contains("outside the workspace"), "{why}");
+        let why = normalize_path(".GIT/hooks/x").unwrap_err();
+        assert!(
+            why.contains("`.GIT/hooks/x` is protected") && why.contains("`.git/`"),
+            "{why}"
+        );
+        // Names that only contain a protected one are fine.
+        assert_eq!(
+            normalize_path("gitx/.gitignore").unwrap(),
+            "gitx/.gitignore"
+        );
+        assert_eq!(
+            normalize_path("src/my.git/x.py").unwrap(),
+            "src/my.git/x.py"
+        );
     }
 
     #[test]
