@@ -379,7 +379,12 @@ struct Child<'t> {
     named_index: usize,
 }
 
-type Stack<'t> = Vec<(Node<'t>, Role)>;
+/// The nodes still to be visited, last first, with their roles and kinds, and where the
+/// children of the node being visited begin.
+struct Queue<'t> {
+    nodes: Vec<(Node<'t>, Role, Kind)>,
+    start: usize,
+}
 
 struct Collector<'s, 't> {
     source: &'s str,
@@ -398,40 +403,41 @@ impl<'t> Collector<'_, 't> {
     /// depth of expressions is controlled by the input. Children are pushed in reverse so
     /// that they are popped, and references found, in document order.
     fn walk(&mut self, root: Node<'t>) {
-        let mut stack: Stack<'t> = Vec::with_capacity(64);
-        stack.push((root, Role::Read));
-        while let Some((node, role)) = stack.pop() {
-            match kind_of(node) {
-                Kind::Comment if node.is_extra() => continue,
-                Kind::Identifier => {
-                    self.identifier(node, role);
-                    continue;
-                }
-                _ if node.child_count() == 0 => continue,
-                kind => {
-                    let start = stack.len();
-                    self.visit(node, kind, role, &mut stack);
-                    stack[start..].reverse();
-                }
+        let mut queue = Queue {
+            nodes: Vec::with_capacity(64),
+            start: 0,
+        };
+        self.queue(&mut queue, root, Role::Read);
+        while let Some((node, role, kind)) = queue.nodes.pop() {
+            if kind == Kind::Identifier {
+                self.identifier(node, role);
+                continue;
             }
+            queue.start = queue.nodes.len();
+            self.visit(node, kind, role, &mut queue);
+            queue.nodes[queue.start..].reverse();
         }
     }
 
     /// Queues `node` to be visited with `role`, unless the visit would find nothing: an
     /// identifier in a binding position, a leaf that is not an identifier, a comment, or a
     /// string that cannot hold an expression. Skipping those here saves most of the walk's
-    /// work, since they are most of the tree.
-    fn queue(&self, stack: &mut Stack<'t>, node: Node<'t>, role: Role) {
+    /// work, since they are most of the tree. An identifier is recorded at once when no
+    /// earlier sibling is waiting to be visited, which keeps the references in order.
+    fn queue(&mut self, queue: &mut Queue<'t>, node: Node<'t>, role: Role) {
         match kind_of(node) {
             Kind::Identifier => {
-                if role.records_names() {
-                    stack.push((node, role));
+                if !role.records_names() {
+                } else if queue.nodes.len() == queue.start {
+                    self.identifier(node, role);
+                } else {
+                    queue.nodes.push((node, role, Kind::Identifier));
                 }
             }
             _ if node.child_count() == 0 => {}
             Kind::Comment if node.is_extra() => {}
             Kind::String if role != Role::Annotation && self.is_plain_string(node) => {}
-            _ => stack.push((node, role)),
+            kind => queue.nodes.push((node, role, kind)),
         }
     }
 
@@ -560,7 +566,7 @@ impl<'t> Collector<'_, 't> {
 
     /// Decides the role of each child of `node` and queues it, or records references
     /// directly for the few forms that are not simply walked.
-    fn visit(&mut self, node: Node<'t>, kind: Kind, role: Role, stack: &mut Stack<'t>) {
+    fn visit(&mut self, node: Node<'t>, kind: Kind, role: Role, queue: &mut Queue<'t>) {
         let f = self.fields;
         // The role of every child that no rule below singles out.
         let inherited = match role {
@@ -609,7 +615,7 @@ impl<'t> Collector<'_, 't> {
             Kind::ConstrainedType if role == Role::TypeParameters => false,
             _ => {
                 for child in named_children(node) {
-                    self.queue(stack, child, inherited);
+                    self.queue(queue, child, inherited);
                 }
                 return;
             }
@@ -630,7 +636,7 @@ impl<'t> Collector<'_, 't> {
                         x if x == f.return_type => Role::Annotation,
                         _ => Role::Read,
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::ClassDefinition => {
@@ -638,21 +644,21 @@ impl<'t> Collector<'_, 't> {
                     match c.field {
                         x if x == f.name => {}
                         x if x == f.type_parameters => {
-                            self.queue(stack, c.node, Role::TypeParameters)
+                            self.queue(queue, c.node, Role::TypeParameters)
                         }
-                        x if x == f.superclasses => self.superclasses(c.node, stack),
-                        _ => self.queue(stack, c.node, Role::Read),
+                        x if x == f.superclasses => self.superclasses(c.node, queue),
+                        _ => self.queue(queue, c.node, Role::Read),
                     }
                 }
             }
             Kind::Decorator => {
                 for c in &children {
-                    self.queue(stack, c.node, Role::Head(RefKind::Decorator));
+                    self.queue(queue, c.node, Role::Head(RefKind::Decorator));
                 }
             }
             Kind::ParameterList => {
                 for c in &children {
-                    self.queue(stack, c.node, Role::Parameters);
+                    self.queue(queue, c.node, Role::Parameters);
                 }
             }
             Kind::Lambda => {
@@ -662,7 +668,7 @@ impl<'t> Collector<'_, 't> {
                     } else {
                         Role::Read
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::Parameter => {
@@ -673,12 +679,12 @@ impl<'t> Collector<'_, 't> {
                         // The name, or the `*args` pattern of a typed parameter.
                         _ => Role::Target,
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::ParameterPattern | Kind::AsPatternTarget => {
                 for c in &children {
-                    self.queue(stack, c.node, Role::Target);
+                    self.queue(queue, c.node, Role::Target);
                 }
             }
             Kind::Assignment => {
@@ -688,7 +694,7 @@ impl<'t> Collector<'_, 't> {
                         x if x == f.type_ => Role::Annotation,
                         _ => Role::Read,
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::ForLoop => {
@@ -698,7 +704,7 @@ impl<'t> Collector<'_, 't> {
                     } else {
                         Role::Read
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::NamedExpression => {
@@ -708,7 +714,7 @@ impl<'t> Collector<'_, 't> {
                     } else {
                         Role::Read
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             // `with x as y`, `except E as e` and `case P as p`: the alias is bound (in a case,
@@ -722,7 +728,7 @@ impl<'t> Collector<'_, 't> {
                     } else {
                         inherited
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::ExceptClause => {
@@ -732,14 +738,14 @@ impl<'t> Collector<'_, 't> {
                     } else {
                         Role::Read
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::KeywordArgument => {
                 // The keyword names a parameter of the callee, not a variable in scope.
                 for c in &children {
                     if c.field != f.name {
-                        self.queue(stack, c.node, Role::Read);
+                        self.queue(queue, c.node, Role::Read);
                     }
                 }
             }
@@ -752,10 +758,10 @@ impl<'t> Collector<'_, 't> {
                         (x, _) if x == f.function => Role::Head(RefKind::Call),
                         _ => Role::Read,
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            Kind::Attribute => self.attribute(&children, role, stack),
+            Kind::Attribute => self.attribute(&children, role, queue),
             Kind::Subscript => {
                 let form = self.annotation_form(role, &children);
                 for c in &children {
@@ -773,7 +779,7 @@ impl<'t> Collector<'_, 't> {
                             _ => Role::Read,
                         }
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             // `list[Item]` in an annotation; the arguments are in one `type_parameter`.
@@ -787,13 +793,13 @@ impl<'t> Collector<'_, 't> {
                         }
                         _ => inherited,
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::TypeParameter => {
                 for c in &children {
                     let child_role = AnnotationForm::Annotated.argument_role(c.named_index);
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::ImportFromStatement => {
@@ -815,7 +821,7 @@ impl<'t> Collector<'_, 't> {
                     } else {
                         Role::Annotation
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             // `T: Bound` or `T: (A, B)`: the first part names the parameter.
@@ -826,7 +832,7 @@ impl<'t> Collector<'_, 't> {
                     } else {
                         Role::Annotation
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::CaseClause => {
@@ -836,7 +842,7 @@ impl<'t> Collector<'_, 't> {
                     } else {
                         Role::Read
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             Kind::DottedName => self.dotted_name(&children, role),
@@ -848,14 +854,14 @@ impl<'t> Collector<'_, 't> {
                     } else {
                         Role::Pattern
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             // `x=0` inside a class pattern: `x` names an attribute of the matched object.
             Kind::KeywordPattern => {
                 for c in &children {
                     if c.named_index > 0 {
-                        self.queue(stack, c.node, Role::Pattern);
+                        self.queue(queue, c.node, Role::Pattern);
                     }
                 }
             }
@@ -866,12 +872,12 @@ impl<'t> Collector<'_, 't> {
                     } else {
                         Role::Pattern
                     };
-                    self.queue(stack, c.node, child_role);
+                    self.queue(queue, c.node, child_role);
                 }
             }
             _ => {
                 for c in &children {
-                    self.queue(stack, c.node, inherited);
+                    self.queue(queue, c.node, inherited);
                 }
             }
         }
@@ -908,7 +914,7 @@ impl<'t> Collector<'_, 't> {
 
     /// `obj.attr`: `attr` is an attribute reference (unless it is being assigned, which
     /// defines it); the object is read, or is part of the annotation it is in.
-    fn attribute(&self, children: &[Child<'t>], role: Role, stack: &mut Stack<'t>) {
+    fn attribute(&mut self, children: &[Child<'t>], role: Role, queue: &mut Queue<'t>) {
         let f = self.fields;
         for c in children {
             if c.field == f.object {
@@ -916,21 +922,21 @@ impl<'t> Collector<'_, 't> {
                     Role::Annotation | Role::LiteralAnnotation => role,
                     _ => Role::Read,
                 };
-                self.queue(stack, c.node, object_role);
+                self.queue(queue, c.node, object_role);
             } else if c.field == f.attribute {
                 if role != Role::Target {
                     // Queued rather than recorded now, so that it is found after the object
                     // and references stay in document order.
-                    self.queue(stack, c.node, Role::AttributeName);
+                    self.queue(queue, c.node, Role::AttributeName);
                 }
             } else {
-                self.queue(stack, c.node, Role::Read);
+                self.queue(queue, c.node, Role::Read);
             }
         }
     }
 
     /// The base classes and keywords (`metaclass=M`) of a class definition.
-    fn superclasses(&self, arguments: Node<'t>, stack: &mut Stack<'t>) {
+    fn superclasses(&mut self, arguments: Node<'t>, queue: &mut Queue<'t>) {
         // Queued in document order like every other child: the caller reverses them all.
         for argument in named_children(arguments) {
             let role = match kind_of(argument) {
@@ -939,7 +945,7 @@ impl<'t> Collector<'_, 't> {
                 }
                 _ => Role::Head(RefKind::BaseClass),
             };
-            self.queue(stack, argument, role);
+            self.queue(queue, argument, role);
         }
     }
 
