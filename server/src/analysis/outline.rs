@@ -4,10 +4,11 @@
 //! All ranges are byte ranges into the source the tree was parsed from; converting them to
 //! line and column is the job of `session::position`.
 
-use crate::analysis::parse::KindStr;
+use crate::analysis::parse::{KindStr, KindTable};
 use std::borrow::Cow;
 use std::num::NonZeroU16;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 use tree_sitter::{Language, Node, Tree, TreeCursor};
@@ -208,11 +209,13 @@ impl<'t> Builder<'_, 't> {
             parent: None,
         }];
         while let Some(Frame { node, parent }) = stack.pop() {
-            match node.kind_str() {
-                "function_definition" | "class_definition" => {
+            match statement_kind(node) {
+                StatementKind::Definition => {
                     self.definition(node, node, parent, &mut stack);
                 }
-                "decorated_definition" => match node.child_by_field_id(self.fields.definition) {
+                StatementKind::DecoratedDefinition => match node
+                    .child_by_field_id(self.fields.definition)
+                {
                     Some(definition) => self.definition(definition, node, parent, &mut stack),
                     None => self.push_children(node, parent, &mut stack),
                 },
@@ -300,8 +303,13 @@ impl<'t> Builder<'_, 't> {
             })
         };
 
-        let bases = match definition.child_by_field_id(fields.superclasses) {
-            Some(arguments) if is_class => arguments
+        let superclasses = if is_class {
+            definition.child_by_field_id(fields.superclasses)
+        } else {
+            None
+        };
+        let bases = match superclasses {
+            Some(arguments) => arguments
                 .named_children(&mut self.cursor)
                 .filter(|c| !c.is_extra() && !c.is_error())
                 .map(|c| text(c, source).to_string())
@@ -344,7 +352,16 @@ impl<'t> Builder<'_, 't> {
 
         // Nested definitions live in the body. Broken code elsewhere in the definition (in the
         // parameters, say) may also hide definitions inside `ERROR` nodes, so those parts are
-        // searched too.
+        // searched too; without an error anywhere in the definition, the body is all there is.
+        if !definition.has_error() {
+            if let Some(body) = body {
+                stack.push(Frame {
+                    node: body,
+                    parent: Some(index),
+                });
+            }
+            return;
+        }
         let start = stack.len();
         for child in definition.children(&mut self.cursor) {
             let is_body = body.is_some_and(|b| b.id() == child.id());
@@ -397,25 +414,36 @@ fn dotted(prefix: &str, name: &str) -> String {
 /// inside, which keeps the walk to the statement level of the tree. Shared by every walk that
 /// looks for definitions (the DOC checks, the project rules).
 pub fn may_hold_definitions(node: Node<'_>) -> bool {
-    matches!(
-        node.kind_str(),
-        "function_definition"
-            | "class_definition"
-            | "decorated_definition"
-            | "block"
-            | "if_statement"
-            | "elif_clause"
-            | "else_clause"
-            | "for_statement"
-            | "while_statement"
-            | "try_statement"
-            | "except_clause"
-            | "except_group_clause"
-            | "finally_clause"
-            | "with_statement"
-            | "match_statement"
-            | "case_clause"
-    ) || node.has_error()
+    statement_kind(node) != StatementKind::Other || node.has_error()
+}
+
+/// The kinds of node the search for definitions tells apart, read from a table by kind id
+/// because the search asks it of every statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatementKind {
+    /// `function_definition` and `class_definition`.
+    Definition,
+    DecoratedDefinition,
+    /// A compound statement, a clause or a block.
+    Holder,
+    Other,
+}
+
+fn statement_kind(node: Node<'_>) -> StatementKind {
+    static KINDS: OnceLock<KindTable<StatementKind>> = OnceLock::new();
+    let kinds = KINDS.get_or_init(|| {
+        KindTable::new(|name| match name {
+            "function_definition" | "class_definition" => StatementKind::Definition,
+            "decorated_definition" => StatementKind::DecoratedDefinition,
+            "block" | "if_statement" | "elif_clause" | "else_clause" | "for_statement"
+            | "while_statement" | "try_statement" | "except_clause" | "except_group_clause"
+            | "finally_clause" | "with_statement" | "match_statement" | "case_clause" => {
+                StatementKind::Holder
+            }
+            _ => StatementKind::Other,
+        })
+    });
+    kinds.get(node)
 }
 
 /// The source text of `node`. Slicing with `get` rather than indexing means a tree that does

@@ -311,6 +311,7 @@ enum Kind {
     Splat,
     /// A type annotation (`type`).
     Type,
+    LineContinuation,
 }
 
 impl Kind {
@@ -360,6 +361,7 @@ impl Kind {
             "dict_pattern" => Kind::DictPattern,
             "splat_pattern" | "splat_type" => Kind::Splat,
             "type" => Kind::Type,
+            "line_continuation" => Kind::LineContinuation,
             _ => Kind::Other,
         }
     }
@@ -382,8 +384,11 @@ struct Child<'t> {
 /// The nodes still to be visited, last first, with their roles and kinds, and where the
 /// children of the node being visited begin.
 struct Queue<'t> {
-    nodes: Vec<(Node<'t>, Role, Kind)>,
+    nodes: Vec<(Node<'t>, Role, Kind, bool)>,
     start: usize,
+    /// Whether the node being visited is without syntax errors, as are the queued nodes
+    /// whose last field is true.
+    clean: bool,
 }
 
 struct Collector<'s, 't> {
@@ -406,14 +411,16 @@ impl<'t> Collector<'_, 't> {
         let mut queue = Queue {
             nodes: Vec::with_capacity(64),
             start: 0,
+            clean: false,
         };
         self.queue(&mut queue, root, Role::Read);
-        while let Some((node, role, kind)) = queue.nodes.pop() {
+        while let Some((node, role, kind, clean)) = queue.nodes.pop() {
             if kind == Kind::Identifier {
                 self.identifier(node, role);
                 continue;
             }
             queue.start = queue.nodes.len();
+            queue.clean = clean;
             self.visit(node, kind, role, &mut queue);
             queue.nodes[queue.start..].reverse();
         }
@@ -431,22 +438,26 @@ impl<'t> Collector<'_, 't> {
                 } else if queue.nodes.len() == queue.start {
                     self.identifier(node, role);
                 } else {
-                    queue.nodes.push((node, role, Kind::Identifier));
+                    queue.nodes.push((node, role, Kind::Identifier, true));
                 }
             }
             _ if node.child_count() == 0 => {}
             Kind::Comment if node.is_extra() => {}
-            Kind::String if role != Role::Annotation && self.is_plain_string(node) => {}
-            kind => queue.nodes.push((node, role, kind)),
+            kind => {
+                // Within a node without a syntax error, every node is without one.
+                let clean = queue.clean || !node.has_error();
+                if !(kind == Kind::String && clean && role != Role::Annotation)
+                    || !self.is_plain_string(node)
+                {
+                    queue.nodes.push((node, role, kind, clean));
+                }
+            }
         }
     }
 
-    /// Whether a string node holds only text and escapes: no interpolation (only f- and
-    /// t-strings have them, as their prefix says) and no syntax error.
+    /// Whether a string node without a syntax error holds only text and escapes: no
+    /// interpolation, which only f- and t-strings have, as their prefix says.
     fn is_plain_string(&self, string: Node<'t>) -> bool {
-        if string.has_error() {
-            return false;
-        }
         let Some(text) = self.source.as_bytes().get(string.start_byte()..) else {
             return false;
         };
@@ -456,8 +467,8 @@ impl<'t> Collector<'_, 't> {
     }
 
     /// Fills `self.children` with the named children of `node` and the fields they fill.
-    fn load_with_fields(&mut self, node: Node<'t>, kind: Kind) {
-        if !node.has_error() && self.load_by_shape(node, kind) {
+    fn load_with_fields(&mut self, node: Node<'t>, kind: Kind, clean: bool) {
+        if clean && self.load_by_shape(node, kind) {
             #[cfg(debug_assertions)]
             self.check_shape(node);
             return;
@@ -494,12 +505,14 @@ impl<'t> Collector<'_, 't> {
         };
         self.children.clear();
         let mut index = 0;
-        for (named_index, child) in named_children(node).enumerate() {
-            let field = if child.is_extra() {
-                0
-            } else {
-                index += 1;
-                field_of(f, index - 1, kind_of(child))
+        for (named_index, child) in named_children(node, true).enumerate() {
+            // Only comments and line continuations are extras when there is no error.
+            let field = match kind_of(child) {
+                Kind::Comment | Kind::LineContinuation => 0,
+                kind => {
+                    index += 1;
+                    field_of(f, index - 1, kind)
+                }
             };
             self.children.push(Child {
                 node: child,
@@ -553,9 +566,9 @@ impl<'t> Collector<'_, 't> {
     }
 
     /// Fills `self.children` with the named children of `node`, without their fields.
-    fn load(&mut self, node: Node<'t>) {
+    fn load(&mut self, node: Node<'t>, clean: bool) {
         self.children.clear();
-        for (named_index, child) in named_children(node).enumerate() {
+        for (named_index, child) in named_children(node, clean).enumerate() {
             self.children.push(Child {
                 node: child,
                 field: 0,
@@ -597,7 +610,7 @@ impl<'t> Collector<'_, 't> {
             Kind::Declaration => return,
             Kind::Splat if role != Role::Annotation => return,
             Kind::ImportStatement => {
-                for child in named_children(node) {
+                for child in named_children(node, queue.clean) {
                     self.imported_module(child, f);
                 }
                 return;
@@ -614,16 +627,16 @@ impl<'t> Collector<'_, 't> {
             Kind::TypeParameter if role == Role::AnnotatedArguments => false,
             Kind::ConstrainedType if role == Role::TypeParameters => false,
             _ => {
-                for child in named_children(node) {
+                for child in named_children(node, queue.clean) {
                     self.queue(queue, child, inherited);
                 }
                 return;
             }
         };
         if with_fields {
-            self.load_with_fields(node, kind);
+            self.load_with_fields(node, kind, queue.clean);
         } else {
-            self.load(node);
+            self.load(node, queue.clean);
         }
         let children = std::mem::take(&mut self.children);
         match kind {
@@ -938,7 +951,7 @@ impl<'t> Collector<'_, 't> {
     /// The base classes and keywords (`metaclass=M`) of a class definition.
     fn superclasses(&mut self, arguments: Node<'t>, queue: &mut Queue<'t>) {
         // Queued in document order like every other child: the caller reverses them all.
-        for argument in named_children(arguments) {
+        for argument in named_children(arguments, !arguments.has_error()) {
             let role = match kind_of(argument) {
                 Kind::KeywordArgument | Kind::ListSplat | Kind::DictionarySplat | Kind::Comment => {
                     Role::Read
@@ -1011,7 +1024,7 @@ impl<'t> Collector<'_, 't> {
             _ => None,
         };
         let Some(dotted) = dotted else { return };
-        for identifier in named_children(dotted) {
+        for identifier in named_children(dotted, !dotted.has_error()) {
             if kind_of(identifier) == Kind::Identifier {
                 self.push(identifier.byte_range(), RefKind::Import);
             }
@@ -1021,7 +1034,7 @@ impl<'t> Collector<'_, 't> {
     /// The names in a string used as an annotation (`"list[Item]"`), which type checkers
     /// read as code. Keywords and literals such as `None` are not names.
     fn string_annotation(&mut self, string: Node<'t>) {
-        for part in named_children(string) {
+        for part in named_children(string, !string.has_error()) {
             if kind_of(part) != Kind::StringContent {
                 continue;
             }
@@ -1087,9 +1100,9 @@ impl AnnotationForm {
 /// `Node::named_child` also counts the named nodes inside anonymous children, which a cursor
 /// does not visit. Only two anonymous nodes have children, `not in` and `is not`, and without
 /// a syntax error those are their keywords and perhaps a comment; so a node with an error
-/// in it is read child by child, keeping the named ones.
-fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
-    let exact = node.has_error();
+/// in it (`clean` false) is read child by child, keeping the named ones.
+fn named_children<'t>(node: Node<'t>, clean: bool) -> impl Iterator<Item = Node<'t>> {
+    let exact = !clean;
     let count = if exact {
         node.child_count()
     } else {
