@@ -163,6 +163,7 @@ pub fn references_in(tree: &Tree, text: &Arc<str>) -> References {
         out: Vec::new(),
         respelled: Vec::new(),
         children: Vec::new(),
+        scratch: Vec::new(),
     };
     collector.walk(root);
     References {
@@ -401,6 +402,7 @@ struct Collector<'s, 't> {
     respelled: Vec<(u32, Box<str>)>,
     /// Scratch space for the children of the node being visited, reused to avoid allocating.
     children: Vec<Child<'t>>,
+    scratch: Vec<Node<'t>>,
 }
 
 impl<'t> Collector<'_, 't> {
@@ -568,13 +570,46 @@ impl<'t> Collector<'_, 't> {
     /// Fills `self.children` with the named children of `node`, without their fields.
     fn load(&mut self, node: Node<'t>, clean: bool) {
         self.children.clear();
-        for (named_index, child) in named_children(node, clean).enumerate() {
+        if node.named_child_count() <= FEW_CHILDREN {
+            for (named_index, child) in named_children(node, clean).enumerate() {
+                self.children.push(Child {
+                    node: child,
+                    field: 0,
+                    named_index,
+                });
+            }
+            return;
+        }
+        let children = self.named_children_by_cursor(node);
+        for (named_index, &child) in children.iter().enumerate() {
             self.children.push(Child {
                 node: child,
                 field: 0,
                 named_index,
             });
         }
+        self.scratch = children;
+    }
+
+    /// The named children of `node` read with the cursor, in the scratch vector, which the
+    /// caller is to give back.
+    fn named_children_by_cursor(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
+        let mut children = std::mem::take(&mut self.scratch);
+        children.clear();
+        let cursor = &mut self.cursor;
+        cursor.reset(node);
+        if cursor.goto_first_child() {
+            loop {
+                let child = cursor.node();
+                if child.is_named() {
+                    children.push(child);
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        children
     }
 
     /// Decides the role of each child of `node` and queues it, or records references
@@ -627,8 +662,16 @@ impl<'t> Collector<'_, 't> {
             Kind::TypeParameter if role == Role::AnnotatedArguments => false,
             Kind::ConstrainedType if role == Role::TypeParameters => false,
             _ => {
-                for child in named_children(node, queue.clean) {
-                    self.queue(queue, child, inherited);
+                if node.named_child_count() <= FEW_CHILDREN {
+                    for child in named_children(node, queue.clean) {
+                        self.queue(queue, child, inherited);
+                    }
+                } else {
+                    let children = self.named_children_by_cursor(node);
+                    for &child in &children {
+                        self.queue(queue, child, inherited);
+                    }
+                    self.scratch = children;
                 }
                 return;
             }
@@ -1093,6 +1136,11 @@ impl AnnotationForm {
         }
     }
 }
+
+/// Up to how many named children a node's children are read by index (`named_children`)
+/// rather than with a cursor: reading one by index starts from the first, which costs more
+/// than moving a cursor over the many statements of a block or items of a list.
+const FEW_CHILDREN: usize = 8;
 
 /// The named children of `node`, as a cursor finds them, read by index: for the few children
 /// most nodes have, that costs less than moving a cursor over them.
