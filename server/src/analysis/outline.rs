@@ -213,12 +213,12 @@ impl<'t> Builder<'_, 't> {
                 StatementKind::Definition => {
                     self.definition(node, node, parent, &mut stack);
                 }
-                StatementKind::DecoratedDefinition => match node
-                    .child_by_field_id(self.fields.definition)
-                {
-                    Some(definition) => self.definition(definition, node, parent, &mut stack),
-                    None => self.push_children(node, parent, &mut stack),
-                },
+                StatementKind::DecoratedDefinition => {
+                    match node.child_by_field_id(self.fields.definition) {
+                        Some(definition) => self.definition(definition, node, parent, &mut stack),
+                        None => self.push_children(node, parent, &mut stack),
+                    }
+                }
                 _ => self.push_children(node, parent, &mut stack),
             }
         }
@@ -228,12 +228,29 @@ impl<'t> Builder<'_, 't> {
     /// in document order, which keeps `pending` in document order.
     fn push_children(&mut self, node: Node<'t>, parent: Option<usize>, stack: &mut Vec<Frame<'t>>) {
         let start = stack.len();
-        for child in node.children(&mut self.cursor) {
-            if may_hold_definitions(child) {
-                stack.push(Frame {
-                    node: child,
-                    parent,
-                });
+        // `may_hold_definitions`, asking the children for errors only when there is one:
+        // within a node without a syntax error, no child has one.
+        let clean = !node.has_error();
+        let count = node.named_child_count();
+        if clean && count <= 8 {
+            for i in 0..count as u32 {
+                if let Some(child) = node.named_child(i) {
+                    if statement_kind(child) != StatementKind::Other {
+                        stack.push(Frame {
+                            node: child,
+                            parent,
+                        });
+                    }
+                }
+            }
+        } else {
+            for child in node.children(&mut self.cursor) {
+                if statement_kind(child) != StatementKind::Other || (!clean && child.has_error()) {
+                    stack.push(Frame {
+                        node: child,
+                        parent,
+                    });
+                }
             }
         }
         stack[start..].reverse();
@@ -435,11 +452,19 @@ fn statement_kind(node: Node<'_>) -> StatementKind {
         KindTable::new(|name| match name {
             "function_definition" | "class_definition" => StatementKind::Definition,
             "decorated_definition" => StatementKind::DecoratedDefinition,
-            "block" | "if_statement" | "elif_clause" | "else_clause" | "for_statement"
-            | "while_statement" | "try_statement" | "except_clause" | "except_group_clause"
-            | "finally_clause" | "with_statement" | "match_statement" | "case_clause" => {
-                StatementKind::Holder
-            }
+            "block"
+            | "if_statement"
+            | "elif_clause"
+            | "else_clause"
+            | "for_statement"
+            | "while_statement"
+            | "try_statement"
+            | "except_clause"
+            | "except_group_clause"
+            | "finally_clause"
+            | "with_statement"
+            | "match_statement"
+            | "case_clause" => StatementKind::Holder,
             _ => StatementKind::Other,
         })
     });

@@ -370,7 +370,9 @@ impl Kind {
 
 fn kind_of(node: Node<'_>) -> Kind {
     static KINDS: OnceLock<KindTable<Kind>> = OnceLock::new();
-    KINDS.get_or_init(|| KindTable::new(Kind::of_name)).get(node)
+    KINDS
+        .get_or_init(|| KindTable::new(Kind::of_name))
+        .get(node)
 }
 
 /// One child of the node being visited, with the field it fills (0 for none, or when the
