@@ -397,13 +397,14 @@ struct Queue<'t> {
 struct Collector<'s, 't> {
     source: &'s str,
     fields: Fields,
-    /// One cursor for every child iteration that needs fields: creating a cursor allocates.
+    /// One cursor for every child iteration done with a cursor: creating one allocates.
     cursor: TreeCursor<'t>,
     out: Vec<Item>,
     /// See `References::respelled`.
     respelled: Vec<(u32, Box<str>)>,
     /// Scratch space for the children of the node being visited, reused to avoid allocating.
     children: Vec<Child<'t>>,
+    /// More scratch space, for `named_children_by_cursor`.
     scratch: Vec<Node<'t>>,
 }
 
@@ -437,14 +438,9 @@ impl<'t> Collector<'_, 't> {
     /// earlier sibling is waiting to be visited, which keeps the references in order.
     fn queue(&mut self, queue: &mut Queue<'t>, node: Node<'t>, role: Role) {
         match kind_of(node) {
-            Kind::Identifier => {
-                if !role.records_names() {
-                } else if queue.nodes.len() == queue.start {
-                    self.identifier(node, role);
-                } else {
-                    queue.nodes.push((node, role, Kind::Identifier, true));
-                }
-            }
+            Kind::Identifier if !role.records_names() => {}
+            Kind::Identifier if queue.nodes.len() == queue.start => self.identifier(node, role),
+            Kind::Identifier => queue.nodes.push((node, role, Kind::Identifier, true)),
             _ if node.child_count() == 0 => {}
             Kind::Comment if node.is_extra() => {}
             kind => {
