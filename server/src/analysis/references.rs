@@ -446,9 +446,11 @@ impl<'t> Collector<'_, 't> {
             kind => {
                 // Within a node without a syntax error, every node is without one.
                 let clean = queue.clean || !node.has_error();
-                if !(kind == Kind::String && clean && role != Role::Annotation)
-                    || !self.is_plain_string(node)
-                {
+                let plain_string = kind == Kind::String
+                    && clean
+                    && role != Role::Annotation
+                    && self.is_plain_string(node);
+                if !plain_string {
                     queue.nodes.push((node, role, kind, clean));
                 }
             }
