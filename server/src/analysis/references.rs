@@ -368,6 +368,21 @@ impl Kind {
     }
 }
 
+impl Kind {
+    /// Whether the roles of a node's children depend on the fields they fill (a `Parameter`'s
+    /// do too, in a parameter list).
+    fn roles_depend_on_fields(self) -> bool {
+        use Kind::*;
+        matches!(
+            self,
+            FunctionDefinition | ClassDefinition | Lambda | Assignment | ForLoop | NamedExpression
+        ) || matches!(
+            self,
+            AsPattern | ExceptClause | KeywordArgument | Call | Attribute | Subscript
+        ) || matches!(self, ImportFromStatement | TypeAliasStatement | DictPattern)
+    }
+}
+
 fn kind_of(node: Node<'_>) -> Kind {
     static KINDS: OnceLock<KindTable<Kind>> = OnceLock::new();
     KINDS
@@ -622,21 +637,7 @@ impl<'t> Collector<'_, 't> {
             other => other,
         };
         let with_fields = match kind {
-            Kind::FunctionDefinition
-            | Kind::ClassDefinition
-            | Kind::Lambda
-            | Kind::Assignment
-            | Kind::ForLoop
-            | Kind::NamedExpression
-            | Kind::AsPattern
-            | Kind::ExceptClause
-            | Kind::KeywordArgument
-            | Kind::Call
-            | Kind::Attribute
-            | Kind::Subscript
-            | Kind::ImportFromStatement
-            | Kind::TypeAliasStatement
-            | Kind::DictPattern => true,
+            _ if kind.roles_depend_on_fields() => true,
             Kind::Parameter if role == Role::Parameters => true,
             Kind::String if role == Role::Annotation => {
                 self.string_annotation(node);
