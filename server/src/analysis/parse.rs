@@ -176,6 +176,38 @@ mod tests {
     }
 
     #[test]
+    fn kind_table_classifies_every_node_by_its_kind_errors_included() {
+        let names = [
+            "identifier",
+            "ERROR",
+            "string",
+            "call",
+            "class_definition",
+            "module",
+        ];
+        let class = |name: &str| names.iter().position(|n| *n == name);
+        let table = KindTable::new(class);
+        let text = "class A(B):\n    def f(self, *a) -> 'X':\n        return f'{a!r}'\ndef g(:\n    x = = 1\n";
+        let tree = parse_str(text, None);
+        let mut cursor = tree.walk();
+        let mut errors = 0;
+        loop {
+            let node = cursor.node();
+            assert_eq!(table.get(node), class(node.kind()), "{node:?}");
+            errors += usize::from(node.is_error());
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    assert!(errors > 0);
+                    return;
+                }
+            }
+        }
+    }
+
+    #[test]
     fn parses_valid_python_without_errors() {
         let tree = parse_str("def f(x):\n    return x\n", None);
         assert_eq!(tree.root_node().kind(), "module");
