@@ -4,10 +4,11 @@
 //! All ranges are byte ranges into the source the tree was parsed from; converting them to
 //! line and column is the job of `session::position`.
 
-use crate::analysis::parse::KindStr;
+use crate::analysis::parse::{KindStr, KindTable};
 use std::borrow::Cow;
 use std::num::NonZeroU16;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 use tree_sitter::{Language, Node, Tree, TreeCursor};
@@ -208,14 +209,16 @@ impl<'t> Builder<'_, 't> {
             parent: None,
         }];
         while let Some(Frame { node, parent }) = stack.pop() {
-            match node.kind_str() {
-                "function_definition" | "class_definition" => {
+            match statement_kind(node) {
+                StatementKind::Definition => {
                     self.definition(node, node, parent, &mut stack);
                 }
-                "decorated_definition" => match node.child_by_field_id(self.fields.definition) {
-                    Some(definition) => self.definition(definition, node, parent, &mut stack),
-                    None => self.push_children(node, parent, &mut stack),
-                },
+                StatementKind::DecoratedDefinition => {
+                    match node.child_by_field_id(self.fields.definition) {
+                        Some(definition) => self.definition(definition, node, parent, &mut stack),
+                        None => self.push_children(node, parent, &mut stack),
+                    }
+                }
                 _ => self.push_children(node, parent, &mut stack),
             }
         }
@@ -225,12 +228,29 @@ impl<'t> Builder<'_, 't> {
     /// in document order, which keeps `pending` in document order.
     fn push_children(&mut self, node: Node<'t>, parent: Option<usize>, stack: &mut Vec<Frame<'t>>) {
         let start = stack.len();
-        for child in node.children(&mut self.cursor) {
-            if may_hold_definitions(child) {
-                stack.push(Frame {
-                    node: child,
-                    parent,
-                });
+        // `may_hold_definitions`, asking the children for errors only when there is one:
+        // within a node without a syntax error, no child has one.
+        let clean = !node.has_error();
+        let count = node.named_child_count();
+        if clean && count <= 8 {
+            for i in 0..count as u32 {
+                if let Some(child) = node.named_child(i) {
+                    if statement_kind(child) != StatementKind::Other {
+                        stack.push(Frame {
+                            node: child,
+                            parent,
+                        });
+                    }
+                }
+            }
+        } else {
+            for child in node.children(&mut self.cursor) {
+                if statement_kind(child) != StatementKind::Other || (!clean && child.has_error()) {
+                    stack.push(Frame {
+                        node: child,
+                        parent,
+                    });
+                }
             }
         }
         stack[start..].reverse();
@@ -300,8 +320,13 @@ impl<'t> Builder<'_, 't> {
             })
         };
 
-        let bases = match definition.child_by_field_id(fields.superclasses) {
-            Some(arguments) if is_class => arguments
+        let superclasses = if is_class {
+            definition.child_by_field_id(fields.superclasses)
+        } else {
+            None
+        };
+        let bases = match superclasses {
+            Some(arguments) => arguments
                 .named_children(&mut self.cursor)
                 .filter(|c| !c.is_extra() && !c.is_error())
                 .map(|c| text(c, source).to_string())
@@ -344,7 +369,16 @@ impl<'t> Builder<'_, 't> {
 
         // Nested definitions live in the body. Broken code elsewhere in the definition (in the
         // parameters, say) may also hide definitions inside `ERROR` nodes, so those parts are
-        // searched too.
+        // searched too; without an error anywhere in the definition, the body is all there is.
+        if !definition.has_error() {
+            if let Some(body) = body {
+                stack.push(Frame {
+                    node: body,
+                    parent: Some(index),
+                });
+            }
+            return;
+        }
         let start = stack.len();
         for child in definition.children(&mut self.cursor) {
             let is_body = body.is_some_and(|b| b.id() == child.id());
@@ -397,12 +431,28 @@ fn dotted(prefix: &str, name: &str) -> String {
 /// inside, which keeps the walk to the statement level of the tree. Shared by every walk that
 /// looks for definitions (the DOC checks, the project rules).
 pub fn may_hold_definitions(node: Node<'_>) -> bool {
-    matches!(
-        node.kind_str(),
-        "function_definition"
-            | "class_definition"
-            | "decorated_definition"
-            | "block"
+    statement_kind(node) != StatementKind::Other || node.has_error()
+}
+
+/// The kinds of node the search for definitions tells apart, read from a table by kind id
+/// because the search asks it of every statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatementKind {
+    /// `function_definition` and `class_definition`.
+    Definition,
+    DecoratedDefinition,
+    /// A compound statement, a clause or a block.
+    Holder,
+    Other,
+}
+
+fn statement_kind(node: Node<'_>) -> StatementKind {
+    static KINDS: OnceLock<KindTable<StatementKind>> = OnceLock::new();
+    let kinds = KINDS.get_or_init(|| {
+        KindTable::new(|name| match name {
+            "function_definition" | "class_definition" => StatementKind::Definition,
+            "decorated_definition" => StatementKind::DecoratedDefinition,
+            "block"
             | "if_statement"
             | "elif_clause"
             | "else_clause"
@@ -414,8 +464,11 @@ pub fn may_hold_definitions(node: Node<'_>) -> bool {
             | "finally_clause"
             | "with_statement"
             | "match_statement"
-            | "case_clause"
-    ) || node.has_error()
+            | "case_clause" => StatementKind::Holder,
+            _ => StatementKind::Other,
+        })
+    });
+    kinds.get(node)
 }
 
 /// The source text of `node`. Slicing with `get` rather than indexing means a tree that does

@@ -41,6 +41,36 @@ impl KindStr for Node<'_> {
     }
 }
 
+/// A table from node kind id to `classify(kind name)`, built once, for walks that dispatch on
+/// the kind of every node: indexing it costs less than comparing `kind_str` with one string
+/// after another.
+pub struct KindTable<K> {
+    kinds: Box<[K]>,
+    /// The class of `ERROR` nodes, whose id (`u16::MAX`) is past the table's end.
+    error: K,
+}
+
+impl<K: Copy> KindTable<K> {
+    pub fn new(classify: impl Fn(&str) -> K) -> Self {
+        let language = python_language();
+        KindTable {
+            kinds: (0..language.node_kind_count() as u16)
+                .map(|id| classify(language.node_kind_for_id(id).unwrap_or("")))
+                .collect(),
+            error: classify("ERROR"),
+        }
+    }
+
+    /// The class of `node`'s kind.
+    #[inline]
+    pub fn get(&self, node: Node<'_>) -> K {
+        self.kinds
+            .get(usize::from(node.kind_id()))
+            .copied()
+            .unwrap_or(self.error)
+    }
+}
+
 thread_local! {
     static PARSER: RefCell<Parser> = RefCell::new(new_parser());
 }
@@ -139,6 +169,38 @@ mod tests {
             while !cursor.goto_next_sibling() {
                 if !cursor.goto_parent() {
                     assert!(seen > 100 && errors > 0, "{seen} nodes, {errors} errors");
+                    return;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn kind_table_classifies_every_node_by_its_kind_errors_included() {
+        let names = [
+            "identifier",
+            "ERROR",
+            "string",
+            "call",
+            "class_definition",
+            "module",
+        ];
+        let class = |name: &str| names.iter().position(|n| *n == name);
+        let table = KindTable::new(class);
+        let text = "class A(B):\n    def f(self, *a) -> 'X':\n        return f'{a!r}'\ndef g(:\n    x = = 1\n";
+        let tree = parse_str(text, None);
+        let mut cursor = tree.walk();
+        let mut errors = 0;
+        loop {
+            let node = cursor.node();
+            assert_eq!(table.get(node), class(node.kind()), "{node:?}");
+            errors += usize::from(node.is_error());
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    assert!(errors > 0);
                     return;
                 }
             }

@@ -9,10 +9,10 @@
 //! Nothing is resolved here: `obj.save()` yields a reference to `save` without knowing which
 //! `save` it is. Ranges are byte ranges into the source the tree was parsed from.
 
-use crate::analysis::parse::KindStr;
+use crate::analysis::parse::{KindStr, KindTable};
 use std::num::NonZeroU16;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use tree_sitter::{Language, Node, Tree, TreeCursor};
@@ -155,14 +155,17 @@ pub fn references(tree: &Tree, source: &str) -> References {
 
 /// Like `references`, sharing `text` (the source `tree` was parsed from) rather than copying it.
 pub fn references_in(tree: &Tree, text: &Arc<str>) -> References {
+    let root = tree.root_node();
     let mut collector = Collector {
         source: text,
         fields: Fields::new(&tree.language()),
+        cursor: root.walk(),
         out: Vec::new(),
         respelled: Vec::new(),
         children: Vec::new(),
+        scratch: Vec::new(),
     };
-    collector.walk(tree.root_node(), &tree.language());
+    collector.walk(root);
     References {
         text: text.clone(),
         items: collector.out.into_boxed_slice(),
@@ -198,12 +201,25 @@ enum Role {
     AttributeName,
 }
 
+impl Role {
+    /// Whether a bare identifier read in this role is a reference, rather than a name being
+    /// defined.
+    fn records_names(self) -> bool {
+        !matches!(
+            self,
+            Role::Target | Role::Parameters | Role::TypeParameters | Role::Pattern
+        )
+    }
+}
+
 /// The ids of the grammar fields the walk reads, looked up once per call rather than by
 /// name on every node (see `outline::Fields`). A missing name gets id 0, which no child has.
 #[derive(Clone, Copy)]
 struct Fields {
     alias: u16,
+    arguments: u16,
     attribute: u16,
+    body: u16,
     function: u16,
     key: u16,
     left: u16,
@@ -212,6 +228,7 @@ struct Fields {
     object: u16,
     parameters: u16,
     return_type: u16,
+    right: u16,
     superclasses: u16,
     type_: u16,
     type_parameters: u16,
@@ -223,7 +240,9 @@ impl Fields {
         let id = |name: &str| language.field_id_for_name(name).map_or(0, NonZeroU16::get);
         Fields {
             alias: id("alias"),
+            arguments: id("arguments"),
             attribute: id("attribute"),
+            body: id("body"),
             function: id("function"),
             key: id("key"),
             left: id("left"),
@@ -232,6 +251,7 @@ impl Fields {
             object: id("object"),
             parameters: id("parameters"),
             return_type: id("return_type"),
+            right: id("right"),
             superclasses: id("superclasses"),
             type_: id("type"),
             type_parameters: id("type_parameters"),
@@ -240,8 +260,138 @@ impl Fields {
     }
 }
 
-/// One child of the node being visited, with the field it fills (0 for none) and its place
-/// among the named children.
+/// The node kinds the walk tells apart, read from a table by kind id rather than by comparing
+/// kind names: the walk asks for the kind of every node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Other,
+    Identifier,
+    Comment,
+    String,
+    StringContent,
+    FunctionDefinition,
+    ClassDefinition,
+    Decorator,
+    /// `parameters` and `lambda_parameters`.
+    ParameterList,
+    Lambda,
+    /// `typed_parameter`, `default_parameter` and `typed_default_parameter`.
+    Parameter,
+    /// `list_splat_pattern`, `dictionary_splat_pattern` and `tuple_pattern`.
+    ParameterPattern,
+    Assignment,
+    /// `for_statement` and `for_in_clause`.
+    ForLoop,
+    NamedExpression,
+    AsPattern,
+    AsPatternTarget,
+    ExceptClause,
+    KeywordArgument,
+    ListSplat,
+    DictionarySplat,
+    Call,
+    Attribute,
+    Subscript,
+    GenericType,
+    TypeParameter,
+    ImportStatement,
+    ImportFromStatement,
+    AliasedImport,
+    WildcardImport,
+    /// `from __future__ import`, `global` and `nonlocal`: no references.
+    Declaration,
+    TypeAliasStatement,
+    ConstrainedType,
+    CaseClause,
+    CasePattern,
+    DottedName,
+    ClassPattern,
+    KeywordPattern,
+    DictPattern,
+    /// `splat_pattern` and `splat_type`.
+    Splat,
+    /// A type annotation (`type`).
+    Type,
+    LineContinuation,
+}
+
+impl Kind {
+    fn of_name(name: &str) -> Kind {
+        match name {
+            "identifier" => Kind::Identifier,
+            "comment" => Kind::Comment,
+            "string" => Kind::String,
+            "string_content" => Kind::StringContent,
+            "function_definition" => Kind::FunctionDefinition,
+            "class_definition" => Kind::ClassDefinition,
+            "decorator" => Kind::Decorator,
+            "parameters" | "lambda_parameters" => Kind::ParameterList,
+            "lambda" => Kind::Lambda,
+            "typed_parameter" | "default_parameter" | "typed_default_parameter" => Kind::Parameter,
+            "list_splat_pattern" | "dictionary_splat_pattern" | "tuple_pattern" => {
+                Kind::ParameterPattern
+            }
+            "assignment" => Kind::Assignment,
+            "for_statement" | "for_in_clause" => Kind::ForLoop,
+            "named_expression" => Kind::NamedExpression,
+            "as_pattern" => Kind::AsPattern,
+            "as_pattern_target" => Kind::AsPatternTarget,
+            "except_clause" => Kind::ExceptClause,
+            "keyword_argument" => Kind::KeywordArgument,
+            "list_splat" => Kind::ListSplat,
+            "dictionary_splat" => Kind::DictionarySplat,
+            "call" => Kind::Call,
+            "attribute" => Kind::Attribute,
+            "subscript" => Kind::Subscript,
+            "generic_type" => Kind::GenericType,
+            "type_parameter" => Kind::TypeParameter,
+            "import_statement" => Kind::ImportStatement,
+            "import_from_statement" => Kind::ImportFromStatement,
+            "aliased_import" => Kind::AliasedImport,
+            "wildcard_import" => Kind::WildcardImport,
+            "future_import_statement" | "global_statement" | "nonlocal_statement" => {
+                Kind::Declaration
+            }
+            "type_alias_statement" => Kind::TypeAliasStatement,
+            "constrained_type" => Kind::ConstrainedType,
+            "case_clause" => Kind::CaseClause,
+            "case_pattern" => Kind::CasePattern,
+            "dotted_name" => Kind::DottedName,
+            "class_pattern" => Kind::ClassPattern,
+            "keyword_pattern" => Kind::KeywordPattern,
+            "dict_pattern" => Kind::DictPattern,
+            "splat_pattern" | "splat_type" => Kind::Splat,
+            "type" => Kind::Type,
+            "line_continuation" => Kind::LineContinuation,
+            _ => Kind::Other,
+        }
+    }
+}
+
+impl Kind {
+    /// Whether the roles of a node's children depend on the fields they fill (a `Parameter`'s
+    /// do too, in a parameter list).
+    fn roles_depend_on_fields(self) -> bool {
+        use Kind::*;
+        matches!(
+            self,
+            FunctionDefinition | ClassDefinition | Lambda | Assignment | ForLoop | NamedExpression
+        ) || matches!(
+            self,
+            AsPattern | ExceptClause | KeywordArgument | Call | Attribute | Subscript
+        ) || matches!(self, ImportFromStatement | TypeAliasStatement | DictPattern)
+    }
+}
+
+fn kind_of(node: Node<'_>) -> Kind {
+    static KINDS: OnceLock<KindTable<Kind>> = OnceLock::new();
+    KINDS
+        .get_or_init(|| KindTable::new(Kind::of_name))
+        .get(node)
+}
+
+/// One child of the node being visited, with the field it fills (0 for none, or when the
+/// visit does not look at fields) and its place among the named children.
 #[derive(Clone, Copy)]
 struct Child<'t> {
     node: Node<'t>,
@@ -249,48 +399,167 @@ struct Child<'t> {
     named_index: usize,
 }
 
+/// The nodes still to be visited, last first, with their roles and kinds, and where the
+/// children of the node being visited begin.
+struct Queue<'t> {
+    nodes: Vec<(Node<'t>, Role, Kind, bool)>,
+    start: usize,
+    /// Whether the node being visited is without syntax errors, as are the queued nodes
+    /// whose last field is true.
+    clean: bool,
+}
+
 struct Collector<'s, 't> {
     source: &'s str,
     fields: Fields,
+    /// One cursor for every child iteration done with a cursor: creating one allocates.
+    cursor: TreeCursor<'t>,
     out: Vec<Item>,
     /// See `References::respelled`.
     respelled: Vec<(u32, Box<str>)>,
     /// Scratch space for the children of the node being visited, reused to avoid allocating.
     children: Vec<Child<'t>>,
+    /// More scratch space, for `named_children_by_cursor`.
+    scratch: Vec<Node<'t>>,
 }
 
 impl<'t> Collector<'_, 't> {
     /// Visits the tree with an explicit stack rather than recursion, because the nesting
     /// depth of expressions is controlled by the input. Children are pushed in reverse so
     /// that they are popped, and references found, in document order.
-    fn walk(&mut self, root: Node<'t>, language: &Language) {
-        // Compared by id: `Node::kind` measures and validates the name's C string each time.
-        let identifier = language.id_for_node_kind("identifier", true);
-        let comment = language.id_for_node_kind("comment", true);
-        let mut cursor = root.walk();
-        let mut stack: Vec<(Node<'t>, Role)> = vec![(root, Role::Read)];
-        while let Some((node, role)) = stack.pop() {
-            let kind = node.kind_id();
-            if kind == comment && node.is_extra() {
-                continue;
-            }
-            if kind == identifier {
+    fn walk(&mut self, root: Node<'t>) {
+        let mut queue = Queue {
+            nodes: Vec::with_capacity(64),
+            start: 0,
+            clean: false,
+        };
+        self.queue(&mut queue, root, Role::Read);
+        while let Some((node, role, kind, clean)) = queue.nodes.pop() {
+            if kind == Kind::Identifier {
                 self.identifier(node, role);
                 continue;
             }
-            if node.child_count() == 0 {
-                continue;
-            }
-            self.load_children(node, &mut cursor);
-            let start = stack.len();
-            self.visit(node, role, &mut stack);
-            stack[start..].reverse();
+            queue.start = queue.nodes.len();
+            queue.clean = clean;
+            self.visit(node, kind, role, &mut queue);
+            queue.nodes[queue.start..].reverse();
         }
     }
 
-    /// Fills `self.children` with the children of `node` and the fields they fill.
-    fn load_children(&mut self, node: Node<'t>, cursor: &mut TreeCursor<'t>) {
+    /// Queues `node` to be visited with `role`, unless the visit would find nothing: an
+    /// identifier in a binding position, a leaf that is not an identifier, a comment, or a
+    /// string that cannot hold an expression. Skipping those here saves most of the walk's
+    /// work, since they are most of the tree. An identifier is recorded at once when no
+    /// earlier sibling is waiting to be visited, which keeps the references in order.
+    fn queue(&mut self, queue: &mut Queue<'t>, node: Node<'t>, role: Role) {
+        match kind_of(node) {
+            Kind::Identifier if !role.records_names() => {}
+            Kind::Identifier if queue.nodes.len() == queue.start => self.identifier(node, role),
+            Kind::Identifier => queue.nodes.push((node, role, Kind::Identifier, true)),
+            _ if node.child_count() == 0 => {}
+            Kind::Comment if node.is_extra() => {}
+            kind => {
+                // Within a node without a syntax error, every node is without one.
+                let clean = queue.clean || !node.has_error();
+                let plain_string = kind == Kind::String
+                    && clean
+                    && role != Role::Annotation
+                    && self.is_plain_string(node);
+                if !plain_string {
+                    queue.nodes.push((node, role, kind, clean));
+                }
+            }
+        }
+    }
+
+    /// Whether a string node without a syntax error holds only text and escapes: no
+    /// interpolation, which only f- and t-strings have, as their prefix says.
+    fn is_plain_string(&self, string: Node<'t>) -> bool {
+        let Some(text) = self.source.as_bytes().get(string.start_byte()..) else {
+            return false;
+        };
+        text.iter()
+            .take_while(|b| b.is_ascii_alphabetic())
+            .all(|b| !matches!(b, b'f' | b'F' | b't' | b'T'))
+    }
+
+    /// Fills `self.children` with the named children of `node` and the fields they fill.
+    fn load_with_fields(&mut self, node: Node<'t>, kind: Kind, clean: bool) {
+        if clean && self.load_by_shape(node, kind) {
+            #[cfg(debug_assertions)]
+            self.check_shape(node);
+            return;
+        }
+        self.load_by_cursor(node);
+    }
+
+    /// `load_with_fields` without a cursor for the kinds that need fields most often, whose
+    /// children fill the same fields in the same order whenever the node has no syntax error:
+    /// the grammar's only production for each (a `def`'s optional parts each have a kind of
+    /// their own). Comments and other extras fill no field. Moving a cursor over the children
+    /// and asking each for its field costs more than the rest of the walk of these nodes.
+    /// False, leaving `self.children` alone, for the other kinds.
+    fn load_by_shape(&mut self, node: Node<'t>, kind: Kind) -> bool {
+        let f = self.fields;
+        // The field of the child at `index` among the children that are not extras.
+        let field_of: fn(Fields, usize, Kind) -> u16 = match kind {
+            Kind::Attribute => |f, index, _| [f.object, f.attribute].get(index).map_or(0, |x| *x),
+            Kind::Call => |f, index, _| [f.function, f.arguments].get(index).map_or(0, |x| *x),
+            Kind::KeywordArgument => |f, index, _| [f.name, f.value].get(index).map_or(0, |x| *x),
+            Kind::Assignment => |f, index, kind| match (index, kind) {
+                (0, _) => f.left,
+                (_, Kind::Type) => f.type_,
+                _ => f.right,
+            },
+            Kind::FunctionDefinition => |f, index, kind| match (index, kind) {
+                (0, _) => f.name,
+                (_, Kind::TypeParameter) => f.type_parameters,
+                (_, Kind::ParameterList) => f.parameters,
+                (_, Kind::Type) => f.return_type,
+                _ => f.body,
+            },
+            _ => return false,
+        };
         self.children.clear();
+        let mut index = 0;
+        for (named_index, child) in named_children(node, true).enumerate() {
+            // Only comments and line continuations are extras when there is no error.
+            let field = match kind_of(child) {
+                Kind::Comment | Kind::LineContinuation => 0,
+                kind => {
+                    index += 1;
+                    field_of(f, index - 1, kind)
+                }
+            };
+            self.children.push(Child {
+                node: child,
+                field,
+                named_index,
+            });
+        }
+        true
+    }
+
+    /// In debug builds (the tests), checks that `load_by_shape` read the same children and
+    /// fields as a cursor does.
+    #[cfg(debug_assertions)]
+    fn check_shape(&mut self, node: Node<'t>) {
+        let read = |children: &[Child<'t>]| -> Vec<(usize, u16, usize)> {
+            children
+                .iter()
+                .map(|c| (c.node.id(), c.field, c.named_index))
+                .collect()
+        };
+        let by_shape = read(&self.children);
+        self.load_by_cursor(node);
+        debug_assert_eq!(by_shape, read(&self.children), "{}", node.to_sexp());
+    }
+
+    /// Fills `self.children` with the named children of `node` and the fields they fill, as
+    /// a cursor reads them.
+    fn load_by_cursor(&mut self, node: Node<'t>) {
+        self.children.clear();
+        let cursor = &mut self.cursor;
         cursor.reset(node);
         if !cursor.goto_first_child() {
             return;
@@ -298,8 +567,8 @@ impl<'t> Collector<'_, 't> {
         let mut named_index = 0;
         loop {
             let child = cursor.node();
-            let field = cursor.field_id().map_or(0, NonZeroU16::get);
             if child.is_named() {
+                let field = cursor.field_id().map_or(0, NonZeroU16::get);
                 self.children.push(Child {
                     node: child,
                     field,
@@ -313,19 +582,109 @@ impl<'t> Collector<'_, 't> {
         }
     }
 
-    /// Decides the role of each child of `node` (already in `self.children`) and queues it,
-    /// or records references directly for the few forms that are not simply walked.
-    fn visit(&mut self, node: Node<'t>, role: Role, stack: &mut Vec<(Node<'t>, Role)>) {
+    /// Fills `self.children` with the named children of `node`, without their fields.
+    fn load(&mut self, node: Node<'t>, clean: bool) {
+        self.children.clear();
+        if node.named_child_count() <= FEW_CHILDREN {
+            for (named_index, child) in named_children(node, clean).enumerate() {
+                self.children.push(Child {
+                    node: child,
+                    field: 0,
+                    named_index,
+                });
+            }
+            return;
+        }
+        let children = self.named_children_by_cursor(node);
+        for (named_index, &child) in children.iter().enumerate() {
+            self.children.push(Child {
+                node: child,
+                field: 0,
+                named_index,
+            });
+        }
+        self.scratch = children;
+    }
+
+    /// The named children of `node` read with the cursor, in the scratch vector, which the
+    /// caller is to give back.
+    fn named_children_by_cursor(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
+        let mut children = std::mem::take(&mut self.scratch);
+        children.clear();
+        let cursor = &mut self.cursor;
+        cursor.reset(node);
+        if cursor.goto_first_child() {
+            loop {
+                let child = cursor.node();
+                if child.is_named() {
+                    children.push(child);
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        children
+    }
+
+    /// Decides the role of each child of `node` and queues it, or records references
+    /// directly for the few forms that are not simply walked.
+    fn visit(&mut self, node: Node<'t>, kind: Kind, role: Role, queue: &mut Queue<'t>) {
         let f = self.fields;
-        let kind = node.kind_str();
-        let children = std::mem::take(&mut self.children);
         // The role of every child that no rule below singles out.
         let inherited = match role {
             Role::Head(_) | Role::Parameters => Role::Read,
             other => other,
         };
+        let with_fields = match kind {
+            _ if kind.roles_depend_on_fields() => true,
+            Kind::Parameter if role == Role::Parameters => true,
+            Kind::String if role == Role::Annotation => {
+                self.string_annotation(node);
+                return;
+            }
+            Kind::Declaration => return,
+            Kind::Splat if role != Role::Annotation => return,
+            Kind::ImportStatement => {
+                for child in named_children(node, queue.clean) {
+                    self.imported_module(child, f);
+                }
+                return;
+            }
+            Kind::Decorator
+            | Kind::ParameterList
+            | Kind::AsPatternTarget
+            | Kind::GenericType
+            | Kind::CaseClause
+            | Kind::DottedName
+            | Kind::ClassPattern
+            | Kind::KeywordPattern => false,
+            Kind::ParameterPattern if role == Role::Parameters => false,
+            Kind::TypeParameter if role == Role::AnnotatedArguments => false,
+            Kind::ConstrainedType if role == Role::TypeParameters => false,
+            _ => {
+                if node.named_child_count() <= FEW_CHILDREN {
+                    for child in named_children(node, queue.clean) {
+                        self.queue(queue, child, inherited);
+                    }
+                } else {
+                    let children = self.named_children_by_cursor(node);
+                    for &child in &children {
+                        self.queue(queue, child, inherited);
+                    }
+                    self.scratch = children;
+                }
+                return;
+            }
+        };
+        if with_fields {
+            self.load_with_fields(node, kind, queue.clean);
+        } else {
+            self.load(node, queue.clean);
+        }
+        let children = std::mem::take(&mut self.children);
         match kind {
-            "function_definition" => {
+            Kind::FunctionDefinition => {
                 for c in &children {
                     let child_role = match c.field {
                         x if x == f.name => continue,
@@ -334,42 +693,42 @@ impl<'t> Collector<'_, 't> {
                         x if x == f.return_type => Role::Annotation,
                         _ => Role::Read,
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "class_definition" => {
+            Kind::ClassDefinition => {
                 for c in &children {
                     match c.field {
                         x if x == f.name => {}
-                        x if x == f.type_parameters => stack.push((c.node, Role::TypeParameters)),
-                        x if x == f.superclasses => self.superclasses(c.node, stack),
-                        _ => stack.push((c.node, Role::Read)),
+                        x if x == f.type_parameters => {
+                            self.queue(queue, c.node, Role::TypeParameters)
+                        }
+                        x if x == f.superclasses => self.superclasses(c.node, queue),
+                        _ => self.queue(queue, c.node, Role::Read),
                     }
                 }
             }
-            "decorator" => {
+            Kind::Decorator => {
                 for c in &children {
-                    stack.push((c.node, Role::Head(RefKind::Decorator)));
+                    self.queue(queue, c.node, Role::Head(RefKind::Decorator));
                 }
             }
-            "parameters" | "lambda_parameters" => {
+            Kind::ParameterList => {
                 for c in &children {
-                    stack.push((c.node, Role::Parameters));
+                    self.queue(queue, c.node, Role::Parameters);
                 }
             }
-            "lambda" => {
+            Kind::Lambda => {
                 for c in &children {
                     let child_role = if c.field == f.parameters {
                         Role::Parameters
                     } else {
                         Role::Read
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "typed_parameter" | "default_parameter" | "typed_default_parameter"
-                if role == Role::Parameters =>
-            {
+            Kind::Parameter => {
                 for c in &children {
                     let child_role = match c.field {
                         x if x == f.type_ => Role::Annotation,
@@ -377,84 +736,77 @@ impl<'t> Collector<'_, 't> {
                         // The name, or the `*args` pattern of a typed parameter.
                         _ => Role::Target,
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "list_splat_pattern" | "dictionary_splat_pattern" | "tuple_pattern"
-                if role == Role::Parameters =>
-            {
+            Kind::ParameterPattern | Kind::AsPatternTarget => {
                 for c in &children {
-                    stack.push((c.node, Role::Target));
+                    self.queue(queue, c.node, Role::Target);
                 }
             }
-            "assignment" => {
+            Kind::Assignment => {
                 for c in &children {
                     let child_role = match c.field {
                         x if x == f.left => Role::Target,
                         x if x == f.type_ => Role::Annotation,
                         _ => Role::Read,
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "for_statement" | "for_in_clause" => {
+            Kind::ForLoop => {
                 for c in &children {
                     let child_role = if c.field == f.left {
                         Role::Target
                     } else {
                         Role::Read
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "named_expression" => {
+            Kind::NamedExpression => {
                 for c in &children {
                     let child_role = if c.field == f.name {
                         Role::Target
                     } else {
                         Role::Read
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
             // `with x as y`, `except E as e` and `case P as p`: the alias is bound (in a case,
             // the alias is a bare identifier after the pattern rather than an `alias` field).
-            "as_pattern" => {
+            Kind::AsPattern => {
                 for c in &children {
                     let child_role = if c.field == f.alias
-                        || (c.named_index > 0 && c.node.kind_str() == "identifier")
+                        || (c.named_index > 0 && kind_of(c.node) == Kind::Identifier)
                     {
                         Role::Target
                     } else {
                         inherited
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "as_pattern_target" => {
-                for c in &children {
-                    stack.push((c.node, Role::Target));
-                }
-            }
-            "except_clause" => {
+            Kind::ExceptClause => {
                 for c in &children {
                     let child_role = if c.field == f.alias {
                         Role::Target
                     } else {
                         Role::Read
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "keyword_argument" => {
+            Kind::KeywordArgument => {
                 // The keyword names a parameter of the callee, not a variable in scope.
                 for c in &children {
                     if c.field != f.name {
-                        stack.push((c.node, Role::Read));
+                        self.queue(queue, c.node, Role::Read);
                     }
                 }
             }
-            "call" => {
+            Kind::Call => {
                 for c in &children {
                     let child_role = match (c.field, role) {
                         (x, Role::Head(RefKind::Decorator)) if x == f.function => {
@@ -463,11 +815,11 @@ impl<'t> Collector<'_, 't> {
                         (x, _) if x == f.function => Role::Head(RefKind::Call),
                         _ => Role::Read,
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "attribute" => self.attribute(&children, role, stack),
-            "subscript" => {
+            Kind::Attribute => self.attribute(&children, role, queue),
+            Kind::Subscript => {
                 let form = self.annotation_form(role, &children);
                 for c in &children {
                     let child_role = if c.field == f.value {
@@ -484,113 +836,105 @@ impl<'t> Collector<'_, 't> {
                             _ => Role::Read,
                         }
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
             // `list[Item]` in an annotation; the arguments are in one `type_parameter`.
-            "generic_type" => {
+            Kind::GenericType => {
                 let form = self.annotation_form(role, &children);
                 for c in &children {
-                    let child_role = match (c.node.kind_str(), form) {
-                        ("type_parameter", AnnotationForm::Literal) => Role::LiteralAnnotation,
-                        ("type_parameter", AnnotationForm::Annotated) => Role::AnnotatedArguments,
+                    let child_role = match (kind_of(c.node), form) {
+                        (Kind::TypeParameter, AnnotationForm::Literal) => Role::LiteralAnnotation,
+                        (Kind::TypeParameter, AnnotationForm::Annotated) => {
+                            Role::AnnotatedArguments
+                        }
                         _ => inherited,
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "type_parameter" if role == Role::AnnotatedArguments => {
+            Kind::TypeParameter => {
                 for c in &children {
-                    stack.push((
-                        c.node,
-                        AnnotationForm::Annotated.argument_role(c.named_index),
-                    ));
+                    let child_role = AnnotationForm::Annotated.argument_role(c.named_index);
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "string" if role == Role::Annotation => self.string_annotation(node),
-            "import_statement" => {
-                for c in &children {
-                    self.imported_module(c.node, f);
-                }
-            }
-            "import_from_statement" => {
+            Kind::ImportFromStatement => {
                 for c in &children {
                     match c.field {
                         x if x == f.module_name => self.module(c.node),
                         x if x == f.name => self.imported_name(c.node, f),
-                        _ if c.node.kind_str() == "wildcard_import" => {
+                        _ if kind_of(c.node) == Kind::WildcardImport => {
                             self.push(c.node.byte_range(), RefKind::Import);
                         }
                         _ => {}
                     }
                 }
             }
-            "future_import_statement" | "global_statement" | "nonlocal_statement" => {}
-            "type_alias_statement" => {
+            Kind::TypeAliasStatement => {
                 for c in &children {
                     let child_role = if c.field == f.left {
                         Role::TypeParameters
                     } else {
                         Role::Annotation
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
             // `T: Bound` or `T: (A, B)`: the first part names the parameter.
-            "constrained_type" if role == Role::TypeParameters => {
+            Kind::ConstrainedType => {
                 for c in &children {
                     let child_role = if c.named_index == 0 {
                         Role::TypeParameters
                     } else {
                         Role::Annotation
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "case_clause" => {
+            Kind::CaseClause => {
                 for c in &children {
-                    let child_role = if c.node.kind_str() == "case_pattern" {
+                    let child_role = if kind_of(c.node) == Kind::CasePattern {
                         Role::Pattern
                     } else {
                         Role::Read
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "dotted_name" => self.dotted_name(&children, role),
+            Kind::DottedName => self.dotted_name(&children, role),
             // `Point(x=0)`: the class is read and the sub-patterns are patterns.
-            "class_pattern" => {
+            Kind::ClassPattern => {
                 for c in &children {
-                    let child_role = if c.node.kind_str() == "dotted_name" {
+                    let child_role = if kind_of(c.node) == Kind::DottedName {
                         Role::Read
                     } else {
                         Role::Pattern
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
             // `x=0` inside a class pattern: `x` names an attribute of the matched object.
-            "keyword_pattern" => {
+            Kind::KeywordPattern => {
                 for c in &children {
                     if c.named_index > 0 {
-                        stack.push((c.node, Role::Pattern));
+                        self.queue(queue, c.node, Role::Pattern);
                     }
                 }
             }
-            "dict_pattern" => {
+            Kind::DictPattern => {
                 for c in &children {
                     let child_role = if c.field == f.key {
                         Role::Read
                     } else {
                         Role::Pattern
                     };
-                    stack.push((c.node, child_role));
+                    self.queue(queue, c.node, child_role);
                 }
             }
-            "splat_pattern" | "splat_type" if role != Role::Annotation => {}
             _ => {
                 for c in &children {
-                    stack.push((c.node, inherited));
+                    self.queue(queue, c.node, inherited);
                 }
             }
         }
@@ -627,7 +971,7 @@ impl<'t> Collector<'_, 't> {
 
     /// `obj.attr`: `attr` is an attribute reference (unless it is being assigned, which
     /// defines it); the object is read, or is part of the annotation it is in.
-    fn attribute(&mut self, children: &[Child<'t>], role: Role, stack: &mut Vec<(Node<'t>, Role)>) {
+    fn attribute(&mut self, children: &[Child<'t>], role: Role, queue: &mut Queue<'t>) {
         let f = self.fields;
         for c in children {
             if c.field == f.object {
@@ -635,29 +979,30 @@ impl<'t> Collector<'_, 't> {
                     Role::Annotation | Role::LiteralAnnotation => role,
                     _ => Role::Read,
                 };
-                stack.push((c.node, object_role));
+                self.queue(queue, c.node, object_role);
             } else if c.field == f.attribute {
                 if role != Role::Target {
                     // Queued rather than recorded now, so that it is found after the object
                     // and references stay in document order.
-                    stack.push((c.node, Role::AttributeName));
+                    self.queue(queue, c.node, Role::AttributeName);
                 }
             } else {
-                stack.push((c.node, Role::Read));
+                self.queue(queue, c.node, Role::Read);
             }
         }
     }
 
     /// The base classes and keywords (`metaclass=M`) of a class definition.
-    fn superclasses(&mut self, arguments: Node<'t>, stack: &mut Vec<(Node<'t>, Role)>) {
+    fn superclasses(&mut self, arguments: Node<'t>, queue: &mut Queue<'t>) {
         // Queued in document order like every other child: the caller reverses them all.
-        let mut cursor = arguments.walk();
-        for argument in arguments.named_children(&mut cursor) {
-            let role = match argument.kind_str() {
-                "keyword_argument" | "list_splat" | "dictionary_splat" | "comment" => Role::Read,
+        for argument in named_children(arguments, !arguments.has_error()) {
+            let role = match kind_of(argument) {
+                Kind::KeywordArgument | Kind::ListSplat | Kind::DictionarySplat | Kind::Comment => {
+                    Role::Read
+                }
                 _ => Role::Head(RefKind::BaseClass),
             };
-            stack.push((argument, role));
+            self.queue(queue, argument, role);
         }
     }
 
@@ -666,7 +1011,7 @@ impl<'t> Collector<'_, 't> {
     fn dotted_name(&mut self, children: &[Child<'t>], role: Role) {
         let identifiers = children
             .iter()
-            .filter(|c| c.node.kind_str() == "identifier");
+            .filter(|c| kind_of(c.node) == Kind::Identifier);
         if role == Role::Pattern && children.len() < 2 {
             return;
         }
@@ -685,9 +1030,9 @@ impl<'t> Collector<'_, 't> {
 
     /// `a.b` or `a.b as c` in `import a.b, a.b as c`.
     fn imported_module(&mut self, node: Node<'t>, f: Fields) {
-        match node.kind_str() {
-            "dotted_name" => self.module(node),
-            "aliased_import" => {
+        match kind_of(node) {
+            Kind::DottedName => self.module(node),
+            Kind::AliasedImport => {
                 if let Some(name) = node.child_by_field_id(f.name) {
                     self.module(name);
                 }
@@ -717,15 +1062,14 @@ impl<'t> Collector<'_, 't> {
 
     /// `c` or `c as d` in `from a import c, c as d`.
     fn imported_name(&mut self, node: Node<'t>, f: Fields) {
-        let dotted = match node.kind_str() {
-            "dotted_name" => Some(node),
-            "aliased_import" => node.child_by_field_id(f.name),
+        let dotted = match kind_of(node) {
+            Kind::DottedName => Some(node),
+            Kind::AliasedImport => node.child_by_field_id(f.name),
             _ => None,
         };
         let Some(dotted) = dotted else { return };
-        let mut cursor = dotted.walk();
-        for identifier in dotted.named_children(&mut cursor) {
-            if identifier.kind_str() == "identifier" {
+        for identifier in named_children(dotted, !dotted.has_error()) {
+            if kind_of(identifier) == Kind::Identifier {
                 self.push(identifier.byte_range(), RefKind::Import);
             }
         }
@@ -734,9 +1078,8 @@ impl<'t> Collector<'_, 't> {
     /// The names in a string used as an annotation (`"list[Item]"`), which type checkers
     /// read as code. Keywords and literals such as `None` are not names.
     fn string_annotation(&mut self, string: Node<'t>) {
-        let mut cursor = string.walk();
-        for part in string.named_children(&mut cursor) {
-            if part.kind_str() != "string_content" {
+        for part in named_children(string, !string.has_error()) {
+            if kind_of(part) != Kind::StringContent {
                 continue;
             }
             let Some(text) = self.source.get(part.byte_range()) else {
@@ -793,6 +1136,34 @@ impl AnnotationForm {
             AnnotationForm::Annotated => Role::Read,
         }
     }
+}
+
+/// Up to how many named children a node's children are read by index (`named_children`)
+/// rather than with a cursor: reading one by index starts from the first, which costs more
+/// than moving a cursor over the many statements of a block or items of a list.
+const FEW_CHILDREN: usize = 8;
+
+/// The named children of `node`, as a cursor finds them, read by index: for the few children
+/// most nodes have, that costs less than moving a cursor over them.
+///
+/// `Node::named_child` also counts the named nodes inside anonymous children, which a cursor
+/// does not visit. Only two anonymous nodes have children, `not in` and `is not`, and without
+/// a syntax error those are their keywords and perhaps a comment; so a node with an error
+/// in it (`clean` false) is read child by child, keeping the named ones.
+fn named_children<'t>(node: Node<'t>, clean: bool) -> impl Iterator<Item = Node<'t>> {
+    let exact = !clean;
+    let count = if exact {
+        node.child_count()
+    } else {
+        node.named_child_count() as u32
+    };
+    (0..count).filter_map(move |i| {
+        if exact {
+            node.child(i).filter(Node::is_named)
+        } else {
+            node.named_child(i)
+        }
+    })
 }
 
 /// The last name of a dotted expression: `Literal` for `typing.Literal` or `Literal`.
