@@ -21,7 +21,12 @@ use super::facts::{Arg, Key, ModuleFacts, NodeId, Op, NONE};
 
 /// The node `op` writes, if any.
 fn written(op: &Op) -> Option<NodeId> {
-    match *op {
+    let mut op = *op;
+    written_mut(&mut op).map(|dst| *dst)
+}
+
+fn written_mut(op: &mut Op) -> Option<&mut NodeId> {
+    match op {
         Op::Const { dst, .. }
         | Op::Def { dst, .. }
         | Op::SelfOf { dst, .. }
@@ -173,28 +178,6 @@ fn map_op(op: &mut Op, map: &impl Fn(NodeId) -> NodeId) {
     }
 }
 
-fn set_written(op: &mut Op, to: NodeId) {
-    match op {
-        Op::Const { dst, .. }
-        | Op::Def { dst, .. }
-        | Op::SelfOf { dst, .. }
-        | Op::Alloc { dst, .. }
-        | Op::Copy { dst, .. }
-        | Op::CopyObj { dst, .. }
-        | Op::Load { dst, .. }
-        | Op::SubLoad { dst, .. }
-        | Op::Slice { dst, .. }
-        | Op::Elems { dst, .. }
-        | Op::Call { dst, .. }
-        | Op::IterStart { dst, .. }
-        | Op::IterNext { dst, .. }
-        | Op::With { dst, .. }
-        | Op::Import { dst, .. }
-        | Op::Fallback { dst, .. } => *dst = to,
-        Op::Store { .. } | Op::SubStore { .. } | Op::Raise { .. } => {}
-    }
-}
-
 /// Counts of what `simplify` removed, for benchmarks and tests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Removed {
@@ -306,7 +289,9 @@ pub(crate) fn simplify(f: &mut ModuleFacts) -> Removed {
             keep[i] = false;
             removed.ops += 1;
         } else {
-            set_written(op, NONE);
+            if let Some(dst) = written_mut(op) {
+                *dst = NONE;
+            }
         }
     }
 
