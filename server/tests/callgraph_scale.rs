@@ -534,3 +534,35 @@ fn name_end_in(src: &str, line: std::ops::Range<usize>) -> Option<usize> {
     }
     None
 }
+
+/// The references walk reads the children of error-free nodes by their position, from what
+/// the grammar guarantees about their layout; in a debug build (`cargo test`, not `--release`)
+/// it checks every such read against a cursor's. Run this after upgrading tree-sitter-python:
+/// `cargo test -p tandem --test callgraph_scale -- --ignored references_and_outline`
+/// (`CALLGRAPH_CORPUS=DIR` for another code base than the standard library).
+#[test]
+#[ignore = "reads a real code base; run by hand after a grammar upgrade"]
+fn references_and_outline_of_a_real_code_base_pass_the_shape_checks() {
+    let Some(dir) = corpus() else {
+        println!("no corpus: set CALLGRAPH_CORPUS");
+        return;
+    };
+    let mut files = 0;
+    let mut references = 0;
+    for path in python_files(&dir) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let tree = parse_str(&text, None);
+        let shared: std::sync::Arc<str> = std::sync::Arc::from(text.as_str());
+        references += tandem::analysis::references::references_in(&tree, &shared).len();
+        std::hint::black_box(tandem::analysis::outline::outline(&tree, &text, ""));
+        files += 1;
+    }
+    println!("{files} files, {references} references");
+    assert!(files > 0, "no Python file under {}", dir.display());
+    assert!(
+        cfg!(debug_assertions),
+        "the shape checks only run in a debug build"
+    );
+}
