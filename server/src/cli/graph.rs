@@ -99,10 +99,7 @@ pub fn focus_subgraph(graph: &CallGraph, focus: &str, depth: usize) -> CallGraph
     let mut reverse: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (caller, callees) in &graph.edges {
         for callee in callees {
-            reverse
-                .entry(callee.as_str())
-                .or_default()
-                .push(caller.as_str());
+            reverse.entry(callee).or_default().push(caller);
         }
     }
     let mut keep: BTreeSet<String> = BTreeSet::from([focus.to_string()]);
@@ -113,10 +110,10 @@ pub fn focus_subgraph(graph: &CallGraph, focus: &str, depth: usize) -> CallGraph
         }
         let forward = graph
             .edges
-            .get(&node)
+            .get(node.as_str())
             .into_iter()
             .flatten()
-            .map(String::as_str);
+            .map(|callee| &**callee);
         let backward = reverse.get(node.as_str()).into_iter().flatten().copied();
         for next in forward.chain(backward) {
             if keep.insert(next.to_string()) {
@@ -129,16 +126,13 @@ pub fn focus_subgraph(graph: &CallGraph, focus: &str, depth: usize) -> CallGraph
         if let Some(info) = graph.nodes.get(node) {
             sub.nodes.insert(node.clone(), info.clone());
         }
-        let callees: BTreeSet<String> = graph
-            .edges
-            .get(node)
-            .into_iter()
-            .flatten()
-            .filter(|c| keep.contains(*c))
-            .cloned()
-            .collect();
-        if graph.edges.contains_key(node) {
-            sub.edges.insert(node.clone(), callees);
+        if let Some((caller, callees)) = graph.edges.get_key_value(node.as_str()) {
+            let kept = callees
+                .iter()
+                .filter(|c| keep.contains(&***c))
+                .cloned()
+                .collect();
+            sub.edges.insert(caller.clone(), kept);
         }
     }
     sub.call_sites = graph
@@ -259,11 +253,9 @@ fn json_graph(index: &ProjectIndex, graph: &CallGraph, root: &Path) -> JsonGraph
     for (caller, callees) in &graph.edges {
         for callee in callees {
             edges.push(JsonEdge {
-                caller: caller.clone(),
-                callee: callee.clone(),
-                sites: sites
-                    .remove(&(caller.as_str(), callee.as_str()))
-                    .unwrap_or_default(),
+                caller: caller.to_string(),
+                callee: callee.to_string(),
+                sites: sites.remove(&(&**caller, &**callee)).unwrap_or_default(),
             });
         }
     }
@@ -302,7 +294,7 @@ fn write_mermaid(graph: &CallGraph, out: &mut impl Write) -> Result<()> {
     let mut all: BTreeSet<&str> = graph.nodes.keys().map(String::as_str).collect();
     for (caller, callees) in &graph.edges {
         all.insert(caller);
-        all.extend(callees.iter().map(String::as_str));
+        all.extend(callees.iter().map(|c| &**c));
     }
     for (i, name) in all.iter().enumerate() {
         let id = format!("n{i}");
@@ -312,12 +304,7 @@ fn write_mermaid(graph: &CallGraph, out: &mut impl Write) -> Result<()> {
     }
     for (caller, callees) in &graph.edges {
         for callee in callees {
-            writeln!(
-                out,
-                "  {} --> {}",
-                ids[caller.as_str()],
-                ids[callee.as_str()]
-            )?;
+            writeln!(out, "  {} --> {}", ids[&**caller], ids[&**callee])?;
         }
     }
     Ok(())

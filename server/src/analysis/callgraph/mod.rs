@@ -111,11 +111,12 @@ pub struct CallGraph {
     /// callees.
     pub nodes: BTreeMap<String, NodeInfo>,
     /// Caller node → callee nodes, with PyCG's semantics.
-    pub edges: BTreeMap<String, BTreeSet<String>>,
+    /// The names are shared with the call sites naming the same nodes.
+    pub edges: BTreeMap<Arc<str>, BTreeSet<Arc<str>>>,
     /// Every call site, sorted by module, then position, then callee.
     pub call_sites: Vec<CallSite>,
     /// The callers' and callees' names, numbered (the indexes below use the numbers).
-    name_ids: FxMap<String, u32>,
+    name_ids: FxMap<Arc<str>, u32>,
     /// Positions in `call_sites` by caller and by callee, in increasing order.
     by_caller: Vec<Vec<u32>>,
     by_callee: Vec<Vec<u32>>,
@@ -185,12 +186,12 @@ impl CallGraph {
         start..end.max(start)
     }
 
-    fn name_id(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.name_ids.get(name) {
+    fn name_id(&mut self, name: &Arc<str>) -> u32 {
+        if let Some(&id) = self.name_ids.get(&**name) {
             return id;
         }
         let id = self.by_caller.len() as u32;
-        self.name_ids.insert(name.to_string(), id);
+        self.name_ids.insert(name.clone(), id);
         self.by_caller.push(Vec::new());
         self.by_callee.push(Vec::new());
         id
@@ -261,9 +262,9 @@ impl CallGraph {
             *count += 1;
             if *count == 1 {
                 self.edges
-                    .entry(site.caller.to_string())
+                    .entry(site.caller.clone())
                     .or_default()
-                    .insert(site.callee.to_string());
+                    .insert(site.callee.clone());
             }
             let kind = if site.callee.starts_with("<builtin>.") || site.callee.starts_with("<**") {
                 Some(NodeKind::Builtin)

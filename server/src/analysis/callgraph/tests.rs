@@ -73,7 +73,7 @@ fn assert_exact_edges(modules: &[(&str, &str)], expected: &[(&str, &str)]) {
     let mut actual: Vec<(String, String)> = graph
         .edges
         .iter()
-        .flat_map(|(a, bs)| bs.iter().map(move |b| (a.clone(), b.clone())))
+        .flat_map(|(a, bs)| bs.iter().map(move |b| (a.to_string(), b.to_string())))
         .collect();
     actual.sort();
     let mut want: Vec<(String, String)> = expected
@@ -707,7 +707,7 @@ fn edges_of(graph: &CallGraph) -> Vec<(String, String)> {
     graph
         .edges
         .iter()
-        .flat_map(|(a, bs)| bs.iter().map(move |b| (a.clone(), b.clone())))
+        .flat_map(|(a, bs)| bs.iter().map(move |b| (a.to_string(), b.to_string())))
         .collect()
 }
 
