@@ -3850,24 +3850,11 @@ impl<'a, 't> Ex<'a, 't> {
             def.ops = (start, pos);
         }
         // Everything else that names nodes or allocations.
-        for def in &mut f.defs {
-            def.ret = map(def.ret);
-            def.yields = map(def.yields);
-            for p in &mut def.params {
-                p.node = map(p.node);
-                if p.alloc != NONE {
-                    p.alloc = amap(p.alloc);
-                }
+        f.for_each_def_node_mut(|x| *x = map(*x));
+        for p in f.defs.iter_mut().flat_map(|d| &mut d.params) {
+            if p.alloc != NONE {
+                p.alloc = amap(p.alloc);
             }
-            for b in &mut def.bases {
-                *b = map(*b);
-            }
-            for a in &mut def.attrs {
-                a.1 = map(a.1);
-            }
-        }
-        for g in &mut f.globals {
-            g.1 = map(g.1);
         }
         f.interface_nodes = interface;
         f.interface_keys = iface.iter().map(|x| (x.1, x.2, x.3)).collect();

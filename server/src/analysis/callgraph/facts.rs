@@ -407,6 +407,20 @@ impl ModuleFacts {
             + self.globals.len() * 8
     }
 
+    /// Calls `f` on every node the definitions and the module-level names hold (returns,
+    /// yields, parameters, base-class expressions, class attributes, globals): the nodes the
+    /// facts name outside their ops and call arguments.
+    pub(crate) fn for_each_def_node_mut(&mut self, mut f: impl FnMut(&mut NodeId)) {
+        for def in &mut self.defs {
+            f(&mut def.ret);
+            f(&mut def.yields);
+            def.params.iter_mut().for_each(|p| f(&mut p.node));
+            def.bases.iter_mut().for_each(&mut f);
+            def.attrs.iter_mut().for_each(|a| f(&mut a.1));
+        }
+        self.globals.iter_mut().for_each(|g| f(&mut g.1));
+    }
+
     pub(crate) fn site_range(&self, site: SiteIdx) -> Range<usize> {
         self.sites
             .get(site as usize)
