@@ -195,8 +195,10 @@ impl ProgramAnalysis {
 
     fn solve_all(&mut self) {
         let mods: Vec<Arc<ModuleFacts>> = self.modules.values().cloned().collect();
-        let solver = Solver::build(mods);
+        let mut solver = Solver::build(mods);
+        let t = std::time::Instant::now();
         self.graph = build_graph(&solver);
+        solver.report += &format!(", public graph {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
         self.solver = Some(solver);
         self.last_update = UpdateKind::Full;
     }

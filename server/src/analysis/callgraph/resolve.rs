@@ -240,7 +240,7 @@ const DECORATED: u32 = 2;
 
 /// The values of one node, in insertion order (so that the values not yet propagated are a
 /// suffix). Most nodes hold one to three values: those are kept inline, without allocating;
-/// large sets keep a sorted copy for membership. A saturated node holds `Top` only. Each set
+/// large sets keep a hash table of their values for membership (`HeapSet::table`). A saturated node holds `Top` only. Each set
 /// also counts how many of its values have been propagated (`done`: kept in the set, where
 /// the propagation reads it with the values, rather than in an array of its own).
 #[derive(Debug, Clone)]
@@ -252,8 +252,46 @@ enum ValSet {
 #[derive(Debug, Clone, Default)]
 struct HeapSet {
     vals: Vec<u32>,
-    sorted: Vec<u32>,
+    /// Once the set holds more than `BIG_SET` values: an open-addressing table of them (linear
+    /// probing, `EMPTY` for a free entry, at most three quarters full). The hubs that grow towards
+    /// `MAX_VALUES` are asked about a value far more often than they gain one, and a binary
+    /// search over a sorted copy was the propagation's costliest step.
+    table: Vec<u32>,
     done: u32,
+}
+
+/// A free entry of `HeapSet::table` (value ids are indexes into `Solver::values`, far below).
+const EMPTY: u32 = u32::MAX;
+
+impl HeapSet {
+    fn slot_of(table: &[u32], v: u32) -> usize {
+        let mask = table.len() - 1;
+        let mut i = (v.wrapping_mul(0x9E37_79B9) >> 7) as usize & mask;
+        while table[i] != EMPTY && table[i] != v {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    fn table_contains(&self, v: u32) -> bool {
+        self.table[Self::slot_of(&self.table, v)] == v
+    }
+
+    /// Adds `v` (not yet in the set, already pushed on `vals`) to the table, building or
+    /// growing the table as needed.
+    fn table_insert(&mut self, v: u32) {
+        if 4 * self.vals.len() > 3 * self.table.len() {
+            let cap = (2 * self.vals.len()).next_power_of_two();
+            self.table = vec![EMPTY; cap];
+            for &x in &self.vals {
+                let i = Self::slot_of(&self.table, x);
+                self.table[i] = x;
+            }
+        } else {
+            let i = Self::slot_of(&self.table, v);
+            self.table[i] = v;
+        }
+    }
 }
 
 impl Default for ValSet {
@@ -305,7 +343,7 @@ impl ValSet {
 
     fn contains(&self, v: u32) -> bool {
         match self {
-            ValSet::Heap(h) if h.vals.len() > BIG_SET => h.sorted.binary_search(&v).is_ok(),
+            ValSet::Heap(h) if h.vals.len() > BIG_SET => h.table_contains(v),
             _ => self.as_slice().contains(&v),
         }
     }
@@ -322,7 +360,7 @@ impl ValSet {
             ValSet::Inline { vals, done, .. } => {
                 let mut h = HeapSet {
                     vals: Vec::with_capacity(8),
-                    sorted: Vec::new(),
+                    table: Vec::new(),
                     done: u32::from(*done),
                 };
                 h.vals.extend_from_slice(vals);
@@ -332,12 +370,7 @@ impl ValSet {
             ValSet::Heap(h) => {
                 h.vals.push(v);
                 if h.vals.len() > BIG_SET {
-                    if h.sorted.is_empty() {
-                        h.sorted = h.vals.clone();
-                        h.sorted.sort_unstable();
-                    } else if let Err(i) = h.sorted.binary_search(&v) {
-                        h.sorted.insert(i, v);
-                    }
+                    h.table_insert(v);
                 }
             }
         }
@@ -351,7 +384,7 @@ impl ValSet {
     fn heap_bytes(&self) -> usize {
         match self {
             ValSet::Inline { .. } => 0,
-            ValSet::Heap(h) => 48 + 4 * (h.vals.capacity() + h.sorted.capacity()),
+            ValSet::Heap(h) => 48 + 4 * (h.vals.capacity() + h.table.capacity()),
         }
     }
 }
@@ -3894,4 +3927,37 @@ pub(crate) enum StaticTarget {
     Module(u32),
     External(u32),
     Builtin(u32),
+}
+
+#[cfg(test)]
+mod set_tests {
+    use super::*;
+
+    /// A set keeps its values in insertion order, says no to a value it holds, and answers
+    /// membership the same way before and after it grows its table (values chosen so that
+    /// several share a table slot).
+    #[test]
+    fn a_value_set_keeps_order_and_answers_membership_as_it_grows() {
+        let values: Vec<u32> = (0..200u32)
+            .map(|i| i.wrapping_mul(1024) ^ (i % 7))
+            .collect();
+        let mut set = ValSet::default();
+        for (n, &v) in values.iter().enumerate() {
+            assert!(set.insert(v), "value {v} was new");
+            assert!(!set.insert(v), "value {v} is held");
+            assert_eq!(set.len(), n + 1);
+            for &w in &values[..=n] {
+                assert!(set.contains(w));
+            }
+            for &w in &values[n + 1..] {
+                assert!(!set.contains(w), "value {w} not inserted yet");
+            }
+        }
+        assert_eq!(set.as_slice(), &values[..]);
+        set.set_done(150);
+        assert_eq!(set.done(), 150);
+        set.clear();
+        assert_eq!(set.len(), 0);
+        assert!(!set.contains(values[0]));
+    }
 }
