@@ -93,6 +93,16 @@ const TOP: u32 = 0;
 /// say nothing, at a cost quadratic in the program's size.
 const MAX_VALUES: usize = 256;
 
+/// A node with more values than this fires its constraints only once the queue has emptied
+/// (`Solver::deferred`). Such nodes often go on to saturate, and what their constraints
+/// derived from their values before is then taken back: on Django, nodes that ended up
+/// saturated took 68% of the values the propagation inserted and 42% of the constraint
+/// firings. Deferring skips those firings (550 of Django's 1,296 deferrals, 2,130 of the
+/// standard library's 9,695, found the node saturated) and the saturations they would have
+/// caused downstream: Django's propagation went from about 300 to about 105 ms, with 10,530
+/// → 8,922 saturated nodes; the standard library's stayed as fast.
+const DEFER_AT: usize = 32;
+
 /// How values seen through an attribute are transformed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum BindMode {
@@ -624,6 +634,12 @@ pub(crate) struct Solver {
     queued: Vec<bool>,
     /// Nodes that saturated since the propagation last settled.
     newly_saturated: Vec<u32>,
+    /// Nodes with more than `DEFER_AT` values whose constraints wait for the queue to empty,
+    /// with how many of their values the constraints have fired on; and the same nodes in
+    /// the order they were deferred. A node that saturates meanwhile never fires them on the
+    /// waiting values. Both are empty whenever `run` is not running.
+    deferred: FxMap<u32, u32>,
+    deferred_list: Vec<u32>,
     /// A reusable buffer for the values a node propagates.
     scratch: Vec<u32>,
     dyn_ops: Vec<DynOp>,
@@ -681,6 +697,10 @@ pub(crate) struct Solver {
     /// What the last incremental update did (for benchmarks).
     pub(crate) report: String,
     settle_rounds: usize,
+    /// How many times a node's constraints were deferred, and how many of those found the
+    /// node saturated when the queue emptied (for the report).
+    deferrals: usize,
+    deferrals_saturated: usize,
     settle_time: std::time::Duration,
     builtin_callee: FxMap<u32, u32>,
     type_callee: FxMap<(BuiltinType, u32), u32>,
@@ -718,6 +738,8 @@ impl Solver {
             queue: Vec::new(),
             queued: Vec::new(),
             newly_saturated: Vec::new(),
+            deferred: FxMap::default(),
+            deferred_list: Vec::new(),
             scratch: Vec::new(),
             dyn_ops: Vec::new(),
             dyn_refs: Vec::new(),
@@ -752,6 +774,8 @@ impl Solver {
             call_log: None,
             report: String::new(),
             settle_rounds: 0,
+            deferrals: 0,
+            deferrals_saturated: 0,
             settle_time: std::time::Duration::ZERO,
             builtin_callee: FxMap::default(),
             type_callee: FxMap::default(),
@@ -772,13 +796,15 @@ impl Solver {
         let t4 = t.elapsed();
         s.shrink();
         s.report = format!(
-            "full solve: layout {:.0} ms, classes {:.0} ms, seeding {:.0} ms, propagation {:.0} ms ({} rounds for saturated nodes, {:.0} ms), shrinking {:.0} ms",
+            "full solve: layout {:.0} ms, classes {:.0} ms, seeding {:.0} ms, propagation {:.0} ms ({} rounds for saturated nodes, {:.0} ms; {} deferrals, {} found saturated), shrinking {:.0} ms",
             t1.as_secs_f64() * 1e3,
             (t2 - t1).as_secs_f64() * 1e3,
             (t3 - t2).as_secs_f64() * 1e3,
             (t4 - t3).as_secs_f64() * 1e3,
             s.settle_rounds,
             s.settle_time.as_secs_f64() * 1e3,
+            s.deferrals,
+            s.deferrals_saturated,
             (t.elapsed() - t4).as_secs_f64() * 1e3,
         );
         s
@@ -1588,9 +1614,11 @@ impl Solver {
         self.replay(node, op);
     }
 
-    /// Fires constraint `op` on every value `node` has.
+    /// Fires constraint `op` on every value `node` has, except values a deferred node's
+    /// constraints have not fired on yet (they will be, `op` included).
     pub(crate) fn replay(&mut self, node: u32, op: u32) {
-        let vals: Vec<u32> = self.node_values(node).to_vec();
+        let upto = self.deferred.get(&node).map_or(usize::MAX, |&f| f as usize);
+        let vals: Vec<u32> = self.node_values(node).iter().take(upto).copied().collect();
         for v in vals {
             self.fire(node, op, v);
         }
@@ -1985,7 +2013,47 @@ impl Solver {
         }
     }
 
+    /// Propagates until the queue is empty and no node has constraints waiting.
     fn propagate(&mut self) {
+        loop {
+            self.propagate_queue();
+            if self.deferred_list.is_empty() {
+                break;
+            }
+            self.fire_deferred();
+        }
+    }
+
+    /// Fires the waiting constraints of deferred nodes that did not saturate, on the values
+    /// they have propagated along their edges (later values are still queued: they are fired
+    /// or deferred when the node is taken from the queue).
+    fn fire_deferred(&mut self) {
+        let list = std::mem::take(&mut self.deferred_list);
+        let mut vals = Vec::new();
+        for node in list {
+            let Some(fired) = self.deferred.remove(&node) else {
+                continue;
+            };
+            let s = self.set_of[node as usize];
+            if s == NO || self.sets[s as usize].saturated() {
+                self.deferrals_saturated += 1;
+                continue;
+            }
+            let set = &self.sets[s as usize];
+            vals.clear();
+            vals.extend_from_slice(&set.as_slice()[fired as usize..set.done()]);
+            let mut t = self.first_trig[node as usize];
+            while t != NO {
+                let Trig { op, next } = self.trigs[t as usize];
+                for &v in &vals {
+                    self.fire(node, op, v);
+                }
+                t = next;
+            }
+        }
+    }
+
+    fn propagate_queue(&mut self) {
         while let Some(node) = self.queue.pop() {
             self.queued[node as usize] = false;
             let s = self.set_of[node as usize];
@@ -2020,8 +2088,16 @@ impl Solver {
                 }
                 e = next;
             }
-            // Triggers.
+            // Triggers, unless the node has many values (then they wait: see `DEFER_AT`).
             let mut t = self.first_trig[node as usize];
+            if t != NO && (end > DEFER_AT || self.deferred.contains_key(&node)) {
+                if let std::collections::hash_map::Entry::Vacant(e) = self.deferred.entry(node) {
+                    e.insert(start as u32);
+                    self.deferred_list.push(node);
+                    self.deferrals += 1;
+                }
+                t = NO;
+            }
             while t != NO {
                 let Trig { op, next } = self.trigs[t as usize];
                 for &v in &new {

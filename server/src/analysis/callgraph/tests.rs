@@ -970,3 +970,34 @@ fn a_node_top_reached_through_a_call_taken_back_is_derived_again() {
     assert!(has_edge(&graph_of(&[("m", &after)]), "m.sink", "m.A.foo"));
     assert_incremental(&[("m", &before)], &[("m", &after)], UpdateKind::Incremental);
 }
+
+/// A node holding more values than `DEFER_AT` fires its constraints once the queue empties:
+/// calls and attribute reads through it still reach every value, including through
+/// constraints registered on it after it was deferred (the method call on `x` below is a
+/// read of `x.m` whose result is called), and a second module adding values later is seen.
+#[test]
+fn calls_through_a_node_with_many_values_reach_each_of_them() {
+    let mut src = String::new();
+    for i in 0..40 {
+        src.push_str(&format!(
+            "def f{i}(): pass\nclass C{i}:\n    def m(self): pass\n"
+        ));
+    }
+    src.push_str("def pick(k):\n    x = None\n    g = None\n");
+    for i in 0..40 {
+        src.push_str(&format!(
+            "    if k == {i}:\n        x = C{i}()\n        g = f{i}\n"
+        ));
+    }
+    src.push_str("    g()\n    x.m()\n    return x\n");
+    let user = "from m import pick\ndef use():\n    pick(1).m()\n";
+    let graph = graph_of(&[("m", &src), ("u", user)]);
+    for i in 0..40 {
+        assert!(has_edge(&graph, "m.pick", &format!("m.f{i}")), "f{i}");
+        assert!(has_edge(&graph, "m.pick", &format!("m.C{i}.m")), "C{i}.m");
+        assert!(
+            has_edge(&graph, "u.use", &format!("m.C{i}.m")),
+            "use → C{i}.m"
+        );
+    }
+}
