@@ -164,6 +164,42 @@ fn graph_with_focus_as_dot_and_mermaid() {
     assert!(mermaid.contains("shop.pricing.price_items"), "{mermaid}");
 }
 
+/// PyCG's format lists every caller: a node of the focus whose calls all lead outside it (here
+/// a class whose body calls a function, focused with depth 0) is listed with no callees.
+#[test]
+fn graph_focus_lists_callers_whose_callees_are_outside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("pkg")).unwrap();
+    std::fs::write(dir.path().join("pkg/__init__.py"), "").unwrap();
+    std::fs::write(
+        dir.path().join("pkg/main.py"),
+        "def helper():\n    pass\n\n\nclass Config:\n    helper()\n",
+    )
+    .unwrap();
+    let graph = |focus: &[&str]| -> serde_json::Value {
+        let out = tandem()
+            .args(["graph", "pkg", "--format", "pycg"])
+            .args(focus)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(
+        graph(&[])["pkg.main.Config"],
+        serde_json::json!(["pkg.main.helper"])
+    );
+    assert_eq!(
+        graph(&["--focus", "Config", "--depth", "0"]),
+        serde_json::json!({"pkg.main.Config": []})
+    );
+}
+
 #[test]
 fn graph_json_has_locations_and_call_sites() {
     let out = tandem()
