@@ -1,10 +1,21 @@
 //! The command line, run as a user would run it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tandem() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tandem"))
+}
+
+/// The standard output of `tandem ARGS` run in `dir`, which must succeed.
+fn stdout_of(args: &[&str], dir: &Path) -> Vec<u8> {
+    let out = tandem().args(args).current_dir(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 fn shop() -> PathBuf {
@@ -177,18 +188,8 @@ fn graph_focus_lists_callers_whose_callees_are_outside_it() {
     )
     .unwrap();
     let graph = |focus: &[&str]| -> serde_json::Value {
-        let out = tandem()
-            .args(["graph", "pkg", "--format", "pycg"])
-            .args(focus)
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        let args = [&["graph", "pkg", "--format", "pycg"], focus].concat();
+        serde_json::from_slice(&stdout_of(&args, dir.path())).unwrap()
     };
     assert_eq!(
         graph(&[])["pkg.main.Config"],
