@@ -9,12 +9,13 @@
 //! It prints figures (no timing assertions: speed is measured by the benchmarks); it fails
 //! only if the analysis panics.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use tandem::analysis::callgraph::{
-    extract_facts, ModuleFacts, ProgramAnalysis, SourceModule, UpdateKind,
+    extract_facts, CallGraph, ModuleFacts, ProgramAnalysis, SourceModule, UpdateKind,
 };
 use tandem::analysis::parse::parse_str;
 use tandem::session::workspace::package_module_name;
@@ -99,6 +100,14 @@ fn peak_rss_mb() -> f64 {
         }
     }
     0.0
+}
+
+/// A graph's edges, as a set to compare and diff.
+fn edge_set(graph: &CallGraph) -> BTreeSet<(String, String)> {
+    graph
+        .edges()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -206,29 +215,10 @@ fn callgraph_on_a_real_code_base() {
     let t = Instant::now();
     let graph = program.graph();
     let solve = t.elapsed();
-    let edges: usize = graph.edges.values().map(|s| s.len()).sum();
-    let graph_sites = graph.call_sites.len();
-    let _ = graph_sites;
+    let edges = graph.edges().count();
     println!("solver: {}", program.solver_stats());
     println!("{}", program.last_report());
-    {
-        let g = program.graph();
-        let sites: usize = g.call_sites.iter().map(|_| 72).sum();
-        let edges: usize = g
-            .edges
-            .values()
-            // The names are shared with the call sites: a pointer and the tree's share each.
-            .map(|v| 64 + v.len() * 24)
-            .sum();
-        let nodes: usize = g.nodes.keys().map(|k| 160 + k.capacity()).sum();
-        println!(
-            "public graph ≈ {:.0} MB: call sites {:.0}, edges {:.0}, nodes {:.0} (+ indexes)",
-            (sites + edges + nodes) as f64 / 1e6,
-            sites as f64 / 1e6,
-            edges as f64 / 1e6,
-            nodes as f64 / 1e6
-        );
-    }
+    println!("public graph: {}", program.graph().memory_report());
     let graph = program.graph();
     println!(
         "parse {:.0} ms, extract {:.0} ms ({:.2}× parse), solve {:.0} ms; (extract + solve) / parse = {:.2}",
@@ -240,9 +230,9 @@ fn callgraph_on_a_real_code_base() {
     );
     println!(
         "graph: {} nodes, {} edges, {} call sites; RSS now {:.0} MB, peak {:.0} MB",
-        graph.nodes.len(),
+        graph.nodes().count(),
         edges,
-        graph.call_sites.len(),
+        graph.call_sites().len(),
         rss_mb(),
         peak_rss_mb()
     );
@@ -250,7 +240,7 @@ fn callgraph_on_a_real_code_base() {
     {
         let mut per_site: std::collections::BTreeMap<(String, usize, usize), usize> =
             Default::default();
-        for cs in &graph.call_sites {
+        for cs in graph.call_sites() {
             *per_site
                 .entry((cs.module.to_string(), cs.range.start, cs.range.end))
                 .or_default() += 1;
@@ -307,7 +297,7 @@ fn callgraph_on_a_real_code_base() {
     if std::env::var("CALLGRAPH_DUMP").is_ok() {
         let mut per_site: std::collections::BTreeMap<(String, usize, usize), Vec<String>> =
             Default::default();
-        for cs in &graph.call_sites {
+        for cs in graph.call_sites() {
             per_site
                 .entry((cs.module.to_string(), cs.range.start, cs.range.end))
                 .or_default()
@@ -350,7 +340,7 @@ fn callgraph_on_a_real_code_base() {
         for f in &current {
             scratch.set_module(f.clone());
         }
-        let same = scratch.graph().edges == program.graph().edges;
+        let same = edge_set(scratch.graph()) == edge_set(program.graph());
         println!(
             "two solves from scratch agree: {same}; {}",
             program.solver_stats()
@@ -435,24 +425,18 @@ fn callgraph_on_a_real_code_base() {
                 for f in &current {
                     scratch.set_module(f.clone());
                 }
-                let a = &program.graph().edges;
-                let b = &scratch.graph().edges;
+                let a = edge_set(program.graph());
+                let b = edge_set(scratch.graph());
                 if a != b {
                     mismatches += 1;
                     let mut diff = 0;
-                    let empty = Default::default();
                     let mut shown = 0;
-                    for k in a.keys().chain(b.keys()) {
-                        let (x, y) = (a.get(k).unwrap_or(&empty), b.get(k).unwrap_or(&empty));
-                        for e in x.symmetric_difference(y) {
-                            diff += 1;
-                            if shown < 8 && check_all {
-                                shown += 1;
-                                println!(
-                                    "    {} {k} -> {e}",
-                                    if x.contains(e) { "extra" } else { "missing" }
-                                );
-                            }
+                    for edge in a.symmetric_difference(&b) {
+                        diff += 1;
+                        if shown < 8 && check_all {
+                            shown += 1;
+                            let what = if a.contains(edge) { "extra" } else { "missing" };
+                            println!("    {what} {} -> {}", edge.0, edge.1);
                         }
                     }
                     println!(

@@ -1,10 +1,21 @@
 //! The command line, run as a user would run it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tandem() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tandem"))
+}
+
+/// The standard output of `tandem ARGS` run in `dir`, which must succeed.
+fn stdout_of(args: &[&str], dir: &Path) -> Vec<u8> {
+    let out = tandem().args(args).current_dir(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 fn shop() -> PathBuf {
@@ -162,6 +173,32 @@ fn graph_with_focus_as_dot_and_mermaid() {
     let mermaid = String::from_utf8_lossy(&out.stdout);
     assert!(mermaid.starts_with("flowchart LR"), "{mermaid}");
     assert!(mermaid.contains("shop.pricing.price_items"), "{mermaid}");
+}
+
+/// PyCG's format lists every caller: a node of the focus whose calls all lead outside it (here
+/// a class whose body calls a function, focused with depth 0) is listed with no callees.
+#[test]
+fn graph_focus_lists_callers_whose_callees_are_outside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("pkg")).unwrap();
+    std::fs::write(dir.path().join("pkg/__init__.py"), "").unwrap();
+    std::fs::write(
+        dir.path().join("pkg/main.py"),
+        "def helper():\n    pass\n\n\nclass Config:\n    helper()\n",
+    )
+    .unwrap();
+    let graph = |focus: &[&str]| -> serde_json::Value {
+        let args = [&["graph", "pkg", "--format", "pycg"], focus].concat();
+        serde_json::from_slice(&stdout_of(&args, dir.path())).unwrap()
+    };
+    assert_eq!(
+        graph(&[])["pkg.main.Config"],
+        serde_json::json!(["pkg.main.helper"])
+    );
+    assert_eq!(
+        graph(&["--focus", "Config", "--depth", "0"]),
+        serde_json::json!({"pkg.main.Config": []})
+    );
 }
 
 #[test]

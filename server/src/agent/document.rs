@@ -226,7 +226,7 @@ impl DocContext {
                 .iter()
                 .take(8)
                 .filter_map(|site| {
-                    let caller_path = index.path_of_module(&site.module)?;
+                    let caller_path = index.path_of_module(site.module)?;
                     let caller = index.file(caller_path)?;
                     let text: &str = &caller.text;
                     let start = text[..site.range.start.min(text.len())]

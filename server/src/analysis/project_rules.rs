@@ -18,7 +18,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::parse::KindStr;
 
-use crate::analysis::callgraph::NodeKind;
+use crate::analysis::callgraph::{CallSite, NodeKind};
 use crate::analysis::finding::{Finding, Severity};
 use crate::analysis::index::{FileAnalysis, ProjectIndex};
 use crate::analysis::outline::{
@@ -866,17 +866,14 @@ pub fn bad_calls_with<'c>(
     }
     let mut out = Vec::new();
     let mut judged: HashSet<(String, usize)> = HashSet::new();
-    let sites = graph
-        .call_sites
-        .iter()
-        .filter(|s| module.is_none_or(|m| &*s.module == m));
+    let all: Vec<CallSite> = match module {
+        Some(m) => graph.module_call_sites(m).collect(),
+        None => graph.call_sites().collect(),
+    };
     let mut previous: Option<(&str, Range<usize>)> = None;
-    let all: Vec<_> = sites.collect();
     for (i, site) in all.iter().enumerate() {
         // A site resolved to several callees (dynamic dispatch) is not judged.
-        let same = |o: &&&crate::analysis::callgraph::CallSite| {
-            *o.module == *site.module && o.range == site.range
-        };
+        let same = |o: &&CallSite| o.module == site.module && o.range == site.range;
         let several = all[..i].iter().rev().take_while(same).count()
             + all[i + 1..].iter().take_while(same).count()
             > 0;
@@ -885,15 +882,15 @@ pub fn bad_calls_with<'c>(
         }
         if previous
             .as_ref()
-            .is_some_and(|(m, r)| *m == &*site.module && *r == site.range)
+            .is_some_and(|(m, r)| *m == site.module && *r == site.range)
         {
             continue;
         }
-        previous = Some((&site.module, site.range.clone()));
-        let Some(node) = graph.nodes.get(&*site.callee) else {
+        previous = Some((site.module, site.range.clone()));
+        let Some(node) = graph.node(site.callee) else {
             continue;
         };
-        let (Some(callee_module), Some(range)) = (&node.module, &node.range) else {
+        let (Some(callee_module), Some(range)) = (node.module, &node.range) else {
             continue;
         };
         if !matches!(
@@ -902,7 +899,7 @@ pub fn bad_calls_with<'c>(
         ) {
             continue;
         }
-        let Some(caller_path) = index.path_of_module(&site.module) else {
+        let Some(caller_path) = index.path_of_module(site.module) else {
             continue;
         };
         // Tests call things wrongly on purpose, inside `assertRaises`/`pytest.raises`.

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::analysis::callgraph::{to_pycg_json, CallGraph, NodeKind};
+use crate::analysis::callgraph::{to_pycg_json_listing, CallGraph, NodeKind};
 use crate::analysis::index::ProjectIndex;
 use crate::session::config::WorkspaceConfig;
 use crate::session::indexer::build_index_of_files;
@@ -49,99 +49,88 @@ pub fn run(args: &GraphArgs<'_>, config: &WorkspaceConfig, out: &mut impl Write)
     for (path, reason) in &report.failed {
         eprintln!("tandem: not analysed {}: {reason}", path.display());
     }
-    let graph = index.graph().clone();
-    let graph = match args.focus {
-        Some(focus) => focus_subgraph(&graph, &resolve_focus(&graph, focus)?, args.depth),
-        None => graph,
+    index.graph();
+    let whole = index.solved_graph();
+    let focus = match args.focus {
+        Some(focus) => Some(focus_subgraph(
+            whole,
+            &resolve_focus(whole, focus)?,
+            args.depth,
+        )),
+        None => None,
+    };
+    let (graph, callers) = match &focus {
+        Some(focus) => (&focus.graph, focus.callers.as_slice()),
+        None => (whole, &[][..]),
     };
     match args.format {
         GraphFormat::Pycg => {
-            serde_json::to_writer_pretty(&mut *out, &to_pycg_json(&graph))?;
+            let callers: Vec<&str> = callers.iter().map(String::as_str).collect();
+            serde_json::to_writer_pretty(&mut *out, &to_pycg_json_listing(graph, &callers))?;
             writeln!(out)?;
         }
         GraphFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json_graph(&index, &graph, args.root))?;
+            serde_json::to_writer_pretty(&mut *out, &json_graph(&index, graph, args.root))?;
             writeln!(out)?;
         }
-        GraphFormat::Dot => write_dot(&graph, out)?,
-        GraphFormat::Mermaid => write_mermaid(&graph, out)?,
+        GraphFormat::Dot => write_dot(graph, out)?,
+        GraphFormat::Mermaid => write_mermaid(graph, out)?,
     }
     Ok(())
 }
 
 /// A node named exactly, or else the one node whose name ends with `.focus`.
 fn resolve_focus(graph: &CallGraph, focus: &str) -> Result<String> {
-    if graph.nodes.contains_key(focus) {
+    if graph.node(focus).is_some() {
         return Ok(focus.to_string());
     }
     let suffix = format!(".{focus}");
-    let matches: Vec<&String> = graph
-        .nodes
-        .keys()
+    let matches: Vec<&str> = graph
+        .nodes()
+        .map(|(name, _)| name)
         .filter(|n| n.ends_with(&suffix))
         .collect();
     match matches.as_slice() {
-        [one] => Ok((*one).clone()),
+        [one] => Ok(one.to_string()),
         [] => bail!("no function, method or class named `{focus}` in the graph"),
-        many => bail!(
-            "`{focus}` is ambiguous: {}",
-            many.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        many => bail!("`{focus}` is ambiguous: {}", many.join(", ")),
     }
+}
+
+/// The part of a graph around a focus.
+pub struct Focus {
+    pub graph: CallGraph,
+    /// The nodes of the part that call something, inside the part or outside it (PyCG's
+    /// format lists every caller).
+    pub callers: Vec<String>,
 }
 
 /// The nodes within `depth` calls of `focus`, following edges both ways, and the edges
 /// between them.
-pub fn focus_subgraph(graph: &CallGraph, focus: &str, depth: usize) -> CallGraph {
-    let mut reverse: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (caller, callees) in &graph.edges {
-        for callee in callees {
-            reverse.entry(callee).or_default().push(caller);
-        }
-    }
+pub fn focus_subgraph(graph: &CallGraph, focus: &str, depth: usize) -> Focus {
     let mut keep: BTreeSet<String> = BTreeSet::from([focus.to_string()]);
     let mut queue = VecDeque::from([(focus.to_string(), 0usize)]);
     while let Some((node, d)) = queue.pop_front() {
         if d == depth {
             continue;
         }
-        let forward = graph
-            .edges
-            .get(node.as_str())
-            .into_iter()
-            .flatten()
-            .map(|callee| &**callee);
-        let backward = reverse.get(node.as_str()).into_iter().flatten().copied();
-        for next in forward.chain(backward) {
+        let forward = graph.callee_names(&node);
+        let backward = graph.caller_names(&node);
+        for next in forward.into_iter().chain(backward) {
             if keep.insert(next.to_string()) {
                 queue.push_back((next.to_string(), d + 1));
             }
         }
     }
-    let mut sub = CallGraph::default();
-    for node in &keep {
-        if let Some(info) = graph.nodes.get(node) {
-            sub.nodes.insert(node.clone(), info.clone());
-        }
-        if let Some((caller, callees)) = graph.edges.get_key_value(node.as_str()) {
-            let kept = callees
-                .iter()
-                .filter(|c| keep.contains(&***c))
-                .cloned()
-                .collect();
-            sub.edges.insert(caller.clone(), kept);
-        }
-    }
-    sub.call_sites = graph
-        .call_sites
+    let callers = keep
         .iter()
-        .filter(|s| keep.contains(&*s.caller) && keep.contains(&*s.callee))
+        .filter(|n| !graph.callees_of(n).is_empty())
         .cloned()
         .collect();
-    sub
+    Focus {
+        graph: graph.restricted_to(&|n| keep.contains(n)),
+        callers,
+    }
 }
 
 #[derive(Serialize)]
@@ -223,16 +212,14 @@ impl<'a> Locator<'a> {
 fn json_graph(index: &ProjectIndex, graph: &CallGraph, root: &Path) -> JsonGraph {
     let mut locator = Locator::new(index, root);
     let nodes = graph
-        .nodes
-        .iter()
+        .nodes()
         .map(|(name, info)| {
             let loc = info
                 .module
-                .as_deref()
                 .zip(info.name_range.as_ref().or(info.range.as_ref()))
                 .and_then(|(m, r)| locator.locate(m, r.start));
             JsonNode {
-                name: name.clone(),
+                name: name.to_string(),
                 kind: kind_name(info.kind),
                 path: loc.as_ref().map(|l| l.0.clone()),
                 line: loc.as_ref().map(|l| l.1),
@@ -241,24 +228,22 @@ fn json_graph(index: &ProjectIndex, graph: &CallGraph, root: &Path) -> JsonGraph
         })
         .collect();
     let mut sites: BTreeMap<(&str, &str), Vec<JsonSite>> = BTreeMap::new();
-    for site in &graph.call_sites {
-        if let Some((path, line, column)) = locator.locate(&site.module, site.range.start) {
+    for site in graph.call_sites() {
+        if let Some((path, line, column)) = locator.locate(site.module, site.range.start) {
             sites
-                .entry((&site.caller, &site.callee))
+                .entry((site.caller, site.callee))
                 .or_default()
                 .push(JsonSite { path, line, column });
         }
     }
-    let mut edges = Vec::new();
-    for (caller, callees) in &graph.edges {
-        for callee in callees {
-            edges.push(JsonEdge {
-                caller: caller.to_string(),
-                callee: callee.to_string(),
-                sites: sites.remove(&(&**caller, &**callee)).unwrap_or_default(),
-            });
-        }
-    }
+    let edges = graph
+        .edges()
+        .map(|(caller, callee)| JsonEdge {
+            caller: caller.to_string(),
+            callee: callee.to_string(),
+            sites: sites.remove(&(caller, callee)).unwrap_or_default(),
+        })
+        .collect();
     JsonGraph { nodes, edges }
 }
 
@@ -270,7 +255,7 @@ fn write_dot(graph: &CallGraph, out: &mut impl Write) -> Result<()> {
     writeln!(out, "digraph calls {{")?;
     writeln!(out, "  rankdir=LR;")?;
     writeln!(out, "  node [shape=box, fontname=\"monospace\"];")?;
-    for (name, info) in &graph.nodes {
+    for (name, info) in graph.nodes() {
         let style = match info.kind {
             NodeKind::Builtin | NodeKind::External => ", style=dashed",
             NodeKind::Class => ", shape=component",
@@ -279,10 +264,8 @@ fn write_dot(graph: &CallGraph, out: &mut impl Write) -> Result<()> {
         };
         writeln!(out, "  {}[label={}{style}];", quoted(name), quoted(name))?;
     }
-    for (caller, callees) in &graph.edges {
-        for callee in callees {
-            writeln!(out, "  {} -> {};", quoted(caller), quoted(callee))?;
-        }
+    for (caller, callee) in graph.edges() {
+        writeln!(out, "  {} -> {};", quoted(caller), quoted(callee))?;
     }
     writeln!(out, "}}")?;
     Ok(())
@@ -291,10 +274,10 @@ fn write_dot(graph: &CallGraph, out: &mut impl Write) -> Result<()> {
 fn write_mermaid(graph: &CallGraph, out: &mut impl Write) -> Result<()> {
     writeln!(out, "flowchart LR")?;
     let mut ids: BTreeMap<&str, String> = BTreeMap::new();
-    let mut all: BTreeSet<&str> = graph.nodes.keys().map(String::as_str).collect();
-    for (caller, callees) in &graph.edges {
+    let mut all: BTreeSet<&str> = graph.nodes().map(|(name, _)| name).collect();
+    for (caller, callee) in graph.edges() {
         all.insert(caller);
-        all.extend(callees.iter().map(|c| &**c));
+        all.insert(callee);
     }
     for (i, name) in all.iter().enumerate() {
         let id = format!("n{i}");
@@ -302,10 +285,8 @@ fn write_mermaid(graph: &CallGraph, out: &mut impl Write) -> Result<()> {
         writeln!(out, "  {id}[\"{}\"]", name.replace('"', "#quot;"))?;
         ids.insert(name, id);
     }
-    for (caller, callees) in &graph.edges {
-        for callee in callees {
-            writeln!(out, "  {} --> {}", ids[&**caller], ids[&**callee])?;
-        }
+    for (caller, callee) in graph.edges() {
+        writeln!(out, "  {} --> {}", ids[caller], ids[callee])?;
     }
     Ok(())
 }

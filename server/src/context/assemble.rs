@@ -242,10 +242,10 @@ fn describe(
     node: &str,
     display: &dyn Fn(&Path) -> String,
 ) -> String {
-    let Some(module) = graph.nodes.get(node).and_then(|n| n.module.clone()) else {
+    let Some(module) = graph.node(node).and_then(|n| n.module) else {
         return format!("- {node} (outside the project)\n");
     };
-    let Some(path) = index.path_of_module(&module) else {
+    let Some(path) = index.path_of_module(module) else {
         return format!("- {node}\n");
     };
     let Some(file) = index.file(path) else {
@@ -275,7 +275,7 @@ fn site_line(
     site: &CallSite,
     display: &dyn Fn(&Path) -> String,
 ) -> Option<String> {
-    let path = index.path_of_module(&site.module)?;
+    let path = index.path_of_module(site.module)?;
     let file = index.file(path)?;
     let line = line_number(&file.text, site.range.start);
     let start = line_start(&file.text, line)?;
@@ -284,12 +284,15 @@ fn site_line(
 }
 
 fn group<'a>(
-    sites: Vec<&'a CallSite>,
-    key: fn(&CallSite) -> &str,
-) -> BTreeMap<String, Vec<&'a CallSite>> {
-    let mut grouped: BTreeMap<String, Vec<&'a CallSite>> = BTreeMap::new();
+    sites: Vec<CallSite<'a>>,
+    key: fn(&CallSite<'a>) -> &'a str,
+) -> BTreeMap<String, Vec<CallSite<'a>>> {
+    let mut grouped: BTreeMap<String, Vec<CallSite<'a>>> = BTreeMap::new();
     for site in sites {
-        grouped.entry(key(site).to_string()).or_default().push(site);
+        grouped
+            .entry(key(&site).to_string())
+            .or_default()
+            .push(site);
     }
     grouped
 }
@@ -304,7 +307,7 @@ fn calls_layer(
     let mut callers = graph.callers_of(node);
     let init = format!("{node}.__init__");
     callers.extend(graph.callers_of(&init));
-    let callers = group(callers, |s| &*s.caller);
+    let callers = group(callers, |s| s.caller);
     if !callers.is_empty() {
         out.push_str(&format!("# Called by ({})\n", callers.len()));
         for (caller, sites) in &callers {
@@ -314,7 +317,7 @@ fn calls_layer(
             }
         }
     }
-    let callees = group(graph.callees_of(node), |s| &*s.callee);
+    let callees = group(graph.callees_of(node), |s| s.callee);
     if !callees.is_empty() {
         if !out.is_empty() {
             out.push('\n');

@@ -79,18 +79,14 @@ pub(super) fn incoming(
     let index = &*index;
     let graph = index.solved_graph();
     // Calling a class runs its `__init__`: a class's callers are its constructors' callers.
-    let mut sites: Vec<&CallSite> = graph.callers_of(&node);
+    let mut sites: Vec<CallSite> = graph.callers_of(&node);
     let init = format!("{node}.__init__");
-    if graph
-        .nodes
-        .get(&node)
-        .is_some_and(|n| n.kind == NodeKind::Class)
-    {
+    if graph.node(&node).is_some_and(|n| n.kind == NodeKind::Class) {
         sites.extend(graph.callers_of(&init));
     }
-    let mut by_caller: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
+    let mut by_caller: BTreeMap<&str, Vec<CallSite>> = BTreeMap::new();
     for site in sites {
-        by_caller.entry(&*site.caller).or_default().push(site);
+        by_caller.entry(site.caller).or_default().push(site);
     }
     let mut calls = Vec::new();
     for (caller, sites) in by_caller {
@@ -115,9 +111,9 @@ pub(super) fn outgoing(
     index.graph();
     let index = &*index;
     let graph = index.solved_graph();
-    let mut by_callee: BTreeMap<&str, Vec<&CallSite>> = BTreeMap::new();
+    let mut by_callee: BTreeMap<&str, Vec<CallSite>> = BTreeMap::new();
     for site in graph.callees_of(&node) {
-        by_callee.entry(&*site.callee).or_default().push(site);
+        by_callee.entry(site.callee).or_default().push(site);
     }
     let mut calls = Vec::new();
     for (callee, sites) in by_callee {
@@ -146,9 +142,8 @@ fn node_of(item: &CallHierarchyItem) -> Result<String> {
 /// The innermost call expression at `offset` in `module`: its callee.
 fn call_at(graph: &CallGraph, module: &str, offset: usize) -> Option<String> {
     graph
-        .call_sites
-        .iter()
-        .filter(|s| &*s.module == module && s.range.start <= offset && offset <= s.range.end)
+        .module_call_sites(module)
+        .filter(|s| s.range.start <= offset && offset <= s.range.end)
         .min_by_key(|s| s.range.end - s.range.start)
         .map(|s| s.callee.to_string())
 }
@@ -159,8 +154,8 @@ fn item_for(
     node: &str,
     state: &ServerState,
 ) -> Option<CallHierarchyItem> {
-    let info = graph.nodes.get(node)?;
-    let module = info.module.as_deref()?;
+    let info = graph.node(node)?;
+    let module = info.module?;
     let path = index.path_of_module(module)?;
     let file = index.file(path)?;
     let lines = LineIndex::new(&file.text);
@@ -191,12 +186,12 @@ fn item_for(
     })
 }
 
-fn site_ranges(index: &ProjectIndex, sites: &[&CallSite], state: &ServerState) -> Vec<Range> {
+fn site_ranges(index: &ProjectIndex, sites: &[CallSite], state: &ServerState) -> Vec<Range> {
     let enc = state.encoding();
     let mut ranges = Vec::new();
     for site in sites {
         let Some(file) = index
-            .path_of_module(&site.module)
+            .path_of_module(site.module)
             .and_then(|p| index.file(p))
         else {
             continue;

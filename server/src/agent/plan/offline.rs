@@ -340,10 +340,10 @@ pub fn impact_plan(
     let mut calls_by_test_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for d in &targets {
         for site in graph.callers_of(&d.qualified) {
-            if target_names.contains(&*site.caller) {
+            if target_names.contains(site.caller) {
                 continue;
             }
-            let Some(path) = index.path_of_module(&site.module) else {
+            let Some(path) = index.path_of_module(site.module) else {
                 continue;
             };
             let Some(file) = index.file(path) else {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::facts::{DefKind, MethodKind, ModuleFacts};
 use super::resolve::{Callee, Solver, NO};
 use super::util::FxMap;
-use super::{CallGraph, CallSite, NodeInfo, NodeKind};
+use super::{CallGraph, NodeKind, Site};
 
 /// The facts of every module and the call graph solved from them.
 #[derive(Default)]
@@ -184,7 +184,7 @@ impl ProgramAnalysis {
             }
             for slot in affected {
                 let name = solver.mods[slot as usize].facts.name().to_string();
-                let sites = module_call_sites(solver, slot);
+                let sites = module_call_sites(solver, slot, &mut self.graph);
                 let range = self.graph.module_segment(&name);
                 self.graph.replace_segment(range, sites);
             }
@@ -215,74 +215,82 @@ fn node_kind(kind: DefKind, method: MethodKind) -> NodeKind {
 }
 
 /// The nodes a module defines.
-fn module_nodes(facts: &ModuleFacts, nodes: &mut BTreeMap<String, NodeInfo>) {
+fn module_nodes(facts: &ModuleFacts, graph: &mut CallGraph) {
     for d in &facts.defs {
         let name_range = match d.kind {
             DefKind::Module | DefKind::Lambda => None,
-            _ => Some(d.name_range.0 as usize..d.name_range.1 as usize),
+            _ => Some(d.name_range.0..d.name_range.1),
         };
-        nodes.entry(d.qualname.to_string()).or_insert(NodeInfo {
-            kind: node_kind(d.kind, d.method),
-            module: Some(facts.name().to_string()),
-            range: Some(d.range.0 as usize..d.range.1 as usize),
+        graph.add_node(
+            &d.qualname,
+            node_kind(d.kind, d.method),
+            Some(facts.name()),
+            Some(d.range.0..d.range.1),
             name_range,
-        });
+        );
     }
 }
 
-/// The names call sites carry, made once and shared (`Arc<str>`) by every site that names
-/// them: the graph holds hundreds of thousands of sites but only tens of thousands of names.
+/// The graph's name ids of the solver's definitions, names and modules, looked up once: the
+/// graph holds hundreds of thousands of sites but only tens of thousands of names.
 #[derive(Default)]
 struct SiteNames {
-    defs: FxMap<u32, Arc<str>>,
-    names: FxMap<u32, Arc<str>>,
-    modules: FxMap<u32, Arc<str>>,
+    defs: FxMap<u32, u32>,
+    names: FxMap<u32, u32>,
+    modules: FxMap<u32, u32>,
 }
 
 impl SiteNames {
-    fn def(&mut self, s: &Solver, d: u32) -> Option<Arc<str>> {
-        if let Some(name) = self.defs.get(&d) {
-            return Some(name.clone());
+    fn def(&mut self, s: &Solver, d: u32, graph: &mut CallGraph) -> Option<u32> {
+        if let Some(&id) = self.defs.get(&d) {
+            return Some(id);
         }
-        let name: Arc<str> = Arc::from(&*s.def_fact(d)?.qualname);
-        self.defs.insert(d, name.clone());
-        Some(name)
+        let id = graph.intern(&s.def_fact(d)?.qualname);
+        self.defs.insert(d, id);
+        Some(id)
     }
 
-    fn callee(&mut self, s: &Solver, callee: Callee) -> Option<Arc<str>> {
+    fn callee(&mut self, s: &Solver, callee: Callee, graph: &mut CallGraph) -> Option<u32> {
         match callee {
-            Callee::Def(d) => self.def(s, d),
+            Callee::Def(d) => self.def(s, d, graph),
             Callee::Name(n) => Some(
-                self.names
+                *self
+                    .names
                     .entry(n)
-                    .or_insert_with(|| Arc::from(s.syms.resolve(n)))
-                    .clone(),
+                    .or_insert_with(|| graph.intern(s.syms.resolve(n))),
             ),
         }
     }
 
-    fn module(&mut self, s: &Solver, slot: u32) -> Option<Arc<str>> {
+    fn module(&mut self, s: &Solver, slot: u32, graph: &mut CallGraph) -> Option<u32> {
         let facts = &s.mods.get(slot as usize)?.facts;
         Some(
-            self.modules
+            *self
+                .modules
                 .entry(slot)
-                .or_insert_with(|| Arc::from(facts.name()))
-                .clone(),
+                .or_insert_with(|| graph.intern(facts.name())),
         )
     }
 
     /// The call site for a global site and a callee.
-    fn call_site(&mut self, s: &Solver, site: u32, callee: Callee) -> Option<CallSite> {
+    fn call_site(
+        &mut self,
+        s: &Solver,
+        site: u32,
+        callee: Callee,
+        graph: &mut CallGraph,
+    ) -> Option<Site> {
         let &(slot, local) = s.site_loc.get(site as usize)?;
         if local == NO {
             return None;
         }
         let range = s.mods.get(slot as usize)?.facts.site_range(local);
-        Some(CallSite {
-            caller: self.def(s, s.site_caller(site))?,
-            callee: self.callee(s, callee)?,
-            module: self.module(s, slot)?,
-            range,
+        Some(Site {
+            caller: self.def(s, s.site_caller(site), graph)?,
+            callee: self.callee(s, callee, graph)?,
+            module: self.module(s, slot, graph)?,
+            start: range.start as u32,
+            end: range.end as u32,
         })
     }
 }
@@ -295,33 +303,30 @@ fn name_kind(name: &str) -> NodeKind {
     }
 }
 
-/// A module's call sites, sorted as the graph keeps them.
-fn sites_of_module(s: &Solver, slot: u32, names: &mut SiteNames) -> Vec<CallSite> {
+/// A module's call sites, sorted as the graph keeps them, their names numbered in `graph`.
+fn sites_of_module(
+    s: &Solver,
+    slot: u32,
+    names: &mut SiteNames,
+    graph: &mut CallGraph,
+) -> Vec<Site> {
     let mut out = Vec::new();
     for site in s.mods[slot as usize].site_map.iter() {
         if let Some(callees) = s.calls.get(&site) {
             for &(callee, _) in callees.as_slice() {
-                if let Some(cs) = names.call_site(s, site, callee) {
+                if let Some(cs) = names.call_site(s, site, callee, graph) {
                     out.push(cs);
                 }
             }
         }
     }
-    out.sort_by(|a, b| {
-        (a.range.start, a.range.end, &a.callee, &a.caller).cmp(&(
-            b.range.start,
-            b.range.end,
-            &b.callee,
-            &b.caller,
-        ))
-    });
-    out.dedup();
+    graph.sort_module_sites(&mut out);
     out
 }
 
 /// A module's call sites, sorted as the graph keeps them.
-fn module_call_sites(s: &Solver, slot: u32) -> Vec<CallSite> {
-    sites_of_module(s, slot, &mut SiteNames::default())
+fn module_call_sites(s: &Solver, slot: u32, graph: &mut CallGraph) -> Vec<Site> {
+    sites_of_module(s, slot, &mut SiteNames::default(), graph)
 }
 
 /// Moves a module's definitions to their new positions.
@@ -331,12 +336,11 @@ fn update_positions(graph: &mut CallGraph, facts: &ModuleFacts) {
         if !seen.insert(&d.qualname) {
             continue;
         }
-        if let Some(info) = graph.nodes.get_mut(&*d.qualname) {
-            info.range = Some(d.range.0 as usize..d.range.1 as usize);
-            if info.name_range.is_some() {
-                info.name_range = Some(d.name_range.0 as usize..d.name_range.1 as usize);
-            }
-        }
+        graph.move_node(
+            &d.qualname,
+            d.range.0..d.range.1,
+            d.name_range.0..d.name_range.1,
+        );
     }
 }
 
@@ -344,9 +348,9 @@ fn update_positions(graph: &mut CallGraph, facts: &ModuleFacts) {
 /// order of module names, each module's sorted as the graph keeps them, so that the whole is
 /// in the graph's order without sorting hundreds of thousands of sites by name.
 pub(crate) fn build_graph(s: &Solver) -> CallGraph {
-    let mut nodes: BTreeMap<String, NodeInfo> = BTreeMap::new();
+    let mut graph = CallGraph::default();
     for m in &s.mods {
-        module_nodes(&m.facts, &mut nodes);
+        module_nodes(&m.facts, &mut graph);
     }
     let mut slots: Vec<u32> = (0..s.mods.len() as u32).collect();
     slots.sort_by(|&a, &b| {
@@ -358,15 +362,15 @@ pub(crate) fn build_graph(s: &Solver) -> CallGraph {
     let mut names = SiteNames::default();
     let mut sites = Vec::new();
     for slot in slots {
-        sites.extend(sites_of_module(s, slot, &mut names));
+        sites.extend(sites_of_module(s, slot, &mut names, &mut graph));
     }
-    for name in names.names.values() {
-        nodes.entry(name.to_string()).or_insert(NodeInfo {
-            kind: name_kind(name),
-            module: None,
-            range: None,
-            name_range: None,
-        });
+    let mut external: Vec<u32> = names.names.values().copied().collect();
+    external.sort_unstable();
+    for id in external {
+        let name = graph.name(id).to_string();
+        graph.add_node(&name, name_kind(&name), None, None, None);
     }
-    CallGraph::from_sorted_parts(nodes, sites)
+    graph.replace_segment(0..0, sites);
+    graph.shrink_to_fit();
+    graph
 }

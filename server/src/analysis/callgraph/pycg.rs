@@ -9,8 +9,14 @@ use super::{CallGraph, NodeKind};
 /// lambdas, with or without callees, plus every caller and callee of an edge), each with its
 /// sorted callees.
 pub fn to_pycg_json(graph: &CallGraph) -> serde_json::Value {
+    to_pycg_json_listing(graph, &[])
+}
+
+/// `to_pycg_json`, listing the nodes of `callers` too, with or without callees: a part of a
+/// graph lists the nodes that call something, even if only outside that part.
+pub fn to_pycg_json_listing(graph: &CallGraph, callers: &[&str]) -> serde_json::Value {
     let mut out: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (name, info) in &graph.nodes {
+    for (name, info) in graph.nodes() {
         if matches!(
             info.kind,
             NodeKind::Module | NodeKind::Function | NodeKind::Method | NodeKind::Lambda
@@ -18,14 +24,12 @@ pub fn to_pycg_json(graph: &CallGraph) -> serde_json::Value {
             out.entry(name).or_default();
         }
     }
-    for (caller, callees) in &graph.edges {
-        let entry = out.entry(caller).or_default();
-        for callee in callees {
-            entry.insert(callee);
-        }
-        for callee in callees {
-            out.entry(callee).or_default();
-        }
+    for &caller in callers {
+        out.entry(caller).or_default();
+    }
+    for (caller, callee) in graph.edges() {
+        out.entry(caller).or_default().insert(callee);
+        out.entry(callee).or_default();
     }
     let map: serde_json::Map<String, serde_json::Value> = out
         .into_iter()

@@ -27,15 +27,13 @@ fn graph_of(modules: &[(&str, &str)]) -> CallGraph {
 }
 
 fn has_edge(graph: &CallGraph, caller: &str, callee: &str) -> bool {
-    graph.edges.get(caller).is_some_and(|c| c.contains(callee))
+    graph.has_edge(caller, callee)
 }
 
 fn describe(graph: &CallGraph) -> String {
     let mut out = String::new();
-    for (caller, callees) in &graph.edges {
-        for callee in callees {
-            out.push_str(&format!("  {caller} -> {callee}\n"));
-        }
+    for (caller, callee) in graph.edges() {
+        out.push_str(&format!("  {caller} -> {callee}\n"));
     }
     out
 }
@@ -71,9 +69,8 @@ fn assert_no_edges(modules: &[(&str, &str)], unexpected: &[(&str, &str)]) {
 fn assert_exact_edges(modules: &[(&str, &str)], expected: &[(&str, &str)]) {
     let graph = graph_of(modules);
     let mut actual: Vec<(String, String)> = graph
-        .edges
-        .iter()
-        .flat_map(|(a, bs)| bs.iter().map(move |b| (a.to_string(), b.to_string())))
+        .edges()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
     actual.sort();
     let mut want: Vec<(String, String)> = expected
@@ -614,10 +611,10 @@ fn call_sites_have_ranges_and_indexes() {
     let graph = graph_of(&[("main", src)]);
     let callers = graph.callers_of("main.f");
     assert_eq!(callers.len(), 1);
-    assert_eq!(&*callers[0].caller, "main.g");
+    assert_eq!(callers[0].caller, "main.g");
     assert_eq!(&src[callers[0].range.clone()], "f()");
     assert_eq!(graph.callees_of("main.g").len(), 1);
-    let info = &graph.nodes["main.g"];
+    let info = graph.node("main.g").expect("a node for main.g");
     assert_eq!(info.kind, NodeKind::Function);
     assert_eq!(&src[info.name_range.clone().unwrap_or(0..0)], "g");
 }
@@ -705,16 +702,14 @@ fn recursive_data_flows_terminate() {
 
 fn edges_of(graph: &CallGraph) -> Vec<(String, String)> {
     graph
-        .edges
-        .iter()
-        .flat_map(|(a, bs)| bs.iter().map(move |b| (a.to_string(), b.to_string())))
+        .edges()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
 }
 
 fn sites_of(graph: &CallGraph) -> Vec<(String, String, String, usize, usize)> {
     let mut v: Vec<_> = graph
-        .call_sites
-        .iter()
+        .call_sites()
         .map(|c| {
             (
                 c.module.to_string(),
@@ -762,10 +757,7 @@ fn assert_incremental(before: &[(&str, &str)], edits: &[(&str, &str)], expect: U
         "call sites after the update"
     );
     let positions = |g: &CallGraph| -> Vec<(String, Option<std::ops::Range<usize>>)> {
-        g.nodes
-            .iter()
-            .map(|(k, v)| (k.clone(), v.range.clone()))
-            .collect()
+        g.nodes().map(|(k, v)| (k.to_string(), v.range)).collect()
     };
     assert_eq!(
         positions(&incremental),
