@@ -11,6 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::facts::{DefKind, MethodKind, ModuleFacts};
 use super::resolve::{Callee, Solver, NO};
 use super::util::FxMap;
@@ -303,8 +305,8 @@ fn name_kind(name: &str) -> NodeKind {
     }
 }
 
-/// A module's call sites, sorted as the graph keeps them, their names numbered in `graph`.
-fn sites_of_module(
+/// A module's call sites, unsorted, their names numbered in `graph`.
+fn unsorted_sites_of_module(
     s: &Solver,
     slot: u32,
     names: &mut SiteNames,
@@ -320,13 +322,14 @@ fn sites_of_module(
             }
         }
     }
-    graph.sort_module_sites(&mut out);
     out
 }
 
 /// A module's call sites, sorted as the graph keeps them.
 fn module_call_sites(s: &Solver, slot: u32, graph: &mut CallGraph) -> Vec<Site> {
-    sites_of_module(s, slot, &mut SiteNames::default(), graph)
+    let mut sites = unsorted_sites_of_module(s, slot, &mut SiteNames::default(), graph);
+    graph.sort_module_sites(&mut sites);
+    sites
 }
 
 /// Moves a module's definitions to their new positions.
@@ -359,11 +362,17 @@ pub(crate) fn build_graph(s: &Solver) -> CallGraph {
             .name()
             .cmp(s.mods[b as usize].facts.name())
     });
+    // Names are numbered one module after the other (the numbering is sequential); sorting
+    // each module's sites, which compares names, runs on all cores.
     let mut names = SiteNames::default();
-    let mut sites = Vec::new();
-    for slot in slots {
-        sites.extend(sites_of_module(s, slot, &mut names, &mut graph));
-    }
+    let mut per_module: Vec<Vec<Site>> = slots
+        .into_iter()
+        .map(|slot| unsorted_sites_of_module(s, slot, &mut names, &mut graph))
+        .collect();
+    per_module
+        .par_iter_mut()
+        .for_each(|sites| graph.sort_module_sites(sites));
+    let sites = per_module.concat();
     let mut external: Vec<u32> = names.names.values().copied().collect();
     external.sort_unstable();
     for id in external {
