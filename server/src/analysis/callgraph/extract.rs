@@ -3933,3 +3933,185 @@ pub(crate) fn resolve_relative(module: &str, is_package: bool, level: usize, res
     }
     out
 }
+
+/// A harness that checks a change to the walk leaves its output exactly as it was, run by hand
+/// with one build before the change and one after, then comparing the two files:
+///
+/// ```text
+/// EXTRACT_EQ_DIRS=/usr/lib/python3.11:/path/to/django EXTRACT_EQ_OUT=/tmp/after.tsv \
+///   cargo test --release -p tandem --lib extract_equality -- --ignored --nocapture
+/// diff /tmp/before.tsv /tmp/after.tsv
+/// ```
+///
+/// For every `.py` file under the directories (colon-separated; `site-packages` and
+/// `__pycache__` folders below them are skipped) it writes `path\tHASH\tHASH` with hashes of
+/// the `Debug` text of the facts after and before `simplify`. For every fifth file it also
+/// writes lines for damaged versions of it: the first half, and the file without one line
+/// chosen by a fixed seed. Without `EXTRACT_EQ_OUT` it only prints the time spent extracting
+/// (trees are parsed beforehand, file by file, and only the extraction is timed).
+#[cfg(test)]
+mod equality_harness {
+    use std::fmt::Write as _;
+    use std::hash::{Hash, Hasher};
+    use std::path::{Path, PathBuf};
+    use std::time::{Duration, Instant};
+
+    use super::{extract_unsimplified, simplify, SourceModule};
+    use crate::analysis::parse::parse_str;
+    use crate::session::workspace::package_module_name;
+
+    fn python_files(root: &Path, out: &mut Vec<PathBuf>) {
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                let name = e.file_name().to_string_lossy().into_owned();
+                if p.is_dir() {
+                    if name != "site-packages" && name != "__pycache__" {
+                        stack.push(p);
+                    }
+                } else if name.ends_with(".py") {
+                    out.push(p);
+                }
+            }
+        }
+    }
+
+    fn debug_hash(value: &impl std::fmt::Debug) -> u64 {
+        // `DefaultHasher::new` uses fixed keys: the same text gives the same hash in every run
+        // of the same toolchain.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{value:?}").hash(&mut h);
+        h.finish()
+    }
+
+    /// FNV-1a, for a seed that depends on the path only.
+    fn seed_of(s: &str) -> u64 {
+        s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// The text without the line a seed picks.
+    fn without_one_line(text: &str, seed: u64) -> String {
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        if lines.is_empty() {
+            return String::new();
+        }
+        let drop = (seed % lines.len() as u64) as usize;
+        lines
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != drop)
+            .map(|(_, l)| *l)
+            .collect()
+    }
+
+    fn first_half(text: &str) -> &str {
+        let mut end = text.len() / 2;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        &text[..end]
+    }
+
+    #[derive(Default)]
+    struct Totals {
+        files: usize,
+        unsimplified: Duration,
+        simplify: Duration,
+    }
+
+    /// Extracts one text's facts, timing the two steps, and appends its hashes line.
+    fn check(
+        label: &str,
+        name: &str,
+        is_package: bool,
+        text: &str,
+        totals: &mut Totals,
+        out: Option<&mut String>,
+    ) {
+        let tree = parse_str(text, None);
+        let module = SourceModule {
+            name,
+            is_package,
+            source: text,
+            tree: &tree,
+        };
+        let t = Instant::now();
+        let mut facts = extract_unsimplified(&module);
+        totals.unsimplified += t.elapsed();
+        let before = out.as_ref().map(|_| debug_hash(&facts));
+        let t = Instant::now();
+        simplify::simplify(&mut facts);
+        totals.simplify += t.elapsed();
+        totals.files += 1;
+        if let (Some(out), Some(before)) = (out, before) {
+            let after = debug_hash(&facts);
+            let _ = writeln!(out, "{label}\t{after:016x}\t{before:016x}");
+        }
+    }
+
+    #[test]
+    #[ignore = "compares extraction output between builds; run by hand"]
+    fn extract_equality() {
+        let Ok(dirs) = std::env::var("EXTRACT_EQ_DIRS") else {
+            println!("set EXTRACT_EQ_DIRS (and EXTRACT_EQ_OUT to write hashes)");
+            return;
+        };
+        let out_path = std::env::var("EXTRACT_EQ_OUT").ok();
+        let mut files = Vec::new();
+        for dir in dirs.split(':').filter(|d| !d.is_empty()) {
+            python_files(Path::new(dir), &mut files);
+        }
+        files.sort();
+        let mut out = out_path.as_ref().map(|_| String::new());
+        let mut totals = Totals::default();
+        let mut damaged = 0usize;
+        for (i, path) in files.iter().enumerate() {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let module = package_module_name(path);
+            let label = path.display().to_string();
+            check(
+                &label,
+                &module.name,
+                module.is_package,
+                &text,
+                &mut totals,
+                out.as_mut(),
+            );
+            if let Some(out) = out.as_mut().filter(|_| i % 5 == 0) {
+                let mut scratch = Totals::default();
+                let half = first_half(&text);
+                let cut = without_one_line(&text, seed_of(&label));
+                for (suffix, damaged_text) in [("#half", half), ("#cut", cut.as_str())] {
+                    check(
+                        &format!("{label}{suffix}"),
+                        &module.name,
+                        module.is_package,
+                        damaged_text,
+                        &mut scratch,
+                        Some(out),
+                    );
+                    damaged += 1;
+                }
+            }
+        }
+        println!(
+            "extract_equality: {} files; extract {:.1} ms (unsimplified {:.1} ms, simplify {:.1} ms)",
+            totals.files,
+            (totals.unsimplified + totals.simplify).as_secs_f64() * 1e3,
+            totals.unsimplified.as_secs_f64() * 1e3,
+            totals.simplify.as_secs_f64() * 1e3,
+        );
+        if let (Some(path), Some(out)) = (out_path, out) {
+            std::fs::write(&path, out).expect("EXTRACT_EQ_OUT is writable");
+            println!("wrote {path}: {} files, {damaged} damaged texts", totals.files);
+        }
+    }
+}
