@@ -14,7 +14,7 @@
 
 use std::sync::OnceLock;
 
-use tree_sitter::{Language, Node as TsNode, TreeCursor};
+use tree_sitter::{Language, Tree};
 
 use super::facts::*;
 use super::simplify;
@@ -285,6 +285,254 @@ fn kinds() -> &'static K {
     KINDS.get_or_init(|| K::new(&python_language()))
 }
 
+/// The tree as the walk reads it: each node's kind, field, flags, byte range and links, read
+/// from tree-sitter once. The walk asks for the children, fields and kinds of most nodes more
+/// than once; through tree-sitter's node API each of those calls steps through the children
+/// again (`child_by_field_id`, cursor moves).
+struct Syntax<'t> {
+    nodes: Vec<SyntaxNode>,
+    /// The tree-sitter nodes, to check in debug builds that children and fields are read as
+    /// a tree cursor and `Node::child_by_field_id` read them.
+    #[cfg(debug_assertions)]
+    ts: Vec<tree_sitter::Node<'t>>,
+    #[cfg(not(debug_assertions))]
+    ts: std::marker::PhantomData<tree_sitter::Node<'t>>,
+}
+
+/// One visible node (named or anonymous, extras included). The children of a node are
+/// contiguous in `Syntax::nodes`.
+#[derive(Clone, Copy)]
+struct SyntaxNode {
+    start: u32,
+    end: u32,
+    /// The parent's index (`NO_LINK` for the root).
+    parent: u32,
+    first_child: u32,
+    child_count: u32,
+    kind: u16,
+    /// The field this node fills in its parent, as a tree cursor reports it (0: none).
+    field: u16,
+    named: bool,
+    error: bool,
+}
+
+const NO_LINK: u32 = u32::MAX;
+
+/// Nodes with at most this many children have them read by index rather than with a cursor:
+/// reading one by index starts from the first, which costs more than moving a cursor over
+/// many children, and less for the few most nodes have.
+const FEW_CHILDREN: u32 = 8;
+
+/// The grammar's field names, by id: `Node::field_name_for_child` returns one of these.
+fn field_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        static LANGUAGE: OnceLock<Language> = OnceLock::new();
+        let language = LANGUAGE.get_or_init(python_language);
+        (0..=language.field_count() as u16)
+            .map(|id| language.field_name_for_id(id).unwrap_or(""))
+            .collect()
+    })
+}
+
+/// The id of a field name returned by `Node::field_name_for_child` (0: none).
+fn field_id_of(name: Option<&str>, names: &[&'static str]) -> u16 {
+    let Some(name) = name else { return 0 };
+    // The name is the grammar's own string: compare addresses first.
+    names
+        .iter()
+        .position(|n| std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len())
+        .or_else(|| names.iter().position(|n| !n.is_empty() && *n == name))
+        .map_or(0, |id| id as u16)
+}
+
+impl<'t> Syntax<'t> {
+    fn new(tree: &'t Tree) -> Self {
+        let mut syntax = Syntax {
+            nodes: Vec::new(),
+            #[cfg(debug_assertions)]
+            ts: Vec::new(),
+            #[cfg(not(debug_assertions))]
+            ts: std::marker::PhantomData,
+        };
+        let names = field_names();
+        let root = tree.root_node();
+        let mut cursor = root.walk();
+        syntax.push(root, 0, NO_LINK);
+        let mut stack = vec![(root, 0u32)];
+        let mut children: Vec<(tree_sitter::Node<'t>, u16)> = Vec::new();
+        while let Some((node, id)) = stack.pop() {
+            let count = node.child_count();
+            if count == 0 {
+                continue;
+            }
+            children.clear();
+            if count <= FEW_CHILDREN {
+                for i in 0..count {
+                    if let Some(c) = node.child(i) {
+                        children.push((c, field_id_of(node.field_name_for_child(i), names)));
+                    }
+                }
+                #[cfg(debug_assertions)]
+                {
+                    let mut by_cursor = Vec::new();
+                    read_by_cursor(&mut cursor, node, &mut by_cursor);
+                    assert!(
+                        by_cursor
+                            .iter()
+                            .map(|(c, f)| (c.id(), *f))
+                            .eq(children.iter().map(|(c, f)| (c.id(), *f))),
+                        "children of {node:?}"
+                    );
+                }
+            } else {
+                read_by_cursor(&mut cursor, node, &mut children);
+            }
+            let first = syntax.nodes.len() as u32;
+            for &(c, field) in &children {
+                let child = syntax.push(c, field, id);
+                if c.child_count() > 0 {
+                    stack.push((c, child));
+                }
+            }
+            let data = &mut syntax.nodes[id as usize];
+            data.first_child = first;
+            data.child_count = children.len() as u32;
+        }
+        syntax
+    }
+
+    fn push(&mut self, node: tree_sitter::Node<'t>, field: u16, parent: u32) -> u32 {
+        let id = self.nodes.len() as u32;
+        let kind = node.kind_id();
+        // `Node::is_error` is `kind_id() == u16::MAX` (tree-sitter's `ts_builtin_sym_error`).
+        let error = kind == u16::MAX;
+        debug_assert_eq!(error, node.is_error());
+        self.nodes.push(SyntaxNode {
+            start: node.start_byte() as u32,
+            end: node.end_byte() as u32,
+            parent,
+            first_child: 0,
+            child_count: 0,
+            kind,
+            field,
+            named: node.is_named(),
+            error,
+        });
+        #[cfg(debug_assertions)]
+        self.ts.push(node);
+        id
+    }
+}
+
+/// The children of `node` with their fields, as a tree cursor reads them.
+fn read_by_cursor<'t>(
+    cursor: &mut tree_sitter::TreeCursor<'t>,
+    node: tree_sitter::Node<'t>,
+    out: &mut Vec<(tree_sitter::Node<'t>, u16)>,
+) {
+    cursor.reset(node);
+    if !cursor.goto_first_child() {
+        return;
+    }
+    loop {
+        let field = cursor.field_id().map_or(0, std::num::NonZeroU16::get);
+        out.push((cursor.node(), field));
+        if !cursor.goto_next_sibling() {
+            break;
+        }
+    }
+}
+
+/// A node of a `Syntax`, with the part of tree-sitter's `Node` API the walk uses.
+#[derive(Clone, Copy)]
+struct Syn<'s> {
+    syntax: &'s Syntax<'s>,
+    id: u32,
+}
+
+impl<'s> Syn<'s> {
+    #[inline]
+    fn data(self) -> &'s SyntaxNode {
+        &self.syntax.nodes[self.id as usize]
+    }
+
+    #[inline]
+    fn at(self, id: u32) -> Option<Syn<'s>> {
+        (id != NO_LINK).then_some(Syn {
+            syntax: self.syntax,
+            id,
+        })
+    }
+
+    #[inline]
+    fn kind_id(self) -> u16 {
+        self.data().kind
+    }
+
+    #[inline]
+    fn start_byte(self) -> usize {
+        self.data().start as usize
+    }
+
+    #[inline]
+    fn end_byte(self) -> usize {
+        self.data().end as usize
+    }
+
+    #[inline]
+    fn is_named(self) -> bool {
+        self.data().named
+    }
+
+    #[inline]
+    fn is_error(self) -> bool {
+        self.data().error
+    }
+
+    fn parent(self) -> Option<Syn<'s>> {
+        self.at(self.data().parent)
+    }
+
+    /// The field this node fills in its parent (0: none).
+    #[inline]
+    fn field(self) -> u16 {
+        self.data().field
+    }
+
+    /// The children, named and anonymous, extras included.
+    fn children(self) -> impl Iterator<Item = Syn<'s>> {
+        let data = self.data();
+        let syntax = self.syntax;
+        (data.first_child..data.first_child + data.child_count).map(move |id| Syn { syntax, id })
+    }
+
+    fn has_named_child(self) -> bool {
+        self.children().any(Syn::is_named)
+    }
+
+    /// The first child filling `field`, as `Node::child_by_field_id` finds it.
+    fn child_by_field_id(self, field: u16) -> Option<Syn<'s>> {
+        let found = if field == 0 {
+            None
+        } else {
+            self.children().find(|c| c.field() == field)
+        };
+        #[cfg(debug_assertions)]
+        {
+            let ts = &self.syntax.ts;
+            let expected = ts[self.id as usize].child_by_field_id(field);
+            assert_eq!(
+                found.map(|c| ts[c.id as usize].id()),
+                expected.map(|c| c.id()),
+                "field {field} of {:?}",
+                ts[self.id as usize]
+            );
+        }
+        found
+    }
+}
+
 /// The reaching definitions of one scope's names, with an undo log for branches.
 #[derive(Default)]
 struct Flow {
@@ -411,8 +659,7 @@ enum Bind {
 struct Ex<'a, 't> {
     src: &'a str,
     k: &'static K,
-    cursor: TreeCursor<'t>,
-    pool: Vec<Vec<TsNode<'t>>>,
+    pool: Vec<Vec<Syn<'t>>>,
     strings: Interner,
     module_name: &'a str,
     is_package: bool,
@@ -467,11 +714,14 @@ pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
 
 /// The facts of one module as the walk makes them.
 pub(super) fn extract_unsimplified(module: &SourceModule<'_>) -> ModuleFacts {
-    let root = module.tree.root_node();
+    let syntax = Syntax::new(module.tree);
+    let root = Syn {
+        syntax: &syntax,
+        id: 0,
+    };
     let mut ex = Ex {
         src: module.source,
         k: kinds(),
-        cursor: root.walk(),
         pool: Vec::new(),
         strings: Interner::default(),
         module_name: module.name,
@@ -547,72 +797,52 @@ impl<'a, 't> Ex<'a, 't> {
         self.iface.push((n, kind, def, key));
     }
 
-    fn text(&self, n: TsNode<'_>) -> &'a str {
+    fn text(&self, n: Syn<'_>) -> &'a str {
         self.src.get(n.start_byte()..n.end_byte()).unwrap_or("")
     }
 
-    fn sym(&mut self, n: TsNode<'_>) -> Sym {
+    fn sym(&mut self, n: Syn<'_>) -> Sym {
         let text = self.text(n);
         self.strings.intern(text)
     }
 
     /// The children of `n` (named only, comments skipped when `named`), in a pooled vector
-    /// that the caller hands back with `recycle`. One cursor serves every call because
-    /// creating a cursor allocates; children are collected before any recursion.
-    fn children(&mut self, n: TsNode<'t>, named: bool) -> Vec<TsNode<'t>> {
+    /// that the caller hands back with `recycle`; children are collected before any
+    /// recursion.
+    fn children(&mut self, n: Syn<'t>, named: bool) -> Vec<Syn<'t>> {
         let mut out = self.pool.pop().unwrap_or_default();
-        self.cursor.reset(n);
-        if self.cursor.goto_first_child() {
-            loop {
-                let c = self.cursor.node();
-                if !named || (c.is_named() && c.kind_id() != self.k.comment) {
-                    out.push(c);
-                }
-                if !self.cursor.goto_next_sibling() {
-                    break;
-                }
-            }
-        }
+        let comment = self.k.comment;
+        out.extend(
+            n.children()
+                .filter(|c| !named || (c.is_named() && c.kind_id() != comment)),
+        );
         out
     }
 
-    /// Children with their field ids.
-    fn fielded_children(&mut self, n: TsNode<'t>) -> Vec<(TsNode<'t>, u16)> {
-        let mut out = Vec::new();
-        self.cursor.reset(n);
-        if self.cursor.goto_first_child() {
-            loop {
-                let c = self.cursor.node();
-                if c.is_named() && c.kind_id() != self.k.comment {
-                    out.push((
-                        c,
-                        self.cursor.field_id().map_or(0, std::num::NonZeroU16::get),
-                    ));
-                }
-                if !self.cursor.goto_next_sibling() {
-                    break;
-                }
-            }
-        }
-        out
+    /// The named children (comments skipped) with their field ids.
+    fn fielded_children(&self, n: Syn<'t>) -> impl Iterator<Item = (Syn<'t>, u16)> + 't {
+        let comment = self.k.comment;
+        n.children()
+            .filter(move |c| c.is_named() && c.kind_id() != comment)
+            .map(|c| (c, c.field()))
     }
 
-    fn recycle(&mut self, mut v: Vec<TsNode<'t>>) {
+    fn recycle(&mut self, mut v: Vec<Syn<'t>>) {
         v.clear();
         if self.pool.len() < 64 {
             self.pool.push(v);
         }
     }
 
-    fn field(&self, n: TsNode<'t>, field: u16) -> Option<TsNode<'t>> {
+    fn field(&self, n: Syn<'t>, field: u16) -> Option<Syn<'t>> {
         n.child_by_field_id(field)
     }
 
-    fn first_named(&mut self, n: TsNode<'t>) -> Option<TsNode<'t>> {
-        let ch = self.children(n, true);
-        let first = ch.first().copied();
-        self.recycle(ch);
-        first
+    /// The first named child of `n` that is not a comment.
+    fn first_named(&mut self, n: Syn<'t>) -> Option<Syn<'t>> {
+        let comment = self.k.comment;
+        n.children()
+            .find(|c| c.is_named() && c.kind_id() != comment)
     }
 
     fn op(&mut self, op: Op) {
@@ -637,7 +867,7 @@ impl<'a, 't> Ex<'a, 't> {
         &mut self.frames[last]
     }
 
-    fn site(&mut self, n: TsNode<'_>) -> SiteIdx {
+    fn site(&mut self, n: Syn<'_>) -> SiteIdx {
         self.site_range(n.start_byte(), n.end_byte())
     }
 
@@ -690,8 +920,8 @@ impl<'a, 't> Ex<'a, 't> {
         &mut self,
         kind: DefKind,
         qualname: String,
-        n: TsNode<'_>,
-        name: Option<TsNode<'_>>,
+        n: Syn<'_>,
+        name: Option<Syn<'_>>,
     ) -> DefIdx {
         let ret = self.new_node();
         let def = self.defs.len() as DefIdx;
@@ -934,21 +1164,13 @@ impl<'a, 't> Ex<'a, 't> {
     // ----- subscript paths -------------------------------------------------------------------
 
     /// `name[k1][k2]…` with literal keys, read from the syntax alone.
-    fn literal_path(&mut self, n: TsNode<'t>) -> Option<(Sym, Vec<Const>)> {
+    fn literal_path(&mut self, n: Syn<'t>) -> Option<(Sym, Vec<Const>)> {
         let k = self.k;
         let mut keys = Vec::new();
         let mut cur = n;
         while cur.kind_id() == k.subscript {
-            let ch = self.fielded_children(cur);
-            let subs: Vec<TsNode<'t>> = ch
-                .into_iter()
-                .filter(|(_, f)| *f == k.f_subscript)
-                .map(|(c, _)| c)
-                .collect();
-            if subs.len() != 1 {
-                return None;
-            }
-            let key = self.pure_literal(subs[0])?;
+            let sub = self.only_subscript(cur)?;
+            let key = self.pure_literal(sub)?;
             keys.push(key);
             cur = self.field(cur, k.f_value)?;
             if keys.len() > 8 {
@@ -962,8 +1184,19 @@ impl<'a, 't> Ex<'a, 't> {
         Some((self.sym(cur), keys))
     }
 
+    /// The subscript of `n` when it has exactly one (`a[k]`, not `a[i, j]`).
+    fn only_subscript(&self, n: Syn<'t>) -> Option<Syn<'t>> {
+        let f_subscript = self.k.f_subscript;
+        let mut subs = self
+            .fielded_children(n)
+            .filter(|&(_, f)| f == f_subscript)
+            .map(|(c, _)| c);
+        let first = subs.next()?;
+        subs.next().is_none().then_some(first)
+    }
+
     /// A literal key without evaluating anything.
-    fn pure_literal(&mut self, n: TsNode<'t>) -> Option<Const> {
+    fn pure_literal(&mut self, n: Syn<'t>) -> Option<Const> {
         let k = self.k;
         let nk = n.kind_id();
         if nk == k.string || nk == k.integer || nk == k.unary_operator {
@@ -1064,7 +1297,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// The value of `name[k…]` if a strong update of (a prefix of) the path is known.
-    fn read_path(&mut self, n: TsNode<'t>) -> Option<NodeId> {
+    fn read_path(&mut self, n: Syn<'t>) -> Option<NodeId> {
         if self.in_loop() {
             return None;
         }
@@ -1164,7 +1397,7 @@ impl<'a, 't> Ex<'a, 't> {
 
     // ----- statements ----------------------------------------------------------------------
 
-    fn block(&mut self, n: TsNode<'t>) {
+    fn block(&mut self, n: Syn<'t>) {
         let ch = self.children(n, true);
         for &c in &ch {
             self.stmt(c);
@@ -1172,7 +1405,7 @@ impl<'a, 't> Ex<'a, 't> {
         self.recycle(ch);
     }
 
-    fn stmt(&mut self, n: TsNode<'t>) {
+    fn stmt(&mut self, n: Syn<'t>) {
         if self.depth >= MAX_DEPTH {
             return;
         }
@@ -1188,7 +1421,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn stmt_inner(&mut self, n: TsNode<'t>) {
+    fn stmt_inner(&mut self, n: Syn<'t>) {
         let k = self.k;
         let kind = n.kind_id();
         if kind == k.expression_statement {
@@ -1283,7 +1516,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// An `ERROR` node can hold statements or expressions: walk each as what it looks like.
-    fn error_node(&mut self, n: TsNode<'t>) {
+    fn error_node(&mut self, n: Syn<'t>) {
         let ch = self.children(n, true);
         for &c in &ch {
             if is_statement_kind(self.k, c.kind_id()) {
@@ -1296,7 +1529,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn if_stmt(&mut self, n: TsNode<'t>) {
+    fn if_stmt(&mut self, n: Syn<'t>) {
         let k = self.k;
         if let Some(c) = self.field(n, k.f_condition) {
             self.expr(c);
@@ -1332,7 +1565,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn for_stmt(&mut self, n: TsNode<'t>) {
+    fn for_stmt(&mut self, n: Syn<'t>) {
         let k = self.k;
         let right = self.field(n, k.f_right);
         let src = right.map_or(NONE, |r| self.expr_or_tuple(r));
@@ -1366,7 +1599,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn while_stmt(&mut self, n: TsNode<'t>) {
+    fn while_stmt(&mut self, n: Syn<'t>) {
         let k = self.k;
         let mark = self.frame().flow.mark();
         self.begin_recorder(true);
@@ -1385,7 +1618,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn try_stmt(&mut self, n: TsNode<'t>) {
+    fn try_stmt(&mut self, n: Syn<'t>) {
         let k = self.k;
         let mark = self.frame().flow.mark();
         self.begin_recorder(false);
@@ -1448,7 +1681,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn except_clause(&mut self, c: TsNode<'t>) {
+    fn except_clause(&mut self, c: Syn<'t>) {
         let k = self.k;
         let ch = self.fielded_children(c);
         for (x, field) in ch {
@@ -1471,7 +1704,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn bind_alias(&mut self, target: TsNode<'t>, value: NodeId) {
+    fn bind_alias(&mut self, target: Syn<'t>, value: NodeId) {
         if target.kind_id() == self.k.as_pattern_target {
             if let Some(inner) = self.first_named(target) {
                 self.assign_target(inner, value, Bind::Normal);
@@ -1482,7 +1715,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn with_stmt(&mut self, n: TsNode<'t>) {
+    fn with_stmt(&mut self, n: Syn<'t>) {
         let k = self.k;
         let ch = self.children(n, true);
         for &c in &ch {
@@ -1535,7 +1768,7 @@ impl<'a, 't> Ex<'a, 't> {
         self.recycle(ch);
     }
 
-    fn match_stmt(&mut self, n: TsNode<'t>) {
+    fn match_stmt(&mut self, n: Syn<'t>) {
         let k = self.k;
         let subject = self.field(n, k.f_subject).map_or(NONE, |s| self.expr(s));
         let Some(body) = self.field(n, k.f_body) else {
@@ -1565,7 +1798,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Binds the capture names of a `case` pattern (to the subject, roughly).
-    fn capture_names(&mut self, pattern: TsNode<'t>, subject: NodeId) {
+    fn capture_names(&mut self, pattern: Syn<'t>, subject: NodeId) {
         let k = self.k;
         let mut stack = vec![pattern];
         let mut steps = 0usize;
@@ -1594,7 +1827,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn raise(&mut self, n: TsNode<'t>) {
+    fn raise(&mut self, n: Syn<'t>) {
         let k = self.k;
         let ch = self.fielded_children(n);
         for (c, field) in ch {
@@ -1609,7 +1842,7 @@ impl<'a, 't> Ex<'a, 't> {
     // ----- assignments ---------------------------------------------------------------------
 
     #[inline(never)]
-    fn assignment(&mut self, n: TsNode<'t>) {
+    fn assignment(&mut self, n: Syn<'t>) {
         let k = self.k;
         let mut targets = Vec::new();
         let mut cur = n;
@@ -1643,7 +1876,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Collects the string literals of a module-level `__all__` definition.
-    fn collect_all(&mut self, n: TsNode<'t>, extend: bool) {
+    fn collect_all(&mut self, n: Syn<'t>, extend: bool) {
         let k = self.k;
         let mut names = if extend {
             self.all_names.take().unwrap_or_default()
@@ -1678,7 +1911,7 @@ impl<'a, 't> Ex<'a, 't> {
         self.all_names = Some(names);
     }
 
-    fn aug_assignment(&mut self, n: TsNode<'t>) -> NodeId {
+    fn aug_assignment(&mut self, n: Syn<'t>) -> NodeId {
         let k = self.k;
         let Some(left) = self.field(n, k.f_left) else {
             return NONE;
@@ -1759,7 +1992,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn assign_target(&mut self, t: TsNode<'t>, value: NodeId, bind: Bind) {
+    fn assign_target(&mut self, t: Syn<'t>, value: NodeId, bind: Bind) {
         if self.depth >= MAX_DEPTH {
             return;
         }
@@ -1769,7 +2002,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn assign_target_inner(&mut self, t: TsNode<'t>, value: NodeId, bind: Bind) {
+    fn assign_target_inner(&mut self, t: Syn<'t>, value: NodeId, bind: Bind) {
         let k = self.k;
         let tk = t.kind_id();
         if tk == k.identifier {
@@ -1832,7 +2065,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn destructure(&mut self, t: TsNode<'t>, value: NodeId, bind: Bind) {
+    fn destructure(&mut self, t: Syn<'t>, value: NodeId, bind: Bind) {
         let k = self.k;
         let targets = self.children(t, true);
         let star = targets
@@ -1922,7 +2155,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Records `self.attr = …` in a method: the class's instances have that attribute.
-    fn note_self_attr(&mut self, object: TsNode<'t>, attr: Sym) {
+    fn note_self_attr(&mut self, object: Syn<'t>, attr: Sym) {
         if object.kind_id() != self.k.identifier {
             return;
         }
@@ -1944,27 +2177,24 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// The base node and key of a subscript expression.
-    fn subscript_parts(&mut self, n: TsNode<'t>) -> (NodeId, Key) {
+    fn subscript_parts(&mut self, n: Syn<'t>) -> (NodeId, Key) {
         let k = self.k;
         let base = self.field(n, k.f_value).map_or(NONE, |v| self.expr(v));
-        let ch = self.fielded_children(n);
-        let subs: Vec<TsNode<'t>> = ch
-            .into_iter()
-            .filter(|(_, f)| *f == k.f_subscript)
-            .map(|(c, _)| c)
-            .collect();
-        let key = if subs.len() == 1 {
-            self.key(subs[0])
-        } else {
-            for &s in &subs {
-                self.expr(s);
+        let key = match self.only_subscript(n) {
+            Some(sub) => self.key(sub),
+            None => {
+                for (s, f) in self.fielded_children(n) {
+                    if f == k.f_subscript {
+                        self.expr(s);
+                    }
+                }
+                Key::Unknown
             }
-            Key::Unknown
         };
         (base, key)
     }
 
-    fn key(&mut self, n: TsNode<'t>) -> Key {
+    fn key(&mut self, n: Syn<'t>) -> Key {
         let k = self.k;
         let nk = n.kind_id();
         if let Some(c) = self.literal(n) {
@@ -1984,7 +2214,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// A literal constant key: a string without interpolation, an integer, a negated integer.
-    fn literal(&mut self, n: TsNode<'t>) -> Option<Const> {
+    fn literal(&mut self, n: Syn<'t>) -> Option<Const> {
         let k = self.k;
         let nk = n.kind_id();
         if nk == k.string {
@@ -2012,7 +2242,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// The value of a plain string literal (no interpolation, no escapes, not bytes).
-    fn string_value(&mut self, n: TsNode<'t>) -> Option<&'a str> {
+    fn string_value(&mut self, n: Syn<'t>) -> Option<&'a str> {
         let k = self.k;
         let ch = self.children(n, false);
         let mut content: Option<&'a str> = None;
@@ -2025,7 +2255,7 @@ impl<'a, 't> Ex<'a, 't> {
                     ok = false;
                 }
             } else if ck == k.string_content {
-                if c.named_child_count() > 0 || content.is_some() {
+                if c.has_named_child() || content.is_some() {
                     ok = false;
                 }
                 content = Some(self.text(c));
@@ -2041,7 +2271,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Walks the interpolated expressions of an f-string (they may call things).
-    fn interpolations(&mut self, n: TsNode<'t>) {
+    fn interpolations(&mut self, n: Syn<'t>) {
         let k = self.k;
         let ch = self.children(n, true);
         for &c in &ch {
@@ -2067,7 +2297,7 @@ impl<'a, 't> Ex<'a, 't> {
     // ----- expressions ---------------------------------------------------------------------
 
     /// An expression, or several separated by commas (a tuple).
-    fn expr_or_tuple(&mut self, n: TsNode<'t>) -> NodeId {
+    fn expr_or_tuple(&mut self, n: Syn<'t>) -> NodeId {
         let k = self.k;
         if n.kind_id() == k.expression_list || n.kind_id() == k.pattern_list {
             self.container(n, ContainerKind::Tuple)
@@ -2076,7 +2306,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn expr(&mut self, n: TsNode<'t>) -> NodeId {
+    fn expr(&mut self, n: Syn<'t>) -> NodeId {
         if self.depth >= MAX_DEPTH {
             return NONE;
         }
@@ -2090,7 +2320,7 @@ impl<'a, 't> Ex<'a, 't> {
     /// inlined, so that each level of a deeply nested expression costs the stack only the
     /// frames of the kinds actually nested (debug builds give a function one frame for the
     /// locals of all its branches).
-    fn expr_inner(&mut self, n: TsNode<'t>) -> NodeId {
+    fn expr_inner(&mut self, n: Syn<'t>) -> NodeId {
         let k = self.k;
         let kind = n.kind_id();
         if kind == k.identifier {
@@ -2137,7 +2367,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn attribute(&mut self, n: TsNode<'t>) -> NodeId {
+    fn attribute(&mut self, n: Syn<'t>) -> NodeId {
         let k = self.k;
         let base = self.field(n, k.f_object).map_or(NONE, |o| self.expr(o));
         let Some(attr) = self.field(n, k.f_attribute) else {
@@ -2159,21 +2389,11 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn subscript(&mut self, n: TsNode<'t>) -> NodeId {
+    fn subscript(&mut self, n: Syn<'t>) -> NodeId {
         let k = self.k;
-        let slice = {
-            let ch = self.fielded_children(n);
-            let subs: Vec<TsNode<'t>> = ch
-                .into_iter()
-                .filter(|(_, f)| *f == k.f_subscript)
-                .map(|(c, _)| c)
-                .collect();
-            if subs.len() == 1 && subs[0].kind_id() == k.slice {
-                Some(subs[0])
-            } else {
-                None
-            }
-        };
+        let slice = self
+            .only_subscript(n)
+            .filter(|sub| sub.kind_id() == k.slice);
         if let Some(slice) = slice {
             let base = self.field(n, k.f_value).map_or(NONE, |v| self.expr(v));
             let (lo, hi) = self.slice_bounds(slice);
@@ -2213,7 +2433,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn string(&mut self, n: TsNode<'t>) -> NodeId {
+    fn string(&mut self, n: Syn<'t>) -> NodeId {
         if n.kind_id() == self.k.concatenated_string {
             self.interpolations(n);
             return self.const_node(Const::StrAny);
@@ -2238,7 +2458,7 @@ impl<'a, 't> Ex<'a, 't> {
 
     /// The kinds whose value is simple (a merge of their parts, or nothing tracked).
     #[inline(never)]
-    fn other_expr(&mut self, n: TsNode<'t>) -> NodeId {
+    fn other_expr(&mut self, n: Syn<'t>) -> NodeId {
         let k = self.k;
         let kind = n.kind_id();
         if kind == k.conditional_expression {
@@ -2297,7 +2517,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn is_bytes(&mut self, n: TsNode<'t>) -> bool {
+    fn is_bytes(&mut self, n: Syn<'t>) -> bool {
         let k = self.k;
         let ch = self.children(n, false);
         let bytes = ch
@@ -2309,7 +2529,7 @@ impl<'a, 't> Ex<'a, 't> {
 
     /// `a + b + c + …` is a left-leaning chain as deep as it is long: walked with a loop.
     #[inline(never)]
-    fn binary(&mut self, n: TsNode<'t>) -> NodeId {
+    fn binary(&mut self, n: Syn<'t>) -> NodeId {
         let k = self.k;
         let mut rights = Vec::new();
         let mut cur = n;
@@ -2356,10 +2576,10 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn slice_bounds(&mut self, slice: TsNode<'t>) -> (Option<i32>, Option<i32>) {
+    fn slice_bounds(&mut self, slice: Syn<'t>) -> (Option<i32>, Option<i32>) {
         // `a[lo:hi]`, `a[lo:]`, `a[:hi]`, `a[::step]`: read the children with their colons.
         let ch = self.children(slice, false);
-        let mut parts: Vec<Option<TsNode<'t>>> = vec![None];
+        let mut parts: Vec<Option<Syn<'t>>> = vec![None];
         for &c in &ch {
             if !c.is_named() {
                 if self.text(c) == ":" {
@@ -2370,7 +2590,7 @@ impl<'a, 't> Ex<'a, 't> {
             }
         }
         self.recycle(ch);
-        let mut bound = |p: Option<TsNode<'t>>| -> Result<Option<i32>, ()> {
+        let mut bound = |p: Option<Syn<'t>>| -> Result<Option<i32>, ()> {
             match p {
                 None => Ok(None),
                 Some(x) => match self.literal(x) {
@@ -2393,7 +2613,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn container(&mut self, n: TsNode<'t>, kind: ContainerKind) -> NodeId {
+    fn container(&mut self, n: Syn<'t>, kind: ContainerKind) -> NodeId {
         let k = self.k;
         let dst = self.new_node();
         let alloc = self.new_alloc();
@@ -2448,7 +2668,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn dictionary(&mut self, n: TsNode<'t>) -> NodeId {
+    fn dictionary(&mut self, n: Syn<'t>) -> NodeId {
         let k = self.k;
         let dst = self.new_node();
         let alloc = self.new_alloc();
@@ -2510,7 +2730,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn comprehension(&mut self, n: TsNode<'t>, kind: ContainerKind) -> NodeId {
+    fn comprehension(&mut self, n: Syn<'t>, kind: ContainerKind) -> NodeId {
         let k = self.k;
         let mark = self.frame().flow.mark();
         let ch = self.fielded_children(n);
@@ -2578,7 +2798,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn yield_expr(&mut self, n: TsNode<'t>) -> NodeId {
+    fn yield_expr(&mut self, n: Syn<'t>) -> NodeId {
         let def = self.cur_def();
         let is_from = {
             let ch = self.children(n, false);
@@ -2618,7 +2838,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn call(&mut self, n: TsNode<'t>) -> NodeId {
+    fn call(&mut self, n: Syn<'t>) -> NodeId {
         let k = self.k;
         let func = self.field(n, k.f_function);
         let callee = func.map_or(NONE, |f| self.expr(f));
@@ -2696,8 +2916,8 @@ impl<'a, 't> Ex<'a, 't> {
     /// `d.update({literal})` is a set of strong updates.
     fn call_effects_on_paths(
         &mut self,
-        func: Option<TsNode<'t>>,
-        argsn: Option<TsNode<'t>>,
+        func: Option<Syn<'t>>,
+        argsn: Option<Syn<'t>>,
         args: &[Arg],
     ) {
         let k = self.k;
@@ -2746,7 +2966,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// A store through a computed key: forget the entries of the container it names.
-    fn kill_paths_under(&mut self, n: TsNode<'t>) {
+    fn kill_paths_under(&mut self, n: Syn<'t>) {
         let k = self.k;
         let mut cur = n;
         let mut steps = 0;
@@ -2764,7 +2984,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Calls that change what a module exports: `__all__.extend([...])`, `__all__.append(x)`.
-    fn special_call(&mut self, f: TsNode<'t>, args: Option<TsNode<'t>>) {
+    fn special_call(&mut self, f: Syn<'t>, args: Option<Syn<'t>>) {
         let k = self.k;
         if f.kind_id() != k.attribute || self.cur_def() != 0 {
             return;
@@ -2783,7 +3003,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn static_ref(&mut self, n: TsNode<'t>) -> Option<StaticRef> {
+    fn static_ref(&mut self, n: Syn<'t>) -> Option<StaticRef> {
         let k = self.k;
         let mut path = Vec::new();
         let mut cur = n;
@@ -2812,10 +3032,10 @@ impl<'a, 't> Ex<'a, 't> {
 
     // ----- definitions ---------------------------------------------------------------------
 
-    fn decorated(&mut self, n: TsNode<'t>) {
+    fn decorated(&mut self, n: Syn<'t>) {
         let k = self.k;
         let ch = self.children(n, true);
-        let decorators: Vec<TsNode<'t>> = ch
+        let decorators: Vec<Syn<'t>> = ch
             .iter()
             .copied()
             .filter(|c| c.kind_id() == k.decorator)
@@ -2847,7 +3067,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Evaluates decorator expressions; returns their nodes and how they make a method bind.
-    fn decorators(&mut self, decorators: &[TsNode<'t>]) -> (Vec<(NodeId, TsNode<'t>)>, MethodKind) {
+    fn decorators(&mut self, decorators: &[Syn<'t>]) -> (Vec<(NodeId, Syn<'t>)>, MethodKind) {
         let k = self.k;
         let mut kind = MethodKind::Instance;
         let mut out = Vec::new();
@@ -2879,7 +3099,7 @@ impl<'a, 't> Ex<'a, 't> {
         &mut self,
         def: DefIdx,
         value: NodeId,
-        decorators: &[(NodeId, TsNode<'t>)],
+        decorators: &[(NodeId, Syn<'t>)],
     ) -> NodeId {
         if !decorators.is_empty() {
             if let Some(d) = self.defs.get_mut(def as usize) {
@@ -2910,7 +3130,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn function_def(&mut self, n: TsNode<'t>, decorators: &[TsNode<'t>]) {
+    fn function_def(&mut self, n: Syn<'t>, decorators: &[Syn<'t>]) {
         let k = self.k;
         let Some(name_node) = self.field(n, k.f_name) else {
             self.error_node(n);
@@ -2992,7 +3212,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Reads a parameter list; default values are evaluated here, in the enclosing scope.
-    fn params(&mut self, p: TsNode<'t>) -> Vec<(ParamFact, NodeId)> {
+    fn params(&mut self, p: Syn<'t>) -> Vec<(ParamFact, NodeId)> {
         let k = self.k;
         let ch = self.children(p, true);
         let mut out = Vec::new();
@@ -3119,7 +3339,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn lambda(&mut self, n: TsNode<'t>) -> NodeId {
+    fn lambda(&mut self, n: Syn<'t>) -> NodeId {
         let k = self.k;
         let parent = self.cur_def();
         let counter = {
@@ -3153,7 +3373,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn class_def(&mut self, n: TsNode<'t>, decorators: &[TsNode<'t>]) {
+    fn class_def(&mut self, n: Syn<'t>, decorators: &[Syn<'t>]) {
         let k = self.k;
         let Some(name_node) = self.field(n, k.f_name) else {
             self.error_node(n);
@@ -3208,7 +3428,7 @@ impl<'a, 't> Ex<'a, 't> {
 
     // ----- imports -------------------------------------------------------------------------
 
-    fn dotted(&mut self, n: TsNode<'t>) -> String {
+    fn dotted(&mut self, n: Syn<'t>) -> String {
         let ch = self.children(n, true);
         let mut out = String::new();
         for &c in &ch {
@@ -3223,7 +3443,7 @@ impl<'a, 't> Ex<'a, 't> {
         out
     }
 
-    fn import_stmt(&mut self, n: TsNode<'t>) {
+    fn import_stmt(&mut self, n: Syn<'t>) {
         let k = self.k;
         let ch = self.fielded_children(n);
         for (c, field) in ch {
@@ -3283,7 +3503,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// The absolute name a `from` import refers to.
-    fn imported_module(&mut self, m: TsNode<'t>) -> String {
+    fn imported_module(&mut self, m: Syn<'t>) -> String {
         let k = self.k;
         if m.kind_id() == k.dotted_name {
             return self.dotted(m);
@@ -3302,7 +3522,7 @@ impl<'a, 't> Ex<'a, 't> {
         resolve_relative(self.module_name, self.is_package, level, &rest)
     }
 
-    fn import_from(&mut self, n: TsNode<'t>) {
+    fn import_from(&mut self, n: Syn<'t>) {
         let k = self.k;
         let Some(m) = self.field(n, k.f_module_name) else {
             return;
@@ -3606,7 +3826,10 @@ impl<'a, 't> Ex<'a, 't> {
         let mut body: Vec<NodeId> = (0..n as u32)
             .filter(|&x| self.node_owner.get(x as usize).copied() != Some(IFACE))
             .collect();
-        body.sort_by_key(|&x| self.node_owner.get(x as usize).copied().unwrap_or(0));
+        let defs = f.defs.len();
+        sort_by_small_key(&mut body, defs, |x| {
+            self.node_owner.get(x as usize).copied().unwrap_or(0)
+        });
         order.extend(&body);
         let mut new_node = vec![NONE; n];
         for (i, &old) in order.iter().enumerate() {
@@ -3635,7 +3858,9 @@ impl<'a, 't> Ex<'a, 't> {
         // Allocation sites.
         let na = f.num_allocs as usize;
         let mut allocs: Vec<AllocIdx> = (0..na as u32).collect();
-        allocs.sort_by_key(|&a| self.alloc_owner.get(a as usize).copied().unwrap_or(0));
+        sort_by_small_key(&mut allocs, defs, |a| {
+            self.alloc_owner.get(a as usize).copied().unwrap_or(0)
+        });
         let mut new_alloc = vec![NONE; na];
         for (i, &old) in allocs.iter().enumerate() {
             new_alloc[old as usize] = i as AllocIdx;
@@ -3654,7 +3879,7 @@ impl<'a, 't> Ex<'a, 't> {
         // Call sites (grouped by the definition whose code they are in).
         let ns = f.sites.len();
         let mut sites: Vec<SiteIdx> = (0..ns as u32).collect();
-        sites.sort_by_key(|&x| f.sites[x as usize].caller);
+        sort_by_small_key(&mut sites, defs, |x| f.sites[x as usize].caller);
         let mut new_site = vec![NONE; ns];
         for (i, &old) in sites.iter().enumerate() {
             new_site[old as usize] = i as SiteIdx;
@@ -3679,7 +3904,7 @@ impl<'a, 't> Ex<'a, 't> {
         // Ops, grouped by owner, with their arguments laid out again in op order.
         let no = f.ops.len();
         let mut ops: Vec<usize> = (0..no).collect();
-        ops.sort_by_key(|&i| self.op_owner.get(i).copied().unwrap_or(0));
+        sort_by_small_key(&mut ops, defs, |i| self.op_owner.get(i).copied().unwrap_or(0));
         let old_ops = std::mem::take(&mut f.ops);
         let old_args = std::mem::take(&mut f.args);
         let key = |k: Key| -> Key {
@@ -3861,6 +4086,30 @@ impl<'a, 't> Ex<'a, 't> {
     }
 }
 
+/// Sorts `items` by `key` as the stable `sort_by_key` does, in linear time when every key is
+/// below `buckets` (a counting sort): the keys here are definition indices.
+fn sort_by_small_key<T: Copy>(items: &mut Vec<T>, buckets: usize, key: impl Fn(T) -> u32) {
+    if items.iter().any(|&x| key(x) as usize >= buckets) {
+        items.sort_by_key(|&x| key(x));
+        return;
+    }
+    // starts[k]: where the items with key k go, advanced as they are placed.
+    let mut starts = vec![0usize; buckets + 1];
+    for &x in items.iter() {
+        starts[key(x) as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut sorted = items.clone();
+    for &x in items.iter() {
+        let slot = &mut starts[key(x) as usize];
+        sorted[*slot] = x;
+        *slot += 1;
+    }
+    *items = sorted;
+}
+
 fn is_statement_kind(k: &K, kind: u16) -> bool {
     [
         k.expression_statement,
@@ -3888,6 +4137,10 @@ fn is_statement_kind(k: &K, kind: u16) -> bool {
 
 /// Parses a Python integer literal (decimal, hex, octal, binary; underscores; a Python 2 `L`).
 fn parse_int(text: &str) -> Option<i32> {
+    // Plain decimal digits, by far the most common literal, need none of the rewriting below.
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return i32::from_str_radix(text, 10).ok();
+    }
     let t: String = text
         .chars()
         .filter(|&c| c != '_')
