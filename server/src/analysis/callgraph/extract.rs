@@ -14,7 +14,7 @@
 
 use std::sync::OnceLock;
 
-use tree_sitter::{Language, Tree};
+use tree_sitter::{Language, Node as TsNode, TreeCursor};
 
 use super::facts::*;
 use super::simplify;
@@ -285,254 +285,6 @@ fn kinds() -> &'static K {
     KINDS.get_or_init(|| K::new(&python_language()))
 }
 
-/// The tree as the walk reads it: each node's kind, field, flags, byte range and links, read
-/// from tree-sitter once. The walk asks for the children, fields and kinds of most nodes more
-/// than once; through tree-sitter's node API each of those calls steps through the children
-/// again (`child_by_field_id`, cursor moves).
-struct Syntax<'t> {
-    nodes: Vec<SyntaxNode>,
-    /// The tree-sitter nodes, to check in debug builds that children and fields are read as
-    /// a tree cursor and `Node::child_by_field_id` read them.
-    #[cfg(debug_assertions)]
-    ts: Vec<tree_sitter::Node<'t>>,
-    #[cfg(not(debug_assertions))]
-    ts: std::marker::PhantomData<tree_sitter::Node<'t>>,
-}
-
-/// One visible node (named or anonymous, extras included). The children of a node are
-/// contiguous in `Syntax::nodes`.
-#[derive(Clone, Copy)]
-struct SyntaxNode {
-    start: u32,
-    end: u32,
-    /// The parent's index (`NO_LINK` for the root).
-    parent: u32,
-    first_child: u32,
-    child_count: u32,
-    kind: u16,
-    /// The field this node fills in its parent, as a tree cursor reports it (0: none).
-    field: u16,
-    named: bool,
-    error: bool,
-}
-
-const NO_LINK: u32 = u32::MAX;
-
-/// Nodes with at most this many children have them read by index rather than with a cursor:
-/// reading one by index starts from the first, which costs more than moving a cursor over
-/// many children, and less for the few most nodes have.
-const FEW_CHILDREN: u32 = 8;
-
-/// The grammar's field names, by id: `Node::field_name_for_child` returns one of these.
-fn field_names() -> &'static [&'static str] {
-    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        static LANGUAGE: OnceLock<Language> = OnceLock::new();
-        let language = LANGUAGE.get_or_init(python_language);
-        (0..=language.field_count() as u16)
-            .map(|id| language.field_name_for_id(id).unwrap_or(""))
-            .collect()
-    })
-}
-
-/// The id of a field name returned by `Node::field_name_for_child` (0: none).
-fn field_id_of(name: Option<&str>, names: &[&'static str]) -> u16 {
-    let Some(name) = name else { return 0 };
-    // The name is the grammar's own string: compare addresses first.
-    names
-        .iter()
-        .position(|n| std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len())
-        .or_else(|| names.iter().position(|n| !n.is_empty() && *n == name))
-        .map_or(0, |id| id as u16)
-}
-
-impl<'t> Syntax<'t> {
-    fn new(tree: &'t Tree) -> Self {
-        let mut syntax = Syntax {
-            nodes: Vec::new(),
-            #[cfg(debug_assertions)]
-            ts: Vec::new(),
-            #[cfg(not(debug_assertions))]
-            ts: std::marker::PhantomData,
-        };
-        let names = field_names();
-        let root = tree.root_node();
-        let mut cursor = root.walk();
-        syntax.push(root, 0, NO_LINK);
-        let mut stack = vec![(root, 0u32)];
-        let mut children: Vec<(tree_sitter::Node<'t>, u16)> = Vec::new();
-        while let Some((node, id)) = stack.pop() {
-            let count = node.child_count();
-            if count == 0 {
-                continue;
-            }
-            children.clear();
-            if count <= FEW_CHILDREN {
-                for i in 0..count {
-                    if let Some(c) = node.child(i) {
-                        children.push((c, field_id_of(node.field_name_for_child(i), names)));
-                    }
-                }
-                #[cfg(debug_assertions)]
-                {
-                    let mut by_cursor = Vec::new();
-                    read_by_cursor(&mut cursor, node, &mut by_cursor);
-                    assert!(
-                        by_cursor
-                            .iter()
-                            .map(|(c, f)| (c.id(), *f))
-                            .eq(children.iter().map(|(c, f)| (c.id(), *f))),
-                        "children of {node:?}"
-                    );
-                }
-            } else {
-                read_by_cursor(&mut cursor, node, &mut children);
-            }
-            let first = syntax.nodes.len() as u32;
-            for &(c, field) in &children {
-                let child = syntax.push(c, field, id);
-                if c.child_count() > 0 {
-                    stack.push((c, child));
-                }
-            }
-            let data = &mut syntax.nodes[id as usize];
-            data.first_child = first;
-            data.child_count = children.len() as u32;
-        }
-        syntax
-    }
-
-    fn push(&mut self, node: tree_sitter::Node<'t>, field: u16, parent: u32) -> u32 {
-        let id = self.nodes.len() as u32;
-        let kind = node.kind_id();
-        // `Node::is_error` is `kind_id() == u16::MAX` (tree-sitter's `ts_builtin_sym_error`).
-        let error = kind == u16::MAX;
-        debug_assert_eq!(error, node.is_error());
-        self.nodes.push(SyntaxNode {
-            start: node.start_byte() as u32,
-            end: node.end_byte() as u32,
-            parent,
-            first_child: 0,
-            child_count: 0,
-            kind,
-            field,
-            named: node.is_named(),
-            error,
-        });
-        #[cfg(debug_assertions)]
-        self.ts.push(node);
-        id
-    }
-}
-
-/// The children of `node` with their fields, as a tree cursor reads them.
-fn read_by_cursor<'t>(
-    cursor: &mut tree_sitter::TreeCursor<'t>,
-    node: tree_sitter::Node<'t>,
-    out: &mut Vec<(tree_sitter::Node<'t>, u16)>,
-) {
-    cursor.reset(node);
-    if !cursor.goto_first_child() {
-        return;
-    }
-    loop {
-        let field = cursor.field_id().map_or(0, std::num::NonZeroU16::get);
-        out.push((cursor.node(), field));
-        if !cursor.goto_next_sibling() {
-            break;
-        }
-    }
-}
-
-/// A node of a `Syntax`, with the part of tree-sitter's `Node` API the walk uses.
-#[derive(Clone, Copy)]
-struct Syn<'s> {
-    syntax: &'s Syntax<'s>,
-    id: u32,
-}
-
-impl<'s> Syn<'s> {
-    #[inline]
-    fn data(self) -> &'s SyntaxNode {
-        &self.syntax.nodes[self.id as usize]
-    }
-
-    #[inline]
-    fn at(self, id: u32) -> Option<Syn<'s>> {
-        (id != NO_LINK).then_some(Syn {
-            syntax: self.syntax,
-            id,
-        })
-    }
-
-    #[inline]
-    fn kind_id(self) -> u16 {
-        self.data().kind
-    }
-
-    #[inline]
-    fn start_byte(self) -> usize {
-        self.data().start as usize
-    }
-
-    #[inline]
-    fn end_byte(self) -> usize {
-        self.data().end as usize
-    }
-
-    #[inline]
-    fn is_named(self) -> bool {
-        self.data().named
-    }
-
-    #[inline]
-    fn is_error(self) -> bool {
-        self.data().error
-    }
-
-    fn parent(self) -> Option<Syn<'s>> {
-        self.at(self.data().parent)
-    }
-
-    /// The field this node fills in its parent (0: none).
-    #[inline]
-    fn field(self) -> u16 {
-        self.data().field
-    }
-
-    /// The children, named and anonymous, extras included.
-    fn children(self) -> impl Iterator<Item = Syn<'s>> {
-        let data = self.data();
-        let syntax = self.syntax;
-        (data.first_child..data.first_child + data.child_count).map(move |id| Syn { syntax, id })
-    }
-
-    fn has_named_child(self) -> bool {
-        self.children().any(Syn::is_named)
-    }
-
-    /// The first child filling `field`, as `Node::child_by_field_id` finds it.
-    fn child_by_field_id(self, field: u16) -> Option<Syn<'s>> {
-        let found = if field == 0 {
-            None
-        } else {
-            self.children().find(|c| c.field() == field)
-        };
-        #[cfg(debug_assertions)]
-        {
-            let ts = &self.syntax.ts;
-            let expected = ts[self.id as usize].child_by_field_id(field);
-            assert_eq!(
-                found.map(|c| ts[c.id as usize].id()),
-                expected.map(|c| c.id()),
-                "field {field} of {:?}",
-                ts[self.id as usize]
-            );
-        }
-        found
-    }
-}
-
 /// The reaching definitions of one scope's names, with an undo log for branches.
 #[derive(Default)]
 struct Flow {
@@ -590,11 +342,23 @@ impl Flow {
     /// Ends a branch: returns what it changed and restores the state at `mark`.
     fn take(&mut self, mark: Mark) -> BranchOut {
         let mut changes: Vec<(Sym, NodeId)> = Vec::new();
-        let mut seen: FxMap<Sym, ()> = FxMap::default();
-        for &(sym, _) in &self.log[mark.log.min(self.log.len())..] {
-            if seen.insert(sym, ()).is_none() {
-                if let Some(node) = self.get(sym) {
-                    changes.push((sym, node));
+        let log = &self.log[mark.log.min(self.log.len())..];
+        if log.len() <= SHORT_LOG {
+            // Few names: a linear search costs less than a set.
+            for (i, &(sym, _)) in log.iter().enumerate() {
+                if log[..i].iter().all(|&(s, _)| s != sym) {
+                    if let Some(node) = self.get(sym) {
+                        changes.push((sym, node));
+                    }
+                }
+            }
+        } else {
+            let mut seen: FxMap<Sym, ()> = FxMap::default();
+            for &(sym, _) in log {
+                if seen.insert(sym, ()).is_none() {
+                    if let Some(node) = self.get(sym) {
+                        changes.push((sym, node));
+                    }
                 }
             }
         }
@@ -606,6 +370,9 @@ impl Flow {
         out
     }
 }
+
+/// Branch logs up to this long are deduplicated by linear search.
+const SHORT_LOG: usize = 16;
 
 /// Collects the definitions made inside a loop or a `try` body.
 struct Recorder {
@@ -659,7 +426,9 @@ enum Bind {
 struct Ex<'a, 't> {
     src: &'a str,
     k: &'static K,
-    pool: Vec<Vec<Syn<'t>>>,
+    cursor: TreeCursor<'t>,
+    pool: Vec<Vec<TsNode<'t>>>,
+    fielded_pool: Vec<Vec<(TsNode<'t>, u16)>>,
     strings: Interner,
     module_name: &'a str,
     is_package: bool,
@@ -693,6 +462,9 @@ struct Ex<'a, 't> {
     alloc_owner: Vec<u32>,
     /// Interface nodes: (node, kind, definition, name or index).
     iface: Vec<(NodeId, u8, DefIdx, Sym)>,
+    /// The last attribute expression walked and its `attribute` field, so that a call does
+    /// not look up again the field of the callee it has just walked.
+    last_attribute: Option<(usize, Option<TsNode<'t>>)>,
     /// When not NONE, the owner of new nodes and ops instead of the current scope.
     owner: u32,
     depth: u32,
@@ -700,6 +472,11 @@ struct Ex<'a, 't> {
 
 /// The owner of interface nodes.
 const IFACE: u32 = u32::MAX - 1;
+
+/// `Ex::children` reads the children of nodes with at most this many by index
+/// (`Node::named_child`), the others with the cursor: each read by index walks from the first
+/// child, but a cursor step costs several of those.
+const FEW_CHILDREN: usize = 8;
 
 /// Marks flow keys that are subscript paths rather than names.
 const PATH_BIT: u32 = 1 << 31;
@@ -714,15 +491,13 @@ pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
 
 /// The facts of one module as the walk makes them.
 pub(super) fn extract_unsimplified(module: &SourceModule<'_>) -> ModuleFacts {
-    let syntax = Syntax::new(module.tree);
-    let root = Syn {
-        syntax: &syntax,
-        id: 0,
-    };
+    let root = module.tree.root_node();
     let mut ex = Ex {
         src: module.source,
         k: kinds(),
+        cursor: root.walk(),
         pool: Vec::new(),
+        fielded_pool: Vec::new(),
         strings: Interner::default(),
         module_name: module.name,
         is_package: module.is_package,
@@ -749,6 +524,7 @@ pub(super) fn extract_unsimplified(module: &SourceModule<'_>) -> ModuleFacts {
         op_owner: Vec::new(),
         alloc_owner: Vec::new(),
         iface: Vec::new(),
+        last_attribute: None,
         owner: NONE,
         depth: 0,
     };
@@ -797,52 +573,157 @@ impl<'a, 't> Ex<'a, 't> {
         self.iface.push((n, kind, def, key));
     }
 
-    fn text(&self, n: Syn<'_>) -> &'a str {
+    fn text(&self, n: TsNode<'_>) -> &'a str {
         self.src.get(n.start_byte()..n.end_byte()).unwrap_or("")
     }
 
-    fn sym(&mut self, n: Syn<'_>) -> Sym {
+    fn sym(&mut self, n: TsNode<'_>) -> Sym {
         let text = self.text(n);
         self.strings.intern(text)
     }
 
     /// The children of `n` (named only, comments skipped when `named`), in a pooled vector
     /// that the caller hands back with `recycle`; children are collected before any
-    /// recursion.
-    fn children(&mut self, n: Syn<'t>, named: bool) -> Vec<Syn<'t>> {
+    /// recursion. The few children most nodes have are read by index, the many of blocks and
+    /// long lists with the one cursor that serves every call (creating a cursor allocates).
+    fn children(&mut self, n: TsNode<'t>, named: bool) -> Vec<TsNode<'t>> {
         let mut out = self.pool.pop().unwrap_or_default();
         let comment = self.k.comment;
-        out.extend(
-            n.children()
-                .filter(|c| !named || (c.is_named() && c.kind_id() != comment)),
-        );
+        // Only in nodes without errors: in an erroneous subtree, reading by index can give
+        // other children than a cursor (an `ERROR` child twice instead of the next one).
+        let by_index = !n.has_error();
+        if named && by_index {
+            let count = n.named_child_count();
+            if count <= FEW_CHILDREN {
+                for i in 0..count as u32 {
+                    if let Some(c) = n.named_child(i).filter(|c| c.kind_id() != comment) {
+                        out.push(c);
+                    }
+                }
+                #[cfg(debug_assertions)]
+                self.check_children(n, named, &out);
+                return out;
+            }
+        } else if by_index {
+            let count = n.child_count();
+            if count as usize <= FEW_CHILDREN {
+                out.extend((0..count).filter_map(|i| n.child(i)));
+                #[cfg(debug_assertions)]
+                self.check_children(n, named, &out);
+                return out;
+            }
+        }
+        self.children_by_cursor(n, named, &mut out);
         out
     }
 
-    /// The named children (comments skipped) with their field ids.
-    fn fielded_children(&self, n: Syn<'t>) -> impl Iterator<Item = (Syn<'t>, u16)> + 't {
-        let comment = self.k.comment;
-        n.children()
-            .filter(move |c| c.is_named() && c.kind_id() != comment)
-            .map(|c| (c, c.field()))
+    /// The children of `n` as a cursor reads them (see `children`).
+    fn children_by_cursor(&mut self, n: TsNode<'t>, named: bool, out: &mut Vec<TsNode<'t>>) {
+        self.cursor.reset(n);
+        if self.cursor.goto_first_child() {
+            loop {
+                let c = self.cursor.node();
+                if !named || (c.is_named() && c.kind_id() != self.k.comment) {
+                    out.push(c);
+                }
+                if !self.cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
     }
 
-    fn recycle(&mut self, mut v: Vec<Syn<'t>>) {
+    /// Checks that children read by index are those a cursor reads.
+    #[cfg(debug_assertions)]
+    fn check_children(&mut self, n: TsNode<'t>, named: bool, by_index: &[TsNode<'t>]) {
+        let mut by_cursor = Vec::new();
+        self.children_by_cursor(n, named, &mut by_cursor);
+        assert!(
+            by_cursor
+                .iter()
+                .map(TsNode::id)
+                .eq(by_index.iter().map(TsNode::id)),
+            "children of {n:?} (named {named}): by cursor {:?}, by index {:?}",
+            by_cursor
+                .iter()
+                .map(|c| (c.kind(), c.id(), c.is_extra(), c.is_missing()))
+                .collect::<Vec<_>>(),
+            by_index
+                .iter()
+                .map(|c| (c.kind(), c.id(), c.is_extra(), c.is_missing()))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    /// The named children of `n` (comments skipped) with their field ids, in a pooled vector
+    /// that the caller hands back with `recycle_fielded`.
+    fn fielded_children(&mut self, n: TsNode<'t>) -> Vec<(TsNode<'t>, u16)> {
+        let mut out = self.fielded_pool.pop().unwrap_or_default();
+        self.cursor.reset(n);
+        if self.cursor.goto_first_child() {
+            loop {
+                let c = self.cursor.node();
+                if c.is_named() && c.kind_id() != self.k.comment {
+                    out.push((
+                        c,
+                        self.cursor.field_id().map_or(0, std::num::NonZeroU16::get),
+                    ));
+                }
+                if !self.cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    fn recycle(&mut self, mut v: Vec<TsNode<'t>>) {
         v.clear();
         if self.pool.len() < 64 {
             self.pool.push(v);
         }
     }
 
-    fn field(&self, n: Syn<'t>, field: u16) -> Option<Syn<'t>> {
+    fn recycle_fielded(&mut self, mut v: Vec<(TsNode<'t>, u16)>) {
+        v.clear();
+        if self.fielded_pool.len() < 64 {
+            self.fielded_pool.push(v);
+        }
+    }
+
+    fn field(&self, n: TsNode<'t>, field: u16) -> Option<TsNode<'t>> {
         n.child_by_field_id(field)
     }
 
     /// The first named child of `n` that is not a comment.
-    fn first_named(&mut self, n: Syn<'t>) -> Option<Syn<'t>> {
+    fn first_named(&mut self, n: TsNode<'t>) -> Option<TsNode<'t>> {
         let comment = self.k.comment;
-        n.children()
-            .find(|c| c.is_named() && c.kind_id() != comment)
+        let count = n.named_child_count();
+        if count <= FEW_CHILDREN && !n.has_error() {
+            let first = (0..count as u32)
+                .filter_map(|i| n.named_child(i))
+                .find(|c| c.kind_id() != comment);
+            #[cfg(debug_assertions)]
+            {
+                let mut by_cursor = Vec::new();
+                self.children_by_cursor(n, true, &mut by_cursor);
+                assert_eq!(by_cursor.first().map(TsNode::id), first.map(|c| c.id()));
+            }
+            return first;
+        }
+        self.cursor.reset(n);
+        if !self.cursor.goto_first_child() {
+            return None;
+        }
+        loop {
+            let c = self.cursor.node();
+            if c.is_named() && c.kind_id() != comment {
+                return Some(c);
+            }
+            if !self.cursor.goto_next_sibling() {
+                return None;
+            }
+        }
     }
 
     fn op(&mut self, op: Op) {
@@ -867,7 +748,7 @@ impl<'a, 't> Ex<'a, 't> {
         &mut self.frames[last]
     }
 
-    fn site(&mut self, n: Syn<'_>) -> SiteIdx {
+    fn site(&mut self, n: TsNode<'_>) -> SiteIdx {
         self.site_range(n.start_byte(), n.end_byte())
     }
 
@@ -920,8 +801,8 @@ impl<'a, 't> Ex<'a, 't> {
         &mut self,
         kind: DefKind,
         qualname: String,
-        n: Syn<'_>,
-        name: Option<Syn<'_>>,
+        n: TsNode<'_>,
+        name: Option<TsNode<'_>>,
     ) -> DefIdx {
         let ret = self.new_node();
         let def = self.defs.len() as DefIdx;
@@ -1164,7 +1045,7 @@ impl<'a, 't> Ex<'a, 't> {
     // ----- subscript paths -------------------------------------------------------------------
 
     /// `name[k1][k2]…` with literal keys, read from the syntax alone.
-    fn literal_path(&mut self, n: Syn<'t>) -> Option<(Sym, Vec<Const>)> {
+    fn literal_path(&mut self, n: TsNode<'t>) -> Option<(Sym, Vec<Const>)> {
         let k = self.k;
         let mut keys = Vec::new();
         let mut cur = n;
@@ -1185,18 +1066,23 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// The subscript of `n` when it has exactly one (`a[k]`, not `a[i, j]`).
-    fn only_subscript(&self, n: Syn<'t>) -> Option<Syn<'t>> {
+    fn only_subscript(&mut self, n: TsNode<'t>) -> Option<TsNode<'t>> {
         let f_subscript = self.k.f_subscript;
-        let mut subs = self
-            .fielded_children(n)
-            .filter(|&(_, f)| f == f_subscript)
-            .map(|(c, _)| c);
-        let first = subs.next()?;
-        subs.next().is_none().then_some(first)
+        let ch = self.fielded_children(n);
+        let mut subs = ch
+            .iter()
+            .filter(|&&(_, f)| f == f_subscript)
+            .map(|&(c, _)| c);
+        let only = match (subs.next(), subs.next()) {
+            (Some(first), None) => Some(first),
+            _ => None,
+        };
+        self.recycle_fielded(ch);
+        only
     }
 
     /// A literal key without evaluating anything.
-    fn pure_literal(&mut self, n: Syn<'t>) -> Option<Const> {
+    fn pure_literal(&mut self, n: TsNode<'t>) -> Option<Const> {
         let k = self.k;
         let nk = n.kind_id();
         if nk == k.string || nk == k.integer || nk == k.unary_operator {
@@ -1297,7 +1183,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// The value of `name[k…]` if a strong update of (a prefix of) the path is known.
-    fn read_path(&mut self, n: Syn<'t>) -> Option<NodeId> {
+    fn read_path(&mut self, n: TsNode<'t>) -> Option<NodeId> {
         if self.in_loop() {
             return None;
         }
@@ -1397,7 +1283,7 @@ impl<'a, 't> Ex<'a, 't> {
 
     // ----- statements ----------------------------------------------------------------------
 
-    fn block(&mut self, n: Syn<'t>) {
+    fn block(&mut self, n: TsNode<'t>) {
         let ch = self.children(n, true);
         for &c in &ch {
             self.stmt(c);
@@ -1405,7 +1291,7 @@ impl<'a, 't> Ex<'a, 't> {
         self.recycle(ch);
     }
 
-    fn stmt(&mut self, n: Syn<'t>) {
+    fn stmt(&mut self, n: TsNode<'t>) {
         if self.depth >= MAX_DEPTH {
             return;
         }
@@ -1421,7 +1307,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn stmt_inner(&mut self, n: Syn<'t>) {
+    fn stmt_inner(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let kind = n.kind_id();
         if kind == k.expression_statement {
@@ -1516,7 +1402,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// An `ERROR` node can hold statements or expressions: walk each as what it looks like.
-    fn error_node(&mut self, n: Syn<'t>) {
+    fn error_node(&mut self, n: TsNode<'t>) {
         let ch = self.children(n, true);
         for &c in &ch {
             if is_statement_kind(self.k, c.kind_id()) {
@@ -1529,7 +1415,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn if_stmt(&mut self, n: Syn<'t>) {
+    fn if_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         if let Some(c) = self.field(n, k.f_condition) {
             self.expr(c);
@@ -1542,7 +1428,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
         outs.push(self.frame().flow.take(mark));
         let ch = self.fielded_children(n);
-        for (c, field) in ch {
+        for &(c, field) in &ch {
             if field != k.f_alternative {
                 continue;
             }
@@ -1561,11 +1447,12 @@ impl<'a, 't> Ex<'a, 't> {
             }
             outs.push(self.frame().flow.take(mark));
         }
+        self.recycle_fielded(ch);
         self.merge(outs, !has_else);
     }
 
     #[inline(never)]
-    fn for_stmt(&mut self, n: Syn<'t>) {
+    fn for_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let right = self.field(n, k.f_right);
         let src = right.map_or(NONE, |r| self.expr_or_tuple(r));
@@ -1599,7 +1486,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn while_stmt(&mut self, n: Syn<'t>) {
+    fn while_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let mark = self.frame().flow.mark();
         self.begin_recorder(true);
@@ -1618,7 +1505,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn try_stmt(&mut self, n: Syn<'t>) {
+    fn try_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let mark = self.frame().flow.mark();
         self.begin_recorder(false);
@@ -1681,30 +1568,32 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn except_clause(&mut self, c: Syn<'t>) {
+    fn except_clause(&mut self, c: TsNode<'t>) {
         let k = self.k;
         let ch = self.fielded_children(c);
-        for (x, field) in ch {
+        for &(x, field) in &ch {
             if x.kind_id() == k.block {
                 self.block(x);
             } else if x.kind_id() == k.as_pattern {
                 let parts = self.fielded_children(x);
-                for (p, f) in parts {
+                for &(p, f) in &parts {
                     if f == k.f_alias {
                         self.bind_alias(p, NONE);
                     } else {
                         self.expr(p);
                     }
                 }
+                self.recycle_fielded(parts);
             } else if field == k.f_alias {
                 self.bind_alias(x, NONE);
             } else {
                 self.expr(x);
             }
         }
+        self.recycle_fielded(ch);
     }
 
-    fn bind_alias(&mut self, target: Syn<'t>, value: NodeId) {
+    fn bind_alias(&mut self, target: TsNode<'t>, value: NodeId) {
         if target.kind_id() == self.k.as_pattern_target {
             if let Some(inner) = self.first_named(target) {
                 self.assign_target(inner, value, Bind::Normal);
@@ -1715,7 +1604,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn with_stmt(&mut self, n: Syn<'t>) {
+    fn with_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let ch = self.children(n, true);
         for &c in &ch {
@@ -1733,13 +1622,14 @@ impl<'a, 't> Ex<'a, 't> {
                         let parts = self.fielded_children(value);
                         let mut src = NONE;
                         let mut target = None;
-                        for (p, f) in parts {
+                        for &(p, f) in &parts {
                             if f == k.f_alias {
                                 target = Some(p);
                             } else if src == NONE {
                                 src = self.expr(p);
                             }
                         }
+                        self.recycle_fielded(parts);
                         let dst = self.new_node();
                         if src != NONE {
                             let site = self.site(item);
@@ -1768,7 +1658,7 @@ impl<'a, 't> Ex<'a, 't> {
         self.recycle(ch);
     }
 
-    fn match_stmt(&mut self, n: Syn<'t>) {
+    fn match_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let subject = self.field(n, k.f_subject).map_or(NONE, |s| self.expr(s));
         let Some(body) = self.field(n, k.f_body) else {
@@ -1782,7 +1672,7 @@ impl<'a, 't> Ex<'a, 't> {
                 continue;
             }
             let parts = self.fielded_children(case);
-            for (p, f) in parts {
+            for &(p, f) in &parts {
                 if p.kind_id() == k.case_pattern {
                     self.capture_names(p, subject);
                 } else if f == k.f_guard {
@@ -1791,6 +1681,7 @@ impl<'a, 't> Ex<'a, 't> {
                     self.block(p);
                 }
             }
+            self.recycle_fielded(parts);
             outs.push(self.frame().flow.take(mark));
         }
         self.recycle(cases);
@@ -1798,7 +1689,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Binds the capture names of a `case` pattern (to the subject, roughly).
-    fn capture_names(&mut self, pattern: Syn<'t>, subject: NodeId) {
+    fn capture_names(&mut self, pattern: TsNode<'t>, subject: NodeId) {
         let k = self.k;
         let mut stack = vec![pattern];
         let mut steps = 0usize;
@@ -1827,22 +1718,23 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn raise(&mut self, n: Syn<'t>) {
+    fn raise(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let ch = self.fielded_children(n);
-        for (c, field) in ch {
+        for &(c, field) in &ch {
             let v = self.expr_or_tuple(c);
             if field != k.f_cause && v != NONE {
                 let site = self.site(n);
                 self.op(Op::Raise { site, src: v });
             }
         }
+        self.recycle_fielded(ch);
     }
 
     // ----- assignments ---------------------------------------------------------------------
 
     #[inline(never)]
-    fn assignment(&mut self, n: Syn<'t>) {
+    fn assignment(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let mut targets = Vec::new();
         let mut cur = n;
@@ -1876,7 +1768,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Collects the string literals of a module-level `__all__` definition.
-    fn collect_all(&mut self, n: Syn<'t>, extend: bool) {
+    fn collect_all(&mut self, n: TsNode<'t>, extend: bool) {
         let k = self.k;
         let mut names = if extend {
             self.all_names.take().unwrap_or_default()
@@ -1911,7 +1803,7 @@ impl<'a, 't> Ex<'a, 't> {
         self.all_names = Some(names);
     }
 
-    fn aug_assignment(&mut self, n: Syn<'t>) -> NodeId {
+    fn aug_assignment(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let Some(left) = self.field(n, k.f_left) else {
             return NONE;
@@ -1992,7 +1884,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn assign_target(&mut self, t: Syn<'t>, value: NodeId, bind: Bind) {
+    fn assign_target(&mut self, t: TsNode<'t>, value: NodeId, bind: Bind) {
         if self.depth >= MAX_DEPTH {
             return;
         }
@@ -2002,7 +1894,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn assign_target_inner(&mut self, t: Syn<'t>, value: NodeId, bind: Bind) {
+    fn assign_target_inner(&mut self, t: TsNode<'t>, value: NodeId, bind: Bind) {
         let k = self.k;
         let tk = t.kind_id();
         if tk == k.identifier {
@@ -2065,7 +1957,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn destructure(&mut self, t: Syn<'t>, value: NodeId, bind: Bind) {
+    fn destructure(&mut self, t: TsNode<'t>, value: NodeId, bind: Bind) {
         let k = self.k;
         let targets = self.children(t, true);
         let star = targets
@@ -2155,7 +2047,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Records `self.attr = …` in a method: the class's instances have that attribute.
-    fn note_self_attr(&mut self, object: Syn<'t>, attr: Sym) {
+    fn note_self_attr(&mut self, object: TsNode<'t>, attr: Sym) {
         if object.kind_id() != self.k.identifier {
             return;
         }
@@ -2177,24 +2069,32 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// The base node and key of a subscript expression.
-    fn subscript_parts(&mut self, n: Syn<'t>) -> (NodeId, Key) {
+    fn subscript_parts(&mut self, n: TsNode<'t>) -> (NodeId, Key) {
+        let only = self.only_subscript(n);
+        self.subscript_parts_of(n, only)
+    }
+
+    /// `subscript_parts`, given `only_subscript(n)`.
+    fn subscript_parts_of(&mut self, n: TsNode<'t>, only: Option<TsNode<'t>>) -> (NodeId, Key) {
         let k = self.k;
         let base = self.field(n, k.f_value).map_or(NONE, |v| self.expr(v));
-        let key = match self.only_subscript(n) {
+        let key = match only {
             Some(sub) => self.key(sub),
             None => {
-                for (s, f) in self.fielded_children(n) {
+                let ch = self.fielded_children(n);
+                for &(s, f) in &ch {
                     if f == k.f_subscript {
                         self.expr(s);
                     }
                 }
+                self.recycle_fielded(ch);
                 Key::Unknown
             }
         };
         (base, key)
     }
 
-    fn key(&mut self, n: Syn<'t>) -> Key {
+    fn key(&mut self, n: TsNode<'t>) -> Key {
         let k = self.k;
         let nk = n.kind_id();
         if let Some(c) = self.literal(n) {
@@ -2214,7 +2114,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// A literal constant key: a string without interpolation, an integer, a negated integer.
-    fn literal(&mut self, n: Syn<'t>) -> Option<Const> {
+    fn literal(&mut self, n: TsNode<'t>) -> Option<Const> {
         let k = self.k;
         let nk = n.kind_id();
         if nk == k.string {
@@ -2242,7 +2142,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// The value of a plain string literal (no interpolation, no escapes, not bytes).
-    fn string_value(&mut self, n: Syn<'t>) -> Option<&'a str> {
+    fn string_value(&mut self, n: TsNode<'t>) -> Option<&'a str> {
         let k = self.k;
         let ch = self.children(n, false);
         let mut content: Option<&'a str> = None;
@@ -2255,7 +2155,7 @@ impl<'a, 't> Ex<'a, 't> {
                     ok = false;
                 }
             } else if ck == k.string_content {
-                if c.has_named_child() || content.is_some() {
+                if c.named_child_count() > 0 || content.is_some() {
                     ok = false;
                 }
                 content = Some(self.text(c));
@@ -2271,7 +2171,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Walks the interpolated expressions of an f-string (they may call things).
-    fn interpolations(&mut self, n: Syn<'t>) {
+    fn interpolations(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let ch = self.children(n, true);
         for &c in &ch {
@@ -2297,7 +2197,7 @@ impl<'a, 't> Ex<'a, 't> {
     // ----- expressions ---------------------------------------------------------------------
 
     /// An expression, or several separated by commas (a tuple).
-    fn expr_or_tuple(&mut self, n: Syn<'t>) -> NodeId {
+    fn expr_or_tuple(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         if n.kind_id() == k.expression_list || n.kind_id() == k.pattern_list {
             self.container(n, ContainerKind::Tuple)
@@ -2306,7 +2206,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn expr(&mut self, n: Syn<'t>) -> NodeId {
+    fn expr(&mut self, n: TsNode<'t>) -> NodeId {
         if self.depth >= MAX_DEPTH {
             return NONE;
         }
@@ -2320,7 +2220,7 @@ impl<'a, 't> Ex<'a, 't> {
     /// inlined, so that each level of a deeply nested expression costs the stack only the
     /// frames of the kinds actually nested (debug builds give a function one frame for the
     /// locals of all its branches).
-    fn expr_inner(&mut self, n: Syn<'t>) -> NodeId {
+    fn expr_inner(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let kind = n.kind_id();
         if kind == k.identifier {
@@ -2367,10 +2267,12 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn attribute(&mut self, n: Syn<'t>) -> NodeId {
+    fn attribute(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let base = self.field(n, k.f_object).map_or(NONE, |o| self.expr(o));
-        let Some(attr) = self.field(n, k.f_attribute) else {
+        let attr = self.field(n, k.f_attribute);
+        self.last_attribute = Some((n.id(), attr));
+        let Some(attr) = attr else {
             return NONE;
         };
         if base == NONE {
@@ -2389,11 +2291,10 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn subscript(&mut self, n: Syn<'t>) -> NodeId {
+    fn subscript(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
-        let slice = self
-            .only_subscript(n)
-            .filter(|sub| sub.kind_id() == k.slice);
+        let only = self.only_subscript(n);
+        let slice = only.filter(|sub| sub.kind_id() == k.slice);
         if let Some(slice) = slice {
             let base = self.field(n, k.f_value).map_or(NONE, |v| self.expr(v));
             let (lo, hi) = self.slice_bounds(slice);
@@ -2416,7 +2317,7 @@ impl<'a, 't> Ex<'a, 't> {
                 return v;
             }
         }
-        let (base, key) = self.subscript_parts(n);
+        let (base, key) = self.subscript_parts_of(n, only);
         if base == NONE {
             return NONE;
         }
@@ -2433,7 +2334,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn string(&mut self, n: Syn<'t>) -> NodeId {
+    fn string(&mut self, n: TsNode<'t>) -> NodeId {
         if n.kind_id() == self.k.concatenated_string {
             self.interpolations(n);
             return self.const_node(Const::StrAny);
@@ -2458,7 +2359,7 @@ impl<'a, 't> Ex<'a, 't> {
 
     /// The kinds whose value is simple (a merge of their parts, or nothing tracked).
     #[inline(never)]
-    fn other_expr(&mut self, n: Syn<'t>) -> NodeId {
+    fn other_expr(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let kind = n.kind_id();
         if kind == k.conditional_expression {
@@ -2517,7 +2418,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn is_bytes(&mut self, n: Syn<'t>) -> bool {
+    fn is_bytes(&mut self, n: TsNode<'t>) -> bool {
         let k = self.k;
         let ch = self.children(n, false);
         let bytes = ch
@@ -2529,7 +2430,7 @@ impl<'a, 't> Ex<'a, 't> {
 
     /// `a + b + c + …` is a left-leaning chain as deep as it is long: walked with a loop.
     #[inline(never)]
-    fn binary(&mut self, n: Syn<'t>) -> NodeId {
+    fn binary(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let mut rights = Vec::new();
         let mut cur = n;
@@ -2576,10 +2477,10 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn slice_bounds(&mut self, slice: Syn<'t>) -> (Option<i32>, Option<i32>) {
+    fn slice_bounds(&mut self, slice: TsNode<'t>) -> (Option<i32>, Option<i32>) {
         // `a[lo:hi]`, `a[lo:]`, `a[:hi]`, `a[::step]`: read the children with their colons.
         let ch = self.children(slice, false);
-        let mut parts: Vec<Option<Syn<'t>>> = vec![None];
+        let mut parts: Vec<Option<TsNode<'t>>> = vec![None];
         for &c in &ch {
             if !c.is_named() {
                 if self.text(c) == ":" {
@@ -2590,7 +2491,7 @@ impl<'a, 't> Ex<'a, 't> {
             }
         }
         self.recycle(ch);
-        let mut bound = |p: Option<Syn<'t>>| -> Result<Option<i32>, ()> {
+        let mut bound = |p: Option<TsNode<'t>>| -> Result<Option<i32>, ()> {
             match p {
                 None => Ok(None),
                 Some(x) => match self.literal(x) {
@@ -2613,7 +2514,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn container(&mut self, n: Syn<'t>, kind: ContainerKind) -> NodeId {
+    fn container(&mut self, n: TsNode<'t>, kind: ContainerKind) -> NodeId {
         let k = self.k;
         let dst = self.new_node();
         let alloc = self.new_alloc();
@@ -2668,7 +2569,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn dictionary(&mut self, n: Syn<'t>) -> NodeId {
+    fn dictionary(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let dst = self.new_node();
         let alloc = self.new_alloc();
@@ -2730,12 +2631,12 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn comprehension(&mut self, n: Syn<'t>, kind: ContainerKind) -> NodeId {
+    fn comprehension(&mut self, n: TsNode<'t>, kind: ContainerKind) -> NodeId {
         let k = self.k;
         let mark = self.frame().flow.mark();
         let ch = self.fielded_children(n);
         let mut body = None;
-        for (c, field) in ch {
+        for &(c, field) in &ch {
             if field == k.f_body {
                 body = Some(c);
             } else if c.kind_id() == k.for_in_clause {
@@ -2761,6 +2662,7 @@ impl<'a, 't> Ex<'a, 't> {
                 }
             }
         }
+        self.recycle_fielded(ch);
         let dst = self.new_node();
         let alloc = self.new_alloc();
         self.op(Op::Alloc { dst, kind, alloc });
@@ -2798,7 +2700,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn yield_expr(&mut self, n: Syn<'t>) -> NodeId {
+    fn yield_expr(&mut self, n: TsNode<'t>) -> NodeId {
         let def = self.cur_def();
         let is_from = {
             let ch = self.children(n, false);
@@ -2838,10 +2740,18 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn call(&mut self, n: Syn<'t>) -> NodeId {
+    fn call(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let func = self.field(n, k.f_function);
         let callee = func.map_or(NONE, |f| self.expr(f));
+        // The callee's `attribute` field, when walking it just looked it up.
+        let func_attr = match (func, self.last_attribute) {
+            (Some(f), Some((id, attr))) if id == f.id() => {
+                debug_assert_eq!(attr, self.field(f, k.f_attribute));
+                Some(attr)
+            }
+            _ => None,
+        };
         let argsn = self.field(n, k.f_arguments);
         let mut args = Vec::new();
         let mut nargs = 0usize;
@@ -2878,8 +2788,8 @@ impl<'a, 't> Ex<'a, 't> {
         }
         let updates = func.is_some_and(|f| {
             f.kind_id() == k.attribute
-                && self
-                    .field(f, k.f_attribute)
+                && func_attr
+                    .unwrap_or_else(|| self.field(f, k.f_attribute))
                     .is_some_and(|a| self.text(a) == "update")
         });
         if updates || !self.paths_of.is_empty() {
@@ -2916,8 +2826,8 @@ impl<'a, 't> Ex<'a, 't> {
     /// `d.update({literal})` is a set of strong updates.
     fn call_effects_on_paths(
         &mut self,
-        func: Option<Syn<'t>>,
-        argsn: Option<Syn<'t>>,
+        func: Option<TsNode<'t>>,
+        argsn: Option<TsNode<'t>>,
         args: &[Arg],
     ) {
         let k = self.k;
@@ -2966,7 +2876,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// A store through a computed key: forget the entries of the container it names.
-    fn kill_paths_under(&mut self, n: Syn<'t>) {
+    fn kill_paths_under(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let mut cur = n;
         let mut steps = 0;
@@ -2984,7 +2894,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Calls that change what a module exports: `__all__.extend([...])`, `__all__.append(x)`.
-    fn special_call(&mut self, f: Syn<'t>, args: Option<Syn<'t>>) {
+    fn special_call(&mut self, f: TsNode<'t>, args: Option<TsNode<'t>>) {
         let k = self.k;
         if f.kind_id() != k.attribute || self.cur_def() != 0 {
             return;
@@ -3003,7 +2913,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
-    fn static_ref(&mut self, n: Syn<'t>) -> Option<StaticRef> {
+    fn static_ref(&mut self, n: TsNode<'t>) -> Option<StaticRef> {
         let k = self.k;
         let mut path = Vec::new();
         let mut cur = n;
@@ -3032,10 +2942,10 @@ impl<'a, 't> Ex<'a, 't> {
 
     // ----- definitions ---------------------------------------------------------------------
 
-    fn decorated(&mut self, n: Syn<'t>) {
+    fn decorated(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let ch = self.children(n, true);
-        let decorators: Vec<Syn<'t>> = ch
+        let decorators: Vec<TsNode<'t>> = ch
             .iter()
             .copied()
             .filter(|c| c.kind_id() == k.decorator)
@@ -3067,7 +2977,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Evaluates decorator expressions; returns their nodes and how they make a method bind.
-    fn decorators(&mut self, decorators: &[Syn<'t>]) -> (Vec<(NodeId, Syn<'t>)>, MethodKind) {
+    fn decorators(&mut self, decorators: &[TsNode<'t>]) -> (Vec<(NodeId, TsNode<'t>)>, MethodKind) {
         let k = self.k;
         let mut kind = MethodKind::Instance;
         let mut out = Vec::new();
@@ -3099,7 +3009,7 @@ impl<'a, 't> Ex<'a, 't> {
         &mut self,
         def: DefIdx,
         value: NodeId,
-        decorators: &[(NodeId, Syn<'t>)],
+        decorators: &[(NodeId, TsNode<'t>)],
     ) -> NodeId {
         if !decorators.is_empty() {
             if let Some(d) = self.defs.get_mut(def as usize) {
@@ -3130,7 +3040,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn function_def(&mut self, n: Syn<'t>, decorators: &[Syn<'t>]) {
+    fn function_def(&mut self, n: TsNode<'t>, decorators: &[TsNode<'t>]) {
         let k = self.k;
         let Some(name_node) = self.field(n, k.f_name) else {
             self.error_node(n);
@@ -3164,14 +3074,9 @@ impl<'a, 't> Ex<'a, 't> {
             n.parent().unwrap_or(n)
         };
         let def = self.new_def(DefKind::Function, qual, range_node, Some(name_node));
-        let is_async = {
-            let ch = self.children(n, false);
-            let a = ch
-                .first()
-                .is_some_and(|c| !c.is_named() && self.text(*c) == "async");
-            self.recycle(ch);
-            a
-        };
+        let is_async = n
+            .child(0)
+            .is_some_and(|c| !c.is_named() && self.text(c) == "async");
         let class = if in_class { parent } else { NONE };
         self.finish_params(def, params, method, class, name == "__new__");
         {
@@ -3212,7 +3117,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// Reads a parameter list; default values are evaluated here, in the enclosing scope.
-    fn params(&mut self, p: Syn<'t>) -> Vec<(ParamFact, NodeId)> {
+    fn params(&mut self, p: TsNode<'t>) -> Vec<(ParamFact, NodeId)> {
         let k = self.k;
         let ch = self.children(p, true);
         let mut out = Vec::new();
@@ -3339,7 +3244,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn lambda(&mut self, n: Syn<'t>) -> NodeId {
+    fn lambda(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let parent = self.cur_def();
         let counter = {
@@ -3373,7 +3278,7 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     #[inline(never)]
-    fn class_def(&mut self, n: Syn<'t>, decorators: &[Syn<'t>]) {
+    fn class_def(&mut self, n: TsNode<'t>, decorators: &[TsNode<'t>]) {
         let k = self.k;
         let Some(name_node) = self.field(n, k.f_name) else {
             self.error_node(n);
@@ -3428,7 +3333,7 @@ impl<'a, 't> Ex<'a, 't> {
 
     // ----- imports -------------------------------------------------------------------------
 
-    fn dotted(&mut self, n: Syn<'t>) -> String {
+    fn dotted(&mut self, n: TsNode<'t>) -> String {
         let ch = self.children(n, true);
         let mut out = String::new();
         for &c in &ch {
@@ -3443,10 +3348,10 @@ impl<'a, 't> Ex<'a, 't> {
         out
     }
 
-    fn import_stmt(&mut self, n: Syn<'t>) {
+    fn import_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let ch = self.fielded_children(n);
-        for (c, field) in ch {
+        for &(c, field) in &ch {
             if field != k.f_name {
                 continue;
             }
@@ -3500,10 +3405,11 @@ impl<'a, 't> Ex<'a, 't> {
                 );
             }
         }
+        self.recycle_fielded(ch);
     }
 
     /// The absolute name a `from` import refers to.
-    fn imported_module(&mut self, m: Syn<'t>) -> String {
+    fn imported_module(&mut self, m: TsNode<'t>) -> String {
         let k = self.k;
         if m.kind_id() == k.dotted_name {
             return self.dotted(m);
@@ -3522,7 +3428,7 @@ impl<'a, 't> Ex<'a, 't> {
         resolve_relative(self.module_name, self.is_package, level, &rest)
     }
 
-    fn import_from(&mut self, n: Syn<'t>) {
+    fn import_from(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let Some(m) = self.field(n, k.f_module_name) else {
             return;
@@ -3530,7 +3436,7 @@ impl<'a, 't> Ex<'a, 't> {
         let path = self.imported_module(m);
         let module = self.strings.intern(&path);
         let ch = self.fielded_children(n);
-        for (c, field) in ch {
+        for &(c, field) in &ch {
             if c.kind_id() == k.wildcard_import {
                 if !self.star_imports.contains(&module) {
                     self.star_imports.push(module);
@@ -3571,6 +3477,7 @@ impl<'a, 't> Ex<'a, 't> {
                 },
             );
         }
+        self.recycle_fielded(ch);
     }
 
     // ----- the end -------------------------------------------------------------------------
@@ -3812,14 +3719,12 @@ impl<'a, 't> Ex<'a, 't> {
             _ => false,
         });
         let strings = &self.strings;
-        iface.sort_by(|a, b| {
-            let name = |x: &(NodeId, u8, DefIdx, Sym)| -> (u8, DefIdx, &str, u32) {
-                match x.1 {
-                    IF_ALL | IF_REMOTE => (x.1, x.2, strings.resolve(x.3), 0),
-                    _ => (x.1, x.2, "", x.3),
-                }
-            };
-            name(a).cmp(&name(b))
+        // Stable, as `sort_by` with the same keys, with each name looked up once.
+        iface.sort_by_cached_key(|x| -> (u8, DefIdx, &str, u32) {
+            match x.1 {
+                IF_ALL | IF_REMOTE => (x.1, x.2, strings.resolve(x.3), 0),
+                _ => (x.1, x.2, "", x.3),
+            }
         });
         let mut order: Vec<NodeId> = iface.iter().map(|x| x.0).collect();
         let interface = order.len() as u32;
@@ -3904,7 +3809,9 @@ impl<'a, 't> Ex<'a, 't> {
         // Ops, grouped by owner, with their arguments laid out again in op order.
         let no = f.ops.len();
         let mut ops: Vec<usize> = (0..no).collect();
-        sort_by_small_key(&mut ops, defs, |i| self.op_owner.get(i).copied().unwrap_or(0));
+        sort_by_small_key(&mut ops, defs, |i| {
+            self.op_owner.get(i).copied().unwrap_or(0)
+        });
         let old_ops = std::mem::take(&mut f.ops);
         let old_args = std::mem::take(&mut f.args);
         let key = |k: Key| -> Key {
@@ -4214,22 +4121,14 @@ mod equality_harness {
     use crate::analysis::parse::parse_str;
     use crate::session::workspace::package_module_name;
 
-    fn python_files(root: &Path, out: &mut Vec<PathBuf>) {
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let p = e.path();
-                let name = e.file_name().to_string_lossy().into_owned();
-                if p.is_dir() {
-                    if name != "site-packages" && name != "__pycache__" {
-                        stack.push(p);
-                    }
-                } else if name.ends_with(".py") {
-                    out.push(p);
-                }
+    fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        const SKIPPED: [&str; 2] = ["site-packages", "__pycache__"];
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let (path, name) = (entry.path(), entry.file_name());
+            match (path.is_dir(), name.to_string_lossy()) {
+                (true, name) if !SKIPPED.contains(&&*name) => python_files(&path, out),
+                (false, name) if name.ends_with(".py") => out.push(path),
+                _ => {}
             }
         }
     }
@@ -4389,7 +4288,10 @@ mod equality_harness {
         );
         if let (Some(path), Some(out)) = (out_path, out) {
             std::fs::write(&path, out).expect("EXTRACT_EQ_OUT is writable");
-            println!("wrote {path}: {} files, {damaged} damaged texts", totals.files);
+            println!(
+                "wrote {path}: {} files, {damaged} damaged texts",
+                totals.files
+            );
         }
     }
 }
