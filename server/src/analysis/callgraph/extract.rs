@@ -4046,7 +4046,7 @@ fn is_statement_kind(k: &K, kind: u16) -> bool {
 fn parse_int(text: &str) -> Option<i32> {
     // Plain decimal digits, by far the most common literal, need none of the rewriting below.
     if text.bytes().all(|b| b.is_ascii_digit()) {
-        return i32::from_str_radix(text, 10).ok();
+        return text.parse::<i32>().ok();
     }
     let t: String = text
         .chars()
