@@ -342,11 +342,23 @@ impl Flow {
     /// Ends a branch: returns what it changed and restores the state at `mark`.
     fn take(&mut self, mark: Mark) -> BranchOut {
         let mut changes: Vec<(Sym, NodeId)> = Vec::new();
-        let mut seen: FxMap<Sym, ()> = FxMap::default();
-        for &(sym, _) in &self.log[mark.log.min(self.log.len())..] {
-            if seen.insert(sym, ()).is_none() {
-                if let Some(node) = self.get(sym) {
-                    changes.push((sym, node));
+        let log = &self.log[mark.log.min(self.log.len())..];
+        if log.len() <= SHORT_LOG {
+            // Few names: a linear search costs less than a set.
+            for (i, &(sym, _)) in log.iter().enumerate() {
+                if log[..i].iter().all(|&(s, _)| s != sym) {
+                    if let Some(node) = self.get(sym) {
+                        changes.push((sym, node));
+                    }
+                }
+            }
+        } else {
+            let mut seen: FxMap<Sym, ()> = FxMap::default();
+            for &(sym, _) in log {
+                if seen.insert(sym, ()).is_none() {
+                    if let Some(node) = self.get(sym) {
+                        changes.push((sym, node));
+                    }
                 }
             }
         }
@@ -358,6 +370,9 @@ impl Flow {
         out
     }
 }
+
+/// Branch logs up to this long are deduplicated by linear search.
+const SHORT_LOG: usize = 16;
 
 /// Collects the definitions made inside a loop or a `try` body.
 struct Recorder {
@@ -413,6 +428,7 @@ struct Ex<'a, 't> {
     k: &'static K,
     cursor: TreeCursor<'t>,
     pool: Vec<Vec<TsNode<'t>>>,
+    fielded_pool: Vec<Vec<(TsNode<'t>, u16)>>,
     strings: Interner,
     module_name: &'a str,
     is_package: bool,
@@ -446,6 +462,9 @@ struct Ex<'a, 't> {
     alloc_owner: Vec<u32>,
     /// Interface nodes: (node, kind, definition, name or index).
     iface: Vec<(NodeId, u8, DefIdx, Sym)>,
+    /// The last attribute expression walked and its `attribute` field, so that a call does
+    /// not look up again the field of the callee it has just walked.
+    last_attribute: Option<(usize, Option<TsNode<'t>>)>,
     /// When not NONE, the owner of new nodes and ops instead of the current scope.
     owner: u32,
     depth: u32,
@@ -453,6 +472,11 @@ struct Ex<'a, 't> {
 
 /// The owner of interface nodes.
 const IFACE: u32 = u32::MAX - 1;
+
+/// `Ex::children` reads the children of nodes with at most this many by index
+/// (`Node::named_child`), the others with the cursor: each read by index walks from the first
+/// child, but a cursor step costs several of those.
+const FEW_CHILDREN: usize = 8;
 
 /// Marks flow keys that are subscript paths rather than names.
 const PATH_BIT: u32 = 1 << 31;
@@ -473,6 +497,7 @@ pub(super) fn extract_unsimplified(module: &SourceModule<'_>) -> ModuleFacts {
         k: kinds(),
         cursor: root.walk(),
         pool: Vec::new(),
+        fielded_pool: Vec::new(),
         strings: Interner::default(),
         module_name: module.name,
         is_package: module.is_package,
@@ -499,6 +524,7 @@ pub(super) fn extract_unsimplified(module: &SourceModule<'_>) -> ModuleFacts {
         op_owner: Vec::new(),
         alloc_owner: Vec::new(),
         iface: Vec::new(),
+        last_attribute: None,
         owner: NONE,
         depth: 0,
     };
@@ -557,10 +583,42 @@ impl<'a, 't> Ex<'a, 't> {
     }
 
     /// The children of `n` (named only, comments skipped when `named`), in a pooled vector
-    /// that the caller hands back with `recycle`. One cursor serves every call because
-    /// creating a cursor allocates; children are collected before any recursion.
+    /// that the caller hands back with `recycle`; children are collected before any
+    /// recursion. The few children most nodes have are read by index, the many of blocks and
+    /// long lists with the one cursor that serves every call (creating a cursor allocates).
     fn children(&mut self, n: TsNode<'t>, named: bool) -> Vec<TsNode<'t>> {
         let mut out = self.pool.pop().unwrap_or_default();
+        let comment = self.k.comment;
+        // Only in nodes without errors: in an erroneous subtree, reading by index can give
+        // other children than a cursor (an `ERROR` child twice instead of the next one).
+        let by_index = !n.has_error();
+        if named && by_index {
+            let count = n.named_child_count();
+            if count <= FEW_CHILDREN {
+                for i in 0..count as u32 {
+                    if let Some(c) = n.named_child(i).filter(|c| c.kind_id() != comment) {
+                        out.push(c);
+                    }
+                }
+                #[cfg(debug_assertions)]
+                self.check_children(n, named, &out);
+                return out;
+            }
+        } else if by_index {
+            let count = n.child_count();
+            if count as usize <= FEW_CHILDREN {
+                out.extend((0..count).filter_map(|i| n.child(i)));
+                #[cfg(debug_assertions)]
+                self.check_children(n, named, &out);
+                return out;
+            }
+        }
+        self.children_by_cursor(n, named, &mut out);
+        out
+    }
+
+    /// The children of `n` as a cursor reads them (see `children`).
+    fn children_by_cursor(&mut self, n: TsNode<'t>, named: bool, out: &mut Vec<TsNode<'t>>) {
         self.cursor.reset(n);
         if self.cursor.goto_first_child() {
             loop {
@@ -573,12 +631,34 @@ impl<'a, 't> Ex<'a, 't> {
                 }
             }
         }
-        out
     }
 
-    /// Children with their field ids.
+    /// Checks that children read by index are those a cursor reads.
+    #[cfg(debug_assertions)]
+    fn check_children(&mut self, n: TsNode<'t>, named: bool, by_index: &[TsNode<'t>]) {
+        let mut by_cursor = Vec::new();
+        self.children_by_cursor(n, named, &mut by_cursor);
+        assert!(
+            by_cursor
+                .iter()
+                .map(TsNode::id)
+                .eq(by_index.iter().map(TsNode::id)),
+            "children of {n:?} (named {named}): by cursor {:?}, by index {:?}",
+            by_cursor
+                .iter()
+                .map(|c| (c.kind(), c.id(), c.is_extra(), c.is_missing()))
+                .collect::<Vec<_>>(),
+            by_index
+                .iter()
+                .map(|c| (c.kind(), c.id(), c.is_extra(), c.is_missing()))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    /// The named children of `n` (comments skipped) with their field ids, in a pooled vector
+    /// that the caller hands back with `recycle_fielded`.
     fn fielded_children(&mut self, n: TsNode<'t>) -> Vec<(TsNode<'t>, u16)> {
-        let mut out = Vec::new();
+        let mut out = self.fielded_pool.pop().unwrap_or_default();
         self.cursor.reset(n);
         if self.cursor.goto_first_child() {
             loop {
@@ -604,15 +684,46 @@ impl<'a, 't> Ex<'a, 't> {
         }
     }
 
+    fn recycle_fielded(&mut self, mut v: Vec<(TsNode<'t>, u16)>) {
+        v.clear();
+        if self.fielded_pool.len() < 64 {
+            self.fielded_pool.push(v);
+        }
+    }
+
     fn field(&self, n: TsNode<'t>, field: u16) -> Option<TsNode<'t>> {
         n.child_by_field_id(field)
     }
 
+    /// The first named child of `n` that is not a comment.
     fn first_named(&mut self, n: TsNode<'t>) -> Option<TsNode<'t>> {
-        let ch = self.children(n, true);
-        let first = ch.first().copied();
-        self.recycle(ch);
-        first
+        let comment = self.k.comment;
+        let count = n.named_child_count();
+        if count <= FEW_CHILDREN && !n.has_error() {
+            let first = (0..count as u32)
+                .filter_map(|i| n.named_child(i))
+                .find(|c| c.kind_id() != comment);
+            #[cfg(debug_assertions)]
+            {
+                let mut by_cursor = Vec::new();
+                self.children_by_cursor(n, true, &mut by_cursor);
+                assert_eq!(by_cursor.first().map(TsNode::id), first.map(|c| c.id()));
+            }
+            return first;
+        }
+        self.cursor.reset(n);
+        if !self.cursor.goto_first_child() {
+            return None;
+        }
+        loop {
+            let c = self.cursor.node();
+            if c.is_named() && c.kind_id() != comment {
+                return Some(c);
+            }
+            if !self.cursor.goto_next_sibling() {
+                return None;
+            }
+        }
     }
 
     fn op(&mut self, op: Op) {
@@ -939,16 +1050,8 @@ impl<'a, 't> Ex<'a, 't> {
         let mut keys = Vec::new();
         let mut cur = n;
         while cur.kind_id() == k.subscript {
-            let ch = self.fielded_children(cur);
-            let subs: Vec<TsNode<'t>> = ch
-                .into_iter()
-                .filter(|(_, f)| *f == k.f_subscript)
-                .map(|(c, _)| c)
-                .collect();
-            if subs.len() != 1 {
-                return None;
-            }
-            let key = self.pure_literal(subs[0])?;
+            let sub = self.only_subscript(cur)?;
+            let key = self.pure_literal(sub)?;
             keys.push(key);
             cur = self.field(cur, k.f_value)?;
             if keys.len() > 8 {
@@ -960,6 +1063,22 @@ impl<'a, 't> Ex<'a, 't> {
         }
         keys.reverse();
         Some((self.sym(cur), keys))
+    }
+
+    /// The subscript of `n` when it has exactly one (`a[k]`, not `a[i, j]`).
+    fn only_subscript(&mut self, n: TsNode<'t>) -> Option<TsNode<'t>> {
+        let f_subscript = self.k.f_subscript;
+        let ch = self.fielded_children(n);
+        let mut subs = ch
+            .iter()
+            .filter(|&&(_, f)| f == f_subscript)
+            .map(|&(c, _)| c);
+        let only = match (subs.next(), subs.next()) {
+            (Some(first), None) => Some(first),
+            _ => None,
+        };
+        self.recycle_fielded(ch);
+        only
     }
 
     /// A literal key without evaluating anything.
@@ -1309,7 +1428,7 @@ impl<'a, 't> Ex<'a, 't> {
         }
         outs.push(self.frame().flow.take(mark));
         let ch = self.fielded_children(n);
-        for (c, field) in ch {
+        for &(c, field) in &ch {
             if field != k.f_alternative {
                 continue;
             }
@@ -1328,6 +1447,7 @@ impl<'a, 't> Ex<'a, 't> {
             }
             outs.push(self.frame().flow.take(mark));
         }
+        self.recycle_fielded(ch);
         self.merge(outs, !has_else);
     }
 
@@ -1451,24 +1571,26 @@ impl<'a, 't> Ex<'a, 't> {
     fn except_clause(&mut self, c: TsNode<'t>) {
         let k = self.k;
         let ch = self.fielded_children(c);
-        for (x, field) in ch {
+        for &(x, field) in &ch {
             if x.kind_id() == k.block {
                 self.block(x);
             } else if x.kind_id() == k.as_pattern {
                 let parts = self.fielded_children(x);
-                for (p, f) in parts {
+                for &(p, f) in &parts {
                     if f == k.f_alias {
                         self.bind_alias(p, NONE);
                     } else {
                         self.expr(p);
                     }
                 }
+                self.recycle_fielded(parts);
             } else if field == k.f_alias {
                 self.bind_alias(x, NONE);
             } else {
                 self.expr(x);
             }
         }
+        self.recycle_fielded(ch);
     }
 
     fn bind_alias(&mut self, target: TsNode<'t>, value: NodeId) {
@@ -1500,13 +1622,14 @@ impl<'a, 't> Ex<'a, 't> {
                         let parts = self.fielded_children(value);
                         let mut src = NONE;
                         let mut target = None;
-                        for (p, f) in parts {
+                        for &(p, f) in &parts {
                             if f == k.f_alias {
                                 target = Some(p);
                             } else if src == NONE {
                                 src = self.expr(p);
                             }
                         }
+                        self.recycle_fielded(parts);
                         let dst = self.new_node();
                         if src != NONE {
                             let site = self.site(item);
@@ -1549,7 +1672,7 @@ impl<'a, 't> Ex<'a, 't> {
                 continue;
             }
             let parts = self.fielded_children(case);
-            for (p, f) in parts {
+            for &(p, f) in &parts {
                 if p.kind_id() == k.case_pattern {
                     self.capture_names(p, subject);
                 } else if f == k.f_guard {
@@ -1558,6 +1681,7 @@ impl<'a, 't> Ex<'a, 't> {
                     self.block(p);
                 }
             }
+            self.recycle_fielded(parts);
             outs.push(self.frame().flow.take(mark));
         }
         self.recycle(cases);
@@ -1597,13 +1721,14 @@ impl<'a, 't> Ex<'a, 't> {
     fn raise(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let ch = self.fielded_children(n);
-        for (c, field) in ch {
+        for &(c, field) in &ch {
             let v = self.expr_or_tuple(c);
             if field != k.f_cause && v != NONE {
                 let site = self.site(n);
                 self.op(Op::Raise { site, src: v });
             }
         }
+        self.recycle_fielded(ch);
     }
 
     // ----- assignments ---------------------------------------------------------------------
@@ -1945,21 +2070,26 @@ impl<'a, 't> Ex<'a, 't> {
 
     /// The base node and key of a subscript expression.
     fn subscript_parts(&mut self, n: TsNode<'t>) -> (NodeId, Key) {
+        let only = self.only_subscript(n);
+        self.subscript_parts_of(n, only)
+    }
+
+    /// `subscript_parts`, given `only_subscript(n)`.
+    fn subscript_parts_of(&mut self, n: TsNode<'t>, only: Option<TsNode<'t>>) -> (NodeId, Key) {
         let k = self.k;
         let base = self.field(n, k.f_value).map_or(NONE, |v| self.expr(v));
-        let ch = self.fielded_children(n);
-        let subs: Vec<TsNode<'t>> = ch
-            .into_iter()
-            .filter(|(_, f)| *f == k.f_subscript)
-            .map(|(c, _)| c)
-            .collect();
-        let key = if subs.len() == 1 {
-            self.key(subs[0])
-        } else {
-            for &s in &subs {
-                self.expr(s);
+        let key = match only {
+            Some(sub) => self.key(sub),
+            None => {
+                let ch = self.fielded_children(n);
+                for &(s, f) in &ch {
+                    if f == k.f_subscript {
+                        self.expr(s);
+                    }
+                }
+                self.recycle_fielded(ch);
+                Key::Unknown
             }
-            Key::Unknown
         };
         (base, key)
     }
@@ -2140,7 +2270,9 @@ impl<'a, 't> Ex<'a, 't> {
     fn attribute(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
         let base = self.field(n, k.f_object).map_or(NONE, |o| self.expr(o));
-        let Some(attr) = self.field(n, k.f_attribute) else {
+        let attr = self.field(n, k.f_attribute);
+        self.last_attribute = Some((n.id(), attr));
+        let Some(attr) = attr else {
             return NONE;
         };
         if base == NONE {
@@ -2161,19 +2293,8 @@ impl<'a, 't> Ex<'a, 't> {
     #[inline(never)]
     fn subscript(&mut self, n: TsNode<'t>) -> NodeId {
         let k = self.k;
-        let slice = {
-            let ch = self.fielded_children(n);
-            let subs: Vec<TsNode<'t>> = ch
-                .into_iter()
-                .filter(|(_, f)| *f == k.f_subscript)
-                .map(|(c, _)| c)
-                .collect();
-            if subs.len() == 1 && subs[0].kind_id() == k.slice {
-                Some(subs[0])
-            } else {
-                None
-            }
-        };
+        let only = self.only_subscript(n);
+        let slice = only.filter(|sub| sub.kind_id() == k.slice);
         if let Some(slice) = slice {
             let base = self.field(n, k.f_value).map_or(NONE, |v| self.expr(v));
             let (lo, hi) = self.slice_bounds(slice);
@@ -2196,7 +2317,7 @@ impl<'a, 't> Ex<'a, 't> {
                 return v;
             }
         }
-        let (base, key) = self.subscript_parts(n);
+        let (base, key) = self.subscript_parts_of(n, only);
         if base == NONE {
             return NONE;
         }
@@ -2515,7 +2636,7 @@ impl<'a, 't> Ex<'a, 't> {
         let mark = self.frame().flow.mark();
         let ch = self.fielded_children(n);
         let mut body = None;
-        for (c, field) in ch {
+        for &(c, field) in &ch {
             if field == k.f_body {
                 body = Some(c);
             } else if c.kind_id() == k.for_in_clause {
@@ -2541,6 +2662,7 @@ impl<'a, 't> Ex<'a, 't> {
                 }
             }
         }
+        self.recycle_fielded(ch);
         let dst = self.new_node();
         let alloc = self.new_alloc();
         self.op(Op::Alloc { dst, kind, alloc });
@@ -2622,6 +2744,14 @@ impl<'a, 't> Ex<'a, 't> {
         let k = self.k;
         let func = self.field(n, k.f_function);
         let callee = func.map_or(NONE, |f| self.expr(f));
+        // The callee's `attribute` field, when walking it just looked it up.
+        let func_attr = match (func, self.last_attribute) {
+            (Some(f), Some((id, attr))) if id == f.id() => {
+                debug_assert_eq!(attr, self.field(f, k.f_attribute));
+                Some(attr)
+            }
+            _ => None,
+        };
         let argsn = self.field(n, k.f_arguments);
         let mut args = Vec::new();
         let mut nargs = 0usize;
@@ -2658,8 +2788,8 @@ impl<'a, 't> Ex<'a, 't> {
         }
         let updates = func.is_some_and(|f| {
             f.kind_id() == k.attribute
-                && self
-                    .field(f, k.f_attribute)
+                && func_attr
+                    .unwrap_or_else(|| self.field(f, k.f_attribute))
                     .is_some_and(|a| self.text(a) == "update")
         });
         if updates || !self.paths_of.is_empty() {
@@ -2944,14 +3074,9 @@ impl<'a, 't> Ex<'a, 't> {
             n.parent().unwrap_or(n)
         };
         let def = self.new_def(DefKind::Function, qual, range_node, Some(name_node));
-        let is_async = {
-            let ch = self.children(n, false);
-            let a = ch
-                .first()
-                .is_some_and(|c| !c.is_named() && self.text(*c) == "async");
-            self.recycle(ch);
-            a
-        };
+        let is_async = n
+            .child(0)
+            .is_some_and(|c| !c.is_named() && self.text(c) == "async");
         let class = if in_class { parent } else { NONE };
         self.finish_params(def, params, method, class, name == "__new__");
         {
@@ -3226,7 +3351,7 @@ impl<'a, 't> Ex<'a, 't> {
     fn import_stmt(&mut self, n: TsNode<'t>) {
         let k = self.k;
         let ch = self.fielded_children(n);
-        for (c, field) in ch {
+        for &(c, field) in &ch {
             if field != k.f_name {
                 continue;
             }
@@ -3280,6 +3405,7 @@ impl<'a, 't> Ex<'a, 't> {
                 );
             }
         }
+        self.recycle_fielded(ch);
     }
 
     /// The absolute name a `from` import refers to.
@@ -3310,7 +3436,7 @@ impl<'a, 't> Ex<'a, 't> {
         let path = self.imported_module(m);
         let module = self.strings.intern(&path);
         let ch = self.fielded_children(n);
-        for (c, field) in ch {
+        for &(c, field) in &ch {
             if c.kind_id() == k.wildcard_import {
                 if !self.star_imports.contains(&module) {
                     self.star_imports.push(module);
@@ -3351,6 +3477,7 @@ impl<'a, 't> Ex<'a, 't> {
                 },
             );
         }
+        self.recycle_fielded(ch);
     }
 
     // ----- the end -------------------------------------------------------------------------
@@ -3592,21 +3719,22 @@ impl<'a, 't> Ex<'a, 't> {
             _ => false,
         });
         let strings = &self.strings;
-        iface.sort_by(|a, b| {
-            let name = |x: &(NodeId, u8, DefIdx, Sym)| -> (u8, DefIdx, &str, u32) {
-                match x.1 {
-                    IF_ALL | IF_REMOTE => (x.1, x.2, strings.resolve(x.3), 0),
-                    _ => (x.1, x.2, "", x.3),
-                }
-            };
-            name(a).cmp(&name(b))
+        // Stable, as `sort_by` with the same keys, with each name looked up once.
+        iface.sort_by_cached_key(|x| -> (u8, DefIdx, &str, u32) {
+            match x.1 {
+                IF_ALL | IF_REMOTE => (x.1, x.2, strings.resolve(x.3), 0),
+                _ => (x.1, x.2, "", x.3),
+            }
         });
         let mut order: Vec<NodeId> = iface.iter().map(|x| x.0).collect();
         let interface = order.len() as u32;
         let mut body: Vec<NodeId> = (0..n as u32)
             .filter(|&x| self.node_owner.get(x as usize).copied() != Some(IFACE))
             .collect();
-        body.sort_by_key(|&x| self.node_owner.get(x as usize).copied().unwrap_or(0));
+        let defs = f.defs.len();
+        sort_by_small_key(&mut body, defs, |x| {
+            self.node_owner.get(x as usize).copied().unwrap_or(0)
+        });
         order.extend(&body);
         let mut new_node = vec![NONE; n];
         for (i, &old) in order.iter().enumerate() {
@@ -3635,7 +3763,9 @@ impl<'a, 't> Ex<'a, 't> {
         // Allocation sites.
         let na = f.num_allocs as usize;
         let mut allocs: Vec<AllocIdx> = (0..na as u32).collect();
-        allocs.sort_by_key(|&a| self.alloc_owner.get(a as usize).copied().unwrap_or(0));
+        sort_by_small_key(&mut allocs, defs, |a| {
+            self.alloc_owner.get(a as usize).copied().unwrap_or(0)
+        });
         let mut new_alloc = vec![NONE; na];
         for (i, &old) in allocs.iter().enumerate() {
             new_alloc[old as usize] = i as AllocIdx;
@@ -3654,7 +3784,7 @@ impl<'a, 't> Ex<'a, 't> {
         // Call sites (grouped by the definition whose code they are in).
         let ns = f.sites.len();
         let mut sites: Vec<SiteIdx> = (0..ns as u32).collect();
-        sites.sort_by_key(|&x| f.sites[x as usize].caller);
+        sort_by_small_key(&mut sites, defs, |x| f.sites[x as usize].caller);
         let mut new_site = vec![NONE; ns];
         for (i, &old) in sites.iter().enumerate() {
             new_site[old as usize] = i as SiteIdx;
@@ -3679,7 +3809,9 @@ impl<'a, 't> Ex<'a, 't> {
         // Ops, grouped by owner, with their arguments laid out again in op order.
         let no = f.ops.len();
         let mut ops: Vec<usize> = (0..no).collect();
-        ops.sort_by_key(|&i| self.op_owner.get(i).copied().unwrap_or(0));
+        sort_by_small_key(&mut ops, defs, |i| {
+            self.op_owner.get(i).copied().unwrap_or(0)
+        });
         let old_ops = std::mem::take(&mut f.ops);
         let old_args = std::mem::take(&mut f.args);
         let key = |k: Key| -> Key {
@@ -3861,6 +3993,30 @@ impl<'a, 't> Ex<'a, 't> {
     }
 }
 
+/// Sorts `items` by `key` as the stable `sort_by_key` does, in linear time when every key is
+/// below `buckets` (a counting sort): the keys here are definition indices.
+fn sort_by_small_key<T: Copy>(items: &mut Vec<T>, buckets: usize, key: impl Fn(T) -> u32) {
+    if items.iter().any(|&x| key(x) as usize >= buckets) {
+        items.sort_by_key(|&x| key(x));
+        return;
+    }
+    // starts[k]: where the items with key k go, advanced as they are placed.
+    let mut starts = vec![0usize; buckets + 1];
+    for &x in items.iter() {
+        starts[key(x) as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut sorted = items.clone();
+    for &x in items.iter() {
+        let slot = &mut starts[key(x) as usize];
+        sorted[*slot] = x;
+        *slot += 1;
+    }
+    *items = sorted;
+}
+
 fn is_statement_kind(k: &K, kind: u16) -> bool {
     [
         k.expression_statement,
@@ -3888,6 +4044,10 @@ fn is_statement_kind(k: &K, kind: u16) -> bool {
 
 /// Parses a Python integer literal (decimal, hex, octal, binary; underscores; a Python 2 `L`).
 fn parse_int(text: &str) -> Option<i32> {
+    // Plain decimal digits, by far the most common literal, need none of the rewriting below.
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse::<i32>().ok();
+    }
     let t: String = text
         .chars()
         .filter(|&c| c != '_')
@@ -3932,4 +4092,206 @@ pub(crate) fn resolve_relative(module: &str, is_package: bool, level: usize, res
         out.push_str(rest);
     }
     out
+}
+
+/// A harness that checks a change to the walk leaves its output exactly as it was, run by hand
+/// with one build before the change and one after, then comparing the two files:
+///
+/// ```text
+/// EXTRACT_EQ_DIRS=/usr/lib/python3.11:/path/to/django EXTRACT_EQ_OUT=/tmp/after.tsv \
+///   cargo test --release -p tandem --lib extract_equality -- --ignored --nocapture
+/// diff /tmp/before.tsv /tmp/after.tsv
+/// ```
+///
+/// For every `.py` file under the directories (colon-separated; `site-packages` and
+/// `__pycache__` folders below them are skipped) it writes `path\tHASH\tHASH` with hashes of
+/// the `Debug` text of the facts after and before `simplify`. For every fifth file it also
+/// writes lines for damaged versions of it: the first half, and the file without one line
+/// chosen by a fixed seed. Without `EXTRACT_EQ_OUT` it only prints the time spent extracting
+/// (trees are parsed beforehand, file by file, and only the extraction is timed, in CPU time
+/// of the thread).
+#[cfg(test)]
+mod equality_harness {
+    use std::fmt::Write as _;
+    use std::hash::{Hash, Hasher};
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use super::{extract_unsimplified, simplify, SourceModule};
+    use crate::analysis::parse::parse_str;
+    use crate::session::workspace::package_module_name;
+
+    fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        const SKIPPED: [&str; 2] = ["site-packages", "__pycache__"];
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let (path, name) = (entry.path(), entry.file_name());
+            match (path.is_dir(), name.to_string_lossy()) {
+                (true, name) if !SKIPPED.contains(&&*name) => python_files(&path, out),
+                (false, name) if name.ends_with(".py") => out.push(path),
+                _ => {}
+            }
+        }
+    }
+
+    /// The CPU time this thread has used: extraction is timed with it rather than with the
+    /// clock, so that other work on a shared machine does not count.
+    fn thread_cpu_time() -> Duration {
+        #[repr(C)]
+        struct Timespec {
+            tv_sec: i64,
+            tv_nsec: i64,
+        }
+        extern "C" {
+            fn clock_gettime(clock: i32, time: *mut Timespec) -> i32;
+        }
+        // Linux's CLOCK_THREAD_CPUTIME_ID.
+        const THREAD_CPU: i32 = 3;
+        let mut time = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `clock_gettime` writes one `struct timespec` (two 64-bit fields on 64-bit
+        // Linux) through a pointer to a live, writable value of that layout.
+        let ok = unsafe { clock_gettime(THREAD_CPU, &mut time) } == 0;
+        assert!(ok, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+        Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
+    }
+
+    fn debug_hash(value: &impl std::fmt::Debug) -> u64 {
+        // `DefaultHasher::new` uses fixed keys: the same text gives the same hash in every run
+        // of the same toolchain.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{value:?}").hash(&mut h);
+        h.finish()
+    }
+
+    /// FNV-1a, for a seed that depends on the path only.
+    fn seed_of(s: &str) -> u64 {
+        s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// The text without the line a seed picks.
+    fn without_one_line(text: &str, seed: u64) -> String {
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        if lines.is_empty() {
+            return String::new();
+        }
+        let drop = (seed % lines.len() as u64) as usize;
+        lines
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != drop)
+            .map(|(_, l)| *l)
+            .collect()
+    }
+
+    fn first_half(text: &str) -> &str {
+        let mut end = text.len() / 2;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        &text[..end]
+    }
+
+    #[derive(Default)]
+    struct Totals {
+        files: usize,
+        unsimplified: Duration,
+        simplify: Duration,
+    }
+
+    /// Extracts one text's facts, timing the two steps, and appends its hashes line.
+    fn check(
+        label: &str,
+        name: &str,
+        is_package: bool,
+        text: &str,
+        totals: &mut Totals,
+        out: Option<&mut String>,
+    ) {
+        let tree = parse_str(text, None);
+        let module = SourceModule {
+            name,
+            is_package,
+            source: text,
+            tree: &tree,
+        };
+        let t = thread_cpu_time();
+        let mut facts = extract_unsimplified(&module);
+        totals.unsimplified += thread_cpu_time() - t;
+        let before = out.as_ref().map(|_| debug_hash(&facts));
+        let t = thread_cpu_time();
+        simplify::simplify(&mut facts);
+        totals.simplify += thread_cpu_time() - t;
+        totals.files += 1;
+        if let (Some(out), Some(before)) = (out, before) {
+            let after = debug_hash(&facts);
+            let _ = writeln!(out, "{label}\t{after:016x}\t{before:016x}");
+        }
+    }
+
+    #[test]
+    #[ignore = "compares extraction output between builds; run by hand"]
+    fn extract_equality() {
+        let Ok(dirs) = std::env::var("EXTRACT_EQ_DIRS") else {
+            println!("set EXTRACT_EQ_DIRS (and EXTRACT_EQ_OUT to write hashes)");
+            return;
+        };
+        let out_path = std::env::var("EXTRACT_EQ_OUT").ok();
+        let mut files = Vec::new();
+        for dir in dirs.split(':').filter(|d| !d.is_empty()) {
+            python_files(Path::new(dir), &mut files);
+        }
+        files.sort();
+        let mut out = out_path.as_ref().map(|_| String::new());
+        let mut totals = Totals::default();
+        let mut damaged = 0usize;
+        for (i, path) in files.iter().enumerate() {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let module = package_module_name(path);
+            let label = path.display().to_string();
+            check(
+                &label,
+                &module.name,
+                module.is_package,
+                &text,
+                &mut totals,
+                out.as_mut(),
+            );
+            if let Some(out) = out.as_mut().filter(|_| i % 5 == 0) {
+                let mut scratch = Totals::default();
+                let half = first_half(&text);
+                let cut = without_one_line(&text, seed_of(&label));
+                for (suffix, damaged_text) in [("#half", half), ("#cut", cut.as_str())] {
+                    check(
+                        &format!("{label}{suffix}"),
+                        &module.name,
+                        module.is_package,
+                        damaged_text,
+                        &mut scratch,
+                        Some(out),
+                    );
+                    damaged += 1;
+                }
+            }
+        }
+        println!(
+            "extract_equality: {} files; extract {:.1} ms (unsimplified {:.1} ms, simplify {:.1} ms)",
+            totals.files,
+            (totals.unsimplified + totals.simplify).as_secs_f64() * 1e3,
+            totals.unsimplified.as_secs_f64() * 1e3,
+            totals.simplify.as_secs_f64() * 1e3,
+        );
+        if let (Some(path), Some(out)) = (out_path, out) {
+            std::fs::write(&path, out).expect("EXTRACT_EQ_OUT is writable");
+            println!(
+                "wrote {path}: {} files, {damaged} damaged texts",
+                totals.files
+            );
+        }
+    }
 }
