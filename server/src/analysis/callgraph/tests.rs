@@ -963,10 +963,10 @@ fn a_node_top_reached_through_a_call_taken_back_is_derived_again() {
     assert_incremental(&[("m", &before)], &[("m", &after)], UpdateKind::Incremental);
 }
 
-/// A node holding more values than `DEFER_AT` fires its constraints once the queue empties:
-/// calls and attribute reads through it still reach every value, including through
-/// constraints registered on it after it was deferred (the method call on `x` below is a
-/// read of `x.m` whose result is called), and a second module adding values later is seen.
+/// A node holding more values than `DEFER_AT` passes them on once the queue empties: calls
+/// and attribute reads through it still reach every value, including through constraints
+/// registered on it after it was deferred (the method call on `x` below is a read of `x.m`
+/// whose result is called), and values flowing on to another module's caller arrive.
 #[test]
 fn calls_through_a_node_with_many_values_reach_each_of_them() {
     let mut src = String::new();
