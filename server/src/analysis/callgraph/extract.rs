@@ -343,22 +343,18 @@ impl Flow {
     fn take(&mut self, mark: Mark) -> BranchOut {
         let mut changes: Vec<(Sym, NodeId)> = Vec::new();
         let log = &self.log[mark.log.min(self.log.len())..];
-        if log.len() <= SHORT_LOG {
-            // Few names: a linear search costs less than a set.
-            for (i, &(sym, _)) in log.iter().enumerate() {
-                if log[..i].iter().all(|&(s, _)| s != sym) {
-                    if let Some(node) = self.get(sym) {
-                        changes.push((sym, node));
-                    }
-                }
-            }
-        } else {
-            let mut seen: FxMap<Sym, ()> = FxMap::default();
-            for &(sym, _) in log {
-                if seen.insert(sym, ()).is_none() {
-                    if let Some(node) = self.get(sym) {
-                        changes.push((sym, node));
-                    }
+        // Each name once, at its first entry: few names are looked for by a linear search,
+        // which costs less than a set (an empty map does not allocate).
+        let mut seen: FxMap<Sym, ()> = FxMap::default();
+        for (i, &(sym, _)) in log.iter().enumerate() {
+            let first = if log.len() <= SHORT_LOG {
+                log[..i].iter().all(|&(s, _)| s != sym)
+            } else {
+                seen.insert(sym, ()).is_none()
+            };
+            if first {
+                if let Some(node) = self.get(sym) {
+                    changes.push((sym, node));
                 }
             }
         }
@@ -4103,9 +4099,12 @@ pub(crate) fn resolve_relative(module: &str, is_package: bool, level: usize, res
 /// diff /tmp/before.tsv /tmp/after.tsv
 /// ```
 ///
-/// For every `.py` file under the directories (colon-separated; `site-packages` and
-/// `__pycache__` folders below them are skipped) it writes `path\tHASH\tHASH` with hashes of
-/// the `Debug` text of the facts after and before `simplify`. For every fifth file it also
+/// With `EXTRACT_EQ_BASELINE=/tmp/before.tsv` it also compares the new lines with that file
+/// and fails on the first difference.
+///
+/// For every Python file under the directories (colon-separated; found as the index finds
+/// them, with `site-packages` folders below them left out) it writes `path\tHASH\tHASH` with
+/// hashes of the `Debug` text of the facts after and before `simplify`. For every fifth file it also
 /// writes lines for damaged versions of it: the first half, and the file without one line
 /// chosen by a fixed seed. Without `EXTRACT_EQ_OUT` it only prints the time spent extracting
 /// (trees are parsed beforehand, file by file, and only the extraction is timed, in CPU time
@@ -4114,47 +4113,25 @@ pub(crate) fn resolve_relative(module: &str, is_package: bool, level: usize, res
 mod equality_harness {
     use std::fmt::Write as _;
     use std::hash::{Hash, Hasher};
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
     use std::time::Duration;
 
     use super::{extract_unsimplified, simplify, SourceModule};
     use crate::analysis::parse::parse_str;
-    use crate::session::workspace::package_module_name;
-
-    fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        const SKIPPED: [&str; 2] = ["site-packages", "__pycache__"];
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let (path, name) = (entry.path(), entry.file_name());
-            match (path.is_dir(), name.to_string_lossy()) {
-                (true, name) if !SKIPPED.contains(&&*name) => python_files(&path, out),
-                (false, name) if name.ends_with(".py") => out.push(path),
-                _ => {}
-            }
-        }
-    }
+    use crate::session::config::WorkspaceConfig;
+    use crate::session::workspace::{discover_python_files, package_module_name};
 
     /// The CPU time this thread has used: extraction is timed with it rather than with the
     /// clock, so that other work on a shared machine does not count.
     fn thread_cpu_time() -> Duration {
-        #[repr(C)]
-        struct Timespec {
-            tv_sec: i64,
-            tv_nsec: i64,
-        }
-        extern "C" {
-            fn clock_gettime(clock: i32, time: *mut Timespec) -> i32;
-        }
-        // Linux's CLOCK_THREAD_CPUTIME_ID.
-        const THREAD_CPU: i32 = 3;
-        let mut time = Timespec {
+        let mut ts = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
         };
-        // SAFETY: `clock_gettime` writes one `struct timespec` (two 64-bit fields on 64-bit
-        // Linux) through a pointer to a live, writable value of that layout.
-        let ok = unsafe { clock_gettime(THREAD_CPU, &mut time) } == 0;
-        assert!(ok, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-        Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
+        // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant libc knows.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
     }
 
     fn debug_hash(value: &impl std::fmt::Debug) -> u64 {
@@ -4240,12 +4217,18 @@ mod equality_harness {
             return;
         };
         let out_path = std::env::var("EXTRACT_EQ_OUT").ok();
-        let mut files = Vec::new();
-        for dir in dirs.split(':').filter(|d| !d.is_empty()) {
-            python_files(Path::new(dir), &mut files);
-        }
-        files.sort();
-        let mut out = out_path.as_ref().map(|_| String::new());
+        let baseline = std::env::var("EXTRACT_EQ_BASELINE").ok();
+        let roots: Vec<PathBuf> = dirs
+            .split(':')
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        let config = WorkspaceConfig {
+            exclude: vec!["site-packages/".into()],
+            ..WorkspaceConfig::default()
+        };
+        let files = discover_python_files(&roots, &config).files;
+        let mut out = (out_path.is_some() || baseline.is_some()).then(String::new);
         let mut totals = Totals::default();
         let mut damaged = 0usize;
         for (i, path) in files.iter().enumerate() {
@@ -4286,12 +4269,28 @@ mod equality_harness {
             totals.unsimplified.as_secs_f64() * 1e3,
             totals.simplify.as_secs_f64() * 1e3,
         );
-        if let (Some(path), Some(out)) = (out_path, out) {
-            std::fs::write(&path, out).expect("EXTRACT_EQ_OUT is writable");
+        let out = out.unwrap_or_default();
+        if let Some(path) = out_path {
+            std::fs::write(&path, &out).expect("EXTRACT_EQ_OUT is writable");
             println!(
                 "wrote {path}: {} files, {damaged} damaged texts",
                 totals.files
             );
+        }
+        if let Some(path) = baseline {
+            let before = std::fs::read_to_string(&path).expect("EXTRACT_EQ_BASELINE is readable");
+            let differing = before.lines().ne(out.lines());
+            let first = before
+                .lines()
+                .zip(out.lines())
+                .find(|(a, b)| a != b)
+                .map(|(a, b)| format!("before {a}\nafter  {b}"));
+            assert!(
+                !differing,
+                "facts differ from {path}: {}",
+                first.unwrap_or_else(|| "the files list other texts".into())
+            );
+            println!("same facts as {path}");
         }
     }
 }

@@ -297,14 +297,6 @@ impl SiteNames {
     }
 }
 
-fn name_kind(name: &str) -> NodeKind {
-    if name.starts_with("<builtin>.") || name.starts_with("<**") {
-        NodeKind::Builtin
-    } else {
-        NodeKind::External
-    }
-}
-
 /// A module's call sites, unsorted, their names numbered in `graph`.
 fn unsorted_sites_of_module(
     s: &Solver,
@@ -372,14 +364,8 @@ pub(crate) fn build_graph(s: &Solver) -> CallGraph {
     per_module
         .par_iter_mut()
         .for_each(|sites| graph.sort_module_sites(sites));
-    let sites = per_module.concat();
-    let mut external: Vec<u32> = names.names.values().copied().collect();
-    external.sort_unstable();
-    for id in external {
-        let name = graph.name(id).to_string();
-        graph.add_node(&name, name_kind(&name), None, None, None);
-    }
-    graph.replace_segment(0..0, sites);
+    // Builtin and external callees become nodes as their sites go in.
+    graph.replace_segment(0..0, per_module.concat());
     graph.shrink_to_fit();
     graph
 }

@@ -99,9 +99,12 @@ const MAX_VALUES: usize = 256;
 /// constraints) only once the queue has emptied (`Solver::deferred`). Such nodes often go on
 /// to saturate, and what their values derived before is then taken back: on Django, nodes
 /// that ended up saturated took 68% of the values the propagation inserted and 42% of the
-/// constraint firings. A deferred node that saturates meanwhile passes on `Top` alone.
-/// Measured against propagating at once (interleaved runs): Django's propagation about 300 →
-/// 100 ms with 10,530 → 9,015 saturated nodes, the standard library's about 1,300 → 1,050 ms.
+/// constraint firings (counted with a temporary probe in `push_value` and `fire`). A deferred
+/// node that saturates meanwhile passes on `Top` alone. Against propagating at once, in
+/// interleaved runs of `TANDEM_BENCH_MEMORY_STAGES=1 tandem-bench index-memory-child DIR ROOT`
+/// (the full-solve line): Django's propagation about 300 → 100 ms with 10,530 → 9,015
+/// saturated nodes, the standard library's about 1,300 → 1,050 ms; thresholds 8 and 16
+/// measured alike, 64 slower.
 const DEFER_AT: usize = 32;
 
 /// How values seen through an attribute are transformed.
@@ -251,9 +254,10 @@ const DECORATED: u32 = 2;
 
 /// The values of one node, in insertion order (so that the values not yet propagated are a
 /// suffix). Most nodes hold one to three values: those are kept inline, without allocating;
-/// large sets keep a hash table of their values for membership (`HeapSet::table`). A saturated node holds `Top` only. Each set
-/// also counts how many of its values have been propagated (`done`: kept in the set, where
-/// the propagation reads it with the values, rather than in an array of its own).
+/// large sets keep a hash table of their values for membership (`HeapSet::table`). A
+/// saturated node holds `Top` only. Each set also counts how many of its values have been
+/// propagated (`done`: kept in the set, where the propagation reads it with the values,
+/// rather than in an array of its own).
 #[derive(Debug, Clone)]
 enum ValSet {
     Inline { len: u8, done: u8, vals: [u32; 3] },
@@ -1618,11 +1622,9 @@ impl Solver {
     /// Fires constraint `op` on every value `node` has, except the values a deferred node has
     /// not propagated yet (they will be, to `op` too).
     pub(crate) fn replay(&mut self, node: u32, op: u32) {
+        // A deferred node has a set: it was deferred for its values.
         let upto = if self.deferred.contains(&node) {
-            self.set_of
-                .get(node as usize)
-                .filter(|&&s| s != NO)
-                .map_or(0, |&s| self.sets[s as usize].done())
+            self.sets[self.set_of[node as usize] as usize].done()
         } else {
             usize::MAX
         };
