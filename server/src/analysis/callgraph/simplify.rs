@@ -10,10 +10,18 @@
 //! it runs in parallel with the other modules' extraction, and an edit in one body changes
 //! that body's part only.
 //!
-//! Merging copy chains (offline variable substitution) would remove about a third more nodes,
-//! but the solver's saturation handling is not confluent enough for it yet: with merged copies
-//! the graph it computes depends on the propagation order (see the ignored test
-//! `a_node_top_reached_through_a_call_taken_back_is_derived_again` in `tests.rs`).
+//! Copy chains are merged too (offline variable substitution, `copy_roots`): a body node whose
+//! only writer is a plain copy is replaced by the node it copies. Its set would equal the
+//! source's once the propagation settles; what changes is the order values arrive in, which
+//! the solver's saturation rule is sensitive to (see the ignored test
+//! `a_node_top_reached_through_a_call_taken_back_is_derived_again` in `tests.rs`). Measured with
+//! `TANDEM_BENCH_MEMORY_STAGES=1 tandem-bench index-memory-child` and `tandem graph --format
+//! pycg`: Django's solver nodes 314,741 → 261,477, its graph solved in 163 → 137 ms (medians of
+//! 6 interleaved `tandem-bench index` runs), 10 of its 30,019 edges lost and 12 gained where
+//! saturation order decides; the standard library's nodes 1,967,407 → 1,668,380, peak memory
+//! 652 → 623 MiB, its graph (217,183 edges) identical, its solving time about the same (the
+//! firing moves from the propagation into the seeding, as constraints now sit on nodes that
+//! already hold values).
 //!
 //! Node numbering keeps the layout `extract::canonical_layout` made: interface nodes first and
 //! unchanged, then each definition's nodes, contiguous and in order; ops stay grouped by
@@ -184,7 +192,75 @@ fn map_op(op: &mut Op, map: &impl Fn(NodeId) -> NodeId) {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Removed {
     pub unread_nodes: usize,
+    /// Body nodes replaced by the node they copy (see `copy_roots`).
+    pub merged_nodes: usize,
     pub ops: usize,
+}
+
+/// For each node, the node it stands for: itself, or for a body node whose only writer among
+/// the kept ops is a plain `Copy`, the root of the node it copies (offline variable
+/// substitution). Such a node gets every value of its source and nothing else, so its set is
+/// the source's at every point of a solve and the solver need not hold it. Copies that form
+/// a cycle with no other writer keep one node of the cycle (which then copies itself, and
+/// the copy goes). Interface nodes are never replaced: other modules and later versions of
+/// this one refer to them.
+fn copy_roots(f: &ModuleFacts, keep: &[bool], iface: usize, n: usize) -> Vec<NodeId> {
+    let mut writers = vec![0u8; n];
+    let mut source = vec![NONE; n];
+    for (op, _) in f.ops.iter().zip(keep).filter(|(_, &k)| k) {
+        let Some(dst) = written(op).filter(|&d| (d as usize) < n) else {
+            continue;
+        };
+        let w = &mut writers[dst as usize];
+        *w = w.saturating_add(1);
+        if let Op::Copy { src, .. } = *op {
+            source[dst as usize] = src;
+        }
+    }
+    // `rep[x]`: the node `x` is replaced by, before following chains.
+    let rep: Vec<NodeId> = (0..n)
+        .map(|x| {
+            let src = source[x];
+            let merge = x >= iface && writers[x] == 1 && (src as usize) < n && src != x as NodeId;
+            if merge {
+                src
+            } else {
+                NONE
+            }
+        })
+        .collect();
+    let mut root: Vec<NodeId> = (0..n as NodeId).collect();
+    // 0: not seen, 1: on the current chain, 2: root known.
+    let mut state = vec![0u8; n];
+    let mut chain = Vec::new();
+    for x in 0..n {
+        if state[x] != 0 {
+            continue;
+        }
+        chain.clear();
+        let mut y = x;
+        let r = loop {
+            match state[y] {
+                2 => break root[y],
+                // Back on the chain: a cycle of copies; `y` stays and roots it.
+                1 => break y as NodeId,
+                _ => {}
+            }
+            if rep[y] == NONE {
+                break y as NodeId;
+            }
+            state[y] = 1;
+            chain.push(y);
+            y = rep[y] as usize;
+        };
+        for &c in &chain {
+            root[c] = r;
+            state[c] = 2;
+        }
+        root[r as usize] = r;
+        state[r as usize] = 2;
+    }
+    root
 }
 
 /// Whether the definitions' node and op ranges cover the body nodes and the ops exactly, in
@@ -280,6 +356,10 @@ pub(crate) fn simplify(f: &mut ModuleFacts) -> Removed {
         }
     }
 
+    // Copy chains: a body node whose only writer is a plain copy holds exactly the values of
+    // the node it copies, so it is replaced by that node (its root) and the copy goes.
+    let root = copy_roots(f, &keep, iface, n);
+
     // Numbering: interface nodes as they are, then each definition's remaining nodes in order.
     let mut new_id = vec![NONE; n];
     for (x, id) in new_id.iter_mut().enumerate().take(iface) {
@@ -289,14 +369,21 @@ pub(crate) fn simplify(f: &mut ModuleFacts) -> Removed {
     for def in &mut f.defs {
         let start = next;
         for x in def.body.0 as usize..(def.body.1 as usize).min(n) {
-            if live[x] {
+            if !live[x] {
+                removed.unread_nodes += 1;
+            } else if root[x] != x as NodeId {
+                removed.merged_nodes += 1;
+            } else {
                 new_id[x] = next;
                 next += 1;
-            } else {
-                removed.unread_nodes += 1;
             }
         }
         def.body = (start, next);
+    }
+    for x in 0..n {
+        if live[x] && root[x] != x as NodeId {
+            new_id[x] = new_id[root[x] as usize];
+        }
     }
     let map = |x: NodeId| -> NodeId { new_id.get(x as usize).copied().unwrap_or(NONE) };
 
@@ -416,6 +503,85 @@ mod tests {
             "{}",
             graph(&modules, true)
         );
+    }
+
+    #[test]
+    fn body_nodes_that_only_copy_are_replaced_by_their_source() {
+        // `b` and `c` only copy (`a` is written by a definition's value, `x` is a parameter,
+        // part of the interface, and `y` has two writers): they go, and so do their copies.
+        let source = "def g():\n    pass\n\ndef h():\n    pass\n\ndef f(x):\n    a = g\n    b = a\n    c = b\n    c()\n    y = x\n    y = h\n    y()\n    return x\n";
+        let before = facts(source, false);
+        let mut after = before.clone();
+        let removed = simplify(&mut after);
+        // The extractor's own temporaries that only copy go as well.
+        assert!(removed.merged_nodes >= 2, "{removed:?}");
+        assert_eq!(
+            after.num_nodes as usize,
+            before.num_nodes as usize - removed.unread_nodes - removed.merged_nodes
+        );
+        // No node written by a single copy is left in a body.
+        let iface = after.interface_nodes;
+        let mut writers = vec![(0, false); after.num_nodes as usize];
+        for op in &after.ops {
+            if let Some(dst) = written(op).filter(|&d| d != NONE) {
+                writers[dst as usize].0 += 1;
+                writers[dst as usize].1 = matches!(op, Op::Copy { .. });
+            }
+        }
+        assert!(
+            writers
+                .iter()
+                .enumerate()
+                .all(|(x, &(n, copy))| x < iface as usize || !(n == 1 && copy)),
+            "{:?}",
+            after.ops
+        );
+        assert!(tiled(
+            &after,
+            after.interface_nodes as usize,
+            after.num_nodes as usize
+        ));
+        let modules = vec![("m".to_string(), false, source.to_string())];
+        let simplified = graph(&modules, true);
+        assert_eq!(simplified, graph(&modules, false));
+        assert_eq!(
+            simplified["m.f"],
+            serde_json::json!(["m.g", "m.h"]),
+            "{simplified}"
+        );
+    }
+
+    /// Variables copied around a loop join at nodes with two writers (the value before the
+    /// loop and the one from its last pass): those stay, the copies between them go.
+    #[test]
+    fn copies_around_a_loop_keep_the_nodes_where_values_join() {
+        let source = "def g():\n    pass\n\ndef f():\n    b = g\n    while g:\n        a = b\n        b = a\n    b()\n";
+        let mut after = facts(source, false);
+        let removed = simplify(&mut after);
+        assert!(removed.merged_nodes >= 2, "{removed:?}");
+        let modules = vec![("m".to_string(), false, source.to_string())];
+        assert_eq!(graph(&modules, true), graph(&modules, false));
+        assert_eq!(graph(&modules, true)["m.f"], serde_json::json!(["m.g"]));
+    }
+
+    /// The extractor does not make a cycle of nodes that only copy each other (loops join
+    /// through nodes with two writers), but facts may come from elsewhere: one node of such a
+    /// cycle stays and roots the others.
+    #[test]
+    fn a_cycle_of_single_copies_keeps_one_root() {
+        let mut f = facts("x = 1\n", false);
+        f.ops = vec![
+            Op::Copy { dst: 1, src: 2 },
+            Op::Copy { dst: 2, src: 3 },
+            Op::Copy { dst: 3, src: 1 },
+            Op::Copy { dst: 4, src: 2 },
+            Op::Copy { dst: 5, src: 0 },
+        ];
+        let keep = vec![true; f.ops.len()];
+        let root = copy_roots(&f, &keep, 1, 6);
+        let r = root[1];
+        assert!([1, 2, 3].contains(&r), "{root:?}");
+        assert_eq!(root, vec![0, r, r, r, r, 0]);
     }
 
     #[test]
