@@ -162,9 +162,11 @@ pub struct ModuleName {
     pub is_package: bool,
 }
 
-/// The folders module names are counted from. For each file: the nearest enclosing project
-/// folder (one holding `pyproject.toml`, `setup.py` or `setup.cfg`, up to the workspace folder)
-/// or else the workspace folder; and in a `src/` layout, its `src/` folder. Folders below need
+/// The folders module names are counted from. For each file: the nearest enclosing folder
+/// Python imports from (`site-packages`, `dist-packages` or a standard library such as
+/// `lib/python3.11`, holding `os.py`) or project folder (one holding `pyproject.toml`,
+/// `setup.py` or `setup.cfg`), up to the workspace folder, or else the workspace folder; and in
+/// a `src/` layout, its `src/` folder. Folders below need
 /// no `__init__.py` to be packages (PEP 420 namespace packages), so `src/shop/cart.py` is
 /// `shop.cart` and `tests/unit/test_x.py` is `tests.unit.test_x`. A base folder that is itself
 /// a package counts from the first ancestor that is not, so a package opened on its own keeps
@@ -196,12 +198,14 @@ impl SourceRoots {
             return package_module_name(path);
         };
         let mut project = folder.as_path();
+        let mut import_root = false;
         let mut dir = absolute.parent();
         while let Some(d) = dir {
             if !d.starts_with(folder) {
                 break;
             }
-            if PROJECT_MARKERS.iter().any(|m| d.join(m).is_file()) {
+            import_root = is_import_root(d);
+            if import_root || PROJECT_MARKERS.iter().any(|m| d.join(m).is_file()) {
                 project = d;
                 break;
             }
@@ -209,7 +213,7 @@ impl SourceRoots {
         }
         let mut base = project.to_path_buf();
         let src = project.join("src");
-        if absolute.starts_with(&src) && !src.join("__init__.py").is_file() {
+        if !import_root && absolute.starts_with(&src) && !src.join("__init__.py").is_file() {
             base = src;
         }
         while base.join("__init__.py").is_file() {
@@ -221,6 +225,24 @@ impl SourceRoots {
         match absolute.strip_prefix(&base) {
             Ok(relative) => name_from_relative(relative),
             Err(_) => package_module_name(path),
+        }
+    }
+}
+
+/// A folder on Python's import path whatever surrounds it: installed packages
+/// (`site-packages`, Debian's `dist-packages`) and the standard library (`python3.11`, which
+/// holds `os.py`). A workspace that contains one (a virtual environment, a Python
+/// installation) names the modules in it as Python does, not after the folders above it.
+fn is_import_root(dir: &Path) -> bool {
+    let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    match name {
+        "site-packages" | "dist-packages" => true,
+        _ => {
+            name.strip_prefix("python").is_some_and(|version| {
+                !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.')
+            }) && dir.join("os.py").is_file()
         }
     }
 }
@@ -415,5 +437,55 @@ mod tests {
         // A project nested in a workspace folder names its modules from its own root.
         assert_eq!(name("other/sub/src/app/main.py").name, "app.main");
         assert_eq!(name("other/sub/setup_helpers.py").name, "setup_helpers");
+    }
+
+    /// A virtual environment or a Python installation inside a workspace: installed packages
+    /// and the standard library are named as Python imports them.
+    #[test]
+    fn site_packages_and_the_standard_library_name_their_modules_as_python_does() {
+        let root = std::env::temp_dir().join(format!("tandem-import-roots-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        for dir in [
+            ".venv/lib/python3.12/site-packages/requests",
+            "usr/lib/python3/dist-packages/apt",
+            "versions/3.11.7/lib/python3.11/json",
+            "versions/3.11.7/lib/python3.11/site-packages/six_pkg",
+            "tools/python3.11",
+        ] {
+            fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        fs::write(
+            root.join(".venv/lib/python3.12/site-packages/requests/__init__.py"),
+            "",
+        )
+        .unwrap();
+        fs::write(root.join("versions/3.11.7/lib/python3.11/os.py"), "").unwrap();
+        fs::write(
+            root.join("versions/3.11.7/lib/python3.11/json/__init__.py"),
+            "",
+        )
+        .unwrap();
+        let roots = SourceRoots::for_workspace(std::slice::from_ref(&root));
+        let name = |p: &str| roots.module_of(&root.join(p)).name;
+        assert_eq!(
+            name(".venv/lib/python3.12/site-packages/requests/api.py"),
+            "requests.api"
+        );
+        assert_eq!(
+            name("usr/lib/python3/dist-packages/apt/cache.py"),
+            "apt.cache"
+        );
+        assert_eq!(
+            name("versions/3.11.7/lib/python3.11/json/decoder.py"),
+            "json.decoder"
+        );
+        assert_eq!(name("versions/3.11.7/lib/python3.11/os.py"), "os");
+        assert_eq!(
+            name("versions/3.11.7/lib/python3.11/site-packages/six_pkg/x.py"),
+            "six_pkg.x"
+        );
+        // A folder named like a standard library without `os.py` is an ordinary folder.
+        assert_eq!(name("tools/python3.11/build.py"), "tools.python3.11.build");
+        let _ = fs::remove_dir_all(&root);
     }
 }
