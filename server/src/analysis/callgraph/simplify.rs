@@ -199,8 +199,8 @@ pub(crate) struct Removed {
 
 /// For each node, the node it stands for: itself, or for a body node whose only writer among
 /// the kept ops is a plain `Copy`, the root of the node it copies (offline variable
-/// substitution). Such a node gets every value of its source and nothing else, so its set is
-/// the source's at every point of a solve and the solver need not hold it. Copies that form
+/// substitution). Such a node gets every value of its source and nothing else, so once a
+/// solve settles its set is the source's, and the solver need not hold it. Copies that form
 /// a cycle with no other writer keep one node of the cycle (which then copies itself, and
 /// the copy goes). Interface nodes are never replaced: other modules and later versions of
 /// this one refer to them.
