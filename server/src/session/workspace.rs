@@ -166,9 +166,9 @@ pub struct ModuleName {
 /// Python imports from (`site-packages`, `dist-packages` or a standard library such as
 /// `lib/python3.11`, holding `os.py`) or project folder (one holding `pyproject.toml`,
 /// `setup.py` or `setup.cfg`), up to the workspace folder, or else the workspace folder; and in
-/// a `src/` layout, its `src/` folder. Folders below need
-/// no `__init__.py` to be packages (PEP 420 namespace packages), so `src/shop/cart.py` is
-/// `shop.cart` and `tests/unit/test_x.py` is `tests.unit.test_x`. A base folder that is itself
+/// a `src/` layout, its `src/` folder. Folders below need no `__init__.py` to be packages
+/// (PEP 420 namespace packages), so `src/shop/cart.py` is `shop.cart` and
+/// `tests/unit/test_x.py` is `tests.unit.test_x`. A base folder that is itself
 /// a package counts from the first ancestor that is not, so a package opened on its own keeps
 /// its name.
 #[derive(Debug, Clone, Default)]
