@@ -6,8 +6,10 @@
 //! ```
 //!
 //! Without `CALLGRAPH_CORPUS` it uses the standard library of the `python3` on the path.
-//! It prints figures (no timing assertions: speed is measured by the benchmarks); it fails
-//! only if the analysis panics.
+//! It prints figures (no timing assertions: speed is measured by the benchmarks); it fails if
+//! the analysis panics, if two solves from scratch of the same facts disagree, or if a graph
+//! updated after an edit differs from a solve from scratch of the edited program (6 edits are
+//! checked; `CALLGRAPH_CHECK_ALL=1` checks every one).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

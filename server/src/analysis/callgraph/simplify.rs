@@ -441,6 +441,14 @@ mod tests {
         }
     }
 
+    /// The facts of `source` before and after `simplify`, and what it removed.
+    fn before_and_after(source: &str) -> (ModuleFacts, ModuleFacts, Removed) {
+        let before = facts(source, false);
+        let mut after = before.clone();
+        let removed = simplify(&mut after);
+        (before, after, removed)
+    }
+
     fn graph(modules: &[(String, bool, String)], simplified: bool) -> serde_json::Value {
         let mut program = ProgramAnalysis::new();
         for (name, is_package, source) in modules {
@@ -463,9 +471,7 @@ mod tests {
     #[test]
     fn unread_results_and_values_go_and_their_calls_stay() {
         let source = "def g():\n    return 1\n\ndef f():\n    g()\n    unused = g()\n    x = 2\n    y = x\n    z = []\n    return None\n";
-        let before = facts(source, false);
-        let mut after = before.clone();
-        let removed = simplify(&mut after);
+        let (before, after, removed) = before_and_after(source);
         // `g()`'s two results, `2`, `x`, `y`, the list and `z` are never read (a list that
         // is written to stays: stores are kept whole).
         assert!(removed.unread_nodes >= 4, "{removed:?}");
@@ -510,9 +516,7 @@ mod tests {
         // `b` and `c` only copy (`a` is written by a definition's value, `x` is a parameter,
         // part of the interface, and `y` has two writers): they go, and so do their copies.
         let source = "def g():\n    pass\n\ndef h():\n    pass\n\ndef f(x):\n    a = g\n    b = a\n    c = b\n    c()\n    y = x\n    y = h\n    y()\n    return x\n";
-        let before = facts(source, false);
-        let mut after = before.clone();
-        let removed = simplify(&mut after);
+        let (before, after, removed) = before_and_after(source);
         // The extractor's own temporaries that only copy go as well.
         assert!(removed.merged_nodes >= 2, "{removed:?}");
         assert_eq!(
@@ -556,8 +560,7 @@ mod tests {
     #[test]
     fn copies_around_a_loop_keep_the_nodes_where_values_join() {
         let source = "def g():\n    pass\n\ndef f():\n    b = g\n    while g:\n        a = b\n        b = a\n    b()\n";
-        let mut after = facts(source, false);
-        let removed = simplify(&mut after);
+        let (_, _, removed) = before_and_after(source);
         assert!(removed.merged_nodes >= 2, "{removed:?}");
         let modules = vec![("m".to_string(), false, source.to_string())];
         assert_eq!(graph(&modules, true), graph(&modules, false));
