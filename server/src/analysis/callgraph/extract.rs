@@ -2302,8 +2302,8 @@ impl<'a, 't> Ex<'a, 't> {
             self.op(Op::Slice {
                 dst,
                 base,
-                lo,
-                hi,
+                lo: Bound::new(lo),
+                hi: Bound::new(hi),
                 alloc,
             });
             return dst;
@@ -2804,7 +2804,8 @@ impl<'a, 't> Ex<'a, 't> {
         let site = self.site(n);
         let dst = self.new_node();
         let args_start = self.args.len() as u32;
-        let args_len = args.len() as u32;
+        args.truncate(MAX_CALL_ARGS);
+        let args_len = args.len() as u16;
         self.args.extend(args);
         self.op(Op::Call {
             site,
@@ -3922,7 +3923,7 @@ impl<'a, 't> Ex<'a, 't> {
                         site: smap(site),
                         callee: map(callee),
                         args_start: start,
-                        args_len: (to - from) as u32,
+                        args_len: (to - from) as u16,
                         dst: map(dst),
                         flags,
                         aux,

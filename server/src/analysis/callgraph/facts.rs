@@ -80,6 +80,31 @@ pub(crate) enum Arg {
 /// Call flags.
 pub(crate) const CALL_DECORATOR: u8 = 1;
 
+/// A call keeps its first `MAX_CALL_ARGS` arguments (its count is 16 bits, which keeps an
+/// `Op` at 24 bytes); values passed in later ones flow nowhere. CPython itself has no limit,
+/// but no written call comes near it.
+pub(crate) const MAX_CALL_ARGS: usize = u16::MAX as usize;
+
+/// A slice bound read from an integer literal, or none (`a[1:]`'s upper bound), in four bytes:
+/// an `Option<i32>` takes eight, which made every `Op` 32 bytes rather than 24 (an `Op` is
+/// the largest part of a module's facts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Bound(i32);
+
+impl Bound {
+    pub(crate) const NONE: Bound = Bound(i32::MIN);
+
+    /// `Some(i32::MIN)` becomes `Some(i32::MIN + 1)`: no container the analysis tracks the
+    /// entries of is long enough for the two to select differently.
+    pub(crate) fn new(b: Option<i32>) -> Bound {
+        b.map_or(Bound::NONE, |v| Bound(v.max(i32::MIN + 1)))
+    }
+
+    pub(crate) fn get(self) -> Option<i32> {
+        (self != Bound::NONE).then_some(self.0)
+    }
+}
+
 /// One constraint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Op {
@@ -136,8 +161,8 @@ pub(crate) enum Op {
     Slice {
         dst: NodeId,
         base: NodeId,
-        lo: Option<i32>,
-        hi: Option<i32>,
+        lo: Bound,
+        hi: Bound,
         alloc: AllocIdx,
     },
     /// `dst ⊇ every element value of the containers in src` (`*x`, `**x`).
@@ -149,7 +174,8 @@ pub(crate) enum Op {
         site: SiteIdx,
         callee: NodeId,
         args_start: u32,
-        args_len: u32,
+        /// At most `MAX_CALL_ARGS`.
+        args_len: u16,
         dst: NodeId,
         flags: u8,
         aux: DefIdx,
@@ -425,5 +451,25 @@ impl ModuleFacts {
         self.sites
             .get(site as usize)
             .map_or(0..0, |s| s.start as usize..s.end as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ops are most of a module's facts (1.6 million of them for the standard library).
+    #[test]
+    fn an_op_takes_24_bytes() {
+        assert_eq!(std::mem::size_of::<Op>(), 24);
+    }
+
+    #[test]
+    fn a_slice_bound_keeps_every_value_but_the_one_that_marks_none() {
+        assert_eq!(Bound::new(None).get(), None);
+        assert_eq!(Bound::new(Some(0)).get(), Some(0));
+        assert_eq!(Bound::new(Some(-3)).get(), Some(-3));
+        assert_eq!(Bound::new(Some(i32::MAX)).get(), Some(i32::MAX));
+        assert_eq!(Bound::new(Some(i32::MIN)).get(), Some(i32::MIN + 1));
     }
 }

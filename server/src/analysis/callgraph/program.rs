@@ -306,11 +306,9 @@ fn unsorted_sites_of_module(
 ) -> Vec<Site> {
     let mut out = Vec::new();
     for site in s.mods[slot as usize].site_map.iter() {
-        if let Some(callees) = s.calls.get(&site) {
-            for &(callee, _) in callees.as_slice() {
-                if let Some(cs) = names.call_site(s, site, callee, graph) {
-                    out.push(cs);
-                }
+        for callee in s.calls.callees(site) {
+            if let Some(cs) = names.call_site(s, site, callee, graph) {
+                out.push(cs);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Unit tests: small programs and the edges they must (and must not) produce. Each test is a
 //! specification of one resolution feature. Module names ending in `.__init__` are packages.
 
+use super::facts::{Op, MAX_CALL_ARGS};
 use super::*;
 use crate::analysis::parse::parse_str;
 
@@ -992,4 +993,26 @@ fn calls_through_a_node_with_many_values_reach_each_of_them() {
             "use → C{i}.m"
         );
     }
+}
+
+/// A call keeps its first `MAX_CALL_ARGS` arguments: a generated call with more still
+/// analyses, and what flows through the kept arguments still arrives.
+#[test]
+fn a_call_with_more_arguments_than_an_op_counts_keeps_the_first_ones() {
+    let mut src = String::from("def g(): pass\ndef f(a, *rest):\n    a()\nf(g");
+    for _ in 0..MAX_CALL_ARGS + 10 {
+        src.push_str(", 0");
+    }
+    src.push_str(")\n");
+    let facts = facts_of("m", &src);
+    let lens: Vec<u16> = facts
+        .ops
+        .iter()
+        .filter_map(|op| match *op {
+            Op::Call { args_len, .. } => Some(args_len),
+            _ => None,
+        })
+        .collect();
+    assert!(lens.contains(&(MAX_CALL_ARGS as u16)), "{lens:?}");
+    assert_edges(&[("m", &src)], &[("m", "m.f"), ("m.f", "m.g")]);
 }
