@@ -32,7 +32,7 @@ use rayon::slice::ParallelSliceMut;
 
 use super::builtins::{calls_its_arguments, is_builtin, BuiltinType};
 use super::facts::*;
-use super::util::{FxMap, FxSet, HashChains, IdMap, Interner};
+use super::util::{FxMap, FxSet, HashChains, IdMap, IdTable, Interner};
 
 pub(crate) const NO: u32 = u32::MAX;
 
@@ -240,6 +240,11 @@ struct EdgeRec {
     /// The constraint that last took a reference: taking another one for the same constraint
     /// would only duplicate its record.
     last: u32,
+}
+
+/// The hash `Solver::edge_ids` indexes an edge under.
+fn edge_hash(src: u32, dst: u32, filter: u32) -> u64 {
+    HashChains::hash(&(src, dst, filter))
 }
 
 /// Nodes with this many out-edges find their edges through `Solver::edge_ids`; others walk
@@ -663,7 +668,7 @@ pub(crate) struct Solver {
     def_keys: FxMap<(u32, u32, u32), u32>,
 
     values: Vec<Value>,
-    value_ids: FxMap<Value, u32>,
+    value_ids: IdTable,
 
     set_of: Vec<u32>,
     first_edge: Vec<u32>,
@@ -680,7 +685,7 @@ pub(crate) struct Solver {
     /// `HUB_DEGREE` edges. Other nodes' edges are found by walking their few out-edges, which
     /// keeps this map to a small part of the edges (a map of every edge was the solver's
     /// largest structure after the edges themselves).
-    edge_ids: FxMap<(u32, u32, u32), u32>,
+    edge_ids: IdTable,
     /// The edge each static copy op made (by global op id).
     op_edge: Vec<u32>,
     trigs: Vec<Trig>,
@@ -776,7 +781,7 @@ impl Solver {
             def_loc: Vec::new(),
             def_keys: FxMap::default(),
             values: Vec::new(),
-            value_ids: FxMap::default(),
+            value_ids: IdTable::default(),
             set_of: Vec::new(),
             first_edge: Vec::new(),
             first_in: Vec::new(),
@@ -785,7 +790,7 @@ impl Solver {
             edges: Vec::new(),
             out_degree: Vec::new(),
             static_edges: Vec::new(),
-            edge_ids: FxMap::default(),
+            edge_ids: IdTable::default(),
             op_edge: Vec::new(),
             trigs: Vec::new(),
             queue: Vec::new(),
@@ -1039,12 +1044,16 @@ impl Solver {
     // ----- values and nodes ----------------------------------------------------------------
 
     pub(crate) fn value(&mut self, v: Value) -> u32 {
-        if let Some(&id) = self.value_ids.get(&v) {
+        let h = HashChains::hash(&v);
+        let values = &self.values;
+        if let Some(id) = self.value_ids.find(h, |i| values[i as usize] == v) {
             return id;
         }
         let id = self.values.len() as u32;
         self.values.push(v);
-        self.value_ids.insert(v, id);
+        let values = &self.values;
+        self.value_ids
+            .insert(h, id, |i| HashChains::hash(&values[i as usize]));
         id
     }
 
@@ -1124,7 +1133,7 @@ impl Solver {
             + seeds
             + map(self.dyn_ids.hashes(), 12)
             + self.dyn_ids.chain_capacity() * 4
-            + map(self.value_ids.len(), std::mem::size_of::<Value>() + 4)
+            + self.value_ids.heap_bytes()
             + map(
                 self.inst_attr.len()
                     + self.down_attr.len()
@@ -1138,7 +1147,7 @@ impl Solver {
                 .values()
                 .map(|v| v.capacity() * 20 + 40)
                 .sum::<usize>()
-            + map(self.edge_ids.len(), 16);
+            + self.edge_ids.heap_bytes();
         let total = self.set_of.len() * 18
             + self.sets.len() * std::mem::size_of::<ValSet>()
             + self.sets.iter().map(ValSet::heap_bytes).sum::<usize>()
@@ -1170,7 +1179,7 @@ impl Solver {
             mb(self.sets.len() * std::mem::size_of::<ValSet>()),
             mb(set_vals * 4),
             mb(self.edges.len() * std::mem::size_of::<EdgeRec>()),
-            mb(self.edge_ids.len() * 16),
+            mb(self.edge_ids.heap_bytes()),
             mb(self.trigs.len() * 8),
             mb(effect_cap * std::mem::size_of::<EffectRec>()),
             self.effect_free.len(),
@@ -1399,7 +1408,11 @@ impl Solver {
     /// The shared edge `src → dst` with `filter`, live or not.
     fn find_edge(&self, src: u32, dst: u32, filter: u32) -> Option<u32> {
         if *self.out_degree.get(src as usize)? >= HUB_DEGREE {
-            return self.edge_ids.get(&(src, dst, filter)).copied();
+            let edges = &self.edges;
+            return self.edge_ids.find(edge_hash(src, dst, filter), |e| {
+                let rec = &edges[e as usize];
+                (rec.src, rec.dst, rec.filter) == (src, dst, filter)
+            });
         }
         let mut e = self.first_edge[src as usize];
         while e != NO {
@@ -1447,14 +1460,24 @@ impl Solver {
             while f != NO {
                 let rec = self.edges[f as usize];
                 if !self.is_static_edge(f) {
-                    self.edge_ids.insert((rec.src, rec.dst, rec.filter), f);
+                    self.index_edge(f);
                 }
                 f = rec.next;
             }
         } else if before >= HUB_DEGREE && !is_static {
-            self.edge_ids.insert((src, dst, filter), e);
+            self.index_edge(e);
         }
         e
+    }
+
+    /// Adds a hub's shared edge to `edge_ids`.
+    fn index_edge(&mut self, e: u32) {
+        let edges = &self.edges;
+        let of = |e: u32| {
+            let rec = &edges[e as usize];
+            edge_hash(rec.src, rec.dst, rec.filter)
+        };
+        self.edge_ids.insert(of(e), e, of);
     }
 
     fn give_edge_values(&mut self, src: u32, dst: u32, filter: u32) {

@@ -154,11 +154,39 @@ impl HashChains {
     }
 }
 
+/// A hash index of dense `u32` ids whose keys are stored elsewhere (edges in the edge array,
+/// values in the value array): 4 bytes and a control byte per slot, where a map keyed by the
+/// keys themselves held a second copy of each (16 bytes for an edge's key). Ids are only
+/// added. The owner hashes keys with `HashChains::hash` and compares them in `find`; `insert`
+/// takes the hash of any id already in the table, for when it grows.
+#[derive(Default, Clone, Debug)]
+pub(crate) struct IdTable {
+    table: hashbrown::HashTable<u32>,
+}
+
+impl IdTable {
+    /// The id under `h` for which `is_it` holds.
+    pub(crate) fn find(&self, h: u64, mut is_it: impl FnMut(u32) -> bool) -> Option<u32> {
+        self.table.find(h, |&id| is_it(id)).copied()
+    }
+
+    /// Indexes `id` under `h` (the caller knows no id with an equal key is there).
+    pub(crate) fn insert(&mut self, h: u64, id: u32, hash_of: impl Fn(u32) -> u64) {
+        self.table.insert_unique(h, id, |&i| hash_of(i));
+    }
+
+    /// Bytes held: a `u32` and a control byte per slot.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        // Slots are a power of two at least 8/7 of the capacity.
+        (self.table.capacity() * 8 / 7).next_power_of_two() * 5
+    }
+}
+
 /// Interns strings to dense `u32` ids. Each distinct string is stored once (indexed by hash,
-/// see `HashChains`).
+/// see `IdTable`).
 #[derive(Default, Clone, Debug)]
 pub(crate) struct Interner {
-    ids: HashChains,
+    ids: IdTable,
     strings: Vec<Box<str>>,
 }
 
@@ -174,7 +202,9 @@ impl Interner {
         }
         let id = self.strings.len() as u32;
         self.strings.push(s.into());
-        self.ids.push(h, id);
+        let strings = &self.strings;
+        self.ids
+            .insert(h, id, |i| HashChains::hash(&*strings[i as usize]));
         id
     }
 
