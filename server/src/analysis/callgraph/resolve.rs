@@ -580,57 +580,95 @@ impl Effect {
     }
 }
 
-/// An effect and the next one of the same creator, packed in 12 bytes (an `(Effect, u32)`
-/// takes 16): the variant goes in the top bits of the link.
-#[derive(Clone, Copy, Debug)]
-struct EffectRec {
-    a: u32,
-    b: u32,
-    tag_next: u32,
+/// The effects of every creator, as linked lists in one array of words. A record is the
+/// variant in the top bits of a word whose other bits link to the creator's next record, then
+/// the effect's one or two ids: 8 bytes for an edge or a dynamic constraint (most of the
+/// effects), 12 for the others, where records of one size took 12 for every effect. Records
+/// taken out are reused (a free list per size).
+#[derive(Default, Debug)]
+struct EffectArena {
+    words: Vec<u32>,
+    free2: Vec<u32>,
+    free3: Vec<u32>,
 }
 
 const EFFECT_TAG_SHIFT: u32 = 29;
 const EFFECT_NEXT: u32 = (1 << EFFECT_TAG_SHIFT) - 1;
 
-impl EffectRec {
-    fn pack(e: Effect, next: u32) -> EffectRec {
+impl EffectArena {
+    /// Stores `e` linked to `next`; returns where.
+    fn push(&mut self, e: Effect, next: u32) -> u32 {
         let (tag, a, b) = match e {
-            Effect::Edge(x) => (0, x, 0),
-            Effect::Dyn(x) => (1, x, 0),
-            Effect::Value(x, y) => (2, x, y),
-            Effect::CallDef(x, y) => (3, x, y),
-            Effect::CallName(x, y) => (4, x, y),
-            Effect::Watch(x, y) => (5, x, y),
+            Effect::Edge(x) => (0, x, None),
+            Effect::Dyn(x) => (1, x, None),
+            Effect::Value(x, y) => (2, x, Some(y)),
+            Effect::CallDef(x, y) => (3, x, Some(y)),
+            Effect::CallName(x, y) => (4, x, Some(y)),
+            Effect::Watch(x, y) => (5, x, Some(y)),
         };
-        // The arena never comes near 2^29 records (that would be 6 GB of them).
+        let head = (tag << EFFECT_TAG_SHIFT) | (next & EFFECT_NEXT);
+        let free = if b.is_some() {
+            &mut self.free3
+        } else {
+            &mut self.free2
+        };
+        let at = match free.pop() {
+            Some(at) => at as usize,
+            None => {
+                let at = self.words.len();
+                self.words.resize(at + 2 + usize::from(b.is_some()), 0);
+                at
+            }
+        };
+        // Links have 29 bits: the arena never comes near 2^29 words (2 GB of them).
         assert!(
-            next == NO || next < EFFECT_NEXT,
+            at < EFFECT_NEXT as usize && (next == NO || next < EFFECT_NEXT),
             "call-graph effect arena overflow"
         );
-        EffectRec {
-            a,
-            b,
-            tag_next: (tag << EFFECT_TAG_SHIFT) | (next & EFFECT_NEXT),
+        self.words[at] = head;
+        self.words[at + 1] = a;
+        if let Some(b) = b {
+            self.words[at + 2] = b;
         }
+        at as u32
     }
 
-    fn effect(self) -> Effect {
-        let (a, b) = (self.a, self.b);
-        match self.tag_next >> EFFECT_TAG_SHIFT {
+    /// The effect at `at` and the next record of its creator.
+    fn get(&self, at: u32) -> (Effect, u32) {
+        let at = at as usize;
+        let head = self.words[at];
+        let a = self.words[at + 1];
+        let b = || self.words[at + 2];
+        let e = match head >> EFFECT_TAG_SHIFT {
             0 => Effect::Edge(a),
             1 => Effect::Dyn(a),
-            2 => Effect::Value(a, b),
-            3 => Effect::CallDef(a, b),
-            4 => Effect::CallName(a, b),
-            _ => Effect::Watch(a, b),
+            2 => Effect::Value(a, b()),
+            3 => Effect::CallDef(a, b()),
+            4 => Effect::CallName(a, b()),
+            _ => Effect::Watch(a, b()),
+        };
+        let next = match head & EFFECT_NEXT {
+            EFFECT_NEXT => NO,
+            n => n,
+        };
+        (e, next)
+    }
+
+    /// Makes the record at `at` reusable.
+    fn free(&mut self, at: u32) {
+        if self.words[at as usize] >> EFFECT_TAG_SHIFT < 2 {
+            self.free2.push(at);
+        } else {
+            self.free3.push(at);
         }
     }
 
-    fn next(self) -> u32 {
-        match self.tag_next & EFFECT_NEXT {
-            EFFECT_NEXT => NO,
-            n => n,
-        }
+    fn shrink(&mut self) {
+        self.words.shrink_to_fit();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        (self.words.capacity() + self.free2.capacity() + self.free3.capacity()) * 4
     }
 }
 
@@ -708,8 +746,7 @@ pub(crate) struct Solver {
 
     /// What each constraint derived: lists in an arena, one per creator (heads by static op
     /// id and by dynamic constraint id).
-    effect_arena: Vec<EffectRec>,
-    effect_free: Vec<u32>,
+    effect_arena: EffectArena,
     op_effects: Vec<u32>,
     dyn_effects: Vec<u32>,
     /// The constraint whose consequences are being derived (NO while seeding).
@@ -802,8 +839,7 @@ impl Solver {
             dyn_ops: Vec::new(),
             dyn_refs: Vec::new(),
             dyn_ids: HashChains::default(),
-            effect_arena: Vec::new(),
-            effect_free: Vec::new(),
+            effect_arena: EffectArena::default(),
             op_effects: Vec::new(),
             dyn_effects: Vec::new(),
             creator: NO,
@@ -1083,7 +1119,7 @@ impl Solver {
         self.sets.shrink_to_fit();
         self.edges.shrink_to_fit();
         self.trigs.shrink_to_fit();
-        self.effect_arena.shrink_to_fit();
+        self.effect_arena.shrink();
         self.op_effects.shrink_to_fit();
         self.dyn_effects.shrink_to_fit();
         self.dyn_ops.shrink_to_fit();
@@ -1100,17 +1136,22 @@ impl Solver {
     pub(crate) fn stats(&self) -> String {
         let saturated = self.sets.iter().filter(|s| s.saturated()).count();
         let live = self.edges.iter().filter(|e| e.refs > 0).count();
-        let effects: usize = self.effect_arena.len() - self.effect_free.len();
         let mut kinds = [0usize; 5];
-        for r in &self.effect_arena {
-            kinds[match r.effect() {
-                Effect::Edge(_) => 0,
-                Effect::Dyn(_) => 1,
-                Effect::Value(..) => 2,
-                Effect::CallDef(..) | Effect::CallName(..) => 3,
-                Effect::Watch(..) => 4,
-            }] += 1;
+        for &head in self.op_effects.iter().chain(&self.dyn_effects) {
+            let mut i = head;
+            while i != NO {
+                let (e, next) = self.effect_arena.get(i);
+                kinds[match e {
+                    Effect::Edge(_) => 0,
+                    Effect::Dyn(_) => 1,
+                    Effect::Value(..) => 2,
+                    Effect::CallDef(..) | Effect::CallName(..) => 3,
+                    Effect::Watch(..) => 4,
+                }] += 1;
+                i = next;
+            }
         }
+        let effects: usize = kinds.iter().sum();
         let static_creators = self.op_effects.iter().filter(|&&h| h != NO).count();
         let dyn_creators = self.dyn_effects.iter().filter(|&&h| h != NO).count();
         let kinds =
@@ -1118,7 +1159,6 @@ impl Solver {
         let set_vals: usize = self.sets.iter().map(ValSet::heap_bytes).sum::<usize>() / 4;
         let direct: usize = self.direct_arena.capacity() * 12 + self.direct_head.capacity() * 4;
         let seeds: usize = (self.seeds.capacity() + self.new_seeds.capacity()) * 12;
-        let effect_cap: usize = self.effect_arena.capacity();
         let mb = |x: usize| x as f64 / 1e6;
         // Hash map entries cost their key and value plus about a third for control bytes and
         // spare capacity.
@@ -1153,7 +1193,7 @@ impl Solver {
             + self.sets.iter().map(ValSet::heap_bytes).sum::<usize>()
             + self.edges.capacity() * std::mem::size_of::<EdgeRec>()
             + self.trigs.capacity() * 8
-            + self.effect_arena.capacity() * std::mem::size_of::<EffectRec>()
+            + self.effect_arena.heap_bytes()
             + (self.op_effects.capacity() + self.dyn_effects.capacity() + self.op_edge.capacity())
                 * 4
             + self.dyn_ops.capacity() * (std::mem::size_of::<DynOp>() + 4)
@@ -1169,7 +1209,7 @@ impl Solver {
         );
         format!(
             "{summary}; nodes {}, sets {}, saturated {saturated}, edges {} ({live} live), dynamic ops {}, effects {effects} (edge, dyn, value, call, watch: {kinds}), values {}; \
-             MB: per-node {:.1}, sets {:.1} + values {:.1}, edges {:.1} + ids {:.1}, trigs {:.1}, effects {:.1} (+{} maps), direct {:.1} ({} entries), seeds {:.1}, dyn {:.1}, slots {:.1}, lookups {}",
+             MB: per-node {:.1}, sets {:.1} + values {:.1}, edges {:.1} + ids {:.1}, trigs {:.1}, effects {:.1}, direct {:.1} ({} entries), seeds {:.1}, dyn {:.1}, slots {:.1}, lookups {}",
             self.set_of.len(),
             self.sets.len(),
             self.edges.len(),
@@ -1181,8 +1221,7 @@ impl Solver {
             mb(self.edges.len() * std::mem::size_of::<EdgeRec>()),
             mb(self.edge_ids.heap_bytes()),
             mb(self.trigs.len() * 8),
-            mb(effect_cap * std::mem::size_of::<EffectRec>()),
-            self.effect_free.len(),
+            mb(self.effect_arena.heap_bytes()),
             mb(direct),
             self.direct_arena.len() - self.direct_free.len(),
             mb(seeds),
@@ -1582,16 +1621,7 @@ impl Solver {
             heads.resize(i + 1, NO);
         }
         let next = heads[i];
-        let id = match self.effect_free.pop() {
-            Some(id) => {
-                self.effect_arena[id as usize] = EffectRec::pack(e, next);
-                id
-            }
-            None => {
-                self.effect_arena.push(EffectRec::pack(e, next));
-                (self.effect_arena.len() - 1) as u32
-            }
-        };
+        let id = self.effect_arena.push(e, next);
         let heads = if c & DYN != 0 {
             &mut self.dyn_effects
         } else {
@@ -1614,8 +1644,7 @@ impl Solver {
         let mut out = Vec::new();
         let mut i = self.effect_head(c);
         while i != NO {
-            let r = self.effect_arena[i as usize];
-            let (e, next) = (r.effect(), r.next());
+            let (e, next) = self.effect_arena.get(i);
             out.push(e);
             i = next;
         }
@@ -1627,10 +1656,9 @@ impl Solver {
         let mut out = Vec::new();
         let mut i = self.effect_head(c);
         while i != NO {
-            let r = self.effect_arena[i as usize];
-            let (e, next) = (r.effect(), r.next());
+            let (e, next) = self.effect_arena.get(i);
             out.push(e);
-            self.effect_free.push(i);
+            self.effect_arena.free(i);
             i = next;
         }
         let heads = if c & DYN != 0 {
