@@ -1129,6 +1129,11 @@ impl Solver {
         self.calls.shrink();
         self.queue = Vec::new();
         self.scratch = Vec::new();
+        // Only a cache (`forget_lookups` finds what a class change affects from the nodes'
+        // values, not from it): the few lookups an incremental update makes fill it again.
+        // Emptied here, its memory (10 MB for the standard library) serves the public graph,
+        // built next, rather than adding to the peak.
+        self.lookup_cache = FxMap::default();
     }
 
     /// Counts for benchmarks: nodes, sets, saturated sets, edges, live edges, dynamic ops,
