@@ -78,29 +78,27 @@ impl Solver {
                     node_map.push(self.new_node());
                 }
                 for i in nd.sites.0..nd.sites.1 {
-                    self.site_loc.push((slot, i));
-                    site_map.push((self.site_loc.len() - 1) as u32);
+                    site_map.push(self.site_loc.push((slot, i)));
                 }
                 for _ in nd.allocs.0..nd.allocs.1 {
                     alloc_map.push(self.next_alloc);
                     self.next_alloc += 1;
                 }
                 for i in nd.ops.0..nd.ops.1 {
-                    self.op_loc.push((slot, i));
-                    op_map.push((self.op_loc.len() - 1) as u32);
+                    op_map.push(self.op_loc.push((slot, i)));
                 }
             } else {
                 node_map.extend_from_slice(&old_node_map[od.body.0 as usize..od.body.1 as usize]);
                 for (k, i) in (nd.sites.0..nd.sites.1).enumerate() {
                     let g = old_site_map[od.sites.0 as usize + k];
-                    self.site_loc[g as usize] = (slot, i);
+                    self.site_loc.set(g, (slot, i));
                     site_map.push(g);
                 }
                 alloc_map
                     .extend_from_slice(&old_alloc_map[od.allocs.0 as usize..od.allocs.1 as usize]);
                 for (k, i) in (nd.ops.0..nd.ops.1).enumerate() {
                     let g = old_op_map[od.ops.0 as usize + k];
-                    self.op_loc[g as usize] = (slot, i);
+                    self.op_loc.set(g, (slot, i));
                     op_map.push(g);
                 }
             }
@@ -113,7 +111,7 @@ impl Solver {
             retired_nodes.extend_from_slice(&old_node_map[od.body.0 as usize..od.body.1 as usize]);
             for i in od.sites.0..od.sites.1 {
                 let g = old_site_map[i as usize];
-                self.site_loc[g as usize] = (slot, NO);
+                self.site_loc.set(g, (slot, NO));
             }
             for i in od.ops.0..od.ops.1 {
                 let g = old_op_map[i as usize];
@@ -150,7 +148,7 @@ impl Solver {
             region.add_creator(g);
         }
         for &(g, _) in &retired_ops {
-            self.op_loc[g as usize].1 = NO;
+            self.op_loc.retire(g);
         }
         // Classes whose methods now assign other attributes on `self`: where that decides
         // whether an external base is asked for an attribute, every lookup on those classes'
@@ -237,7 +235,7 @@ impl Solver {
     fn rederive_and_replay(&mut self, region: &Region, creators: &[u32]) {
         self.rederive(region);
         for &c in creators {
-            if c & DYN == 0 && self.op_loc.get(c as usize).is_none_or(|&(_, l)| l == NO) {
+            if c & DYN == 0 && self.op_loc.get(c).is_none_or(|(_, l)| l == NO) {
                 continue;
             }
             if c & DYN != 0 && !self.dyn_live(c & !DYN) {
@@ -325,7 +323,7 @@ impl Solver {
         if c & DYN != 0 {
             return self.dyn_watched(c & !DYN);
         }
-        let Some(&(slot, local)) = self.op_loc.get(c as usize) else {
+        let Some((slot, local)) = self.op_loc.get(c) else {
             return [NO, NO];
         };
         if local == NO {

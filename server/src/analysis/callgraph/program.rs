@@ -180,7 +180,7 @@ impl ProgramAnalysis {
                 if n == 0 {
                     continue;
                 }
-                if let Some(&(slot, _)) = solver.site_loc.get(site as usize) {
+                if let Some((slot, _)) = solver.site_loc.get(site) {
                     affected.insert(slot);
                 }
             }
@@ -282,7 +282,7 @@ impl SiteNames {
         callee: Callee,
         graph: &mut CallGraph,
     ) -> Option<Site> {
-        let &(slot, local) = s.site_loc.get(site as usize)?;
+        let (slot, local) = s.site_loc.get(site)?;
         if local == NO {
             return None;
         }

@@ -32,7 +32,7 @@ use rayon::slice::ParallelSliceMut;
 
 use super::builtins::{calls_its_arguments, is_builtin, BuiltinType};
 use super::facts::*;
-use super::util::{FxMap, FxSet, HashChains, IdMap, IdTable, Interner};
+use super::util::{FxMap, FxSet, HashChains, IdMap, IdTable, Interner, LocTable};
 
 pub(crate) const NO: u32 = u32::MAX;
 
@@ -699,9 +699,9 @@ pub(crate) struct Solver {
     pub(crate) classes: FxMap<u32, ClassInfo>,
     /// Where each global op, site and definition lives: (module slot, local index); a removed
     /// one has `NO` as its local index.
-    pub(crate) op_loc: Vec<(u32, u32)>,
-    pub(crate) site_loc: Vec<(u32, u32)>,
-    pub(crate) def_loc: Vec<(u32, u32)>,
+    pub(crate) op_loc: LocTable,
+    pub(crate) site_loc: LocTable,
+    pub(crate) def_loc: LocTable,
     /// Stable definition ids: (module name, qualified name, occurrence) → global definition.
     def_keys: FxMap<(u32, u32, u32), u32>,
 
@@ -813,9 +813,9 @@ impl Solver {
             module_by_name: FxMap::default(),
             packages: FxSet::default(),
             classes: FxMap::default(),
-            op_loc: Vec::new(),
-            site_loc: Vec::new(),
-            def_loc: Vec::new(),
+            op_loc: LocTable::default(),
+            site_loc: LocTable::default(),
+            def_loc: LocTable::default(),
             def_keys: FxMap::default(),
             values: Vec::new(),
             value_ids: IdTable::default(),
@@ -923,13 +923,17 @@ impl Solver {
             self.new_node();
         }
         let site_map = IdMap::range(self.site_loc.len() as u32, facts.sites.len() as u32);
-        self.site_loc
-            .extend((0..facts.sites.len() as u32).map(|i| (slot, i)));
+        self.site_loc.reserve(facts.sites.len());
+        for i in 0..facts.sites.len() as u32 {
+            self.site_loc.push((slot, i));
+        }
         let alloc_map = IdMap::range(self.next_alloc, facts.num_allocs);
         self.next_alloc += facts.num_allocs;
         let op_map = IdMap::range(self.op_loc.len() as u32, facts.ops.len() as u32);
-        self.op_loc
-            .extend((0..facts.ops.len() as u32).map(|i| (slot, i)));
+        self.op_loc.reserve(facts.ops.len());
+        for i in 0..facts.ops.len() as u32 {
+            self.op_loc.push((slot, i));
+        }
         let def_map = self.def_ids(slot, name, &facts);
         let mut globals: Vec<(u32, u32)> = facts
             .globals
@@ -975,13 +979,12 @@ impl Solver {
             let id = match self.def_keys.get(&key) {
                 Some(&id) => id,
                 None => {
-                    self.def_loc.push((slot, i as u32));
-                    let id = (self.def_loc.len() - 1) as u32;
+                    let id = self.def_loc.push((slot, i as u32));
                     self.def_keys.insert(key, id);
                     id
                 }
             };
-            self.def_loc[id as usize] = (slot, i as u32);
+            self.def_loc.set(id, (slot, i as u32));
             out.push(id);
         }
         out
@@ -1035,7 +1038,7 @@ impl Solver {
 
     /// The module slot and local definition of a global definition.
     pub(crate) fn def_at(&self, gdef: u32) -> Option<(u32, &DefFact)> {
-        let &(slot, local) = self.def_loc.get(gdef as usize)?;
+        let (slot, local) = self.def_loc.get(gdef)?;
         if local == NO {
             return None;
         }
@@ -1054,7 +1057,7 @@ impl Solver {
     }
 
     pub(crate) fn site_caller(&self, gsite: u32) -> u32 {
-        let Some(&(slot, local)) = self.site_loc.get(gsite as usize) else {
+        let Some((slot, local)) = self.site_loc.get(gsite) else {
             return NO;
         };
         if local == NO {
@@ -1797,7 +1800,7 @@ impl Solver {
         if op & DYN != 0 {
             self.dyn_live(op & !DYN)
         } else {
-            self.op_loc.get(op as usize).is_some_and(|&(_, l)| l != NO)
+            self.op_loc.get(op).is_some_and(|(_, l)| l != NO)
         }
     }
 
@@ -2206,7 +2209,7 @@ impl Solver {
             if let Some(dop) = self.dyn_ops.get((op & !DYN) as usize).cloned() {
                 self.fire_dyn(node, &dop, v);
             }
-        } else if let Some(&(module, local)) = self.op_loc.get(op as usize) {
+        } else if let Some((module, local)) = self.op_loc.get(op) {
             if let Some(&sop) = self.mods[module as usize].facts.ops.get(local as usize) {
                 self.fire_static(node, module, sop, v);
             }
@@ -3456,7 +3459,7 @@ impl Solver {
     }
 
     fn bind_args(&mut self, f: u32, args: &[GArg], offset: usize) {
-        let Some(&(m, local)) = self.def_loc.get(f as usize) else {
+        let Some((m, local)) = self.def_loc.get(f) else {
             return;
         };
         if local == NO {

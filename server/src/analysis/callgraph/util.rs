@@ -9,6 +9,8 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::resolve::NO;
+
 /// The multiply-rotate hash used by rustc ("FxHash").
 #[derive(Default, Clone, Copy)]
 pub(crate) struct FxHasher {
@@ -182,6 +184,91 @@ impl IdTable {
     }
 }
 
+/// Where each global id of one kind (op, site or definition) lives: its module slot and its
+/// local index there, `NO` as the local index once the id is retired. Both are packed in one
+/// `u32` (14 bits of slot, 18 of local index) where an id fits, which is every id of
+/// programs up to 16,382 modules of up to 262,141 ops each; the others are kept in a map.
+/// Half the size of a `(u32, u32)` per id, for the millions of ops of a large program.
+#[derive(Default, Clone, Debug)]
+pub(crate) struct LocTable {
+    packed: Vec<u32>,
+    overflow: FxMap<u32, (u32, u32)>,
+}
+
+const LOC_LOCAL_BITS: u32 = 18;
+const LOC_LOCAL_MASK: u32 = (1 << LOC_LOCAL_BITS) - 1;
+/// The local index code of a retired id.
+const LOC_RETIRED: u32 = LOC_LOCAL_MASK - 1;
+/// A packed entry saying "look in the overflow map".
+const LOC_OVERFLOW: u32 = u32::MAX;
+const LOC_MAX_SLOT: u32 = (1 << (32 - LOC_LOCAL_BITS)) - 2;
+
+impl LocTable {
+    fn pack((slot, local): (u32, u32)) -> Option<u32> {
+        let code = if local == NO {
+            LOC_RETIRED
+        } else if local < LOC_RETIRED {
+            local
+        } else {
+            return None;
+        };
+        (slot <= LOC_MAX_SLOT).then_some((slot << LOC_LOCAL_BITS) | code)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.packed.len()
+    }
+
+    /// Where `id` lives, if it was ever given out.
+    pub(crate) fn get(&self, id: u32) -> Option<(u32, u32)> {
+        let p = *self.packed.get(id as usize)?;
+        if p == LOC_OVERFLOW {
+            return self.overflow.get(&id).copied();
+        }
+        let code = p & LOC_LOCAL_MASK;
+        let local = if code == LOC_RETIRED { NO } else { code };
+        Some((p >> LOC_LOCAL_BITS, local))
+    }
+
+    /// Gives out the next id, living at `loc`; returns it.
+    pub(crate) fn push(&mut self, loc: (u32, u32)) -> u32 {
+        let id = self.packed.len() as u32;
+        self.packed.push(LOC_OVERFLOW);
+        self.set(id, loc);
+        id
+    }
+
+    /// Moves `id` (already given out) to `loc`.
+    pub(crate) fn set(&mut self, id: u32, loc: (u32, u32)) {
+        let Some(entry) = self.packed.get_mut(id as usize) else {
+            return;
+        };
+        match Self::pack(loc) {
+            Some(p) => {
+                if *entry == LOC_OVERFLOW {
+                    self.overflow.remove(&id);
+                }
+                *entry = p;
+            }
+            None => {
+                *entry = LOC_OVERFLOW;
+                self.overflow.insert(id, loc);
+            }
+        }
+    }
+
+    /// Marks `id` retired, keeping its slot.
+    pub(crate) fn retire(&mut self, id: u32) {
+        if let Some((slot, _)) = self.get(id) {
+            self.set(id, (slot, NO));
+        }
+    }
+
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.packed.reserve(additional);
+    }
+}
+
 /// Interns strings to dense `u32` ids. Each distinct string is stored once (indexed by hash,
 /// see `IdTable`).
 #[derive(Default, Clone, Debug)]
@@ -275,7 +362,43 @@ impl IdMap {
 
 #[cfg(test)]
 mod tests {
-    use super::HashChains;
+    use super::{HashChains, LocTable, NO};
+
+    /// Locations that fit are packed, those that do not (a huge module or slot number) go to
+    /// the overflow map, and either kind can be moved, retired and moved back.
+    #[test]
+    fn locations_round_trip_packed_or_not() {
+        let mut t = LocTable::default();
+        let cases = [
+            (0, 0),
+            (3, 7),
+            (16_382, 262_141),
+            (16_383, 0),
+            (70_000, 5),
+            (2, 262_142),
+            (2, 1 << 20),
+            (5, NO),
+            (u32::MAX - 1, NO),
+        ];
+        let ids: Vec<u32> = cases.iter().map(|&loc| t.push(loc)).collect();
+        assert_eq!(ids, (0..cases.len() as u32).collect::<Vec<_>>());
+        for (&id, &loc) in ids.iter().zip(&cases) {
+            assert_eq!(t.get(id), Some(loc), "id {id}");
+        }
+        // An overflowing entry moved to a packed location and back.
+        t.set(4, (1, 1));
+        assert_eq!(t.get(4), Some((1, 1)));
+        t.set(4, (70_000, 6));
+        assert_eq!(t.get(4), Some((70_000, 6)));
+        for id in [1, 4, 6] {
+            let (slot, _) = t.get(id).unwrap();
+            t.retire(id);
+            assert_eq!(t.get(id), Some((slot, NO)));
+        }
+        assert_eq!(t.get(3), Some((16_383, 0)));
+        assert_eq!(t.get(cases.len() as u32), None);
+        assert_eq!(t.len(), cases.len());
+    }
 
     /// Ids sharing a hash are all found, and any of them (head, middle, last) can be removed
     /// without losing the others.
