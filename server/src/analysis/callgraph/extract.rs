@@ -18,7 +18,7 @@ use tree_sitter::{Language, Node as TsNode, TreeCursor};
 
 use super::facts::*;
 use super::simplify;
-use super::util::{FxMap, Interner};
+use super::util::{FxMap, Interner, StringTable};
 use super::SourceModule;
 use crate::analysis::parse::python_language;
 
@@ -3665,7 +3665,7 @@ impl<'a, 't> Ex<'a, 't> {
         let mut facts = ModuleFacts {
             name: self.module_name.into(),
             is_package: self.is_package,
-            strings: Vec::new(),
+            strings: StringTable::default(),
             num_nodes: self.next_node,
             interface_nodes: 0,
             interface_keys: Vec::new(),

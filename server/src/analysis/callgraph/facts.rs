@@ -14,6 +14,8 @@
 
 use std::ops::Range;
 
+use super::util::StringTable;
+
 /// A node of the module's constraint program (a set of abstract values).
 pub(crate) type NodeId = u32;
 /// A string in the module's string table.
@@ -353,7 +355,7 @@ pub(crate) struct SiteFact {
 pub struct ModuleFacts {
     pub(crate) name: Box<str>,
     pub(crate) is_package: bool,
-    pub(crate) strings: Vec<Box<str>>,
+    pub(crate) strings: StringTable,
     pub(crate) num_nodes: u32,
     /// Nodes `0..interface_nodes` are the interface (parameters, returns, globals, class
     /// attributes, captured variables); the rest belong to one definition each.
@@ -411,7 +413,7 @@ impl ModuleFacts {
     /// A rough count of the bytes the facts occupy, for memory budgets.
     pub fn approximate_size(&self) -> usize {
         use std::mem::size_of;
-        let strings: usize = self.strings.iter().map(|s| s.len() + 16).sum();
+        let strings: usize = self.strings.heap_bytes();
         let defs: usize = self
             .defs
             .iter()

@@ -418,8 +418,8 @@ fn interface_matches(
     b: &ModuleFacts,
     self_attrs_matter: impl Fn(u32) -> bool,
 ) -> bool {
-    let sa = |s: u32| a.strings.get(s as usize).map_or("", |x| &**x);
-    let sb = |s: u32| b.strings.get(s as usize).map_or("", |x| &**x);
+    let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
+    let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
     if a.name != b.name
         || a.is_package != b.is_package
         || a.defs.len() != b.defs.len()
@@ -522,8 +522,8 @@ fn def_interface_matches(
     self_attrs_matter: bool,
     statics_matter: bool,
 ) -> bool {
-    let sa = |s: u32| a.strings.get(s as usize).map_or("", |v| &**v);
-    let sb = |s: u32| b.strings.get(s as usize).map_or("", |v| &**v);
+    let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
+    let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
     if x.kind != y.kind
         || x.qualname != y.qualname
         || x.parent != y.parent
@@ -623,7 +623,7 @@ pub(crate) enum IfaceKey<'a> {
 fn iface_key(f: &ModuleFacts, i: u32) -> IfaceKey<'_> {
     match f.interface_keys.get(i as usize) {
         Some(&(kind, def, x)) if matches!(kind, IF_ALL | IF_REMOTE) => {
-            IfaceKey::Named(kind, def, f.strings.get(x as usize).map_or("", |s| s))
+            IfaceKey::Named(kind, def, f.strings.get(x as usize).unwrap_or(""))
         }
         Some(&(kind, def, x)) => IfaceKey::Indexed(kind, def, x),
         None => IfaceKey::Indexed(u8::MAX, i, 0),
@@ -978,8 +978,8 @@ fn interface_diff(a: &ModuleFacts, b: &ModuleFacts) -> String {
 
 /// The classes whose methods assign a different set of attributes on `self`.
 fn self_attr_changes(a: &ModuleFacts, b: &ModuleFacts) -> Vec<u32> {
-    let sa = |s: u32| a.strings.get(s as usize).map_or("", |v| &**v);
-    let sb = |s: u32| b.strings.get(s as usize).map_or("", |v| &**v);
+    let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
+    let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
     a.defs
         .iter()
         .zip(&b.defs)

@@ -269,17 +269,67 @@ impl LocTable {
     }
 }
 
-/// Interns strings to dense `u32` ids. Each distinct string is stored once (indexed by hash,
-/// see `IdTable`).
+/// Strings by dense id, packed end to end in one buffer: no allocation and no 16-byte
+/// header per string (a module's facts hold a few hundred names, the solver's table hundreds
+/// of thousands).
+#[derive(Default, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StringTable {
+    text: String,
+    /// Where each string ends in `text`.
+    ends: Vec<u32>,
+}
+
+impl StringTable {
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub(crate) fn get(&self, id: usize) -> Option<&str> {
+        let end = *self.ends.get(id)? as usize;
+        let start = match id {
+            0 => 0,
+            _ => self.ends[id - 1] as usize,
+        };
+        self.text.get(start..end)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i).unwrap_or(""))
+    }
+
+    /// Adds `s`; returns its id.
+    fn push(&mut self, s: &str) -> u32 {
+        self.text.push_str(s);
+        // The buffer never comes near 4 GB: a module's source is limited to a few MB, and
+        // the solver's table holds each name of the program once.
+        let end = u32::try_from(self.text.len()).expect("string table over 4 GB");
+        self.ends.push(end);
+        (self.ends.len() - 1) as u32
+    }
+
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+
+    /// Bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * 4
+    }
+}
+
+/// Interns strings to dense `u32` ids. Each distinct string is stored once (packed, see
+/// `StringTable`, and indexed by hash, see `IdTable`).
 #[derive(Default, Clone, Debug)]
 pub(crate) struct Interner {
     ids: IdTable,
-    strings: Vec<Box<str>>,
+    strings: StringTable,
 }
 
 impl Interner {
     fn find(&self, h: u64, s: &str) -> Option<u32> {
-        self.ids.find(h, |i| &*self.strings[i as usize] == s)
+        self.ids
+            .find(h, |i| self.strings.get(i as usize) == Some(s))
     }
 
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
@@ -287,11 +337,11 @@ impl Interner {
         if let Some(id) = self.find(h, s) {
             return id;
         }
-        let id = self.strings.len() as u32;
-        self.strings.push(s.into());
+        let id = self.strings.push(s);
         let strings = &self.strings;
-        self.ids
-            .insert(h, id, |i| HashChains::hash(&*strings[i as usize]));
+        self.ids.insert(h, id, |i| {
+            HashChains::hash(strings.get(i as usize).unwrap_or(""))
+        });
         id
     }
 
@@ -300,10 +350,10 @@ impl Interner {
     }
 
     pub(crate) fn resolve(&self, id: u32) -> &str {
-        self.strings.get(id as usize).map_or("", |s| s)
+        self.strings.get(id as usize).unwrap_or("")
     }
 
-    pub(crate) fn into_strings(self) -> Vec<Box<str>> {
+    pub(crate) fn into_strings(self) -> StringTable {
         self.strings
     }
 }
@@ -362,7 +412,26 @@ impl IdMap {
 
 #[cfg(test)]
 mod tests {
-    use super::{HashChains, LocTable, NO};
+    use super::{HashChains, Interner, LocTable, NO};
+
+    /// Packed strings, the empty one included, come back as they went in, and interning the
+    /// same string again gives the same id.
+    #[test]
+    fn interned_strings_are_packed_and_found_again() {
+        let mut interner = Interner::default();
+        let words = ["", "self", "é", "", "self", "append", "x"];
+        let ids: Vec<u32> = words.iter().map(|w| interner.intern(w)).collect();
+        assert_eq!(ids, [0, 1, 2, 0, 1, 3, 4]);
+        for (w, &id) in words.iter().zip(&ids) {
+            assert_eq!(interner.resolve(id), *w);
+            assert_eq!(interner.get(w), Some(id));
+        }
+        assert_eq!(interner.get("missing"), None);
+        let table = interner.into_strings();
+        assert_eq!(table.len(), 5);
+        assert_eq!(table.iter().collect::<Vec<_>>(), ["", "self", "é", "append", "x"]);
+        assert_eq!(table.get(5), None);
+    }
 
     /// Locations that fit are packed, those that do not (a huge module or slot number) go to
     /// the overflow map, and either kind can be moved, retired and moved back.
