@@ -429,7 +429,10 @@ mod tests {
         assert_eq!(interner.get("missing"), None);
         let table = interner.into_strings();
         assert_eq!(table.len(), 5);
-        assert_eq!(table.iter().collect::<Vec<_>>(), ["", "self", "é", "append", "x"]);
+        assert_eq!(
+            table.iter().collect::<Vec<_>>(),
+            ["", "self", "é", "append", "x"]
+        );
         assert_eq!(table.get(5), None);
     }
 
