@@ -32,7 +32,7 @@ use rayon::slice::ParallelSliceMut;
 
 use super::builtins::{calls_its_arguments, is_builtin, BuiltinType};
 use super::facts::*;
-use super::util::{FxMap, FxSet, HashChains, IdMap, IdTable, Interner, LocTable};
+use super::util::{arena_alloc, FxMap, FxSet, HashChains, IdMap, IdTable, Interner, LocTable};
 
 pub(crate) const NO: u32 = u32::MAX;
 
@@ -502,17 +502,7 @@ impl CallTable {
             prev = i;
             i = rec.2;
         }
-        let entry = (c, 1, NO);
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.arena[id as usize] = entry;
-                id
-            }
-            None => {
-                self.arena.push(entry);
-                (self.arena.len() - 1) as u32
-            }
-        };
+        let id = arena_alloc(&mut self.arena, &mut self.free, (c, 1, NO));
         // Appended, so that callees stay in the order they were found.
         match prev {
             NO => self.heads[site as usize] = id,
@@ -1305,17 +1295,7 @@ impl Solver {
                 i = next;
             }
             if !known && (node as usize) < self.direct_head.len() {
-                let entry = (v, c, head);
-                let id = match self.direct_free.pop() {
-                    Some(id) => {
-                        self.direct_arena[id as usize] = entry;
-                        id
-                    }
-                    None => {
-                        self.direct_arena.push(entry);
-                        (self.direct_arena.len() - 1) as u32
-                    }
-                };
+                let id = arena_alloc(&mut self.direct_arena, &mut self.direct_free, (v, c, head));
                 self.direct_head[node as usize] = id;
                 self.push_effect(c, Effect::Value(node, v));
             }

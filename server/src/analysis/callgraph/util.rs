@@ -269,6 +269,20 @@ impl LocTable {
     }
 }
 
+/// Stores `entry` in `arena`, in a slot `free` lists if there is one; returns its index.
+pub(crate) fn arena_alloc<T>(arena: &mut Vec<T>, free: &mut Vec<u32>, entry: T) -> u32 {
+    match free.pop() {
+        Some(id) => {
+            arena[id as usize] = entry;
+            id
+        }
+        None => {
+            arena.push(entry);
+            (arena.len() - 1) as u32
+        }
+    }
+}
+
 /// Strings by dense id, packed end to end in one buffer: no allocation and no 16-byte
 /// header per string (a module's facts hold a few hundred names, the solver's table hundreds
 /// of thousands).
