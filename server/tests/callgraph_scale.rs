@@ -34,7 +34,16 @@ fn corpus() -> Option<PathBuf> {
 
 fn corpus_dir() -> Option<PathBuf> {
     if let Ok(dir) = std::env::var("CALLGRAPH_CORPUS") {
-        return Some(PathBuf::from(dir));
+        // A relative path is read from `server/` (cargo runs tests in the package's folder):
+        // one meant from the repository root would silently measure nothing.
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.is_dir(),
+            "CALLGRAPH_CORPUS {} is not a folder (relative paths are read from {})",
+            dir.display(),
+            std::env::current_dir().map_or_else(|e| e.to_string(), |d| d.display().to_string())
+        );
+        return Some(dir);
     }
     let out = Command::new("python3")
         .args([
