@@ -187,7 +187,7 @@ impl IdTable {
 /// Where each global id of one kind (op, site or definition) lives: its module slot and its
 /// local index there, `NO` as the local index once the id is retired. Both are packed in one
 /// `u32` (14 bits of slot, 18 of local index) where an id fits, which is every id of
-/// programs up to 16,382 modules of up to 262,141 ops each; the others are kept in a map.
+/// programs of up to 16,383 modules of up to 262,142 ops each; the others are kept in a map.
 /// Half the size of a `(u32, u32)` per id, for the millions of ops of a large program.
 #[derive(Default, Clone, Debug)]
 pub(crate) struct LocTable {
