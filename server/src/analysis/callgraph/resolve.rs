@@ -644,6 +644,19 @@ impl EffectArena {
         (e, next)
     }
 
+    /// The effects of the list that starts at `head`, in order.
+    fn list(&self, head: u32) -> impl Iterator<Item = Effect> + '_ {
+        let mut i = head;
+        std::iter::from_fn(move || {
+            if i == NO {
+                return None;
+            }
+            let (e, next) = self.get(i);
+            i = next;
+            Some(e)
+        })
+    }
+
     /// Makes the record at `at` reusable.
     fn free(&mut self, at: u32) {
         if self.words[at as usize] >> EFFECT_TAG_SHIFT < 2 {
@@ -912,18 +925,12 @@ impl Solver {
         for _ in 0..facts.num_nodes {
             self.new_node();
         }
-        let site_map = IdMap::range(self.site_loc.len() as u32, facts.sites.len() as u32);
-        self.site_loc.reserve(facts.sites.len());
-        for i in 0..facts.sites.len() as u32 {
-            self.site_loc.push((slot, i));
-        }
+        let sites = facts.sites.len() as u32;
+        let site_map = IdMap::range(self.site_loc.push_module(slot, sites), sites);
         let alloc_map = IdMap::range(self.next_alloc, facts.num_allocs);
         self.next_alloc += facts.num_allocs;
-        let op_map = IdMap::range(self.op_loc.len() as u32, facts.ops.len() as u32);
-        self.op_loc.reserve(facts.ops.len());
-        for i in 0..facts.ops.len() as u32 {
-            self.op_loc.push((slot, i));
-        }
+        let ops = facts.ops.len() as u32;
+        let op_map = IdMap::range(self.op_loc.push_module(slot, ops), ops);
         let def_map = self.def_ids(slot, name, &facts);
         let mut globals: Vec<(u32, u32)> = facts
             .globals
@@ -1136,9 +1143,7 @@ impl Solver {
         let live = self.edges.iter().filter(|e| e.refs > 0).count();
         let mut kinds = [0usize; 5];
         for &head in self.op_effects.iter().chain(&self.dyn_effects) {
-            let mut i = head;
-            while i != NO {
-                let (e, next) = self.effect_arena.get(i);
+            for e in self.effect_arena.list(head) {
                 kinds[match e {
                     Effect::Edge(_) => 0,
                     Effect::Dyn(_) => 1,
@@ -1146,7 +1151,6 @@ impl Solver {
                     Effect::CallDef(..) | Effect::CallName(..) => 3,
                     Effect::Watch(..) => 4,
                 }] += 1;
-                i = next;
             }
         }
         let effects: usize = kinds.iter().sum();
@@ -1629,14 +1633,7 @@ impl Solver {
 
     /// What creator `c` derived.
     pub(crate) fn effects_of(&self, c: u32) -> Vec<Effect> {
-        let mut out = Vec::new();
-        let mut i = self.effect_head(c);
-        while i != NO {
-            let (e, next) = self.effect_arena.get(i);
-            out.push(e);
-            i = next;
-        }
-        out
+        self.effect_arena.list(self.effect_head(c)).collect()
     }
 
     /// Removes and returns what creator `c` derived.

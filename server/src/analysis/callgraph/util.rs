@@ -232,7 +232,7 @@ impl LocTable {
 
     /// Gives out the next id, living at `loc`; returns it.
     pub(crate) fn push(&mut self, loc: (u32, u32)) -> u32 {
-        let id = self.packed.len() as u32;
+        let id = self.len() as u32;
         self.packed.push(LOC_OVERFLOW);
         self.set(id, loc);
         id
@@ -264,8 +264,15 @@ impl LocTable {
         }
     }
 
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        self.packed.reserve(additional);
+    /// Gives out `count` ids for a module's items `0..count` in `slot`, as a full layout
+    /// does; returns the first.
+    pub(crate) fn push_module(&mut self, slot: u32, count: u32) -> u32 {
+        let first = self.len() as u32;
+        self.packed.reserve(count as usize);
+        for local in 0..count {
+            self.push((slot, local));
+        }
+        first
     }
 }
 
