@@ -14,7 +14,9 @@ use rayon::prelude::*;
 
 use crate::analysis::index::{analyze_file, analyze_tree, FileAnalysis, ProjectIndex};
 use crate::session::config::WorkspaceConfig;
-use crate::session::workspace::{discover_python_files, read_source, SkipReason, SourceRoots};
+use crate::session::workspace::{
+    discover_python_files, read_source, ModuleName, ModuleNamer, SkipReason, SourceRoots,
+};
 
 /// What a build did.
 #[derive(Debug, Default)]
@@ -38,6 +40,16 @@ pub fn analyze_path(
     analyze_text(roots, path, &text)
 }
 
+/// `analyze_path` with the module named by `namer`, which remembers folders across files.
+fn analyze_path_named(
+    namer: &ModuleNamer<'_>,
+    path: &Path,
+    config: &WorkspaceConfig,
+) -> Result<FileAnalysis, String> {
+    let text = read_source(path, config.max_file_size).map_err(|e| e.to_string())?;
+    analyze_module(&namer.module_of(path), &text, None)
+}
+
 /// Analyses a file's text (from disk or from the editor), catching a panic in the analysis.
 pub fn analyze_text(roots: &SourceRoots, path: &Path, text: &str) -> Result<FileAnalysis, String> {
     analyze_text_with_tree(roots, path, text, None)
@@ -51,7 +63,15 @@ pub fn analyze_text_with_tree(
     text: &str,
     tree: Option<&tree_sitter::Tree>,
 ) -> Result<FileAnalysis, String> {
-    let module = roots.module_of(path);
+    analyze_module(&roots.module_of(path), text, tree)
+}
+
+/// Analyses the text of `module`, catching a panic in the analysis.
+fn analyze_module(
+    module: &ModuleName,
+    text: &str,
+    tree: Option<&tree_sitter::Tree>,
+) -> Result<FileAnalysis, String> {
     catch_unwind(AssertUnwindSafe(|| match tree {
         Some(tree) => analyze_tree(&module.name, module.is_package, text, tree),
         None => analyze_file(&module.name, module.is_package, text),
@@ -100,6 +120,7 @@ pub fn build_index_of_files(
 ) -> (ProjectIndex, IndexReport) {
     let total = files.len();
     let done = AtomicUsize::new(0);
+    let namer = ModuleNamer::new(roots);
     let started = Instant::now();
     // One file per task: rayon's default splitting hands each core long runs of files that
     // cannot be split once started, and one core sat idle at the end (Django's analysis took
@@ -110,7 +131,7 @@ pub fn build_index_of_files(
         .into_par_iter()
         .with_max_len(1)
         .map(|path| {
-            let result = analyze_path(roots, &path, config);
+            let result = analyze_path_named(&namer, &path, config);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             // Report every 1% or so; the callback sends a message to the editor.
             if n == total || n % (total / 100).max(1) == 0 {
