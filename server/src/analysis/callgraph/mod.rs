@@ -396,7 +396,7 @@ impl CallGraph {
         id
     }
 
-    /// Adds a node unless there is one of that name.
+    /// Adds a node unless there is one of that name; the name's id.
     pub(crate) fn add_node(
         &mut self,
         name: &str,
@@ -404,10 +404,10 @@ impl CallGraph {
         module: Option<&str>,
         range: Option<Range<u32>>,
         name_range: Option<Range<u32>>,
-    ) {
+    ) -> u32 {
         let id = self.intern(name);
         if self.nodes[id as usize].is_some() {
-            return;
+            return id;
         }
         let module = module.map_or(NONE, |m| self.intern(m));
         self.nodes[id as usize] = Some(Node {
@@ -416,6 +416,7 @@ impl CallGraph {
             range: stored_range(range),
             name_range: stored_range(name_range),
         });
+        id
     }
 
     /// Moves a defined node: its range, and its name's range if it has one.

@@ -197,9 +197,12 @@ impl ProgramAnalysis {
 
     fn solve_all(&mut self) {
         let mods: Vec<Arc<ModuleFacts>> = self.modules.values().cloned().collect();
-        let mut solver = Solver::build(mods);
+        // The graph's nodes come from the facts alone: they are made on another core while
+        // the solver runs.
+        let (mut solver, nodes) =
+            rayon::join(|| Solver::build(mods.clone()), || graph_nodes(&mods));
         let t = std::time::Instant::now();
-        self.graph = build_graph(&solver);
+        self.graph = build_graph(&solver, nodes);
         solver.report += &format!(", public graph {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
         self.solver = Some(solver);
         self.last_update = UpdateKind::Full;
@@ -216,21 +219,33 @@ fn node_kind(kind: DefKind, method: MethodKind) -> NodeKind {
     }
 }
 
-/// The nodes a module defines.
-fn module_nodes(facts: &ModuleFacts, graph: &mut CallGraph) {
-    for d in &facts.defs {
-        let name_range = match d.kind {
-            DefKind::Module | DefKind::Lambda => None,
-            _ => Some(d.name_range.0..d.name_range.1),
-        };
-        graph.add_node(
-            &d.qualname,
-            node_kind(d.kind, d.method),
-            Some(facts.name()),
-            Some(d.range.0..d.range.1),
-            name_range,
-        );
-    }
+/// The nodes a module defines; the name id of each of its definitions, in order.
+fn module_nodes(facts: &ModuleFacts, graph: &mut CallGraph) -> Vec<u32> {
+    facts
+        .defs
+        .iter()
+        .map(|d| {
+            let name_range = match d.kind {
+                DefKind::Module | DefKind::Lambda => None,
+                _ => Some(d.name_range.0..d.name_range.1),
+            };
+            graph.add_node(
+                &d.qualname,
+                node_kind(d.kind, d.method),
+                Some(facts.name()),
+                Some(d.range.0..d.range.1),
+                name_range,
+            )
+        })
+        .collect()
+}
+
+/// A graph holding the nodes of `mods`, and the name ids of their definitions (per module, in
+/// order).
+fn graph_nodes(mods: &[Arc<ModuleFacts>]) -> (CallGraph, Vec<Vec<u32>>) {
+    let mut graph = CallGraph::default();
+    let ids = mods.iter().map(|f| module_nodes(f, &mut graph)).collect();
+    (graph, ids)
 }
 
 /// The graph's name ids of the solver's definitions, names and modules, looked up once: the
@@ -337,14 +352,29 @@ fn update_positions(graph: &mut CallGraph, facts: &ModuleFacts) {
     }
 }
 
-/// Turns a solution into the public call graph. Sites are made module by module, in the
-/// order of module names, each module's sorted as the graph keeps them, so that the whole is
-/// in the graph's order without sorting hundreds of thousands of sites by name.
-pub(crate) fn build_graph(s: &Solver) -> CallGraph {
-    let mut graph = CallGraph::default();
-    for m in &s.mods {
-        module_nodes(&m.facts, &mut graph);
+/// Turns a solution into the public call graph, given the graph of the modules' nodes
+/// (`graph_nodes`, on the modules in the solver's order). Sites are made module by module, in
+/// the order of module names, each module's sorted as the graph keeps them, so that the whole
+/// is sorted. Names are numbered in the order `SiteNames` meets them (every definition's and
+/// module's name already is, as a node's): the sites are made on all cores with a
+/// builtin or external callee's name left to number, then those names are numbered in order.
+fn build_graph(s: &Solver, (mut graph, def_ids): (CallGraph, Vec<Vec<u32>>)) -> CallGraph {
+    // Name ids by the solver's definition id.
+    let mut def_name: Vec<u32> = Vec::new();
+    for (m, ids) in s.mods.iter().zip(&def_ids) {
+        for (&d, &id) in m.def_map.iter().zip(ids) {
+            let d = d as usize;
+            if def_name.len() <= d {
+                def_name.resize(d + 1, NO);
+            }
+            def_name[d] = id;
+        }
     }
+    let module_name: Vec<u32> = s
+        .mods
+        .iter()
+        .map(|m| graph.names.get(m.facts.name()).unwrap_or(NO))
+        .collect();
     let mut slots: Vec<u32> = (0..s.mods.len() as u32).collect();
     slots.sort_by(|&a, &b| {
         s.mods[a as usize]
@@ -352,13 +382,33 @@ pub(crate) fn build_graph(s: &Solver) -> CallGraph {
             .name()
             .cmp(s.mods[b as usize].facts.name())
     });
-    // Names are numbered one module after the other (the numbering is sequential); sorting
-    // each module's sites, which compares names, runs on all cores.
-    let mut names = SiteNames::default();
-    let mut per_module: Vec<Vec<Site>> = slots
-        .into_iter()
-        .map(|slot| unsorted_sites_of_module(s, slot, &mut names, &mut graph))
+    let mut per_module: Vec<(u32, Vec<Site>, Vec<bool>)> = slots
+        .into_par_iter()
+        .map(|slot| {
+            let (sites, named) = raw_sites_of_module(s, slot, &def_name);
+            (slot, sites, named)
+        })
         .collect();
+    // Number the names still to number, in the order the sites meet them: a site's callee,
+    // then (at its first site) its module.
+    let mut names: FxMap<u32, u32> = FxMap::default();
+    for (slot, sites, named) in &mut per_module {
+        let mut module = module_name[*slot as usize];
+        for (site, &is_name) in sites.iter_mut().zip(named.iter()) {
+            if is_name {
+                let sym = site.callee;
+                site.callee = *names
+                    .entry(sym)
+                    .or_insert_with(|| graph.intern(s.syms.resolve(sym)));
+            }
+            if module == NO {
+                module = graph.intern(s.mods[*slot as usize].facts.name());
+            }
+            site.module = module;
+        }
+    }
+    let mut per_module: Vec<Vec<Site>> =
+        per_module.into_iter().map(|(_, sites, _)| sites).collect();
     per_module
         .par_iter_mut()
         .for_each(|sites| graph.sort_module_sites(sites));
@@ -366,4 +416,43 @@ pub(crate) fn build_graph(s: &Solver) -> CallGraph {
     graph.replace_segment(0..0, per_module.concat());
     graph.shrink_to_fit();
     graph
+}
+
+/// A module's call sites, unsorted, as `unsorted_sites_of_module` makes them but for the
+/// names `build_graph` numbers afterwards: a callee known by name holds the solver's symbol
+/// (and its flag is set), and the module is left for the caller to fill in.
+fn raw_sites_of_module(s: &Solver, slot: u32, def_name: &[u32]) -> (Vec<Site>, Vec<bool>) {
+    let name_of = |d: u32| def_name.get(d as usize).copied().filter(|&id| id != NO);
+    let mut out = Vec::new();
+    let mut named = Vec::new();
+    for site in s.mods[slot as usize].site_map.iter() {
+        let Some((at, local)) = s.site_loc.get(site) else {
+            continue;
+        };
+        if local == NO {
+            continue;
+        }
+        let Some(caller) = name_of(s.site_caller(site)) else {
+            continue;
+        };
+        let range = s.mods[at as usize].facts.site_range(local);
+        for callee in s.calls.callees(site) {
+            let (callee, is_name) = match callee {
+                Callee::Def(d) => match name_of(d) {
+                    Some(id) => (id, false),
+                    None => continue,
+                },
+                Callee::Name(n) => (n, true),
+            };
+            out.push(Site {
+                caller,
+                callee,
+                module: NO,
+                start: range.start as u32,
+                end: range.end as u32,
+            });
+            named.push(is_name);
+        }
+    }
+    (out, named)
 }
