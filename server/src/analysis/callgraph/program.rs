@@ -432,6 +432,8 @@ fn raw_sites_of_module(s: &Solver, slot: u32, def_name: &[u32]) -> (Vec<Site>, V
         if local == NO {
             continue;
         }
+        // A module's sites live in that module: its name is the sites' module.
+        debug_assert_eq!(at, slot);
         let Some(caller) = name_of(s.site_caller(site)) else {
             continue;
         };
