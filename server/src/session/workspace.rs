@@ -244,7 +244,8 @@ fn name_under(path: &Path, absolute: &Path, base: Option<&Path>) -> ModuleName {
 /// Names modules as `SourceRoots::module_of` does, asking the file system about each folder
 /// once: naming a file looks at every folder above it (symbolic links, project markers,
 /// `__init__.py`), and a cold build names thousands of files in a few hundred folders (on
-/// Django, 13,855 `statx` and 4,018 `readlink` calls for 879 files). Shared by the threads of
+/// Django, 13,855 `statx` and 4,018 `readlink` calls for 879 files, counted with `strace -f -c`
+/// on `tandem-bench index-memory-child django .`). Shared by the threads of
 /// a build.
 pub struct ModuleNamer<'a> {
     roots: &'a SourceRoots,

@@ -9,6 +9,7 @@
 //! added or removed, an interface changed) is solved again from scratch.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -289,50 +290,54 @@ impl SiteNames {
         )
     }
 
-    /// The call site for a global site and a callee.
+    /// The call site of `callee` at a located site (see `module_calls`).
     fn call_site(
         &mut self,
         s: &Solver,
-        site: u32,
+        (site, at, range): (u32, u32, Range<usize>),
         callee: Callee,
         graph: &mut CallGraph,
     ) -> Option<Site> {
-        let (slot, local) = s.site_loc.get(site)?;
-        if local == NO {
-            return None;
-        }
-        let range = s.mods.get(slot as usize)?.facts.site_range(local);
         Some(Site {
             caller: self.def(s, s.site_caller(site), graph)?,
             callee: self.callee(s, callee, graph)?,
-            module: self.module(s, slot, graph)?,
+            module: self.module(s, at, graph)?,
             start: range.start as u32,
             end: range.end as u32,
         })
     }
 }
 
-/// A module's call sites, unsorted, their names numbered in `graph`.
-fn unsorted_sites_of_module(
+/// Each call edge of a module's sites that have a place in its source: the site, the module
+/// it lives in and its byte range, and the callee.
+fn module_calls(
     s: &Solver,
     slot: u32,
-    names: &mut SiteNames,
-    graph: &mut CallGraph,
-) -> Vec<Site> {
-    let mut out = Vec::new();
-    for site in s.mods[slot as usize].site_map.iter() {
-        for callee in s.calls.callees(site) {
-            if let Some(cs) = names.call_site(s, site, callee, graph) {
-                out.push(cs);
+) -> impl Iterator<Item = ((u32, u32, Range<usize>), Callee)> + '_ {
+    s.mods[slot as usize]
+        .site_map
+        .iter()
+        .filter_map(move |site| {
+            let (at, local) = s.site_loc.get(site)?;
+            if local == NO {
+                return None;
             }
-        }
-    }
-    out
+            let range = s.mods.get(at as usize)?.facts.site_range(local);
+            Some((site, at, range))
+        })
+        .flat_map(move |located| {
+            s.calls
+                .callees(located.0)
+                .map(move |callee| (located.clone(), callee))
+        })
 }
 
 /// A module's call sites, sorted as the graph keeps them.
 fn module_call_sites(s: &Solver, slot: u32, graph: &mut CallGraph) -> Vec<Site> {
-    let mut sites = unsorted_sites_of_module(s, slot, &mut SiteNames::default(), graph);
+    let mut names = SiteNames::default();
+    let mut sites: Vec<Site> = module_calls(s, slot)
+        .filter_map(|(located, callee)| names.call_site(s, located, callee, graph))
+        .collect();
     graph.sort_module_sites(&mut sites);
     sites
 }
@@ -355,7 +360,7 @@ fn update_positions(graph: &mut CallGraph, facts: &ModuleFacts) {
 /// Turns a solution into the public call graph, given the graph of the modules' nodes
 /// (`graph_nodes`, on the modules in the solver's order). Sites are made module by module, in
 /// the order of module names, each module's sorted as the graph keeps them, so that the whole
-/// is sorted. Names are numbered in the order `SiteNames` meets them (every definition's and
+/// is sorted. Names are numbered in the order a serial pass with `SiteNames` meets them (every definition's and
 /// module's name already is, as a node's): the sites are made on all cores with a
 /// builtin or external callee's name left to number, then those names are numbered in order.
 fn build_graph(s: &Solver, (mut graph, def_ids): (CallGraph, Vec<Vec<u32>>)) -> CallGraph {
@@ -418,43 +423,34 @@ fn build_graph(s: &Solver, (mut graph, def_ids): (CallGraph, Vec<Vec<u32>>)) -> 
     graph
 }
 
-/// A module's call sites, unsorted, as `unsorted_sites_of_module` makes them but for the
-/// names `build_graph` numbers afterwards: a callee known by name holds the solver's symbol
-/// (and its flag is set), and the module is left for the caller to fill in.
+/// A module's call sites, unsorted, as `SiteNames::call_site` makes them but for the names
+/// `build_graph` numbers afterwards: a callee known by name holds the solver's symbol (and its
+/// flag is set), and the module is left for the caller to fill in.
 fn raw_sites_of_module(s: &Solver, slot: u32, def_name: &[u32]) -> (Vec<Site>, Vec<bool>) {
     let name_of = |d: u32| def_name.get(d as usize).copied().filter(|&id| id != NO);
     let mut out = Vec::new();
     let mut named = Vec::new();
-    for site in s.mods[slot as usize].site_map.iter() {
-        let Some((at, local)) = s.site_loc.get(site) else {
-            continue;
-        };
-        if local == NO {
-            continue;
-        }
+    for ((site, at, range), callee) in module_calls(s, slot) {
         // A module's sites live in that module: its name is the sites' module.
         debug_assert_eq!(at, slot);
         let Some(caller) = name_of(s.site_caller(site)) else {
             continue;
         };
-        let range = s.mods[at as usize].facts.site_range(local);
-        for callee in s.calls.callees(site) {
-            let (callee, is_name) = match callee {
-                Callee::Def(d) => match name_of(d) {
-                    Some(id) => (id, false),
-                    None => continue,
-                },
-                Callee::Name(n) => (n, true),
-            };
-            out.push(Site {
-                caller,
-                callee,
-                module: NO,
-                start: range.start as u32,
-                end: range.end as u32,
-            });
-            named.push(is_name);
-        }
+        let (callee, is_name) = match callee {
+            Callee::Def(d) => match name_of(d) {
+                Some(id) => (id, false),
+                None => continue,
+            },
+            Callee::Name(n) => (n, true),
+        };
+        out.push(Site {
+            caller,
+            callee,
+            module: NO,
+            start: range.start as u32,
+            end: range.end as u32,
+        });
+        named.push(is_name);
     }
     (out, named)
 }
