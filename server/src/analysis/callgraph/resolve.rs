@@ -804,6 +804,9 @@ pub(crate) struct Solver {
     type_callee: FxMap<(BuiltinType, u32), u32>,
 }
 
+/// See `Solver::seed_value`.
+const NEW_SEEDS_MERGE_AT: usize = 4096;
+
 /// How many attributes an external name may grow by (see `external_attr`).
 const MAX_EXTERNAL_STEPS: usize = 2;
 
@@ -1362,13 +1365,17 @@ impl Solver {
     }
 
     /// A value given by a static op.
+    ///
+    /// Seeds gather in `new_seeds` and are merged into the sorted `seeds` once more than
+    /// `NEW_SEEDS_MERGE_AT` wait (during a full seeding, when `seeds` is still empty, all of
+    /// them wait for the one merge at the end).
     fn seed_value(&mut self, node: u32, v: Value, op: u32) {
         if node == NO {
             return;
         }
         let id = self.value(v);
         self.new_seeds.push((node, id, op));
-        if self.new_seeds.len() > 4096 && !self.seeds.is_empty() {
+        if self.new_seeds.len() > NEW_SEEDS_MERGE_AT && !self.seeds.is_empty() {
             self.sort_seeds();
         }
         self.push_value(node, id);
@@ -1389,6 +1396,9 @@ impl Solver {
         all.par_sort_unstable();
         all.shrink_to_fit();
         self.seeds = all;
+        // A full seeding collects every seed here first (4 MB for the standard library):
+        // keep only what the merge threshold above needs.
+        self.new_seeds.shrink_to(2 * NEW_SEEDS_MERGE_AT);
     }
 
     /// Adds an edge `dst ⊇ src` for the current constraint, and moves the values `src`
