@@ -883,9 +883,7 @@ impl Solver {
         let top = s.value(Value::Top);
         debug_assert_eq!(top, TOP);
         let t = std::time::Instant::now();
-        for f in facts {
-            s.add_slot(f);
-        }
+        s.layout(facts);
         let t1 = t.elapsed();
         s.compute_classes();
         let t2 = t.elapsed();
@@ -912,67 +910,91 @@ impl Solver {
 
     // ----- layout ------------------------------------------------------------------------
 
-    /// Adds a module with fresh global ids for everything in it.
-    fn add_slot(&mut self, facts: Arc<ModuleFacts>) {
-        let slot = self.mods.len() as u32;
-        let sym_map: Vec<u32> = facts.strings.iter().map(|s| self.syms.intern(s)).collect();
-        let name = self.syms.intern(&facts.name);
-        self.module_by_name.insert(name, slot);
-        let parts: Vec<&str> = facts.name.split('.').collect();
-        for i in 1..parts.len() {
-            let prefix = parts[..i].join(".");
-            let p = self.syms.intern(&prefix);
-            self.packages.insert(p);
+    /// Gives every module, in order, fresh global ids for everything in it.
+    ///
+    /// Interning the modules' strings is half of the layout's time and needs nothing else,
+    /// so it runs on one core while the other gives out node, site and op ids; the modules'
+    /// slots are then filled in from both. The strings are interned in the order a module at
+    /// a time would meet them (its strings, its name, its package prefixes, its definitions'
+    /// qualified names), so every id is the same as if it all ran on one core.
+    fn layout(&mut self, facts: Vec<Arc<ModuleFacts>>) {
+        debug_assert!(self.mods.is_empty() && self.syms.is_empty());
+        let ((syms, names), bases) = rayon::join(
+            || intern_modules(&facts),
+            || {
+                let mut bases = Vec::with_capacity(facts.len());
+                for (slot, f) in facts.iter().enumerate() {
+                    let nodes = self.new_nodes(f.num_nodes);
+                    let sites = self.site_loc.push_module(slot as u32, f.sites.len() as u32);
+                    let ops = self.op_loc.push_module(slot as u32, f.ops.len() as u32);
+                    bases.push((nodes, sites, self.next_alloc, ops));
+                    self.next_alloc += f.num_allocs;
+                }
+                bases
+            },
+        );
+        self.syms = syms;
+        for ((facts, names), (nodes, sites, allocs, ops)) in facts.into_iter().zip(names).zip(bases)
+        {
+            let slot = self.mods.len() as u32;
+            let ModuleSyms {
+                sym_map,
+                name,
+                prefixes,
+                qualnames,
+            } = names;
+            self.module_by_name.insert(name, slot);
+            self.packages.extend(prefixes);
+            let node_map = IdMap::range(nodes, facts.num_nodes);
+            let def_map = self.def_ids_of(slot, name, &qualnames);
+            let mut globals: Vec<(u32, u32)> = facts
+                .globals
+                .iter()
+                .map(|&(s, n)| (sym_map[s as usize], node_map.get(n as usize).unwrap_or(NO)))
+                .collect();
+            globals.sort_unstable();
+            let star_sources = facts
+                .star_imports
+                .iter()
+                .map(|&s| sym_map[s as usize])
+                .collect();
+            let all_names = facts
+                .all_names
+                .as_ref()
+                .map(|v| v.iter().map(|&s| sym_map[s as usize]).collect());
+            self.mods.push(ModSlot {
+                site_map: IdMap::range(sites, facts.sites.len() as u32),
+                alloc_map: IdMap::range(allocs, facts.num_allocs),
+                op_map: IdMap::range(ops, facts.ops.len() as u32),
+                facts,
+                name,
+                sym_map,
+                node_map,
+                def_map,
+                globals,
+                star_sources,
+                all_names,
+            });
         }
-        let node_map = IdMap::range(self.node_count() as u32, facts.num_nodes);
-        for _ in 0..facts.num_nodes {
-            self.new_node();
-        }
-        let sites = facts.sites.len() as u32;
-        let site_map = IdMap::range(self.site_loc.push_module(slot, sites), sites);
-        let alloc_map = IdMap::range(self.next_alloc, facts.num_allocs);
-        self.next_alloc += facts.num_allocs;
-        let ops = facts.ops.len() as u32;
-        let op_map = IdMap::range(self.op_loc.push_module(slot, ops), ops);
-        let def_map = self.def_ids(slot, name, &facts);
-        let mut globals: Vec<(u32, u32)> = facts
-            .globals
-            .iter()
-            .map(|&(s, n)| (sym_map[s as usize], node_map.get(n as usize).unwrap_or(NO)))
-            .collect();
-        globals.sort_unstable();
-        let star_sources = facts
-            .star_imports
-            .iter()
-            .map(|&s| sym_map[s as usize])
-            .collect();
-        let all_names = facts
-            .all_names
-            .as_ref()
-            .map(|v| v.iter().map(|&s| sym_map[s as usize]).collect());
-        self.mods.push(ModSlot {
-            facts,
-            name,
-            sym_map,
-            node_map,
-            site_map,
-            alloc_map,
-            op_map,
-            def_map,
-            globals,
-            star_sources,
-            all_names,
-        });
     }
 
     /// Global ids of a module's definitions, stable across versions of the module: a function
     /// keeps its id (and so do the values naming it, anywhere in the program) as long as its
     /// qualified name does.
     pub(crate) fn def_ids(&mut self, slot: u32, module: u32, facts: &ModuleFacts) -> Vec<u32> {
+        let qualnames: Vec<u32> = facts
+            .defs
+            .iter()
+            .map(|d| self.syms.intern(&d.qualname))
+            .collect();
+        self.def_ids_of(slot, module, &qualnames)
+    }
+
+    /// `def_ids` for definitions whose qualified names are interned already, in order.
+    fn def_ids_of(&mut self, slot: u32, module: u32, qualnames: &[u32]) -> Vec<u32> {
         let mut seen: FxMap<u32, u32> = FxMap::default();
-        let mut out = Vec::with_capacity(facts.defs.len());
-        for (i, d) in facts.defs.iter().enumerate() {
-            let q = self.syms.intern(&d.qualname);
+        let mut out = Vec::with_capacity(qualnames.len());
+        for (i, &q) in qualnames.iter().enumerate() {
             let occurrence = seen.entry(q).or_insert(0);
             let key = (module, q, *occurrence);
             *occurrence += 1;
@@ -1094,6 +1116,20 @@ impl Solver {
         self.value_ids
             .insert(h, id, |i| HashChains::hash(&values[i as usize]));
         id
+    }
+
+    /// Adds `count` nodes; returns the first.
+    fn new_nodes(&mut self, count: u32) -> u32 {
+        let first = self.node_count() as u32;
+        let n = first as usize + count as usize;
+        self.set_of.resize(n, NO);
+        self.first_edge.resize(n, NO);
+        self.first_in.resize(n, NO);
+        self.out_degree.resize(n, 0);
+        self.direct_head.resize(n, NO);
+        self.first_trig.resize(n, NO);
+        self.queued.resize(n, false);
+        first
     }
 
     pub(crate) fn new_node(&mut self) -> u32 {
@@ -4002,6 +4038,41 @@ impl Solver {
             }
         }
     }
+}
+
+/// A module's strings in the solver's string table (see `Solver::layout`).
+struct ModuleSyms {
+    sym_map: Vec<u32>,
+    name: u32,
+    /// The module's package prefixes (`a` and `a.b` for `a.b.c`).
+    prefixes: Vec<u32>,
+    /// The definitions' qualified names, in definition order.
+    qualnames: Vec<u32>,
+}
+
+/// Interns the strings of `facts` into a new table, a module at a time.
+fn intern_modules(facts: &[Arc<ModuleFacts>]) -> (Interner, Vec<ModuleSyms>) {
+    let mut syms = Interner::default();
+    let names = facts
+        .iter()
+        .map(|f| {
+            let sym_map = f.strings.iter().map(|s| syms.intern(s)).collect();
+            let name = syms.intern(&f.name);
+            let prefixes = f
+                .name
+                .match_indices('.')
+                .map(|(at, _)| syms.intern(&f.name[..at]))
+                .collect();
+            let qualnames = f.defs.iter().map(|d| syms.intern(&d.qualname)).collect();
+            ModuleSyms {
+                sym_map,
+                name,
+                prefixes,
+                qualnames,
+            }
+        })
+        .collect();
+    (syms, names)
 }
 
 /// A subscript key in global ids.

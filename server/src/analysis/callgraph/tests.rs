@@ -1016,3 +1016,65 @@ fn a_call_with_more_arguments_than_an_op_counts_keeps_the_first_ones() {
     assert!(lens.contains(&(MAX_CALL_ARGS as u16)), "{lens:?}");
     assert_edges(&[("m", &src)], &[("m", "m.f"), ("m.f", "m.g")]);
 }
+
+/// The layout interns strings on one core while it numbers nodes on the other: the ids must
+/// be those of a module-at-a-time serial layout (strings, name, package prefixes, qualified
+/// names), and nodes, sites, ops and definitions must be numbered module after module.
+#[test]
+fn a_full_layout_gives_the_ids_of_a_serial_one() {
+    use super::resolve::Solver;
+    use super::util::Interner;
+    let sources = [
+        ("pkg.__init__", "from .sub.mod import f\n"),
+        (
+            "pkg.sub.mod",
+            "import os\n\ndef f(x):\n    return g(x)\n\ndef g(y):\n    return os.path.join(y)\n\nclass C:\n    def m(self):\n        return f(self)\n",
+        ),
+        ("top", "from pkg import f\nf(1)\nlambda: f(2)\n"),
+    ];
+    let facts: Vec<std::sync::Arc<ModuleFacts>> = sources
+        .iter()
+        .map(|(name, source)| std::sync::Arc::new(facts_of(name, source)))
+        .collect();
+    let mut serial = Interner::default();
+    let mut expected = Vec::new();
+    for f in &facts {
+        let sym_map: Vec<u32> = f.strings.iter().map(|s| serial.intern(s)).collect();
+        let name = serial.intern(&f.name);
+        let parts: Vec<&str> = f.name.split('.').collect();
+        let prefixes: Vec<u32> = (1..parts.len())
+            .map(|i| serial.intern(&parts[..i].join(".")))
+            .collect();
+        let qualnames: Vec<u32> = f.defs.iter().map(|d| serial.intern(&d.qualname)).collect();
+        expected.push((sym_map, name, prefixes, qualnames));
+    }
+    let solver = Solver::build(facts.clone());
+    let (mut nodes, mut sites, mut ops, mut defs) = (0u32, 0u32, 0u32, 0u32);
+    for (slot, (m, (sym_map, name, prefixes, qualnames))) in
+        solver.mods.iter().zip(&expected).enumerate()
+    {
+        assert_eq!(&m.sym_map, sym_map, "module {slot}");
+        assert_eq!(m.name, *name);
+        assert_eq!(solver.syms.resolve(m.name), &*m.facts.name);
+        for p in prefixes {
+            assert!(solver.packages.contains(p), "{}", serial.resolve(*p));
+        }
+        for (i, &q) in qualnames.iter().enumerate() {
+            assert_eq!(solver.syms.resolve(q), &*m.facts.defs[i].qualname);
+        }
+        assert_eq!(m.node_map.get(0), (m.facts.num_nodes > 0).then_some(nodes));
+        assert_eq!(
+            m.site_map.get(0),
+            (!m.facts.sites.is_empty()).then_some(sites)
+        );
+        assert_eq!(m.op_map.get(0), (!m.facts.ops.is_empty()).then_some(ops));
+        let own_defs: Vec<u32> = (defs..defs + m.facts.defs.len() as u32).collect();
+        assert_eq!(m.def_map, own_defs);
+        nodes += m.facts.num_nodes;
+        sites += m.facts.sites.len() as u32;
+        ops += m.facts.ops.len() as u32;
+        defs += m.facts.defs.len() as u32;
+    }
+    assert_eq!(solver.mods.len(), 3);
+    assert!(nodes > 0 && sites > 0 && ops > 0 && defs > 3);
+}

@@ -374,6 +374,10 @@ impl Interner {
         self.strings.get(id as usize).unwrap_or("")
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.strings.len() == 0
+    }
+
     pub(crate) fn into_strings(self) -> StringTable {
         self.strings
     }
