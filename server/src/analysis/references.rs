@@ -60,8 +60,8 @@ pub struct Reference<'a> {
 }
 
 /// The references of one module, in document order. Compact because a project has millions
-/// of them: 12 bytes each (a `u32` byte range and the kind), the name being read from the
-/// module's text, which the references share rather than copy.
+/// of them: 8 bytes each (see `Item`), the name being read from the module's text, which the
+/// references share rather than copy.
 #[derive(Clone, Default)]
 pub struct References {
     text: Arc<str>,
@@ -71,11 +71,47 @@ pub struct References {
     respelled: Box<[(u32, Box<str>)]>,
 }
 
+/// A reference as stored: where its name starts, and its length and kind packed in one word
+/// (length above `KIND_BITS` bits of kind). The standard library has about 1.6 million
+/// references: 8 bytes rather than 12 (a `u32` range and the kind) saves 6 MB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Item {
     start: u32,
-    end: u32,
-    kind: RefKind,
+    len_kind: u32,
+}
+
+const KIND_BITS: u32 = 3;
+
+/// Every kind, at the index of its discriminant (`RefKind as u32`).
+const KINDS: [RefKind; 1 << KIND_BITS] = [
+    RefKind::Name,
+    RefKind::Call,
+    RefKind::Attribute,
+    RefKind::Module,
+    RefKind::Import,
+    RefKind::Decorator,
+    RefKind::BaseClass,
+    RefKind::Annotation,
+];
+
+impl Item {
+    /// None for a name of `2^29` bytes or more, which no `Item` can hold.
+    fn new(start: u32, end: u32, kind: RefKind) -> Option<Item> {
+        let len = end.checked_sub(start)?;
+        (len < 1 << (32 - KIND_BITS)).then_some(Item {
+            start,
+            len_kind: len << KIND_BITS | kind as u32,
+        })
+    }
+
+    fn range(self) -> Range<usize> {
+        let start = self.start as usize;
+        start..start + (self.len_kind >> KIND_BITS) as usize
+    }
+
+    fn kind(self) -> RefKind {
+        KINDS[(self.len_kind & ((1 << KIND_BITS) - 1)) as usize]
+    }
 }
 
 impl References {
@@ -90,8 +126,8 @@ impl References {
     /// The reference at `index` (in document order), if there is one.
     pub fn get(&self, index: usize) -> Option<Reference<'_>> {
         let item = self.items.get(index)?;
-        let range = item.start as usize..item.end as usize;
-        let name = if item.kind == RefKind::Module && !self.respelled.is_empty() {
+        let (range, kind) = (item.range(), item.kind());
+        let name = if kind == RefKind::Module && !self.respelled.is_empty() {
             match self
                 .respelled
                 .binary_search_by_key(&(index as u32), |(i, _)| *i)
@@ -102,11 +138,7 @@ impl References {
         } else {
             &self.text[range.clone()]
         };
-        Some(Reference {
-            name,
-            range,
-            kind: item.kind,
-        })
+        Some(Reference { name, range, kind })
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Reference<'_>> + '_ {
@@ -1104,7 +1136,7 @@ impl<'t> Collector<'_, 't> {
     }
 
     /// Records a reference whose name is the source text of `range`; false if there is
-    /// none (an empty range, or a file too large for `u32` offsets).
+    /// none (an empty range, or a file too large for `u32` offsets or an `Item`).
     fn push(&mut self, range: Range<usize>, kind: RefKind) -> bool {
         if range.is_empty() || self.source.get(range.clone()).is_none() {
             return false;
@@ -1112,7 +1144,10 @@ impl<'t> Collector<'_, 't> {
         let (Ok(start), Ok(end)) = (u32::try_from(range.start), u32::try_from(range.end)) else {
             return false;
         };
-        self.out.push(Item { start, end, kind });
+        let Some(item) = Item::new(start, end, kind) else {
+            return false;
+        };
+        self.out.push(item);
         true
     }
 }
@@ -1222,6 +1257,22 @@ mod tests {
     use super::RefKind::{Annotation, Attribute, BaseClass, Call, Decorator, Import, Module, Name};
     use super::*;
     use crate::analysis::parse::parse_str;
+
+    #[test]
+    fn an_item_keeps_its_range_and_every_kind_in_eight_bytes() {
+        assert_eq!(std::mem::size_of::<Item>(), 8);
+        for (i, &kind) in KINDS.iter().enumerate() {
+            assert_eq!(kind as usize, i);
+            let item = Item::new(7, 19, kind).unwrap();
+            assert_eq!((item.range(), item.kind()), (7..19, kind));
+        }
+        let longest = (1u32 << (32 - KIND_BITS)) - 1;
+        let item = Item::new(u32::MAX - longest, u32::MAX, Annotation).unwrap();
+        assert_eq!(item.range().len(), longest as usize);
+        assert_eq!(item.kind(), Annotation);
+        assert_eq!(Item::new(0, longest + 1, Name), None);
+        assert_eq!(Item::new(5, 4, Name), None);
+    }
 
     /// The references of `source` as `(name, kind)` pairs, which read better in assertions
     /// than whole structs. Also checks that every range holds the name it reports (for
