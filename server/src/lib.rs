@@ -29,16 +29,25 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// jemalloc's settings, read once when it starts (a `MALLOC_CONF` variable in the environment
 /// is read after them and wins).
 ///
-/// `oversize_threshold`: allocations of 256 KiB and more come from jemalloc's dedicated arena,
+/// `oversize_threshold`: allocations of 1 MiB and more come from jemalloc's dedicated arena,
 /// which gives freed memory back to the system at once rather than keeping it for ten seconds.
 /// The solver's vectors grow by doubling: solving the standard library frees about 250 MB of
 /// outgrown buffers between 256 KiB and 8 MiB (the default threshold), which stayed resident.
-/// Peak memory of the standard library's cold index went from 552–553 to 520–521 MiB with
-/// solving time unchanged within noise (two interleaved runs each of
-/// `TANDEM_BENCH_MEMORY_STAGES=1 tandem-bench index-memory-child DIR DIR`).
+/// Measured with `/usr/bin/time` on `tandem-bench index-memory-child` (peak, page faults):
+///
+/// | threshold | standard library | Django |
+/// |---|---|---|
+/// | 8 MiB (default) | 542–550 MiB, 173k faults | 102–103 MiB, 25k faults |
+/// | 2 MiB | 518 MiB, 205k faults | 101–102 MiB, 28k faults |
+/// | 1 MiB (this) | 514–517 MiB, 220k faults | 96 MiB, 29k faults |
+/// | 256 KiB | 511–512 MiB, 252k faults | 94 MiB, 35k faults |
+///
+/// Each fault costs time (256 KiB added about 50 ms of system time on the standard library
+/// and 10k faults on Django, which sits at its speed target); 1 MiB keeps most of the memory
+/// for a third of Django's extra faults.
 #[cfg(all(target_os = "linux", not(target_env = "musl")))]
 #[unsafe(export_name = "malloc_conf")]
-pub static JEMALLOC_CONF: &[u8; 26] = b"oversize_threshold:262144\0";
+pub static JEMALLOC_CONF: &[u8; 27] = b"oversize_threshold:1048576\0";
 
 #[cfg(all(test, target_os = "linux", not(target_env = "musl")))]
 mod allocator_tests {
@@ -71,6 +80,6 @@ mod allocator_tests {
             )
         };
         assert_eq!(status, 0);
-        assert_eq!(value, 256 * 1024);
+        assert_eq!(value, 1024 * 1024);
     }
 }
