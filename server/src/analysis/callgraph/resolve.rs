@@ -1118,7 +1118,7 @@ impl Solver {
         id
     }
 
-    /// Adds `count` nodes; returns the first.
+    /// Adds `count` nodes; returns the first. Every per-node array grows here.
     fn new_nodes(&mut self, count: u32) -> u32 {
         let first = self.node_count() as u32;
         let n = first as usize + count as usize;
@@ -1133,15 +1133,7 @@ impl Solver {
     }
 
     pub(crate) fn new_node(&mut self) -> u32 {
-        let n = self.set_of.len() as u32;
-        self.set_of.push(NO);
-        self.first_edge.push(NO);
-        self.first_in.push(NO);
-        self.out_degree.push(0);
-        self.direct_head.push(NO);
-        self.first_trig.push(NO);
-        self.queued.push(false);
-        n
+        self.new_nodes(1)
     }
 
     /// Gives back the memory growth left unused (vectors grow by doubling).
