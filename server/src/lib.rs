@@ -33,7 +33,9 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// which gives freed memory back to the system at once rather than keeping it for ten seconds.
 /// The solver's vectors grow by doubling: solving the standard library frees about 250 MB of
 /// outgrown buffers between 256 KiB and 8 MiB (the default threshold), which stayed resident.
-/// Measured with `/usr/bin/time` on `tandem-bench index-memory-child` (peak, page faults):
+/// Peak (MiB, as the command prints it) and page faults, from
+/// `MALLOC_CONF=oversize_threshold:N /usr/bin/time -f %R tandem-bench index-memory-child DIR ROOT`
+/// (`MALLOC_CONF` overrides this setting):
 ///
 /// | threshold | standard library | Django |
 /// |---|---|---|

@@ -360,9 +360,10 @@ fn update_positions(graph: &mut CallGraph, facts: &ModuleFacts) {
 /// Turns a solution into the public call graph, given the graph of the modules' nodes
 /// (`graph_nodes`, on the modules in the solver's order). Sites are made module by module, in
 /// the order of module names, each module's sorted as the graph keeps them, so that the whole
-/// is sorted. Names are numbered in the order a serial pass with `SiteNames` meets them (every definition's and
-/// module's name already is, as a node's): the sites are made on all cores with a
-/// builtin or external callee's name left to number, then those names are numbered in order.
+/// is sorted. Names are numbered in the order a serial pass with `SiteNames` meets them
+/// (every definition's and module's name already is, as a node's): the sites are made on all
+/// cores with a builtin or external callee's name left to number, then those names are
+/// numbered in order.
 fn build_graph(s: &Solver, (mut graph, def_ids): (CallGraph, Vec<Vec<u32>>)) -> CallGraph {
     // Name ids by the solver's definition id.
     let mut def_name: Vec<u32> = Vec::new();
