@@ -3677,6 +3677,7 @@ impl<'a, 't> Ex<'a, 't> {
             globals,
             star_imports: std::mem::take(&mut self.star_imports),
             all_names: self.all_names.take(),
+            load_aliases: Vec::new(),
         };
         self.canonical_layout(&mut facts);
         facts.strings = std::mem::take(&mut self.strings).into_strings();

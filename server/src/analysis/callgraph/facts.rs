@@ -374,6 +374,10 @@ pub struct ModuleFacts {
     pub(crate) star_imports: Vec<Sym>,
     /// The literal strings of `__all__`, if the module defines it.
     pub(crate) all_names: Option<Vec<Sym>>,
+    /// Attribute loads merged into an earlier load of the same attribute (`simplify`): (the
+    /// site of the load kept, the site of the load merged), sorted. Reading a property at
+    /// the kept site also reads it at the merged ones.
+    pub(crate) load_aliases: Vec<(SiteIdx, SiteIdx)>,
 }
 
 impl ModuleFacts {
@@ -433,6 +437,16 @@ impl ModuleFacts {
             + self.args.len() * size_of::<Arg>()
             + self.sites.len() * size_of::<SiteFact>()
             + self.globals.len() * 8
+            + self.load_aliases.len() * 8
+    }
+
+    /// The sites of the loads merged into the load at `site` (see `load_aliases`).
+    pub(crate) fn load_aliases_of(&self, site: SiteIdx) -> impl Iterator<Item = SiteIdx> + '_ {
+        let start = self.load_aliases.partition_point(|a| a.0 < site);
+        self.load_aliases[start..]
+            .iter()
+            .take_while(move |a| a.0 == site)
+            .map(|a| a.1)
     }
 
     /// Calls `f` on every node the definitions and the module-level names hold (returns,

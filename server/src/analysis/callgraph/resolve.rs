@@ -1054,6 +1054,19 @@ impl Solver {
             .unwrap_or(NO)
     }
 
+    /// The global sites of the loads merged into the load at global site `site`.
+    fn load_aliases(&self, site: u32) -> Vec<u32> {
+        let Some((module, local)) = self.site_loc.get(site) else {
+            return Vec::new();
+        };
+        let facts = &self.mods[module as usize].facts;
+        facts
+            .load_aliases_of(local)
+            .map(|s| self.gsite(module, s))
+            .filter(|&s| s != NO)
+            .collect()
+    }
+
     fn galloc(&self, module: u32, alloc: AllocIdx) -> u32 {
         self.mods[module as usize]
             .alloc_map
@@ -2468,9 +2481,13 @@ impl Solver {
         if let (BindMode::Instance, Value::Func(f)) = (mode, val) {
             let method = self.def_fact(f).map_or(MethodKind::None, |d| d.method);
             if method == MethodKind::Property {
-                // Reading a property calls its getter.
+                // Reading a property calls its getter, at this load's site and at those of the
+                // loads `simplify` merged into it.
                 if site != NO {
                     self.record(site, Callee::Def(f));
+                    for alias in self.load_aliases(site) {
+                        self.record(alias, Callee::Def(f));
+                    }
                 }
                 if let Some(ret) = self.def_ret(f) {
                     self.add_edge(ret, dst, PLAIN);

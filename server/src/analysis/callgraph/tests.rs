@@ -301,6 +301,38 @@ fn properties_are_called_when_read() {
     assert_edges(&[("main", src)], &[("main", "main.C.p")]);
 }
 
+/// `simplify` merges the two loads of `c.p` in `f` into one; each read is still a call of
+/// the getter at its own place, as the call hierarchy shows it, before and after an edit.
+#[test]
+fn a_property_read_twice_in_one_body_is_a_call_at_each_read() {
+    let src = "class C:\n    @property\n    def p(self):\n        return 1\n\ndef f(c):\n    a = c.p\n    b = c.p\n    return a, b\n\nf(C())\n";
+    let reads: Vec<usize> = src.match_indices("c.p").map(|(i, _)| i).collect();
+    assert_eq!(reads.len(), 2);
+    let sites_of_p = |g: &CallGraph| -> Vec<(String, std::ops::Range<usize>)> {
+        g.module_call_sites("main")
+            .filter(|s| s.callee == "main.C.p")
+            .map(|s| (s.caller.to_string(), s.range))
+            .collect()
+    };
+    let facts = facts_of("main", src);
+    assert_eq!(facts.load_aliases.len(), 1, "{:?}", facts.ops);
+    let mut program = ProgramAnalysis::new();
+    program.set_module(facts);
+    let expected: Vec<(String, std::ops::Range<usize>)> = reads
+        .iter()
+        .map(|&i| ("main.f".to_string(), i..i + 3))
+        .collect();
+    assert_eq!(sites_of_p(program.graph()), expected);
+    // An edit inside `f` that keeps both reads (the update takes the incremental path).
+    let edited = src.replace("return a, b", "return b, a");
+    program.set_module(facts_of("main", &edited));
+    assert_eq!(sites_of_p(program.graph()), expected);
+    // Without the property there is no call at either read.
+    let plain = src.replace("    @property\n", "");
+    let graph = graph_of(&[("main", plain.as_str())]);
+    assert!(sites_of_p(&graph).is_empty());
+}
+
 #[test]
 fn with_statements_call_enter_and_exit() {
     let src = "class R:\n    def __enter__(self):\n        return self\n    def __exit__(self, *a): pass\n    def use(self): pass\nwith R() as r:\n    r.use()\n";
