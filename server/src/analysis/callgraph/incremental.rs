@@ -23,7 +23,7 @@ use std::sync::Arc;
 use super::facts::{
     Arg, DefFact, DefKind, Key, ModuleFacts, Op, StaticBinding, IF_ALL, IF_REMOTE, NONE,
 };
-use super::resolve::{Callee, Effect, Solver, DYN, NO};
+use super::resolve::{Callee, Effect, Solver, DYN, NO, OBJ_ONLY, PLAIN};
 use super::util::{FxMap, FxSet, IdMap};
 
 impl Solver {
@@ -128,12 +128,17 @@ impl Solver {
         }
         // The retired ops' own consequences: copies, seeds and what they derived. Their edges
         // and seeds are resolved with the old numbering, before it is replaced.
-        let mut old_copies: Vec<u32> = Vec::new();
+        let mut old_copies: Vec<(u32, u32, u32)> = Vec::new();
         for &(g, op) in &retired_ops {
             match op {
-                Op::Copy { dst, .. } | Op::CopyObj { dst, .. } => {
-                    old_copies.push(g);
+                Op::Copy { dst, src } | Op::CopyObj { dst, src } => {
+                    let filter = if matches!(op, Op::Copy { .. }) {
+                        PLAIN
+                    } else {
+                        OBJ_ONLY
+                    };
                     let d = map(&old_node_map, dst);
+                    old_copies.push((map(&old_node_map, src), d, filter));
                     self.region_add(&mut region, d);
                 }
                 Op::Const { dst, .. }
@@ -166,8 +171,8 @@ impl Solver {
         self.close_region(&mut region);
 
         // Take back what the region's constraints and the retired ops derived.
-        for &g in &old_copies {
-            if let Some(e) = self.op_edge(g) {
+        for &(src, dst, filter) in &old_copies {
+            if let Some(e) = self.static_edge_of(src, dst, filter) {
                 self.edge_unref(e);
             }
         }
