@@ -409,8 +409,13 @@ impl Solver {
     /// edges from nodes outside, and values live constraints gave directly.
     fn rederive(&mut self, region: &Region) {
         self.sort_new_seeds();
+        let edges_in = self.edges_into(|n| region.contains(n));
         for &n in &region.node_list {
-            self.rederive_node(n, |src| !region.contains(src));
+            let start = edges_in.partition_point(|&(dst, _)| dst < n);
+            let len = edges_in[start..].partition_point(|&(dst, _)| dst == n);
+            self.rederive_node(n, &edges_in[start..start + len], |src| {
+                !region.contains(src)
+            });
         }
     }
 }

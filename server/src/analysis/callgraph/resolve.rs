@@ -232,8 +232,6 @@ struct EdgeRec {
     src: u32,
     dst: u32,
     next: u32,
-    /// The next edge into the same destination.
-    next_in: u32,
     filter: u32,
     /// How many constraints want the edge; 0 means removed. A constraint that asks for an
     /// edge again takes no second reference when one of its last `RECENT_EFFECTS` records
@@ -242,11 +240,13 @@ struct EdgeRec {
     refs: u32,
 }
 
-// An edge is 24 bytes. It held the constraint that last took a reference too (28 bytes), to
-// skip that constraint's repeats; looking at the constraint's last records instead gave 2.7%
-// more edge records on the standard library (1,285,309 → 1,319,485) and 7 MB less in edges
-// (peak 480 → 472 MiB; `TANDEM_BENCH_MEMORY_STAGES=1 tandem-bench index-memory-child`).
-const _: () = assert!(std::mem::size_of::<EdgeRec>() == 24);
+// An edge is 20 bytes. It held the constraint that last took a reference too, to skip that
+// constraint's repeats; looking at the constraint's last records instead gave 2.7% more edge
+// records on the standard library (1,285,309 → 1,319,485) and 7 MB less in edges (peak 480 →
+// 472 MiB; `TANDEM_BENCH_MEMORY_STAGES=1 tandem-bench index-memory-child`). It also linked the
+// edges into each node (with a head per node), which only re-derivation reads:
+// `Solver::edges_into` finds them by one pass over the edges instead.
+const _: () = assert!(std::mem::size_of::<EdgeRec>() == 20);
 
 /// The hash `Solver::edge_ids` indexes an edge under.
 fn edge_hash(src: u32, dst: u32, filter: u32) -> u64 {
@@ -719,8 +719,6 @@ pub(crate) struct Solver {
 
     set_of: Vec<u32>,
     first_edge: Vec<u32>,
-    /// The first edge into each node (edges into a node are linked through `next_in`).
-    first_in: Vec<u32>,
     first_trig: Vec<u32>,
     sets: Vec<ValSet>,
     edges: Vec<EdgeRec>,
@@ -834,7 +832,6 @@ impl Solver {
             value_ids: IdTable::default(),
             set_of: Vec::new(),
             first_edge: Vec::new(),
-            first_in: Vec::new(),
             first_trig: Vec::new(),
             sets: Vec::new(),
             edges: Vec::new(),
@@ -1146,7 +1143,6 @@ impl Solver {
         let n = first as usize + count as usize;
         self.set_of.resize(n, NO);
         self.first_edge.resize(n, NO);
-        self.first_in.resize(n, NO);
         self.out_degree.resize(n, 0);
         self.direct_head.resize(n, NO);
         self.first_trig.resize(n, NO);
@@ -1162,7 +1158,6 @@ impl Solver {
     fn shrink(&mut self) {
         self.set_of.shrink_to_fit();
         self.first_edge.shrink_to_fit();
-        self.first_in.shrink_to_fit();
         self.out_degree.shrink_to_fit();
         self.static_edges.shrink_to_fit();
         self.direct_head.shrink_to_fit();
@@ -1242,7 +1237,7 @@ impl Solver {
                 .map(|v| v.capacity() * 20 + 40)
                 .sum::<usize>()
             + self.edge_ids.heap_bytes();
-        let total = self.set_of.len() * 18
+        let total = self.set_of.len() * 14
             + self.sets.len() * std::mem::size_of::<ValSet>()
             + self.sets.iter().map(ValSet::heap_bytes).sum::<usize>()
             + self.edges.capacity() * std::mem::size_of::<EdgeRec>()
@@ -1268,7 +1263,7 @@ impl Solver {
             self.edges.len(),
             self.dyn_ops.len(),
             self.values.len(),
-            mb(self.set_of.len() * 18),
+            mb(self.set_of.len() * 14),
             mb(self.sets.len() * std::mem::size_of::<ValSet>()),
             mb(set_vals * 4),
             mb(self.edges.len() * std::mem::size_of::<EdgeRec>()),
@@ -1381,9 +1376,32 @@ impl Solver {
         }
     }
 
+    /// The live edges into the nodes `inside` accepts, as (destination, edge), sorted by
+    /// destination and, for each, newest first. One pass over every edge (the standard
+    /// library's 1.75 million take a few milliseconds), made once per re-derivation.
+    pub(crate) fn edges_into(&self, inside: impl Fn(u32) -> bool) -> Vec<(u32, u32)> {
+        let mut out: Vec<(u32, u32)> = (0..self.edges.len() as u32)
+            .rev()
+            .filter(|&e| {
+                let rec = &self.edges[e as usize];
+                rec.refs > 0 && inside(rec.dst)
+            })
+            .map(|e| (self.edges[e as usize].dst, e))
+            .collect();
+        // Stable: each destination's edges stay newest first.
+        out.sort_by_key(|&(dst, _)| dst);
+        out
+    }
+
     /// Gives a node of a region what it gets from outside the region: its seeds, the values
     /// constraints gave it directly, and the values of live edges from nodes outside.
-    pub(crate) fn rederive_node(&mut self, n: u32, outside: impl Fn(u32) -> bool) {
+    /// `edges_in` are the live edges into `n`, newest first (see `edges_into`).
+    pub(crate) fn rederive_node(
+        &mut self,
+        n: u32,
+        edges_in: &[(u32, u32)],
+        outside: impl Fn(u32) -> bool,
+    ) {
         self.reseed(n);
         let mut i = self.direct_head.get(n as usize).copied().unwrap_or(NO);
         while i != NO {
@@ -1391,10 +1409,9 @@ impl Solver {
             self.push_value(n, v);
             i = next;
         }
-        let mut e = self.first_in.get(n as usize).copied().unwrap_or(NO);
-        while e != NO {
+        for &(_, e) in edges_in {
             let rec = self.edges[e as usize];
-            if rec.refs > 0 && outside(rec.src) {
+            if outside(rec.src) {
                 let k = self.node_values(rec.src).len();
                 for i in 0..k {
                     let v = self.node_values(rec.src)[i];
@@ -1403,7 +1420,6 @@ impl Solver {
                     }
                 }
             }
-            e = rec.next_in;
         }
     }
 
@@ -1540,12 +1556,10 @@ impl Solver {
             src,
             dst,
             next: self.first_edge[src as usize],
-            next_in: self.first_in[dst as usize],
             filter,
             refs: 1,
         });
         self.first_edge[src as usize] = e;
-        self.first_in[dst as usize] = e;
         let degree = &mut self.out_degree[src as usize];
         let before = *degree;
         *degree = degree.saturating_add(1);
