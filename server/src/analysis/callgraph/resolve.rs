@@ -1377,8 +1377,9 @@ impl Solver {
     }
 
     /// The live edges into the nodes `inside` accepts, as (destination, edge), sorted by
-    /// destination and, for each, newest first. One pass over every edge (the standard
-    /// library's 1.75 million take a few milliseconds), made once per re-derivation.
+    /// destination and, for each, newest first. One pass over every edge, made once per
+    /// re-derivation: a one-line edit in Django costs 0.2 ms more for it (CPU p50 0.53 →
+    /// 0.74 ms in `tandem-bench index`), the standard library's settling rounds the same.
     pub(crate) fn edges_into(&self, inside: impl Fn(u32) -> bool) -> Vec<(u32, u32)> {
         let mut out: Vec<(u32, u32)> = (0..self.edges.len() as u32)
             .rev()

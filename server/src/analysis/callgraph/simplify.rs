@@ -557,6 +557,21 @@ mod tests {
         to_pycg_json(program.graph())
     }
 
+    /// The rewritten facts keep the layout, and the program solves to the same graph with and
+    /// without the rewrite; returns that graph.
+    #[track_caller]
+    fn same_graph_after(after: &ModuleFacts, source: &str) -> serde_json::Value {
+        assert!(tiled(
+            after,
+            after.interface_nodes as usize,
+            after.num_nodes as usize
+        ));
+        let modules = vec![("m".to_string(), false, source.to_string())];
+        let simplified = graph(&modules, true);
+        assert_eq!(simplified, graph(&modules, false));
+        simplified
+    }
+
     #[test]
     fn unread_results_and_values_go_and_their_calls_stay() {
         let source = "def g():\n    return 1\n\ndef f():\n    g()\n    unused = g()\n    x = 2\n    y = x\n    z = []\n    return None\n";
@@ -629,14 +644,7 @@ mod tests {
             "{:?}",
             after.ops
         );
-        assert!(tiled(
-            &after,
-            after.interface_nodes as usize,
-            after.num_nodes as usize
-        ));
-        let modules = vec![("m".to_string(), false, source.to_string())];
-        let simplified = graph(&modules, true);
-        assert_eq!(simplified, graph(&modules, false));
+        let simplified = same_graph_after(&after, source);
         assert_eq!(
             simplified["m.f"],
             serde_json::json!(["m.g", "m.h"]),
@@ -703,14 +711,7 @@ mod tests {
             );
             assert_ne!(kept, merged);
         }
-        assert!(tiled(
-            &after,
-            after.interface_nodes as usize,
-            after.num_nodes as usize
-        ));
-        let modules = vec![("m".to_string(), false, source.to_string())];
-        let simplified = graph(&modules, true);
-        assert_eq!(simplified, graph(&modules, false));
+        let simplified = same_graph_after(&after, source);
         assert_eq!(
             simplified["m.T.t"],
             serde_json::json!(["<builtin>.len", "m.T.check"]),
