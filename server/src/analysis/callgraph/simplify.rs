@@ -221,17 +221,11 @@ pub(crate) struct Removed {
 fn load_roots(
     f: &ModuleFacts,
     keep: &mut [bool],
+    writers: &[u8],
     root: &mut [NodeId],
     iface: usize,
     n: usize,
 ) -> Vec<(SiteIdx, SiteIdx)> {
-    let mut writers = vec![0u8; n];
-    for (op, _) in f.ops.iter().zip(keep.iter()).filter(|(_, &k)| k) {
-        if let Some(dst) = written(op).filter(|&d| (d as usize) < n) {
-            let w = &mut writers[dst as usize];
-            *w = w.saturating_add(1);
-        }
-    }
     let mut aliases = Vec::new();
     let mut first: FxMap<(NodeId, Sym), (NodeId, SiteIdx)> = FxMap::default();
     for def in &f.defs {
@@ -278,6 +272,17 @@ fn load_roots(
     aliases
 }
 
+/// How many of the kept ops write each node (saturating at 255).
+fn writer_counts(f: &ModuleFacts, keep: &[bool], n: usize) -> Vec<u8> {
+    let mut writers = vec![0u8; n];
+    for (op, _) in f.ops.iter().zip(keep).filter(|(_, &k)| k) {
+        if let Some(w) = written(op).and_then(|d| writers.get_mut(d as usize)) {
+            *w = w.saturating_add(1);
+        }
+    }
+    writers
+}
+
 /// For each node, the node it stands for: itself, or for a body node whose only writer among
 /// the kept ops is a plain `Copy`, the root of the node it copies (offline variable
 /// substitution). Such a node gets every value of its source and nothing else, so once a
@@ -285,17 +290,19 @@ fn load_roots(
 /// a cycle with no other writer keep one node of the cycle (which then copies itself, and
 /// the copy goes). Interface nodes are never replaced: other modules and later versions of
 /// this one refer to them.
-fn copy_roots(f: &ModuleFacts, keep: &[bool], iface: usize, n: usize) -> Vec<NodeId> {
-    let mut writers = vec![0u8; n];
+fn copy_roots(
+    f: &ModuleFacts,
+    keep: &[bool],
+    writers: &[u8],
+    iface: usize,
+    n: usize,
+) -> Vec<NodeId> {
     let mut source = vec![NONE; n];
     for (op, _) in f.ops.iter().zip(keep).filter(|(_, &k)| k) {
-        let Some(dst) = written(op).filter(|&d| (d as usize) < n) else {
-            continue;
-        };
-        let w = &mut writers[dst as usize];
-        *w = w.saturating_add(1);
-        if let Op::Copy { src, .. } = *op {
-            source[dst as usize] = src;
+        if let Op::Copy { dst, src } = *op {
+            if let Some(s) = source.get_mut(dst as usize) {
+                *s = src;
+            }
         }
     }
     // `rep[x]`: the node `x` is replaced by, before following chains.
@@ -439,8 +446,9 @@ pub(crate) fn simplify(f: &mut ModuleFacts) -> Removed {
 
     // Copy chains: a body node whose only writer is a plain copy holds exactly the values of
     // the node it copies, so it is replaced by that node (its root) and the copy goes.
-    let mut root = copy_roots(f, &keep, iface, n);
-    let aliases = load_roots(f, &mut keep, &mut root, iface, n);
+    let writers = writer_counts(f, &keep, n);
+    let mut root = copy_roots(f, &keep, &writers, iface, n);
+    let aliases = load_roots(f, &mut keep, &writers, &mut root, iface, n);
     removed.merged_loads = aliases.len();
     removed.ops += aliases.len();
     if !aliases.is_empty() {
@@ -678,7 +686,7 @@ mod tests {
             Op::Copy { dst: 5, src: 0 },
         ];
         let keep = vec![true; f.ops.len()];
-        let root = copy_roots(&f, &keep, 1, 6);
+        let root = copy_roots(&f, &keep, &writer_counts(&f, &keep, 6), 1, 6);
         let r = root[1];
         assert!([1, 2, 3].contains(&r), "{root:?}");
         assert_eq!(root, vec![0, r, r, r, r, 0]);
