@@ -323,8 +323,9 @@ fn a_property_read_twice_in_one_body_is_a_call_at_each_read() {
         .map(|&i| ("main.f".to_string(), i..i + 3))
         .collect();
     assert_eq!(sites_of_p(program.graph()), expected);
-    // An edit inside `f` that keeps both reads (the update takes the incremental path).
-    let edited = src.replace("return a, b", "return b, a");
+    // An edit inside `f` that keeps both reads and changes its facts (swapping `a` and `b`
+    // would not: both are the merged load's node), so the update re-solves `f`'s body.
+    let edited = src.replace("return a, b", "return a, b, len(a)");
     program.set_module(facts_of("main", &edited));
     assert_eq!(sites_of_p(program.graph()), expected);
     // Without the property there is no call at either read.
