@@ -31,7 +31,7 @@ fn sample_project_rule_findings() {
         println!("== {label}: {} findings", found.len());
         let step = (found.len() / 30).max(1);
         for (path, f) in found.iter().step_by(step).take(30) {
-            let text = &index.file(path).unwrap().text;
+            let text = index.file(path).unwrap().text();
             let line = text[..f.range.start].matches('\n').count() + 1;
             let start = text[..f.range.start].rfind('\n').map_or(0, |i| i + 1);
             let end = text[f.range.start..]

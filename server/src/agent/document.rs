@@ -228,7 +228,8 @@ impl DocContext {
                 .filter_map(|site| {
                     let caller_path = index.path_of_module(site.module)?;
                     let caller = index.file(caller_path)?;
-                    let text: &str = &caller.text;
+                    let text = caller.text();
+                    let text: &str = &text;
                     let start = text[..site.range.start.min(text.len())]
                         .rfind('\n')
                         .map_or(0, |i| i + 1);

@@ -5,17 +5,20 @@
 //! Trees and sources are not kept, only what is derived from them, so that the standard
 //! library's 1,800 files fit in a few hundred megabytes at most.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use crate::analysis::callgraph::{
     extract_facts, CallGraph, ModuleFacts, ProgramAnalysis, SourceModule,
 };
 use crate::analysis::outline::{outline, Outline};
 use crate::analysis::parse::parse_str;
-use crate::analysis::references::{references_in, References};
+use crate::analysis::references::{references_in, ReferenceItems, References};
+use crate::analysis::stored_text::StoredText;
 
 /// What the index knows of one file.
 #[derive(Debug, Clone)]
@@ -26,16 +29,18 @@ pub struct FileAnalysis {
     /// The call-graph facts, until `ProjectIndex::insert` hands them to the solver (which keeps
     /// the only copy, so that they are not held twice).
     pub facts: Option<ModuleFacts>,
-    /// The names the module uses, for the repo map's reference graph and the profile.
-    pub references: References,
+    /// The names the module uses, for the repo map's reference graph and the profile, without
+    /// the text they are read from (`references()` puts the two together).
+    references: ReferenceItems,
     pub lines: usize,
     pub bytes: usize,
     /// A hash of the text the analysis was computed from, to skip re-analysing unchanged text.
     pub content_hash: u64,
     /// The text the analysis was computed from: every byte range above points into it. Kept
-    /// (shared, not copied) so that answers can quote code and convert ranges to positions
-    /// without reading the disk again, which may have changed since.
-    pub text: Arc<str>,
+    /// (packed once `ProjectIndex::graph` has run, see `stored_text`) so that answers can
+    /// quote code and convert ranges to positions without reading the disk again, which may
+    /// have changed since.
+    text: StoredText,
 }
 
 pub fn content_hash(text: &str) -> u64 {
@@ -79,13 +84,16 @@ pub fn analyze_tree(
         is_package,
         outline,
         facts: Some(facts),
-        references,
+        references: references.items().clone(),
         lines: line_count(text),
         bytes: text.len(),
         content_hash: content_hash(text),
-        text: shared,
+        text: StoredText::new(shared),
     }
 }
+
+/// From how many new texts `ProjectIndex::graph` packs them on other cores rather than first.
+const PACK_ALONGSIDE_FROM: usize = 64;
 
 /// All files of the project and the call graph over them.
 #[derive(Default)]
@@ -93,6 +101,8 @@ pub struct ProjectIndex {
     files: HashMap<PathBuf, FileAnalysis>,
     by_module: HashMap<String, PathBuf>,
     program: ProgramAnalysis,
+    /// Files inserted since `graph` last packed their texts.
+    unpacked: Vec<PathBuf>,
     /// Counts changes (files inserted or removed), so that results derived from the index can
     /// tell when they are out of date.
     generation: u64,
@@ -138,6 +148,7 @@ impl ProjectIndex {
                 }
             }
         }
+        self.unpacked.push(path.clone());
         self.files.insert(path, analysis);
     }
 
@@ -179,8 +190,34 @@ impl ProjectIndex {
     }
 
     /// The call graph, solved for whatever changed since the last call.
+    /// Packs the texts of the files inserted since the last call (see `stored_text`): after a
+    /// cold build, on the other cores while the solver runs, which is on one core for most of
+    /// its time.
     pub fn graph(&mut self) -> &CallGraph {
-        self.program.graph()
+        let unpacked = std::mem::take(&mut self.unpacked);
+        if unpacked.len() < PACK_ALONGSIDE_FROM {
+            for path in &unpacked {
+                if let Some(file) = self.files.get_mut(path) {
+                    file.text.pack();
+                }
+            }
+            return self.program.graph();
+        }
+        let unpacked: HashSet<PathBuf> = unpacked.into_iter().collect();
+        let mut texts: Vec<&mut StoredText> = self
+            .files
+            .iter_mut()
+            .filter(|(path, _)| unpacked.contains(*path))
+            .map(|(_, file)| &mut file.text)
+            .collect();
+        let program = &mut self.program;
+        rayon::join(
+            || {
+                program.graph();
+            },
+            || texts.par_iter_mut().for_each(|text| text.pack()),
+        );
+        self.program.solved_graph()
     }
 
     /// The call graph as of the last `graph()` call (call that first to bring it up to date);
@@ -204,6 +241,22 @@ impl ProjectIndex {
 }
 
 impl FileAnalysis {
+    /// The text the analysis was computed from (unpacked on every call once packed: keep the
+    /// `Arc` rather than asking again).
+    pub fn text(&self) -> Arc<str> {
+        self.text.get()
+    }
+
+    /// The names the module uses, read from its text.
+    pub fn references(&self) -> References {
+        self.references.with_text(self.text())
+    }
+
+    /// The bytes the stored text takes (packed or not), for memory budgets.
+    pub fn stored_text_bytes(&self) -> usize {
+        self.text.heap_bytes()
+    }
+
     /// The innermost class or function whose definition contains `offset`, with the chain of
     /// enclosing symbols (outermost first, the innermost last).
     pub fn symbols_at(&self, offset: usize) -> Vec<&crate::analysis::outline::Symbol> {
@@ -268,6 +321,50 @@ mod tests {
         assert!(index.remove(Path::new("/a/m.py")));
         assert_eq!(index.path_of_module("m"), None);
         assert!(!index.remove(Path::new("/a/m.py")));
+    }
+
+    /// `graph` packs the texts of new files, a few at once and many on other cores; the
+    /// texts, and the references read from them, are the same afterwards.
+    #[test]
+    fn texts_are_packed_by_graph_and_read_back_unchanged() {
+        let text = |i: usize| {
+            format!(
+                "import os.path\n\nclass Größe{i}:\n    def run(self):\n        return os.path.join('😀', str({i}))\n"
+            )
+            .repeat(8)
+        };
+        for files in [3, PACK_ALONGSIDE_FROM + 1] {
+            let mut index = ProjectIndex::new();
+            let mut before = Vec::new();
+            for i in 0..files {
+                let analysis = analyze_file(&format!("m{i}"), false, &text(i));
+                let names: Vec<String> = analysis
+                    .references()
+                    .iter()
+                    .map(|r| format!("{:?} {} {:?}", r.kind, r.name, r.range))
+                    .collect();
+                before.push(names);
+                index.insert(PathBuf::from(format!("/p/m{i}.py")), analysis);
+            }
+            assert!(index.files().all(|(_, f)| !f.text.is_packed()));
+            index.graph();
+            for (i, before) in before.iter().enumerate() {
+                let file = index.file(Path::new(&format!("/p/m{i}.py"))).unwrap();
+                assert!(file.text.is_packed(), "{files} files: m{i} stays plain");
+                assert!(file.stored_text_bytes() < file.bytes / 2);
+                assert_eq!(&*file.text(), text(i));
+                let names: Vec<String> = file
+                    .references()
+                    .iter()
+                    .map(|r| format!("{:?} {} {:?}", r.kind, r.name, r.range))
+                    .collect();
+                assert_eq!(&names, before);
+                assert!(names.iter().any(|n| n.starts_with("Module os.path")));
+            }
+            // A graph call with nothing new has nothing to pack.
+            index.graph();
+            assert!(index.unpacked.is_empty());
+        }
     }
 
     /// Hostile shapes from real corpora (generated here): nothing may overflow the stack or

@@ -10,3 +10,4 @@ pub mod parse;
 pub mod project_rules;
 pub mod references;
 pub mod rules;
+pub mod stored_text;

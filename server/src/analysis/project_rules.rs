@@ -13,6 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -59,10 +60,12 @@ pub struct Usage {
 
 impl Usage {
     pub fn of(index: &ProjectIndex) -> Usage {
-        let files: Vec<(&Path, &Outline, &str)> = index
+        let texts: Vec<(&Path, &Outline, Arc<str>)> = index
             .files()
-            .map(|(p, f)| (p, &f.outline, &*f.text))
+            .map(|(p, f)| (p, &f.outline, f.text()))
             .collect();
+        let files: Vec<(&Path, &Outline, &str)> =
+            texts.iter().map(|(p, o, t)| (*p, *o, &**t)).collect();
         Usage::of_files(&files)
     }
 
@@ -172,11 +175,13 @@ pub fn unused_definitions_in(
     entry_points: &[String],
     only: Option<&Path>,
 ) -> Vec<(PathBuf, Finding)> {
+    let texts: Vec<(&Path, &Outline, Arc<str>)> = index
+        .files()
+        .filter(|(p, _)| only.is_none_or(|o| o == *p))
+        .map(|(p, f)| (p, &f.outline, f.text()))
+        .collect();
     unused_definitions_of(
-        index
-            .files()
-            .filter(|(p, _)| only.is_none_or(|o| o == *p))
-            .map(|(p, f)| (p, &f.outline, &*f.text)),
+        texts.iter().map(|(p, o, t)| (*p, *o, &**t)),
         usage,
         entry_points,
     )
@@ -871,6 +876,7 @@ pub fn bad_calls_with<'c>(
         None => graph.call_sites().collect(),
     };
     let mut previous: Option<(&str, Range<usize>)> = None;
+    let mut caller_text: Option<(&str, Arc<str>)> = None;
     for (i, site) in all.iter().enumerate() {
         // A site resolved to several callees (dynamic dispatch) is not judged.
         let same = |o: &&CallSite| o.module == site.module && o.range == site.range;
@@ -913,7 +919,12 @@ pub fn bad_calls_with<'c>(
             Some(Some(shape)) => shape.clone(),
             Some(None) => continue,
             None => {
-                let Some(shape) = caller.text.get(site.range.clone()).and_then(call_shape) else {
+                // Sites come module by module: each caller's text is unpacked once.
+                if caller_text.as_ref().is_none_or(|(m, _)| *m != site.module) {
+                    caller_text = Some((site.module, caller.text()));
+                }
+                let text = caller_text.as_ref().map_or("", |(_, t)| &**t);
+                let Some(shape) = text.get(site.range.clone()).and_then(call_shape) else {
                     continue;
                 };
                 shape
@@ -1081,7 +1092,8 @@ pub fn bad_calls_with<'c>(
         let annotated = match calls(path) {
             Some(calls) => &calls.annotated,
             None => {
-                parsed = annotated_calls_of(&file.text, &parse_str(&file.text, None));
+                let text = file.text();
+                parsed = annotated_calls_of(&text, &parse_str(&text, None));
                 &parsed
             }
         };

@@ -65,10 +65,44 @@ pub struct Reference<'a> {
 #[derive(Clone, Default)]
 pub struct References {
     text: Arc<str>,
-    items: Box<[Item]>,
+    items: ReferenceItems,
+}
+
+/// The references of a module without its text, as the index keeps them (it keeps the text
+/// packed, see `stored_text`): `with_text` makes them `References` again. Cloning shares.
+#[derive(Clone, Default)]
+pub struct ReferenceItems {
+    items: Arc<[Item]>,
     /// The names of the `Module` references whose source text is not the name (`a . b`),
     /// by item index, sorted.
-    respelled: Box<[(u32, Box<str>)]>,
+    respelled: Arc<[(u32, Box<str>)]>,
+}
+
+impl std::fmt::Debug for ReferenceItems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReferenceItems")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl ReferenceItems {
+    /// The references, reading their names from `text`, which must be the text they were
+    /// found in (a name outside it reads as empty).
+    pub fn with_text(&self, text: Arc<str>) -> References {
+        References {
+            text,
+            items: self.clone(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
 }
 
 /// A reference as stored: where its name starts, and its length and kind packed in one word
@@ -127,29 +161,33 @@ impl References {
 
     /// The reference at `index` (in document order), if there is one.
     pub fn get(&self, index: usize) -> Option<Reference<'_>> {
-        let item = self.items.get(index)?;
+        let items = &self.items;
+        let item = items.items.get(index)?;
         let (range, kind) = (item.range(), item.kind());
-        let name = if kind == RefKind::Module && !self.respelled.is_empty() {
-            match self
-                .respelled
-                .binary_search_by_key(&(index as u32), |(i, _)| *i)
-            {
-                Ok(at) => &*self.respelled[at].1,
-                Err(_) => &self.text[range.clone()],
+        let respelled = &items.respelled;
+        let name = if kind == RefKind::Module && !respelled.is_empty() {
+            match respelled.binary_search_by_key(&(index as u32), |(i, _)| *i) {
+                Ok(at) => &*respelled[at].1,
+                Err(_) => self.text.get(range.clone()).unwrap_or(""),
             }
         } else {
-            &self.text[range.clone()]
+            self.text.get(range.clone()).unwrap_or("")
         };
         Some(Reference { name, range, kind })
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Reference<'_>> + '_ {
-        (0..self.items.len()).map(|i| self.get(i).expect("an index below len"))
+        (0..self.len()).map(|i| self.get(i).expect("an index below len"))
     }
 
     /// The text the ranges point into.
     pub fn text(&self) -> &Arc<str> {
         &self.text
+    }
+
+    /// The references without their text (sharing, not copying, them).
+    pub fn items(&self) -> &ReferenceItems {
+        &self.items
     }
 }
 
@@ -202,8 +240,10 @@ pub fn references_in(tree: &Tree, text: &Arc<str>) -> References {
     collector.walk(root);
     References {
         text: text.clone(),
-        items: collector.out.into_boxed_slice(),
-        respelled: collector.respelled.into_boxed_slice(),
+        items: ReferenceItems {
+            items: collector.out.into(),
+            respelled: collector.respelled.into(),
+        },
     }
 }
 

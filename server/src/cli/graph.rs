@@ -201,7 +201,7 @@ impl<'a> Locator<'a> {
                 .unwrap_or(path)
                 .display()
                 .to_string();
-            Some((shown, LineIndex::new(&file.text)))
+            Some((shown, LineIndex::shared(file.text())))
         });
         let (shown, lines) = entry.as_ref()?;
         let (line, column) = lines.human_line_column(offset);

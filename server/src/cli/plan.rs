@@ -97,7 +97,8 @@ fn focus_of(
             )
         })?;
     let range = line.map(|line| {
-        let text: &str = &analysis.text;
+        let text = analysis.text();
+        let text: &str = &text;
         let start = text
             .split_inclusive('\n')
             .take(line.saturating_sub(1))

@@ -85,7 +85,7 @@ pub fn assemble(
         ),
         None => (
             file.module.clone(),
-            focus_source(&file, focus.display_path, &file.module, 0..file.text.len()),
+            focus_source(&file, focus.display_path, &file.module, 0..file.bytes),
         ),
     };
     index.graph();
@@ -187,8 +187,9 @@ fn fit(title: &'static str, text: &str, budget: usize) -> ContextLayer {
 
 /// The innermost definition containing the line (1-based), looking past leading whitespace.
 fn symbol_at_line(file: &FileAnalysis, line: usize) -> Option<&Symbol> {
-    let start = line_start(&file.text, line)?;
-    let rest = &file.text[start..];
+    let text = file.text();
+    let start = line_start(&text, line)?;
+    let rest = &text[start..];
     let offset = start + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
     file.symbols_at(offset).last().copied()
 }
@@ -210,13 +211,14 @@ fn focus_source(
     name: &str,
     range: std::ops::Range<usize>,
 ) -> String {
-    let start = line_start(&file.text, line_number(&file.text, range.start)).unwrap_or(0);
-    let end = range.end.min(file.text.len());
-    let source = file.text.get(start..end).unwrap_or_default();
+    let text = file.text();
+    let start = line_start(&text, line_number(&text, range.start)).unwrap_or(0);
+    let end = range.end.min(text.len());
+    let source = text.get(start..end).unwrap_or_default();
     format!(
         "# Focus: {name} ({path}:{}-{})\n```python\n{}\n```\n",
-        line_number(&file.text, range.start),
-        line_number(&file.text, end),
+        line_number(&text, range.start),
+        line_number(&text, end),
         source.trim_end()
     )
 }
@@ -257,7 +259,7 @@ fn describe(
         .map(render_signature)
         .unwrap_or_default();
     let line = symbol
-        .map(|s| line_number(&file.text, s.name_range.start))
+        .map(|s| line_number(&file.text(), s.name_range.start))
         .unwrap_or(1);
     let mut out = format!("- {node}{signature} — {}:{line}\n", display(path));
     if let Some(summary) = symbol
@@ -277,9 +279,10 @@ fn site_line(
 ) -> Option<String> {
     let path = index.path_of_module(site.module)?;
     let file = index.file(path)?;
-    let line = line_number(&file.text, site.range.start);
-    let start = line_start(&file.text, line)?;
-    let text = file.text[start..].lines().next()?.trim();
+    let text = file.text();
+    let line = line_number(&text, site.range.start);
+    let start = line_start(&text, line)?;
+    let text = text[start..].lines().next()?.trim();
     Some(format!("    at {}:{line}: `{text}`\n", display(path)))
 }
 

@@ -51,7 +51,7 @@ pub(super) fn prepare(
             uri.as_str()
         )));
     };
-    let lines = LineIndex::new(&file.text);
+    let lines = LineIndex::shared(file.text());
     let offset = lines.offset_of(convert::text_position(position.position), state.encoding());
     let chain = file.symbols_at(offset);
     let innermost = chain.last();
@@ -158,9 +158,9 @@ fn item_for(
     let module = info.module?;
     let path = index.path_of_module(module)?;
     let file = index.file(path)?;
-    let lines = LineIndex::new(&file.text);
+    let lines = LineIndex::shared(file.text());
     let enc = state.encoding();
-    let range = info.range.clone().unwrap_or(0..file.text.len());
+    let range = info.range.clone().unwrap_or(0..file.bytes);
     let name_range = info.name_range.clone().unwrap_or(range.start..range.start);
     let kind = match info.kind {
         NodeKind::Module => SymbolKind::MODULE,
@@ -189,15 +189,24 @@ fn item_for(
 fn site_ranges(index: &ProjectIndex, sites: &[CallSite], state: &ServerState) -> Vec<Range> {
     let enc = state.encoding();
     let mut ranges = Vec::new();
+    // The sites of one caller are usually in one module: its lines are indexed once.
+    let mut lines: Option<(&str, LineIndex)> = None;
     for site in sites {
-        let Some(file) = index
-            .path_of_module(site.module)
-            .and_then(|p| index.file(p))
-        else {
-            continue;
-        };
-        let lines = LineIndex::new(&file.text);
-        ranges.push(convert::lsp_range(&lines, site.range.clone(), enc));
+        if lines
+            .as_ref()
+            .is_none_or(|(module, _)| *module != site.module)
+        {
+            let Some(file) = index
+                .path_of_module(site.module)
+                .and_then(|p| index.file(p))
+            else {
+                continue;
+            };
+            lines = Some((site.module, LineIndex::shared(file.text())));
+        }
+        if let Some((_, lines)) = &lines {
+            ranges.push(convert::lsp_range(lines, site.range.clone(), enc));
+        }
     }
     ranges
 }

@@ -113,7 +113,7 @@ async fn plan_and_open(
                     .map(|p| p.into_owned())
                     .unwrap_or_else(|| PathBuf::from(uri.path().as_str()));
                 let range = args.range.and_then(|r| {
-                    let text = index.file(&path)?.text.clone();
+                    let text = index.file(&path)?.text();
                     let lines = LineIndex::new(&text);
                     let start = lines.offset_of(convert::text_position(r.start), encoding);
                     let end = lines.offset_of(convert::text_position(r.end), encoding);

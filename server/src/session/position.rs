@@ -134,27 +134,67 @@ pub fn position_of(rope: &Rope, offset: usize, enc: PositionEncoding) -> TextPos
 /// count over one line. Agrees exactly with `position_of` (a property test checks it).
 #[derive(Debug, Clone)]
 pub struct LineIndex<'a> {
-    text: &'a str,
+    text: IndexedText<'a>,
     /// Byte offset where each line starts; the first is 0.
     starts: Vec<usize>,
 }
 
+/// The text a `LineIndex` reads columns from: borrowed, or shared with it (a text the
+/// project index unpacked for the caller, which has nowhere else to keep it).
+#[derive(Debug, Clone)]
+enum IndexedText<'a> {
+    Borrowed(&'a str),
+    Shared(std::sync::Arc<str>),
+}
+
+impl std::ops::Deref for IndexedText<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            IndexedText::Borrowed(text) => text,
+            IndexedText::Shared(text) => text,
+        }
+    }
+}
+
+impl LineIndex<'static> {
+    /// The line index of a text it keeps (shared, not copied).
+    pub fn shared(text: std::sync::Arc<str>) -> Self {
+        let starts = line_starts(&text);
+        LineIndex {
+            text: IndexedText::Shared(text),
+            starts,
+        }
+    }
+}
+
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
-        let bytes = text.as_bytes();
-        let mut starts = vec![0];
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => starts.push(i + 1),
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
-                _ => {}
-            }
-            i += 1;
+        LineIndex {
+            starts: line_starts(text),
+            text: IndexedText::Borrowed(text),
         }
-        LineIndex { text, starts }
     }
+}
 
+/// Byte offset where each line of `text` starts; the first is 0.
+fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => starts.push(i + 1),
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    starts
+}
+
+impl LineIndex<'_> {
     /// Same result as `position_of` on a rope of the same text.
     pub fn position_of(&self, offset: usize, enc: PositionEncoding) -> TextPosition {
         let mut offset = offset.min(self.text.len());

@@ -84,7 +84,7 @@ pub fn profile_of(root: &Path, index: &ProjectIndex) -> ProjectProfile {
         .map(|((_, analysis), path)| ModuleSummary {
             path,
             outline: &analysis.outline,
-            imports: imported_modules(&analysis.references),
+            imports: imported_modules(&analysis.references()),
         })
         .collect();
     let inputs = ProfileInputs {
@@ -108,7 +108,7 @@ pub fn repo_map_of(root: &Path, index: &ProjectIndex) -> RepoMap {
             .map(|(path, analysis)| ModuleInput {
                 path: relative_path(root, path),
                 outline: analysis.outline.clone(),
-                references: analysis.references.clone(),
+                references: analysis.references(),
             })
             .collect(),
     )

@@ -237,7 +237,7 @@ impl PlanInputs {
             files.insert(
                 display(path),
                 FileFacts {
-                    text: analysis.text.clone(),
+                    text: analysis.text(),
                     symbols,
                 },
             );
@@ -247,7 +247,7 @@ impl PlanInputs {
         let place: Option<(PathBuf, Option<usize>)> = match focus {
             Some(f) => {
                 let line = f.range.as_ref().and_then(|r| {
-                    let text = &index.file(&f.path)?.text;
+                    let text = index.file(&f.path)?.text();
                     Some(text[..r.start.min(text.len())].matches('\n').count() + 1)
                 });
                 Some((f.path.clone(), line))

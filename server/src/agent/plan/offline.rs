@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
@@ -197,7 +198,7 @@ pub fn named_places(
     found
         .iter()
         .filter_map(|d| {
-            let text = &index.file(&d.path)?.text;
+            let text = index.file(&d.path)?.text();
             let line = text[..d.start.min(text.len())].matches('\n').count() + 1;
             Some((d.path.clone(), Some(line)))
         })
@@ -350,7 +351,8 @@ pub fn impact_plan(
                 continue;
             };
             let rel = display(path);
-            let (line, code) = line_of(&file.text, site.range.start);
+            let text = file.text();
+            let (line, code) = line_of(&text, site.range.start);
             let entry = format!("{rel}:{line}: {code} (calls `{}`)", d.display);
             if is_test_file(&rel) {
                 calls_by_test_file.entry(rel).or_default().push(entry);
@@ -396,10 +398,10 @@ pub fn impact_plan(
     let mut all_changes: Vec<String> = changed_ids.clone();
     all_changes.extend(caller_ids.iter().cloned());
     let mut test_files: BTreeMap<String, Vec<String>> = calls_by_test_file;
-    let mut indexed: Vec<(String, &str)> = index
+    let mut indexed: Vec<(String, Arc<str>)> = index
         .files()
-        .map(|(p, f)| (display(p), &*f.text))
-        .filter(|(rel, _)| is_test_file(rel))
+        .filter(|(p, _)| is_test_file(&display(p)))
+        .map(|(p, f)| (display(p), f.text()))
         .collect();
     indexed.sort();
     for (rel, text) in &indexed {
