@@ -3318,9 +3318,10 @@ impl<'a, 't> Ex<'a, 't> {
         };
         let def = self.new_def(DefKind::Class, qual, range_node, Some(name_node));
         {
-            let d = &mut self.defs[def as usize];
-            d.bases = bases;
-            d.base_refs = base_refs;
+            self.defs[def as usize].edit_class_parts(|c| {
+                c.bases = bases;
+                c.base_refs = base_refs;
+            });
         }
         self.push_frame(def);
         if let Some(body) = self.field(n, k.f_body) {
@@ -3655,7 +3656,7 @@ impl<'a, 't> Ex<'a, 't> {
             }
             let mut statics = std::mem::take(&mut self.scopes[def].statics);
             statics.sort_by_key(|(s, _)| *s);
-            self.defs[def].attrs = attrs;
+            self.defs[def].edit_class_parts(|c| c.attrs = attrs);
             self.defs[def].statics = statics;
         }
         let mut self_attrs = std::mem::take(&mut self.self_attrs);
@@ -3663,7 +3664,7 @@ impl<'a, 't> Ex<'a, 't> {
         self_attrs.dedup();
         for (class, attr) in self_attrs {
             if let Some(d) = self.defs.get_mut(class as usize) {
-                d.self_attrs.push(attr);
+                d.edit_class_parts(|c| c.self_attrs.push(attr));
             }
         }
         self.owner = NONE;
@@ -3691,10 +3692,12 @@ impl<'a, 't> Ex<'a, 't> {
         facts.defs.shrink_to_fit();
         for d in &mut facts.defs {
             d.params.shrink_to_fit();
-            d.bases.shrink_to_fit();
-            d.base_refs.shrink_to_fit();
-            d.attrs.shrink_to_fit();
-            d.self_attrs.shrink_to_fit();
+            d.edit_class_parts(|c| {
+                c.bases.shrink_to_fit();
+                c.base_refs.shrink_to_fit();
+                c.attrs.shrink_to_fit();
+                c.self_attrs.shrink_to_fit();
+            });
             d.statics.shrink_to_fit();
         }
         facts.strings.shrink_to_fit();

@@ -293,15 +293,33 @@ pub(crate) struct DefFact {
     pub ops: (u32, u32),
     pub sites: (u32, u32),
     pub allocs: (u32, u32),
-    /// Base class expressions (classes only), as nodes and, when plain names, as static refs.
-    pub bases: Vec<NodeId>,
-    pub base_refs: Vec<Option<StaticRef>>,
-    /// Names bound in a class body and the node holding all their values, sorted by name.
-    pub attrs: Vec<(Sym, NodeId)>,
-    /// Attribute names the class's methods assign on `self`, sorted (classes only).
-    pub self_attrs: Vec<Sym>,
     /// Static bindings of names in this scope, sorted by name.
     pub statics: Vec<(Sym, StaticBinding)>,
+    /// What only classes have; none when all of it is empty (so that equal facts compare
+    /// equal). Use the accessors below.
+    class_parts: Option<Box<ClassParts>>,
+}
+
+/// The parts of a definition only a class has, behind a pointer: about one definition in
+/// eight is a class, and `DefFact` went from 232 to 144 bytes without them inline.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct ClassParts {
+    /// Base class expressions, as nodes and, when plain names, as static refs.
+    pub bases: Vec<NodeId>,
+    pub base_refs: Vec<Option<StaticRef>>,
+    /// Names bound in the class body and the node holding all their values, sorted by name.
+    pub attrs: Vec<(Sym, NodeId)>,
+    /// Attribute names the class's methods assign on `self`, sorted.
+    pub self_attrs: Vec<Sym>,
+}
+
+impl ClassParts {
+    fn is_empty(&self) -> bool {
+        self.bases.is_empty()
+            && self.base_refs.is_empty()
+            && self.attrs.is_empty()
+            && self.self_attrs.is_empty()
+    }
 }
 
 impl DefFact {
@@ -331,11 +349,37 @@ impl DefFact {
             ops: (0, 0),
             sites: (0, 0),
             allocs: (0, 0),
-            bases: Vec::new(),
-            base_refs: Vec::new(),
-            attrs: Vec::new(),
-            self_attrs: Vec::new(),
             statics: Vec::new(),
+            class_parts: None,
+        }
+    }
+
+    /// Base class expressions (classes only), as nodes.
+    pub(crate) fn bases(&self) -> &[NodeId] {
+        self.class_parts.as_deref().map_or(&[], |c| &c.bases)
+    }
+
+    /// Base class expressions (classes only), when plain names, as static refs.
+    pub(crate) fn base_refs(&self) -> &[Option<StaticRef>] {
+        self.class_parts.as_deref().map_or(&[], |c| &c.base_refs)
+    }
+
+    /// Names bound in a class body and the node holding all their values, sorted by name.
+    pub(crate) fn attrs(&self) -> &[(Sym, NodeId)] {
+        self.class_parts.as_deref().map_or(&[], |c| &c.attrs)
+    }
+
+    /// Attribute names the class's methods assign on `self`, sorted (classes only).
+    pub(crate) fn self_attrs(&self) -> &[Sym] {
+        self.class_parts.as_deref().map_or(&[], |c| &c.self_attrs)
+    }
+
+    /// Changes the class parts; they are dropped again if `f` leaves them all empty.
+    pub(crate) fn edit_class_parts(&mut self, f: impl FnOnce(&mut ClassParts)) {
+        let mut parts = self.class_parts.take().unwrap_or_default();
+        f(&mut parts);
+        if !parts.is_empty() {
+            self.class_parts = Some(parts);
         }
     }
 }
@@ -425,9 +469,13 @@ impl ModuleFacts {
                 size_of::<DefFact>()
                     + d.qualname.len()
                     + d.params.len() * size_of::<ParamFact>()
-                    + d.bases.len() * 4
-                    + d.base_refs.len() * 24
-                    + d.attrs.len() * 8
+                    + d.class_parts.as_ref().map_or(0, |c| {
+                        size_of::<ClassParts>()
+                            + c.bases.len() * 4
+                            + c.base_refs.len() * 24
+                            + c.attrs.len() * 8
+                            + c.self_attrs.len() * 4
+                    })
                     + d.statics.len() * size_of::<(Sym, StaticBinding)>()
             })
             .sum();
@@ -457,8 +505,10 @@ impl ModuleFacts {
             f(&mut def.ret);
             f(&mut def.yields);
             def.params.iter_mut().for_each(|p| f(&mut p.node));
-            def.bases.iter_mut().for_each(&mut f);
-            def.attrs.iter_mut().for_each(|a| f(&mut a.1));
+            if let Some(c) = def.class_parts.as_deref_mut() {
+                c.bases.iter_mut().for_each(&mut f);
+                c.attrs.iter_mut().for_each(|a| f(&mut a.1));
+            }
         }
         self.globals.iter_mut().for_each(|g| f(&mut g.1));
     }
@@ -478,6 +528,12 @@ mod tests {
     #[test]
     fn an_op_takes_24_bytes() {
         assert_eq!(std::mem::size_of::<Op>(), 24);
+    }
+
+    /// Definitions are the second largest part of the facts (75,000 for the standard library).
+    #[test]
+    fn a_definition_takes_144_bytes() {
+        assert_eq!(std::mem::size_of::<DefFact>(), 144);
     }
 
     #[test]

@@ -544,10 +544,10 @@ fn def_interface_matches(
         || x.is_async != y.is_async
         || x.decorated != y.decorated
         || x.params.len() != y.params.len()
-        || x.bases.len() != y.bases.len()
-        || x.base_refs.len() != y.base_refs.len()
-        || x.attrs.len() != y.attrs.len()
-        || (self_attrs_matter && x.self_attrs.len() != y.self_attrs.len())
+        || x.bases().len() != y.bases().len()
+        || x.base_refs().len() != y.base_refs().len()
+        || x.attrs().len() != y.attrs().len()
+        || (self_attrs_matter && x.self_attrs().len() != y.self_attrs().len())
         || (statics_matter && x.statics.len() != y.statics.len())
     {
         return false;
@@ -560,14 +560,14 @@ fn def_interface_matches(
             && (p.alloc == NONE || p.alloc - x.allocs.0 == q.alloc - y.allocs.0)
     });
     let bases = x
-        .bases
+        .bases()
         .iter()
-        .zip(&y.bases)
+        .zip(y.bases())
         .all(|(&p, &q)| canon_node(a, p) == canon_node(b, q));
     let base_refs = x
-        .base_refs
+        .base_refs()
         .iter()
-        .zip(&y.base_refs)
+        .zip(y.base_refs())
         .all(|(p, q)| match (p, q) {
             (None, None) => true,
             (Some(p), Some(q)) => {
@@ -581,14 +581,14 @@ fn def_interface_matches(
             _ => false,
         });
     let attrs = x
-        .attrs
+        .attrs()
         .iter()
-        .zip(&y.attrs)
+        .zip(y.attrs())
         .all(|(p, q)| canon_node(a, p.1) == canon_node(b, q.1) && sa(p.0) == sb(q.0));
     let self_attrs = !self_attrs_matter
-        || x.self_attrs
+        || x.self_attrs()
             .iter()
-            .zip(&y.self_attrs)
+            .zip(y.self_attrs())
             .all(|(&p, &q)| sa(p) == sb(q));
     let statics = !statics_matter
         || x.statics.iter().zip(&y.statics).all(|(p, q)| {
@@ -973,9 +973,9 @@ fn interface_diff(a: &ModuleFacts, b: &ModuleFacts) -> String {
         if !def_interface_matches(a, b, x, y, true, true) {
             let what = if x.statics.len() != y.statics.len() {
                 "statics"
-            } else if x.self_attrs.len() != y.self_attrs.len() {
+            } else if x.self_attrs().len() != y.self_attrs().len() {
                 "self attrs"
-            } else if x.attrs.len() != y.attrs.len() {
+            } else if x.attrs().len() != y.attrs().len() {
                 "attrs"
             } else {
                 "other"
@@ -995,10 +995,10 @@ fn self_attr_changes(a: &ModuleFacts, b: &ModuleFacts) -> Vec<u32> {
         .zip(&b.defs)
         .enumerate()
         .filter(|(_, (x, y))| {
-            x.self_attrs.len() != y.self_attrs.len()
-                || x.self_attrs
+            x.self_attrs().len() != y.self_attrs().len()
+                || x.self_attrs()
                     .iter()
-                    .zip(&y.self_attrs)
+                    .zip(y.self_attrs())
                     .any(|(&p, &q)| sa(p) != sb(q))
         })
         .map(|(i, _)| i as u32)

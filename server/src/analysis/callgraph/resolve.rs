@@ -2670,7 +2670,7 @@ impl Solver {
                 continue;
             }
             let g = self.gdef(slot, i as u32);
-            let mut attrs: Vec<u32> = d.self_attrs.iter().map(|&s| self.gsym(slot, s)).collect();
+            let mut attrs: Vec<u32> = d.self_attrs().iter().map(|&s| self.gsym(slot, s)).collect();
             attrs.sort_unstable();
             if let Some(info) = self.classes.get_mut(&g) {
                 info.self_attrs = attrs;
@@ -3969,7 +3969,7 @@ impl Solver {
                 let gd = self.gdef(mi, di as u32);
                 let mut prog = Vec::new();
                 let mut ext = Vec::new();
-                for sref in &d.base_refs {
+                for sref in d.base_refs() {
                     let targets = match sref {
                         Some(r) => self.resolve_static(mi, r.scope, &r.path),
                         None => Vec::new(),
@@ -3984,7 +3984,7 @@ impl Solver {
                 }
                 let attrs: Vec<(u32, u32)> = {
                     let mut a: Vec<(u32, u32)> = d
-                        .attrs
+                        .attrs()
                         .iter()
                         .map(|&(s, n)| (self.gsym(mi, s), self.gnode(mi, n)))
                         .collect();
@@ -3992,7 +3992,7 @@ impl Solver {
                     a
                 };
                 let mut self_attrs: Vec<u32> =
-                    d.self_attrs.iter().map(|&s| self.gsym(mi, s)).collect();
+                    d.self_attrs().iter().map(|&s| self.gsym(mi, s)).collect();
                 self_attrs.sort_unstable();
                 for &(a, _) in &attrs {
                     self.definers.entry(a).or_default().push(gd);
