@@ -189,7 +189,8 @@ impl DocContext {
         let mut context = DocContext::default();
         let mut docs: HashMap<String, String> = HashMap::new();
         for (_, file) in index.files() {
-            let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+            let outline = file.outline();
+            let mut stack: Vec<&Symbol> = outline.symbols.iter().collect();
             while let Some(s) = stack.pop() {
                 context.project_names.insert(s.name.clone());
                 context.project_names.insert(s.qualified_name.clone());
@@ -207,7 +208,8 @@ impl DocContext {
         let Some(file) = index.file(path) else {
             return context;
         };
-        let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+        let outline = file.outline();
+        let mut stack: Vec<&Symbol> = outline.symbols.iter().collect();
         while let Some(s) = stack.pop() {
             let name = s.qualified_name.as_str();
             let callees: Vec<String> = graph

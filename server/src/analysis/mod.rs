@@ -6,6 +6,7 @@ pub mod docstring;
 pub mod finding;
 pub mod index;
 pub mod outline;
+pub mod packed_outline;
 pub mod parse;
 pub mod project_rules;
 pub mod references;

@@ -107,6 +107,23 @@ pub struct Outline {
     pub syntax_errors: Vec<Range<usize>>,
 }
 
+impl Outline {
+    /// The innermost class or function whose definition contains `offset`, with the chain of
+    /// enclosing symbols (outermost first, the innermost last).
+    pub fn symbols_at(&self, offset: usize) -> Vec<&Symbol> {
+        let mut chain = Vec::new();
+        let mut level = &self.symbols;
+        while let Some(symbol) = level
+            .iter()
+            .find(|s| s.range.start <= offset && offset < s.range.end.max(s.range.start + 1))
+        {
+            chain.push(symbol);
+            level = &symbol.children;
+        }
+        chain
+    }
+}
+
 /// How deeply definitions may nest before the outline stops listing them.
 ///
 /// `Symbol` is a recursive type, so dropping, comparing or serializing it recurses once per

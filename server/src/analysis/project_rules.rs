@@ -21,7 +21,7 @@ use crate::analysis::parse::KindStr;
 
 use crate::analysis::callgraph::{CallSite, NodeKind};
 use crate::analysis::finding::{Finding, Severity};
-use crate::analysis::index::{FileAnalysis, ProjectIndex};
+use crate::analysis::index::ProjectIndex;
 use crate::analysis::outline::{
     may_hold_definitions, Outline, Parameter, ParameterKind, Symbol, SymbolKind,
 };
@@ -60,12 +60,12 @@ pub struct Usage {
 
 impl Usage {
     pub fn of(index: &ProjectIndex) -> Usage {
-        let texts: Vec<(&Path, &Outline, Arc<str>)> = index
+        let unpacked: Vec<(&Path, Outline, Arc<str>)> = index
             .files()
-            .map(|(p, f)| (p, &f.outline, f.text()))
+            .map(|(p, f)| (p, f.outline(), f.text()))
             .collect();
         let files: Vec<(&Path, &Outline, &str)> =
-            texts.iter().map(|(p, o, t)| (*p, *o, &**t)).collect();
+            unpacked.iter().map(|(p, o, t)| (*p, o, &**t)).collect();
         Usage::of_files(&files)
     }
 
@@ -175,13 +175,13 @@ pub fn unused_definitions_in(
     entry_points: &[String],
     only: Option<&Path>,
 ) -> Vec<(PathBuf, Finding)> {
-    let texts: Vec<(&Path, &Outline, Arc<str>)> = index
+    let unpacked: Vec<(&Path, Outline, Arc<str>)> = index
         .files()
         .filter(|(p, _)| only.is_none_or(|o| o == *p))
-        .map(|(p, f)| (p, &f.outline, f.text()))
+        .map(|(p, f)| (p, f.outline(), f.text()))
         .collect();
     unused_definitions_of(
-        texts.iter().map(|(p, o, t)| (*p, *o, &**t)),
+        unpacked.iter().map(|(p, o, t)| (*p, o, &**t)),
         usage,
         entry_points,
     )
@@ -810,18 +810,18 @@ fn judge(target: &resolve::Target<'_>, call: &CallShape) -> Option<String> {
     ))
 }
 
-/// The outline symbol a call-graph node names.
-fn symbol_of<'i>(
-    index: &'i ProjectIndex,
+/// The outline symbol a call-graph node names, in the outlines of the index's files.
+fn symbol_of<'o>(
+    index: &ProjectIndex,
+    outlines: &'o HashMap<&Path, Outline>,
     module: &str,
     range: &Range<usize>,
-) -> Option<(&'i FileAnalysis, &'i Symbol)> {
-    let path = index.path_of_module(module)?;
-    let file = index.file(path)?;
-    let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+) -> Option<&'o Symbol> {
+    let outline = outlines.get(index.path_of_module(module)?)?;
+    let mut stack: Vec<&Symbol> = outline.symbols.iter().collect();
     while let Some(s) = stack.pop() {
         if &s.range == range {
-            return Some((file, s));
+            return Some(s);
         }
         stack.extend(&s.children);
     }
@@ -847,8 +847,10 @@ pub fn bad_calls_with<'c>(
     let mut classes: HashSet<&str> = HashSet::new();
     let mut seen: HashSet<&str> = HashSet::new();
     let mut ambiguous: HashSet<&str> = HashSet::new();
-    for (_, file) in index.files() {
-        let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+    // Unpacked once (the index keeps outlines packed); everything below borrows from them.
+    let outlines: HashMap<&Path, Outline> = index.files().map(|(p, f)| (p, f.outline())).collect();
+    for outline in outlines.values() {
+        let mut stack: Vec<&Symbol> = outline.symbols.iter().collect();
         while let Some(s) = stack.pop() {
             if s.kind == SymbolKind::Class {
                 classes.insert(&s.name);
@@ -860,8 +862,8 @@ pub fn bad_calls_with<'c>(
         }
     }
     let mut by_class_name: HashMap<&str, Vec<&Symbol>> = HashMap::new();
-    for (_, file) in index.files() {
-        let mut stack: Vec<&Symbol> = file.outline.symbols.iter().collect();
+    for outline in outlines.values() {
+        let mut stack: Vec<&Symbol> = outline.symbols.iter().collect();
         while let Some(s) = stack.pop() {
             if s.kind == SymbolKind::Class {
                 by_class_name.entry(s.name.as_str()).or_default().push(s);
@@ -930,7 +932,7 @@ pub fn bad_calls_with<'c>(
                 shape
             }
         };
-        let Some((_, symbol)) = symbol_of(index, callee_module, range) else {
+        let Some(symbol) = symbol_of(index, &outlines, callee_module, range) else {
             continue;
         };
         if ambiguous.contains(symbol.qualified_name.as_str()) {

@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::analysis::callgraph::{CallGraph, CallSite};
 use crate::analysis::display::render_signature;
 use crate::analysis::index::{FileAnalysis, ProjectIndex};
-use crate::analysis::outline::Symbol;
+use crate::analysis::outline::{Outline, Symbol};
 use crate::context::profile::ProjectProfile;
 use crate::context::repomap::{Focus, RepoMap};
 use crate::context::tokens::estimate_tokens;
@@ -72,7 +72,10 @@ pub fn assemble(
     display: &dyn Fn(&Path) -> String,
 ) -> Option<ContextBlock> {
     let file = index.file(focus.path)?.clone();
-    let symbol = focus.line.and_then(|line| symbol_at_line(&file, line));
+    let outline = file.outline();
+    let symbol = focus
+        .line
+        .and_then(|line| symbol_at_line(&file, &outline, line));
     let (node, focus_text) = match symbol {
         Some(s) => (
             s.qualified_name.clone(),
@@ -186,12 +189,16 @@ fn fit(title: &'static str, text: &str, budget: usize) -> ContextLayer {
 }
 
 /// The innermost definition containing the line (1-based), looking past leading whitespace.
-fn symbol_at_line(file: &FileAnalysis, line: usize) -> Option<&Symbol> {
+fn symbol_at_line<'o>(
+    file: &FileAnalysis,
+    outline: &'o Outline,
+    line: usize,
+) -> Option<&'o Symbol> {
     let text = file.text();
     let start = line_start(&text, line)?;
     let rest = &text[start..];
     let offset = start + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
-    file.symbols_at(offset).last().copied()
+    outline.symbols_at(offset).last().copied()
 }
 
 /// The byte offset where a 1-based line starts.
@@ -253,7 +260,8 @@ fn describe(
     let Some(file) = index.file(path) else {
         return format!("- {node}\n");
     };
-    let symbol = find_symbol(&file.outline.symbols, node);
+    let outline = file.outline();
+    let symbol = find_symbol(&outline.symbols, node);
     let signature = symbol
         .and_then(|s| s.signature.as_ref())
         .map(render_signature)

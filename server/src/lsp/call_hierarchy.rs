@@ -53,7 +53,8 @@ pub(super) fn prepare(
     };
     let lines = LineIndex::shared(file.text());
     let offset = lines.offset_of(convert::text_position(position.position), state.encoding());
-    let chain = file.symbols_at(offset);
+    let outline = file.outline();
+    let chain = outline.symbols_at(offset);
     let innermost = chain.last();
     let on_name =
         innermost.is_some_and(|s| s.name_range.contains(&offset) || s.name_range.end == offset);

@@ -389,14 +389,18 @@ pub fn doc_findings(state: &ServerState, text: &str, tree: &tree_sitter::Tree) -
     let (mut findings, mentions) = check_source_deferred(text, tree, &opts);
     if !mentions.is_empty() {
         let local = crate::analysis::outline::outline(tree, text, "");
-        let index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+        // Unpacked once for all the mentions (the index keeps outlines packed).
+        let outlines: Vec<_> = {
+            let index = state.index.lock().unwrap_or_else(|e| e.into_inner());
+            index.files().map(|(_, file)| file.outline()).collect()
+        };
         let defined = |name: &str| -> bool {
             let matches = |s: &crate::analysis::outline::Symbol| {
                 s.name == name || s.qualified_name.ends_with(&format!(".{name}"))
             };
             let mut stack: Vec<&crate::analysis::outline::Symbol> = local.symbols.iter().collect();
-            for (_, file) in index.files() {
-                stack.extend(file.outline.symbols.iter());
+            for outline in &outlines {
+                stack.extend(outline.symbols.iter());
             }
             while let Some(s) = stack.pop() {
                 if matches(s) {

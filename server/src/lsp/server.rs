@@ -130,8 +130,8 @@ impl ServerState {
             .clone();
         let style = docs.style.fixed().unwrap_or_else(|| {
             let index = self.index.lock().unwrap_or_else(|e| e.into_inner());
-            crate::agent::document::majority_style(index.files().map(|(_, f)| &f.outline))
-                .unwrap_or_default()
+            let outlines: Vec<_> = index.files().map(|(_, f)| f.outline()).collect();
+            crate::agent::document::majority_style(outlines.iter()).unwrap_or_default()
         });
         crate::agent::document::DocSettings {
             style,

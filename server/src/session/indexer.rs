@@ -199,20 +199,14 @@ mod tests {
         let core = index
             .path_of_module("app.core")
             .expect("app.core is indexed");
-        let names: Vec<_> = index
-            .file(core)
-            .unwrap()
-            .outline
-            .symbols
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
+        let outline = index.file(core).unwrap().outline();
+        let names: Vec<_> = outline.symbols.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["run", "helper"]);
         assert!(index.path_of_module("app").is_some());
         // A file with syntax errors is still indexed, with its errors noted.
         let broken = index
             .file(&root.join("src/app/broken.py"))
             .expect("broken.py is indexed");
-        assert!(!broken.outline.syntax_errors.is_empty());
+        assert!(!broken.outline().syntax_errors.is_empty());
     }
 }

@@ -78,12 +78,14 @@ pub fn profile_of(root: &Path, index: &ProjectIndex) -> ProjectProfile {
         .iter()
         .map(|(p, _)| relative_path(root, p))
         .collect();
+    let outlines: Vec<_> = entries.iter().map(|(_, a)| a.outline()).collect();
     let modules = entries
         .iter()
         .zip(&paths)
-        .map(|((_, analysis), path)| ModuleSummary {
+        .zip(&outlines)
+        .map(|(((_, analysis), path), outline)| ModuleSummary {
             path,
-            outline: &analysis.outline,
+            outline,
             imports: imported_modules(&analysis.references()),
         })
         .collect();
@@ -107,7 +109,7 @@ pub fn repo_map_of(root: &Path, index: &ProjectIndex) -> RepoMap {
             .into_iter()
             .map(|(path, analysis)| ModuleInput {
                 path: relative_path(root, path),
-                outline: analysis.outline.clone(),
+                outline: analysis.outline(),
                 references: analysis.references(),
             })
             .collect(),

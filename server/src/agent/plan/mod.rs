@@ -214,7 +214,8 @@ impl PlanInputs {
         let focus_symbol = focus.and_then(|f| {
             let file = index.file(&f.path)?;
             let offset = f.range.as_ref()?.start;
-            file.symbols_at(offset)
+            file.outline()
+                .symbols_at(offset)
                 .last()
                 .map(|s| s.qualified_name.clone())
         });
@@ -229,7 +230,8 @@ impl PlanInputs {
         let mut files = HashMap::new();
         for (path, analysis) in index.files() {
             let mut symbols = Vec::new();
-            let mut stack: Vec<&Symbol> = analysis.outline.symbols.iter().collect();
+            let outline = analysis.outline();
+            let mut stack: Vec<&Symbol> = outline.symbols.iter().collect();
             while let Some(s) = stack.pop() {
                 symbols.push((s.qualified_name.clone(), s.range.clone()));
                 stack.extend(&s.children);

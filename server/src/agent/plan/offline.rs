@@ -41,13 +41,9 @@ fn definitions(index: &ProjectIndex, display: &dyn Fn(&Path) -> String) -> Vec<D
     files.sort_by(|a, b| a.0.cmp(b.0));
     for (path, file) in files {
         let rel = display(path);
-        let mut stack: Vec<(&Symbol, Option<&Symbol>)> = file
-            .outline
-            .symbols
-            .iter()
-            .rev()
-            .map(|s| (s, None))
-            .collect();
+        let outline = file.outline();
+        let mut stack: Vec<(&Symbol, Option<&Symbol>)> =
+            outline.symbols.iter().rev().map(|s| (s, None)).collect();
         while let Some((s, parent)) = stack.pop() {
             let display_name = match parent {
                 Some(p) if p.kind == SymbolKind::Class => format!("{}.{}", p.name, s.name),
