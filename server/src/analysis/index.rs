@@ -219,11 +219,15 @@ impl ProjectIndex {
             .map(|(_, file)| &mut file.text)
             .collect();
         let program = &mut self.program;
+        crate::release_free_pages();
         rayon::join(
             || {
                 program.graph();
             },
-            || texts.par_iter_mut().for_each(|text| text.pack()),
+            || {
+                texts.par_iter_mut().for_each(|text| text.pack());
+                crate::release_free_pages();
+            },
         );
         self.program.solved_graph()
     }

@@ -493,7 +493,13 @@ impl CallGraph {
                 });
             }
         }
-        self.sites.splice(range, new);
+        if self.sites.is_empty() {
+            // A cold build: the new sites are the graph's, without a copy (splicing them in
+            // held them twice at the peak).
+            self.sites = new;
+        } else {
+            self.sites.splice(range, new);
+        }
         self.by_caller = OnceLock::new();
         self.by_callee = OnceLock::new();
     }
