@@ -407,9 +407,12 @@ mod tests {
         fn line_index_agrees_with_the_rope(text in text_strategy(), extra in 0usize..8) {
             let rope = Rope::from_str(&text);
             let index = LineIndex::new(&text);
+            // An index that keeps its own copy of the text answers the same.
+            let shared = LineIndex::shared(std::sync::Arc::from(text.as_str()));
             for offset in 0..=text.len() + extra {
                 for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
                     prop_assert_eq!(index.position_of(offset, enc), position_of(&rope, offset, enc));
+                    prop_assert_eq!(shared.position_of(offset, enc), position_of(&rope, offset, enc));
                 }
             }
             for offset in 0..=text.len() {
@@ -422,6 +425,7 @@ mod tests {
                     for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
                         let p = pos(line, character);
                         prop_assert_eq!(index.offset_of(p, enc), offset_of(&rope, p, enc), "{:?} {:?}", p, enc);
+                        prop_assert_eq!(shared.offset_of(p, enc), offset_of(&rope, p, enc), "{:?} {:?}", p, enc);
                     }
                 }
             }
