@@ -328,6 +328,69 @@ mod tests {
         assert!(!index.remove(Path::new("/a/m.py")));
     }
 
+    /// What packing saves and costs on a corpus, the figures `stored_text` and
+    /// `packed_outline` cite: `PACK_CORPUS=DIR cargo test --release -p tandem --lib
+    /// packing_a_corpus -- --ignored --nocapture` (one core; `site-packages` left out).
+    #[test]
+    #[ignore = "measures a corpus; run by hand"]
+    fn packing_a_corpus() {
+        let Ok(dir) = std::env::var("PACK_CORPUS") else {
+            println!("set PACK_CORPUS to a directory of Python files");
+            return;
+        };
+        let config = crate::session::config::WorkspaceConfig {
+            exclude: vec!["site-packages/".into()],
+            ..Default::default()
+        };
+        let files =
+            crate::session::workspace::discover_python_files(&[PathBuf::from(dir)], &config).files;
+        let texts: Vec<String> = files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect();
+        let outlines: Vec<Outline> = texts
+            .iter()
+            .map(|t| outline(&parse_str(t, None), t, "m"))
+            .collect();
+        let started = std::time::Instant::now();
+        let packed_texts: Vec<StoredText> = texts
+            .iter()
+            .map(|t| {
+                let mut s = StoredText::new(Arc::from(t.as_str()));
+                s.pack();
+                s
+            })
+            .collect();
+        let text_pack = started.elapsed();
+        let started = std::time::Instant::now();
+        let unpacked: usize = packed_texts.iter().map(|s| s.get().len()).sum();
+        let text_unpack = started.elapsed();
+        let started = std::time::Instant::now();
+        let packed_outlines: Vec<PackedOutline> =
+            outlines.iter().map(PackedOutline::pack).collect();
+        let outline_pack = started.elapsed();
+        let started = std::time::Instant::now();
+        let symbols: usize = packed_outlines
+            .iter()
+            .map(|p| p.unpack().symbols.len())
+            .sum();
+        let outline_unpack = started.elapsed();
+        let plain: usize = texts.iter().map(String::len).sum();
+        assert_eq!(unpacked, plain);
+        assert_eq!(
+            symbols,
+            outlines.iter().map(|o| o.symbols.len()).sum::<usize>()
+        );
+        let mb = |b: usize| b as f64 / 1e6;
+        println!(
+            "{} files: texts {:.1} MB -> {:.1} MB packed (pack {text_pack:?}, unpack {text_unpack:?}); outlines {:.1} MB packed (pack {outline_pack:?}, unpack {outline_unpack:?})",
+            texts.len(),
+            mb(plain),
+            mb(packed_texts.iter().map(StoredText::heap_bytes).sum()),
+            mb(packed_outlines.iter().map(PackedOutline::heap_bytes).sum()),
+        );
+    }
+
     /// `graph` packs the texts of new files, a few at once and many on other cores; the
     /// texts, and the references read from them, are the same afterwards.
     #[test]

@@ -60,10 +60,7 @@ pub struct Usage {
 
 impl Usage {
     pub fn of(index: &ProjectIndex) -> Usage {
-        let unpacked: Vec<(&Path, Outline, Arc<str>)> = index
-            .files()
-            .map(|(p, f)| (p, f.outline(), f.text()))
-            .collect();
+        let unpacked = unpacked_files(index, None);
         let files: Vec<(&Path, &Outline, &str)> =
             unpacked.iter().map(|(p, o, t)| (*p, o, &**t)).collect();
         Usage::of_files(&files)
@@ -175,16 +172,25 @@ pub fn unused_definitions_in(
     entry_points: &[String],
     only: Option<&Path>,
 ) -> Vec<(PathBuf, Finding)> {
-    let unpacked: Vec<(&Path, Outline, Arc<str>)> = index
-        .files()
-        .filter(|(p, _)| only.is_none_or(|o| o == *p))
-        .map(|(p, f)| (p, f.outline(), f.text()))
-        .collect();
+    let unpacked = unpacked_files(index, only);
     unused_definitions_of(
         unpacked.iter().map(|(p, o, t)| (*p, o, &**t)),
         usage,
         entry_points,
     )
+}
+
+/// The index's files (only `only`, when given) with their outlines and texts unpacked (the
+/// index keeps them packed), for the readers of (path, outline, text) lists.
+fn unpacked_files<'i>(
+    index: &'i ProjectIndex,
+    only: Option<&Path>,
+) -> Vec<(&'i Path, Outline, Arc<str>)> {
+    index
+        .files()
+        .filter(|(p, _)| only.is_none_or(|o| o == *p))
+        .map(|(p, f)| (p, f.outline(), f.text()))
+        .collect()
 }
 
 /// TDM020 for these files (path, outline, text), with `usage` built from the whole project;

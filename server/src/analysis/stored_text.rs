@@ -3,10 +3,11 @@
 //!
 //! The index keeps every file's text so that answers can quote code and turn byte ranges into
 //! positions without reading the disk again (which may have changed since). Plain, the
-//! standard library's texts take 31.5 MB; packed, 11.3 MB, for 65 ms of one core's time to
-//! pack them all and 15 ms to unpack them all (`tandem-bench` and `docs/benchmarks.md`
-//! measure the peak). `ProjectIndex::graph` packs new texts on the other cores while the
-//! call graph is solved, so a cold build does not wait for it.
+//! standard library's texts take 31.5 MB; packed, 11.3 MB, for 63 ms of one core's time to
+//! pack them all and 16 ms to unpack them all (the ignored test `index::packing_a_corpus`;
+//! `tandem-bench index-memory-child` measures the peak). `ProjectIndex::graph` packs new
+//! texts on the other cores while the call graph is solved, so a cold build does not wait
+//! for it.
 
 use std::sync::Arc;
 

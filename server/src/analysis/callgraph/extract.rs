@@ -483,7 +483,7 @@ pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
     let mut facts = extract_unsimplified(module);
     simplify::simplify(&mut facts);
     // Kept for the life of the index: give back what the ops, arguments and sites that
-    // `simplify` removed left unused (standard library peak 458-459 -> 453-454 MiB, two
+    // `simplify` removed left unused (standard library peak 458-459 -> 452-454 MiB, two
     // interleaved runs of `tandem-bench index-memory-child DIR DIR` each).
     facts.ops.shrink_to_fit();
     facts.args.shrink_to_fit();

@@ -813,7 +813,7 @@ const RECENT_EFFECTS: usize = 8;
 /// it grew to 10 MB on the standard library by the end of propagation, the peak of a cold build
 /// (382 MiB rather than 376 with this cap); the propagation took no longer with the cap
 /// (1129-1199 ms without, 1190-1194 with, `TANDEM_BENCH_MEMORY_STAGES=1 tandem-bench
-/// index-memory-child`), as most lookups are repeated soon after they are first made.
+/// index-memory-child`, two runs each).
 const LOOKUP_CACHE_MAX: usize = 1 << 15;
 
 /// See `Solver::seed_value`.
