@@ -140,8 +140,14 @@ pub fn child_memory(dir: &str, root: &str) {
 fn memory_stages(corpus: &Corpus, files: Vec<PathBuf>) {
     let started = Instant::now();
     let stage = |what: &str| {
+        let cpu = {
+            let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+            unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+            (u.ru_utime.tv_sec + u.ru_stime.tv_sec) as f64 * 1000.0
+                + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) as f64 / 1000.0
+        };
         eprintln!(
-            "{what}: {:.0} ms, rss {:.0} MiB, peak {:.0} MiB",
+            "{what}: {:.0} ms (cpu {cpu:.0} ms), rss {:.0} MiB, peak {:.0} MiB",
             started.elapsed().as_secs_f64() * 1000.0,
             rss_mib().unwrap_or(f64::NAN),
             peak_rss_mib().unwrap_or(f64::NAN)
@@ -151,6 +157,7 @@ fn memory_stages(corpus: &Corpus, files: Vec<PathBuf>) {
     let roots = SourceRoots::for_workspace(std::slice::from_ref(&corpus.root));
     let results: Vec<_> = files
         .par_iter()
+        .with_max_len(1)
         .map(|path| analyze_path(&roots, path, &config()))
         .collect();
     stage("analysed");
