@@ -140,8 +140,11 @@ pub fn child_memory(dir: &str, root: &str) {
 fn memory_stages(corpus: &Corpus, files: Vec<PathBuf>) {
     let started = Instant::now();
     let stage = |what: &str| {
+        // The process's CPU time so far (both cores), to tell how busy the cores were.
         let cpu = {
+            // SAFETY: `rusage` is plain data, valid all zero; `getrusage` only writes into it.
             let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: `u` is a valid, writable `rusage`.
             unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
             (u.ru_utime.tv_sec + u.ru_stime.tv_sec) as f64 * 1000.0
                 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) as f64 / 1000.0
