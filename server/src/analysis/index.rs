@@ -43,6 +43,9 @@ pub struct FileAnalysis {
     pub bytes: usize,
     /// A hash of the text the analysis was computed from, to skip re-analysing unchanged text.
     pub content_hash: u64,
+    /// A hash of what the file defines, by kind and qualified name (`names_hash`): an edit
+    /// that keeps it changes no project-wide fact built from names alone.
+    pub names_hash: u64,
     /// The text the analysis was computed from: every byte range above points into it. Kept
     /// (packed once `ProjectIndex::graph` has run, see `stored_text`) so that answers can
     /// quote code and convert ranges to positions without reading the disk again, which may
@@ -53,6 +56,25 @@ pub struct FileAnalysis {
 pub fn content_hash(text: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A number no index of this process has had as a generation (0 is an empty index's).
+fn next_generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A hash of the kinds and qualified names of an outline's symbols, in order (nesting shows in
+/// the qualified names).
+pub fn names_hash(outline: &Outline) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut stack: Vec<&crate::analysis::outline::Symbol> = outline.symbols.iter().rev().collect();
+    while let Some(symbol) = stack.pop() {
+        std::mem::discriminant(&symbol.kind).hash(&mut hasher);
+        symbol.qualified_name.hash(&mut hasher);
+        stack.extend(symbol.children.iter().rev());
+    }
     hasher.finish()
 }
 
@@ -90,6 +112,7 @@ pub fn analyze_tree(
         module: module.to_string(),
         is_package,
         outline: PackedOutline::pack(&outline),
+        names_hash: names_hash(&outline),
         facts: Some(facts),
         references: references.items().clone(),
         lines: line_count(text),
@@ -111,9 +134,15 @@ pub struct ProjectIndex {
     program: ProgramAnalysis,
     /// Files inserted since `graph` last packed their texts.
     unpacked: Vec<PathBuf>,
-    /// Counts changes (files inserted or removed), so that results derived from the index can
-    /// tell when they are out of date.
+    /// Changes with every change (a file inserted or removed), so that results derived from
+    /// the index can tell when they are out of date. Taken from a counter of the process
+    /// (`next_generation`), so that an index built again to replace this one does not meet
+    /// its numbers again.
     generation: u64,
+    /// The same for the changes that changed what some file defines (see `names_hash`):
+    /// inserted files whose names differ from those of the text they replace, and removed
+    /// files.
+    names_generation: u64,
 }
 
 impl std::fmt::Debug for ProjectIndex {
@@ -133,7 +162,13 @@ impl ProjectIndex {
     /// folders with the same layout, say), the first one keeps it and the second is indexed
     /// without taking part in the call graph.
     pub fn insert(&mut self, path: PathBuf, mut analysis: FileAnalysis) {
-        self.generation += 1;
+        self.generation = next_generation();
+        let same_names = self.files.get(&path).is_some_and(|old| {
+            old.names_hash == analysis.names_hash && old.module == analysis.module
+        });
+        if !same_names {
+            self.names_generation = next_generation();
+        }
         if let Some(old) = self.files.remove(&path) {
             if self.by_module.get(&old.module) == Some(&path) {
                 self.by_module.remove(&old.module);
@@ -164,7 +199,8 @@ impl ProjectIndex {
         let Some(old) = self.files.remove(path) else {
             return false;
         };
-        self.generation += 1;
+        self.generation = next_generation();
+        self.names_generation = next_generation();
         if self.by_module.get(&old.module).map(PathBuf::as_path) == Some(path) {
             self.by_module.remove(&old.module);
             self.program.remove_module(&old.module);
@@ -175,6 +211,12 @@ impl ProjectIndex {
     /// Changes so far (see the field).
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Changes so far to what the files define (see the field): a result built from the
+    /// files' definition names alone stays true while this stays.
+    pub fn names_generation(&self) -> u64 {
+        self.names_generation
     }
 
     pub fn file(&self, path: &Path) -> Option<&FileAnalysis> {
@@ -280,6 +322,48 @@ impl FileAnalysis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_names_generation_moves_only_when_what_a_file_defines_changes() {
+        let mut index = ProjectIndex::new();
+        let path = PathBuf::from("/p/m.py");
+        index.insert(
+            path.clone(),
+            analyze_file("m", false, "def f():\n    return 1\n"),
+        );
+        let (names, all) = (index.names_generation(), index.generation());
+        // A body edit, and a comment: the same definitions.
+        index.insert(
+            path.clone(),
+            analyze_file("m", false, "def f():\n    return 2  # two\n"),
+        );
+        assert_eq!(index.names_generation(), names);
+        assert_ne!(index.generation(), all);
+        // A renamed, an added, a nested and a moved definition each change it.
+        let mut last = names;
+        for text in [
+            "def g():\n    return 2\n",
+            "def g():\n    return 2\n\ndef h():\n    pass\n",
+            "def g():\n    def inner():\n        pass\n\ndef h():\n    pass\n",
+            "class g:\n    def inner(self):\n        pass\n\ndef h():\n    pass\n",
+        ] {
+            index.insert(path.clone(), analyze_file("m", false, text));
+            assert_ne!(index.names_generation(), last, "{text}");
+            last = index.names_generation();
+        }
+        // The same text under another module name defines other qualified names.
+        let text = "class g:\n    def inner(self):\n        pass\n\ndef h():\n    pass\n";
+        index.insert(path.clone(), analyze_file("n", false, text));
+        assert_ne!(index.names_generation(), last);
+        last = index.names_generation();
+        assert!(index.remove(&path));
+        assert_ne!(index.names_generation(), last);
+        // Another index never meets these numbers again.
+        let mut other = ProjectIndex::new();
+        other.insert(path, analyze_file("m", false, "def f():\n    return 1\n"));
+        assert_ne!(other.names_generation(), names);
+        assert_ne!(other.generation(), all);
+    }
 
     #[test]
     fn symbols_at_finds_the_innermost_definition() {

@@ -208,8 +208,9 @@ pub(super) fn project_findings(
             .map(|(_, f)| f)
             .collect();
     let calls = crate::analysis::project_rules::FileCalls::of(text, tree);
+    let symbols = project_symbols(state, &index);
     out.extend(
-        crate::analysis::project_rules::bad_calls_with(&index, Some(&module), &|p| {
+        crate::analysis::project_rules::bad_calls_using(&index, &symbols, Some(&module), &|p| {
             (p == path).then_some(&calls)
         })
         .into_iter()
@@ -217,6 +218,28 @@ pub(super) fn project_findings(
         .map(|(_, f)| f),
     );
     out
+}
+
+/// The project's symbols for TDM021: the kept ones while no definition's name changed since
+/// they were built, else built again here (they must be exact: a stale one could report a
+/// call through a class name as unbound).
+fn project_symbols(
+    state: &ServerState,
+    index: &crate::analysis::index::ProjectIndex,
+) -> Arc<crate::analysis::project_rules::ProjectSymbols> {
+    let mut cache = state
+        .project_symbols
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let generation = index.names_generation();
+    match cache.as_ref() {
+        Some((built_at, symbols)) if *built_at == generation => symbols.clone(),
+        _ => {
+            let symbols = Arc::new(crate::analysis::project_rules::ProjectSymbols::of(index));
+            *cache = Some((generation, symbols.clone()));
+            symbols
+        }
+    }
 }
 
 /// The project-wide usage facts for TDM020. Built here the first time; afterwards a stale one

@@ -567,6 +567,79 @@ mod tests {
         );
     }
 
+    /// TDM021's project symbols are kept across edits that rename nothing and built again when
+    /// a definition's name changes: a class that appears under a new name is judged at once.
+    #[test]
+    fn project_symbols_are_kept_across_body_edits_and_rebuilt_when_a_name_changes() {
+        use crate::lsp::diagnostics::project_findings;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let state = Arc::new(ServerState::default());
+        *state.source_roots.write().unwrap() =
+            SourceRoots::for_workspace(std::slice::from_ref(&root));
+        *state.roots.write().unwrap() = vec![root.clone()];
+        let shapes = root.join("shapes.py");
+        let crate_class = "class Crate:\n    def resize(self, size):\n        return size\n";
+        std::fs::write(&shapes, crate_class).unwrap();
+        let main = root.join("main.py");
+        let text = "from shapes import Box\n\n\ndef use(b: Box):\n    return b.resize(1, 2)\n";
+        std::fs::write(&main, text).unwrap();
+        let key = Uri::from_file_path(&main).unwrap().as_str().to_string();
+        state
+            .documents
+            .open_within(&key, 1, "python", text, u64::MAX)
+            .unwrap();
+        let tree = state.documents.snapshot(&key).unwrap().tree;
+        let jobs = BTreeSet::from([
+            IndexJob::Disk {
+                path: shapes.clone(),
+            },
+            IndexJob::Disk { path: main.clone() },
+        ]);
+        apply_jobs(&state, jobs, &mut HashSet::new());
+        let bad_calls = |state: &Arc<ServerState>| -> Vec<String> {
+            project_findings(state, &key, text, &tree)
+                .into_iter()
+                .filter(|f| f.code == "TDM021")
+                .map(|f| f.message)
+                .collect()
+        };
+        let built_at = |state: &ServerState| {
+            let cache = state.project_symbols.lock().unwrap();
+            cache.as_ref().map(|(generation, _)| *generation)
+        };
+        assert!(bad_calls(&state).is_empty(), "no class is named Box yet");
+        let first = built_at(&state).expect("built by the first publish");
+
+        // A body edit: the same names, the same symbols.
+        let body_edit = "class Crate:\n    def resize(self, size):\n        return size * 2\n";
+        std::fs::write(&shapes, body_edit).unwrap();
+        apply_jobs(
+            &state,
+            BTreeSet::from([IndexJob::Disk {
+                path: shapes.clone(),
+            }]),
+            &mut HashSet::new(),
+        );
+        assert!(bad_calls(&state).is_empty());
+        assert_eq!(built_at(&state), Some(first), "kept across a body edit");
+
+        // The class is renamed to the name the annotation uses: judged now.
+        let renamed = "class Box:\n    def resize(self, size):\n        return size\n";
+        std::fs::write(&shapes, renamed).unwrap();
+        apply_jobs(
+            &state,
+            BTreeSet::from([IndexJob::Disk { path: shapes }]),
+            &mut HashSet::new(),
+        );
+        let found = bad_calls(&state);
+        assert_ne!(built_at(&state), Some(first), "built again after a rename");
+        assert!(
+            found.iter().any(|m| m.contains("resize")),
+            "the call through the annotated parameter is judged: {found:?}"
+        );
+    }
+
     #[test]
     fn the_indexing_message_counts_skipped_files_and_says_why() {
         assert_eq!(indexed_message(3, &[], 0), "Indexed 3 files");

@@ -65,6 +65,9 @@ pub struct ServerState {
             Arc<crate::analysis::project_rules::Usage>,
         )>,
     >,
+    /// The project's symbols for TDM021, with the index's `names_generation` they were built
+    /// at: kept across edits that change no definition's name.
+    pub project_symbols: Mutex<Option<(u64, Arc<crate::analysis::project_rules::ProjectSymbols>)>>,
     /// Debounce state of the diagnostics of each open document.
     pub diagnostic_generations: super::diagnostics::DiagnosticGenerations,
     /// Open documents whose last diagnostics lacked the project rules because the index did
