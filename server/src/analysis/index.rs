@@ -67,13 +67,11 @@ fn next_generation() -> u64 {
 
 /// A hash of the kinds and qualified names of an outline's symbols, in order (nesting shows in
 /// the qualified names).
-pub fn names_hash(outline: &Outline) -> u64 {
+fn names_hash(outline: &Outline) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    let mut stack: Vec<&crate::analysis::outline::Symbol> = outline.symbols.iter().rev().collect();
-    while let Some(symbol) = stack.pop() {
+    for symbol in outline.all_symbols() {
         std::mem::discriminant(&symbol.kind).hash(&mut hasher);
         symbol.qualified_name.hash(&mut hasher);
-        stack.extend(symbol.children.iter().rev());
     }
     hasher.finish()
 }

@@ -122,6 +122,16 @@ impl Outline {
         }
         chain
     }
+
+    /// Every symbol, nested ones included, in document order (each before its children).
+    pub fn all_symbols(&self) -> impl Iterator<Item = &Symbol> {
+        let mut stack: Vec<&Symbol> = self.symbols.iter().rev().collect();
+        std::iter::from_fn(move || {
+            let symbol = stack.pop()?;
+            stack.extend(symbol.children.iter().rev());
+            Some(symbol)
+        })
+    }
 }
 
 /// How deeply definitions may nest before the outline stops listing them.
@@ -845,6 +855,20 @@ mod tests {
     }
 
     /// Every range in the outline lies inside the source and on character boundaries.
+    #[test]
+    fn all_symbols_lists_nested_symbols_in_document_order() {
+        let source = "class A:\n    def m(self):\n        def inner():\n            pass\n\n    def n(self):\n        pass\n\ndef f():\n    pass\n";
+        let outline = outline(&parse_str(source, None), source, "pkg");
+        let names: Vec<&str> = outline
+            .all_symbols()
+            .map(|s| s.qualified_name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["pkg.A", "pkg.A.m", "pkg.A.m.inner", "pkg.A.n", "pkg.f"]
+        );
+    }
+
     fn assert_ranges_valid(outline: &Outline, source: &str) {
         let check = |range: &Range<usize>| {
             assert!(

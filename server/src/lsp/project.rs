@@ -484,6 +484,7 @@ pub(super) fn did_change_watched_files(state: &ServerState, params: DidChangeWat
 mod tests {
     use super::*;
     use crate::session::workspace::SkipReason;
+    use std::path::Path;
 
     #[test]
     fn document_jobs_wait_for_a_pause_and_disk_jobs_do_not() {
@@ -527,6 +528,14 @@ mod tests {
         assert!(Duration::from_millis(t) >= DOCUMENT_MAX_DELAY);
     }
 
+    /// A server state with `root` as its one workspace folder.
+    fn workspace_state(root: &Path) -> Arc<ServerState> {
+        let state = Arc::new(ServerState::default());
+        *state.source_roots.write().unwrap() = SourceRoots::for_workspace(&[root.to_path_buf()]);
+        *state.roots.write().unwrap() = vec![root.to_path_buf()];
+        state
+    }
+
     /// The race a file watcher's job can lose: the new document's diagnostics ran before the
     /// index had the file. Whatever job then brings the index up to date, the document is
     /// handed back for its diagnostics, and they then carry the project rules.
@@ -535,10 +544,7 @@ mod tests {
         use crate::lsp::diagnostics::{caught_up, project_findings};
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
-        let state = Arc::new(ServerState::default());
-        *state.source_roots.write().unwrap() =
-            SourceRoots::for_workspace(std::slice::from_ref(&root));
-        *state.roots.write().unwrap() = vec![root.clone()];
+        let state = workspace_state(&root);
         let path = root.join("lonely.py");
         let text = "def lonely():\n    return 1\n";
         std::fs::write(&path, text).unwrap();
@@ -574,10 +580,7 @@ mod tests {
         use crate::lsp::diagnostics::project_findings;
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
-        let state = Arc::new(ServerState::default());
-        *state.source_roots.write().unwrap() =
-            SourceRoots::for_workspace(std::slice::from_ref(&root));
-        *state.roots.write().unwrap() = vec![root.clone()];
+        let state = workspace_state(&root);
         let shapes = root.join("shapes.py");
         let crate_class = "class Crate:\n    def resize(self, size):\n        return size\n";
         std::fs::write(&shapes, crate_class).unwrap();

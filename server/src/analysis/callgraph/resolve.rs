@@ -995,14 +995,17 @@ impl Solver {
     /// Reserves, before a solve from scratch, room for what the solve of `facts` will make,
     /// estimated from the number of static ops: the standard library's 1,463,252 ops made
     /// 1.06 nodes, 1.20 edges, 0.71 triggers and 4.4 effect words per op, Django's 215,404
-    /// made 1.18, 1.17, 0.66 and 4.0 (the solver's stats at 3126aa7). Room a vector never
-    /// uses costs address space only: the pages are not touched, `shrink` gives them back,
-    /// and the peak does not move (375 MiB either way). What it saves is growth by doubling,
-    /// which copies each vector into a larger block and touches fresh pages again; the
-    /// standard library's cold build took 27,000 fewer page faults (149,591 against 176,781)
-    /// and Django's solve 190 ms against 204 (medians of 10 interleaved runs of
-    /// `TANDEM_BENCH_MEMORY_STAGES=1 tandem-bench index-memory-child DIR ROOT`), the standard
-    /// library's 1,728 against 1,802 ms (6 runs).
+    /// made 1.18, 1.17, 0.66 and 4.0 (nodes and edges from the `solver_stats` line of
+    /// `TANDEM_BENCH_MEMORY_STAGES=1 tandem-bench index-memory-child DIR ROOT` at 3126aa7,
+    /// triggers and effect words counted with a temporary probe). Room a vector never uses
+    /// costs address space only: the pages are not touched, `shrink` gives them back, and the
+    /// peak does not move (375 MiB either way). What it saves is growth by doubling, which
+    /// copies each vector into a larger block and touches fresh pages again. Interleaved runs
+    /// of that command (the solve is "solved" less "inserted"; page faults from
+    /// `/usr/bin/time -f %R`) against the build before, medians on a noisy machine: the
+    /// standard library 171,512 → 138,339 page faults and 2,204 → 2,089 ms (6 runs each);
+    /// Django's solve 204 → 190 ms (10 runs, with the same reservation switched by a
+    /// temporary variable).
     fn reserve_for(&mut self, facts: &[Arc<ModuleFacts>]) {
         let ops: usize = facts.iter().map(|f| f.ops.len()).sum();
         let sites: usize = facts.iter().map(|f| f.sites.len()).sum();

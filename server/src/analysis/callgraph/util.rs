@@ -264,13 +264,13 @@ impl LocTable {
         }
     }
 
-    /// Gives out `count` ids for a module's items `0..count` in `slot`, as a full layout
-    /// does; returns the first.
     /// Makes room for `additional` more ids.
     pub(crate) fn reserve(&mut self, additional: usize) {
         self.packed.reserve_exact(additional);
     }
 
+    /// Gives out `count` ids for a module's items `0..count` in `slot`, as a full layout
+    /// does; returns the first.
     pub(crate) fn push_module(&mut self, slot: u32, count: u32) -> u32 {
         let first = self.len() as u32;
         self.packed.reserve(count as usize);
