@@ -248,7 +248,10 @@ impl Solver {
             }
             let watched = self.creator_watched(c);
             for w in watched {
-                if w != NO && !region.contains(w) && !self.is_saturated(w) {
+                if w == NO || region.contains(w) {
+                    continue;
+                }
+                if !self.is_saturated(w) || self.fires_on_top(c) {
                     self.replay(w, c);
                 }
             }

@@ -182,6 +182,17 @@ enum DynOp {
     TypeOf { src: u32, dst: u32 },
     /// The containers of `src` copy their entries into container `target` (`d.update(src)`).
     Mirror { src: u32, target: u32 },
+    /// `d.get(key)` and `d.setdefault(key, default)` on dictionary `alloc`, for each value of
+    /// `key`: the entry under that key flows to `dst`, and `setdefault` stores `default`
+    /// (`NO` for `get`) under it. A constraint on `key` rather than a read of its values
+    /// when the call is resolved, so that key values that arrive later count too.
+    DictKey {
+        key: u32,
+        alloc: u32,
+        kind: ContainerKind,
+        default: u32,
+        dst: u32,
+    },
 }
 
 impl DynOp {
@@ -195,6 +206,7 @@ impl DynOp {
             | DynOp::Super2 { src, .. }
             | DynOp::TypeOf { src, .. }
             | DynOp::Mirror { src, .. } => [src, NO],
+            DynOp::DictKey { key, .. } => [key, NO],
             DynOp::GetAttr { base, name, .. } | DynOp::SetAttr { base, name, .. } => [base, name],
         }
     }
@@ -2319,7 +2331,7 @@ impl Solver {
     /// Fires constraint `op` (registered on `node`) on value `v`, with `op` as the creator of
     /// everything derived.
     fn fire(&mut self, node: u32, op: u32, v: u32) {
-        if v == TOP || !self.op_live(op) {
+        if (v == TOP && !self.fires_on_top(op)) || !self.op_live(op) {
             return;
         }
         let saved = self.creator;
@@ -2519,7 +2531,39 @@ impl Solver {
                 Value::External(..) => self.add_value(dst, v),
                 _ => {}
             },
+            &DynOp::DictKey {
+                alloc,
+                kind,
+                default,
+                dst,
+                ..
+            } => {
+                let s = match val {
+                    Value::Const(c) if c.exact() => self.slot(alloc, Slot::Key(c)),
+                    _ => self.slot(alloc, Slot::All),
+                };
+                self.add_edge(s, dst, PLAIN);
+                if default == NO {
+                } else if v == TOP {
+                    // Under a key nobody can tell (no entry for `Top` among the keys).
+                    let u = self.slot(alloc, Slot::Unknown);
+                    self.add_edge(default, u, PLAIN);
+                } else {
+                    self.store_key(alloc, kind, val, v, default);
+                }
+            }
         }
+    }
+
+    /// Whether a constraint does something with `Top` (a key too many values reach is any
+    /// key); others ignore it. A `DictKey` watches only its key, so when the key saturates
+    /// nothing else would derive the entries again (`rederive_and_replay`).
+    pub(crate) fn fires_on_top(&self, op: u32) -> bool {
+        op & DYN != 0
+            && matches!(
+                self.dyn_ops.get((op & !DYN) as usize),
+                Some(DynOp::DictKey { .. })
+            )
     }
 
     /// The attribute `getattr(base, name)` reads, if the analysis follows it: a name that is
@@ -3926,35 +3970,32 @@ impl Solver {
             }
             (ContainerKind::Dict, "get" | "setdefault") => {
                 let key = arg(0);
-                let k = if key == NO {
-                    GKey::Unknown
-                } else {
-                    GKey::Node(key)
-                };
-                let (exact, any) = self.key_values(k);
-                if any || exact.is_empty() {
+                let default = if name == "setdefault" { arg(1) } else { NO };
+                self.add_edge(arg(1), dst, PLAIN);
+                if key == NO {
                     let all = self.slot(a, Slot::All);
                     self.add_edge(all, dst, PLAIN);
-                } else {
-                    for c in exact {
-                        let s = self.slot(a, Slot::Key(c));
-                        self.add_edge(s, dst, PLAIN);
-                    }
-                    let u = self.slot(a, Slot::Unknown);
-                    self.add_edge(u, dst, PLAIN);
-                }
-                self.add_edge(arg(1), dst, PLAIN);
-                if name == "setdefault" && arg(1) != NO {
-                    if key == NO {
+                    if default != NO {
                         let u = self.slot(a, Slot::Unknown);
-                        self.add_edge(arg(1), u, PLAIN);
-                    } else {
-                        let vals: Vec<u32> = self.node_values(key).to_vec();
-                        for kv in vals {
-                            let kval = self.values[kv as usize];
-                            self.store_key(a, kind, kval, kv, arg(1));
-                        }
+                        self.add_edge(default, u, PLAIN);
                     }
+                } else {
+                    // A key with no values (yet) may be any key. Each value it has or gets
+                    // reads (and for `setdefault` writes) its own entry (`DictKey`).
+                    let all_or_unknown = if self.node_values(key).is_empty() {
+                        Slot::All
+                    } else {
+                        Slot::Unknown
+                    };
+                    let s = self.slot(a, all_or_unknown);
+                    self.add_edge(s, dst, PLAIN);
+                    self.dyn_op(DynOp::DictKey {
+                        key,
+                        alloc: a,
+                        kind,
+                        default,
+                        dst,
+                    });
                 }
             }
             (ContainerKind::Dict, "values" | "itervalues") => {

@@ -420,6 +420,56 @@ fn dict_items_give_keys_and_values() {
     );
 }
 
+/// `setdefault` stores under each value its key has, including values that reach the key
+/// only after the call was resolved: here the key comes from another module, through calls.
+/// The store used to read the key's values once, when the call was resolved, and with the
+/// caller's module laid out first it found none and stored nothing.
+#[test]
+fn setdefault_stores_under_keys_that_arrive_later() {
+    let registry = "registry = {}\n\ndef register(name, factory):\n    registry.setdefault(name, factory)\n\ndef run():\n    registry['h']().handle()\n";
+    let caller = "import m\n\nclass Handler:\n    def handle(self):\n        pass\n\ndef name_of(x):\n    return x\n\ndef setup():\n    m.register(name_of(name_of(name_of('h'))), Handler)\n";
+    let expected = [
+        ("m.run", "a.Handler.handle"),
+        ("m.register", "<**PyDict**>.setdefault"),
+    ];
+    assert_edges(&[("a", caller), ("m", registry)], &expected);
+    assert_edges(&[("m", registry), ("a", caller)], &expected);
+}
+
+/// A key too many values reach is any key: `setdefault` stores under an unknown key, which
+/// a read under any key sees. (What the key's constraints derived from its values before it
+/// saturated is taken back, and only a constraint that acts on `Top` derives it again.)
+#[test]
+fn setdefault_with_a_saturated_key_stores_under_an_unknown_key() {
+    let registry = "registry = {}\n\ndef register(name, factory):\n    registry.setdefault(name, factory)\n\ndef run():\n    registry['h']().handle()\n";
+    let mut caller = String::from(
+        "import m\n\nclass Handler:\n    def handle(self):\n        pass\n\ndef setup():\n",
+    );
+    for i in 0..300 {
+        caller.push_str(&format!("    m.register('k{i}', Handler)\n"));
+    }
+    for modules in [
+        [("a", caller.as_str()), ("m", registry)],
+        [("m", registry), ("a", caller.as_str())],
+    ] {
+        assert_edges(&modules, &[("m.run", "a.Handler.handle")]);
+    }
+}
+
+/// `get` reads the entry under each value of its key: one the module gives it at once and
+/// one that arrives later through calls from another module.
+#[test]
+fn dict_get_reads_entries_under_keys_that_arrive_later() {
+    let table = "def run_a(): pass\ndef run_b(): pass\ntable = {'a': run_a, 'b': run_b}\n\ndef dispatch(key):\n    table.get(key)()\n\ndispatch('a')\n";
+    let caller = "import m\n\ndef name_of(x):\n    return x\n\ndef go():\n    m.dispatch(name_of(name_of('b')))\n";
+    for modules in [[("a", caller), ("m", table)], [("m", table), ("a", caller)]] {
+        assert_edges(
+            &modules,
+            &[("m.dispatch", "m.run_a"), ("m.dispatch", "m.run_b")],
+        );
+    }
+}
+
 #[test]
 fn map_calls_its_function_for_the_caller() {
     let src = "def f(x):\n    return x\nlist(map(f, [1, 2]))\n";
