@@ -29,6 +29,7 @@ use crate::agent::review::{
     ReviewOutcome, ReviewScope, ReviewTarget,
 };
 use crate::analysis::finding::{Finding, Severity};
+use crate::session::documents::DocumentSnapshot;
 use crate::session::position::{LineIndex, PositionEncoding};
 
 /// The command that reviews a symbol, a selection or a file.
@@ -322,8 +323,9 @@ fn quick_fixes(
     out
 }
 
-/// `workspace/executeCommand tandem.review`: checks the arguments, starts the review in a
-/// spawned task and answers at once.
+/// `workspace/executeCommand tandem.review`: checks the arguments, takes the document as it is
+/// now (what the user asked about: a change that arrives after this answer must not be
+/// reviewed with it), starts the review in a spawned task and answers at once.
 pub(super) fn execute(
     client: &Client,
     state: &Arc<ServerState>,
@@ -332,26 +334,27 @@ pub(super) fn execute(
     // No range reviews the file, an empty range the function or class there (the file outside
     // every definition), a range the lines it touches.
     let args = open_document_args(state, REVIEW_COMMAND, arguments)?;
+    let key = convert::document_key(&args.uri);
+    let snapshot = state.documents.snapshot(&key);
     let state = state.clone();
     let task_client = client.clone();
     spawn_reported(client, REVIEW_COMMAND, async move {
-        review_and_store(&task_client, &state, &args).await
+        let snapshot =
+            snapshot.ok_or_else(|| format!("{key} was closed before it could be reviewed"))?;
+        review_and_store(&task_client, &state, &args, snapshot).await
     });
     Ok(None)
 }
 
-/// Reviews the document named by `args`, stores the findings and publishes them; returns what
-/// to tell the user.
+/// Reviews `snapshot` of the document named by `args`, stores the findings and publishes
+/// them; returns what to tell the user.
 async fn review_and_store(
     client: &Client,
     state: &Arc<ServerState>,
     args: &DocumentArgs,
+    snapshot: DocumentSnapshot,
 ) -> std::result::Result<String, String> {
     let key = convert::document_key(&args.uri);
-    let snapshot = state
-        .documents
-        .snapshot(&key)
-        .ok_or_else(|| format!("{key} was closed before it could be reviewed"))?;
     let text: Arc<str> = snapshot.shared_text();
     let version = snapshot.version;
     let path = args
