@@ -7,6 +7,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
 use super::server::TandemServer;
+use crate::session::documents::DocumentSnapshot;
 
 /// Every command the server executes.
 pub const COMMANDS: &[&str] = &[
@@ -81,12 +82,22 @@ pub(super) fn open_document_args(
     command: &str,
     arguments: Vec<Value>,
 ) -> Result<DocumentArgs> {
+    open_document(state, command, arguments).map(|(args, _)| args)
+}
+
+/// The `{uri, range?}` arguments of `command` and the document as it is now, refused unless
+/// the document is open.
+pub(super) fn open_document(
+    state: &super::server::ServerState,
+    command: &str,
+    arguments: Vec<Value>,
+) -> Result<(DocumentArgs, DocumentSnapshot)> {
     let args: DocumentArgs = command_args(command, "{uri, range?}", arguments)?;
     let key = super::convert::document_key(&args.uri);
-    if state.documents.snapshot(&key).is_none() {
-        return Err(super::document_symbol::unknown_document(state, &key));
+    match state.documents.snapshot(&key) {
+        Some(snapshot) => Ok((args, snapshot)),
+        None => Err(super::document_symbol::unknown_document(state, &key)),
     }
-    Ok(args)
 }
 
 /// The first argument of `command`, read as `T`; a missing or malformed one is an

@@ -19,7 +19,7 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
-use super::commands::{open_document_args, spawn_reported, DocumentArgs};
+use super::commands::{open_document, spawn_reported, DocumentArgs};
 use super::convert;
 use super::progress::JobProgress;
 use super::server::ServerState;
@@ -333,14 +333,10 @@ pub(super) fn execute(
 ) -> Result<Option<Value>> {
     // No range reviews the file, an empty range the function or class there (the file outside
     // every definition), a range the lines it touches.
-    let args = open_document_args(state, REVIEW_COMMAND, arguments)?;
-    let key = convert::document_key(&args.uri);
-    let snapshot = state.documents.snapshot(&key);
+    let (args, snapshot) = open_document(state, REVIEW_COMMAND, arguments)?;
     let state = state.clone();
     let task_client = client.clone();
     spawn_reported(client, REVIEW_COMMAND, async move {
-        let snapshot =
-            snapshot.ok_or_else(|| format!("{key} was closed before it could be reviewed"))?;
         review_and_store(&task_client, &state, &args, snapshot).await
     });
     Ok(None)

@@ -210,6 +210,13 @@ impl DynOp {
             DynOp::GetAttr { base, name, .. } | DynOp::SetAttr { base, name, .. } => [base, name],
         }
     }
+
+    /// Whether the constraint does something with `Top`; others ignore it. A `DictKey` does
+    /// (a key too many values reach is any key): it watches only its key, so when the key
+    /// saturates nothing else would derive its entries again (`rederive_and_replay`).
+    fn acts_on_top(&self) -> bool {
+        matches!(self, DynOp::DictKey { .. })
+    }
 }
 
 /// A container receiving the entries of another.
@@ -2543,27 +2550,24 @@ impl Solver {
                     _ => self.slot(alloc, Slot::All),
                 };
                 self.add_edge(s, dst, PLAIN);
-                if default == NO {
-                } else if v == TOP {
+                if default != NO && v == TOP {
                     // Under a key nobody can tell (no entry for `Top` among the keys).
                     let u = self.slot(alloc, Slot::Unknown);
                     self.add_edge(default, u, PLAIN);
-                } else {
+                } else if default != NO {
                     self.store_key(alloc, kind, val, v, default);
                 }
             }
         }
     }
 
-    /// Whether a constraint does something with `Top` (a key too many values reach is any
-    /// key); others ignore it. A `DictKey` watches only its key, so when the key saturates
-    /// nothing else would derive the entries again (`rederive_and_replay`).
+    /// Whether constraint `op` is fired on `Top` (see `DynOp::acts_on_top`).
     pub(crate) fn fires_on_top(&self, op: u32) -> bool {
         op & DYN != 0
-            && matches!(
-                self.dyn_ops.get((op & !DYN) as usize),
-                Some(DynOp::DictKey { .. })
-            )
+            && self
+                .dyn_ops
+                .get((op & !DYN) as usize)
+                .is_some_and(DynOp::acts_on_top)
     }
 
     /// The attribute `getattr(base, name)` reads, if the analysis follows it: a name that is

@@ -420,20 +420,22 @@ fn dict_items_give_keys_and_values() {
     );
 }
 
+/// A module that registers factories with `setdefault` and calls the one under `'h'`.
+const REGISTRY: &str = "registry = {}\n\ndef register(name, factory):\n    registry.setdefault(name, factory)\n\ndef run():\n    registry['h']().handle()\n";
+
 /// `setdefault` stores under each value its key has, including values that reach the key
 /// only after the call was resolved: here the key comes from another module, through calls.
 /// The store used to read the key's values once, when the call was resolved, and with the
 /// caller's module laid out first it found none and stored nothing.
 #[test]
 fn setdefault_stores_under_keys_that_arrive_later() {
-    let registry = "registry = {}\n\ndef register(name, factory):\n    registry.setdefault(name, factory)\n\ndef run():\n    registry['h']().handle()\n";
     let caller = "import m\n\nclass Handler:\n    def handle(self):\n        pass\n\ndef name_of(x):\n    return x\n\ndef setup():\n    m.register(name_of(name_of(name_of('h'))), Handler)\n";
     let expected = [
         ("m.run", "a.Handler.handle"),
         ("m.register", "<**PyDict**>.setdefault"),
     ];
-    assert_edges(&[("a", caller), ("m", registry)], &expected);
-    assert_edges(&[("m", registry), ("a", caller)], &expected);
+    assert_edges(&[("a", caller), ("m", REGISTRY)], &expected);
+    assert_edges(&[("m", REGISTRY), ("a", caller)], &expected);
 }
 
 /// A key too many values reach is any key: `setdefault` stores under an unknown key, which
@@ -441,7 +443,6 @@ fn setdefault_stores_under_keys_that_arrive_later() {
 /// saturated is taken back, and only a constraint that acts on `Top` derives it again.)
 #[test]
 fn setdefault_with_a_saturated_key_stores_under_an_unknown_key() {
-    let registry = "registry = {}\n\ndef register(name, factory):\n    registry.setdefault(name, factory)\n\ndef run():\n    registry['h']().handle()\n";
     let mut caller = String::from(
         "import m\n\nclass Handler:\n    def handle(self):\n        pass\n\ndef setup():\n",
     );
@@ -449,8 +450,8 @@ fn setdefault_with_a_saturated_key_stores_under_an_unknown_key() {
         caller.push_str(&format!("    m.register('k{i}', Handler)\n"));
     }
     for modules in [
-        [("a", caller.as_str()), ("m", registry)],
-        [("m", registry), ("a", caller.as_str())],
+        [("a", caller.as_str()), ("m", REGISTRY)],
+        [("m", REGISTRY), ("a", caller.as_str())],
     ] {
         assert_edges(&modules, &[("m.run", "a.Handler.handle")]);
     }
