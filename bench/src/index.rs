@@ -4,13 +4,18 @@
 //! Corpora: `scripts/fetch-corpora` puts Django 5.1.4 in `bench/corpora/django-5.1.4`; the
 //! standard library is the machine's `python3`'s, without `site-packages`.
 
+use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use tandem::analysis::index::ProjectIndex;
+use tandem::analysis::callgraph::{extract_facts, SourceModule};
+use tandem::analysis::index::{analyze_tree, ProjectIndex};
+use tandem::analysis::outline::outline;
 use tandem::analysis::parse::parse_str;
+use tandem::analysis::references::references_in;
 use tandem::session::config::WorkspaceConfig;
 use tandem::session::documents::{Document, TextChange};
 use tandem::session::indexer::{
@@ -290,6 +295,7 @@ pub fn run(_args: &[String]) {
     println!();
     println!("Cores: {}. Both columns read the files (already in the page cache) and parse them on all cores.", rayon::current_num_threads());
     println!();
+    steps();
 
     let Some((corpus, mut index)) = django_index else {
         return;
@@ -390,6 +396,82 @@ pub fn run(_args: &[String]) {
             ms(c.max)
         );
     }
+}
+
+/// Where the time of a cold build goes: every step on one core, as CPU time of this thread, so
+/// that what the other core does (or another process) does not count. The reference, parsing,
+/// includes dropping the tree, as the parse-only column does. The last column is the lowest
+/// ratio of the cold-build table that perfect use of every core could give with these steps:
+/// all the work spread evenly, against the reference's.
+fn steps() {
+    println!("## Where a cold build's time goes (one core)");
+    println!();
+    println!("Each step of the cold build timed on one core as this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), file by file: tree-sitter's parse and the dropping of the tree (the work of the parse-only column), the analysis (`analyze_tree`: the three walks over the tree, packing the outline, hashes, the text kept), then the call graph solved on one core (with the texts packed on the same core). The three walks are then timed again one by one on the same tree, now in the cache, to show how the analysis divides. The last column divides parse, drop, analysis and solve by parse + drop: the ratio the cold-build table would show if every core were busy for the whole build.");
+    println!();
+    println!("| corpus | parse | drop tree | analysis | of which outline | references | call-graph facts | solve | all / (parse + drop) |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let one_core = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool");
+    for corpus in corpora() {
+        let roots = SourceRoots::for_workspace(std::slice::from_ref(&corpus.root));
+        let mut t = [Duration::ZERO; 7];
+        let mut index = ProjectIndex::new();
+        let cpu = || thread_cpu_time().unwrap_or_default();
+        for path in files_of(&corpus) {
+            let Ok(text) = read_source(&path, config().max_file_size) else {
+                continue;
+            };
+            let module = roots.module_of(&path);
+            let c0 = cpu();
+            let tree = parse_str(&text, None);
+            let c1 = cpu();
+            let analysis = analyze_tree(&module.name, module.is_package, &text, &tree);
+            let c2 = cpu();
+            let shared: Arc<str> = Arc::from(text.as_str());
+            black_box(outline(&tree, &text, &module.name));
+            let c3 = cpu();
+            black_box(references_in(&tree, &shared));
+            let c4 = cpu();
+            black_box(extract_facts(&SourceModule {
+                name: &module.name,
+                is_package: module.is_package,
+                source: &text,
+                tree: &tree,
+            }));
+            let c5 = cpu();
+            drop(tree);
+            let c6 = cpu();
+            index.insert(path, analysis);
+            for (i, d) in [c1 - c0, c6 - c5, c2 - c1, c3 - c2, c4 - c3, c5 - c4]
+                .into_iter()
+                .enumerate()
+            {
+                t[i] += d;
+            }
+        }
+        // On the pool's one thread, where `graph` packs the texts too (its `rayon::join`).
+        t[6] = one_core.install(|| {
+            let c = cpu();
+            index.graph();
+            cpu() - c
+        });
+        let all = t[0] + t[1] + t[2] + t[6];
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2}× |",
+            corpus.name,
+            ms(t[0]),
+            ms(t[1]),
+            ms(t[2]),
+            ms(t[3]),
+            ms(t[4]),
+            ms(t[5]),
+            ms(t[6]),
+            all.as_secs_f64() / (t[0] + t[1]).as_secs_f64()
+        );
+    }
+    println!();
 }
 
 /// The CPU time this thread has used so far, to tell work from waiting for a core.
