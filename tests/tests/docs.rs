@@ -69,6 +69,26 @@ fn is_apply(m: &Value) -> bool {
     m["method"] == "workspace/applyEdit"
 }
 
+/// The `tandem.document` command's parameters for the symbol around `line` (column 4: inside
+/// a function's body).
+fn document_at(uri: &str, line: u32) -> Value {
+    let at = json!({"line": line, "character": 4});
+    json!({"command": "tandem.document", "arguments": [{"uri": uri, "range": {"start": at, "end": at}}]})
+}
+
+/// The next `window/showMessage`, checked to contain `needle`.
+fn message_saying(client: &mut LspClient, needle: &str) -> Value {
+    let shown = message(client);
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(needle),
+        "{shown}"
+    );
+    shown
+}
+
 fn message(client: &mut LspClient) -> Value {
     client.wait_for(|m| {
         m["method"] == "window/showMessage"
@@ -121,14 +141,7 @@ fn code_actions_offer_generate_and_the_command_applies_a_versioned_edit() {
         "import os\n\n\ndef get_user_by_id(user_id: int, strict=False) -> dict:\n    \"\"\"Get user by id.\n\n    Args:\n        user_id (int): The user id.\n        strict (bool): Whether strict is enabled. Defaults to `False`.\n\n    Returns:\n        dict: The user by id.\n\n    Raises:\n        ValueError: If a value error occurs.\n    \"\"\"\n    if not user_id:\n        raise ValueError(\"no id\")\n    return {}\n"
     );
     answer(&mut client, &request, true);
-    let shown = message(&mut client);
-    assert!(
-        shown["params"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("documented 1 symbol"),
-        "{shown}"
-    );
+    message_saying(&mut client, "documented 1 symbol");
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
 
@@ -170,33 +183,103 @@ fn a_rejected_edit_is_recomputed_once_on_the_new_text() {
         "{new_text}"
     );
     answer(&mut client, &second, true);
-    let shown = message(&mut client);
-    assert!(
-        shown["params"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("documented 2 symbols"),
-        "{shown}"
-    );
+    message_saying(&mut client, "documented 2 symbols");
 
     // Rejected twice: the user is told, and nothing else is sent.
-    client.request(
-        "workspace/executeCommand",
-        json!({"command": "tandem.document", "arguments": [{"uri": uri, "range": {"start": {"line": 5, "character": 4}, "end": {"line": 5, "character": 4}}}]}),
-    );
+    client.request("workspace/executeCommand", document_at(&uri, 5));
     let a = client.wait_for(is_apply);
     answer(&mut client, &a, false);
     let b = client.wait_for(is_apply);
     answer(&mut client, &b, false);
-    let shown = message(&mut client);
+    let shown = message_saying(&mut client, "not applied");
     assert_eq!(shown["params"]["type"], 1, "{shown}");
-    assert!(
-        shown["params"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not applied"),
-        "{shown}"
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+const TWO: &str = "def first(a):\n    return a\n\n\ndef second(b):\n    return b\n";
+
+/// A `didChange` that inserts `text` at the top of the document.
+fn type_at_top(client: &mut LspClient, uri: &str, version: i64, text: &str) {
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": text}]}),
     );
+}
+
+#[test]
+fn a_recomputation_documents_the_same_function_where_typing_moved_it() {
+    let (dir, file) = workspace(TWO);
+    let uri = file_uri(&file);
+    let mut client = start(dir.path(), Value::Null, &[]);
+    client.open(&uri, TWO);
+    // Asked about `first` (line 1 is its body).
+    client.request("workspace/executeCommand", document_at(&uri, 1));
+    let first = client.wait_for(is_apply);
+    assert!(apply(TWO, &first).contains("def first(a):\n    \"\"\""));
+    // Four lines typed above: line 1 is now the body of `zero`; the edit is rejected.
+    let added = "def zero(c):\n    return c\n\n\n";
+    type_at_top(&mut client, &uri, 2, added);
+    answer(&mut client, &first, false);
+    let second = client.wait_for(is_apply);
+    assert_eq!(
+        second["params"]["edit"]["documentChanges"][0]["textDocument"]["version"],
+        2
+    );
+    let new_text = apply(&format!("{added}{TWO}"), &second);
+    assert!(
+        new_text.starts_with("def zero(c):\n    return c\n\n\ndef first(a):\n    \"\"\""),
+        "{new_text}"
+    );
+    assert_eq!(new_text.matches("\"\"\"").count(), 2, "{new_text}");
+    answer(&mut client, &second, true);
+    message_saying(&mut client, "documented 1 symbol");
+
+    // The function was deleted meanwhile: nothing is sent again, and the user is told why.
+    client.request("workspace/executeCommand", document_at(&uri, 5));
+    let third = client.wait_for(is_apply);
+    assert!(apply(&format!("{added}{TWO}"), &third).contains("def first(a):\n    \"\"\""));
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": "def second(b):\n    return b\n"}]}),
+    );
+    answer(&mut client, &third, false);
+    let shown = message_saying(&mut client, "`first` is no longer in the document");
+    assert_eq!(shown["params"]["type"], 1, "{shown}");
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn a_change_right_after_the_command_does_not_change_what_is_documented() {
+    let (dir, file) = workspace(TWO);
+    let uri = file_uri(&file);
+    let mut client = start(dir.path(), Value::Null, &[]);
+    client.open(&uri, TWO);
+    // The command, then at once a change: the range was given in version 1, where it names
+    // `first`; in version 2 the same line is the body of `zero`.
+    client.send(&json!({"jsonrpc": "2.0", "id": 900, "method": "workspace/executeCommand", "params": document_at(&uri, 1)}));
+    let added = "def zero(c):\n    return c\n\n\n";
+    type_at_top(&mut client, &uri, 2, added);
+    // Whether the edit is first computed on version 1 (and rejected) or the change lands
+    // while it is computed, the edit that is applied is on version 2 and documents `first`.
+    let mut edit = client.wait_for(is_apply);
+    if edit["params"]["edit"]["documentChanges"][0]["textDocument"]["version"] == 1 {
+        assert!(apply(TWO, &edit).contains("def first(a):\n    \"\"\""));
+        answer(&mut client, &edit, false);
+        edit = client.wait_for(is_apply);
+    }
+    assert_eq!(
+        edit["params"]["edit"]["documentChanges"][0]["textDocument"]["version"],
+        2
+    );
+    let new_text = apply(&format!("{added}{TWO}"), &edit);
+    assert!(new_text.contains("def first(a):\n    \"\"\""), "{new_text}");
+    assert!(
+        new_text.starts_with("def zero(c):\n    return c\n"),
+        "{new_text}"
+    );
+    assert_eq!(new_text.matches("\"\"\"").count(), 2, "{new_text}");
+    answer(&mut client, &edit, true);
+    message(&mut client);
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
 
@@ -257,7 +340,7 @@ async fn a_model_docstring_that_passes_the_oracle_is_applied() {
     let result = tokio::task::spawn_blocking(move || {
         let mut client = start(dir.path(), options, &[("TANDEM_E2E_KEY", "k")]);
         client.open(&uri, ADD);
-        client.request("workspace/executeCommand", json!({"command": "tandem.document", "arguments": [{"uri": uri, "range": {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}}}]}));
+        client.request("workspace/executeCommand", document_at(&uri, 1));
         let request = client.wait_for(is_apply);
         let text = apply(ADD, &request);
         answer(&mut client, &request, true);
@@ -300,7 +383,7 @@ async fn a_model_that_invents_parameters_is_repaired_once_then_replaced_by_the_b
     let (text, shown) = tokio::task::spawn_blocking(move || {
         let mut client = start(dir.path(), options, &[("TANDEM_E2E_KEY", "k")]);
         client.open(&uri, ADD);
-        client.request("workspace/executeCommand", json!({"command": "tandem.document", "arguments": [{"uri": uri, "range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 4}}}]}));
+        client.request("workspace/executeCommand", document_at(&uri, 0));
         let request = client.wait_for(is_apply);
         let text = apply(ADD, &request);
         answer(&mut client, &request, true);
@@ -447,13 +530,16 @@ async fn twin_mode_applies_what_both_drafts_say_and_reports_the_disagreement() {
     let (text, note) = tokio::task::spawn_blocking(move || {
         let mut client = start(dir.path(), options, &[("TANDEM_E2E_KEY", "k")]);
         client.open(&uri, ADD);
-        client.request("workspace/executeCommand", json!({"command": "tandem.document", "arguments": [{"uri": uri, "range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 4}}}]}));
+        client.request("workspace/executeCommand", document_at(&uri, 0));
         let request = client.wait_for(is_apply);
         let text = apply(ADD, &request);
         answer(&mut client, &request, true);
         message(&mut client);
         // The editor applies the edit and tells the server.
-        client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]}));
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]}),
+        );
         let published = client.wait_for(|m| {
             m["method"] == "textDocument/publishDiagnostics"
                 && m["params"]["version"] == 2

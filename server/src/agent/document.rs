@@ -70,6 +70,8 @@ pub enum DocScope {
     /// The innermost function or class at this byte offset (the module outside any), whether
     /// it has a docstring or not (an existing one is rewritten).
     At(usize),
+    /// The module's own docstring, whether it has one or not.
+    Module,
 }
 
 /// What a target is.
@@ -319,6 +321,7 @@ pub fn plan_targets(
             }
             None => targets.push(module_target(file, &outline, style, &[])),
         },
+        DocScope::Module => targets.push(module_target(file, &outline, style, &[])),
     }
     targets
 }
@@ -342,6 +345,72 @@ fn wants_docstring(symbol: &Symbol, parent: Option<&Symbol>) -> bool {
         }
     }
     true
+}
+
+/// What `DocScope::At` documents, named so that a later version of the text can be asked for
+/// the same thing: the user asked about `Cart.add`, and after lines were typed above it the
+/// same offset may be inside another function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocAnchor {
+    Module,
+    /// The `occurrence`-th symbol (from 0, in the order of the text) with this qualified
+    /// name: a name defined twice (`if`/`else` branches, `@overload`) is told apart by order.
+    Symbol {
+        qualified_name: String,
+        occurrence: usize,
+    },
+}
+
+impl DocAnchor {
+    /// What `DocScope::At(offset)` documents in `outline`.
+    pub fn at(outline: &Outline, offset: usize) -> DocAnchor {
+        let Some((target, _)) = innermost(&outline.symbols, offset, None) else {
+            return DocAnchor::Module;
+        };
+        let occurrence = preorder(&outline.symbols)
+            .take_while(|s| !std::ptr::eq(*s, target))
+            .filter(|s| s.qualified_name == target.qualified_name)
+            .count();
+        DocAnchor::Symbol {
+            qualified_name: target.qualified_name.clone(),
+            occurrence,
+        }
+    }
+
+    /// The scope that documents this target in `outline` (of a later text), or `None` when the
+    /// text no longer has it.
+    pub fn scope_in(&self, outline: &Outline) -> Option<DocScope> {
+        match self {
+            DocAnchor::Module => Some(DocScope::Module),
+            DocAnchor::Symbol {
+                qualified_name,
+                occurrence,
+            } => preorder(&outline.symbols)
+                .filter(|s| &s.qualified_name == qualified_name)
+                .nth(*occurrence)
+                // The name is inside the symbol and inside none of its children.
+                .map(|s| DocScope::At(s.name_range.start)),
+        }
+    }
+}
+
+impl std::fmt::Display for DocAnchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DocAnchor::Module => f.write_str("the module"),
+            DocAnchor::Symbol { qualified_name, .. } => write!(f, "`{qualified_name}`"),
+        }
+    }
+}
+
+/// The symbols and their members, each before its children, in the order of the text.
+fn preorder(symbols: &[Symbol]) -> impl Iterator<Item = &Symbol> {
+    let mut stack: Vec<&Symbol> = symbols.iter().rev().collect();
+    std::iter::from_fn(move || {
+        let symbol = stack.pop()?;
+        stack.extend(symbol.children.iter().rev());
+        Some(symbol)
+    })
 }
 
 fn innermost<'o>(
@@ -1108,6 +1177,73 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("    def total(self):\n        \"\"\"Return the total.\n\n        Returns:\n            int: The total.\n        \"\"\"\n        return 0\n"), "{out}");
+    }
+
+    #[test]
+    fn an_anchor_finds_the_same_symbol_in_a_later_text() {
+        let outline_of = |src: &str| outline(&parse_str(src, None), src, "m");
+        let src = "def f():\n    return 1\n\n\nclass A:\n    def f(self):\n        return 2\n";
+        let before = outline_of(src);
+        let inner = DocAnchor::at(&before, src.find("return 2").unwrap());
+        assert_eq!(
+            inner,
+            DocAnchor::Symbol {
+                qualified_name: "m.A.f".into(),
+                occurrence: 0
+            }
+        );
+        assert_eq!(
+            DocAnchor::at(&before, 0).scope_in(&before),
+            Some(DocScope::At(4))
+        );
+        // Lines typed above: the old offset is now in another function; the anchor is not.
+        let later = format!("def g():\n    return 0\n\n\n{src}");
+        let after = outline_of(&later);
+        let Some(DocScope::At(offset)) = inner.scope_in(&after) else {
+            panic!("m.A.f is still there");
+        };
+        assert_eq!(DocAnchor::at(&after, offset), inner);
+        assert_eq!(&later[offset..offset + 1], "f");
+        assert!(later[..offset].ends_with("    def "));
+        // Gone, or the module outside every symbol.
+        assert_eq!(inner.scope_in(&outline_of("def f():\n    pass\n")), None);
+        let module = DocAnchor::at(&outline_of("x = 1\n\ndef f():\n    pass\n"), 0);
+        assert_eq!(module, DocAnchor::Module);
+        assert_eq!(module.scope_in(&after), Some(DocScope::Module));
+    }
+
+    #[test]
+    fn a_name_defined_twice_is_told_apart_by_order() {
+        let src = "if X:\n    def f():\n        return 1\nelse:\n    def f():\n        return 2\n";
+        let outline_of = |src: &str| outline(&parse_str(src, None), src, "m");
+        let second = DocAnchor::at(&outline_of(src), src.find("return 2").unwrap());
+        assert_eq!(
+            second,
+            DocAnchor::Symbol {
+                qualified_name: "m.f".into(),
+                occurrence: 1
+            }
+        );
+        let later = format!("import os\n{src}");
+        let Some(DocScope::At(offset)) = second.scope_in(&outline_of(&later)) else {
+            panic!("the second f is still there");
+        };
+        assert!(
+            later[offset..].starts_with("f():\n        return 2"),
+            "{offset}"
+        );
+    }
+
+    #[test]
+    fn the_module_scope_documents_the_module_even_when_a_definition_starts_the_file() {
+        let outcome = document_offline(
+            &file("def f():\n    return 1\n"),
+            &DocScope::Module,
+            &DocSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(outcome.documented.len(), 1);
+        assert_eq!(outcome.documented[0].qualified_name, "m");
     }
 
     #[test]

@@ -76,15 +76,6 @@ pub(super) struct DocumentArgs {
     pub range: Option<Range>,
 }
 
-/// The `{uri, range?}` arguments of `command`, refused unless the document is open.
-pub(super) fn open_document_args(
-    state: &super::server::ServerState,
-    command: &str,
-    arguments: Vec<Value>,
-) -> Result<DocumentArgs> {
-    open_document(state, command, arguments).map(|(args, _)| args)
-}
-
 /// The `{uri, range?}` arguments of `command` and the document as it is now, refused unless
 /// the document is open.
 pub(super) fn open_document(

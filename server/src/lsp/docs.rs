@@ -16,15 +16,16 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
-use super::commands::{open_document_args, spawn_reported, DocumentArgs};
+use super::commands::{open_document, spawn_reported, DocumentArgs};
 use super::convert;
 use super::progress::{forward_reports, JobProgress};
 use super::server::ServerState;
 use crate::agent::document::{
-    document_offline, document_with_model, DocContext, DocError, DocFile, DocOutcome, DocProgress,
-    DocScope, DocSettings, Origin,
+    document_offline, document_with_model, DocAnchor, DocContext, DocError, DocFile, DocOutcome,
+    DocProgress, DocScope, DocSettings, Origin,
 };
 use crate::analysis::outline::Symbol;
+use crate::session::documents::DocumentSnapshot;
 use crate::session::position::LineIndex;
 
 /// The command that documents a symbol (with a range) or a whole file (without).
@@ -206,29 +207,41 @@ pub(super) fn execute(
     state: &Arc<ServerState>,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>> {
-    let args = open_document_args(state, DOCUMENT_COMMAND, arguments)?;
+    // The document as it is when the command arrives, which is the text its range was given
+    // in: taken here, before answering, so that a change sent after the command is not
+    // documented with it (the spawned task may start after that change has landed).
+    let (args, snapshot) = open_document(state, DOCUMENT_COMMAND, arguments)?;
     let state = state.clone();
     let task_client = client.clone();
     spawn_reported(client, DOCUMENT_COMMAND, async move {
-        document_and_apply(&task_client, &state, &args).await
+        document_and_apply(&task_client, &state, &args, snapshot).await
     });
     Ok(None)
 }
 
-/// Documents the document named by `args`, applies the result, retries once when the editor
-/// rejects it; returns what to tell the user.
+/// Documents the document named by `args`, from `first` (its snapshot when the command
+/// arrived), applies the result, and when the editor rejects it recomputes once on the text as
+/// it is then, for the same symbol (found again by name: typing may have moved it); returns
+/// what to tell the user.
 async fn document_and_apply(
     client: &Client,
     state: &Arc<ServerState>,
     args: &DocumentArgs,
+    first: DocumentSnapshot,
 ) -> std::result::Result<String, String> {
     let key = convert::document_key(&args.uri);
     let mut last_failure = String::new();
+    let mut first = Some(first);
+    // What the range of `args` named in the first text.
+    let mut anchor: Option<DocAnchor> = None;
     for attempt in 0..2 {
-        let snapshot = state
-            .documents
-            .snapshot(&key)
-            .ok_or_else(|| format!("{key} was closed before it could be documented"))?;
+        let snapshot = match first.take() {
+            Some(snapshot) => snapshot,
+            None => state
+                .documents
+                .snapshot(&key)
+                .ok_or_else(|| format!("{key} was closed before it could be documented"))?,
+        };
         let text: Arc<str> = snapshot.shared_text();
         let version = snapshot.version;
         let path = args
@@ -247,12 +260,17 @@ async fn document_and_apply(
             .iter()
             .find_map(|root| path.strip_prefix(root).ok().map(|p| p.to_path_buf()))
             .unwrap_or_else(|| path.clone());
-        let scope = match args.range {
-            Some(range) => {
+        let scope = match (args.range, &anchor) {
+            (None, _) => DocScope::File,
+            (Some(range), None) => {
                 let lines = LineIndex::new(&text);
-                DocScope::At(lines.offset_of(convert::text_position(range.start), state.encoding()))
+                let offset = lines.offset_of(convert::text_position(range.start), state.encoding());
+                anchor = Some(DocAnchor::at(&snapshot.outline(), offset));
+                DocScope::At(offset)
             }
-            None => DocScope::File,
+            (Some(_), Some(anchor)) => anchor.scope_in(&snapshot.outline()).ok_or_else(|| {
+                format!("docstrings not applied: {anchor} is no longer in the document")
+            })?,
         };
         let module_prefix = format!("{module}.");
         let file = DocFile {
