@@ -10,16 +10,25 @@ fn tandem() -> Command {
 /// The standard output of `tandem ARGS` run in `dir`, which must succeed.
 fn stdout_of(args: &[&str], dir: &Path) -> Vec<u8> {
     let out = tandem().args(args).current_dir(dir).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     out.stdout
 }
 
 fn shop() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/shop")
+}
+
+/// Runs `tandem` with `args` in the example project.
+fn in_shop(args: &[&str]) -> std::process::Output {
+    tandem().args(args).current_dir(shop()).output().unwrap()
+}
+
+fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -34,16 +43,8 @@ fn version_and_help_work() {
 
 #[test]
 fn symbols_prints_the_outline_of_the_example_project() {
-    let out = tandem()
-        .args(["symbols", "src"])
-        .current_dir(shop())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = in_shop(&["symbols", "src"]);
+    assert_success(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     let cart_line = text
         .lines()
@@ -59,11 +60,7 @@ fn symbols_prints_the_outline_of_the_example_project() {
 
 #[test]
 fn symbols_as_json_is_valid_and_has_one_based_lines() {
-    let out = tandem()
-        .args(["symbols", "src/shop/cart.py", "--format", "json"])
-        .current_dir(shop())
-        .output()
-        .unwrap();
+    let out = in_shop(&["symbols", "src/shop/cart.py", "--format", "json"]);
     assert!(out.status.success());
     let files: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let file = &files[0];
@@ -81,11 +78,7 @@ fn symbols_as_json_is_valid_and_has_one_based_lines() {
 
 #[test]
 fn a_missing_path_is_one_clear_error() {
-    let out = tandem()
-        .args(["symbols", "no/such/file.py"])
-        .current_dir(shop())
-        .output()
-        .unwrap();
+    let out = in_shop(&["symbols", "no/such/file.py"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
@@ -111,16 +104,8 @@ fn serve_accepts_stdio_flag_and_exits_one_without_shutdown() {
 
 #[test]
 fn graph_in_pycg_format_links_modules() {
-    let out = tandem()
-        .args(["graph", "src", "--format", "pycg"])
-        .current_dir(shop())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = in_shop(&["graph", "src", "--format", "pycg"]);
+    assert_success(&out);
     let graph: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let callees = graph["shop.cart.Cart.total"]
         .as_array()
@@ -133,43 +118,31 @@ fn graph_in_pycg_format_links_modules() {
 
 #[test]
 fn graph_with_focus_as_dot_and_mermaid() {
-    let out = tandem()
-        .args([
-            "graph",
-            "src",
-            "--format",
-            "dot",
-            "--focus",
-            "Cart.total",
-            "--depth",
-            "1",
-        ])
-        .current_dir(shop())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = in_shop(&[
+        "graph",
+        "src",
+        "--format",
+        "dot",
+        "--focus",
+        "Cart.total",
+        "--depth",
+        "1",
+    ]);
+    assert_success(&out);
     let dot = String::from_utf8_lossy(&out.stdout);
     assert!(dot.starts_with("digraph calls {"), "{dot}");
     assert!(
         dot.contains("\"shop.cart.Cart.total\" -> \"shop.pricing.price_items\";"),
         "{dot}"
     );
-    let out = tandem()
-        .args([
-            "graph",
-            "src",
-            "--format",
-            "mermaid",
-            "--focus",
-            "price_items",
-        ])
-        .current_dir(shop())
-        .output()
-        .unwrap();
+    let out = in_shop(&[
+        "graph",
+        "src",
+        "--format",
+        "mermaid",
+        "--focus",
+        "price_items",
+    ]);
     let mermaid = String::from_utf8_lossy(&out.stdout);
     assert!(mermaid.starts_with("flowchart LR"), "{mermaid}");
     assert!(mermaid.contains("shop.pricing.price_items"), "{mermaid}");
@@ -203,11 +176,7 @@ fn graph_focus_lists_callers_whose_callees_are_outside_it() {
 
 #[test]
 fn graph_json_has_locations_and_call_sites() {
-    let out = tandem()
-        .args(["graph", "src/shop", "--format", "json"])
-        .current_dir(shop())
-        .output()
-        .unwrap();
+    let out = in_shop(&["graph", "src/shop", "--format", "json"]);
     assert!(out.status.success());
     let graph: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let node = graph["nodes"]
@@ -232,27 +201,15 @@ fn graph_json_has_locations_and_call_sites() {
 
 #[test]
 fn graph_focus_that_matches_nothing_is_an_error() {
-    let out = tandem()
-        .args(["graph", "src", "--focus", "no_such_thing"])
-        .current_dir(shop())
-        .output()
-        .unwrap();
+    let out = in_shop(&["graph", "src", "--focus", "no_such_thing"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_thing"));
 }
 
 #[test]
 fn context_has_its_layers_in_priority_order() {
-    let out = tandem()
-        .args(["context", "src/shop/cart.py:88", "--budget", "3000"])
-        .current_dir(shop())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = in_shop(&["context", "src/shop/cart.py:88", "--budget", "3000"]);
+    assert_success(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     let focus = text.find("# Focus: shop.cart.Cart.total").expect(&text);
     let callers = text.find("# Called by").expect(&text);
@@ -270,13 +227,28 @@ fn context_has_its_layers_in_priority_order() {
 }
 
 #[test]
+fn context_refuses_a_line_the_file_does_not_have() {
+    for target in [
+        "src/shop/cart.py:0",
+        "src/shop/cart.py:102",
+        "src/shop/cart.py:5000",
+    ] {
+        let out = in_shop(&["context", target]);
+        assert_eq!(out.status.code(), Some(1), "{target}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("src/shop/cart.py: no line"), "{err}");
+        assert!(err.contains("the file has 101"), "{err}");
+        assert!(out.stdout.is_empty(), "{target}");
+    }
+    // The last line is still a line.
+    let out = in_shop(&["context", "src/shop/cart.py:101"]);
+    assert_success(&out);
+}
+
+#[test]
 fn a_short_budget_cuts_the_lower_layers_first() {
     let run = |budget: &str| {
-        let out = tandem()
-            .args(["context", "src/shop/cart.py:88", "--budget", budget])
-            .current_dir(shop())
-            .output()
-            .unwrap();
+        let out = in_shop(&["context", "src/shop/cart.py:88", "--budget", budget]);
         assert!(out.status.success());
         String::from_utf8_lossy(&out.stdout).into_owned()
     };

@@ -299,4 +299,18 @@ fn tandem_plan_on_the_shop_offline_prints_the_file_and_its_markdown() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("name them in backticks"), "{stderr}");
+
+    // A focus line the file does not have is refused, and no plan is written.
+    let output = Command::new(tandem_binary())
+        .args(["plan", "make it faster", "--focus", "src/shop/cart.py:500"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--focus src/shop/cart.py: no line 500"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
 }

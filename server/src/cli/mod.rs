@@ -356,14 +356,7 @@ fn context(cli: &Cli, target: &str, budget: usize) -> Result<ExitCode> {
     use crate::context::assemble::{assemble, ContextFocus};
     use crate::session::project_files::{profile_of, relative_path, repo_map_of};
 
-    // `path:42` names a line; a path that itself ends in `:digits` is unlikely for Python.
-    let (file, line) = match target.rsplit_once(':') {
-        Some((path, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => (
-            PathBuf::from(path),
-            Some(line.parse::<usize>().context("line number")?),
-        ),
-        _ => (PathBuf::from(target), None),
-    };
+    let (file, line) = parse_place(target)?;
     if !file.is_file() {
         anyhow::bail!("{}: no such file", file.display());
     }
@@ -389,6 +382,9 @@ fn context(cli: &Cli, target: &str, budget: usize) -> Result<ExitCode> {
                 root.display()
             )
         })?;
+    if let (Some(line), Some(analysed)) = (line, index.file(&indexed)) {
+        check_line(&file.display().to_string(), &analysed.text(), line)?;
+    }
     let profile = profile_of(&root, &index);
     let map = repo_map_of(&root, &index);
     let display_path = relative_path(&root, &indexed);
@@ -421,6 +417,29 @@ fn context(cli: &Cli, target: &str, budget: usize) -> Result<ExitCode> {
         layers.join(", ")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `FILE[:LINE]`: the path and the line (counted from 1) when one is given. A path that
+/// itself ends in `:digits` is unlikely for Python.
+pub(crate) fn parse_place(target: &str) -> Result<(PathBuf, Option<usize>)> {
+    Ok(match target.rsplit_once(':') {
+        Some((path, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => (
+            PathBuf::from(path),
+            Some(line.parse::<usize>().context("line number")?),
+        ),
+        _ => (PathBuf::from(target), None),
+    })
+}
+
+/// Refuses a line `text` does not have: a mistake (a stale line number, say), not a request
+/// about the module. `what` names the file in the error.
+pub(crate) fn check_line(what: &str, text: &str, line: usize) -> Result<()> {
+    // As editors number them: a final newline ends the last line, it starts none.
+    let lines = text.lines().count().max(1);
+    if line == 0 || line > lines {
+        anyhow::bail!("{what}: no line {line} (lines are counted from 1; the file has {lines})");
+    }
+    Ok(())
 }
 
 fn workspace_root(cli: &Cli) -> Result<PathBuf> {

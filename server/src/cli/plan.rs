@@ -3,7 +3,7 @@
 //! `.tandem/plans/<id>.md` and prints its path and its Markdown.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -75,13 +75,7 @@ fn focus_of(
     index: &crate::analysis::index::ProjectIndex,
     root: &Path,
 ) -> Result<PlanFocus> {
-    let (file, line) = match target.rsplit_once(':') {
-        Some((path, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => (
-            PathBuf::from(path),
-            Some(line.parse::<usize>().context("line number")?),
-        ),
-        _ => (PathBuf::from(target), None),
-    };
+    let (file, line) = super::parse_place(target)?;
     if !file.is_file() {
         anyhow::bail!("--focus {}: no such file", file.display());
     }
@@ -96,6 +90,13 @@ fn focus_of(
                 root.display()
             )
         })?;
+    if let Some(line) = line {
+        super::check_line(
+            &format!("--focus {}", file.display()),
+            &analysis.text(),
+            line,
+        )?;
+    }
     let range = line.map(|line| {
         let text = analysis.text();
         let text: &str = &text;
