@@ -230,7 +230,7 @@ fn context_has_its_layers_in_priority_order() {
 fn context_refuses_a_line_the_file_does_not_have() {
     for target in [
         "src/shop/cart.py:0",
-        "src/shop/cart.py:102",
+        "src/shop/cart.py:103",
         "src/shop/cart.py:5000",
     ] {
         let out = in_shop(&["context", target]);
@@ -240,9 +240,13 @@ fn context_refuses_a_line_the_file_does_not_have() {
         assert!(err.contains("the file has 101"), "{err}");
         assert!(out.stdout.is_empty(), "{target}");
     }
-    // The last line is still a line.
+    // The last line is still a line, and so is the empty one after the final newline,
+    // where an editor's cursor can be (the module is the focus there).
     let out = in_shop(&["context", "src/shop/cart.py:101"]);
     assert_success(&out);
+    let out = in_shop(&["context", "src/shop/cart.py:102"]);
+    assert_success(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("# Focus: shop.cart ("));
 }
 
 #[test]

@@ -434,9 +434,11 @@ pub(crate) fn parse_place(target: &str) -> Result<(PathBuf, Option<usize>)> {
 /// Refuses a line `text` does not have: a mistake (a stale line number, say), not a request
 /// about the module. `what` names the file in the error.
 pub(crate) fn check_line(what: &str, text: &str, line: usize) -> Result<()> {
-    // As editors number them: a final newline ends the last line, it starts none.
-    let lines = text.lines().count().max(1);
-    if line == 0 || line > lines {
+    // The empty line after a final newline counts, as an editor's cursor can be there (it
+    // is outside every definition, so the module is the focus).
+    let places = crate::session::position::LineIndex::new(text).line_count();
+    if line == 0 || line > places {
+        let lines = text.lines().count();
         anyhow::bail!("{what}: no line {line} (lines are counted from 1; the file has {lines})");
     }
     Ok(())
