@@ -31,6 +31,16 @@ fn start(dir: &Path, options: Value, env: &[(&str, &str)]) -> LspClient {
     client
 }
 
+/// A workspace holding `users.py` with `source`, a server without a model started in it,
+/// and the file open; the folder lives as long as the first element.
+fn open_offline(source: &str) -> (tempfile::TempDir, String, LspClient) {
+    let (dir, file) = workspace(source);
+    let uri = file_uri(&file);
+    let mut client = start(dir.path(), Value::Null, &[]);
+    client.open(&uri, source);
+    (dir, uri, client)
+}
+
 /// Applies the LSP text edits of a `workspace/applyEdit` request to `text` (UTF-8 positions
 /// are fine here: the sources are ASCII).
 fn apply(text: &str, request: &Value) -> String {
@@ -100,10 +110,7 @@ fn message(client: &mut LspClient) -> Value {
 
 #[test]
 fn code_actions_offer_generate_and_the_command_applies_a_versioned_edit() {
-    let (dir, file) = workspace(SOURCE);
-    let uri = file_uri(&file);
-    let mut client = start(dir.path(), Value::Null, &[]);
-    client.open(&uri, SOURCE);
+    let (_dir, uri, mut client) = open_offline(SOURCE);
     let actions = client.request(
         "textDocument/codeAction",
         json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 4}}, "context": {"diagnostics": []}}),
@@ -147,10 +154,7 @@ fn code_actions_offer_generate_and_the_command_applies_a_versioned_edit() {
 
 #[test]
 fn a_rejected_edit_is_recomputed_once_on_the_new_text() {
-    let (dir, file) = workspace(SOURCE);
-    let uri = file_uri(&file);
-    let mut client = start(dir.path(), Value::Null, &[]);
-    client.open(&uri, SOURCE);
+    let (_dir, uri, mut client) = open_offline(SOURCE);
     client.request(
         "workspace/executeCommand",
         json!({"command": "tandem.document", "arguments": [{"uri": uri}]}),
@@ -208,10 +212,7 @@ fn type_at_top(client: &mut LspClient, uri: &str, version: i64, text: &str) {
 
 #[test]
 fn a_recomputation_documents_the_same_function_where_typing_moved_it() {
-    let (dir, file) = workspace(TWO);
-    let uri = file_uri(&file);
-    let mut client = start(dir.path(), Value::Null, &[]);
-    client.open(&uri, TWO);
+    let (_dir, uri, mut client) = open_offline(TWO);
     // Asked about `first` (line 1 is its body).
     client.request("workspace/executeCommand", document_at(&uri, 1));
     let first = client.wait_for(is_apply);
@@ -250,10 +251,7 @@ fn a_recomputation_documents_the_same_function_where_typing_moved_it() {
 
 #[test]
 fn a_change_right_after_the_command_does_not_change_what_is_documented() {
-    let (dir, file) = workspace(TWO);
-    let uri = file_uri(&file);
-    let mut client = start(dir.path(), Value::Null, &[]);
-    client.open(&uri, TWO);
+    let (_dir, uri, mut client) = open_offline(TWO);
     // The command, then at once a change: the range was given in version 1, where it names
     // `first`; in version 2 the same line is the body of `zero`.
     client.send(&json!({"jsonrpc": "2.0", "id": 900, "method": "workspace/executeCommand", "params": document_at(&uri, 1)}));

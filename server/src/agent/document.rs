@@ -367,7 +367,8 @@ impl DocAnchor {
         let Some((target, _)) = innermost(&outline.symbols, offset, None) else {
             return DocAnchor::Module;
         };
-        let occurrence = preorder(&outline.symbols)
+        let occurrence = outline
+            .all_symbols()
             .take_while(|s| !std::ptr::eq(*s, target))
             .filter(|s| s.qualified_name == target.qualified_name)
             .count();
@@ -385,7 +386,8 @@ impl DocAnchor {
             DocAnchor::Symbol {
                 qualified_name,
                 occurrence,
-            } => preorder(&outline.symbols)
+            } => outline
+                .all_symbols()
                 .filter(|s| &s.qualified_name == qualified_name)
                 .nth(*occurrence)
                 // The name is inside the symbol and inside none of its children.
@@ -401,16 +403,6 @@ impl std::fmt::Display for DocAnchor {
             DocAnchor::Symbol { qualified_name, .. } => write!(f, "`{qualified_name}`"),
         }
     }
-}
-
-/// The symbols and their members, each before its children, in the order of the text.
-fn preorder(symbols: &[Symbol]) -> impl Iterator<Item = &Symbol> {
-    let mut stack: Vec<&Symbol> = symbols.iter().rev().collect();
-    std::iter::from_fn(move || {
-        let symbol = stack.pop()?;
-        stack.extend(symbol.children.iter().rev());
-        Some(symbol)
-    })
 }
 
 fn innermost<'o>(

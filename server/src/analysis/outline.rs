@@ -854,7 +854,6 @@ mod tests {
         symbol.docstring.as_ref().map(|d| d.text.as_str())
     }
 
-    /// Every range in the outline lies inside the source and on character boundaries.
     #[test]
     fn all_symbols_lists_nested_symbols_in_document_order() {
         let source = "class A:\n    def m(self):\n        def inner():\n            pass\n\n    def n(self):\n        pass\n\ndef f():\n    pass\n";
@@ -869,6 +868,7 @@ mod tests {
         );
     }
 
+    /// Every range in the outline lies inside the source and on character boundaries.
     fn assert_ranges_valid(outline: &Outline, source: &str) {
         let check = |range: &Range<usize>| {
             assert!(
