@@ -4,6 +4,7 @@
 //! All ranges are byte ranges into the source the tree was parsed from; converting them to
 //! line and column is the job of `session::position`.
 
+use crate::analysis::children::Children;
 use crate::analysis::parse::{KindStr, KindTable};
 use std::borrow::Cow;
 use std::num::NonZeroU16;
@@ -154,6 +155,8 @@ pub fn outline(tree: &Tree, source: &str, module: &str) -> Outline {
         module,
         fields,
         cursor,
+        kids: Children::default(),
+        scratch: Vec::new(),
         pending: Vec::new(),
     };
     builder.walk(root);
@@ -223,6 +226,9 @@ struct Builder<'s, 't> {
     fields: Fields,
     /// One cursor reused for every child iteration: creating a cursor allocates.
     cursor: TreeCursor<'t>,
+    /// Lists the children `push_children` reads, into `scratch`.
+    kids: Children,
+    scratch: Vec<Node<'t>>,
     /// Symbols in document (pre-)order, so every parent comes before its children.
     pending: Vec<Pending>,
 }
@@ -258,28 +264,19 @@ impl<'t> Builder<'_, 't> {
         // `may_hold_definitions`, asking the children for errors only when there is one:
         // within a node without a syntax error, no child has one.
         let clean = !node.has_error();
-        let count = node.named_child_count();
-        if clean && count <= 8 {
-            for i in 0..count as u32 {
-                if let Some(child) = node.named_child(i) {
-                    if statement_kind(child) != StatementKind::Other {
-                        stack.push(Frame {
-                            node: child,
-                            parent,
-                        });
-                    }
-                }
-            }
-        } else {
-            for child in node.children(&mut self.cursor) {
-                if statement_kind(child) != StatementKind::Other || (!clean && child.has_error()) {
-                    stack.push(Frame {
-                        node: child,
-                        parent,
-                    });
-                }
+        let mut children = std::mem::take(&mut self.scratch);
+        // Without an error, only named children can be statements.
+        self.kids.append(node, clean, 0, &mut children);
+        for &child in &children {
+            if statement_kind(child) != StatementKind::Other || (!clean && child.has_error()) {
+                stack.push(Frame {
+                    node: child,
+                    parent,
+                });
             }
         }
+        children.clear();
+        self.scratch = children;
         stack[start..].reverse();
     }
 

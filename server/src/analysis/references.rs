@@ -15,7 +15,9 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
-use tree_sitter::{Language, Node, Tree, TreeCursor};
+use tree_sitter::{Language, Node, Tree};
+
+use crate::analysis::children::Children;
 
 /// How a name is used where it is referenced.
 ///
@@ -231,11 +233,12 @@ pub fn references_in(tree: &Tree, text: &Arc<str>) -> References {
     let mut collector = Collector {
         source: text,
         fields: Fields::new(&tree.language()),
-        cursor: root.walk(),
+        kids: Children::default(),
         out: Vec::new(),
         respelled: Vec::new(),
         children: Vec::new(),
         scratch: Vec::new(),
+        fielded: Vec::new(),
     };
     collector.walk(root);
     References {
@@ -291,9 +294,7 @@ impl Role {
 #[derive(Clone, Copy)]
 struct Fields {
     alias: u16,
-    arguments: u16,
     attribute: u16,
-    body: u16,
     function: u16,
     key: u16,
     left: u16,
@@ -302,7 +303,6 @@ struct Fields {
     object: u16,
     parameters: u16,
     return_type: u16,
-    right: u16,
     superclasses: u16,
     type_: u16,
     type_parameters: u16,
@@ -314,9 +314,7 @@ impl Fields {
         let id = |name: &str| language.field_id_for_name(name).map_or(0, NonZeroU16::get);
         Fields {
             alias: id("alias"),
-            arguments: id("arguments"),
             attribute: id("attribute"),
-            body: id("body"),
             function: id("function"),
             key: id("key"),
             left: id("left"),
@@ -325,7 +323,6 @@ impl Fields {
             object: id("object"),
             parameters: id("parameters"),
             return_type: id("return_type"),
-            right: id("right"),
             superclasses: id("superclasses"),
             type_: id("type"),
             type_parameters: id("type_parameters"),
@@ -486,15 +483,17 @@ struct Queue<'t> {
 struct Collector<'s, 't> {
     source: &'s str,
     fields: Fields,
-    /// One cursor for every child iteration done with a cursor: creating one allocates.
-    cursor: TreeCursor<'t>,
+    /// Lists children (with reused buffers).
+    kids: Children,
     out: Vec<Item>,
     /// See `References::respelled`.
     respelled: Vec<(u32, Box<str>)>,
     /// Scratch space for the children of the node being visited, reused to avoid allocating.
     children: Vec<Child<'t>>,
-    /// More scratch space, for `named_children_by_cursor`.
+    /// More scratch space, for `named_children`.
     scratch: Vec<Node<'t>>,
+    /// And for `load_with_fields`.
+    fielded: Vec<(Node<'t>, u16)>,
 }
 
 impl<'t> Collector<'_, 't> {
@@ -557,121 +556,27 @@ impl<'t> Collector<'_, 't> {
             .all(|b| !matches!(b, b'f' | b'F' | b't' | b'T'))
     }
 
-    /// Fills `self.children` with the named children of `node` and the fields they fill.
-    fn load_with_fields(&mut self, node: Node<'t>, kind: Kind, clean: bool) {
-        if clean && self.load_by_shape(node, kind) {
-            #[cfg(debug_assertions)]
-            self.check_shape(node);
-            return;
-        }
-        self.load_by_cursor(node);
-    }
-
-    /// `load_with_fields` without a cursor for the kinds that need fields most often, whose
-    /// children fill the same fields in the same order whenever the node has no syntax error:
-    /// the grammar's only production for each (a `def`'s optional parts each have a kind of
-    /// their own). Comments and other extras fill no field. Moving a cursor over the children
-    /// and asking each for its field costs more than the rest of the walk of these nodes.
-    /// False, leaving `self.children` alone, for the other kinds. Debug builds check every
-    /// such read against a cursor (`check_shape`); after upgrading tree-sitter-python, run the
-    /// ignored test `references_and_outline_of_a_real_code_base_pass_the_shape_checks`.
-    fn load_by_shape(&mut self, node: Node<'t>, kind: Kind) -> bool {
-        let f = self.fields;
-        // The field of the child at `index` among the children that are not extras.
-        let field_of: fn(Fields, usize, Kind) -> u16 = match kind {
-            Kind::Attribute => |f, index, _| [f.object, f.attribute].get(index).map_or(0, |x| *x),
-            Kind::Call => |f, index, _| [f.function, f.arguments].get(index).map_or(0, |x| *x),
-            Kind::KeywordArgument => |f, index, _| [f.name, f.value].get(index).map_or(0, |x| *x),
-            Kind::Assignment => |f, index, kind| match (index, kind) {
-                (0, _) => f.left,
-                (_, Kind::Type) => f.type_,
-                _ => f.right,
-            },
-            Kind::FunctionDefinition => |f, index, kind| match (index, kind) {
-                (0, _) => f.name,
-                (_, Kind::TypeParameter) => f.type_parameters,
-                (_, Kind::ParameterList) => f.parameters,
-                (_, Kind::Type) => f.return_type,
-                _ => f.body,
-            },
-            _ => return false,
-        };
+    /// Fills `self.children` with the named children of `node` and the fields they fill, as
+    /// a cursor reads them.
+    fn load_with_fields(&mut self, node: Node<'t>) {
         self.children.clear();
-        let mut index = 0;
-        for (named_index, child) in named_children(node, true).enumerate() {
-            // Only comments and line continuations are extras when there is no error.
-            let field = match kind_of(child) {
-                Kind::Comment | Kind::LineContinuation => 0,
-                kind => {
-                    index += 1;
-                    field_of(f, index - 1, kind)
-                }
-            };
+        let mut fielded = std::mem::take(&mut self.fielded);
+        fielded.clear();
+        self.kids.append_fielded(node, 0, &mut fielded);
+        for (named_index, &(child, field)) in fielded.iter().enumerate() {
             self.children.push(Child {
                 node: child,
                 field,
                 named_index,
             });
         }
-        true
-    }
-
-    /// In debug builds (the tests), checks that `load_by_shape` read the same children and
-    /// fields as a cursor does.
-    #[cfg(debug_assertions)]
-    fn check_shape(&mut self, node: Node<'t>) {
-        let read = |children: &[Child<'t>]| -> Vec<(usize, u16, usize)> {
-            children
-                .iter()
-                .map(|c| (c.node.id(), c.field, c.named_index))
-                .collect()
-        };
-        let by_shape = read(&self.children);
-        self.load_by_cursor(node);
-        debug_assert_eq!(by_shape, read(&self.children), "{}", node.to_sexp());
-    }
-
-    /// Fills `self.children` with the named children of `node` and the fields they fill, as
-    /// a cursor reads them.
-    fn load_by_cursor(&mut self, node: Node<'t>) {
-        self.children.clear();
-        let cursor = &mut self.cursor;
-        cursor.reset(node);
-        if !cursor.goto_first_child() {
-            return;
-        }
-        let mut named_index = 0;
-        loop {
-            let child = cursor.node();
-            if child.is_named() {
-                let field = cursor.field_id().map_or(0, NonZeroU16::get);
-                self.children.push(Child {
-                    node: child,
-                    field,
-                    named_index,
-                });
-                named_index += 1;
-            }
-            if !cursor.goto_next_sibling() {
-                break;
-            }
-        }
+        self.fielded = fielded;
     }
 
     /// Fills `self.children` with the named children of `node`, without their fields.
-    fn load(&mut self, node: Node<'t>, clean: bool) {
+    fn load(&mut self, node: Node<'t>) {
         self.children.clear();
-        if node.named_child_count() <= FEW_CHILDREN {
-            for (named_index, child) in named_children(node, clean).enumerate() {
-                self.children.push(Child {
-                    node: child,
-                    field: 0,
-                    named_index,
-                });
-            }
-            return;
-        }
-        let children = self.named_children_by_cursor(node);
+        let children = self.named_children(node);
         for (named_index, &child) in children.iter().enumerate() {
             self.children.push(Child {
                 node: child,
@@ -682,24 +587,12 @@ impl<'t> Collector<'_, 't> {
         self.scratch = children;
     }
 
-    /// The named children of `node` read with the cursor, in the scratch vector, which the
+    /// The named children of `node`, as a cursor reads them, in the scratch vector, which the
     /// caller is to give back.
-    fn named_children_by_cursor(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
+    fn named_children(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
         let mut children = std::mem::take(&mut self.scratch);
         children.clear();
-        let cursor = &mut self.cursor;
-        cursor.reset(node);
-        if cursor.goto_first_child() {
-            loop {
-                let child = cursor.node();
-                if child.is_named() {
-                    children.push(child);
-                }
-                if !cursor.goto_next_sibling() {
-                    break;
-                }
-            }
-        }
+        self.kids.append(node, true, 0, &mut children);
         children
     }
 
@@ -722,9 +615,11 @@ impl<'t> Collector<'_, 't> {
             Kind::Declaration => return,
             Kind::Splat if role != Role::Annotation => return,
             Kind::ImportStatement => {
-                for child in named_children(node, queue.clean) {
+                let children = self.named_children(node);
+                for &child in &children {
                     self.imported_module(child, f);
                 }
+                self.scratch = children;
                 return;
             }
             Kind::Decorator
@@ -739,24 +634,18 @@ impl<'t> Collector<'_, 't> {
             Kind::TypeParameter if role == Role::AnnotatedArguments => false,
             Kind::ConstrainedType if role == Role::TypeParameters => false,
             _ => {
-                if node.named_child_count() <= FEW_CHILDREN {
-                    for child in named_children(node, queue.clean) {
-                        self.queue(queue, child, inherited);
-                    }
-                } else {
-                    let children = self.named_children_by_cursor(node);
-                    for &child in &children {
-                        self.queue(queue, child, inherited);
-                    }
-                    self.scratch = children;
+                let children = self.named_children(node);
+                for &child in &children {
+                    self.queue(queue, child, inherited);
                 }
+                self.scratch = children;
                 return;
             }
         };
         if with_fields {
-            self.load_with_fields(node, kind, queue.clean);
+            self.load_with_fields(node);
         } else {
-            self.load(node, queue.clean);
+            self.load(node);
         }
         let children = std::mem::take(&mut self.children);
         match kind {
@@ -1071,7 +960,8 @@ impl<'t> Collector<'_, 't> {
     /// The base classes and keywords (`metaclass=M`) of a class definition.
     fn superclasses(&mut self, arguments: Node<'t>, queue: &mut Queue<'t>) {
         // Queued in document order like every other child: the caller reverses them all.
-        for argument in named_children(arguments, !arguments.has_error()) {
+        let children = self.named_children(arguments);
+        for &argument in &children {
             let role = match kind_of(argument) {
                 Kind::KeywordArgument | Kind::ListSplat | Kind::DictionarySplat | Kind::Comment => {
                     Role::Read
@@ -1080,6 +970,7 @@ impl<'t> Collector<'_, 't> {
             };
             self.queue(queue, argument, role);
         }
+        self.scratch = children;
     }
 
     /// A dotted name outside imports: in a pattern, a lone name is a capture and a dotted
@@ -1144,17 +1035,20 @@ impl<'t> Collector<'_, 't> {
             _ => None,
         };
         let Some(dotted) = dotted else { return };
-        for identifier in named_children(dotted, !dotted.has_error()) {
+        let children = self.named_children(dotted);
+        for &identifier in &children {
             if kind_of(identifier) == Kind::Identifier {
                 self.push(identifier.byte_range(), RefKind::Import);
             }
         }
+        self.scratch = children;
     }
 
     /// The names in a string used as an annotation (`"list[Item]"`), which type checkers
     /// read as code. Keywords and literals such as `None` are not names.
     fn string_annotation(&mut self, string: Node<'t>) {
-        for part in named_children(string, !string.has_error()) {
+        let children = self.named_children(string);
+        for &part in &children {
             if kind_of(part) != Kind::StringContent {
                 continue;
             }
@@ -1175,6 +1069,7 @@ impl<'t> Collector<'_, 't> {
                 self.push(base + start..base + start + word.len(), kind);
             }
         }
+        self.scratch = children;
     }
 
     /// Records a reference whose name is the source text of `range`; false if there is
@@ -1215,34 +1110,6 @@ impl AnnotationForm {
             AnnotationForm::Annotated => Role::Read,
         }
     }
-}
-
-/// Up to how many named children a node's children are read by index (`named_children`)
-/// rather than with a cursor: reading one by index starts from the first, which costs more
-/// than moving a cursor over the many statements of a block or items of a list.
-const FEW_CHILDREN: usize = 8;
-
-/// The named children of `node`, as a cursor finds them, read by index: for the few children
-/// most nodes have, that costs less than moving a cursor over them.
-///
-/// `Node::named_child` also counts the named nodes inside anonymous children, which a cursor
-/// does not visit. Only two anonymous nodes have children, `not in` and `is not`, and without
-/// a syntax error those are their keywords and perhaps a comment; so a node with an error
-/// in it (`clean` false) is read child by child, keeping the named ones.
-fn named_children<'t>(node: Node<'t>, clean: bool) -> impl Iterator<Item = Node<'t>> {
-    let exact = !clean;
-    let count = if exact {
-        node.child_count()
-    } else {
-        node.named_child_count() as u32
-    };
-    (0..count).filter_map(move |i| {
-        if exact {
-            node.child(i).filter(Node::is_named)
-        } else {
-            node.named_child(i)
-        }
-    })
 }
 
 /// The last name of a dotted expression: `Literal` for `typing.Literal` or `Literal`.

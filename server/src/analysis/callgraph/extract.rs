@@ -14,12 +14,13 @@
 
 use std::sync::OnceLock;
 
-use tree_sitter::{Language, Node as TsNode, TreeCursor};
+use tree_sitter::{Language, Node as TsNode};
 
 use super::facts::*;
 use super::simplify;
 use super::util::{FxMap, Interner, StringTable};
 use super::SourceModule;
+use crate::analysis::children::Children;
 use crate::analysis::parse::python_language;
 
 /// How deeply statements and expressions may nest before the walk stops descending.
@@ -422,7 +423,7 @@ enum Bind {
 struct Ex<'a, 't> {
     src: &'a str,
     k: &'static K,
-    cursor: TreeCursor<'t>,
+    kids: Children,
     pool: Vec<Vec<TsNode<'t>>>,
     fielded_pool: Vec<Vec<(TsNode<'t>, u16)>>,
     strings: Interner,
@@ -469,11 +470,6 @@ struct Ex<'a, 't> {
 /// The owner of interface nodes.
 const IFACE: u32 = u32::MAX - 1;
 
-/// `Ex::children` reads the children of nodes with at most this many by index
-/// (`Node::named_child`), the others with the cursor: each read by index walks from the first
-/// child, but a cursor step costs several of those.
-const FEW_CHILDREN: usize = 8;
-
 /// Marks flow keys that are subscript paths rather than names.
 const PATH_BIT: u32 = 1 << 31;
 
@@ -497,7 +493,7 @@ pub(super) fn extract_unsimplified(module: &SourceModule<'_>) -> ModuleFacts {
     let mut ex = Ex {
         src: module.source,
         k: kinds(),
-        cursor: root.walk(),
+        kids: Children::default(),
         pool: Vec::new(),
         fielded_pool: Vec::new(),
         strings: Interner::default(),
@@ -584,98 +580,21 @@ impl<'a, 't> Ex<'a, 't> {
         self.strings.intern(text)
     }
 
-    /// The children of `n` (named only, comments skipped when `named`), in a pooled vector
-    /// that the caller hands back with `recycle`; children are collected before any
-    /// recursion. The few children most nodes have are read by index, the many of blocks and
-    /// long lists with the one cursor that serves every call (creating a cursor allocates).
+    /// The children of `n` (named only, comments skipped when `named`), as a cursor visits
+    /// them, in a pooled vector that the caller hands back with `recycle`; children are
+    /// collected before any recursion.
     fn children(&mut self, n: TsNode<'t>, named: bool) -> Vec<TsNode<'t>> {
         let mut out = self.pool.pop().unwrap_or_default();
-        let comment = self.k.comment;
-        // Only in nodes without errors: in an erroneous subtree, reading by index can give
-        // other children than a cursor (an `ERROR` child twice instead of the next one).
-        let by_index = !n.has_error();
-        if named && by_index {
-            let count = n.named_child_count();
-            if count <= FEW_CHILDREN {
-                for i in 0..count as u32 {
-                    if let Some(c) = n.named_child(i).filter(|c| c.kind_id() != comment) {
-                        out.push(c);
-                    }
-                }
-                #[cfg(debug_assertions)]
-                self.check_children(n, named, &out);
-                return out;
-            }
-        } else if by_index {
-            let count = n.child_count();
-            if count as usize <= FEW_CHILDREN {
-                out.extend((0..count).filter_map(|i| n.child(i)));
-                #[cfg(debug_assertions)]
-                self.check_children(n, named, &out);
-                return out;
-            }
-        }
-        self.children_by_cursor(n, named, &mut out);
+        let skip = if named { self.k.comment } else { 0 };
+        self.kids.append(n, named, skip, &mut out);
         out
-    }
-
-    /// The children of `n` as a cursor reads them (see `children`).
-    fn children_by_cursor(&mut self, n: TsNode<'t>, named: bool, out: &mut Vec<TsNode<'t>>) {
-        self.cursor.reset(n);
-        if self.cursor.goto_first_child() {
-            loop {
-                let c = self.cursor.node();
-                if !named || (c.is_named() && c.kind_id() != self.k.comment) {
-                    out.push(c);
-                }
-                if !self.cursor.goto_next_sibling() {
-                    break;
-                }
-            }
-        }
-    }
-
-    /// Checks that children read by index are those a cursor reads.
-    #[cfg(debug_assertions)]
-    fn check_children(&mut self, n: TsNode<'t>, named: bool, by_index: &[TsNode<'t>]) {
-        let mut by_cursor = Vec::new();
-        self.children_by_cursor(n, named, &mut by_cursor);
-        assert!(
-            by_cursor
-                .iter()
-                .map(TsNode::id)
-                .eq(by_index.iter().map(TsNode::id)),
-            "children of {n:?} (named {named}): by cursor {:?}, by index {:?}",
-            by_cursor
-                .iter()
-                .map(|c| (c.kind(), c.id(), c.is_extra(), c.is_missing()))
-                .collect::<Vec<_>>(),
-            by_index
-                .iter()
-                .map(|c| (c.kind(), c.id(), c.is_extra(), c.is_missing()))
-                .collect::<Vec<_>>()
-        );
     }
 
     /// The named children of `n` (comments skipped) with their field ids, in a pooled vector
     /// that the caller hands back with `recycle_fielded`.
     fn fielded_children(&mut self, n: TsNode<'t>) -> Vec<(TsNode<'t>, u16)> {
         let mut out = self.fielded_pool.pop().unwrap_or_default();
-        self.cursor.reset(n);
-        if self.cursor.goto_first_child() {
-            loop {
-                let c = self.cursor.node();
-                if c.is_named() && c.kind_id() != self.k.comment {
-                    out.push((
-                        c,
-                        self.cursor.field_id().map_or(0, std::num::NonZeroU16::get),
-                    ));
-                }
-                if !self.cursor.goto_next_sibling() {
-                    break;
-                }
-            }
-        }
+        self.kids.append_fielded(n, self.k.comment, &mut out);
         out
     }
 
@@ -699,33 +618,7 @@ impl<'a, 't> Ex<'a, 't> {
 
     /// The first named child of `n` that is not a comment.
     fn first_named(&mut self, n: TsNode<'t>) -> Option<TsNode<'t>> {
-        let comment = self.k.comment;
-        let count = n.named_child_count();
-        if count <= FEW_CHILDREN && !n.has_error() {
-            let first = (0..count as u32)
-                .filter_map(|i| n.named_child(i))
-                .find(|c| c.kind_id() != comment);
-            #[cfg(debug_assertions)]
-            {
-                let mut by_cursor = Vec::new();
-                self.children_by_cursor(n, true, &mut by_cursor);
-                assert_eq!(by_cursor.first().map(TsNode::id), first.map(|c| c.id()));
-            }
-            return first;
-        }
-        self.cursor.reset(n);
-        if !self.cursor.goto_first_child() {
-            return None;
-        }
-        loop {
-            let c = self.cursor.node();
-            if c.is_named() && c.kind_id() != comment {
-                return Some(c);
-            }
-            if !self.cursor.goto_next_sibling() {
-                return None;
-            }
-        }
+        self.kids.first(n, true, self.k.comment)
     }
 
     fn op(&mut self, op: Op) {

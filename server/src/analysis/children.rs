@@ -1,0 +1,281 @@
+//! The children of a syntax-tree node, listed in one pass (`children.c`).
+//!
+//! The walks in `analysis/` read every node's children. tree-sitter's API offers two ways, both
+//! costly for this: `Node::named_child(i)` walks the children from the first again on each
+//! call (reading all of them is quadratic), and a `TreeCursor` takes a call per step and one
+//! more to build each node. `Children` lists them as a cursor visits them (visible children in
+//! order, those of hidden children in their place) with one call that reads the parent's child
+//! array once, and can give each child's field id as the cursor would.
+
+use tree_sitter::ffi::TSNode;
+use tree_sitter::Node;
+
+unsafe extern "C" {
+    fn tandem_ts_children(
+        node: TSNode,
+        named_only: bool,
+        skip: u16,
+        out: *mut TSNode,
+        fields: *mut u16,
+        cap: u32,
+        stop_at_cap: bool,
+    ) -> u32;
+}
+
+/// Reusable buffers for listing children (one per walk: listing allocates only when a node
+/// has more children than any before it).
+#[derive(Default)]
+pub(crate) struct Children {
+    raw: Vec<TSNode>,
+    fields: Vec<u16>,
+}
+
+impl Children {
+    /// Fills the buffers with the children of `node` (named ones only when `named_only`, none
+    /// of kind `skip`; 0 skips none), at most `limit` of them; returns how many it listed.
+    fn list(
+        &mut self,
+        node: Node<'_>,
+        named_only: bool,
+        skip: u16,
+        fielded: bool,
+        limit: Option<u32>,
+    ) -> usize {
+        let raw = node.into_raw();
+        let mut cap = limit.unwrap_or(16).max(self.raw.capacity() as u32);
+        loop {
+            self.raw.clear();
+            self.raw.reserve(cap as usize);
+            if fielded {
+                self.fields.clear();
+                self.fields.reserve(cap as usize);
+            }
+            let fields = if fielded {
+                self.fields.as_mut_ptr()
+            } else {
+                std::ptr::null_mut()
+            };
+            // SAFETY: `raw` is a node of a live tree (the borrow `'t` of the callers keeps it
+            // alive); `out` and `fields` have room for `cap` entries, and the function writes
+            // at most `cap` of each.
+            let count = unsafe {
+                tandem_ts_children(
+                    raw,
+                    named_only,
+                    skip,
+                    self.raw.as_mut_ptr(),
+                    fields,
+                    cap,
+                    limit.is_some(),
+                )
+            };
+            if count <= cap {
+                // SAFETY: the function wrote the first `count` entries.
+                unsafe {
+                    self.raw.set_len(count as usize);
+                    if fielded {
+                        self.fields.set_len(count as usize);
+                    }
+                }
+                return count as usize;
+            }
+            cap = count;
+        }
+    }
+
+    /// Appends the children of `node` to `out`: named ones only when `named_only`, none of
+    /// kind `skip` (0 skips none).
+    pub(crate) fn append<'t>(
+        &mut self,
+        node: Node<'t>,
+        named_only: bool,
+        skip: u16,
+        out: &mut Vec<Node<'t>>,
+    ) {
+        let n = self.list(node, named_only, skip, false, None);
+        // SAFETY: each entry is a node of the tree `node` belongs to, which `'t` keeps alive.
+        out.extend(self.raw[..n].iter().map(|&r| unsafe { Node::from_raw(r) }));
+    }
+
+    /// Appends the children of `node` (named only, none of kind `skip`) with their field ids
+    /// (0 for none) to `out`.
+    pub(crate) fn append_fielded<'t>(
+        &mut self,
+        node: Node<'t>,
+        skip: u16,
+        out: &mut Vec<(Node<'t>, u16)>,
+    ) {
+        let n = self.list(node, true, skip, true, None);
+        out.extend(
+            self.raw[..n]
+                .iter()
+                .zip(&self.fields[..n])
+                // SAFETY: as in `append`.
+                .map(|(&r, &f)| (unsafe { Node::from_raw(r) }, f)),
+        );
+    }
+
+    /// The first child of `node` (named only when `named_only`) not of kind `skip`.
+    pub(crate) fn first<'t>(
+        &mut self,
+        node: Node<'t>,
+        named_only: bool,
+        skip: u16,
+    ) -> Option<Node<'t>> {
+        let n = self.list(node, named_only, skip, false, Some(1));
+        // SAFETY: as in `append`.
+        (n > 0).then(|| unsafe { Node::from_raw(self.raw[0]) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::parse::parse_str;
+    use tree_sitter::TreeCursor;
+
+    /// The children and field ids a cursor gives.
+    fn by_cursor<'t>(
+        cursor: &mut TreeCursor<'t>,
+        node: Node<'t>,
+        named_only: bool,
+        skip: u16,
+    ) -> Vec<(Node<'t>, u16)> {
+        let mut out = Vec::new();
+        cursor.reset(node);
+        if cursor.goto_first_child() {
+            loop {
+                let c = cursor.node();
+                if (!named_only || c.is_named()) && c.kind_id() != skip {
+                    out.push((c, cursor.field_id().map_or(0, |f| f.get())));
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Every node of `source`: its children listed here are those a cursor visits, with the
+    /// same field ids, positions and kinds.
+    fn agrees_with_the_cursor(source: &str) {
+        let tree = parse_str(source, None);
+        let comment = tree.language().id_for_node_kind("comment", true);
+        let mut kids = Children::default();
+        let mut cursor = tree.walk();
+        let mut stack = vec![tree.root_node()];
+        let mut seen = 0;
+        while let Some(node) = stack.pop() {
+            seen += 1;
+            for (named_only, skip) in [(false, 0), (true, 0), (true, comment)] {
+                let expected = by_cursor(&mut cursor, node, named_only, skip);
+                let mut plain = Vec::new();
+                kids.append(node, named_only, skip, &mut plain);
+                let ids = |v: &[Node<'_>]| {
+                    v.iter()
+                        .map(|n| {
+                            (
+                                n.id(),
+                                n.kind_id(),
+                                n.start_byte(),
+                                n.end_byte(),
+                                n.start_position(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let want: Vec<Node<'_>> = expected.iter().map(|(n, _)| *n).collect();
+                assert_eq!(
+                    ids(&plain),
+                    ids(&want),
+                    "children of {node:?} (named {named_only}, skip {skip})"
+                );
+                assert_eq!(
+                    kids.first(node, named_only, skip).map(|n| n.id()),
+                    want.first().map(|n| n.id())
+                );
+                if named_only {
+                    let mut fielded = Vec::new();
+                    kids.append_fielded(node, skip, &mut fielded);
+                    assert_eq!(
+                        fielded
+                            .iter()
+                            .map(|(n, f)| (n.id(), *f))
+                            .collect::<Vec<_>>(),
+                        expected
+                            .iter()
+                            .map(|(n, f)| (n.id(), *f))
+                            .collect::<Vec<_>>(),
+                        "fields of the children of {node:?}"
+                    );
+                }
+            }
+            let mut all = Vec::new();
+            kids.append(node, false, 0, &mut all);
+            stack.extend(all);
+        }
+        assert!(seen > 1 || source.trim().is_empty());
+    }
+
+    #[test]
+    fn children_are_those_a_cursor_visits() {
+        agrees_with_the_cursor(
+            "import a.b as c\nfrom . import (x, y)  # names\n\n@decorator(1)\nclass C(B, metaclass=M):\n    \"\"\"Doc.\"\"\"\n    x: int = 1\n    def f(self, a, *args, b=2, **kw) -> None:\n        # comment\n        if a is not None and b not in kw:\n            return [i for i in range(3) if i]\n        lambda q: q + 1\n        print(f\"{a!r:>10}\", sep='')\n        with open(p) as fh, g() as (u, v):\n            pass\n        match a:\n            case [1, *rest] | {\"k\": _}:\n                pass\n",
+        );
+    }
+
+    #[test]
+    fn children_of_a_tree_with_syntax_errors_are_those_a_cursor_visits() {
+        agrees_with_the_cursor(
+            "def f(:\n    return )\nclass\nx = [1, 2\nprint 'py2'\nif x\n    y = 1 +\n",
+        );
+        agrees_with_the_cursor("");
+        agrees_with_the_cursor("\u{feff}x = 'é' # ünïcode\n");
+    }
+
+    /// Every file of a corpus: `TANDEM_CHILDREN_CORPUS` (a directory), else the standard
+    /// library of the machine's `python3`. Ignored: about a minute in a debug build.
+    #[test]
+    #[ignore]
+    fn children_agree_with_the_cursor_on_a_corpus() {
+        let dir = std::env::var("TANDEM_CHILDREN_CORPUS").unwrap_or_else(|_| {
+            let out = std::process::Command::new("python3")
+                .args([
+                    "-c",
+                    "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+                ])
+                .output()
+                .expect("python3 runs");
+            String::from_utf8(out.stdout)
+                .expect("a path")
+                .trim()
+                .to_string()
+        });
+        let mut files = 0;
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).expect("a readable directory") {
+                    stack.push(entry.expect("an entry").path());
+                }
+            } else if path.extension().is_some_and(|e| e == "py") {
+                if let Ok(source) = std::fs::read_to_string(&path) {
+                    agrees_with_the_cursor(&source);
+                    files += 1;
+                }
+            }
+        }
+        assert!(files > 100, "only {files} files");
+    }
+
+    #[test]
+    fn a_node_with_many_children_is_listed_whole() {
+        let source: String = (0..500).map(|i| format!("x{i} = {i}\n")).collect();
+        agrees_with_the_cursor(&source);
+        let tree = parse_str(&source, None);
+        let mut out = Vec::new();
+        Children::default().append(tree.root_node(), true, 0, &mut out);
+        assert_eq!(out.len(), 500);
+    }
+}
