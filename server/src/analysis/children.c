@@ -28,6 +28,8 @@ typedef struct {
   uint32_t cap;
   uint32_t len;
   bool stop_at_cap;
+  uint32_t max_depth;
+  bool too_deep;
 } Sink;
 
 /* The field a child at `structural_index` of a node of production `production_id` has, 0 if
@@ -43,10 +45,16 @@ static inline TSFieldId field_of(const TSLanguage *language, uint32_t production
 }
 
 /* Lists the children of `parent` (which starts at `position`); `outer_field` is the field
- * the hidden node `parent` stands in (0 for the visible node the listing is for). */
-static void list(Sink *sink, Subtree parent, Length position, TSFieldId outer_field) {
+ * the hidden node `parent` stands in (0 for the visible node the listing is for), `depth` how
+ * many hidden nodes deep it is. */
+static void list(Sink *sink, Subtree parent, Length position, TSFieldId outer_field,
+                 uint32_t depth) {
   uint32_t count = ts_subtree_child_count(parent);
   if (count == 0) return;
+  if (depth > sink->max_depth) {
+    sink->too_deep = true;
+    return;
+  }
   const TSSymbol *aliases = ts_language_alias_sequence(sink->language, parent.ptr->production_id);
   const Subtree *children = ts_subtree_children(parent);
   uint32_t structural = 0;
@@ -75,7 +83,8 @@ static void list(Sink *sink, Subtree parent, Length position, TSFieldId outer_fi
         sink->len++;
       }
     } else if (ts_subtree_visible_child_count(*child) > 0) {
-      list(sink, *child, position, extra ? 0 : field);
+      list(sink, *child, position, extra ? 0 : field, depth + 1);
+      if (sink->too_deep) return;
     }
     position = length_add(position, ts_subtree_size(*child));
   }
@@ -86,9 +95,14 @@ static void list(Sink *sink, Subtree parent, Length position, TSFieldId outer_fi
  * at most `cap` of them, and returns how many there are: named ones only when `named_only`,
  * none whose symbol is `skip` (0 skips none). A return above `cap` asks for a larger buffer,
  * unless `stop_at_cap`, which stops the listing there (for the first children only).
+ *
+ * Hidden nodes are descended into by recursion, at most `max_depth` deep (tree-sitter
+ * balances the hidden nodes of long repetitions, so real trees stay shallow): deeper, it
+ * returns UINT32_MAX and the caller lists the children another way.
  */
 uint32_t tandem_ts_children(TSNode node, bool named_only, TSSymbol skip, TSNode *out,
-                            uint16_t *fields, uint32_t cap, bool stop_at_cap) {
+                            uint16_t *fields, uint32_t cap, bool stop_at_cap,
+                            uint32_t max_depth) {
   if (!node.id || !node.tree) return 0;
   Sink sink = {
     .tree = node.tree,
@@ -100,8 +114,10 @@ uint32_t tandem_ts_children(TSNode node, bool named_only, TSSymbol skip, TSNode 
     .cap = cap,
     .len = 0,
     .stop_at_cap = stop_at_cap,
+    .max_depth = max_depth,
+    .too_deep = false,
   };
   Length start = {node.context[0], {node.context[1], node.context[2]}};
-  list(&sink, *(const Subtree *)node.id, start, 0);
-  return sink.len;
+  list(&sink, *(const Subtree *)node.id, start, 0, 0);
+  return sink.too_deep ? UINT32_MAX : sink.len;
 }

@@ -19,15 +19,30 @@ unsafe extern "C" {
         fields: *mut u16,
         cap: u32,
         stop_at_cap: bool,
+        max_depth: u32,
     ) -> u32;
 }
 
+/// How deep in hidden nodes the listing goes before it leaves the node to a cursor (see
+/// `children.c`); hidden nodes in real trees are a few deep.
+const MAX_HIDDEN_DEPTH: u32 = 64;
+
 /// Reusable buffers for listing children (one per walk: listing allocates only when a node
 /// has more children than any before it).
-#[derive(Default)]
 pub(crate) struct Children {
     raw: Vec<TSNode>,
     fields: Vec<u16>,
+    max_depth: u32,
+}
+
+impl Default for Children {
+    fn default() -> Self {
+        Children {
+            raw: Vec::new(),
+            fields: Vec::new(),
+            max_depth: MAX_HIDDEN_DEPTH,
+        }
+    }
 }
 
 impl Children {
@@ -67,8 +82,12 @@ impl Children {
                     fields,
                     cap,
                     limit.is_some(),
+                    self.max_depth,
                 )
             };
+            if count == u32::MAX {
+                return self.list_by_cursor(node, named_only, skip, fielded, limit);
+            }
             if count <= cap {
                 // SAFETY: the function wrote the first `count` entries.
                 unsafe {
@@ -81,6 +100,39 @@ impl Children {
             }
             cap = count;
         }
+    }
+
+    /// `list` with a cursor, for a node whose hidden descendants are nested too deep.
+    fn list_by_cursor(
+        &mut self,
+        node: Node<'_>,
+        named_only: bool,
+        skip: u16,
+        fielded: bool,
+        limit: Option<u32>,
+    ) -> usize {
+        self.raw.clear();
+        self.fields.clear();
+        let mut cursor = node.walk();
+        if cursor.goto_first_child() {
+            loop {
+                let child = cursor.node();
+                if (!named_only || child.is_named()) && child.kind_id() != skip {
+                    self.raw.push(child.into_raw());
+                    if fielded {
+                        self.fields
+                            .push(cursor.field_id().map_or(0, std::num::NonZeroU16::get));
+                    }
+                    if limit.is_some_and(|l| self.raw.len() >= l as usize) {
+                        break;
+                    }
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        self.raw.len()
     }
 
     /// Appends the children of `node` to `out`: named ones only when `named_only`, none of
@@ -160,9 +212,18 @@ mod tests {
     /// Every node of `source`: its children listed here are those a cursor visits, with the
     /// same field ids, positions and kinds.
     fn agrees_with_the_cursor(source: &str) {
+        agrees_with_the_cursor_at_depth(source, MAX_HIDDEN_DEPTH);
+        // Every node with a hidden child goes to the cursor.
+        agrees_with_the_cursor_at_depth(source, 0);
+    }
+
+    fn agrees_with_the_cursor_at_depth(source: &str, max_depth: u32) {
         let tree = parse_str(source, None);
         let comment = tree.language().id_for_node_kind("comment", true);
-        let mut kids = Children::default();
+        let mut kids = Children {
+            max_depth,
+            ..Children::default()
+        };
         let mut cursor = tree.walk();
         let mut stack = vec![tree.root_node()];
         let mut seen = 0;
