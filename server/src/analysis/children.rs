@@ -45,17 +45,36 @@ impl Default for Children {
     }
 }
 
+/// Which children to list: named ones only when `named_only`, none of kind `skip` (0 skips
+/// none), with their field ids when `fielded`, at most `limit` of them.
+#[derive(Clone, Copy)]
+struct Want {
+    named_only: bool,
+    skip: u16,
+    fielded: bool,
+    limit: Option<u32>,
+}
+
+impl Want {
+    fn plain(named_only: bool, skip: u16, limit: Option<u32>) -> Want {
+        Want {
+            named_only,
+            skip,
+            fielded: false,
+            limit,
+        }
+    }
+}
+
 impl Children {
-    /// Fills the buffers with the children of `node` (named ones only when `named_only`, none
-    /// of kind `skip`; 0 skips none), at most `limit` of them; returns how many it listed.
-    fn list(
-        &mut self,
-        node: Node<'_>,
-        named_only: bool,
-        skip: u16,
-        fielded: bool,
-        limit: Option<u32>,
-    ) -> usize {
+    /// Fills the buffers with the children of `node` that `want` asks for; returns how many.
+    fn list(&mut self, node: Node<'_>, want: Want) -> usize {
+        let Want {
+            named_only,
+            skip,
+            fielded,
+            limit,
+        } = want;
         let raw = node.into_raw();
         let mut cap = limit.unwrap_or(16).max(self.raw.capacity() as u32);
         loop {
@@ -86,7 +105,7 @@ impl Children {
                 )
             };
             if count == u32::MAX {
-                return self.list_by_cursor(node, named_only, skip, fielded, limit);
+                return self.list_by_cursor(node, want);
             }
             if count <= cap {
                 // SAFETY: the function wrote the first `count` entries.
@@ -103,27 +122,20 @@ impl Children {
     }
 
     /// `list` with a cursor, for a node whose hidden descendants are nested too deep.
-    fn list_by_cursor(
-        &mut self,
-        node: Node<'_>,
-        named_only: bool,
-        skip: u16,
-        fielded: bool,
-        limit: Option<u32>,
-    ) -> usize {
+    fn list_by_cursor(&mut self, node: Node<'_>, want: Want) -> usize {
         self.raw.clear();
         self.fields.clear();
         let mut cursor = node.walk();
         if cursor.goto_first_child() {
             loop {
                 let child = cursor.node();
-                if (!named_only || child.is_named()) && child.kind_id() != skip {
+                if (!want.named_only || child.is_named()) && child.kind_id() != want.skip {
                     self.raw.push(child.into_raw());
-                    if fielded {
+                    if want.fielded {
                         self.fields
                             .push(cursor.field_id().map_or(0, std::num::NonZeroU16::get));
                     }
-                    if limit.is_some_and(|l| self.raw.len() >= l as usize) {
+                    if want.limit.is_some_and(|l| self.raw.len() >= l as usize) {
                         break;
                     }
                 }
@@ -144,7 +156,7 @@ impl Children {
         skip: u16,
         out: &mut Vec<Node<'t>>,
     ) {
-        let n = self.list(node, named_only, skip, false, None);
+        let n = self.list(node, Want::plain(named_only, skip, None));
         // SAFETY: each entry is a node of the tree `node` belongs to, which `'t` keeps alive.
         out.extend(self.raw[..n].iter().map(|&r| unsafe { Node::from_raw(r) }));
     }
@@ -157,7 +169,15 @@ impl Children {
         skip: u16,
         out: &mut Vec<(Node<'t>, u16)>,
     ) {
-        let n = self.list(node, true, skip, true, None);
+        let n = self.list(
+            node,
+            Want {
+                named_only: true,
+                skip,
+                fielded: true,
+                limit: None,
+            },
+        );
         out.extend(
             self.raw[..n]
                 .iter()
@@ -174,7 +194,7 @@ impl Children {
         named_only: bool,
         skip: u16,
     ) -> Option<Node<'t>> {
-        let n = self.list(node, named_only, skip, false, Some(1));
+        let n = self.list(node, Want::plain(named_only, skip, Some(1)));
         // SAFETY: as in `append`.
         (n > 0).then(|| unsafe { Node::from_raw(self.raw[0]) })
     }
