@@ -559,31 +559,17 @@ impl<'t> Collector<'_, 't> {
     /// Fills `self.children` with the named children of `node` and the fields they fill, as
     /// a cursor reads them.
     fn load_with_fields(&mut self, node: Node<'t>) {
-        self.children.clear();
         let mut fielded = std::mem::take(&mut self.fielded);
         fielded.clear();
         self.kids.append_fielded(node, 0, &mut fielded);
-        for (named_index, &(child, field)) in fielded.iter().enumerate() {
-            self.children.push(Child {
-                node: child,
-                field,
-                named_index,
-            });
-        }
+        fill(&mut self.children, fielded.iter().copied());
         self.fielded = fielded;
     }
 
     /// Fills `self.children` with the named children of `node`, without their fields.
     fn load(&mut self, node: Node<'t>) {
-        self.children.clear();
         let children = self.named_children(node);
-        for (named_index, &child) in children.iter().enumerate() {
-            self.children.push(Child {
-                node: child,
-                field: 0,
-                named_index,
-            });
-        }
+        fill(&mut self.children, children.iter().map(|&c| (c, 0)));
         self.scratch = children;
     }
 
@@ -1110,6 +1096,16 @@ impl AnnotationForm {
             AnnotationForm::Annotated => Role::Read,
         }
     }
+}
+
+/// Replaces `children` with these children and their fields, numbered in order.
+fn fill<'t>(children: &mut Vec<Child<'t>>, from: impl Iterator<Item = (Node<'t>, u16)>) {
+    children.clear();
+    children.extend(from.enumerate().map(|(named_index, (node, field))| Child {
+        node,
+        field,
+        named_index,
+    }));
 }
 
 /// The last name of a dotted expression: `Literal` for `typing.Literal` or `Literal`.
