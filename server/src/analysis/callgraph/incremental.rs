@@ -13,6 +13,14 @@
 //!    empties it, and derives it again from everything outside it, with the new ops installed
 //!    ("delete and re-derive", at the granularity of nodes).
 //!
+//! A module may also gain or lose module-level names (an import, a constant, an alias) if
+//! nothing outside it read them: no other module looked them up, imported them or asked a
+//! star import for them, and no base class anywhere is written with a name whose import or
+//! alias binding changed (class hierarchies are resolved before solving). The solver tells
+//! from what earlier lookups left behind (`Solver::names_read_from_outside`); the module's
+//! changed definitions are then all that changes. Any other change of the interface (a new
+//! or removed definition, a changed signature or class layout) solves everything again.
+//!
 //! The result is the solution a solve from scratch gives, except where a node reached the cap
 //! on its number of values (`MAX_VALUES`): what such a node passed on before it saturated
 //! depends on the order of solving. The region is usually small (a function's locals and what
@@ -31,14 +39,26 @@ impl Solver {
     /// (and changes nothing) if the module's interface changed.
     pub(crate) fn update_module(&mut self, slot: u32, new: Arc<ModuleFacts>) -> Option<()> {
         let old = self.mods.get(slot as usize)?.facts.clone();
-        // The attributes classes assign on `self` are compared below, not here.
-        if !interface_matches(&old, &new, |_| false) {
+        // The attributes classes assign on `self` are compared below, not here. Module-level
+        // names may come and go if nothing outside the module read them.
+        let Some(names) = interface_change(&old, &new, |_| false) else {
             self.report = format!(
                 "interface changed in {}: {}",
                 new.name(),
                 interface_diff(&old, &new)
             );
             return None;
+        };
+        if !names.is_empty() {
+            if let Some(name) =
+                self.names_read_from_outside(slot, &names.added, &names.removed, &names.statics)
+            {
+                self.report = format!(
+                    "interface changed in {}: module-level name `{name}` changed, and read from outside",
+                    new.name()
+                );
+                return None;
+            }
         }
         let changed: Vec<usize> = (0..old.defs.len())
             .filter(|&d| !body_matches(&old, &new, d))
@@ -194,6 +214,18 @@ impl Solver {
             m.site_map = IdMap::from_list(site_map);
             m.alloc_map = IdMap::from_list(alloc_map);
             m.op_map = IdMap::from_list(op_map);
+            let mut globals: Vec<(u32, u32)> = new
+                .globals
+                .iter()
+                .map(|&(s, n)| {
+                    (
+                        m.sym_map.get(s as usize).copied().unwrap_or(NO),
+                        m.node_map.get(n as usize).unwrap_or(NO),
+                    )
+                })
+                .collect();
+            globals.sort_unstable();
+            m.globals = globals;
         }
         let name = self.mods[slot as usize].name;
         let def_map = self.def_ids(slot, name, &new);
@@ -423,29 +455,153 @@ impl Solver {
     }
 }
 
-/// Whether two versions of a module show the same interface: the same definitions with the
-/// same signatures and class layouts, the same module-level names, star imports and
-/// `__all__`, and the same interface nodes.
-fn interface_matches(
+/// Module-level names one version of a module defines and the other does not, and the
+/// module-level names bound differently by imports or aliases, as strings.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct GlobalsChange {
+    added: Vec<String>,
+    removed: Vec<String>,
+    statics: Vec<String>,
+}
+
+impl GlobalsChange {
+    fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.statics.is_empty()
+    }
+}
+
+/// The names whose static bindings (`import`, `from … import`, aliases, definitions) differ
+/// between definition `x` of `a` and definition `y` of `b`.
+fn static_changes(a: &ModuleFacts, b: &ModuleFacts, x: &DefFact, y: &DefFact) -> Vec<String> {
+    fn canonical(f: &ModuleFacts, d: &DefFact) -> Vec<(String, String)> {
+        let s = |x: u32| f.strings.get(x as usize).unwrap_or("");
+        let mut v: Vec<(String, String)> = d
+            .statics
+            .iter()
+            .map(|(name, binding)| {
+                let what = match binding {
+                    StaticBinding::Def(i) => format!("def {i}"),
+                    StaticBinding::Import { module, attr, top } => {
+                        let attr = if *attr == NONE { "" } else { s(*attr) };
+                        format!("import {} {attr} {top}", s(*module))
+                    }
+                    StaticBinding::Alias(r) => {
+                        let path: Vec<&str> = r.path.iter().map(|&p| s(p)).collect();
+                        format!("alias {} {}", r.scope, path.join("."))
+                    }
+                };
+                (s(*name).to_string(), what)
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    }
+    let (p, q) = (canonical(a, x), canonical(b, y));
+    let mut names: Vec<String> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < p.len() || j < q.len() {
+        match (p.get(i), q.get(j)) {
+            (Some(u), Some(v)) if u == v => {
+                i += 1;
+                j += 1;
+            }
+            (Some(u), Some(v)) if u < v => {
+                names.push(u.0.clone());
+                i += 1;
+            }
+            (Some(u), None) => {
+                names.push(u.0.clone());
+                i += 1;
+            }
+            (_, Some(v)) => {
+                names.push(v.0.clone());
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Whether interface node `i` holds a module-level name.
+fn module_global(f: &ModuleFacts, i: u32) -> bool {
+    match f.interface_keys.get(i as usize) {
+        Some(&(IF_ALL, def, _)) => f
+            .defs
+            .get(def as usize)
+            .is_some_and(|d| d.kind == DefKind::Module),
+        _ => false,
+    }
+}
+
+/// How two versions of a module's interface differ. Two versions show the same interface
+/// when they have the same definitions with the same signatures and class layouts, the same
+/// module-level names, star imports and `__all__`, and the same interface nodes. `None` when
+/// they differ in anything but the set of module-level names, else the names one has and the
+/// other has not (empty when the interfaces are the same).
+fn interface_change(
     a: &ModuleFacts,
     b: &ModuleFacts,
     self_attrs_matter: impl Fn(u32) -> bool,
-) -> bool {
+) -> Option<GlobalsChange> {
     let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
     let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
     if a.name != b.name
         || a.is_package != b.is_package
         || a.defs.len() != b.defs.len()
-        || a.globals.len() != b.globals.len()
         || a.star_imports.len() != b.star_imports.len()
     {
-        return false;
+        return None;
+    }
+    // Module-level names are compared by name below: a name both versions define must be
+    // held by the same node, by what it is.
+    let mut change = GlobalsChange::default();
+    // `globals` is sorted by string id, which is not the same order in both versions.
+    fn by_name(f: &ModuleFacts) -> Vec<(&str, u32)> {
+        let mut v: Vec<(&str, u32)> = f
+            .globals
+            .iter()
+            .map(|&(s, n)| (f.strings.get(s as usize).unwrap_or(""), n))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+    let (ga, gb) = (by_name(a), by_name(b));
+    let (mut i, mut j) = (0, 0);
+    while i < ga.len() || j < gb.len() {
+        let x = ga.get(i).map(|&(s, _)| s);
+        let y = gb.get(j).map(|&(s, _)| s);
+        match (x, y) {
+            (Some(x), Some(y)) if x == y => {
+                if canon_node(a, ga[i].1) != canon_node(b, gb[j].1) {
+                    return None;
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x < y => {
+                change.removed.push(x.to_string());
+                i += 1;
+            }
+            (Some(x), None) => {
+                change.removed.push(x.to_string());
+                i += 1;
+            }
+            (_, Some(y)) => {
+                change.added.push(y.to_string());
+                j += 1;
+            }
+            (None, None) => break,
+        }
     }
     // Interface nodes other modules or other definitions can see must be the same; the
-    // variables of functions that nested functions read may change.
+    // variables of functions that nested functions read may change, and the nodes of
+    // module-level names were compared above.
     let public = |f: &ModuleFacts| -> Vec<(u8, u32, u32)> {
         (0..f.interface_nodes)
-            .filter(|&i| !private_iface(f, i))
+            .filter(|&i| !private_iface(f, i) && !module_global(f, i))
             .map(|i| f.interface_keys[i as usize])
             .collect()
     };
@@ -461,16 +617,7 @@ fn interface_matches(
                 }
         })
     {
-        return false;
-    }
-    let named = |x: &[(u32, u32)], y: &[(u32, u32)]| {
-        x.len() == y.len()
-            && x.iter()
-                .zip(y)
-                .all(|(p, q)| canon_node(a, p.1) == canon_node(b, q.1) && sa(p.0) == sb(q.0))
-    };
-    if !named(&a.globals, &b.globals) {
-        return false;
+        return None;
     }
     if !a
         .star_imports
@@ -478,27 +625,39 @@ fn interface_matches(
         .zip(&b.star_imports)
         .all(|(&x, &y)| sa(x) == sb(y))
     {
-        return false;
+        return None;
     }
     match (&a.all_names, &b.all_names) {
         (None, None) => {}
         (Some(x), Some(y)) => {
             if x.len() != y.len() || !x.iter().zip(y).all(|(&p, &q)| sa(p) == sb(q)) {
-                return false;
+                return None;
             }
         }
-        _ => return false,
+        _ => return None,
     }
-    a.defs.iter().zip(&b.defs).enumerate().all(|(i, (x, y))| {
+    // The module's own static bindings may change too: they only decide what base classes
+    // resolve to, which `Solver::names_read_from_outside` checks.
+    let defs = a.defs.iter().zip(&b.defs).enumerate().all(|(i, (x, y))| {
+        let module = x.kind == DefKind::Module;
         def_interface_matches(
             a,
             b,
             x,
             y,
             self_attrs_matter(i as u32),
-            statics_matter(a, i),
+            !module && statics_matter(a, i),
         )
-    })
+    });
+    if !defs {
+        return None;
+    }
+    for (x, y) in a.defs.iter().zip(&b.defs) {
+        if x.kind == DefKind::Module {
+            change.statics.extend(static_changes(a, b, x, y));
+        }
+    }
+    Some(change)
 }
 
 /// `self_attrs_matter`: whether the attributes a class's methods assign on `self` can change
@@ -562,11 +721,9 @@ fn def_interface_matches(
             && (p.alloc == NONE) == (q.alloc == NONE)
             && (p.alloc == NONE || p.alloc - x.allocs.0 == q.alloc - y.allocs.0)
     });
-    let bases = x
-        .bases()
-        .iter()
-        .zip(y.bases())
-        .all(|(&p, &q)| canon_node(a, p) == canon_node(b, q));
+    // The nodes of the base class expressions (`bases()`) are not compared: they are nodes
+    // of the enclosing definition's body, which move when code before the class changes, and
+    // the solver does not read them (class hierarchies come from `base_refs`).
     let base_refs = x
         .base_refs()
         .iter()
@@ -622,7 +779,7 @@ fn def_interface_matches(
                     _ => false,
                 }
         });
-    params && bases && base_refs && attrs && self_attrs && statics
+    params && base_refs && attrs && self_attrs && statics
 }
 
 /// What an interface node is: its kind, its definition and its name (for variables) or index

@@ -2711,6 +2711,98 @@ impl Solver {
         out
     }
 
+    /// Whether adding the module-level names `added` to module `slot` and removing `removed`
+    /// from it can change anything outside the module: the first such name if so.
+    ///
+    /// Every attribute lookup on a module of the program leaves a trace the change would make
+    /// wrong: a lookup of a name the module lacks makes its node for outside assignments
+    /// (`mod_attr`, also made by `module.name = value`), `from module import *` asks `exports`
+    /// (cached), a name that is also a submodule was answered with the submodule, and a
+    /// lookup that found a name connected its node to the reader with an edge that is not
+    /// static (or left a constraint of another module on it). A name without any of these
+    /// was never read from outside the module, so the module's own changed definitions are
+    /// all that changes.
+    ///
+    /// `statics`: names the module binds differently by imports or aliases. Those only decide
+    /// what base classes resolve to, and the class hierarchies were resolved when the program
+    /// was last solved from scratch: a base class written with such a name anywhere in the
+    /// program (resolution follows names as written, through imports and aliases) may now
+    /// resolve differently.
+    pub(crate) fn names_read_from_outside(
+        &mut self,
+        slot: u32,
+        added: &[String],
+        removed: &[String],
+        statics: &[String],
+    ) -> Option<String> {
+        if !statics.is_empty() {
+            for m in &self.mods {
+                let f = &m.facts;
+                for d in f.defs.iter().filter(|d| d.kind == DefKind::Class) {
+                    for r in d.base_refs().iter().flatten() {
+                        for &p in r.path.iter() {
+                            let segment = f.strings.get(p as usize).unwrap_or("");
+                            if let Some(name) = statics.iter().find(|n| n.as_str() == segment) {
+                                return Some(name.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let m = self.mods.get(slot as usize)?.name;
+        let module = self.syms.resolve(m).to_string();
+        for name in added.iter().chain(removed) {
+            // A name never interned was never looked up.
+            let Some(sym) = self.syms.get(name) else {
+                continue;
+            };
+            let submodule = self
+                .syms
+                .get(&format!("{module}.{name}"))
+                .is_some_and(|full| self.is_package_name(full));
+            if submodule
+                || self.mod_attr.contains_key(&(m, sym))
+                || self.exports_cache.contains_key(&(m, sym))
+            {
+                return Some(name.clone());
+            }
+        }
+        for name in removed {
+            let Some(sym) = self.syms.get(name) else {
+                continue;
+            };
+            let globals = &self.mods[slot as usize].globals;
+            let Ok(i) = globals.binary_search_by_key(&sym, |&(s, _)| s) else {
+                continue;
+            };
+            let g = globals[i].1;
+            if g == NO {
+                continue;
+            }
+            let derived = self
+                .out_edge_where(g, |e, rec| rec.refs > 0 && !self.is_static_edge(e))
+                .is_some();
+            let foreign = self.trigs_on(g).into_iter().any(|op| {
+                op & DYN != 0 || self.op_loc.get(op).map(|(owner, _)| owner) != Some(slot)
+            });
+            if derived || foreign {
+                return Some(name.clone());
+            }
+        }
+        // Cached answers about these names on the module go; they would be stale.
+        let names: FxSet<u32> = added
+            .iter()
+            .chain(removed)
+            .filter_map(|n| self.syms.get(n))
+            .collect();
+        let values = &self.values;
+        self.lookup_cache.retain(|&(v, attr), _| {
+            !(names.contains(&attr) && matches!(values[v as usize], Value::Module(x) if x == m))
+        });
+        None
+    }
+
     /// Whether the attributes class `local` of module `slot` assigns on `self` can change a
     /// lookup: only if some class with external bases has it in its method resolution order.
     pub(crate) fn self_attrs_matter(&self, slot: u32, local: u32) -> bool {

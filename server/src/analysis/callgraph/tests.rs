@@ -822,7 +822,12 @@ fn assert_incremental(before: &[(&str, &str)], edits: &[(&str, &str)], expect: U
         program.set_module(facts_of(name, source));
     }
     let incremental = program.graph().clone();
-    assert_eq!(program.last_update(), expect, "the kind of update");
+    assert_eq!(
+        program.last_update(),
+        expect,
+        "the kind of update: {}",
+        program.last_report()
+    );
     let mut after: Vec<(&str, &str)> = before.to_vec();
     for (name, source) in edits {
         match after.iter_mut().find(|(n, _)| n == name) {
@@ -979,7 +984,91 @@ fn changing_what_nested_functions_capture_is_incremental() {
         &[("main", before)],
         UpdateKind::Incremental,
     );
-    assert_incremental(&[("main", before)], &[("main", after)], UpdateKind::Full);
+    // `f = b` adds a module-level name, which no other module reads.
+    assert_incremental(
+        &[("main", before)],
+        &[("main", after)],
+        UpdateKind::Incremental,
+    );
+}
+
+/// `assert_incremental` for module `main` edited from `a` to `b` and back, beside `others`.
+#[track_caller]
+fn assert_both_ways(others: &[(&str, &str)], a: &str, b: &str, expect: UpdateKind) {
+    for (from, to) in [(a, b), (b, a)] {
+        let mut before = others.to_vec();
+        before.push(("main", from));
+        assert_incremental(&before, &[("main", to)], expect);
+    }
+}
+
+#[test]
+fn module_level_names_nobody_else_reads_come_and_go_incrementally() {
+    let lib = "def a(): pass\ndef b(): pass\nclass K:\n    def m(self): pass\n";
+    let before = "import lib\ndef run():\n    lib.a()\n";
+    // A constant, an alias read by the module's own function, an instance.
+    let added = [
+        "import lib\ndef run():\n    lib.a()\nLIMIT = 10\n",
+        "import lib\ndef run():\n    lib.a()\n    handler()\nhandler = lib.b\n",
+        "import lib\ndef run():\n    lib.a()\n    obj.m()\nobj = lib.K()\n",
+    ];
+    let other = "import main\nmain.run()\n";
+    // Imports and aliases bind names statically too; no base class is written with them.
+    let imports = [
+        "import lib\nimport os\ndef run():\n    lib.a()\n    os.getcwd()\n",
+        "import lib\nfrom lib import b\ndef run():\n    lib.a()\n    b()\n",
+        "import lib\nAlias = lib.K\ndef run():\n    lib.a()\n    Alias().m()\n",
+    ];
+    for after in added.into_iter().chain(imports) {
+        let others = [("lib", lib), ("other", other)];
+        assert_both_ways(&others, before, after, UpdateKind::Incremental);
+    }
+    // Code added before a class moves the nodes of its base class expressions, which does not
+    // change the class.
+    let classy = "import lib\nclass C(lib.K):\n    def n(self):\n        self.m()\nC().n()\n";
+    let above = "import lib\nimport os\nos.getcwd()\nclass C(lib.K):\n    def n(self):\n        self.m()\nC().n()\n";
+    assert_both_ways(&[("lib", lib)], classy, above, UpdateKind::Incremental);
+}
+
+#[test]
+fn module_level_names_read_from_outside_solve_from_scratch() {
+    let lib = "def a(): pass\ndef b(): pass\n";
+    let without = "import lib\ndef run():\n    lib.a()\n";
+    let with = "import lib\ndef run():\n    lib.a()\nhook = lib.b\n";
+    // Read as an attribute of the module (found before, or looked up in vain before).
+    let reader = "import main\nmain.hook()\n";
+    // Imported by name, and through a star import.
+    let importer = "from main import hook\nhook()\n";
+    let star = "from main import *\nhook()\n";
+    for other in [reader, importer, star] {
+        let others = [("lib", lib), ("other", other)];
+        assert_both_ways(&others, without, with, UpdateKind::Full);
+    }
+    // A base class written with a name whose binding changes: class hierarchies are resolved
+    // before solving, so the whole program is solved again.
+    let lib = "class A:\n    def m(self): pass\nclass B:\n    def m(self): pass\n";
+    let to_a = "import lib\nBase = lib.A\n";
+    let to_b = "import lib\nBase = lib.B\n";
+    let sub = "from main import Base\nclass C(Base):\n    pass\nC().m()\n";
+    let others = [("lib", lib), ("other", sub)];
+    assert_both_ways(&others, to_a, to_b, UpdateKind::Full);
+    assert_both_ways(&others, "import lib\n", to_a, UpdateKind::Full);
+    // The same with the base class in the module itself.
+    let own_a = "import lib\nBase = lib.A\nclass C(Base):\n    pass\nC().m()\n";
+    let own_b = "import lib\nBase = lib.B\nclass C(Base):\n    pass\nC().m()\n";
+    assert_both_ways(&[("lib", lib)], own_a, own_b, UpdateKind::Full);
+    // A name that is also a submodule was answered with the submodule.
+    let package = "def run(): pass\n";
+    let shadowing = "def run(): pass\nsub = 1\n";
+    assert_incremental(
+        &[
+            ("pkg.__init__", package),
+            ("pkg.sub", "def f(): pass\n"),
+            ("other", "import pkg.sub\npkg.sub.f()\n"),
+        ],
+        &[("pkg.__init__", shadowing)],
+        UpdateKind::Full,
+    );
 }
 
 #[test]
