@@ -401,8 +401,9 @@ pub fn run(_args: &[String]) {
 
 /// Edits that change what a module defines, unlike the edits in function bodies above: a
 /// module-level constant added at the end of the file, an import added at its top (both
-/// one-line edits), and a new top-level function. Each kind in its own table, with how many
-/// of its updates solved the whole call graph again (`UpdateKind::Full`).
+/// one-line edits), and a new top-level function at the end and at the top (which renumbers
+/// every definition after it). Each kind in a row, with how many of its updates solved the
+/// whole call graph again (`UpdateKind::Full`).
 fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIndex) {
     const N: usize = 40;
     struct Kind {
@@ -428,6 +429,12 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             what: "a top-level function added at the end (two lines)",
             text: "def _tandem_probe():\n    return 1\n",
             at_top: false,
+            target: false,
+        },
+        Kind {
+            what: "a top-level function added at the top (two lines)",
+            text: "def _tandem_probe():\n    return 1\n",
+            at_top: true,
             target: false,
         },
     ];

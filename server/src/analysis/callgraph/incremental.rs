@@ -13,13 +13,17 @@
 //!    empties it, and derives it again from everything outside it, with the new ops installed
 //!    ("delete and re-derive", at the granularity of nodes).
 //!
-//! A module may also gain or lose module-level names (an import, a constant, an alias) if
-//! nothing outside it read them: no other module looked them up, imported them or asked a
-//! star import for them, and no base class anywhere is written with a name whose import or
-//! alias binding changed (class hierarchies are resolved before solving). The solver tells
-//! from what earlier lookups left behind (`Solver::names_read_from_outside`); the module's
-//! changed definitions are then all that changes. Any other change of the interface (a new
-//! or removed definition, a changed signature or class layout) solves everything again.
+//! Definitions are matched between the versions by qualified name (`DefMap`), so a function
+//! added or removed anywhere does not shift the others; functions and lambdas that are not
+//! methods may come and go (their values are new, or go with the ops that made them). A
+//! module may also gain or lose module-level names (an import, a constant, an alias, a new
+//! function's name) if nothing outside it read them: no other module looked them up,
+//! imported them or asked a star import for them, and no base class anywhere is written with
+//! a name whose import or alias binding changed (class hierarchies are resolved before
+//! solving). The solver tells from what earlier lookups left behind
+//! (`Solver::names_read_from_outside`); the module's changed definitions are then all that
+//! changes. Any other change of the interface (a class or method added or removed, a changed
+//! signature or class layout) solves everything again.
 //!
 //! The result is the solution a solve from scratch gives, except where a node reached the cap
 //! on its number of values (`MAX_VALUES`): what such a node passed on before it saturated
@@ -35,13 +39,14 @@ use super::resolve::{Callee, Effect, Solver, DYN, NO, OBJ_ONLY, PLAIN};
 use super::util::{FxMap, FxSet, IdMap};
 
 impl Solver {
-    /// Replaces the facts of module `slot` if only definition bodies changed; returns None
-    /// (and changes nothing) if the module's interface changed.
+    /// Replaces the facts of module `slot` if only definition bodies changed, or functions
+    /// and module-level names nothing outside the module read came or went (see the module's
+    /// documentation); returns None (and changes nothing) otherwise.
     pub(crate) fn update_module(&mut self, slot: u32, new: Arc<ModuleFacts>) -> Option<()> {
         let old = self.mods.get(slot as usize)?.facts.clone();
         // The attributes classes assign on `self` are compared below, not here. Module-level
         // names may come and go if nothing outside the module read them.
-        let Some(names) = interface_change(&old, &new, |_| false) else {
+        let Some((names, defs)) = interface_change(&old, &new, |_| false) else {
             self.report = format!(
                 "interface changed in {}: {}",
                 new.name(),
@@ -60,9 +65,16 @@ impl Solver {
                 return None;
             }
         }
-        let changed: Vec<usize> = (0..old.defs.len())
-            .filter(|&d| !body_matches(&old, &new, d))
+        // New definitions to install (added ones and changed ones), and old ones to take out
+        // (removed ones and changed ones).
+        let changed: Vec<usize> = (0..new.defs.len())
+            .filter(|&d| {
+                defs.old(d)
+                    .is_none_or(|o| !body_matches(&old, &new, o, d, &defs))
+            })
             .collect();
+        let mut retired_defs: Vec<usize> = changed.iter().filter_map(|&d| defs.old(d)).collect();
+        retired_defs.extend(defs.removed.iter().map(|&d| d as usize));
         let old_node_map = self.mods[slot as usize].node_map.to_vec();
         let old_site_map = self.mods[slot as usize].site_map.to_vec();
         let old_alloc_map = self.mods[slot as usize].alloc_map.to_vec();
@@ -78,7 +90,7 @@ impl Solver {
         }
         let mut retired_nodes: Vec<u32> = Vec::new();
         for i in 0..new.interface_nodes {
-            match old_iface.remove(&iface_key(&new, i)) {
+            match old_iface.remove(&defs.iface(iface_key(&new, i))) {
                 Some(g) => node_map.push(g),
                 None => node_map.push(self.new_node()),
             }
@@ -87,13 +99,13 @@ impl Solver {
         let mut site_map: Vec<u32> = Vec::with_capacity(new.sites.len());
         let mut alloc_map: Vec<u32> = Vec::with_capacity(new.num_allocs as usize);
         let mut op_map: Vec<u32> = Vec::with_capacity(new.ops.len());
-        let mut is_changed = vec![false; old.defs.len()];
+        let mut is_changed = vec![false; new.defs.len()];
         for &d in &changed {
             is_changed[d] = true;
         }
         for (d, nd) in new.defs.iter().enumerate() {
-            let od = &old.defs[d];
-            if is_changed[d] {
+            let kept = defs.old(d).filter(|_| !is_changed[d]).map(|o| &old.defs[o]);
+            let Some(od) = kept else {
                 for _ in nd.body.0..nd.body.1 {
                     node_map.push(self.new_node());
                 }
@@ -107,7 +119,9 @@ impl Solver {
                 for i in nd.ops.0..nd.ops.1 {
                     op_map.push(self.op_loc.push((slot, i)));
                 }
-            } else {
+                continue;
+            };
+            {
                 node_map.extend_from_slice(&old_node_map[od.body.0 as usize..od.body.1 as usize]);
                 for (k, i) in (nd.sites.0..nd.sites.1).enumerate() {
                     let g = old_site_map[od.sites.0 as usize + k];
@@ -124,9 +138,9 @@ impl Solver {
             }
         }
 
-        // What goes away: the changed definitions' nodes, sites and ops.
+        // What goes away: the changed and removed definitions' nodes, sites and ops.
         let mut retired_ops: Vec<(u32, Op)> = Vec::new();
-        for &d in &changed {
+        for &d in &retired_defs {
             let od = &old.defs[d];
             retired_nodes.extend_from_slice(&old_node_map[od.body.0 as usize..od.body.1 as usize]);
             for i in od.sites.0..od.sites.1 {
@@ -178,7 +192,7 @@ impl Solver {
         // Classes whose methods now assign other attributes on `self`: where that decides
         // whether an external base is asked for an attribute, every lookup on those classes'
         // instances is done again.
-        let refreshed = self_attr_changes(&old, &new)
+        let refreshed = self_attr_changes(&old, &new, &defs)
             .into_iter()
             .filter(|&d| self.self_attrs_matter(slot, d))
             .map(|d| self.gdef(slot, d))
@@ -455,6 +469,102 @@ impl Solver {
     }
 }
 
+/// Which definition of the old version of a module each definition of the new version is:
+/// by qualified name (the `k`-th of a name with the `k`-th of that name), so that a
+/// definition added or removed does not shift the others. A new definition the old version
+/// lacks maps to `ADDED | d`, which no old index equals.
+struct DefMap {
+    to_old: Vec<u32>,
+    /// Old definitions no new one maps to.
+    removed: Vec<u32>,
+}
+
+const ADDED: u32 = 1 << 31;
+
+impl DefMap {
+    fn new(a: &ModuleFacts, b: &ModuleFacts) -> DefMap {
+        let same = a.defs.len() == b.defs.len()
+            && a.defs
+                .iter()
+                .zip(&b.defs)
+                .all(|(x, y)| x.qualname == y.qualname);
+        if same {
+            return DefMap {
+                to_old: (0..b.defs.len() as u32).collect(),
+                removed: Vec::new(),
+            };
+        }
+        let mut seen: FxMap<&str, Vec<u32>> = FxMap::default();
+        for (i, d) in a.defs.iter().enumerate() {
+            seen.entry(&d.qualname).or_default().push(i as u32);
+        }
+        let mut taken: FxMap<&str, usize> = FxMap::default();
+        let mut used = vec![false; a.defs.len()];
+        let to_old = b
+            .defs
+            .iter()
+            .enumerate()
+            .map(|(j, d)| {
+                let k = taken.entry(&d.qualname).or_default();
+                let old = seen.get(&*d.qualname).and_then(|v| v.get(*k)).copied();
+                *k += 1;
+                match old {
+                    Some(i) => {
+                        used[i as usize] = true;
+                        i
+                    }
+                    None => ADDED | j as u32,
+                }
+            })
+            .collect();
+        let removed = (0..a.defs.len() as u32)
+            .filter(|&i| !used[i as usize])
+            .collect();
+        DefMap { to_old, removed }
+    }
+
+    /// The old index of new definition `d` (`NONE` stays `NONE`).
+    fn def(&self, d: u32) -> u32 {
+        if d == NONE {
+            return NONE;
+        }
+        self.to_old.get(d as usize).copied().unwrap_or(ADDED | d)
+    }
+
+    /// The old definition new definition `d` is, if any.
+    fn old(&self, d: usize) -> Option<usize> {
+        let o = self.to_old.get(d).copied()?;
+        (o & ADDED == 0).then_some(o as usize)
+    }
+
+    fn iface<'a>(&self, k: IfaceKey<'a>) -> IfaceKey<'a> {
+        match k {
+            IfaceKey::Named(kind, d, x) => IfaceKey::Named(kind, self.def(d), x),
+            IfaceKey::Indexed(u8::MAX, ..) => k,
+            IfaceKey::Indexed(kind, d, x) => IfaceKey::Indexed(kind, self.def(d), x),
+        }
+    }
+
+    fn canon<'a>(&self, c: Canon<'a>) -> Canon<'a> {
+        match c {
+            Canon::Iface(k) => Canon::Iface(self.iface(k)),
+            Canon::Body(d, o) => Canon::Body(self.def(d), o),
+            other => other,
+        }
+    }
+
+    fn pair(&self, (d, o): (u32, u32)) -> (u32, u32) {
+        (self.def(d), o)
+    }
+}
+
+/// Whether a definition may be added or removed without solving again from scratch: a
+/// function or lambda that is not a method (a method changes its class's attributes, which
+/// the class's interface shows anyway).
+fn may_come_and_go(d: &DefFact) -> bool {
+    matches!(d.kind, DefKind::Function | DefKind::Lambda) && d.class == NONE
+}
+
 /// Module-level names one version of a module defines and the other does not, and the
 /// module-level names bound differently by imports or aliases, as strings.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -472,22 +582,29 @@ impl GlobalsChange {
 
 /// The names whose static bindings (`import`, `from … import`, aliases, definitions) differ
 /// between definition `x` of `a` and definition `y` of `b`.
-fn static_changes(a: &ModuleFacts, b: &ModuleFacts, x: &DefFact, y: &DefFact) -> Vec<String> {
-    fn canonical(f: &ModuleFacts, d: &DefFact) -> Vec<(String, String)> {
+fn static_changes(
+    a: &ModuleFacts,
+    b: &ModuleFacts,
+    x: &DefFact,
+    y: &DefFact,
+    map: &DefMap,
+) -> Vec<String> {
+    // Definitions in the old version's numbering.
+    fn canonical(f: &ModuleFacts, d: &DefFact, def: impl Fn(u32) -> u32) -> Vec<(String, String)> {
         let s = |x: u32| f.strings.get(x as usize).unwrap_or("");
         let mut v: Vec<(String, String)> = d
             .statics
             .iter()
             .map(|(name, binding)| {
                 let what = match binding {
-                    StaticBinding::Def(i) => format!("def {i}"),
+                    StaticBinding::Def(i) => format!("def {}", def(*i)),
                     StaticBinding::Import { module, attr, top } => {
                         let attr = if *attr == NONE { "" } else { s(*attr) };
                         format!("import {} {attr} {top}", s(*module))
                     }
                     StaticBinding::Alias(r) => {
                         let path: Vec<&str> = r.path.iter().map(|&p| s(p)).collect();
-                        format!("alias {} {}", r.scope, path.join("."))
+                        format!("alias {} {}", def(r.scope), path.join("."))
                     }
                 };
                 (s(*name).to_string(), what)
@@ -496,7 +613,7 @@ fn static_changes(a: &ModuleFacts, b: &ModuleFacts, x: &DefFact, y: &DefFact) ->
         v.sort_unstable();
         v
     }
-    let (p, q) = (canonical(a, x), canonical(b, y));
+    let (p, q) = (canonical(a, x, |d| d), canonical(b, y, |d| map.def(d)));
     let mut names: Vec<String> = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < p.len() || j < q.len() {
@@ -545,13 +662,25 @@ fn interface_change(
     a: &ModuleFacts,
     b: &ModuleFacts,
     self_attrs_matter: impl Fn(u32) -> bool,
-) -> Option<GlobalsChange> {
+) -> Option<(GlobalsChange, DefMap)> {
     let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
     let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
     if a.name != b.name
         || a.is_package != b.is_package
-        || a.defs.len() != b.defs.len()
         || a.star_imports.len() != b.star_imports.len()
+    {
+        return None;
+    }
+    // Definitions are matched by qualified name; those only one version has must be plain
+    // functions (their values are new, or go with the ops that made them).
+    let map = DefMap::new(a, b);
+    let added = |j: u32| map.to_old.get(j as usize).is_some_and(|&o| o & ADDED != 0);
+    let removed = |i: u32| map.removed.binary_search(&i).is_ok();
+    if map
+        .removed
+        .iter()
+        .any(|&i| !may_come_and_go(&a.defs[i as usize]))
+        || (0..b.defs.len()).any(|j| added(j as u32) && !may_come_and_go(&b.defs[j]))
     {
         return None;
     }
@@ -575,7 +704,7 @@ fn interface_change(
         let y = gb.get(j).map(|&(s, _)| s);
         match (x, y) {
             (Some(x), Some(y)) if x == y => {
-                if canon_node(a, ga[i].1) != canon_node(b, gb[j].1) {
+                if canon_node(a, ga[i].1) != map.canon(canon_node(b, gb[j].1)) {
                     return None;
                 }
                 i += 1;
@@ -597,26 +726,30 @@ fn interface_change(
         }
     }
     // Interface nodes other modules or other definitions can see must be the same; the
-    // variables of functions that nested functions read may change, and the nodes of
-    // module-level names were compared above.
-    let public = |f: &ModuleFacts| -> Vec<(u8, u32, u32)> {
-        (0..f.interface_nodes)
+    // variables of functions that nested functions read may change, the nodes of
+    // module-level names were compared above, and definitions only one version has bring
+    // or take their own. Compared in the old version's numbering of definitions.
+    fn public<'f>(
+        f: &'f ModuleFacts,
+        def: &dyn Fn(u32) -> u32,
+        skip: &dyn Fn(u32) -> bool,
+    ) -> Vec<(u8, u32, &'f str, u32)> {
+        let mut v: Vec<(u8, u32, &str, u32)> = (0..f.interface_nodes)
             .filter(|&i| !private_iface(f, i) && !module_global(f, i))
             .map(|i| f.interface_keys[i as usize])
-            .collect()
-    };
-    let (pa, pb) = (public(a), public(b));
-    if pa.len() != pb.len()
-        || !pa.iter().zip(&pb).all(|(x, y)| {
-            x.0 == y.0
-                && x.1 == y.1
-                && if matches!(x.0, IF_ALL | IF_REMOTE) {
-                    sa(x.2) == sb(y.2)
+            .filter(|&(_, d, _)| !skip(d))
+            .map(|(kind, d, x)| {
+                if matches!(kind, IF_ALL | IF_REMOTE) {
+                    (kind, def(d), f.strings.get(x as usize).unwrap_or(""), 0)
                 } else {
-                    x.2 == y.2
+                    (kind, def(d), "", x)
                 }
-        })
-    {
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    }
+    if public(a, &|d| d, &removed) != public(b, &|d| map.def(d), &added) {
         return None;
     }
     if !a
@@ -638,26 +771,26 @@ fn interface_change(
     }
     // The module's own static bindings may change too: they only decide what base classes
     // resolve to, which `Solver::names_read_from_outside` checks.
-    let defs = a.defs.iter().zip(&b.defs).enumerate().all(|(i, (x, y))| {
+    for (j, y) in b.defs.iter().enumerate() {
+        let Some(i) = map.old(j) else { continue };
+        let x = &a.defs[i];
         let module = x.kind == DefKind::Module;
-        def_interface_matches(
+        if !def_interface_matches(
             a,
             b,
             x,
             y,
             self_attrs_matter(i as u32),
             !module && statics_matter(a, i),
-        )
-    });
-    if !defs {
-        return None;
-    }
-    for (x, y) in a.defs.iter().zip(&b.defs) {
-        if x.kind == DefKind::Module {
-            change.statics.extend(static_changes(a, b, x, y));
+            &map,
+        ) {
+            return None;
+        }
+        if module {
+            change.statics.extend(static_changes(a, b, x, y, &map));
         }
     }
-    Some(change)
+    Some((change, map))
 }
 
 /// `self_attrs_matter`: whether the attributes a class's methods assign on `self` can change
@@ -693,16 +826,18 @@ fn def_interface_matches(
     y: &DefFact,
     self_attrs_matter: bool,
     statics_matter: bool,
+    map: &DefMap,
 ) -> bool {
+    let cb = |n: u32| map.canon(canon_node(b, n));
     let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
     let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
     if x.kind != y.kind
         || x.qualname != y.qualname
-        || x.parent != y.parent
+        || x.parent != map.def(y.parent)
         || x.method != y.method
-        || x.class != y.class
-        || canon_node(a, x.ret) != canon_node(b, y.ret)
-        || canon_node(a, x.yields) != canon_node(b, y.yields)
+        || x.class != map.def(y.class)
+        || canon_node(a, x.ret) != cb(y.ret)
+        || canon_node(a, x.yields) != cb(y.yields)
         || x.is_async != y.is_async
         || x.decorated != y.decorated
         || x.params.len() != y.params.len()
@@ -715,7 +850,7 @@ fn def_interface_matches(
         return false;
     }
     let params = x.params.iter().zip(&y.params).all(|(p, q)| {
-        canon_node(a, p.node) == canon_node(b, q.node)
+        canon_node(a, p.node) == cb(q.node)
             && p.kind == q.kind
             && sa(p.name) == sb(q.name)
             && (p.alloc == NONE) == (q.alloc == NONE)
@@ -731,7 +866,7 @@ fn def_interface_matches(
         .all(|(p, q)| match (p, q) {
             (None, None) => true,
             (Some(p), Some(q)) => {
-                p.scope == q.scope
+                p.scope == map.def(q.scope)
                     && p.path.len() == q.path.len()
                     && p.path
                         .iter()
@@ -744,7 +879,7 @@ fn def_interface_matches(
         .attrs()
         .iter()
         .zip(y.attrs())
-        .all(|(p, q)| canon_node(a, p.1) == canon_node(b, q.1) && sa(p.0) == sb(q.0));
+        .all(|(p, q)| canon_node(a, p.1) == cb(q.1) && sa(p.0) == sb(q.0));
     let self_attrs = !self_attrs_matter
         || x.self_attrs()
             .iter()
@@ -754,7 +889,7 @@ fn def_interface_matches(
         || x.statics.iter().zip(&y.statics).all(|(p, q)| {
             sa(p.0) == sb(q.0)
                 && match (&p.1, &q.1) {
-                    (StaticBinding::Def(d), StaticBinding::Def(e)) => d == e,
+                    (StaticBinding::Def(d), StaticBinding::Def(e)) => *d == map.def(*e),
                     (
                         StaticBinding::Import { module, attr, top },
                         StaticBinding::Import {
@@ -769,7 +904,7 @@ fn def_interface_matches(
                             && (*attr == NONE || sa(*attr) == sb(*a2))
                     }
                     (StaticBinding::Alias(r), StaticBinding::Alias(s)) => {
-                        r.scope == s.scope
+                        r.scope == map.def(s.scope)
                             && r.path.len() == s.path.len()
                             && r.path
                                 .iter()
@@ -856,8 +991,8 @@ fn canon_alloc(f: &ModuleFacts, a: u32) -> (u32, u32) {
 }
 
 /// Whether definition `d`'s body is the same in both versions, up to renumbering.
-fn body_matches(a: &ModuleFacts, b: &ModuleFacts, d: usize) -> bool {
-    let (x, y) = (&a.defs[d], &b.defs[d]);
+fn body_matches(a: &ModuleFacts, b: &ModuleFacts, da: usize, db: usize, map: &DefMap) -> bool {
+    let (x, y) = (&a.defs[da], &b.defs[db]);
     if x.body.1 - x.body.0 != y.body.1 - y.body.0
         || x.ops.1 - x.ops.0 != y.ops.1 - y.ops.0
         || x.sites.1 - x.sites.0 != y.sites.1 - y.sites.0
@@ -865,7 +1000,7 @@ fn body_matches(a: &ModuleFacts, b: &ModuleFacts, d: usize) -> bool {
     {
         return false;
     }
-    let cmp = Cmp { a, b };
+    let cmp = Cmp { a, b, map };
     (x.ops.0..x.ops.1)
         .zip(y.ops.0..y.ops.1)
         .all(|(i, j)| cmp.ops(&a.ops[i as usize], &b.ops[j as usize]))
@@ -874,11 +1009,13 @@ fn body_matches(a: &ModuleFacts, b: &ModuleFacts, d: usize) -> bool {
 struct Cmp<'a> {
     a: &'a ModuleFacts,
     b: &'a ModuleFacts,
+    /// `b`'s definitions in `a`'s numbering.
+    map: &'a DefMap,
 }
 
 impl Cmp<'_> {
     fn n(&self, x: u32, y: u32) -> bool {
-        canon_node(self.a, x) == canon_node(self.b, y)
+        canon_node(self.a, x) == self.map.canon(canon_node(self.b, y))
     }
 
     fn s(&self, x: u32, y: u32) -> bool {
@@ -886,11 +1023,11 @@ impl Cmp<'_> {
     }
 
     fn site(&self, x: u32, y: u32) -> bool {
-        canon_site(self.a, x) == canon_site(self.b, y)
+        canon_site(self.a, x) == self.map.pair(canon_site(self.b, y))
     }
 
     fn alloc(&self, x: u32, y: u32) -> bool {
-        canon_alloc(self.a, x) == canon_alloc(self.b, y)
+        canon_alloc(self.a, x) == self.map.pair(canon_alloc(self.b, y))
     }
 
     fn c(&self, x: super::facts::Const, y: super::facts::Const) -> bool {
@@ -924,7 +1061,9 @@ impl Cmp<'_> {
         use Op::*;
         match (*x, *y) {
             (Const { dst, c }, Const { dst: d2, c: c2 }) => self.n(dst, d2) && self.c(c, c2),
-            (Def { dst, def }, Def { dst: d2, def: e2 }) => self.n(dst, d2) && def == e2,
+            (Def { dst, def }, Def { dst: d2, def: e2 }) => {
+                self.n(dst, d2) && def == self.map.def(e2)
+            }
             (
                 SelfOf { dst, class, cls },
                 SelfOf {
@@ -932,7 +1071,7 @@ impl Cmp<'_> {
                     class: c2,
                     cls: k2,
                 },
-            ) => self.n(dst, d2) && class == c2 && cls == k2,
+            ) => self.n(dst, d2) && class == self.map.def(c2) && cls == k2,
             (
                 Alloc { dst, kind, alloc },
                 Alloc {
@@ -1046,7 +1185,7 @@ impl Cmp<'_> {
                     && self.n(callee, c2)
                     && self.n(dst, d2)
                     && flags == f2
-                    && aux == x2
+                    && aux == self.map.def(x2)
                     && args_len == l2
                     && (0..args_len as usize).all(|i| {
                         match (
@@ -1115,22 +1254,23 @@ impl Cmp<'_> {
 
 /// Why two versions' interfaces differ (for diagnostics).
 fn interface_diff(a: &ModuleFacts, b: &ModuleFacts) -> String {
-    let public = |f: &ModuleFacts| {
-        (0..f.interface_nodes)
-            .filter(|&i| !private_iface(f, i))
-            .count()
-    };
-    if public(a) != public(b) {
-        return format!("interface nodes {} -> {}", public(a), public(b));
+    let map = DefMap::new(a, b);
+    if let Some(&i) = map
+        .removed
+        .iter()
+        .find(|&&i| !may_come_and_go(&a.defs[i as usize]))
+    {
+        return format!("{} removed", a.defs[i as usize].qualname);
     }
-    if a.defs.len() != b.defs.len() {
-        return format!("defs {} -> {}", a.defs.len(), b.defs.len());
-    }
-    if a.globals.len() != b.globals.len() {
-        return "globals".into();
-    }
-    for (x, y) in a.defs.iter().zip(&b.defs) {
-        if !def_interface_matches(a, b, x, y, true, true) {
+    for (j, y) in b.defs.iter().enumerate() {
+        let Some(i) = map.old(j) else {
+            if !may_come_and_go(y) {
+                return format!("{} added", y.qualname);
+            }
+            continue;
+        };
+        let x = &a.defs[i];
+        if !def_interface_matches(a, b, x, y, true, true, &map) {
             let what = if x.statics.len() != y.statics.len() {
                 "statics"
             } else if x.self_attrs().len() != y.self_attrs().len() {
@@ -1143,18 +1283,22 @@ fn interface_diff(a: &ModuleFacts, b: &ModuleFacts) -> String {
             return format!("{} ({what})", x.qualname);
         }
     }
-    "module".into()
+    let public = |f: &ModuleFacts| {
+        (0..f.interface_nodes)
+            .filter(|&i| !private_iface(f, i))
+            .count()
+    };
+    format!("interface nodes {} -> {}", public(a), public(b))
 }
 
 /// The classes whose methods assign a different set of attributes on `self`.
-fn self_attr_changes(a: &ModuleFacts, b: &ModuleFacts) -> Vec<u32> {
+fn self_attr_changes(a: &ModuleFacts, b: &ModuleFacts, map: &DefMap) -> Vec<u32> {
     let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
     let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
-    a.defs
-        .iter()
-        .zip(&b.defs)
-        .enumerate()
-        .filter(|(_, (x, y))| {
+    (0..b.defs.len())
+        .filter_map(|j| Some((map.old(j)?, j)))
+        .filter(|&(i, j)| {
+            let (x, y) = (&a.defs[i], &b.defs[j]);
             x.self_attrs().len() != y.self_attrs().len()
                 || x.self_attrs()
                     .iter()

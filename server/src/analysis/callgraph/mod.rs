@@ -419,6 +419,15 @@ impl CallGraph {
         id
     }
 
+    /// Takes out the node of a definition that is gone (its name stays numbered).
+    pub(crate) fn remove_node(&mut self, name: &str) {
+        if let Some(id) = self.names.get(name) {
+            if let Some(node) = self.nodes.get_mut(id as usize) {
+                *node = None;
+            }
+        }
+    }
+
     /// Moves a defined node: its range, and its name's range if it has one.
     pub(crate) fn move_node(&mut self, name: &str, range: Range<u32>, name_range: Range<u32>) {
         let Some(id) = self.names.get(name) else {

@@ -129,6 +129,9 @@ impl ProgramAnalysis {
             return &self.graph;
         }
         let mut ok = true;
+        // The definitions each updated module had, to take their nodes out of the graph if
+        // they are gone.
+        let mut before: Vec<Arc<ModuleFacts>> = Vec::new();
         if let Some(solver) = self.solver.as_mut() {
             for (name, new) in &pending {
                 let Some(new) = new else { continue };
@@ -140,6 +143,7 @@ impl ProgramAnalysis {
                     ok = false;
                     break;
                 };
+                before.push(solver.mods[slot as usize].facts.clone());
                 if solver.update_module(slot, new.clone()).is_none() {
                     ok = false;
                     break;
@@ -161,6 +165,9 @@ impl ProgramAnalysis {
         if let Some(solver) = self.solver.as_mut() {
             let log = solver.call_log.take().unwrap_or_default();
             let mut affected: BTreeSet<u32> = BTreeSet::new();
+            for old in &before {
+                remove_gone_nodes(&mut self.graph, old, &self.modules);
+            }
             for name in pending.keys() {
                 if let Some(slot) = solver
                     .syms
@@ -168,6 +175,8 @@ impl ProgramAnalysis {
                     .and_then(|n| solver.module_by_name.get(&n).copied())
                 {
                     affected.insert(slot);
+                    // Definitions added (a new function) get their nodes.
+                    module_nodes(&solver.mods[slot as usize].facts, &mut self.graph);
                     update_positions(&mut self.graph, &solver.mods[slot as usize].facts);
                 }
             }
@@ -343,6 +352,24 @@ fn module_call_sites(s: &Solver, slot: u32, graph: &mut CallGraph) -> Vec<Site> 
 }
 
 /// Moves a module's definitions to their new positions.
+/// Takes out of the graph the nodes of definitions `old` had and the module's current facts
+/// (in `modules`) no longer have.
+fn remove_gone_nodes(
+    graph: &mut CallGraph,
+    old: &ModuleFacts,
+    modules: &BTreeMap<String, Arc<ModuleFacts>>,
+) {
+    let Some(new) = modules.get(old.name()) else {
+        return;
+    };
+    let now: BTreeSet<&str> = new.defs.iter().map(|d| &*d.qualname).collect();
+    for d in &old.defs {
+        if !now.contains(&*d.qualname) {
+            graph.remove_node(&d.qualname);
+        }
+    }
+}
+
 fn update_positions(graph: &mut CallGraph, facts: &ModuleFacts) {
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     for d in &facts.defs {

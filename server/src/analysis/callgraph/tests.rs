@@ -925,9 +925,13 @@ fn moving_code_only_moves_positions() {
 
 #[test]
 fn interface_changes_solve_from_scratch() {
-    let before = "def f(): pass\ndef g():\n    f()\n";
-    let after = "def f(): pass\ndef h(): pass\ndef g():\n    h()\n";
-    assert_incremental(&[("main", before)], &[("main", after)], UpdateKind::Full);
+    // A changed signature, a new method.
+    let before = "class C:\n    def m(self): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
+    let signature =
+        "class C:\n    def m(self): pass\ndef f(x=1): pass\ndef g():\n    f()\n    C().m()\n";
+    let method = "class C:\n    def m(self): pass\n    def n(self): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
+    assert_both_ways(&[], before, signature, UpdateKind::Full);
+    assert_both_ways(&[], before, method, UpdateKind::Full);
     assert_incremental(
         &[("main", before)],
         &[("other", "import main\nmain.g()\n")],
@@ -1028,6 +1032,38 @@ fn module_level_names_nobody_else_reads_come_and_go_incrementally() {
     let classy = "import lib\nclass C(lib.K):\n    def n(self):\n        self.m()\nC().n()\n";
     let above = "import lib\nimport os\nos.getcwd()\nclass C(lib.K):\n    def n(self):\n        self.m()\nC().n()\n";
     assert_both_ways(&[("lib", lib)], classy, above, UpdateKind::Incremental);
+}
+
+#[test]
+fn functions_added_and_removed_are_solved_incrementally() {
+    let lib = "def a(): pass\ndef b(): pass\n";
+    let before =
+        "import lib\ndef f():\n    lib.a()\ndef g():\n    f()\n    k = lambda: lib.b()\n    k()\n";
+    let other = "import main\nmain.g()\n";
+    let versions = [
+        // A new function at the end, at the top, in the middle, called or not.
+        "import lib\ndef f():\n    lib.a()\ndef g():\n    f()\n    k = lambda: lib.b()\n    k()\ndef h():\n    g()\n",
+        "import lib\ndef h():\n    lib.b()\ndef f():\n    lib.a()\ndef g():\n    f()\n    k = lambda: lib.b()\n    k()\n",
+        "import lib\ndef f():\n    lib.a()\ndef h():\n    f()\ndef g():\n    h()\n    k = lambda: lib.b()\n    k()\n",
+        // A renamed function (one goes, one comes), a nested function, a lambda before
+        // another (which renumbers it).
+        "import lib\ndef f2():\n    lib.a()\ndef g():\n    f2()\n    k = lambda: lib.b()\n    k()\n",
+        "import lib\ndef f():\n    def inner():\n        lib.b()\n    inner()\n    lib.a()\ndef g():\n    f()\n    k = lambda: lib.b()\n    k()\n",
+        "import lib\ndef f():\n    lib.a()\ndef g():\n    f()\n    j = lambda: lib.a()\n    k = lambda: lib.b()\n    k()\n    j()\n",
+        // Two functions of one name.
+        "import lib\ndef f():\n    lib.a()\ndef f():\n    lib.b()\ndef g():\n    f()\n    k = lambda: lib.b()\n    k()\n",
+    ];
+    for after in versions {
+        let others = [("lib", lib), ("other", other)];
+        assert_both_ways(&others, before, after, UpdateKind::Incremental);
+    }
+    // Taking away a function another module calls, or adding one it looked for.
+    let reader = "import main\nmain.f()\nmain.h()\n";
+    let added = versions[0];
+    let renamed = versions[3];
+    let others = [("lib", lib), ("other", reader)];
+    assert_both_ways(&others, before, added, UpdateKind::Full);
+    assert_both_ways(&others, before, renamed, UpdateKind::Full);
 }
 
 #[test]
