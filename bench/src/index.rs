@@ -401,40 +401,53 @@ pub fn run(_args: &[String]) {
 
 /// Edits that change what a module defines, unlike the edits in function bodies above: a
 /// module-level constant added at the end of the file, an import added at its top (both
-/// one-line edits), and a new top-level function at the end and at the top (which renumbers
-/// every definition after it). Each kind in a row, with how many of its updates solved the
-/// whole call graph again (`UpdateKind::Full`).
+/// one-line edits), a new top-level function at the end and at the top (which renumbers
+/// every definition after it), and a new method in a class. Each kind in a row, with how
+/// many of its updates solved the whole call graph again (`UpdateKind::Full`).
 fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIndex) {
     const N: usize = 40;
+    #[derive(PartialEq)]
+    enum Place {
+        Top,
+        End,
+        /// Inside the first top-level class whose header is one line.
+        FirstClass,
+    }
     struct Kind {
         what: &'static str,
         text: &'static str,
-        at_top: bool,
+        place: Place,
         target: bool,
     }
     let kinds = [
         Kind {
             what: "a module-level constant added at the end (`_TANDEM_PROBE = 1`)",
             text: "_TANDEM_PROBE = 1\n",
-            at_top: false,
+            place: Place::End,
             target: true,
         },
         Kind {
             what: "an import added at the top (`import os`)",
             text: "import os\n",
-            at_top: true,
+            place: Place::Top,
             target: true,
         },
         Kind {
             what: "a top-level function added at the end (two lines)",
             text: "def _tandem_probe():\n    return 1\n",
-            at_top: false,
+            place: Place::End,
             target: false,
         },
         Kind {
             what: "a top-level function added at the top (two lines)",
             text: "def _tandem_probe():\n    return 1\n",
-            at_top: true,
+            place: Place::Top,
+            target: false,
+        },
+        Kind {
+            what: "a method added to a class (two lines)",
+            text: "    def _tandem_probe(self):\n        return 1\n",
+            place: Place::FirstClass,
             target: false,
         },
     ];
@@ -459,11 +472,18 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             if text.is_empty() || !text.ends_with('\n') {
                 continue;
             }
-            let at = if kind.at_top {
-                TextPosition::new(0, 0)
-            } else {
-                TextPosition::new(text.lines().count() as u32, 0)
+            let line = match kind.place {
+                Place::Top => Some(0),
+                Place::End => Some(text.lines().count()),
+                Place::FirstClass => text
+                    .lines()
+                    .position(|l| l.starts_with("class ") && l.trim_end().ends_with(':'))
+                    .map(|i| i + 1),
             };
+            let Some(line) = line else {
+                continue;
+            };
+            let at = TextPosition::new(line as u32, 0);
             let mut document = Document::new(0, "python", &text);
             let t = Instant::now();
             document.apply_changes(

@@ -14,16 +14,19 @@
 //!    ("delete and re-derive", at the granularity of nodes).
 //!
 //! Definitions are matched between the versions by qualified name (`DefMap`), so a function
-//! added or removed anywhere does not shift the others; functions and lambdas that are not
-//! methods may come and go (their values are new, or go with the ops that made them). A
+//! added or removed anywhere does not shift the others; functions, methods and lambdas may
+//! come and go (their values are new, or go with the ops that made them). A class whose body
+//! binds other names (a method added or removed) has its attributes and the definers of
+//! those names read again, and every cached lookup that may see them (on the class, the
+//! classes in its method resolution order, and their subclasses) is done again. A
 //! module may also gain or lose module-level names (an import, a constant, an alias, a new
 //! function's name) if nothing outside it read them: no other module looked them up,
 //! imported them or asked a star import for them, and no base class anywhere is written with
 //! a name whose import or alias binding changed (class hierarchies are resolved before
 //! solving). The solver tells from what earlier lookups left behind
 //! (`Solver::names_read_from_outside`); the module's changed definitions are then all that
-//! changes. Any other change of the interface (a class or method added or removed, a changed
-//! signature or class layout) solves everything again.
+//! changes. Any other change of the interface (a class added or removed, a changed signature
+//! or base classes) solves everything again.
 //!
 //! The result is the solution a solve from scratch gives, except where a node reached the cap
 //! on its number of values (`MAX_VALUES`): what such a node passed on before it saturated
@@ -39,9 +42,9 @@ use super::resolve::{Callee, Effect, Solver, DYN, NO, OBJ_ONLY, PLAIN};
 use super::util::{FxMap, FxSet, IdMap};
 
 impl Solver {
-    /// Replaces the facts of module `slot` if only definition bodies changed, or functions
-    /// and module-level names nothing outside the module read came or went (see the module's
-    /// documentation); returns None (and changes nothing) otherwise.
+    /// Replaces the facts of module `slot` if only definition bodies changed, or functions,
+    /// methods and module-level names nothing outside the module read came or went (see the
+    /// module's documentation); returns None (and changes nothing) otherwise.
     pub(crate) fn update_module(&mut self, slot: u32, new: Arc<ModuleFacts>) -> Option<()> {
         let old = self.mods.get(slot as usize)?.facts.clone();
         // The attributes classes assign on `self` are compared below, not here. Module-level
@@ -202,6 +205,20 @@ impl Solver {
                 region.add_creator(op);
             }
         }
+        // Classes that gained or lost methods: every lookup that may see them is done again.
+        let classes: Vec<u32> = names.classes.iter().map(|&i| self.gdef(slot, i)).collect();
+        let classes_now: Vec<u32> = (0..new.defs.len())
+            .filter(|&j| {
+                defs.old(j)
+                    .is_some_and(|i| names.classes.contains(&(i as u32)))
+            })
+            .map(|j| j as u32)
+            .collect();
+        if !classes.is_empty() {
+            for op in self.forget_class_attrs(&classes) {
+                region.add_creator(op);
+            }
+        }
         self.close_region(&mut region);
 
         // Take back what the region's constraints and the retired ops derived.
@@ -245,6 +262,9 @@ impl Solver {
         let def_map = self.def_ids(slot, name, &new);
         self.mods[slot as usize].def_map = def_map;
         self.refresh_self_attrs(slot);
+        for &j in &classes_now {
+            self.refresh_class_attrs(slot, j);
+        }
         for &d in &changed {
             let r = new.defs[d].ops;
             self.seed_ops(slot, r.0, r.1);
@@ -559,10 +579,10 @@ impl DefMap {
 }
 
 /// Whether a definition may be added or removed without solving again from scratch: a
-/// function or lambda that is not a method (a method changes its class's attributes, which
-/// the class's interface shows anyway).
+/// function, method or lambda (a method also changes its class's attributes, which
+/// `Solver::class_attrs_changed` handles); classes may not.
 fn may_come_and_go(d: &DefFact) -> bool {
-    matches!(d.kind, DefKind::Function | DefKind::Lambda) && d.class == NONE
+    matches!(d.kind, DefKind::Function | DefKind::Lambda)
 }
 
 /// Module-level names one version of a module defines and the other does not, and the
@@ -572,11 +592,16 @@ struct GlobalsChange {
     added: Vec<String>,
     removed: Vec<String>,
     statics: Vec<String>,
+    /// Classes (old numbering) whose bodies bind other names: methods added or removed.
+    classes: Vec<u32>,
 }
 
 impl GlobalsChange {
     fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty() && self.statics.is_empty()
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.statics.is_empty()
+            && self.classes.is_empty()
     }
 }
 
@@ -642,13 +667,14 @@ fn static_changes(
     names
 }
 
-/// Whether interface node `i` holds a module-level name.
-fn module_global(f: &ModuleFacts, i: u32) -> bool {
+/// Whether interface node `i` holds a module-level name or a class attribute (compared by
+/// name elsewhere: `globals`, `attrs_match`).
+fn scope_name(f: &ModuleFacts, i: u32) -> bool {
     match f.interface_keys.get(i as usize) {
         Some(&(IF_ALL, def, _)) => f
             .defs
             .get(def as usize)
-            .is_some_and(|d| d.kind == DefKind::Module),
+            .is_some_and(|d| matches!(d.kind, DefKind::Module | DefKind::Class)),
         _ => false,
     }
 }
@@ -727,15 +753,16 @@ fn interface_change(
     }
     // Interface nodes other modules or other definitions can see must be the same; the
     // variables of functions that nested functions read may change, the nodes of
-    // module-level names were compared above, and definitions only one version has bring
-    // or take their own. Compared in the old version's numbering of definitions.
+    // module-level names were compared above and those of class attributes are compared
+    // with the classes, and definitions only one version has bring or take their own.
+    // Compared in the old version's numbering of definitions.
     fn public<'f>(
         f: &'f ModuleFacts,
         def: &dyn Fn(u32) -> u32,
         skip: &dyn Fn(u32) -> bool,
     ) -> Vec<(u8, u32, &'f str, u32)> {
         let mut v: Vec<(u8, u32, &str, u32)> = (0..f.interface_nodes)
-            .filter(|&i| !private_iface(f, i) && !module_global(f, i))
+            .filter(|&i| !private_iface(f, i) && !scope_name(f, i))
             .map(|i| f.interface_keys[i as usize])
             .filter(|&(_, d, _)| !skip(d))
             .map(|(kind, d, x)| {
@@ -769,25 +796,30 @@ fn interface_change(
         }
         _ => return None,
     }
-    // The module's own static bindings may change too: they only decide what base classes
-    // resolve to, which `Solver::names_read_from_outside` checks.
+    // Static bindings only decide what base classes resolve to, which
+    // `Solver::names_read_from_outside` checks.
     for (j, y) in b.defs.iter().enumerate() {
         let Some(i) = map.old(j) else { continue };
         let x = &a.defs[i];
-        let module = x.kind == DefKind::Module;
-        if !def_interface_matches(
+        // Module and class scopes may bind other names statically (a new import, a new
+        // method), and classes may gain or lose attributes.
+        let scope = matches!(x.kind, DefKind::Module | DefKind::Class);
+        if !def_signature_matches(
             a,
             b,
             x,
             y,
             self_attrs_matter(i as u32),
-            !module && statics_matter(a, i),
+            !scope && statics_matter(a, i),
             &map,
         ) {
             return None;
         }
-        if module {
+        if scope {
             change.statics.extend(static_changes(a, b, x, y, &map));
+        }
+        if x.kind == DefKind::Class && !attrs_match(a, b, x, y, &map) {
+            change.classes.push(i as u32);
         }
     }
     Some((change, map))
@@ -819,7 +851,20 @@ fn statics_matter(f: &ModuleFacts, d: usize) -> bool {
     }
 }
 
-fn def_interface_matches(
+/// Whether a class's attributes (the names its body binds, and their nodes) are the same.
+fn attrs_match(a: &ModuleFacts, b: &ModuleFacts, x: &DefFact, y: &DefFact, map: &DefMap) -> bool {
+    let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
+    let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
+    x.attrs().len() == y.attrs().len()
+        && x.attrs()
+            .iter()
+            .zip(y.attrs())
+            .all(|(p, q)| canon_node(a, p.1) == map.canon(canon_node(b, q.1)) && sa(p.0) == sb(q.0))
+}
+
+/// Whether a definition shows the same interface in both versions, its class attributes
+/// aside (`attrs_match`).
+fn def_signature_matches(
     a: &ModuleFacts,
     b: &ModuleFacts,
     x: &DefFact,
@@ -843,7 +888,6 @@ fn def_interface_matches(
         || x.params.len() != y.params.len()
         || x.bases().len() != y.bases().len()
         || x.base_refs().len() != y.base_refs().len()
-        || x.attrs().len() != y.attrs().len()
         || (self_attrs_matter && x.self_attrs().len() != y.self_attrs().len())
         || (statics_matter && x.statics.len() != y.statics.len())
     {
@@ -875,11 +919,6 @@ fn def_interface_matches(
             }
             _ => false,
         });
-    let attrs = x
-        .attrs()
-        .iter()
-        .zip(y.attrs())
-        .all(|(p, q)| canon_node(a, p.1) == cb(q.1) && sa(p.0) == sb(q.0));
     let self_attrs = !self_attrs_matter
         || x.self_attrs()
             .iter()
@@ -914,7 +953,7 @@ fn def_interface_matches(
                     _ => false,
                 }
         });
-    params && base_refs && attrs && self_attrs && statics
+    params && base_refs && self_attrs && statics
 }
 
 /// What an interface node is: its kind, its definition and its name (for variables) or index
@@ -1270,7 +1309,7 @@ fn interface_diff(a: &ModuleFacts, b: &ModuleFacts) -> String {
             continue;
         };
         let x = &a.defs[i];
-        if !def_interface_matches(a, b, x, y, true, true, &map) {
+        if !def_signature_matches(a, b, x, y, true, true, &map) || !attrs_match(a, b, x, y, &map) {
             let what = if x.statics.len() != y.statics.len() {
                 "statics"
             } else if x.self_attrs().len() != y.self_attrs().len() {

@@ -2848,6 +2848,66 @@ impl Solver {
         ops
     }
 
+    /// Before the names some classes' bodies bind change (a method added or removed): drops
+    /// the cached lookups that may see them, on those classes, on every class in their method
+    /// resolution orders (whose `self` lookups ask subclasses, see `cha_definers`) and on
+    /// the subclasses of all of these, and returns the constraints that fired on nodes
+    /// holding such values (they must fire again).
+    pub(crate) fn forget_class_attrs(&mut self, classes: &[u32]) -> Vec<u32> {
+        let mut scope: Vec<u32> = Vec::new();
+        for &c in classes {
+            for b in self.mro(c) {
+                if !scope.contains(&b) {
+                    scope.push(b);
+                }
+            }
+        }
+        self.forget_lookups(&scope)
+    }
+
+    /// The names class `d` of module `slot` binds and their nodes, in global ids, sorted.
+    fn class_attrs_of(&self, slot: u32, d: &DefFact) -> Vec<(u32, u32)> {
+        let mut attrs: Vec<(u32, u32)> = d
+            .attrs()
+            .iter()
+            .map(|&(s, n)| (self.gsym(slot, s), self.gnode(slot, n)))
+            .collect();
+        attrs.sort_unstable();
+        attrs
+    }
+
+    /// Reads the names class `local` of module `slot` binds again from its facts, into its
+    /// `ClassInfo` and the definers of each name (kept in the order of a full solve: by
+    /// module, then by definition).
+    pub(crate) fn refresh_class_attrs(&mut self, slot: u32, local: u32) {
+        let facts = self.mods[slot as usize].facts.clone();
+        let Some(d) = facts.defs.get(local as usize) else {
+            return;
+        };
+        let g = self.gdef(slot, local);
+        let attrs = self.class_attrs_of(slot, d);
+        let Some(info) = self.classes.get_mut(&g) else {
+            return;
+        };
+        let old: Vec<u32> = info.attrs.iter().map(|&(a, _)| a).collect();
+        info.attrs = attrs.clone();
+        for &a in &old {
+            if attrs.binary_search_by_key(&a, |&(x, _)| x).is_err() {
+                if let Some(v) = self.definers.get_mut(&a) {
+                    v.retain(|&x| x != g);
+                }
+            }
+        }
+        for &(a, _) in &attrs {
+            if old.binary_search(&a).is_err() {
+                let v = self.definers.entry(a).or_default();
+                v.push(g);
+                let loc = &self.def_loc;
+                v.sort_by_key(|&x| loc.get(x).unwrap_or((NO, NO)));
+            }
+        }
+    }
+
     /// Reads the classes' `self` attributes of a module again from its facts.
     pub(crate) fn refresh_self_attrs(&mut self, slot: u32) {
         let facts = self.mods[slot as usize].facts.clone();
@@ -4168,15 +4228,7 @@ impl Solver {
                         }
                     }
                 }
-                let attrs: Vec<(u32, u32)> = {
-                    let mut a: Vec<(u32, u32)> = d
-                        .attrs()
-                        .iter()
-                        .map(|&(s, n)| (self.gsym(mi, s), self.gnode(mi, n)))
-                        .collect();
-                    a.sort_unstable();
-                    a
-                };
+                let attrs = self.class_attrs_of(mi, d);
                 let mut self_attrs: Vec<u32> =
                     d.self_attrs().iter().map(|&s| self.gsym(mi, s)).collect();
                 self_attrs.sort_unstable();

@@ -925,13 +925,13 @@ fn moving_code_only_moves_positions() {
 
 #[test]
 fn interface_changes_solve_from_scratch() {
-    // A changed signature, a new method.
+    // A changed signature, a new class.
     let before = "class C:\n    def m(self): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
     let signature =
         "class C:\n    def m(self): pass\ndef f(x=1): pass\ndef g():\n    f()\n    C().m()\n";
-    let method = "class C:\n    def m(self): pass\n    def n(self): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
+    let class = "class C:\n    def m(self): pass\nclass D(C): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
     assert_both_ways(&[], before, signature, UpdateKind::Full);
-    assert_both_ways(&[], before, method, UpdateKind::Full);
+    assert_both_ways(&[], before, class, UpdateKind::Full);
     assert_incremental(
         &[("main", before)],
         &[("other", "import main\nmain.g()\n")],
@@ -1064,6 +1064,31 @@ fn functions_added_and_removed_are_solved_incrementally() {
     let others = [("lib", lib), ("other", reader)];
     assert_both_ways(&others, before, added, UpdateKind::Full);
     assert_both_ways(&others, before, renamed, UpdateKind::Full);
+}
+
+#[test]
+fn methods_added_and_removed_are_solved_incrementally() {
+    // An override in a subclass that a base class's method calls on `self`.
+    let base = "class Base:\n    def run(self):\n        self.hook()\n    def hook(self): pass\nclass Sub(Base):\n    def other(self): pass\nSub().run()\n";
+    let hooked = "class Base:\n    def run(self):\n        self.hook()\n    def hook(self): pass\nclass Sub(Base):\n    def other(self): pass\n    def hook(self): pass\nSub().run()\n";
+    assert_both_ways(&[], base, hooked, UpdateKind::Incremental);
+    // A method another module calls (found, or looked for in vain before), and one that
+    // comes before the others in its class.
+    let lib = "class K:\n    def m(self): pass\n";
+    let lib2 = "class K:\n    def m(self): pass\n    def m2(self):\n        self.m()\n";
+    let lib3 = "class K:\n    def first(self): pass\n    def m(self): pass\n";
+    let other = "from lib import K\nk = K()\nk.m()\nk.m2()\nK.first(k)\n";
+    let sub = "from lib import K\nclass L(K):\n    def go(self):\n        self.m()\n        self.m2()\nL().go()\n";
+    for others in [[("other", other)], [("other", sub)]] {
+        let mut before: Vec<(&str, &str)> = others.to_vec();
+        before.push(("lib", lib));
+        for after in [lib2, lib3] {
+            assert_incremental(&before, &[("lib", after)], UpdateKind::Incremental);
+            let mut back: Vec<(&str, &str)> = others.to_vec();
+            back.push(("lib", after));
+            assert_incremental(&back, &[("lib", lib)], UpdateKind::Incremental);
+        }
+    }
 }
 
 #[test]
