@@ -215,7 +215,7 @@ impl Solver {
             .map(|j| j as u32)
             .collect();
         if !classes.is_empty() {
-            for op in self.forget_class_attrs(&classes) {
+            for op in self.forget_class_attrs(&classes, &names.class_names) {
                 region.add_creator(op);
             }
         }
@@ -592,8 +592,11 @@ struct GlobalsChange {
     added: Vec<String>,
     removed: Vec<String>,
     statics: Vec<String>,
-    /// Classes (old numbering) whose bodies bind other names: methods added or removed.
+    /// Classes (old numbering) whose bodies bind other names (methods added or removed).
     classes: Vec<u32>,
+    /// The names those classes' bodies bind in one version and not the other, or bind to
+    /// another node.
+    class_names: Vec<String>,
 }
 
 impl GlobalsChange {
@@ -820,6 +823,7 @@ fn interface_change(
         }
         if x.kind == DefKind::Class && !attrs_match(a, b, x, y, &map) {
             change.classes.push(i as u32);
+            change.class_names.extend(attr_changes(a, b, x, y, &map));
         }
     }
     Some((change, map))
@@ -849,6 +853,40 @@ fn statics_matter(f: &ModuleFacts, d: usize) -> bool {
         }),
         _ => true,
     }
+}
+
+/// The names class `x` of `a` and class `y` of `b` do not bind alike (to the same node).
+fn attr_changes(
+    a: &ModuleFacts,
+    b: &ModuleFacts,
+    x: &DefFact,
+    y: &DefFact,
+    map: &DefMap,
+) -> Vec<String> {
+    let p: Vec<(&str, Canon<'_>)> = x
+        .attrs()
+        .iter()
+        .map(|&(s, n)| (a.strings.get(s as usize).unwrap_or(""), canon_node(a, n)))
+        .collect();
+    let q: Vec<(&str, Canon<'_>)> = y
+        .attrs()
+        .iter()
+        .map(|&(s, n)| {
+            (
+                b.strings.get(s as usize).unwrap_or(""),
+                map.canon(canon_node(b, n)),
+            )
+        })
+        .collect();
+    let mut names: Vec<String> = p
+        .iter()
+        .filter(|e| !q.contains(e))
+        .chain(q.iter().filter(|e| !p.contains(e)))
+        .map(|(n, _)| n.to_string())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// Whether a class's attributes (the names its body binds, and their nodes) are the same.

@@ -2848,12 +2848,16 @@ impl Solver {
         ops
     }
 
-    /// Before the names some classes' bodies bind change (a method added or removed): drops
-    /// the cached lookups that may see them, on those classes, on every class in their method
-    /// resolution orders (whose `self` lookups ask subclasses, see `cha_definers`) and on
-    /// the subclasses of all of these, and returns the constraints that fired on nodes
-    /// holding such values (they must fire again).
-    pub(crate) fn forget_class_attrs(&mut self, classes: &[u32]) -> Vec<u32> {
+    /// Before the names `names` some classes' bodies bind change (a method added or
+    /// removed): drops the cached lookups that may see them, on those classes, on every class
+    /// in their method resolution orders (whose `self` lookups ask subclasses, see
+    /// `cha_definers`) and on the subclasses of all of these, and returns the constraints
+    /// that fired on nodes holding such values and may have looked one of the names up: a
+    /// load or store of that attribute, or any dynamic constraint (`getattr` with a name
+    /// computed, and what lookups derived). A special name (`__init__`, `__call__`, ...) is
+    /// looked up implicitly by calls, iteration and the like, so with one among `names` every
+    /// constraint on those nodes fires again.
+    pub(crate) fn forget_class_attrs(&mut self, classes: &[u32], names: &[String]) -> Vec<u32> {
         let mut scope: Vec<u32> = Vec::new();
         for &c in classes {
             for b in self.mro(c) {
@@ -2862,7 +2866,33 @@ impl Solver {
                 }
             }
         }
-        self.forget_lookups(&scope)
+        let ops = self.forget_lookups(&scope);
+        if names
+            .iter()
+            .any(|n| n.starts_with("__") && n.ends_with("__"))
+        {
+            return ops;
+        }
+        // Names never interned were never looked up.
+        let attrs: FxSet<u32> = names.iter().filter_map(|n| self.syms.get(n)).collect();
+        ops.into_iter()
+            .filter(|&op| {
+                if op & DYN != 0 {
+                    return true;
+                }
+                let Some((module, local)) = self.op_loc.get(op) else {
+                    return true;
+                };
+                let m = &self.mods[module as usize];
+                match m.facts.ops.get(local as usize) {
+                    Some(Op::Load { attr, .. }) | Some(Op::Store { attr, .. }) => {
+                        attrs.contains(&self.gsym(module, *attr))
+                    }
+                    Some(_) => false,
+                    None => true,
+                }
+            })
+            .collect()
     }
 
     /// The names class `d` of module `slot` binds and their nodes, in global ids, sorted.

@@ -1079,7 +1079,17 @@ fn methods_added_and_removed_are_solved_incrementally() {
     let lib3 = "class K:\n    def first(self): pass\n    def m(self): pass\n";
     let other = "from lib import K\nk = K()\nk.m()\nk.m2()\nK.first(k)\n";
     let sub = "from lib import K\nclass L(K):\n    def go(self):\n        self.m()\n        self.m2()\nL().go()\n";
-    for others in [[("other", other)], [("other", sub)]] {
+    // Looked up with a computed name, through `super()`, and stored from outside.
+    let dynamic = "from lib import K\nk = K()\nname = 'm2'\ngetattr(k, name)()\n";
+    let sup = "from lib import K\nclass L(K):\n    def m2(self):\n        super().m2()\n        super().first()\nL().m2()\n";
+    let store = "from lib import K\ndef f(): pass\nK.m2 = f\nK().m2()\n";
+    for others in [
+        [("other", other)],
+        [("other", sub)],
+        [("other", dynamic)],
+        [("other", sup)],
+        [("other", store)],
+    ] {
         let mut before: Vec<(&str, &str)> = others.to_vec();
         before.push(("lib", lib));
         for after in [lib2, lib3] {
@@ -1088,6 +1098,20 @@ fn methods_added_and_removed_are_solved_incrementally() {
             back.push(("lib", after));
             assert_incremental(&back, &[("lib", lib)], UpdateKind::Incremental);
         }
+    }
+    // Special methods are looked up by calls, iteration and the like.
+    let special = "class K:\n    def m(self): pass\n    def __call__(self):\n        self.m()\n    def __iter__(self):\n        return iter([self.m])\n";
+    let user = "from lib import K\nk = K()\nk()\nfor f in k:\n    f()\n";
+    assert_both_ways_named(&[("other", user)], "lib", lib, special);
+}
+
+/// `assert_incremental` for module `name` edited from `a` to `b` and back, beside `others`.
+#[track_caller]
+fn assert_both_ways_named(others: &[(&str, &str)], name: &str, a: &str, b: &str) {
+    for (from, to) in [(a, b), (b, a)] {
+        let mut before = others.to_vec();
+        before.push((name, from));
+        assert_incremental(&before, &[(name, to)], UpdateKind::Incremental);
     }
 }
 
