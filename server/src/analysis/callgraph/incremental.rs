@@ -259,7 +259,15 @@ impl Solver {
             m.globals = globals;
         }
         let name = self.mods[slot as usize].name;
+        let gone: Vec<u32> = defs.removed.iter().map(|&i| self.gdef(slot, i)).collect();
         let def_map = self.def_ids(slot, name, &new);
+        // A removed definition's id no longer says where it lives (as a retired site's does
+        // not): nothing should ask, and an answer would name whatever has its old index now.
+        for id in gone {
+            if id != NO && !def_map.contains(&id) {
+                self.def_loc.set(id, (slot, NO));
+            }
+        }
         self.mods[slot as usize].def_map = def_map;
         self.refresh_self_attrs(slot);
         for &j in &classes_now {
