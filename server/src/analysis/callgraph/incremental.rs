@@ -67,6 +67,9 @@ impl Solver {
                 );
                 return None;
             }
+            // Cached answers about these names on the module would be stale.
+            let stale: Vec<String> = names.added.iter().chain(&names.removed).cloned().collect();
+            self.forget_module_lookups(slot, &stale);
         }
         // New definitions to install (added ones and changed ones), and old ones to take out
         // (removed ones and changed ones).
@@ -588,15 +591,17 @@ impl DefMap {
 
 /// Whether a definition may be added or removed without solving again from scratch: a
 /// function, method or lambda (a method also changes its class's attributes, which
-/// `Solver::class_attrs_changed` handles); classes may not.
+/// `Solver::forget_class_attrs` and `Solver::refresh_class_attrs` handle); classes may not.
 fn may_come_and_go(d: &DefFact) -> bool {
     matches!(d.kind, DefKind::Function | DefKind::Lambda)
 }
 
-/// Module-level names one version of a module defines and the other does not, and the
-/// module-level names bound differently by imports or aliases, as strings.
+/// What differs between two versions of a module's interface that an incremental update can
+/// take: module-level names one version defines and the other does not, names a module or
+/// class scope binds differently by imports, aliases or definitions, and classes whose
+/// bodies bind other names; all names as strings.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct GlobalsChange {
+struct InterfaceChange {
     added: Vec<String>,
     removed: Vec<String>,
     statics: Vec<String>,
@@ -607,13 +612,63 @@ struct GlobalsChange {
     class_names: Vec<String>,
 }
 
-impl GlobalsChange {
+impl InterfaceChange {
     fn is_empty(&self) -> bool {
         self.added.is_empty()
             && self.removed.is_empty()
             && self.statics.is_empty()
             && self.classes.is_empty()
     }
+}
+
+/// Names with what each is bound to.
+type Named<'s, T> = Vec<(&'s str, T)>;
+
+/// The entries of `p` that `q` lacks and those of `q` that `p` lacks, each sorted.
+fn one_sided<'s, T: Ord>(mut p: Named<'s, T>, mut q: Named<'s, T>) -> (Named<'s, T>, Named<'s, T>) {
+    p.sort_unstable();
+    q.sort_unstable();
+    let (mut only_p, mut only_q) = (Vec::new(), Vec::new());
+    let (mut p, mut q) = (p.into_iter().peekable(), q.into_iter().peekable());
+    loop {
+        match (p.peek(), q.peek()) {
+            (Some(u), Some(v)) if u == v => {
+                p.next();
+                q.next();
+            }
+            (Some(u), Some(v)) if u < v => only_p.extend(p.next()),
+            (Some(_), None) => only_p.extend(p.next()),
+            (_, Some(_)) => only_q.extend(q.next()),
+            (None, None) => return (only_p, only_q),
+        }
+    }
+}
+
+/// Names bound to nodes (`globals`, a class's `attrs()`) as strings and canonical nodes,
+/// `canon` bringing them into the other version's numbering.
+fn named_nodes<'f>(
+    f: &'f ModuleFacts,
+    names: &[(u32, u32)],
+    canon: impl Fn(Canon<'f>) -> Canon<'f>,
+) -> Vec<(&'f str, Canon<'f>)> {
+    names
+        .iter()
+        .map(|&(s, n)| {
+            (
+                f.strings.get(s as usize).unwrap_or(""),
+                canon(canon_node(f, n)),
+            )
+        })
+        .collect()
+}
+
+/// The names of the entries only one of `p` and `q` has, sorted, each once.
+fn differing_names<T: Ord>(p: Vec<(&str, T)>, q: Vec<(&str, T)>) -> Vec<String> {
+    let (p, q) = one_sided(p, q);
+    let mut names: Vec<String> = p.iter().chain(&q).map(|(n, _)| n.to_string()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// The names whose static bindings (`import`, `from … import`, aliases, definitions) differ
@@ -626,10 +681,13 @@ fn static_changes(
     map: &DefMap,
 ) -> Vec<String> {
     // Definitions in the old version's numbering.
-    fn canonical(f: &ModuleFacts, d: &DefFact, def: impl Fn(u32) -> u32) -> Vec<(String, String)> {
+    fn canonical<'f>(
+        f: &'f ModuleFacts,
+        d: &DefFact,
+        def: impl Fn(u32) -> u32,
+    ) -> Vec<(&'f str, String)> {
         let s = |x: u32| f.strings.get(x as usize).unwrap_or("");
-        let mut v: Vec<(String, String)> = d
-            .statics
+        d.statics
             .iter()
             .map(|(name, binding)| {
                 let what = match binding {
@@ -643,43 +701,15 @@ fn static_changes(
                         format!("alias {} {}", def(r.scope), path.join("."))
                     }
                 };
-                (s(*name).to_string(), what)
+                (s(*name), what)
             })
-            .collect();
-        v.sort_unstable();
-        v
+            .collect()
     }
-    let (p, q) = (canonical(a, x, |d| d), canonical(b, y, |d| map.def(d)));
-    let mut names: Vec<String> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < p.len() || j < q.len() {
-        match (p.get(i), q.get(j)) {
-            (Some(u), Some(v)) if u == v => {
-                i += 1;
-                j += 1;
-            }
-            (Some(u), Some(v)) if u < v => {
-                names.push(u.0.clone());
-                i += 1;
-            }
-            (Some(u), None) => {
-                names.push(u.0.clone());
-                i += 1;
-            }
-            (_, Some(v)) => {
-                names.push(v.0.clone());
-                j += 1;
-            }
-            (None, None) => break,
-        }
-    }
-    names.sort_unstable();
-    names.dedup();
-    names
+    differing_names(canonical(a, x, |d| d), canonical(b, y, |d| map.def(d)))
 }
 
 /// Whether interface node `i` holds a module-level name or a class attribute (compared by
-/// name elsewhere: `globals`, `attrs_match`).
+/// name elsewhere: `globals`, `attr_changes`).
 fn scope_name(f: &ModuleFacts, i: u32) -> bool {
     match f.interface_keys.get(i as usize) {
         Some(&(IF_ALL, def, _)) => f
@@ -693,13 +723,14 @@ fn scope_name(f: &ModuleFacts, i: u32) -> bool {
 /// How two versions of a module's interface differ. Two versions show the same interface
 /// when they have the same definitions with the same signatures and class layouts, the same
 /// module-level names, star imports and `__all__`, and the same interface nodes. `None` when
-/// they differ in anything but the set of module-level names, else the names one has and the
-/// other has not (empty when the interfaces are the same).
+/// they differ in more than an incremental update can take (see `InterfaceChange` and
+/// `may_come_and_go`), else what differs (empty when the interfaces are the same) and how
+/// the definitions match.
 fn interface_change(
     a: &ModuleFacts,
     b: &ModuleFacts,
     self_attrs_matter: impl Fn(u32) -> bool,
-) -> Option<(GlobalsChange, DefMap)> {
+) -> Option<(InterfaceChange, DefMap)> {
     let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
     let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
     if a.name != b.name
@@ -721,47 +752,22 @@ fn interface_change(
     {
         return None;
     }
-    // Module-level names are compared by name below: a name both versions define must be
-    // held by the same node, by what it is.
-    let mut change = GlobalsChange::default();
+    // Module-level names are compared by name.
+    let mut change = InterfaceChange::default();
     // `globals` is sorted by string id, which is not the same order in both versions.
-    fn by_name(f: &ModuleFacts) -> Vec<(&str, u32)> {
-        let mut v: Vec<(&str, u32)> = f
-            .globals
-            .iter()
-            .map(|&(s, n)| (f.strings.get(s as usize).unwrap_or(""), n))
-            .collect();
-        v.sort_unstable();
-        v
+    let (only_a, only_b) = one_sided(
+        named_nodes(a, &a.globals, |c| c),
+        named_nodes(b, &b.globals, |c| map.canon(c)),
+    );
+    // A name both versions define must be held by the same node, by what it is.
+    if only_a
+        .iter()
+        .any(|(n, _)| only_b.iter().any(|(m, _)| n == m))
+    {
+        return None;
     }
-    let (ga, gb) = (by_name(a), by_name(b));
-    let (mut i, mut j) = (0, 0);
-    while i < ga.len() || j < gb.len() {
-        let x = ga.get(i).map(|&(s, _)| s);
-        let y = gb.get(j).map(|&(s, _)| s);
-        match (x, y) {
-            (Some(x), Some(y)) if x == y => {
-                if canon_node(a, ga[i].1) != map.canon(canon_node(b, gb[j].1)) {
-                    return None;
-                }
-                i += 1;
-                j += 1;
-            }
-            (Some(x), Some(y)) if x < y => {
-                change.removed.push(x.to_string());
-                i += 1;
-            }
-            (Some(x), None) => {
-                change.removed.push(x.to_string());
-                i += 1;
-            }
-            (_, Some(y)) => {
-                change.added.push(y.to_string());
-                j += 1;
-            }
-            (None, None) => break,
-        }
-    }
+    change.removed = only_a.iter().map(|(n, _)| n.to_string()).collect();
+    change.added = only_b.iter().map(|(n, _)| n.to_string()).collect();
     // Interface nodes other modules or other definitions can see must be the same; the
     // variables of functions that nested functions read may change, the nodes of
     // module-level names were compared above and those of class attributes are compared
@@ -829,9 +835,12 @@ fn interface_change(
         if scope {
             change.statics.extend(static_changes(a, b, x, y, &map));
         }
-        if x.kind == DefKind::Class && !attrs_match(a, b, x, y, &map) {
-            change.classes.push(i as u32);
-            change.class_names.extend(attr_changes(a, b, x, y, &map));
+        if x.kind == DefKind::Class {
+            let names = attr_changes(a, b, x, y, &map);
+            if !names.is_empty() {
+                change.classes.push(i as u32);
+                change.class_names.extend(names);
+            }
         }
     }
     Some((change, map))
@@ -863,7 +872,8 @@ fn statics_matter(f: &ModuleFacts, d: usize) -> bool {
     }
 }
 
-/// The names class `x` of `a` and class `y` of `b` do not bind alike (to the same node).
+/// The names class `x` of `a` and class `y` of `b` do not bind alike (to the same node):
+/// empty when the class's attributes are the same.
 fn attr_changes(
     a: &ModuleFacts,
     b: &ModuleFacts,
@@ -871,45 +881,14 @@ fn attr_changes(
     y: &DefFact,
     map: &DefMap,
 ) -> Vec<String> {
-    let p: Vec<(&str, Canon<'_>)> = x
-        .attrs()
-        .iter()
-        .map(|&(s, n)| (a.strings.get(s as usize).unwrap_or(""), canon_node(a, n)))
-        .collect();
-    let q: Vec<(&str, Canon<'_>)> = y
-        .attrs()
-        .iter()
-        .map(|&(s, n)| {
-            (
-                b.strings.get(s as usize).unwrap_or(""),
-                map.canon(canon_node(b, n)),
-            )
-        })
-        .collect();
-    let mut names: Vec<String> = p
-        .iter()
-        .filter(|e| !q.contains(e))
-        .chain(q.iter().filter(|e| !p.contains(e)))
-        .map(|(n, _)| n.to_string())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-}
-
-/// Whether a class's attributes (the names its body binds, and their nodes) are the same.
-fn attrs_match(a: &ModuleFacts, b: &ModuleFacts, x: &DefFact, y: &DefFact, map: &DefMap) -> bool {
-    let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
-    let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
-    x.attrs().len() == y.attrs().len()
-        && x.attrs()
-            .iter()
-            .zip(y.attrs())
-            .all(|(p, q)| canon_node(a, p.1) == map.canon(canon_node(b, q.1)) && sa(p.0) == sb(q.0))
+    differing_names(
+        named_nodes(a, x.attrs(), |c| c),
+        named_nodes(b, y.attrs(), |c| map.canon(c)),
+    )
 }
 
 /// Whether a definition shows the same interface in both versions, its class attributes
-/// aside (`attrs_match`).
+/// aside (`attr_changes`).
 fn def_signature_matches(
     a: &ModuleFacts,
     b: &ModuleFacts,
@@ -1004,7 +983,7 @@ fn def_signature_matches(
 
 /// What an interface node is: its kind, its definition and its name (for variables) or index
 /// (for parameters).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum IfaceKey<'a> {
     Named(u8, u32, &'a str),
     Indexed(u8, u32, u32),
@@ -1034,7 +1013,7 @@ fn private_iface(f: &ModuleFacts, i: u32) -> bool {
 
 /// A node named independently of the numbering: an interface node by what it is, a body node
 /// by its definition and its offset in that definition's nodes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Canon<'a> {
     None,
     Iface(IfaceKey<'a>),
@@ -1355,7 +1334,9 @@ fn interface_diff(a: &ModuleFacts, b: &ModuleFacts) -> String {
             continue;
         };
         let x = &a.defs[i];
-        if !def_signature_matches(a, b, x, y, true, true, &map) || !attrs_match(a, b, x, y, &map) {
+        if !def_signature_matches(a, b, x, y, true, true, &map)
+            || !attr_changes(a, b, x, y, &map).is_empty()
+        {
             let what = if x.statics.len() != y.statics.len() {
                 "statics"
             } else if x.self_attrs().len() != y.self_attrs().len() {

@@ -2729,7 +2729,7 @@ impl Solver {
     /// program (resolution follows names as written, through imports and aliases) may now
     /// resolve differently.
     pub(crate) fn names_read_from_outside(
-        &mut self,
+        &self,
         slot: u32,
         added: &[String],
         removed: &[String],
@@ -2790,17 +2790,19 @@ impl Solver {
                 return Some(name.clone());
             }
         }
-        // Cached answers about these names on the module go; they would be stale.
-        let names: FxSet<u32> = added
-            .iter()
-            .chain(removed)
-            .filter_map(|n| self.syms.get(n))
-            .collect();
+        None
+    }
+
+    /// Drops the cached lookups of `names` on module `slot`, which gains or loses them.
+    pub(crate) fn forget_module_lookups(&mut self, slot: u32, names: &[String]) {
+        let Some(m) = self.mods.get(slot as usize).map(|m| m.name) else {
+            return;
+        };
+        let names: FxSet<u32> = names.iter().filter_map(|n| self.syms.get(n)).collect();
         let values = &self.values;
         self.lookup_cache.retain(|&(v, attr), _| {
             !(names.contains(&attr) && matches!(values[v as usize], Value::Module(x) if x == m))
         });
-        None
     }
 
     /// Whether the attributes class `local` of module `slot` assigns on `self` can change a
