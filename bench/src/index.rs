@@ -480,6 +480,10 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
         End,
         /// Inside the first top-level class whose header is one line.
         FirstClass,
+        /// After the last parameter of the first `def` whose header is one line and whose
+        /// parameters can take one more with a default (not empty, no `**`, no trailing
+        /// comma).
+        LastParameter,
     }
     struct Kind {
         what: &'static str,
@@ -518,6 +522,18 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             place: Place::FirstClass,
             target: false,
         },
+        Kind {
+            what: "a parameter added to a function or method (`, _tandem_probe=None`)",
+            text: ", _tandem_probe=None",
+            place: Place::LastParameter,
+            target: true,
+        },
+        Kind {
+            what: "a class added at the end (two lines)",
+            text: "class _TandemProbe:\n    pass\n",
+            place: Place::End,
+            target: false,
+        },
     ];
     println!();
     println!("### Edits that change what a module defines (Django)");
@@ -545,18 +561,22 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             if text.is_empty() || !text.ends_with('\n') {
                 continue;
             }
-            let line = match kind.place {
-                Place::Top => Some(0),
-                Place::End => Some(text.lines().count()),
+            let at = match kind.place {
+                Place::Top => Some((0, 0)),
+                Place::End => Some((text.lines().count(), 0)),
                 Place::FirstClass => text
                     .lines()
                     .position(|l| l.starts_with("class ") && l.trim_end().ends_with(':'))
-                    .map(|i| i + 1),
+                    .map(|i| (i + 1, 0)),
+                Place::LastParameter => text
+                    .lines()
+                    .enumerate()
+                    .find_map(|(i, l)| last_parameter_end(l).map(|c| (i, c))),
             };
-            let Some(line) = line else {
+            let Some((line, column)) = at else {
                 continue;
             };
-            let at = TextPosition::new(line as u32, 0);
+            let at = TextPosition::new(line as u32, column as u32);
             let (elapsed, _) = edit_and_update(index, roots, path, &text, at, kind.text);
             samples.push(elapsed);
             if matches!(index.graph_update_report().0, UpdateKind::Full) {
@@ -623,6 +643,27 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             println!("- {line}");
         }
     }
+}
+
+/// The byte column of the `)` closing the parameters of a one-line `def` header, when one
+/// more parameter with a default can go before it.
+fn last_parameter_end(line: &str) -> Option<usize> {
+    let def = line.trim_start().strip_prefix("def ")?;
+    let open = line.len() - def.len() + def.find('(')?;
+    let header = line.trim_end().strip_suffix(':')?;
+    let close = match header.rfind("->") {
+        Some(arrow) => header[..arrow].trim_end().strip_suffix(')')?.len(),
+        None => header.strip_suffix(')')?.len(),
+    };
+    let params = line.get(open + 1..close)?;
+    let simple = params
+        .chars()
+        .all(|c| c.is_alphanumeric() || " _,*=".contains(c));
+    (simple
+        && !params.trim().is_empty()
+        && !params.contains("**")
+        && !params.trim_end().ends_with(','))
+    .then_some(close)
 }
 
 /// Where the time of a cold build goes: every step on one core, as CPU time of this thread, so

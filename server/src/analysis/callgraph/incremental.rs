@@ -15,7 +15,10 @@
 //!
 //! Definitions are matched between the versions by qualified name (`DefMap`), so a function
 //! added or removed anywhere does not shift the others; functions, methods and lambdas may
-//! come and go (their values are new, or go with the ops that made them). A class whose body
+//! come and go (their values are new, or go with the ops that made them). A function or
+//! method whose signature changed (parameters, decorators, `async`) is taken as one that went
+//! and came back: the calls that bound arguments to its old parameters go with its old value,
+//! and those that reach the new one bind them again. A class whose body
 //! binds other names (a method added or removed) has its attributes and the definers of
 //! those names read again, and every cached lookup that may see them (on the class, the
 //! classes in its method resolution order, and their subclasses) is done again. A
@@ -25,8 +28,8 @@
 //! a name whose import or alias binding changed (class hierarchies are resolved before
 //! solving). The solver tells from what earlier lookups left behind
 //! (`Solver::names_read_from_outside`); the module's changed definitions are then all that
-//! changes. Any other change of the interface (a class added or removed, a changed signature
-//! or base classes) solves everything again.
+//! changes. Any other change of the interface (a class added or removed, changed base
+//! classes, a changed signature of a function that defines a class) solves everything again.
 //!
 //! The result is the solution a solve from scratch gives, except where a node reached the cap
 //! on its number of values (`MAX_VALUES`): what such a node passed on before it saturated
@@ -554,6 +557,19 @@ impl DefMap {
         DefMap { to_old, removed }
     }
 
+    /// Takes new definitions `new` (and the old ones they were matched with) as added (and
+    /// removed).
+    fn unmatch(&mut self, new: &[usize]) {
+        for &j in new {
+            let o = self.to_old[j];
+            if o & ADDED == 0 {
+                self.removed.push(o);
+                self.to_old[j] = ADDED | j as u32;
+            }
+        }
+        self.removed.sort_unstable();
+    }
+
     /// The old index of new definition `d` (`NONE` stays `NONE`).
     fn def(&self, d: u32) -> u32 {
         if d == NONE {
@@ -741,7 +757,35 @@ fn interface_change(
     }
     // Definitions are matched by qualified name; those only one version has must be plain
     // functions (their values are new, or go with the ops that made them).
-    let map = DefMap::new(a, b);
+    let mut map = DefMap::new(a, b);
+    // A function whose signature changed (parameters, decorators, `async`) is taken as
+    // removed and added again: its value goes with the op that made it, and every call that
+    // bound arguments to the old parameters goes with that value. Functions nested in it
+    // then have another parent, and go the same way.
+    loop {
+        let changed: Vec<usize> = (0..b.defs.len())
+            .filter(|&j| {
+                map.old(j).is_some_and(|i| {
+                    let (x, y) = (&a.defs[i], &b.defs[j]);
+                    may_come_and_go(x)
+                        && may_come_and_go(y)
+                        && !def_signature_matches(
+                            a,
+                            b,
+                            x,
+                            y,
+                            self_attrs_matter(i as u32),
+                            statics_matter(a, i),
+                            &map,
+                        )
+                })
+            })
+            .collect();
+        if changed.is_empty() {
+            break;
+        }
+        map.unmatch(&changed);
+    }
     let added = |j: u32| map.to_old.get(j as usize).is_some_and(|&o| o & ADDED != 0);
     let removed = |i: u32| map.removed.binary_search(&i).is_ok();
     if map

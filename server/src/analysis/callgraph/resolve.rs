@@ -1535,18 +1535,21 @@ impl Solver {
     /// Adds an edge `dst ⊇ src` for the current constraint, and moves the values `src`
     /// already has.
     fn add_edge(&mut self, src: u32, dst: u32, filter: u32) {
-        if self.creator != NO {
-            if let Some(e) = self.find_edge(src, dst, filter) {
-                if self.edges[e as usize].refs > 0 && self.recently_derived(Effect::Edge(e)) {
-                    return;
-                }
+        if self.creator == NO {
+            self.edge_ref(src, dst, filter);
+            return;
+        }
+        if src == NO || dst == NO || src == dst {
+            return;
+        }
+        let found = self.find_edge(src, dst, filter);
+        if let Some(e) = found {
+            if self.edges[e as usize].refs > 0 && self.recently_derived(Effect::Edge(e)) {
+                return;
             }
         }
-        if let Some(e) = self.edge_ref(src, dst, filter) {
-            if self.creator != NO {
-                self.push_effect(self.creator, Effect::Edge(e));
-            }
-        }
+        let e = self.edge_ref_found(src, dst, filter, found);
+        self.push_effect(self.creator, Effect::Edge(e));
     }
 
     /// An edge that belongs to the heap model itself (container slots to their union,
@@ -1671,11 +1674,18 @@ impl Solver {
         if src == NO || dst == NO || src == dst {
             return None;
         }
-        let e = match self.find_edge(src, dst, filter) {
+        let found = self.find_edge(src, dst, filter);
+        Some(self.edge_ref_found(src, dst, filter, found))
+    }
+
+    /// `edge_ref` for two distinct real nodes, given what `find_edge` found for them (so that
+    /// `add_edge`, which looks first, does not search the out-edges twice).
+    fn edge_ref_found(&mut self, src: u32, dst: u32, filter: u32, found: Option<u32>) -> u32 {
+        let e = match found {
             Some(e) => {
                 self.edges[e as usize].refs += 1;
                 if self.edges[e as usize].refs > 1 {
-                    return Some(e);
+                    return e;
                 }
                 e
             }
@@ -1683,7 +1693,7 @@ impl Solver {
         };
         // A new (or revived) edge gets the values src already has.
         self.give_edge_values(src, dst, filter);
-        Some(e)
+        e
     }
 
     /// The destinations of a node's live edges.

@@ -925,12 +925,9 @@ fn moving_code_only_moves_positions() {
 
 #[test]
 fn interface_changes_solve_from_scratch() {
-    // A changed signature, a new class.
+    // A new class, a new module.
     let before = "class C:\n    def m(self): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
-    let signature =
-        "class C:\n    def m(self): pass\ndef f(x=1): pass\ndef g():\n    f()\n    C().m()\n";
     let class = "class C:\n    def m(self): pass\nclass D(C): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
-    assert_both_ways(&[], before, signature, UpdateKind::Full);
     assert_both_ways(&[], before, class, UpdateKind::Full);
     assert_incremental(
         &[("main", before)],
@@ -1070,6 +1067,59 @@ fn functions_added_and_removed_are_solved_incrementally() {
     let others = [("lib", lib), ("other", reader)];
     assert_both_ways(&others, before, added, UpdateKind::Full);
     assert_both_ways(&others, before, renamed, UpdateKind::Full);
+}
+
+#[test]
+fn changed_signatures_are_solved_incrementally() {
+    // Callers in another module bind arguments to the parameters, by position, by keyword,
+    // through `*args` and `**kwargs`; the callee calls what it is given.
+    let lib = "def a(): pass\ndef b(): pass\ndef f(x, y=None):\n    x()\n    if y: y()\nclass K:\n    def m(self, cb):\n        cb()\n    def n(self):\n        self.m(a)\n";
+    let main = "import lib\ndef run():\n    lib.f(lib.a, y=lib.b)\n    lib.f(lib.b)\n    lib.K().m(lib.b)\n    lib.K().n()\n";
+    let edited = [
+        // A parameter added, removed, renamed, reordered, given a default, made keyword-only
+        // or variadic.
+        "def a(): pass\ndef b(): pass\ndef f(x, y=None, z=a):\n    x()\n    if y: y()\n    z()\nclass K:\n    def m(self, cb):\n        cb()\n    def n(self):\n        self.m(a)\n",
+        "def a(): pass\ndef b(): pass\ndef f(x):\n    x()\nclass K:\n    def m(self, cb):\n        cb()\n    def n(self):\n        self.m(a)\n",
+        "def a(): pass\ndef b(): pass\ndef f(x, w=None):\n    x()\n    if w: w()\nclass K:\n    def m(self, cb):\n        cb()\n    def n(self):\n        self.m(a)\n",
+        "def a(): pass\ndef b(): pass\ndef f(y=None, x=None):\n    x()\n    if y: y()\nclass K:\n    def m(self, cb):\n        cb()\n    def n(self):\n        self.m(a)\n",
+        "def a(): pass\ndef b(): pass\ndef f(x, *, y=None):\n    x()\n    if y: y()\nclass K:\n    def m(self, cb):\n        cb()\n    def n(self):\n        self.m(a)\n",
+        "def a(): pass\ndef b(): pass\ndef f(*args, **kwargs):\n    args[0]()\n    kwargs['y']()\nclass K:\n    def m(self, cb):\n        cb()\n    def n(self):\n        self.m(a)\n",
+        // A method's parameters, with a caller in its own class.
+        "def a(): pass\ndef b(): pass\ndef f(x, y=None):\n    x()\n    if y: y()\nclass K:\n    def m(self, other, cb=b):\n        cb()\n        other()\n    def n(self):\n        self.m(a)\n",
+        // A decorator added, `async`, a nested function that moves with its parent.
+        "import functools\ndef a(): pass\ndef b(): pass\n@functools.lru_cache\ndef f(x, y=None):\n    x()\n    if y: y()\nclass K:\n    def m(self, cb):\n        cb()\n    def n(self):\n        self.m(a)\n",
+        "def a(): pass\ndef b(): pass\nasync def f(x, y=None):\n    x()\n    if y: y()\nclass K:\n    def m(self, cb):\n        cb()\n    def n(self):\n        self.m(a)\n",
+        "def a(): pass\ndef b(): pass\ndef f(x, y=None, v=None):\n    def inner(q=x):\n        q()\n    inner()\n    if y: y()\nclass K:\n    def m(self, cb):\n        cb()\n    def n(self):\n        self.m(a)\n",
+    ];
+    for after in edited {
+        assert_both_ways_in(
+            &[("main", main)],
+            "lib",
+            lib,
+            after,
+            UpdateKind::Incremental,
+        );
+    }
+    // A method made a property, a static method, a class method.
+    let methods = "def a(): pass\ndef b(): pass\nclass K:\n    def m(self):\n        return a\n    def n(self):\n        return b\n    def go(self):\n        self.m()()\n        self.n()()\nK().go()\nK.n(K())()\n";
+    let kinds = [
+        "def a(): pass\ndef b(): pass\nclass K:\n    @property\n    def m(self):\n        return a\n    def n(self):\n        return b\n    def go(self):\n        self.m()()\n        self.n()()\nK().go()\nK.n(K())()\n",
+        "def a(): pass\ndef b(): pass\nclass K:\n    def m(self):\n        return a\n    @staticmethod\n    def n(self):\n        return b\n    def go(self):\n        self.m()()\n        self.n()()\nK().go()\nK.n(K())()\n",
+        "def a(): pass\ndef b(): pass\nclass K:\n    @classmethod\n    def m(self):\n        return a\n    def n(self):\n        return b\n    def go(self):\n        self.m()()\n        self.n()()\nK().go()\nK.n(K())()\n",
+    ];
+    for after in kinds {
+        assert_both_ways(&[], methods, after, UpdateKind::Incremental);
+    }
+    // A lambda's parameters, and a function with a nested function whose own signature
+    // stays.
+    let before = "def a(): pass\ndef outer(p):\n    def inner():\n        p()\n    inner()\n    k = lambda f: f()\n    k(a)\nouter(a)\n";
+    let after = "def a(): pass\ndef outer(p, extra=a):\n    def inner():\n        p()\n        extra()\n    inner()\n    k = lambda f, g=a: f() or g()\n    k(a)\nouter(a)\n";
+    assert_both_ways(&[], before, after, UpdateKind::Incremental);
+    // A class defined in a function whose signature changes: classes cannot come and go.
+    let with_class =
+        "def make(base):\n    class Local(base):\n        pass\n    return Local\nmake(object)\n";
+    let with_class_after = "def make(base, name=None):\n    class Local(base):\n        pass\n    return Local\nmake(object)\n";
+    assert_both_ways(&[], with_class, with_class_after, UpdateKind::Full);
 }
 
 #[test]
