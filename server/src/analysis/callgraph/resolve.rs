@@ -2746,18 +2746,9 @@ impl Solver {
         statics: &[String],
     ) -> Option<String> {
         if !statics.is_empty() {
-            for m in &self.mods {
-                let f = &m.facts;
-                for d in f.defs.iter().filter(|d| d.kind == DefKind::Class) {
-                    for r in d.base_refs().iter().flatten() {
-                        for &p in r.path.iter() {
-                            let segment = f.strings.get(p as usize).unwrap_or("");
-                            if let Some(name) = statics.iter().find(|n| n.as_str() == segment) {
-                                return Some(name.clone());
-                            }
-                        }
-                    }
-                }
+            let read = self.names_base_classes_read();
+            if let Some(name) = statics.iter().find(|n| read.contains(n.as_str())) {
+                return Some(name.clone());
             }
         }
         let m = self.mods.get(slot as usize)?.name;
@@ -2801,6 +2792,50 @@ impl Solver {
             }
         }
         None
+    }
+
+    /// Every name the resolution of a base class may read, in any scope of any module: the
+    /// names in base class expressions, and, for each name of those that an alias or an
+    /// import binds somewhere, the names the alias or import reads (`X` in `class C(X)` with
+    /// `X = lib.K` reads `lib` and `K`; with `from lib import K as X`, `lib` and `K`), and so
+    /// on. Scopes are not told apart, which only makes the set larger.
+    fn names_base_classes_read(&self) -> FxSet<&str> {
+        let mut read: FxSet<&str> = FxSet::default();
+        let mut bindings: FxMap<&str, Vec<&str>> = FxMap::default();
+        for m in &self.mods {
+            let f = &m.facts;
+            let s = |x: u32| f.strings.get(x as usize).unwrap_or("");
+            for d in &f.defs {
+                if d.kind == DefKind::Class {
+                    for r in d.base_refs().iter().flatten() {
+                        read.extend(r.path.iter().map(|&p| s(p)));
+                    }
+                }
+                for (name, binding) in d.statics.iter() {
+                    let reads: Vec<&str> = match binding {
+                        StaticBinding::Def(_) => continue,
+                        StaticBinding::Import { module, attr, .. } => {
+                            let mut v: Vec<&str> = s(*module).split('.').collect();
+                            if *attr != NONE {
+                                v.push(s(*attr));
+                            }
+                            v
+                        }
+                        StaticBinding::Alias(r) => r.path.iter().map(|&p| s(p)).collect(),
+                    };
+                    bindings.entry(s(*name)).or_default().extend(reads);
+                }
+            }
+        }
+        let mut todo: Vec<&str> = read.iter().copied().collect();
+        while let Some(name) = todo.pop() {
+            for &r in bindings.get(name).map(Vec::as_slice).unwrap_or_default() {
+                if read.insert(r) {
+                    todo.push(r);
+                }
+            }
+        }
+        read
     }
 
     /// Drops the cached lookups of `names` on module `slot`, which gains or loses them.

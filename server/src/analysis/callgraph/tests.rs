@@ -1378,3 +1378,17 @@ fn a_full_layout_gives_the_ids_of_a_serial_one() {
     assert_eq!(solver.mods.len(), 3);
     assert!(nodes > 0 && sites > 0 && ops > 0 && defs > 3);
 }
+
+#[test]
+fn base_classes_named_through_aliases_and_imports_solve_from_scratch() {
+    // `import lib` changes what `X`, and so `E`'s base class, resolves to.
+    let lib = "class K:\n    def m(self): pass\n";
+    let alias = "X = lib.K\nclass E(X):\n    def go(self):\n        self.m()\nE().go()\n";
+    let imported = format!("import lib\n{alias}");
+    assert_both_ways(&[("lib", lib)], alias, &imported, UpdateKind::Full);
+    // `K` added to `lib` changes what `X` imported from it is.
+    let reader =
+        "from lib import K as X\nclass E(X):\n    def go(self):\n        self.m()\nE().go()\n";
+    let without = "class J:\n    def m(self): pass\n";
+    assert_both_ways_in(&[("main", reader)], "lib", without, lib, UpdateKind::Full);
+}
