@@ -480,6 +480,9 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
         End,
         /// Inside the first top-level class whose header is one line.
         FirstClass,
+        /// At the end: a subclass of the file's first top-level class, overriding that
+        /// class's first method (`text` is the subclass's header, completed per file).
+        EndSubclass,
         /// After the last parameter of the first `def` whose header is one line and whose
         /// parameters can take one more with a default (not empty, no `**`, no trailing
         /// comma).
@@ -534,6 +537,12 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             place: Place::End,
             target: false,
         },
+        Kind {
+            what: "a subclass of the file's first class added at the end, overriding its first method (three lines)",
+            text: "class _TandemProbe",
+            place: Place::EndSubclass,
+            target: false,
+        },
     ];
     println!();
     println!("### Edits that change what a module defines (Django)");
@@ -546,7 +555,12 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
     // graph with a solve from scratch (slow: a full solve each time).
     let check = std::env::var_os("TANDEM_BENCH_CHECK").is_some();
     let mut checked = Vec::new();
-    for kind in &kinds {
+    // `TANDEM_BENCH_EDITS=text`: only the kinds whose description contains `text`.
+    let only = std::env::var("TANDEM_BENCH_EDITS").ok();
+    for kind in kinds
+        .iter()
+        .filter(|k| only.as_deref().is_none_or(|o| k.what.contains(o)))
+    {
         let mut samples = Vec::new();
         let mut full = 0;
         let mut same = 0;
@@ -563,7 +577,7 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             }
             let at = match kind.place {
                 Place::Top => Some((0, 0)),
-                Place::End => Some((text.lines().count(), 0)),
+                Place::End | Place::EndSubclass => Some((text.lines().count(), 0)),
                 Place::FirstClass => text
                     .lines()
                     .position(|l| l.starts_with("class ") && l.trim_end().ends_with(':'))
@@ -577,7 +591,19 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
                 continue;
             };
             let at = TextPosition::new(line as u32, column as u32);
-            let (elapsed, _) = edit_and_update(index, roots, path, &text, at, kind.text);
+            let insert = match kind.place {
+                Place::EndSubclass => match subclass_of_first_class(&text) {
+                    Some((class, method)) => {
+                        format!(
+                            "{}({class}):\n    def {method}(self):\n        return 1\n",
+                            kind.text
+                        )
+                    }
+                    None => continue,
+                },
+                _ => kind.text.to_string(),
+            };
+            let (elapsed, _) = edit_and_update(index, roots, path, &text, at, &insert);
             samples.push(elapsed);
             if matches!(index.graph_update_report().0, UpdateKind::Full) {
                 full += 1;
@@ -643,6 +669,23 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             println!("- {line}");
         }
     }
+}
+
+/// The name of the first top-level class of `text` and of its first method taking `self`.
+fn subclass_of_first_class(text: &str) -> Option<(&str, &str)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines.iter().position(|l| l.starts_with("class "))?;
+    let header = &lines[at]["class ".len()..];
+    let class = &header[..header.find(['(', ':'])?];
+    let method = lines[at + 1..]
+        .iter()
+        .take_while(|l| l.is_empty() || l.starts_with([' ', '\t', '#']))
+        .find_map(|l| {
+            let rest = l.strip_prefix("    def ")?;
+            let (name, params) = rest.split_once('(')?;
+            params.starts_with("self").then_some(name)
+        })?;
+    Some((class.trim(), method))
 }
 
 /// The byte column of the `)` closing the parameters of a one-line `def` header, when one

@@ -18,7 +18,15 @@
 //! come and go (their values are new, or go with the ops that made them). A function or
 //! method whose signature changed (parameters, decorators, `async`) is taken as one that went
 //! and came back: the calls that bound arguments to its old parameters go with its old value,
-//! and those that reach the new one bind them again. A class whose body
+//! and those that reach the new one bind them again. Classes may come and go too, and a
+//! class whose bases or decorators changed is taken as one that went and came back, as long
+//! as nothing derives from a class that goes: a new class gets its place in the hierarchy
+//! (`Solver::add_classes`, its method resolution order over the classes there are), a class
+//! that goes leaves it, and never lends its id to a later class of the same name; the
+//! lookups on its ancestors' `self` and `cls`, which find overrides in subclasses, are done
+//! again for the names it binds (`Solver::forget_dispatch`: before the update for a class
+//! that goes, after it, in a second delete-and-re-derive pass, for a new one). A class whose
+//! body
 //! binds other names (a method added or removed) has its attributes and the definers of
 //! those names read again, and every cached lookup that may see them (on the class, the
 //! classes in its method resolution order, and their subclasses) is done again. A
@@ -28,8 +36,9 @@
 //! a name whose import or alias binding changed (class hierarchies are resolved before
 //! solving). The solver tells from what earlier lookups left behind
 //! (`Solver::names_read_from_outside`); the module's changed definitions are then all that
-//! changes. Any other change of the interface (a class added or removed, changed base
-//! classes, a changed signature of a function that defines a class) solves everything again.
+//! changes. Any other change of the interface (a class that goes or changes its bases while
+//! another derives from it, a base class anywhere that reads a changed name) solves
+//! everything again.
 //!
 //! The result is the solution a solve from scratch gives, except where a node reached the cap
 //! on its number of values (`MAX_VALUES`): what such a node passed on before it saturated
@@ -41,7 +50,7 @@ use std::sync::Arc;
 use super::facts::{
     Arg, DefFact, DefKind, Key, ModuleFacts, Op, StaticBinding, IF_ALL, IF_REMOTE, NONE,
 };
-use super::resolve::{Callee, Effect, Solver, DYN, NO, OBJ_ONLY, PLAIN};
+use super::resolve::{Callee, Effect, NameChange, Solver, DYN, NO, OBJ_ONLY, PLAIN};
 use super::util::{FxMap, FxSet, IdMap};
 
 impl Solver {
@@ -60,10 +69,42 @@ impl Solver {
             );
             return None;
         };
+        // Classes that go (removed, or taken as removed and added again) must have no
+        // subclasses left: those would need their method resolution orders again.
+        let removed_classes: Vec<(u32, u32)> = defs
+            .removed
+            .iter()
+            .filter(|&&i| old.defs[i as usize].kind == DefKind::Class)
+            .map(|&i| (i, self.gdef(slot, i)))
+            .collect();
+        let added_classes: Vec<u32> = (0..new.defs.len())
+            .filter(|&j| defs.old(j).is_none() && new.defs[j].kind == DefKind::Class)
+            .map(|j| j as u32)
+            .collect();
+        for &(i, g) in &removed_classes {
+            if let Some(sub) = self.classes.iter().find_map(|(&c, info)| {
+                (c != g && info.mro.contains(&g) && !removed_classes.iter().any(|&(_, r)| r == c))
+                    .then_some(c)
+            }) {
+                self.report = format!(
+                    "interface changed in {}: class `{}` removed or changed, and `{}` derives from it",
+                    new.name(),
+                    old.defs[i as usize].qualname,
+                    self.def_qualname(sub)
+                );
+                return None;
+            }
+        }
         if !names.is_empty() {
-            if let Some(name) =
-                self.names_read_from_outside(slot, &names.added, &names.removed, &names.statics)
-            {
+            if let Some(name) = self.names_read_from_outside(
+                slot,
+                &NameChange {
+                    added: &names.added,
+                    removed: &names.removed,
+                    statics: &names.statics,
+                    gone: &defs.removed,
+                },
+            ) {
                 self.report = format!(
                     "interface changed in {}: module-level name `{name}` changed, and read from outside",
                     new.name()
@@ -225,6 +266,13 @@ impl Solver {
                 region.add_creator(op);
             }
         }
+        // Classes that go: lookups on their ancestors that found their overrides.
+        for &(_, g) in &removed_classes {
+            let attrs = self.class_attr_names(g);
+            for op in self.forget_dispatch(g, &attrs) {
+                region.add_creator(op);
+            }
+        }
         self.close_region(&mut region);
 
         // Take back what the region's constraints and the retired ops derived.
@@ -266,6 +314,12 @@ impl Solver {
         }
         let name = self.mods[slot as usize].name;
         let gone: Vec<u32> = defs.removed.iter().map(|&i| self.gdef(slot, i)).collect();
+        // A class that goes never lends its id to a class of the same name: what the solver
+        // keeps per class id (instance attribute nodes, linked to its ancestors' at the time)
+        // would be the old class's.
+        let gone_classes: Vec<u32> = removed_classes.iter().map(|&(_, g)| g).collect();
+        self.forget_def_ids(&gone_classes);
+        self.remove_classes(&gone_classes);
         let def_map = self.def_ids(slot, name, &new);
         // A removed definition's id no longer says where it lives (as a retired site's does
         // not): nothing should ask, and an answer would name whatever has its old index now.
@@ -275,6 +329,7 @@ impl Solver {
             }
         }
         self.mods[slot as usize].def_map = def_map;
+        self.add_classes(slot, &added_classes);
         self.refresh_self_attrs(slot);
         for &j in &classes_now {
             self.refresh_class_attrs(slot, j);
@@ -287,6 +342,19 @@ impl Solver {
         // Derive the region again from everything outside it.
         self.rederive_and_replay(&region, &creators);
         self.run();
+        // New classes: lookups on their ancestors may now find their overrides.
+        let mut dispatch = Vec::new();
+        for &j in &added_classes {
+            let g = self.gdef(slot, j);
+            let attrs = self.class_attr_names(g);
+            dispatch.extend(self.forget_dispatch(g, &attrs));
+        }
+        if !dispatch.is_empty() {
+            dispatch.sort_unstable();
+            dispatch.dedup();
+            self.rederive_from(dispatch);
+            self.run();
+        }
         self.report = format!(
             "{}: {} definitions changed, region of {} nodes and {} constraints",
             new.name(),
@@ -300,11 +368,19 @@ impl Solver {
     /// Takes back what the constraints on newly saturated nodes derived and derives the
     /// affected region again without them (see `run`).
     pub(crate) fn settle_saturated(&mut self, saturated: Vec<u32>) {
-        let mut region = Region::new(self.node_count());
+        let mut ops = Vec::new();
         for &x in &saturated {
-            for op in self.trigs_on(x) {
-                region.add_creator(op);
-            }
+            ops.extend(self.trigs_on(x));
+        }
+        self.rederive_from(ops);
+    }
+
+    /// Takes back what constraints `ops` derived and derives the affected region again (they
+    /// fire again on what their nodes hold).
+    fn rederive_from(&mut self, ops: Vec<u32>) {
+        let mut region = Region::new(self.node_count());
+        for op in ops {
+            region.add_creator(op);
         }
         self.close_region(&mut region);
         let creators: Vec<u32> = region.creators.iter().copied().collect();
@@ -609,7 +685,7 @@ impl DefMap {
 /// function, method or lambda (a method also changes its class's attributes, which
 /// `Solver::forget_class_attrs` and `Solver::refresh_class_attrs` handle); classes may not.
 fn may_come_and_go(d: &DefFact) -> bool {
-    matches!(d.kind, DefKind::Function | DefKind::Lambda)
+    matches!(d.kind, DefKind::Function | DefKind::Lambda | DefKind::Class)
 }
 
 /// What differs between two versions of a module's interface that an incremental update can
@@ -760,13 +836,15 @@ fn interface_change(
     let mut map = DefMap::new(a, b);
     // A function whose signature changed (parameters, decorators, `async`) is taken as
     // removed and added again: its value goes with the op that made it, and every call that
-    // bound arguments to the old parameters goes with that value. Functions nested in it
-    // then have another parent, and go the same way.
+    // bound arguments to the old parameters goes with that value. So is a class whose bases
+    // or decorators changed. Definitions nested in them then have another parent, and go the
+    // same way.
     loop {
         let changed: Vec<usize> = (0..b.defs.len())
             .filter(|&j| {
                 map.old(j).is_some_and(|i| {
                     let (x, y) = (&a.defs[i], &b.defs[j]);
+                    let scope = matches!(x.kind, DefKind::Module | DefKind::Class);
                     may_come_and_go(x)
                         && may_come_and_go(y)
                         && !def_signature_matches(
@@ -775,7 +853,7 @@ fn interface_change(
                             x,
                             y,
                             self_attrs_matter(i as u32),
-                            statics_matter(a, i),
+                            !scope && statics_matter(a, i),
                             &map,
                         )
                 })

@@ -2741,13 +2741,19 @@ impl Solver {
     pub(crate) fn names_read_from_outside(
         &self,
         slot: u32,
-        added: &[String],
-        removed: &[String],
-        statics: &[String],
+        change: &NameChange<'_>,
     ) -> Option<String> {
+        let NameChange {
+            added,
+            removed,
+            statics,
+            gone,
+        } = *change;
         if !statics.is_empty() {
-            let read = self.names_base_classes_read();
-            if let Some(name) = statics.iter().find(|n| read.contains(n.as_str())) {
+            let read = self.names_base_classes_read(slot, gone);
+            if let Some(name) = statics.iter().find(|n| {
+                read.contains(&(Some(slot), n.as_str())) || read.contains(&(None, n.as_str()))
+            }) {
                 return Some(name.clone());
             }
         }
@@ -2794,44 +2800,74 @@ impl Solver {
         None
     }
 
-    /// Every name the resolution of a base class may read, in any scope of any module: the
-    /// names in base class expressions, and, for each name of those that an alias or an
-    /// import binds somewhere, the names the alias or import reads (`X` in `class C(X)` with
-    /// `X = lib.K` reads `lib` and `K`; with `from lib import K as X`, `lib` and `K`), and so
-    /// on. Scopes are not told apart, which only makes the set larger.
-    fn names_base_classes_read(&self) -> FxSet<&str> {
-        let mut read: FxSet<&str> = FxSet::default();
-        let mut bindings: FxMap<&str, Vec<&str>> = FxMap::default();
-        for m in &self.mods {
+    /// The names the resolution of a base class may read: `(Some(module), name)` for a name
+    /// looked up in a module's scopes (the first name of a base class expression, or of an
+    /// alias one reads), `(None, name)` for a name that may be read in any module (an
+    /// attribute after a dot, a name imported from a module, any name in a module with star
+    /// imports). A name an alias or import binds is followed: with `X = lib.K`, `class C(X)`
+    /// reads `X`, then `lib` (in its module) and `K` (anywhere); with `from lib import K as
+    /// X`, `X` and `K` (anywhere). Scopes within a module are not told apart, which only
+    /// makes the set larger. The definitions `gone` of module `slot` (its edit removes them)
+    /// are left out.
+    fn names_base_classes_read(&self, slot: u32, gone: &[u32]) -> FxSet<(Option<u32>, &str)> {
+        type Read<'s> = (Option<u32>, &'s str);
+        let mut read: FxSet<Read<'_>> = FxSet::default();
+        let mut bindings: FxMap<(u32, &str), Vec<Read<'_>>> = FxMap::default();
+        for (mi, m) in self.mods.iter().enumerate() {
             let f = &m.facts;
             let s = |x: u32| f.strings.get(x as usize).unwrap_or("");
-            for d in &f.defs {
-                if d.kind == DefKind::Class {
+            let home = f.star_imports.is_empty().then_some(mi as u32);
+            let path_reads = |path: &[Sym]| -> Vec<Read<'_>> {
+                path.iter()
+                    .enumerate()
+                    .map(|(k, &p)| (if k == 0 { home } else { None }, s(p)))
+                    .collect()
+            };
+            for (di, d) in f.defs.iter().enumerate() {
+                if d.kind == DefKind::Class
+                    && !(mi as u32 == slot && gone.binary_search(&(di as u32)).is_ok())
+                {
                     for r in d.base_refs().iter().flatten() {
-                        read.extend(r.path.iter().map(|&p| s(p)));
+                        read.extend(path_reads(&r.path));
                     }
                 }
                 for (name, binding) in d.statics.iter() {
-                    let reads: Vec<&str> = match binding {
+                    let reads = match binding {
                         StaticBinding::Def(_) => continue,
-                        StaticBinding::Import { module, attr, .. } => {
-                            let mut v: Vec<&str> = s(*module).split('.').collect();
-                            if *attr != NONE {
-                                v.push(s(*attr));
-                            }
-                            v
+                        StaticBinding::Import { attr, .. } if *attr != NONE => {
+                            vec![(None, s(*attr))]
                         }
-                        StaticBinding::Alias(r) => r.path.iter().map(|&p| s(p)).collect(),
+                        StaticBinding::Import { .. } => continue,
+                        StaticBinding::Alias(r) => path_reads(&r.path),
                     };
-                    bindings.entry(s(*name)).or_default().extend(reads);
+                    bindings
+                        .entry((mi as u32, s(*name)))
+                        .or_default()
+                        .extend(reads);
                 }
             }
         }
-        let mut todo: Vec<&str> = read.iter().copied().collect();
-        while let Some(name) = todo.pop() {
-            for &r in bindings.get(name).map(Vec::as_slice).unwrap_or_default() {
-                if read.insert(r) {
-                    todo.push(r);
+        // Follow bindings: a name read in a module is read through what binds it there; a
+        // name read anywhere, through what binds it in any module.
+        let mut by_name: FxMap<&str, Vec<u32>> = FxMap::default();
+        for &(mi, name) in bindings.keys() {
+            by_name.entry(name).or_default().push(mi);
+        }
+        let mut todo: Vec<Read<'_>> = read.iter().copied().collect();
+        while let Some((module, name)) = todo.pop() {
+            let modules: Vec<u32> = match module {
+                Some(mi) => vec![mi],
+                None => by_name.get(name).cloned().unwrap_or_default(),
+            };
+            for mi in modules {
+                for &r in bindings
+                    .get(&(mi, name))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                {
+                    if read.insert(r) {
+                        todo.push(r);
+                    }
                 }
             }
         }
@@ -2922,6 +2958,59 @@ impl Solver {
         }
         // Names never interned were never looked up.
         let attrs: FxSet<u32> = names.iter().filter_map(|n| self.syms.get(n)).collect();
+        self.ops_that_may_look_up(ops, &attrs)
+    }
+
+    /// Before class `class` comes or goes: drops the cached lookups its attributes `attrs`
+    /// (global string ids) answer on the instances and classes of its ancestors seen from
+    /// their own methods (`self`, `cls`), which also find overrides in subclasses
+    /// (`cha_definers`), and returns the constraints that fired on nodes holding such values
+    /// and may have looked one of them up (all of them, for a special name). Nothing else
+    /// can see a class nothing derives from: other classes' method resolution orders do not
+    /// hold it.
+    pub(crate) fn forget_dispatch(&mut self, class: u32, attrs: &[u32]) -> Vec<u32> {
+        let ancestors: FxSet<u32> = self
+            .mro(class)
+            .into_iter()
+            .filter(|&c| c != class)
+            .collect();
+        if ancestors.is_empty() || attrs.is_empty() {
+            return Vec::new();
+        }
+        let special = attrs.iter().any(|&a| {
+            let n = self.syms.resolve(a);
+            n.starts_with("__") && n.ends_with("__")
+        });
+        let names: FxSet<u32> = attrs.iter().copied().collect();
+        let values: FxSet<u32> = self
+            .values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| {
+                matches!(v, Value::SelfInst(c) | Value::SelfClass(c) if ancestors.contains(c))
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        if values.is_empty() {
+            return Vec::new();
+        }
+        self.lookup_cache
+            .retain(|(v, a), _| !(values.contains(v) && (special || names.contains(a))));
+        let mut ops = Vec::new();
+        for n in 0..self.set_of.len() as u32 {
+            if self.node_values(n).iter().any(|v| values.contains(v)) {
+                ops.extend(self.trigs_on(n));
+            }
+        }
+        if special {
+            return ops;
+        }
+        self.ops_that_may_look_up(ops, &names)
+    }
+
+    /// The constraints among `ops` that may look one of `attrs` up: loads and stores of one
+    /// of them, and every dynamic constraint.
+    fn ops_that_may_look_up(&self, ops: Vec<u32>, attrs: &FxSet<u32>) -> Vec<u32> {
         ops.into_iter()
             .filter(|&op| {
                 if op & DYN != 0 {
@@ -2983,6 +3072,95 @@ impl Solver {
                 v.sort_by_key(|&x| loc.get(x).unwrap_or((NO, NO)));
             }
         }
+    }
+
+    /// Takes classes out of the hierarchy (they went with their module's edit; nothing
+    /// derives from them): their `ClassInfo`, and their place among the definers of their
+    /// attributes.
+    pub(crate) fn remove_classes(&mut self, classes: &[u32]) {
+        for &g in classes {
+            let Some(info) = self.classes.remove(&g) else {
+                continue;
+            };
+            for &(a, _) in &info.attrs {
+                if let Some(v) = self.definers.get_mut(&a) {
+                    v.retain(|&x| x != g);
+                }
+            }
+        }
+    }
+
+    /// Puts new classes `locals` of module `slot` (installed already) into the hierarchy, as a
+    /// solve from scratch would have: their attributes, `self` attributes, method resolution
+    /// orders (over the classes the program has, and each other) and external bases.
+    pub(crate) fn add_classes(&mut self, slot: u32, locals: &[u32]) {
+        let facts = self.mods[slot as usize].facts.clone();
+        let mut bases: FxMap<u32, (Vec<u32>, Vec<u32>)> = FxMap::default();
+        for &j in locals {
+            let Some(d) = facts.defs.get(j as usize) else {
+                continue;
+            };
+            let g = self.gdef(slot, j);
+            let (b, info) = self.class_of(slot, d);
+            for &(a, _) in &info.attrs {
+                let v = self.definers.entry(a).or_default();
+                v.push(g);
+                let loc = &self.def_loc;
+                v.sort_by_key(|&x| loc.get(x).unwrap_or((NO, NO)));
+            }
+            bases.insert(g, b);
+            self.classes.insert(g, info);
+        }
+        self.linearize(&bases);
+    }
+
+    /// Class `d` of module `mi` before linearization: its bases in the program and outside
+    /// it, and its `ClassInfo` without method resolution order.
+    fn class_of(&mut self, mi: u32, d: &DefFact) -> ((Vec<u32>, Vec<u32>), ClassInfo) {
+        let (mut prog, mut ext) = (Vec::new(), Vec::new());
+        for r in d.base_refs().iter().flatten() {
+            for t in self.resolve_static(mi, r.scope, &r.path) {
+                match t {
+                    StaticTarget::Class(c) => prog.push(c),
+                    StaticTarget::External(e) => ext.push(e),
+                    _ => {}
+                }
+            }
+        }
+        let attrs = self.class_attrs_of(mi, d);
+        let mut self_attrs: Vec<u32> = d.self_attrs().iter().map(|&s| self.gsym(mi, s)).collect();
+        self_attrs.sort_unstable();
+        let info = ClassInfo {
+            attrs,
+            self_attrs,
+            ..ClassInfo::default()
+        };
+        ((prog, ext), info)
+    }
+
+    /// Forgets which qualified names definitions `ids` had, so that a definition of one of
+    /// those names gets a new id.
+    pub(crate) fn forget_def_ids(&mut self, ids: &[u32]) {
+        if !ids.is_empty() {
+            self.def_keys.retain(|_, id| !ids.contains(id));
+        }
+    }
+
+    /// The qualified name of definition `g`, for reports.
+    pub(crate) fn def_qualname(&self, g: u32) -> String {
+        self.def_loc
+            .get(g)
+            .and_then(|(m, l)| self.mods.get(m as usize)?.facts.defs.get(l as usize))
+            .map(|d| d.qualname.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The attributes class `g` binds in its body (global string ids).
+    pub(crate) fn class_attr_names(&self, g: u32) -> Vec<u32> {
+        self.classes
+            .get(&g)
+            .map(|i| i.attrs.iter().map(|&(a, _)| a).collect())
+            .unwrap_or_default()
     }
 
     /// Reads the classes' `self` attributes of a module again from its facts.
@@ -4290,37 +4468,12 @@ impl Solver {
                     continue;
                 }
                 let gd = self.gdef(mi, di as u32);
-                let mut prog = Vec::new();
-                let mut ext = Vec::new();
-                for sref in d.base_refs() {
-                    let targets = match sref {
-                        Some(r) => self.resolve_static(mi, r.scope, &r.path),
-                        None => Vec::new(),
-                    };
-                    for t in targets {
-                        match t {
-                            StaticTarget::Class(c) => prog.push(c),
-                            StaticTarget::External(e) => ext.push(e),
-                            _ => {}
-                        }
-                    }
-                }
-                let attrs = self.class_attrs_of(mi, d);
-                let mut self_attrs: Vec<u32> =
-                    d.self_attrs().iter().map(|&s| self.gsym(mi, s)).collect();
-                self_attrs.sort_unstable();
-                for &(a, _) in &attrs {
+                let (b, info) = self.class_of(mi, d);
+                for &(a, _) in &info.attrs {
                     self.definers.entry(a).or_default().push(gd);
                 }
-                bases.insert(gd, (prog, ext));
-                self.classes.insert(
-                    gd,
-                    ClassInfo {
-                        attrs,
-                        self_attrs,
-                        ..ClassInfo::default()
-                    },
-                );
+                bases.insert(gd, b);
+                self.classes.insert(gd, info);
             }
         }
         self.linearize(&bases);
@@ -4335,6 +4488,25 @@ impl Solver {
         classes.sort_unstable();
         // 0 = not started, 1 = in progress, 2 = done.
         let mut state: FxMap<u32, u8> = FxMap::default();
+        // Classes added to a solved program (`add_classes`) may derive from classes it has:
+        // those are done.
+        for (prog, _) in bases.values() {
+            for b in prog {
+                if bases.contains_key(b) {
+                    continue;
+                }
+                let Some(info) = self.classes.get(b) else {
+                    continue;
+                };
+                for c in &info.mro {
+                    if let Some(known) = self.classes.get(c).filter(|_| !bases.contains_key(c)) {
+                        state.insert(*c, 2);
+                        mros.insert(*c, known.mro.clone());
+                        ext_of.insert(*c, known.ext_bases.clone());
+                    }
+                }
+            }
+        }
         for &start in &classes {
             if state.get(&start).copied().unwrap_or(0) != 0 {
                 continue;
@@ -4407,6 +4579,17 @@ impl Solver {
             }
         }
     }
+}
+
+/// What an edit changes in a module's names, for `Solver::names_read_from_outside`:
+/// module-level names added and removed, names bound differently by imports, aliases or
+/// definitions, and the definitions (old local indices, sorted) the edit removes.
+#[derive(Clone, Copy)]
+pub(crate) struct NameChange<'a> {
+    pub added: &'a [String],
+    pub removed: &'a [String],
+    pub statics: &'a [String],
+    pub gone: &'a [u32],
 }
 
 /// A module's strings in the solver's string table (see `Solver::layout`).

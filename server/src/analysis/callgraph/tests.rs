@@ -925,10 +925,8 @@ fn moving_code_only_moves_positions() {
 
 #[test]
 fn interface_changes_solve_from_scratch() {
-    // A new class, a new module.
+    // A new module.
     let before = "class C:\n    def m(self): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
-    let class = "class C:\n    def m(self): pass\nclass D(C): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
-    assert_both_ways(&[], before, class, UpdateKind::Full);
     assert_incremental(
         &[("main", before)],
         &[("other", "import main\nmain.g()\n")],
@@ -1115,11 +1113,87 @@ fn changed_signatures_are_solved_incrementally() {
     let before = "def a(): pass\ndef outer(p):\n    def inner():\n        p()\n    inner()\n    k = lambda f: f()\n    k(a)\nouter(a)\n";
     let after = "def a(): pass\ndef outer(p, extra=a):\n    def inner():\n        p()\n        extra()\n    inner()\n    k = lambda f, g=a: f() or g()\n    k(a)\nouter(a)\n";
     assert_both_ways(&[], before, after, UpdateKind::Incremental);
-    // A class defined in a function whose signature changes: classes cannot come and go.
+    // A class defined in a function whose signature changes goes and comes back with it.
     let with_class =
         "def make(base):\n    class Local(base):\n        pass\n    return Local\nmake(object)\n";
     let with_class_after = "def make(base, name=None):\n    class Local(base):\n        pass\n    return Local\nmake(object)\n";
-    assert_both_ways(&[], with_class, with_class_after, UpdateKind::Full);
+    assert_both_ways(&[], with_class, with_class_after, UpdateKind::Incremental);
+}
+
+#[test]
+fn classes_added_removed_and_rebased_are_solved_incrementally() {
+    // `Base.run` calls `self.hook()` and `self.action()` and reads `self.cb`: a subclass
+    // overriding `hook`, setting `cb`, with its own `__init__` or `__call__`, changes what
+    // those reach.
+    let lib = "def a(): pass\ndef b(): pass\nclass Base:\n    def hook(self): pass\n    def action(self): a()\n    def run(self):\n        self.hook()\n        self.action()\n        self.cb()\n        self()\n";
+    let before =
+        "import lib\nclass Other:\n    def hook(self): pass\ndef use():\n    lib.Base().run()\n";
+    let with = |classes: &str| {
+        format!("import lib\nclass Other:\n    def hook(self): pass\n{classes}def use():\n    lib.Base().run()\n")
+    };
+    let versions = [
+        // Unrelated classes, used or not.
+        with("class Plain:\n    pass\n"),
+        with("class Plain:\n    def go(self): lib.a()\n"),
+        // Subclasses: overriding, setting an instance attribute read in the base, with
+        // special methods, instantiated or not.
+        with("class Sub(lib.Base):\n    def hook(self): lib.b()\n"),
+        with("class Sub(lib.Base):\n    def hook(self): lib.b()\nSub().run()\n"),
+        with("class Sub(lib.Base):\n    def __init__(self):\n        self.cb = lib.b\n    def __call__(self): lib.a()\nSub().run()\n"),
+        // Two new classes, one deriving from the other; a class in a function.
+        with("class Sub(lib.Base):\n    def hook(self): lib.b()\nclass SubSub(Sub):\n    def action(self): lib.b()\nSubSub().run()\n"),
+        with("def make():\n    class Local(lib.Base):\n        def hook(self): lib.b()\n    return Local()\nmake().run()\n"),
+    ];
+    for after in &versions {
+        assert_both_ways(&[("lib", lib)], before, after, UpdateKind::Incremental);
+    }
+    // A class that changes its base (nothing derives from it).
+    let on_base = with("class Sub(lib.Base):\n    def hook(self): lib.b()\nSub().run()\n");
+    let on_other = with("class Sub(Other):\n    def hook(self): lib.b()\n    def run(self): self.hook()\nSub().run()\n");
+    assert_both_ways(
+        &[("lib", lib)],
+        &on_base,
+        &on_other,
+        UpdateKind::Incremental,
+    );
+    // A class with a subclass cannot go, nor change its bases.
+    let chain = with("class Sub(lib.Base):\n    def hook(self): lib.b()\nclass SubSub(Sub):\n    pass\nSubSub().run()\n");
+    let rebased = with("class Sub(Other):\n    def hook(self): lib.b()\nclass SubSub(Sub):\n    pass\nSubSub().run()\n");
+    assert_both_ways(&[("lib", lib)], &chain, &rebased, UpdateKind::Full);
+    let sub_elsewhere = "import main\nclass Far(main.Sub):\n    pass\nFar().run()\n";
+    assert_both_ways(
+        &[("lib", lib), ("far", sub_elsewhere)],
+        &with("class Sub(lib.Base):\n    pass\n"),
+        &with("class Sub(Other):\n    pass\n"),
+        UpdateKind::Full,
+    );
+    // A class another module looked for.
+    let reader = "import main\nmain.Sub().run()\n";
+    assert_both_ways(
+        &[("lib", lib), ("reader", reader)],
+        before,
+        &versions[2],
+        UpdateKind::Full,
+    );
+    // Many edits in a row, each checked against a solve from scratch.
+    let mut program = ProgramAnalysis::new();
+    program.set_module(facts_of("lib", lib));
+    program.set_module(facts_of("main", before));
+    let _ = program.graph();
+    for v in versions
+        .iter()
+        .chain(std::iter::once(&before.to_string()))
+        .chain(versions.iter().rev())
+    {
+        program.set_module(facts_of("main", v));
+        let incremental = edges_of(program.graph());
+        assert_eq!(program.last_update(), UpdateKind::Incremental, "{v}");
+        assert_eq!(
+            incremental,
+            edges_of(&graph_of(&[("lib", lib), ("main", v)])),
+            "{v}"
+        );
+    }
 }
 
 #[test]
