@@ -2752,7 +2752,10 @@ impl Solver {
         if !statics.is_empty() {
             let read = self.names_base_classes_read(slot, gone);
             if let Some(name) = statics.iter().find(|n| {
-                read.contains(&(Some(slot), n.as_str())) || read.contains(&(None, n.as_str()))
+                // A name never interned is read nowhere.
+                self.syms
+                    .get(n)
+                    .is_some_and(|x| read.contains(&(slot, x)) || read.contains(&(NO, x)))
             }) {
                 return Some(name.clone());
             }
@@ -2800,27 +2803,34 @@ impl Solver {
         None
     }
 
-    /// The names the resolution of a base class may read: `(Some(module), name)` for a name
-    /// looked up in a module's scopes (the first name of a base class expression, or of an
-    /// alias one reads), `(None, name)` for a name that may be read in any module (an
+    /// The names the resolution of a base class may read, as global string ids:
+    /// `(module, name)` for a name looked up in a module's scopes (the first name of a base
+    /// class expression, or of an alias one reads), `(NO, name)` for a name that may be read
+    /// in any module (an
     /// attribute after a dot, a name imported from a module, any name in a module with star
     /// imports). A name an alias or import binds is followed: with `X = lib.K`, `class C(X)`
     /// reads `X`, then `lib` (in its module) and `K` (anywhere); with `from lib import K as
     /// X`, `X` and `K` (anywhere). Scopes within a module are not told apart, which only
     /// makes the set larger. The definitions `gone` of module `slot` (its edit removes them)
     /// are left out.
-    fn names_base_classes_read(&self, slot: u32, gone: &[u32]) -> FxSet<(Option<u32>, &str)> {
-        type Read<'s> = (Option<u32>, &'s str);
-        let mut read: FxSet<Read<'_>> = FxSet::default();
-        let mut bindings: FxMap<(u32, &str), Vec<Read<'_>>> = FxMap::default();
+    fn names_base_classes_read(&self, slot: u32, gone: &[u32]) -> FxSet<(u32, u32)> {
+        // Names as global string ids; `ANY` for "in any module".
+        const ANY: u32 = NO;
+        let mut read: FxSet<(u32, u32)> = FxSet::default();
+        let mut bindings: FxMap<(u32, u32), Vec<(u32, u32)>> = FxMap::default();
+        let mut by_name: FxMap<u32, Vec<u32>> = FxMap::default();
         for (mi, m) in self.mods.iter().enumerate() {
             let f = &m.facts;
-            let s = |x: u32| f.strings.get(x as usize).unwrap_or("");
-            let home = f.star_imports.is_empty().then_some(mi as u32);
-            let path_reads = |path: &[Sym]| -> Vec<Read<'_>> {
+            let g = |x: u32| m.sym_map.get(x as usize).copied().unwrap_or(NO);
+            let home = if f.star_imports.is_empty() {
+                mi as u32
+            } else {
+                ANY
+            };
+            let path_reads = |path: &[Sym]| -> Vec<(u32, u32)> {
                 path.iter()
                     .enumerate()
-                    .map(|(k, &p)| (if k == 0 { home } else { None }, s(p)))
+                    .map(|(k, &p)| (if k == 0 { home } else { ANY }, g(p)))
                     .collect()
             };
             for (di, d) in f.defs.iter().enumerate() {
@@ -2832,34 +2842,32 @@ impl Solver {
                     }
                 }
                 for (name, binding) in d.statics.iter() {
+                    let key = (mi as u32, g(*name));
                     let reads = match binding {
-                        StaticBinding::Def(_) => continue,
                         StaticBinding::Import { attr, .. } if *attr != NONE => {
-                            vec![(None, s(*attr))]
+                            vec![(ANY, g(*attr))]
                         }
-                        StaticBinding::Import { .. } => continue,
                         StaticBinding::Alias(r) => path_reads(&r.path),
+                        _ => continue,
                     };
-                    bindings
-                        .entry((mi as u32, s(*name)))
-                        .or_default()
-                        .extend(reads);
+                    let entry = bindings.entry(key).or_default();
+                    if entry.is_empty() {
+                        by_name.entry(key.1).or_default().push(key.0);
+                    }
+                    entry.extend(reads);
                 }
             }
         }
         // Follow bindings: a name read in a module is read through what binds it there; a
         // name read anywhere, through what binds it in any module.
-        let mut by_name: FxMap<&str, Vec<u32>> = FxMap::default();
-        for &(mi, name) in bindings.keys() {
-            by_name.entry(name).or_default().push(mi);
-        }
-        let mut todo: Vec<Read<'_>> = read.iter().copied().collect();
+        let mut todo: Vec<(u32, u32)> = read.iter().copied().collect();
         while let Some((module, name)) = todo.pop() {
-            let modules: Vec<u32> = match module {
-                Some(mi) => vec![mi],
-                None => by_name.get(name).cloned().unwrap_or_default(),
+            let modules: &[u32] = if module == ANY {
+                by_name.get(&name).map(Vec::as_slice).unwrap_or_default()
+            } else {
+                std::slice::from_ref(&module)
             };
-            for mi in modules {
+            for &mi in modules {
                 for &r in bindings
                     .get(&(mi, name))
                     .map(Vec::as_slice)
