@@ -628,12 +628,28 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
                     );
                 }
             }
-            if check && same_as_from_scratch(index, roots, path) {
-                same += 1;
+            if check {
+                if same_as_from_scratch(index, roots, path) {
+                    same += 1;
+                } else {
+                    println!(
+                        "differs from a solve from scratch after {} in {}",
+                        kind.what,
+                        path.display()
+                    );
+                }
             }
             put_back(index, roots, path, &text);
-            if check && same_as_from_scratch(index, roots, path) {
-                same += 1;
+            if check {
+                if same_as_from_scratch(index, roots, path) {
+                    same += 1;
+                } else {
+                    println!(
+                        "differs from a solve from scratch after undoing {} in {}",
+                        kind.what,
+                        path.display()
+                    );
+                }
             }
         }
         let s = summarize(samples);
