@@ -628,28 +628,24 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
                     );
                 }
             }
-            if check {
+            // Counts a graph equal to a solve from scratch, names the file of one that is not.
+            let mut compare = |index: &mut ProjectIndex, after: &str| {
                 if same_as_from_scratch(index, roots, path) {
                     same += 1;
                 } else {
                     println!(
-                        "differs from a solve from scratch after {} in {}",
+                        "differs from a solve from scratch after {after}{} in {}",
                         kind.what,
                         path.display()
                     );
                 }
+            };
+            if check {
+                compare(index, "");
             }
             put_back(index, roots, path, &text);
             if check {
-                if same_as_from_scratch(index, roots, path) {
-                    same += 1;
-                } else {
-                    println!(
-                        "differs from a solve from scratch after undoing {} in {}",
-                        kind.what,
-                        path.display()
-                    );
-                }
+                compare(index, "undoing ");
             }
         }
         let s = summarize(samples);
