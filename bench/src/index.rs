@@ -4,6 +4,7 @@
 //! Corpora: `scripts/fetch-corpora` puts Django 5.1.4 in `bench/corpora/django-5.1.4`; the
 //! standard library is the machine's `python3`'s, without `site-packages`.
 
+use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -432,8 +433,8 @@ fn put_back(index: &mut ProjectIndex, roots: &SourceRoots, path: &Path, text: &s
 }
 
 /// Whether the index's call graph (edges, call sites, nodes with their ranges) is the one a
-/// solve from scratch gives. A module added next to `path` and removed again forces the two
-/// full solves (the index solves from scratch when modules come or go).
+/// solve from scratch gives. A module added next to `path` and removed again forces the
+/// solve from scratch (the index solves from scratch when a module goes).
 fn same_as_from_scratch(index: &mut ProjectIndex, roots: &SourceRoots, path: &Path) -> bool {
     type Snapshot = (
         Vec<(String, String)>,
@@ -469,12 +470,38 @@ fn same_as_from_scratch(index: &mut ProjectIndex, roots: &SourceRoots, path: &Pa
         (edges, sites, nodes)
     };
     let incremental = snapshot(index);
+    let stats_after_update = index.solver_stats();
+    // A module removed solves everything again (one added is added incrementally when
+    // nothing reads its name).
     let dummy = path.with_file_name(format!("{dummy_module}.py"));
     let analysis = analyze_text(roots, &dummy, "pass\n").expect("analysis");
     index.insert(dummy.clone(), analysis);
-    let scratch = snapshot(index);
-    index.remove(&dummy);
     index.graph();
+    index.remove(&dummy);
+    let scratch = snapshot(index);
+    assert!(
+        matches!(index.graph_update_report().0, UpdateKind::Full),
+        "removing a module solves from scratch"
+    );
+    let stats_from_scratch = index.solver_stats();
+    if incremental != scratch && std::env::var_os("TANDEM_BENCH_WHY").is_some() {
+        // What differs, a few of each: edges, then call sites, then nodes.
+        fn show<T: Ord + std::fmt::Debug>(what: &str, inc: &[T], scratch: &[T]) {
+            let (a, b): (BTreeSet<&T>, BTreeSet<&T>) =
+                (inc.iter().collect(), scratch.iter().collect());
+            for x in a.difference(&b).take(5) {
+                println!("  {what} only after the update: {x:?}");
+            }
+            for x in b.difference(&a).take(5) {
+                println!("  {what} only from scratch: {x:?}");
+            }
+        }
+        show("edge", &incremental.0, &scratch.0);
+        show("call site", &incremental.1, &scratch.1);
+        show("node", &incremental.2, &scratch.2);
+        println!("  solver after the update: {stats_after_update}");
+        println!("  solver from scratch: {stats_from_scratch}");
+    }
     incremental == scratch
 }
 
@@ -498,6 +525,8 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
         /// parameters can take one more with a default (not empty, no `**`, no trailing
         /// comma).
         LastParameter,
+        /// A new file beside the file, with the file's text (a module nothing imports).
+        NewFile,
     }
     struct Kind {
         what: &'static str,
@@ -543,6 +572,12 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             target: true,
         },
         Kind {
+            what: "a new file beside the file, a copy of it (a module nothing imports)",
+            text: "",
+            place: Place::NewFile,
+            target: false,
+        },
+        Kind {
             what: "a class added at the end (two lines)",
             text: "class _TandemProbe:\n    pass\n",
             place: Place::End,
@@ -568,6 +603,9 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
     let mut checked = Vec::new();
     // `TANDEM_BENCH_EDITS=text`: only the kinds whose description contains `text`.
     let only = std::env::var("TANDEM_BENCH_EDITS").ok();
+    // `TANDEM_BENCH_EDIT_FILE=text`: only the files whose path contains `text` (to look again
+    // at one file a checked run named).
+    let edit_file = std::env::var("TANDEM_BENCH_EDIT_FILE").ok();
     for kind in kinds
         .iter()
         .filter(|k| only.as_deref().is_none_or(|o| k.what.contains(o)))
@@ -580,6 +618,12 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
                 break;
             }
             let path = &files[(i * 7919 + 13) % files.len()];
+            if edit_file
+                .as_deref()
+                .is_some_and(|f| !path.to_string_lossy().contains(f))
+            {
+                continue;
+            }
             let Ok(text) = read_source(path, config().max_file_size) else {
                 continue;
             };
@@ -587,7 +631,7 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
                 continue;
             }
             let at = match kind.place {
-                Place::Top => Some((0, 0)),
+                Place::Top | Place::NewFile => Some((0, 0)),
                 Place::End | Place::EndSubclass => Some((text.lines().count(), 0)),
                 Place::FirstClass => text
                     .lines()
@@ -614,7 +658,18 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
                 },
                 _ => kind.text.to_string(),
             };
-            let (elapsed, _) = edit_and_update(index, roots, path, &text, at, &insert);
+            let new_file = path.with_file_name("_tandem_probe_new.py");
+            let elapsed = if kind.place == Place::NewFile {
+                // What the server does for a file created on disk: read it, parse and analyse
+                // it, insert it and update the graph.
+                let t = Instant::now();
+                let analysis = analyze_text(roots, &new_file, &text).expect("analysis");
+                index.insert(new_file.clone(), analysis);
+                index.graph();
+                t.elapsed()
+            } else {
+                edit_and_update(index, roots, path, &text, at, &insert).0
+            };
             samples.push(elapsed);
             if matches!(index.graph_update_report().0, UpdateKind::Full) {
                 full += 1;
@@ -643,7 +698,12 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             if check {
                 compare(index, "");
             }
-            put_back(index, roots, path, &text);
+            if kind.place == Place::NewFile {
+                index.remove(&new_file);
+                index.graph();
+            } else {
+                put_back(index, roots, path, &text);
+            }
             if check {
                 compare(index, "undoing ");
             }

@@ -40,6 +40,13 @@
 //! another derives from it, a base class anywhere that reads a changed name) solves
 //! everything again.
 //!
+//! A module added to the program (a new file) goes the same way, when nothing in the program
+//! has read its name yet (`Solver::module_name_read`: no module imports it, a name under it
+//! or a package it would create, none star-imports it, no lookup on its parent package asked
+//! for it, and no base class is written with its last name after a dot): it is laid out
+//! after the others as a module without code (`Solver::push_slot`) and brought to its facts as
+//! an edit that adds every name. A module removed solves everything again.
+//!
 //! The result is the solution a solve from scratch gives, except where a node reached the cap
 //! on its number of values (`MAX_VALUES`): what such a node passed on before it saturated
 //! depends on the order of solving. The region is usually small (a function's locals and what
@@ -54,14 +61,39 @@ use super::resolve::{Callee, Effect, NameChange, Solver, DYN, NO, OBJ_ONLY, PLAI
 use super::util::{FxMap, FxSet, IdMap};
 
 impl Solver {
+    /// Adds a module the program does not have, if nothing in the program read its name yet
+    /// (`module_name_read`): it is laid out as the empty module `empty` (a module of the same
+    /// name without code) and brought to `new` as an edit that adds every name
+    /// (`update_module`). Returns None when that cannot be done; the solver may then be
+    /// changed already, and the caller solves from scratch.
+    pub(crate) fn add_module(
+        &mut self,
+        empty: Arc<ModuleFacts>,
+        new: Arc<ModuleFacts>,
+    ) -> Option<()> {
+        if let Some(why) = self.module_name_read(new.name()) {
+            self.report = format!("module {} added: {why}", new.name());
+            return None;
+        }
+        let slot = self.push_slot(empty);
+        self.replace_module(slot, new, true)
+    }
+
     /// Replaces the facts of module `slot` if only definition bodies changed, or functions,
     /// methods and module-level names nothing outside the module read came or went (see the
     /// module's documentation); returns None (and changes nothing) otherwise.
     pub(crate) fn update_module(&mut self, slot: u32, new: Arc<ModuleFacts>) -> Option<()> {
+        self.replace_module(slot, new, false)
+    }
+
+    /// `update_module`; `added` for a module just laid out empty (`add_module`), whose names
+    /// nothing outside it can read: no module imports it or looks anything up in it, so no
+    /// base class elsewhere resolves through the names it binds.
+    fn replace_module(&mut self, slot: u32, new: Arc<ModuleFacts>, added: bool) -> Option<()> {
         let old = self.mods.get(slot as usize)?.facts.clone();
         // The attributes classes assign on `self` are compared below, not here. Module-level
         // names may come and go if nothing outside the module read them.
-        let Some((names, defs)) = interface_change(&old, &new, |_| false) else {
+        let Some((names, defs)) = interface_change(&old, &new, |_| false, added) else {
             self.report = format!(
                 "interface changed in {}: {}",
                 new.name(),
@@ -101,7 +133,7 @@ impl Solver {
                 &NameChange {
                     added: &names.added,
                     removed: &names.removed,
-                    statics: &names.statics,
+                    statics: if added { &[] } else { &names.statics },
                     gone: &defs.removed,
                 },
             ) {
@@ -311,6 +343,18 @@ impl Solver {
                 .collect();
             globals.sort_unstable();
             m.globals = globals;
+            if added {
+                // Its own star imports and `__all__` (the same in any other update).
+                m.star_sources = new
+                    .star_imports
+                    .iter()
+                    .map(|&s| m.sym_map[s as usize])
+                    .collect();
+                m.all_names = new
+                    .all_names
+                    .as_ref()
+                    .map(|v| v.iter().map(|&s| m.sym_map[s as usize]).collect());
+            }
         }
         let name = self.mods[slot as usize].name;
         let gone: Vec<u32> = defs.removed.iter().map(|&i| self.gdef(slot, i)).collect();
@@ -822,12 +866,13 @@ fn interface_change(
     a: &ModuleFacts,
     b: &ModuleFacts,
     self_attrs_matter: impl Fn(u32) -> bool,
+    new_module: bool,
 ) -> Option<(InterfaceChange, DefMap)> {
     let sa = |s: u32| a.strings.get(s as usize).unwrap_or("");
     let sb = |s: u32| b.strings.get(s as usize).unwrap_or("");
     if a.name != b.name
         || a.is_package != b.is_package
-        || a.star_imports.len() != b.star_imports.len()
+        || (!new_module && a.star_imports.len() != b.star_imports.len())
     {
         return None;
     }
@@ -915,7 +960,8 @@ fn interface_change(
         v.sort_unstable();
         v
     }
-    if public(a, &|d| d, &removed) != public(b, &|d| map.def(d), &added) {
+    // (A module just added has no readers: its definitions are all new or re-derived.)
+    if !new_module && public(a, &|d| d, &removed) != public(b, &|d| map.def(d), &added) {
         return None;
     }
     if !a
@@ -926,7 +972,9 @@ fn interface_change(
     {
         return None;
     }
+    // What a star import of the module brings; nothing star-imports a module just added.
     match (&a.all_names, &b.all_names) {
+        _ if new_module => {}
         (None, None) => {}
         (Some(x), Some(y)) => {
             if x.len() != y.len() || !x.iter().zip(y).all(|(&p, &q)| sa(p) == sb(q)) {

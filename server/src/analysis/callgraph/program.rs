@@ -3,10 +3,12 @@
 //! `ProgramAnalysis` holds the facts of every module, the solver's state and the public call
 //! graph. `graph()` brings them up to date with the modules set or removed since the last call:
 //! a module whose constraints did not change (an edit of a comment, of whitespace, of code
-//! that moves lines) only moves call sites and definitions; a module whose definitions kept
-//! their interface (names, parameters, class layout, module-level bindings) and changed only
-//! inside some bodies is re-solved incrementally (`incremental.rs`); anything else (a module
-//! added or removed, an interface changed) is solved again from scratch.
+//! that moves lines) only moves call sites and definitions; a module whose definitions changed
+//! inside their bodies, or whose interface changed in a way nothing outside it has read, is
+//! re-solved incrementally (`incremental.rs`); a module added is too, when nothing in the
+//! program has read its name yet (`Solver::add_module`); anything else (a module removed, an
+//! interface change others read, a module others already import) is solved again from
+//! scratch.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -111,9 +113,15 @@ impl ProgramAnalysis {
             return &self.graph;
         }
         let pending = std::mem::take(&mut self.pending);
+        // Modules removed are solved from scratch; modules added are tried as additions.
         let structural = pending
             .iter()
-            .any(|(name, new)| !matches!((self.modules.get(name), new), (Some(_), Some(_))));
+            .any(|(name, new)| new.is_none() && self.modules.contains_key(name));
+        let added: BTreeSet<String> = pending
+            .iter()
+            .filter(|(name, new)| new.is_some() && !self.modules.contains_key(*name))
+            .map(|(name, _)| name.clone())
+            .collect();
         for (name, new) in &pending {
             match new {
                 Some(f) => {
@@ -135,6 +143,15 @@ impl ProgramAnalysis {
         if let Some(solver) = self.solver.as_mut() {
             for (name, new) in &pending {
                 let Some(new) = new else { continue };
+                if added.contains(name) {
+                    let empty = Arc::new(empty_module(name, new.is_package()));
+                    before.push(empty.clone());
+                    if solver.add_module(empty, new.clone()).is_none() {
+                        ok = false;
+                        break;
+                    }
+                    continue;
+                }
                 let slot = solver
                     .syms
                     .get(name)
@@ -217,6 +234,18 @@ impl ProgramAnalysis {
         self.solver = Some(solver);
         self.last_update = UpdateKind::Full;
     }
+}
+
+/// The facts of a module named `name` without code: where a module added to a solved program
+/// starts from (`Solver::add_module`).
+fn empty_module(name: &str, is_package: bool) -> ModuleFacts {
+    let tree = crate::analysis::parse::parse_str("", None);
+    super::extract_facts(&super::SourceModule {
+        name,
+        is_package,
+        source: "",
+        tree: &tree,
+    })
 }
 
 fn node_kind(kind: DefKind, method: MethodKind) -> NodeKind {

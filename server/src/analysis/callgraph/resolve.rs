@@ -1011,6 +1011,153 @@ impl Solver {
         }
     }
 
+    /// Whether a module named `name` joining the program could change what the program has
+    /// already solved: the first reason if so. Without one, the module can be added as a
+    /// module of its own (`push_slot`, then `update_module` from empty to its facts). A module
+    /// name is read by imports (`import name`, `from name import x`, `from parent import last`,
+    /// `from name import *`; the names of package prefixes the module would make packages are
+    /// read the same way) and by attribute lookups on its parent package (`parent.last`, which
+    /// gives the submodule once there is one). Each import was answered as it was laid out,
+    /// and a lookup left its answer in the cache (or, on a module of the program, a node for
+    /// outside assignments): any of these about the new name means solving from scratch.
+    pub(crate) fn module_name_read(&self, name: &str) -> Option<String> {
+        if let Some(n) = self.syms.get(name) {
+            if self.module_by_name.contains_key(&n) {
+                return Some(format!("module `{name}` is already in the program"));
+            }
+            if self.is_package_name(n) {
+                // A namespace package getting its `__init__.py`: lookups on it found
+                // submodules only.
+                return Some(format!("package `{name}` gets a module of its own"));
+            }
+        }
+        // The module's name and the package names it would add.
+        let mut new_names: Vec<&str> = vec![name];
+        for (at, _) in name.match_indices('.') {
+            let prefix = &name[..at];
+            if !self
+                .syms
+                .get(prefix)
+                .is_some_and(|p| self.is_package_name(p))
+            {
+                new_names.push(prefix);
+            }
+        }
+        let reads = |full: &str| {
+            new_names.iter().any(|w| {
+                full == *w
+                    || (full.len() > w.len()
+                        && full.starts_with(w)
+                        && full.as_bytes()[w.len()] == b'.')
+            })
+        };
+        for m in &self.mods {
+            let f = &m.facts;
+            let text = |s: u32| f.strings.get(s as usize).unwrap_or("");
+            for &s in &f.star_imports {
+                if reads(text(s)) {
+                    return Some(format!("`{}` imports `{}`", f.name(), text(s)));
+                }
+            }
+            for op in &f.ops {
+                let Op::Import { module, attr, .. } = *op else {
+                    continue;
+                };
+                let module = text(module);
+                let joined;
+                let full = if attr == NONE {
+                    module
+                } else {
+                    joined = if module.is_empty() {
+                        text(attr).to_string()
+                    } else {
+                        format!("{module}.{}", text(attr))
+                    };
+                    &joined
+                };
+                if reads(module) || reads(full) {
+                    return Some(format!("`{}` imports `{full}`", f.name()));
+                }
+            }
+        }
+        // Lookups of the last part on the parent package, and base classes written with it
+        // after a dot (`pkg.last.Base`, resolved before solving).
+        if let Some((parent, last)) = name.rsplit_once('.') {
+            if let (Some(p), Some(l)) = (self.syms.get(parent), self.syms.get(last)) {
+                if self.names_base_classes_read(NO, &[]).contains(&(NO, l)) {
+                    return Some(format!("a base class is written with `.{last}`"));
+                }
+                let asked = self.mod_attr.contains_key(&(p, l))
+                    || self.exports_cache.contains_key(&(p, l))
+                    || self.lookup_cache.keys().any(|&(v, attr)| {
+                        attr == l && matches!(self.values[v as usize], Value::Module(x) if x == p)
+                    });
+                if asked {
+                    return Some(format!("`{parent}.{last}` was looked up"));
+                }
+            }
+        }
+        None
+    }
+
+    /// Lays out one more module after the others, as `layout` lays out each: its strings,
+    /// names and definitions get global ids, its nodes, sites, allocations and ops fresh
+    /// ranges. Nothing is seeded: `facts` is meant to be an empty module's, brought to the
+    /// module's real facts with `update_module`. Returns the new slot.
+    pub(crate) fn push_slot(&mut self, facts: Arc<ModuleFacts>) -> u32 {
+        let slot = self.mods.len() as u32;
+        let sym_map: Vec<u32> = facts.strings.iter().map(|s| self.syms.intern(s)).collect();
+        let name = self.syms.intern(facts.name());
+        let prefixes: Vec<u32> = facts
+            .name()
+            .match_indices('.')
+            .map(|(at, _)| self.syms.intern(&facts.name()[..at]))
+            .collect();
+        let qualnames: Vec<u32> = facts
+            .defs
+            .iter()
+            .map(|d| self.syms.intern(&d.qualname))
+            .collect();
+        let nodes = self.new_nodes(facts.num_nodes);
+        let sites = self.site_loc.push_module(slot, facts.sites.len() as u32);
+        let ops = self.op_loc.push_module(slot, facts.ops.len() as u32);
+        let allocs = self.next_alloc;
+        self.next_alloc += facts.num_allocs;
+        self.module_by_name.insert(name, slot);
+        self.packages.extend(prefixes);
+        let node_map = IdMap::range(nodes, facts.num_nodes);
+        let def_map = self.def_ids_of(slot, name, &qualnames);
+        let mut globals: Vec<(u32, u32)> = facts
+            .globals
+            .iter()
+            .map(|&(s, n)| (sym_map[s as usize], node_map.get(n as usize).unwrap_or(NO)))
+            .collect();
+        globals.sort_unstable();
+        let star_sources = facts
+            .star_imports
+            .iter()
+            .map(|&s| sym_map[s as usize])
+            .collect();
+        let all_names = facts
+            .all_names
+            .as_ref()
+            .map(|v| v.iter().map(|&s| sym_map[s as usize]).collect());
+        self.mods.push(ModSlot {
+            site_map: IdMap::range(sites, facts.sites.len() as u32),
+            alloc_map: IdMap::range(allocs, facts.num_allocs),
+            op_map: IdMap::range(ops, facts.ops.len() as u32),
+            facts,
+            name,
+            sym_map,
+            node_map,
+            def_map,
+            globals,
+            star_sources,
+            all_names,
+        });
+        slot
+    }
+
     /// Reserves, before a solve from scratch, room for what the solve of `facts` will make,
     /// estimated from the number of static ops: the standard library's 1,463,252 ops made
     /// 1.06 nodes, 1.20 edges, 0.71 triggers and 4.4 effect words per op, Django's 215,404

@@ -924,14 +924,17 @@ fn moving_code_only_moves_positions() {
 }
 
 #[test]
-fn interface_changes_solve_from_scratch() {
-    // A new module.
-    let before = "class C:\n    def m(self): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
-    assert_incremental(
-        &[("main", before)],
-        &[("other", "import main\nmain.g()\n")],
-        UpdateKind::Full,
-    );
+fn removed_modules_solve_from_scratch() {
+    let main = "class C:\n    def m(self): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
+    let other = "import main\nmain.g()\n";
+    let mut program = ProgramAnalysis::new();
+    program.set_module(facts_of("main", main));
+    program.set_module(facts_of("other", other));
+    let _ = program.graph();
+    program.remove_module("other");
+    let after = edges_of(program.graph());
+    assert_eq!(program.last_update(), UpdateKind::Full);
+    assert_eq!(after, edges_of(&graph_of(&[("main", main)])));
 }
 
 #[test]
@@ -1465,4 +1468,105 @@ fn base_classes_named_through_aliases_and_imports_solve_from_scratch() {
         "from lib import K as X\nclass E(X):\n    def go(self):\n        self.m()\nE().go()\n";
     let without = "class J:\n    def m(self): pass\n";
     assert_both_ways_in(&[("main", reader)], "lib", without, lib, UpdateKind::Full);
+}
+
+#[test]
+fn modules_nothing_reads_yet_are_added_incrementally() {
+    // `Base.run` calls `self.hook()`: a subclass in a new module overriding `hook` changes
+    // what it reaches; a new module may also call into the program and pass it callbacks.
+    let lib = "def a(): pass\ndef b(): pass\nclass Base:\n    def hook(self): pass\n    def run(self):\n        self.hook()\ndef apply(f):\n    f()\n";
+    let main = "import lib\ndef use():\n    lib.Base().run()\n    lib.a()\n";
+    let pkg = "from . import inner\n";
+    let inner = "def helper(): pass\n";
+    let before = [
+        ("lib", lib),
+        ("main", main),
+        ("pkg.__init__", pkg),
+        ("pkg.inner", inner),
+    ];
+    let new = [
+        "import lib\nlib.a()\n",
+        "from lib import Base, b\nclass Sub(Base):\n    def hook(self): b()\nSub().run()\n",
+        "import lib\nimport main\ndef cb(): lib.b()\nlib.apply(cb)\nmain.use()\n",
+        "from pkg.inner import helper\nhelper()\n",
+        // Its own star import and `__all__`.
+        "from lib import *\na()\nBase().run()\n",
+        "__all__ = ['f']\ndef f(): pass\nf()\n",
+        "",
+        "def broken(:\n    lib.a()\n",
+    ];
+    for source in new {
+        for name in ["tool", "pkg.tool", "fresh.sub.tool"] {
+            assert_incremental(&before, &[(name, source)], UpdateKind::Incremental);
+        }
+    }
+    // Two new modules, the second importing the first (added in name order).
+    assert_incremental(
+        &before,
+        &[
+            ("extra_a", "def f(): pass\n"),
+            ("extra_b", "import extra_a\nextra_a.f()\n"),
+        ],
+        UpdateKind::Incremental,
+    );
+    // A module the program already reads the name of: imported (plainly, from its package,
+    // with a star), looked up on its package, or written in a base class.
+    let readers = [
+        ("reader", "import tool\ntool.f().go()\n", "tool"),
+        ("reader", "from tool import f\nf().go()\n", "tool"),
+        ("reader", "from tool import *\nf().go()\n", "tool"),
+        (
+            "reader",
+            "import fresh.tool\nfresh.tool.f().go()\n",
+            "fresh.tool",
+        ),
+        (
+            "reader",
+            "import fresh\nfresh.tool.f().go()\n",
+            "fresh.tool",
+        ),
+        (
+            "reader",
+            "from pkg import tool\ntool.f().go()\n",
+            "pkg.tool",
+        ),
+        ("reader", "import pkg\npkg.tool.f().go()\n", "pkg.tool"),
+        (
+            "reader",
+            "import pkg\nclass C(pkg.tool.Base):\n    def hook(self): pass\nC().go()\n",
+            "pkg.tool",
+        ),
+        ("reader", "import pkg.inner\npkg.f().go()\n", "pkg.__init__"),
+    ];
+    // Only the program's `tool` tells what `f()` returns, and that `go` calls `hook`.
+    let tool = "class Base:\n    def go(self):\n        self.hook()\n    def hook(self): pass\ndef f():\n    return Base()\n";
+    for (reader, source, name) in readers {
+        let mut with_reader = before.to_vec();
+        with_reader.retain(|(n, _)| *n != name);
+        with_reader.push((reader, source));
+        assert_incremental(&with_reader, &[(name, tool)], UpdateKind::Full);
+    }
+}
+
+#[test]
+fn a_module_added_incrementally_is_edited_incrementally_after() {
+    let lib = "def a(): pass\ndef b(): pass\nclass Base:\n    def hook(self): pass\n    def run(self):\n        self.hook()\n";
+    let first = "from lib import Base, a\nclass Sub(Base):\n    def hook(self): a()\nSub().run()\n";
+    let second = "from lib import Base, b\nclass Sub(Base):\n    def hook(self): b()\ndef more(): pass\nSub().run()\nmore()\n";
+    let mut program = ProgramAnalysis::new();
+    program.set_module(facts_of("lib", lib));
+    let _ = program.graph();
+    for (source, expect) in [
+        (first, UpdateKind::Incremental),
+        (second, UpdateKind::Incremental),
+    ] {
+        program.set_module(facts_of("tool", source));
+        let incremental = program.graph().clone();
+        assert_eq!(program.last_update(), expect, "{}", program.last_report());
+        let scratch = graph_of(&[("lib", lib), ("tool", source)]);
+        assert_eq!(edges_of(&incremental), edges_of(&scratch));
+        assert_eq!(sites_of(&incremental), sites_of(&scratch));
+    }
+    assert!(has_edge(program.graph(), "tool.Sub.hook", "lib.b"));
+    assert!(has_edge(program.graph(), "lib.Base.run", "tool.Sub.hook"));
 }
