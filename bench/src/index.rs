@@ -671,6 +671,17 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
                 edit_and_update(index, roots, path, &text, at, &insert).0
             };
             samples.push(elapsed);
+            if elapsed > Duration::from_millis(100)
+                && std::env::var_os("TANDEM_BENCH_WHY").is_some()
+            {
+                println!(
+                    "slow update ({}) after {} in {}: {}",
+                    ms(elapsed),
+                    kind.what,
+                    path.display(),
+                    index.graph_update_report().1
+                );
+            }
             if matches!(index.graph_update_report().0, UpdateKind::Full) {
                 full += 1;
                 if std::env::var_os("TANDEM_BENCH_WHY").is_some() {

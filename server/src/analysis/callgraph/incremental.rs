@@ -299,11 +299,9 @@ impl Solver {
             }
         }
         // Classes that go: lookups on their ancestors that found their overrides.
-        for &(_, g) in &removed_classes {
-            let attrs = self.class_attr_names(g);
-            for op in self.forget_dispatch(g, &attrs) {
-                region.add_creator(op);
-            }
+        let gone_classes: Vec<u32> = removed_classes.iter().map(|&(_, g)| g).collect();
+        for op in self.forget_dispatch(&gone_classes) {
+            region.add_creator(op);
         }
         self.close_region(&mut region);
 
@@ -387,12 +385,8 @@ impl Solver {
         self.rederive_and_replay(&region, &creators);
         self.run();
         // New classes: lookups on their ancestors may now find their overrides.
-        let mut dispatch = Vec::new();
-        for &j in &added_classes {
-            let g = self.gdef(slot, j);
-            let attrs = self.class_attr_names(g);
-            dispatch.extend(self.forget_dispatch(g, &attrs));
-        }
+        let new_classes: Vec<u32> = added_classes.iter().map(|&j| self.gdef(slot, j)).collect();
+        let mut dispatch = self.forget_dispatch(&new_classes);
         if !dispatch.is_empty() {
             dispatch.sort_unstable();
             dispatch.dedup();
