@@ -606,6 +606,8 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
     // `TANDEM_BENCH_EDIT_FILE=text`: only the files whose path contains `text` (to look again
     // at one file a checked run named).
     let edit_file = std::env::var("TANDEM_BENCH_EDIT_FILE").ok();
+    // `TANDEM_BENCH_WHY=1`: say why an update solved from scratch or was slow.
+    let why = std::env::var_os("TANDEM_BENCH_WHY").is_some();
     for kind in kinds
         .iter()
         .filter(|k| only.as_deref().is_none_or(|o| k.what.contains(o)))
@@ -660,8 +662,8 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             };
             let new_file = path.with_file_name("_tandem_probe_new.py");
             let elapsed = if kind.place == Place::NewFile {
-                // What the server does for a file created on disk: read it, parse and analyse
-                // it, insert it and update the graph.
+                // What the server does for a file created on disk once it has read it: parse
+                // and analyse it, insert it and update the graph.
                 let t = Instant::now();
                 let analysis = analyze_text(roots, &new_file, &text).expect("analysis");
                 index.insert(new_file.clone(), analysis);
@@ -671,9 +673,7 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
                 edit_and_update(index, roots, path, &text, at, &insert).0
             };
             samples.push(elapsed);
-            if elapsed > Duration::from_millis(100)
-                && std::env::var_os("TANDEM_BENCH_WHY").is_some()
-            {
+            if why && elapsed > Duration::from_millis(100) {
                 println!(
                     "slow update ({}) after {} in {}: {}",
                     ms(elapsed),
@@ -684,7 +684,7 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
             }
             if matches!(index.graph_update_report().0, UpdateKind::Full) {
                 full += 1;
-                if std::env::var_os("TANDEM_BENCH_WHY").is_some() {
+                if why {
                     let report = index.graph_update_report().1;
                     println!(
                         "full solve after {} in {}: {}",

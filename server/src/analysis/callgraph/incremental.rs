@@ -57,7 +57,7 @@ use std::sync::Arc;
 use super::facts::{
     Arg, DefFact, DefKind, Key, ModuleFacts, Op, StaticBinding, IF_ALL, IF_REMOTE, NONE,
 };
-use super::resolve::{Callee, Effect, NameChange, Solver, DYN, NO, OBJ_ONLY, PLAIN};
+use super::resolve::{star_names, Callee, Effect, NameChange, Solver, DYN, NO, OBJ_ONLY, PLAIN};
 use super::util::{FxMap, FxSet, IdMap};
 
 impl Solver {
@@ -343,15 +343,7 @@ impl Solver {
             m.globals = globals;
             if added {
                 // Its own star imports and `__all__` (the same in any other update).
-                m.star_sources = new
-                    .star_imports
-                    .iter()
-                    .map(|&s| m.sym_map[s as usize])
-                    .collect();
-                m.all_names = new
-                    .all_names
-                    .as_ref()
-                    .map(|v| v.iter().map(|&s| m.sym_map[s as usize]).collect());
+                (m.star_sources, m.all_names) = star_names(&new, &m.sym_map);
             }
         }
         let name = self.mods[slot as usize].name;

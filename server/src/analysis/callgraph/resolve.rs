@@ -967,48 +967,52 @@ impl Solver {
             },
         );
         self.syms = syms;
-        for ((facts, names), (nodes, sites, allocs, ops)) in facts.into_iter().zip(names).zip(bases)
-        {
-            let slot = self.mods.len() as u32;
-            let ModuleSyms {
-                sym_map,
-                name,
-                prefixes,
-                qualnames,
-            } = names;
-            self.module_by_name.insert(name, slot);
-            self.packages.extend(prefixes);
-            let node_map = IdMap::range(nodes, facts.num_nodes);
-            let def_map = self.def_ids_of(slot, name, &qualnames);
-            let mut globals: Vec<(u32, u32)> = facts
-                .globals
-                .iter()
-                .map(|&(s, n)| (sym_map[s as usize], node_map.get(n as usize).unwrap_or(NO)))
-                .collect();
-            globals.sort_unstable();
-            let star_sources = facts
-                .star_imports
-                .iter()
-                .map(|&s| sym_map[s as usize])
-                .collect();
-            let all_names = facts
-                .all_names
-                .as_ref()
-                .map(|v| v.iter().map(|&s| sym_map[s as usize]).collect());
-            self.mods.push(ModSlot {
-                site_map: IdMap::range(sites, facts.sites.len() as u32),
-                alloc_map: IdMap::range(allocs, facts.num_allocs),
-                op_map: IdMap::range(ops, facts.ops.len() as u32),
-                facts,
-                name,
-                sym_map,
-                node_map,
-                def_map,
-                globals,
-                star_sources,
-                all_names,
-            });
+        for ((facts, names), ids) in facts.into_iter().zip(names).zip(bases) {
+            self.install_slot(facts, names, ids);
         }
+    }
+
+    /// Puts a module laid out at the next slot into the solver: its names registered, its
+    /// globals, star sources and `__all__` in global ids. `ids` are the first node, site,
+    /// allocation and op ids of its ranges.
+    fn install_slot(
+        &mut self,
+        facts: Arc<ModuleFacts>,
+        names: ModuleSyms,
+        (nodes, sites, allocs, ops): (u32, u32, u32, u32),
+    ) -> u32 {
+        let slot = self.mods.len() as u32;
+        let ModuleSyms {
+            sym_map,
+            name,
+            prefixes,
+            qualnames,
+        } = names;
+        self.module_by_name.insert(name, slot);
+        self.packages.extend(prefixes);
+        let node_map = IdMap::range(nodes, facts.num_nodes);
+        let def_map = self.def_ids_of(slot, name, &qualnames);
+        let mut globals: Vec<(u32, u32)> = facts
+            .globals
+            .iter()
+            .map(|&(s, n)| (sym_map[s as usize], node_map.get(n as usize).unwrap_or(NO)))
+            .collect();
+        globals.sort_unstable();
+        let (star_sources, all_names) = star_names(&facts, &sym_map);
+        self.mods.push(ModSlot {
+            site_map: IdMap::range(sites, facts.sites.len() as u32),
+            alloc_map: IdMap::range(allocs, facts.num_allocs),
+            op_map: IdMap::range(ops, facts.ops.len() as u32),
+            facts,
+            name,
+            sym_map,
+            node_map,
+            def_map,
+            globals,
+            star_sources,
+            all_names,
+        });
+        slot
     }
 
     /// Whether a module named `name` joining the program could change what the program has
@@ -1105,57 +1109,14 @@ impl Solver {
     /// ranges. Nothing is seeded: `facts` is meant to be an empty module's, brought to the
     /// module's real facts with `update_module`. Returns the new slot.
     pub(crate) fn push_slot(&mut self, facts: Arc<ModuleFacts>) -> u32 {
-        let slot = self.mods.len() as u32;
-        let sym_map: Vec<u32> = facts.strings.iter().map(|s| self.syms.intern(s)).collect();
-        let name = self.syms.intern(facts.name());
-        let prefixes: Vec<u32> = facts
-            .name()
-            .match_indices('.')
-            .map(|(at, _)| self.syms.intern(&facts.name()[..at]))
-            .collect();
-        let qualnames: Vec<u32> = facts
-            .defs
-            .iter()
-            .map(|d| self.syms.intern(&d.qualname))
-            .collect();
+        let names = intern_module(&mut self.syms, &facts);
         let nodes = self.new_nodes(facts.num_nodes);
+        let slot = self.mods.len() as u32;
         let sites = self.site_loc.push_module(slot, facts.sites.len() as u32);
         let ops = self.op_loc.push_module(slot, facts.ops.len() as u32);
         let allocs = self.next_alloc;
         self.next_alloc += facts.num_allocs;
-        self.module_by_name.insert(name, slot);
-        self.packages.extend(prefixes);
-        let node_map = IdMap::range(nodes, facts.num_nodes);
-        let def_map = self.def_ids_of(slot, name, &qualnames);
-        let mut globals: Vec<(u32, u32)> = facts
-            .globals
-            .iter()
-            .map(|&(s, n)| (sym_map[s as usize], node_map.get(n as usize).unwrap_or(NO)))
-            .collect();
-        globals.sort_unstable();
-        let star_sources = facts
-            .star_imports
-            .iter()
-            .map(|&s| sym_map[s as usize])
-            .collect();
-        let all_names = facts
-            .all_names
-            .as_ref()
-            .map(|v| v.iter().map(|&s| sym_map[s as usize]).collect());
-        self.mods.push(ModSlot {
-            site_map: IdMap::range(sites, facts.sites.len() as u32),
-            alloc_map: IdMap::range(allocs, facts.num_allocs),
-            op_map: IdMap::range(ops, facts.ops.len() as u32),
-            facts,
-            name,
-            sym_map,
-            node_map,
-            def_map,
-            globals,
-            star_sources,
-            all_names,
-        });
-        slot
+        self.install_slot(facts, names, (nodes, sites, allocs, ops))
     }
 
     /// Reserves, before a solve from scratch, room for what the solve of `facts` will make,
@@ -4803,26 +4764,34 @@ struct ModuleSyms {
 /// Interns the strings of `facts` into a new table, a module at a time.
 fn intern_modules(facts: &[Arc<ModuleFacts>]) -> (Interner, Vec<ModuleSyms>) {
     let mut syms = Interner::default();
-    let names = facts
-        .iter()
-        .map(|f| {
-            let sym_map = f.strings.iter().map(|s| syms.intern(s)).collect();
-            let name = syms.intern(&f.name);
-            let prefixes = f
-                .name
-                .match_indices('.')
-                .map(|(at, _)| syms.intern(&f.name[..at]))
-                .collect();
-            let qualnames = f.defs.iter().map(|d| syms.intern(&d.qualname)).collect();
-            ModuleSyms {
-                sym_map,
-                name,
-                prefixes,
-                qualnames,
-            }
-        })
-        .collect();
+    let names = facts.iter().map(|f| intern_module(&mut syms, f)).collect();
     (syms, names)
+}
+
+/// A module's strings, name, package prefixes and qualified names interned, in that order.
+fn intern_module(syms: &mut Interner, f: &ModuleFacts) -> ModuleSyms {
+    let sym_map = f.strings.iter().map(|s| syms.intern(s)).collect();
+    let name = syms.intern(&f.name);
+    let prefixes = f
+        .name
+        .match_indices('.')
+        .map(|(at, _)| syms.intern(&f.name[..at]))
+        .collect();
+    let qualnames = f.defs.iter().map(|d| syms.intern(&d.qualname)).collect();
+    ModuleSyms {
+        sym_map,
+        name,
+        prefixes,
+        qualnames,
+    }
+}
+
+/// A module's star-import sources and `__all__` names in global ids.
+pub(crate) fn star_names(facts: &ModuleFacts, sym_map: &[u32]) -> (Vec<u32>, Option<Vec<u32>>) {
+    let g = |s: &u32| sym_map[*s as usize];
+    let stars = facts.star_imports.iter().map(g).collect();
+    let all = facts.all_names.as_ref().map(|v| v.iter().map(g).collect());
+    (stars, all)
 }
 
 /// A subscript key in global ids.
