@@ -14,12 +14,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::analysis::callgraph::{
-    extract_facts, CallGraph, ModuleFacts, ProgramAnalysis, SourceModule,
+    extract_facts_of_flat, CallGraph, ModuleFacts, ProgramAnalysis, SourceModule,
 };
-use crate::analysis::outline::{outline, Outline};
+use crate::analysis::flat::FlatTree;
+use crate::analysis::outline::{outline_of_flat, Outline};
 use crate::analysis::packed_outline::PackedOutline;
 use crate::analysis::parse::parse_str;
-use crate::analysis::references::{references_in, ReferenceItems, References};
+use crate::analysis::references::{references_of_flat, ReferenceItems, References};
 use crate::analysis::stored_text::StoredText;
 
 /// What the index knows of one file.
@@ -98,14 +99,20 @@ pub fn analyze_tree(
     tree: &tree_sitter::Tree,
 ) -> FileAnalysis {
     let shared: Arc<str> = Arc::from(text);
-    let outline = outline(tree, text, module);
-    let references = references_in(tree, &shared);
-    let facts = extract_facts(&SourceModule {
-        name: module,
-        is_package,
-        source: text,
-        tree,
-    });
+    // One flat copy of the tree for the three walks (see `flat`).
+    let flat = FlatTree::new(tree);
+    let outline = outline_of_flat(tree, &flat, text, module);
+    let references = references_of_flat(&flat, &shared);
+    let facts = extract_facts_of_flat(
+        &SourceModule {
+            name: module,
+            is_package,
+            source: text,
+            tree,
+        },
+        &flat,
+    );
+    drop(flat);
     FileAnalysis {
         module: module.to_string(),
         is_package,
@@ -432,7 +439,7 @@ mod tests {
             .collect();
         let outlines: Vec<Outline> = texts
             .iter()
-            .map(|t| outline(&parse_str(t, None), t, "m"))
+            .map(|t| crate::analysis::outline::outline(&parse_str(t, None), t, "m"))
             .collect();
         let started = std::time::Instant::now();
         let packed_texts: Vec<StoredText> = texts

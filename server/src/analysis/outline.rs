@@ -4,15 +4,15 @@
 //! All ranges are byte ranges into the source the tree was parsed from; converting them to
 //! line and column is the job of `session::position`.
 
-use crate::analysis::children::Children;
-use crate::analysis::parse::{KindStr, KindTable};
+use crate::analysis::flat::{FNode as Node, FlatTree};
+use crate::analysis::parse::{KindId, KindStr, KindTable};
 use std::borrow::Cow;
 use std::num::NonZeroU16;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use serde::Serialize;
-use tree_sitter::{Language, Node, Tree, TreeCursor};
+use tree_sitter::{Language, Tree};
 
 use crate::analysis::parse::syntax_errors;
 
@@ -145,17 +145,20 @@ pub const MAX_SYMBOL_DEPTH: usize = 100;
 /// Builds the outline of `source`, which `tree` was parsed from. `module` prefixes qualified
 /// names (pass `""` for none).
 pub fn outline(tree: &Tree, source: &str, module: &str) -> Outline {
-    let root = tree.root_node();
-    let fields = Fields::new(&tree.language());
-    let mut cursor = root.walk();
-    let docstring =
-        first_statement(root, &mut cursor).and_then(|stmt| docstring(stmt, source, &mut cursor));
+    outline_of_flat(tree, &FlatTree::new(tree), source, module)
+}
+
+/// `outline`, reading `flat`, a flat copy of `tree` (`analyze_tree` makes one for all its
+/// walks).
+pub(crate) fn outline_of_flat(tree: &Tree, flat: &FlatTree, source: &str, module: &str) -> Outline {
+    static FIELDS: OnceLock<Fields> = OnceLock::new();
+    let root = flat.root();
+    let fields = *FIELDS.get_or_init(|| Fields::new(&crate::analysis::parse::python_language()));
+    let docstring = first_statement(root).and_then(|stmt| docstring(stmt, source));
     let mut builder = Builder {
         source,
         module,
         fields,
-        cursor,
-        kids: Children::default(),
         scratch: Vec::new(),
         pending: Vec::new(),
     };
@@ -171,7 +174,7 @@ pub fn outline(tree: &Tree, source: &str, module: &str) -> Outline {
 /// The ids of the grammar fields the outline reads.
 ///
 /// Looking a child up by field name scans the grammar's table of field names on every call,
-/// which showed up in profiles; the ids are looked up once per outline instead. A name the
+/// which showed up in profiles; the ids are looked up once instead. A name the
 /// grammar lacked would get id 0, for which tree-sitter finds no child.
 #[derive(Clone, Copy)]
 struct Fields {
@@ -224,10 +227,7 @@ struct Builder<'s, 't> {
     source: &'s str,
     module: &'s str,
     fields: Fields,
-    /// One cursor reused for every child iteration: creating a cursor allocates.
-    cursor: TreeCursor<'t>,
-    /// Lists the children `push_children` reads, into `scratch`.
-    kids: Children,
+    /// The children `push_children` reads (a buffer kept between calls).
     scratch: Vec<Node<'t>>,
     /// Symbols in document (pre-)order, so every parent comes before its children.
     pending: Vec<Pending>,
@@ -266,7 +266,7 @@ impl<'t> Builder<'_, 't> {
         let clean = !node.has_error();
         let mut children = std::mem::take(&mut self.scratch);
         // Without an error, only named children can be statements.
-        self.kids.append(node, clean, 0, &mut children);
+        children.extend(node.children().filter(|c| !clean || c.is_named()));
         for &child in &children {
             if statement_kind(child) != StatementKind::Other || (!clean && child.has_error()) {
                 stack.push(Frame {
@@ -324,7 +324,8 @@ impl<'t> Builder<'_, 't> {
             Vec::new()
         } else {
             outer
-                .named_children(&mut self.cursor)
+                .children()
+                .filter(|c| c.is_named())
                 .filter(|c| c.kind_str() == "decorator")
                 .map(|d| decorator_text(d, source).to_string())
                 .collect()
@@ -336,7 +337,7 @@ impl<'t> Builder<'_, 't> {
             Some(Signature {
                 parameters: definition
                     .child_by_field_id(fields.parameters)
-                    .map(|p| parameters(p, source, fields, &mut self.cursor))
+                    .map(|p| parameters(p, source, fields))
                     .unwrap_or_default(),
                 returns: definition
                     .child_by_field_id(fields.return_type)
@@ -351,7 +352,8 @@ impl<'t> Builder<'_, 't> {
         };
         let bases = match superclasses {
             Some(arguments) => arguments
-                .named_children(&mut self.cursor)
+                .children()
+                .filter(|c| c.is_named())
                 .filter(|c| !c.is_extra() && !c.is_error())
                 .map(|c| text(c, source).to_string())
                 .collect(),
@@ -361,10 +363,8 @@ impl<'t> Builder<'_, 't> {
         let body = definition.child_by_field_id(fields.body);
         let (docstring, is_stub, body_range) = match body {
             Some(block) => {
-                let docstring = first_statement(block, &mut self.cursor)
-                    .and_then(|stmt| docstring(stmt, source, &mut self.cursor));
-                let is_stub =
-                    is_stub_body(block, docstring.is_some(), source, fields, &mut self.cursor);
+                let docstring = first_statement(block).and_then(|stmt| docstring(stmt, source));
+                let is_stub = is_stub_body(block, docstring.is_some(), source, fields);
                 (docstring, is_stub, block.byte_range())
             }
             None => (None, false, definition.end_byte()..definition.end_byte()),
@@ -404,7 +404,7 @@ impl<'t> Builder<'_, 't> {
             return;
         }
         let start = stack.len();
-        for child in definition.children(&mut self.cursor) {
+        for child in definition.children() {
             let is_body = body.is_some_and(|b| b.id() == child.id());
             if is_body || child.has_error() {
                 stack.push(Frame {
@@ -454,7 +454,7 @@ fn dotted(prefix: &str, name: &str) -> String {
 /// Everything else (simple statements, expressions, comments) is skipped without a look
 /// inside, which keeps the walk to the statement level of the tree. Shared by every walk that
 /// looks for definitions (the DOC checks, the project rules).
-pub fn may_hold_definitions(node: Node<'_>) -> bool {
+pub fn may_hold_definitions(node: tree_sitter::Node<'_>) -> bool {
     statement_kind(node) != StatementKind::Other || node.has_error()
 }
 
@@ -470,7 +470,7 @@ enum StatementKind {
     Other,
 }
 
-fn statement_kind(node: Node<'_>) -> StatementKind {
+fn statement_kind(node: impl KindId) -> StatementKind {
     static KINDS: OnceLock<KindTable<StatementKind>> = OnceLock::new();
     let kinds = KINDS.get_or_init(|| {
         KindTable::new(|name| match name {
@@ -510,22 +510,16 @@ fn decorator_text<'s>(decorator: Node<'_>, source: &'s str) -> &'s str {
 }
 
 /// The first statement of a block or module, skipping comments.
-fn first_statement<'t>(block: Node<'t>, cursor: &mut TreeCursor<'t>) -> Option<Node<'t>> {
-    let first = block.named_children(cursor).find(|c| !c.is_extra());
-    first
+fn first_statement(block: Node<'_>) -> Option<Node<'_>> {
+    block.children().find(|c| c.is_named() && !c.is_extra())
 }
 
 /// Reads the parameters of a function from its `parameters` node.
-fn parameters<'t>(
-    parameters: Node<'t>,
-    source: &str,
-    fields: Fields,
-    cursor: &mut TreeCursor<'t>,
-) -> Vec<Parameter> {
+fn parameters(parameters: Node<'_>, source: &str, fields: Fields) -> Vec<Parameter> {
     let mut out: Vec<Parameter> = Vec::new();
     // Set by a bare `*` or by `*args`: every later named parameter is keyword-only.
     let mut keyword_only = false;
-    for node in parameters.named_children(cursor) {
+    for node in parameters.children().filter(|c| c.is_named()) {
         let field = |id: u16| node.child_by_field_id(id).map(|n| text(n, source));
         let (name, kind, annotation, default) = match node.kind_str() {
             // A tuple pattern is Python 2's `def f((a, b)):`, kept whole as the name.
@@ -607,11 +601,7 @@ fn splat<'s>(node: Node<'_>, source: &'s str) -> (&'s str, ParameterKind) {
 
 /// The docstring `statement` holds, when it is an expression statement made of one string
 /// literal (or of implicitly concatenated literals) that is neither bytes nor an f-string.
-fn docstring<'t>(
-    statement: Node<'t>,
-    source: &str,
-    cursor: &mut TreeCursor<'t>,
-) -> Option<Docstring> {
+fn docstring(statement: Node<'_>, source: &str) -> Option<Docstring> {
     if statement.kind_str() != "expression_statement" || statement.named_child_count() != 1 {
         return None;
     }
@@ -620,7 +610,7 @@ fn docstring<'t>(
         "string" => Cow::Borrowed(string_value(literal, source)?),
         "concatenated_string" => {
             let mut joined = String::new();
-            for part in literal.named_children(cursor) {
+            for part in literal.children().filter(|c| c.is_named()) {
                 if part.is_extra() {
                     continue;
                 }
@@ -736,14 +726,8 @@ fn expand_tabs(text: &str) -> String {
 
 /// Whether a body holds nothing but a docstring and placeholder statements (`pass`, `...`,
 /// `raise NotImplementedError`). An empty body, which only broken code has, is not a stub.
-fn is_stub_body<'t>(
-    block: Node<'t>,
-    has_docstring: bool,
-    source: &str,
-    fields: Fields,
-    cursor: &mut TreeCursor<'t>,
-) -> bool {
-    let mut statements = block.named_children(cursor).filter(|c| !c.is_extra());
+fn is_stub_body(block: Node<'_>, has_docstring: bool, source: &str, fields: Fields) -> bool {
+    let mut statements = block.children().filter(|c| c.is_named() && !c.is_extra());
     let mut any = false;
     if has_docstring {
         statements.next();

@@ -15,13 +15,33 @@ pub fn python_language() -> Language {
     tree_sitter_python::LANGUAGE.into()
 }
 
+/// A node's kind id: tree-sitter's nodes and those of a flat copy of a tree
+/// (`flat::FlatTree`) alike.
+pub trait KindId {
+    fn node_kind_id(&self) -> u16;
+}
+
+impl KindId for Node<'_> {
+    #[inline]
+    fn node_kind_id(&self) -> u16 {
+        self.kind_id()
+    }
+}
+
+impl KindId for crate::analysis::flat::FNode<'_> {
+    #[inline]
+    fn node_kind_id(&self) -> u16 {
+        self.kind_id()
+    }
+}
+
 /// `Node::kind` read from a table built once: `Node::kind` measures and checks the grammar's C
 /// string on every call, which shows in walks that ask it of every node.
 pub trait KindStr {
     fn kind_str(&self) -> &'static str;
 }
 
-impl KindStr for Node<'_> {
+impl<N: KindId> KindStr for N {
     fn kind_str(&self) -> &'static str {
         static LANGUAGE: std::sync::OnceLock<Language> = std::sync::OnceLock::new();
         static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
@@ -31,7 +51,7 @@ impl KindStr for Node<'_> {
                 .map(|id| language.node_kind_for_id(id).unwrap_or(""))
                 .collect()
         });
-        let id = self.kind_id();
+        let id = self.node_kind_id();
         // `ERROR` nodes have ids past the table's end (`u16::MAX`); the grammar names them.
         names
             .get(usize::from(id))
@@ -63,9 +83,9 @@ impl<K: Copy> KindTable<K> {
 
     /// The class of `node`'s kind.
     #[inline]
-    pub fn get(&self, node: Node<'_>) -> K {
+    pub fn get(&self, node: impl KindId) -> K {
         self.kinds
-            .get(usize::from(node.kind_id()))
+            .get(usize::from(node.node_kind_id()))
             .copied()
             .unwrap_or(self.error)
     }

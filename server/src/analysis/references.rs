@@ -15,9 +15,9 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
-use tree_sitter::{Language, Node, Tree};
+use tree_sitter::{Language, Tree};
 
-use crate::analysis::children::Children;
+use crate::analysis::flat::{FNode as Node, FlatTree};
 
 /// How a name is used where it is referenced.
 ///
@@ -229,11 +229,17 @@ pub fn references(tree: &Tree, source: &str) -> References {
 
 /// Like `references`, sharing `text` (the source `tree` was parsed from) rather than copying it.
 pub fn references_in(tree: &Tree, text: &Arc<str>) -> References {
-    let root = tree.root_node();
+    references_of_flat(&FlatTree::new(tree), text)
+}
+
+/// Like `references_in`, from a flat copy of the tree (`analyze_tree` makes one for all its
+/// walks).
+pub(crate) fn references_of_flat(tree: &FlatTree, text: &Arc<str>) -> References {
+    static FIELDS: OnceLock<Fields> = OnceLock::new();
+    let root = tree.root();
     let mut collector = Collector {
         source: text,
-        fields: Fields::new(&tree.language()),
-        kids: Children::default(),
+        fields: *FIELDS.get_or_init(|| Fields::new(&crate::analysis::parse::python_language())),
         out: Vec::new(),
         respelled: Vec::new(),
         children: Vec::new(),
@@ -289,7 +295,7 @@ impl Role {
     }
 }
 
-/// The ids of the grammar fields the walk reads, looked up once per call rather than by
+/// The ids of the grammar fields the walk reads, looked up once rather than by
 /// name on every node (see `outline::Fields`). A missing name gets id 0, which no child has.
 #[derive(Clone, Copy)]
 struct Fields {
@@ -483,8 +489,6 @@ struct Queue<'t> {
 struct Collector<'s, 't> {
     source: &'s str,
     fields: Fields,
-    /// Lists children (with reused buffers).
-    kids: Children,
     out: Vec<Item>,
     /// See `References::respelled`.
     respelled: Vec<(u32, Box<str>)>,
@@ -561,7 +565,11 @@ impl<'t> Collector<'_, 't> {
     fn load_with_fields(&mut self, node: Node<'t>) {
         let mut fielded = std::mem::take(&mut self.fielded);
         fielded.clear();
-        self.kids.append_fielded(node, 0, &mut fielded);
+        fielded.extend(
+            node.children()
+                .filter(|c| c.is_named())
+                .map(|c| (c, c.field_id())),
+        );
         fill(&mut self.children, fielded.iter().copied());
         self.fielded = fielded;
     }
@@ -578,7 +586,7 @@ impl<'t> Collector<'_, 't> {
     fn named_children(&mut self, node: Node<'t>) -> Vec<Node<'t>> {
         let mut children = std::mem::take(&mut self.scratch);
         children.clear();
-        self.kids.append(node, true, 0, &mut children);
+        children.extend(node.children().filter(|c| c.is_named()));
         children
     }
 
@@ -1589,5 +1597,61 @@ class Cart(Base[T], metaclass=M):
         assert_eq!(refs(&source), pairs(&[("y", Name)]));
         let chain = format!("x = a{}\n", ".b".repeat(depth));
         assert_eq!(refs(&chain).len(), depth + 1);
+    }
+}
+
+/// Hashes of every walk's output (references and outline) for every file under
+/// `WALK_EQ_DIRS`, and for a damaged copy (first half) of every fifth, written to
+/// `WALK_EQ_OUT`: run on two builds and compare the files to show a change to the walks
+/// changed nothing they produce.
+#[cfg(test)]
+mod walk_equality {
+    use std::fmt::Write as _;
+    use std::hash::{Hash, Hasher};
+
+    fn hash_of(text: &str) -> u64 {
+        let tree = crate::analysis::parse::parse_str(text, None);
+        let refs = crate::analysis::references::references(&tree, text);
+        let outline = crate::analysis::outline::outline(&tree, text, "m");
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for r in refs.iter() {
+            (r.name, r.range.start, r.range.end, r.kind as u8).hash(&mut h);
+        }
+        format!("{outline:?}").hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    #[ignore = "compares the walks' output between builds; run by hand"]
+    fn walk_equality() {
+        let Ok(dirs) = std::env::var("WALK_EQ_DIRS") else {
+            return;
+        };
+        let roots: Vec<std::path::PathBuf> = dirs.split(':').map(Into::into).collect();
+        let config = crate::session::config::WorkspaceConfig {
+            exclude: vec!["site-packages/".into()],
+            ..Default::default()
+        };
+        let files = crate::session::workspace::discover_python_files(&roots, &config).files;
+        let mut out = String::new();
+        for (i, path) in files.iter().enumerate() {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let _ = writeln!(out, "{}\t{:016x}", path.display(), hash_of(&text));
+            if i % 5 == 0 {
+                let mut end = text.len() / 2;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let _ = writeln!(
+                    out,
+                    "{}#half\t{:016x}",
+                    path.display(),
+                    hash_of(&text[..end])
+                );
+            }
+        }
+        std::fs::write(std::env::var("WALK_EQ_OUT").expect("WALK_EQ_OUT"), out).unwrap();
     }
 }

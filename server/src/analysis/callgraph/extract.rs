@@ -14,13 +14,13 @@
 
 use std::sync::OnceLock;
 
-use tree_sitter::{Language, Node as TsNode};
+use tree_sitter::Language;
 
 use super::facts::*;
 use super::simplify;
 use super::util::{FxMap, Interner, StringTable};
 use super::SourceModule;
-use crate::analysis::children::Children;
+use crate::analysis::flat::{FNode as TsNode, FlatTree};
 use crate::analysis::parse::python_language;
 
 /// How deeply statements and expressions may nest before the walk stops descending.
@@ -423,7 +423,6 @@ enum Bind {
 struct Ex<'a, 't> {
     src: &'a str,
     k: &'static K,
-    kids: Children,
     pool: Vec<Vec<TsNode<'t>>>,
     fielded_pool: Vec<Vec<(TsNode<'t>, u16)>>,
     strings: Interner,
@@ -476,7 +475,12 @@ const PATH_BIT: u32 = 1 << 31;
 /// Extracts the facts of one module, without what can never influence the call graph
 /// (`simplify`).
 pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
-    let mut facts = extract_unsimplified(module);
+    extract_with(module, &FlatTree::new(module.tree))
+}
+
+/// `extract`, reading the flat copy `flat` of the module's tree.
+pub(crate) fn extract_with(module: &SourceModule<'_>, flat: &FlatTree) -> ModuleFacts {
+    let mut facts = extract_unsimplified_with(module, flat);
     simplify::simplify(&mut facts);
     // Kept for the life of the index: give back what the ops, arguments and sites that
     // `simplify` removed left unused (standard library peak 458-459 -> 452-454 MiB, two
@@ -488,12 +492,16 @@ pub(crate) fn extract(module: &SourceModule<'_>) -> ModuleFacts {
 }
 
 /// The facts of one module as the walk makes them.
+#[cfg(test)]
 pub(super) fn extract_unsimplified(module: &SourceModule<'_>) -> ModuleFacts {
-    let root = module.tree.root_node();
+    extract_unsimplified_with(module, &FlatTree::new(module.tree))
+}
+
+fn extract_unsimplified_with(module: &SourceModule<'_>, flat: &FlatTree) -> ModuleFacts {
+    let root = flat.root();
     let mut ex = Ex {
         src: module.source,
         k: kinds(),
-        kids: Children::default(),
         pool: Vec::new(),
         fielded_pool: Vec::new(),
         strings: Interner::default(),
@@ -585,8 +593,15 @@ impl<'a, 't> Ex<'a, 't> {
     /// collected before any recursion.
     fn children(&mut self, n: TsNode<'t>, named: bool) -> Vec<TsNode<'t>> {
         let mut out = self.pool.pop().unwrap_or_default();
-        let skip = if named { self.k.comment } else { 0 };
-        self.kids.append(n, named, skip, &mut out);
+        if named {
+            let comment = self.k.comment;
+            out.extend(
+                n.children()
+                    .filter(|c| c.is_named() && c.kind_id() != comment),
+            );
+        } else {
+            out.extend(n.children());
+        }
         out
     }
 
@@ -594,7 +609,12 @@ impl<'a, 't> Ex<'a, 't> {
     /// that the caller hands back with `recycle_fielded`.
     fn fielded_children(&mut self, n: TsNode<'t>) -> Vec<(TsNode<'t>, u16)> {
         let mut out = self.fielded_pool.pop().unwrap_or_default();
-        self.kids.append_fielded(n, self.k.comment, &mut out);
+        let comment = self.k.comment;
+        out.extend(
+            n.children()
+                .filter(|c| c.is_named() && c.kind_id() != comment)
+                .map(|c| (c, c.field_id())),
+        );
         out
     }
 
@@ -618,7 +638,9 @@ impl<'a, 't> Ex<'a, 't> {
 
     /// The first named child of `n` that is not a comment.
     fn first_named(&mut self, n: TsNode<'t>) -> Option<TsNode<'t>> {
-        self.kids.first(n, true, self.k.comment)
+        let comment = self.k.comment;
+        n.children()
+            .find(|c| c.is_named() && c.kind_id() != comment)
     }
 
     fn op(&mut self, op: Op) {

@@ -63,6 +63,14 @@ pub fn extract_facts(module: &SourceModule<'_>) -> ModuleFacts {
     extract::extract(module)
 }
 
+/// `extract_facts`, reading `flat`, a flat copy of the module's tree made for several walks.
+pub(crate) fn extract_facts_of_flat(
+    module: &SourceModule<'_>,
+    flat: &crate::analysis::flat::FlatTree,
+) -> ModuleFacts {
+    extract::extract_with(module, flat)
+}
+
 /// What a call-graph node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NodeKind {
