@@ -1,4 +1,4 @@
-//! Compiles `src/analysis/flat.c` against the internal headers of the tree-sitter library
+//! Compiles `src/analysis/children.c` and `src/analysis/flat.c` against the internal headers of the tree-sitter library
 //! this crate links: its build script exports its public `include/` directory
 //! (`DEP_TREE_SITTER_INCLUDE`), and the internal headers sit beside it in `src/`.
 
@@ -13,8 +13,11 @@ fn main() {
         .parent()
         .expect("tree-sitter's include directory has a parent")
         .join("src");
+    println!("cargo:rerun-if-changed=src/analysis/children.c");
     println!("cargo:rerun-if-changed=src/analysis/flat.c");
+    println!("cargo:rerun-if-changed=src/analysis/ts_fields.h");
     cc::Build::new()
+        .file("src/analysis/children.c")
         .file("src/analysis/flat.c")
         .include(&include)
         .include(&internal)

@@ -19,6 +19,7 @@
 #include "language.h"
 #include "subtree.h"
 #include "tree.h"
+#include "ts_fields.h"
 
 typedef struct {
   uint32_t start_byte;
@@ -71,15 +72,6 @@ typedef struct {
   bool failed;
 } Builder;
 
-static inline TSFieldId field_of(const TSLanguage *language, uint32_t production_id,
-                                 uint32_t structural_index) {
-  const TSFieldMapEntry *map, *end;
-  ts_language_field_map(language, production_id, &map, &end);
-  for (; map < end; map++) {
-    if (!map->inherited && map->child_index == structural_index) return map->field_id;
-  }
-  return 0;
-}
 
 static bool grow(Builder *b) {
   uint32_t cap = b->cap ? b->cap * 2 : 64;

@@ -237,7 +237,7 @@ impl<'t> FNode<'t> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::analysis::parse::parse_str;
     use tree_sitter::Node;
@@ -331,12 +331,11 @@ mod tests {
         assert!(depth > 20_000, "{depth}");
     }
 
-    /// Every file of a corpus: `TANDEM_FLAT_CORPUS` (a directory), else the standard
-    /// library of the machine's `python3`.
-    #[test]
-    #[ignore]
-    fn a_flat_tree_agrees_with_tree_sitter_on_a_corpus() {
-        let dir = std::env::var("TANDEM_FLAT_CORPUS").unwrap_or_else(|_| {
+    /// The Python files of the corpus `var` names (a directory), else of the standard library
+    /// of the machine's `python3` (without site-packages), for the ignored corpus tests here
+    /// and in `children`.
+    pub(crate) fn corpus_files(var: &str) -> Vec<std::path::PathBuf> {
+        let dir = std::env::var(var).unwrap_or_else(|_| {
             let out = std::process::Command::new("python3")
                 .args([
                     "-c",
@@ -346,17 +345,24 @@ mod tests {
                 .expect("python3 runs");
             String::from_utf8_lossy(&out.stdout).trim().to_string()
         });
-        let config = crate::session::config::WorkspaceConfig::default();
-        let found =
-            crate::session::workspace::discover_python_files(&[dir.clone().into()], &config);
-        let mut files = 0;
-        for path in &found.files {
-            let Ok(text) = std::fs::read_to_string(path) else {
-                continue;
-            };
-            agrees_with_tree_sitter(&text);
-            files += 1;
+        let config = crate::session::config::WorkspaceConfig {
+            exclude: vec!["site-packages/".into()],
+            ..Default::default()
+        };
+        let files =
+            crate::session::workspace::discover_python_files(&[dir.clone().into()], &config).files;
+        assert!(files.len() > 100, "{} files under {dir}", files.len());
+        files
+    }
+
+    /// Every file of a corpus: `TANDEM_FLAT_CORPUS`, else the standard library.
+    #[test]
+    #[ignore]
+    fn a_flat_tree_agrees_with_tree_sitter_on_a_corpus() {
+        for path in corpus_files("TANDEM_FLAT_CORPUS") {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                agrees_with_tree_sitter(&text);
+            }
         }
-        assert!(files > 100, "{files} files under {dir}");
     }
 }

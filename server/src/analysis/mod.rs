@@ -1,6 +1,7 @@
 //! Pure analysis of Python source: text in, facts out. Nothing in here does I/O.
 
 pub mod callgraph;
+mod children;
 pub mod display;
 pub mod docstring;
 pub mod finding;

@@ -4,7 +4,8 @@
 //! All ranges are byte ranges into the source the tree was parsed from; converting them to
 //! line and column is the job of `session::position`.
 
-use crate::analysis::flat::{FNode as Node, FlatTree};
+use crate::analysis::children::Children;
+use crate::analysis::flat::{FNode, FlatTree};
 use crate::analysis::parse::{KindId, KindStr, KindTable};
 use std::borrow::Cow;
 use std::num::NonZeroU16;
@@ -12,7 +13,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use serde::Serialize;
-use tree_sitter::{Language, Tree};
+use tree_sitter::{Language, Node, Tree};
 
 use crate::analysis::parse::syntax_errors;
 
@@ -145,14 +146,19 @@ pub const MAX_SYMBOL_DEPTH: usize = 100;
 /// Builds the outline of `source`, which `tree` was parsed from. `module` prefixes qualified
 /// names (pass `""` for none).
 pub fn outline(tree: &Tree, source: &str, module: &str) -> Outline {
-    outline_of_flat(tree, &FlatTree::new(tree), source, module)
+    // Read through tree-sitter's API: the walk stays at the statement level, so a flat copy of
+    // the whole tree would cost more than it saves (documentSymbol answers from this).
+    build(tree, tree.root_node(), source, module)
 }
 
 /// `outline`, reading `flat`, a flat copy of `tree` (`analyze_tree` makes one for all its
 /// walks).
 pub(crate) fn outline_of_flat(tree: &Tree, flat: &FlatTree, source: &str, module: &str) -> Outline {
+    build(tree, flat.root(), source, module)
+}
+
+fn build<N: OutlineNode>(tree: &Tree, root: N, source: &str, module: &str) -> Outline {
     static FIELDS: OnceLock<Fields> = OnceLock::new();
-    let root = flat.root();
     let fields = *FIELDS.get_or_init(|| Fields::new(&crate::analysis::parse::python_language()));
     let docstring = first_statement(root).and_then(|stmt| docstring(stmt, source));
     let mut builder = Builder {
@@ -168,6 +174,92 @@ pub(crate) fn outline_of_flat(tree: &Tree, flat: &FlatTree, source: &str, module
         docstring,
         symbols: builder.into_symbols(),
         syntax_errors: syntax_errors(tree),
+    }
+}
+
+/// What the outline reads of a node: tree-sitter's own (an editor's document, outlined alone)
+/// and those of a flat copy (`analyze_tree`, which makes one for three walks) alike.
+pub(crate) trait OutlineNode: Copy + KindId {
+    fn id(&self) -> usize;
+    fn byte_range(&self) -> Range<usize>;
+    fn end_byte(&self) -> usize;
+    fn is_extra(&self) -> bool;
+    fn is_error(&self) -> bool;
+    fn has_error(&self) -> bool;
+    fn child(&self, i: usize) -> Option<Self>;
+    fn named_child(&self, i: usize) -> Option<Self>;
+    fn named_child_count(&self) -> usize;
+    fn child_by_field_id(&self, field: u16) -> Option<Self>;
+    /// Appends the children (named ones only when `named_only`), as a cursor visits them.
+    fn children_into(&self, named_only: bool, out: &mut Vec<Self>);
+
+    /// The named children, as a cursor visits them.
+    fn named_kids(&self) -> Vec<Self> {
+        let mut out = Vec::new();
+        self.children_into(true, &mut out);
+        out
+    }
+}
+
+/// Forwards the methods both node types have under the same names.
+macro_rules! forward_outline_node {
+    ($ty:ty) => {
+        fn id(&self) -> usize {
+            <$ty>::id(self)
+        }
+        fn byte_range(&self) -> Range<usize> {
+            <$ty>::byte_range(self)
+        }
+        fn end_byte(&self) -> usize {
+            <$ty>::end_byte(self)
+        }
+        fn is_extra(&self) -> bool {
+            <$ty>::is_extra(self)
+        }
+        fn is_error(&self) -> bool {
+            <$ty>::is_error(self)
+        }
+        fn has_error(&self) -> bool {
+            <$ty>::has_error(self)
+        }
+        fn named_child_count(&self) -> usize {
+            <$ty>::named_child_count(self)
+        }
+        fn child_by_field_id(&self, field: u16) -> Option<Self> {
+            <$ty>::child_by_field_id(self, field)
+        }
+    };
+}
+
+impl OutlineNode for FNode<'_> {
+    forward_outline_node!(FNode<'_>);
+    fn child(&self, i: usize) -> Option<Self> {
+        FNode::child(self, i)
+    }
+    fn named_child(&self, i: usize) -> Option<Self> {
+        FNode::named_child(self, i)
+    }
+    fn children_into(&self, named_only: bool, out: &mut Vec<Self>) {
+        out.extend(self.children().filter(|c| !named_only || c.is_named()));
+    }
+}
+
+impl OutlineNode for Node<'_> {
+    forward_outline_node!(Node<'_>);
+    fn child(&self, i: usize) -> Option<Self> {
+        u32::try_from(i).ok().and_then(|i| Node::child(self, i))
+    }
+    fn named_child(&self, i: usize) -> Option<Self> {
+        u32::try_from(i)
+            .ok()
+            .and_then(|i| Node::named_child(self, i))
+    }
+    fn children_into(&self, named_only: bool, out: &mut Vec<Self>) {
+        thread_local! {
+            // Its buffers are reused from one listing to the next.
+            static KIDS: std::cell::RefCell<Children> = std::cell::RefCell::default();
+        }
+        KIDS.with(|kids| kids.borrow_mut().append(*self, named_only, 0, out));
     }
 }
 
@@ -218,25 +310,25 @@ struct Pending {
 }
 
 /// A node still to be searched for definitions, and the symbol definitions in it belong to.
-struct Frame<'t> {
-    node: Node<'t>,
+struct Frame<N> {
+    node: N,
     parent: Option<usize>,
 }
 
-struct Builder<'s, 't> {
+struct Builder<'s, N> {
     source: &'s str,
     module: &'s str,
     fields: Fields,
     /// The children `push_children` reads (a buffer kept between calls).
-    scratch: Vec<Node<'t>>,
+    scratch: Vec<N>,
     /// Symbols in document (pre-)order, so every parent comes before its children.
     pending: Vec<Pending>,
 }
 
-impl<'t> Builder<'_, 't> {
+impl<N: OutlineNode> Builder<'_, N> {
     /// Searches the tree for definitions with an explicit stack rather than recursion, because
     /// the nesting depth of statements is controlled by the input.
-    fn walk(&mut self, root: Node<'t>) {
+    fn walk(&mut self, root: N) {
         let mut stack = vec![Frame {
             node: root,
             parent: None,
@@ -259,14 +351,14 @@ impl<'t> Builder<'_, 't> {
 
     /// Queues the children of `node` that may hold definitions, in an order that pops them
     /// in document order, which keeps `pending` in document order.
-    fn push_children(&mut self, node: Node<'t>, parent: Option<usize>, stack: &mut Vec<Frame<'t>>) {
+    fn push_children(&mut self, node: N, parent: Option<usize>, stack: &mut Vec<Frame<N>>) {
         let start = stack.len();
         // `may_hold_definitions`, asking the children for errors only when there is one:
         // within a node without a syntax error, no child has one.
         let clean = !node.has_error();
         let mut children = std::mem::take(&mut self.scratch);
         // Without an error, only named children can be statements.
-        children.extend(node.children().filter(|c| !clean || c.is_named()));
+        node.children_into(clean, &mut children);
         for &child in &children {
             if statement_kind(child) != StatementKind::Other || (!clean && child.has_error()) {
                 stack.push(Frame {
@@ -284,10 +376,10 @@ impl<'t> Builder<'_, 't> {
     /// around it, or `definition` itself when it has no decorators.
     fn definition(
         &mut self,
-        definition: Node<'t>,
-        outer: Node<'t>,
+        definition: N,
+        outer: N,
         parent: Option<usize>,
-        stack: &mut Vec<Frame<'t>>,
+        stack: &mut Vec<Frame<N>>,
     ) {
         let depth = parent.map_or(0, |p| self.pending[p].depth + 1);
         if depth >= MAX_SYMBOL_DEPTH {
@@ -324,8 +416,8 @@ impl<'t> Builder<'_, 't> {
             Vec::new()
         } else {
             outer
-                .children()
-                .filter(|c| c.is_named())
+                .named_kids()
+                .into_iter()
                 .filter(|c| c.kind_str() == "decorator")
                 .map(|d| decorator_text(d, source).to_string())
                 .collect()
@@ -352,8 +444,8 @@ impl<'t> Builder<'_, 't> {
         };
         let bases = match superclasses {
             Some(arguments) => arguments
-                .children()
-                .filter(|c| c.is_named())
+                .named_kids()
+                .into_iter()
                 .filter(|c| !c.is_extra() && !c.is_error())
                 .map(|c| text(c, source).to_string())
                 .collect(),
@@ -404,7 +496,9 @@ impl<'t> Builder<'_, 't> {
             return;
         }
         let start = stack.len();
-        for child in definition.children() {
+        let mut children = Vec::new();
+        definition.children_into(false, &mut children);
+        for child in children {
             let is_body = body.is_some_and(|b| b.id() == child.id());
             if is_body || child.has_error() {
                 stack.push(Frame {
@@ -497,12 +591,12 @@ fn statement_kind(node: impl KindId) -> StatementKind {
 
 /// The source text of `node`. Slicing with `get` rather than indexing means a tree that does
 /// not match `source` yields empty text instead of a panic.
-fn text<'s>(node: Node<'_>, source: &'s str) -> &'s str {
+fn text(node: impl OutlineNode, source: &str) -> &str {
     source.get(node.byte_range()).unwrap_or("")
 }
 
 /// The expression of a decorator, without the `@` and any trailing comment.
-fn decorator_text<'s>(decorator: Node<'_>, source: &'s str) -> &'s str {
+fn decorator_text(decorator: impl OutlineNode, source: &str) -> &str {
     match decorator.named_child(0) {
         Some(expression) if !expression.is_extra() => text(expression, source),
         _ => text(decorator, source).trim_start_matches('@').trim(),
@@ -510,16 +604,16 @@ fn decorator_text<'s>(decorator: Node<'_>, source: &'s str) -> &'s str {
 }
 
 /// The first statement of a block or module, skipping comments.
-fn first_statement(block: Node<'_>) -> Option<Node<'_>> {
-    block.children().find(|c| c.is_named() && !c.is_extra())
+fn first_statement<N: OutlineNode>(block: N) -> Option<N> {
+    block.named_kids().into_iter().find(|c| !c.is_extra())
 }
 
 /// Reads the parameters of a function from its `parameters` node.
-fn parameters(parameters: Node<'_>, source: &str, fields: Fields) -> Vec<Parameter> {
+fn parameters(parameters: impl OutlineNode, source: &str, fields: Fields) -> Vec<Parameter> {
     let mut out: Vec<Parameter> = Vec::new();
     // Set by a bare `*` or by `*args`: every later named parameter is keyword-only.
     let mut keyword_only = false;
-    for node in parameters.children().filter(|c| c.is_named()) {
+    for node in parameters.named_kids() {
         let field = |id: u16| node.child_by_field_id(id).map(|n| text(n, source));
         let (name, kind, annotation, default) = match node.kind_str() {
             // A tuple pattern is Python 2's `def f((a, b)):`, kept whole as the name.
@@ -589,7 +683,7 @@ fn parameters(parameters: Node<'_>, source: &str, fields: Fields) -> Vec<Paramet
 
 /// The name and kind of a `*args` or `**kwargs` pattern. The name is the text after the
 /// stars, which also covers the (legal) space in `* args`.
-fn splat<'s>(node: Node<'_>, source: &'s str) -> (&'s str, ParameterKind) {
+fn splat(node: impl OutlineNode, source: &str) -> (&str, ParameterKind) {
     let name = text(node, source);
     let kind = if node.kind_str() == "dictionary_splat_pattern" {
         ParameterKind::VarKeyword
@@ -601,7 +695,7 @@ fn splat<'s>(node: Node<'_>, source: &'s str) -> (&'s str, ParameterKind) {
 
 /// The docstring `statement` holds, when it is an expression statement made of one string
 /// literal (or of implicitly concatenated literals) that is neither bytes nor an f-string.
-fn docstring(statement: Node<'_>, source: &str) -> Option<Docstring> {
+fn docstring(statement: impl OutlineNode, source: &str) -> Option<Docstring> {
     if statement.kind_str() != "expression_statement" || statement.named_child_count() != 1 {
         return None;
     }
@@ -610,7 +704,7 @@ fn docstring(statement: Node<'_>, source: &str) -> Option<Docstring> {
         "string" => Cow::Borrowed(string_value(literal, source)?),
         "concatenated_string" => {
             let mut joined = String::new();
-            for part in literal.children().filter(|c| c.is_named()) {
+            for part in literal.named_kids() {
                 if part.is_extra() {
                     continue;
                 }
@@ -631,7 +725,7 @@ fn docstring(statement: Node<'_>, source: &str) -> Option<Docstring> {
 
 /// The text between the quotes of a `string` node, or `None` when its prefix makes it
 /// something other than a `str` (bytes, f-strings, t-strings).
-fn string_value<'s>(string: Node<'_>, source: &'s str) -> Option<&'s str> {
+fn string_value(string: impl OutlineNode, source: &str) -> Option<&str> {
     let literal = text(string, source);
     let opening_len = literal.find(['"', '\''])?;
     let prefix = &literal[..opening_len];
@@ -726,8 +820,14 @@ fn expand_tabs(text: &str) -> String {
 
 /// Whether a body holds nothing but a docstring and placeholder statements (`pass`, `...`,
 /// `raise NotImplementedError`). An empty body, which only broken code has, is not a stub.
-fn is_stub_body(block: Node<'_>, has_docstring: bool, source: &str, fields: Fields) -> bool {
-    let mut statements = block.children().filter(|c| c.is_named() && !c.is_extra());
+fn is_stub_body(
+    block: impl OutlineNode,
+    has_docstring: bool,
+    source: &str,
+    fields: Fields,
+) -> bool {
+    let named = block.named_kids();
+    let mut statements = named.into_iter().filter(|c| !c.is_extra());
     let mut any = false;
     if has_docstring {
         statements.next();
@@ -743,7 +843,7 @@ fn is_stub_body(block: Node<'_>, has_docstring: bool, source: &str, fields: Fiel
 }
 
 /// `pass`, `...`, `raise NotImplementedError` or `raise NotImplementedError(...)`.
-fn is_placeholder(statement: Node<'_>, source: &str, fields: Fields) -> bool {
+fn is_placeholder(statement: impl OutlineNode, source: &str, fields: Fields) -> bool {
     match statement.kind_str() {
         "pass_statement" => true,
         "expression_statement" => {

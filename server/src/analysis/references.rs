@@ -1613,6 +1613,12 @@ mod walk_equality {
         let tree = crate::analysis::parse::parse_str(text, None);
         let refs = crate::analysis::references::references(&tree, text);
         let outline = crate::analysis::outline::outline(&tree, text, "m");
+        // The outline read from a flat copy of the tree is the same as read from the tree.
+        let flat = crate::analysis::flat::FlatTree::new(&tree);
+        assert_eq!(
+            crate::analysis::outline::outline_of_flat(&tree, &flat, text, "m"),
+            outline
+        );
         let mut h = std::collections::hash_map::DefaultHasher::new();
         for r in refs.iter() {
             (r.name, r.range.start, r.range.end, r.kind as u8).hash(&mut h);
