@@ -1,6 +1,6 @@
-//! Compiles `src/analysis/children.c` and `src/analysis/flat.c` against the internal headers of the tree-sitter library
-//! this crate links: its build script exports its public `include/` directory
-//! (`DEP_TREE_SITTER_INCLUDE`), and the internal headers sit beside it in `src/`.
+//! Compiles `src/analysis/children.c` and `src/analysis/flat.c` against the internal headers of
+//! the tree-sitter library this crate links: its build script exports its public `include/`
+//! directory (`DEP_TREE_SITTER_INCLUDE`), and the internal headers sit beside it in `src/`.
 
 use std::path::PathBuf;
 
@@ -15,7 +15,6 @@ fn main() {
         .join("src");
     println!("cargo:rerun-if-changed=src/analysis/children.c");
     println!("cargo:rerun-if-changed=src/analysis/flat.c");
-    println!("cargo:rerun-if-changed=src/analysis/ts_fields.h");
     cc::Build::new()
         .file("src/analysis/children.c")
         .file("src/analysis/flat.c")

@@ -17,7 +17,6 @@
 #include "language.h"
 #include "subtree.h"
 #include "tree.h"
-#include "ts_fields.h"
 
 typedef struct {
   const TSTree *tree;
@@ -25,20 +24,15 @@ typedef struct {
   bool named_only;
   TSSymbol skip;
   TSNode *out;
-  uint16_t *fields;
   uint32_t cap;
   uint32_t len;
-  bool stop_at_cap;
   uint32_t max_depth;
   bool too_deep;
 } Sink;
 
-
-/* Lists the children of `parent` (which starts at `position`); `outer_field` is the field
- * the hidden node `parent` stands in (0 for the visible node the listing is for), `depth` how
- * many hidden nodes deep it is. */
-static void list(Sink *sink, Subtree parent, Length position, TSFieldId outer_field,
-                 uint32_t depth) {
+/* Lists the children of `parent` (which starts at `position`); `depth` is how many hidden nodes
+ * deep it is. */
+static void list(Sink *sink, Subtree parent, Length position, uint32_t depth) {
   uint32_t count = ts_subtree_child_count(parent);
   if (count == 0) return;
   if (depth > sink->max_depth) {
@@ -49,16 +43,12 @@ static void list(Sink *sink, Subtree parent, Length position, TSFieldId outer_fi
   const Subtree *children = ts_subtree_children(parent);
   uint32_t structural = 0;
   for (uint32_t i = 0; i < count; i++) {
-    if (sink->stop_at_cap && sink->len >= sink->cap) return;
     const Subtree *child = &children[i];
     if (i > 0) position = length_add(position, ts_subtree_padding(*child));
     bool extra = ts_subtree_extra(*child);
     TSSymbol alias = 0;
-    TSFieldId field = 0;
     if (!extra) {
       if (aliases) alias = aliases[structural];
-      field = sink->fields ? field_of(sink->language, parent.ptr->production_id, structural) : 0;
-      if (!field) field = outer_field;
       structural++;
     }
     if (ts_subtree_visible(*child) || alias) {
@@ -66,14 +56,11 @@ static void list(Sink *sink, Subtree parent, Length position, TSFieldId outer_fi
       bool named = alias ? ts_language_symbol_metadata(sink->language, alias).named
                          : ts_subtree_named(*child);
       if ((!sink->named_only || named) && symbol != sink->skip) {
-        if (sink->len < sink->cap) {
-          sink->out[sink->len] = ts_node_new(sink->tree, child, position, alias);
-          if (sink->fields) sink->fields[sink->len] = field;
-        }
+        if (sink->len < sink->cap) sink->out[sink->len] = ts_node_new(sink->tree, child, position, alias);
         sink->len++;
       }
     } else if (ts_subtree_visible_child_count(*child) > 0) {
-      list(sink, *child, position, extra ? 0 : field, depth + 1);
+      list(sink, *child, position, depth + 1);
       if (sink->too_deep) return;
     }
     position = length_add(position, ts_subtree_size(*child));
@@ -81,18 +68,16 @@ static void list(Sink *sink, Subtree parent, Length position, TSFieldId outer_fi
 }
 
 /*
- * Writes the children of `node` into `out` (and their field ids into `fields`, when not null),
- * at most `cap` of them, and returns how many there are: named ones only when `named_only`,
- * none whose symbol is `skip` (0 skips none). A return above `cap` asks for a larger buffer,
- * unless `stop_at_cap`, which stops the listing there (for the first children only).
+ * Writes the children of `node` into `out`, at most `cap` of them, and returns how many there
+ * are: named ones only when `named_only`, none whose symbol is `skip` (0 skips none). A return
+ * above `cap` asks for a larger buffer.
  *
  * Hidden nodes are descended into by recursion, at most `max_depth` deep (tree-sitter
  * balances the hidden nodes of long repetitions, so real trees stay shallow): deeper, it
  * returns UINT32_MAX and the caller lists the children another way.
  */
 uint32_t tandem_ts_children(TSNode node, bool named_only, TSSymbol skip, TSNode *out,
-                            uint16_t *fields, uint32_t cap, bool stop_at_cap,
-                            uint32_t max_depth) {
+                            uint32_t cap, uint32_t max_depth) {
   if (!node.id || !node.tree) return 0;
   Sink sink = {
     .tree = node.tree,
@@ -100,14 +85,12 @@ uint32_t tandem_ts_children(TSNode node, bool named_only, TSSymbol skip, TSNode 
     .named_only = named_only,
     .skip = skip,
     .out = out,
-    .fields = fields,
     .cap = cap,
     .len = 0,
-    .stop_at_cap = stop_at_cap,
     .max_depth = max_depth,
     .too_deep = false,
   };
   Length start = {node.context[0], {node.context[1], node.context[2]}};
-  list(&sink, *(const Subtree *)node.id, start, 0, 0);
+  list(&sink, *(const Subtree *)node.id, start, 0);
   return sink.too_deep ? UINT32_MAX : sink.len;
 }

@@ -2,12 +2,11 @@
 //! a document's tree (`outline::outline`, which documentSymbol answers from; `analyze_tree`'s
 //! walks read a flat copy of the tree instead, see `flat`).
 //!
-//! A walk reads its nodes' children. tree-sitter's API offers two ways, both
-//! costly for this: `Node::named_child(i)` walks the children from the first again on each
+//! A walk reads its nodes' children. tree-sitter's API offers two ways, both costly for this: `Node::named_child(i)` walks the children from the first again on each
 //! call (reading all of them is quadratic), and a `TreeCursor` takes a call per step and one
 //! more to build each node. `Children` lists them as a cursor visits them (visible children in
 //! order, those of hidden children in their place) with one call that reads the parent's child
-//! array once, and can give each child's field id as the cursor would.
+//! array once.
 
 use tree_sitter::ffi::TSNode;
 use tree_sitter::Node;
@@ -18,9 +17,7 @@ unsafe extern "C" {
         named_only: bool,
         skip: u16,
         out: *mut TSNode,
-        fields: *mut u16,
         cap: u32,
-        stop_at_cap: bool,
         max_depth: u32,
     ) -> u32;
 }
@@ -29,11 +26,10 @@ unsafe extern "C" {
 /// `children.c`); hidden nodes in real trees are a few deep.
 const MAX_HIDDEN_DEPTH: u32 = 64;
 
-/// Reusable buffers for listing children (one per walk: listing allocates only when a node
-/// has more children than any before it).
+/// A reusable buffer for listing children (listing allocates only when a node has more
+/// children than any before it).
 pub(crate) struct Children {
     raw: Vec<TSNode>,
-    fields: Vec<u16>,
     max_depth: u32,
 }
 
@@ -41,84 +37,39 @@ impl Default for Children {
     fn default() -> Self {
         Children {
             raw: Vec::new(),
-            fields: Vec::new(),
             max_depth: MAX_HIDDEN_DEPTH,
         }
     }
 }
 
-/// Which children to list: named ones only when `named_only`, none of kind `skip` (0 skips
-/// none), with their field ids when `fielded`, at most `limit` of them.
-#[derive(Clone, Copy)]
-struct Want {
-    named_only: bool,
-    skip: u16,
-    fielded: bool,
-    limit: Option<u32>,
-}
-
-impl Want {
-    fn plain(named_only: bool, skip: u16, limit: Option<u32>) -> Want {
-        Want {
-            named_only,
-            skip,
-            fielded: false,
-            limit,
-        }
-    }
-}
-
 impl Children {
-    /// Fills the buffers with the children of `node` that `want` asks for; returns how many.
-    fn list(&mut self, node: Node<'_>, want: Want) -> usize {
-        let Want {
-            named_only,
-            skip,
-            fielded,
-            limit,
-        } = want;
+    /// Fills the buffer with the children of `node` (named ones only when `named_only`, none
+    /// of kind `skip`); returns how many.
+    fn list(&mut self, node: Node<'_>, named_only: bool, skip: u16) -> usize {
         let raw = node.into_raw();
-        // With a limit the listing stops there; without, it fills what the buffer holds and
-        // says how much more it needs.
-        let mut cap = limit.unwrap_or_else(|| (self.raw.capacity() as u32).max(16));
+        // The listing fills what the buffer holds and says how much more it needs.
+        let mut cap = (self.raw.capacity() as u32).max(16);
         loop {
             self.raw.clear();
             self.raw.reserve(cap as usize);
-            if fielded {
-                self.fields.clear();
-                self.fields.reserve(cap as usize);
-            }
-            let fields = if fielded {
-                self.fields.as_mut_ptr()
-            } else {
-                std::ptr::null_mut()
-            };
             // SAFETY: `raw` is a node of a live tree (the borrow `'t` of the callers keeps it
-            // alive); `out` and `fields` have room for `cap` entries, and the function writes
-            // at most `cap` of each.
+            // alive); `out` has room for `cap` entries, and the function writes at most `cap`.
             let count = unsafe {
                 tandem_ts_children(
                     raw,
                     named_only,
                     skip,
                     self.raw.as_mut_ptr(),
-                    fields,
                     cap,
-                    limit.is_some(),
                     self.max_depth,
                 )
             };
             if count == u32::MAX {
-                return self.list_by_cursor(node, want);
+                return self.list_by_cursor(node, named_only, skip);
             }
             if count <= cap {
                 // SAFETY: the function wrote the first `count` entries.
-                unsafe {
-                    self.raw.set_len(count as usize);
-                    if fielded {
-                        self.fields.set_len(count as usize);
-                    }
-                }
+                unsafe { self.raw.set_len(count as usize) };
                 return count as usize;
             }
             cap = count;
@@ -126,22 +77,14 @@ impl Children {
     }
 
     /// `list` with a cursor, for a node whose hidden descendants are nested too deep.
-    fn list_by_cursor(&mut self, node: Node<'_>, want: Want) -> usize {
+    fn list_by_cursor(&mut self, node: Node<'_>, named_only: bool, skip: u16) -> usize {
         self.raw.clear();
-        self.fields.clear();
         let mut cursor = node.walk();
         if cursor.goto_first_child() {
             loop {
                 let child = cursor.node();
-                if (!want.named_only || child.is_named()) && child.kind_id() != want.skip {
+                if (!named_only || child.is_named()) && child.kind_id() != skip {
                     self.raw.push(child.into_raw());
-                    if want.fielded {
-                        self.fields
-                            .push(cursor.field_id().map_or(0, std::num::NonZeroU16::get));
-                    }
-                    if want.limit.is_some_and(|l| self.raw.len() >= l as usize) {
-                        break;
-                    }
                 }
                 if !cursor.goto_next_sibling() {
                     break;
@@ -160,7 +103,7 @@ impl Children {
         skip: u16,
         out: &mut Vec<Node<'t>>,
     ) {
-        let n = self.list(node, Want::plain(named_only, skip, None));
+        let n = self.list(node, named_only, skip);
         // SAFETY: each entry is a node of the tree `node` belongs to, which `'t` keeps alive.
         out.extend(self.raw[..n].iter().map(|&r| unsafe { Node::from_raw(r) }));
     }
@@ -263,8 +206,9 @@ mod tests {
     }
 
     /// Every file of a corpus: `TANDEM_CHILDREN_CORPUS` (a directory), else the standard
-    /// library of the machine's `python3`. Ignored: 88 s for the standard library here with
-    /// `cargo test --release -p tandem --lib analysis::children -- --include-ignored`.
+    /// library of the machine's `python3` (without site-packages). Ignored: 17 s here together
+    /// with `flat`'s corpus test (the test binary of `cargo test --release -p tandem --lib`,
+    /// run with `--ignored analysis::children analysis::flat::tests::a_flat`).
     #[test]
     #[ignore]
     fn children_agree_with_the_cursor_on_a_corpus() {
@@ -273,5 +217,15 @@ mod tests {
                 agrees_with_the_cursor(&source);
             }
         }
+    }
+
+    #[test]
+    fn a_node_with_many_children_is_listed_whole() {
+        let source: String = (0..500).map(|i| format!("x{i} = {i}\n")).collect();
+        agrees_with_the_cursor(&source);
+        let tree = parse_str(&source, None);
+        let mut out = Vec::new();
+        Children::default().append(tree.root_node(), true, 0, &mut out);
+        assert_eq!(out.len(), 500);
     }
 }

@@ -19,7 +19,6 @@
 #include "language.h"
 #include "subtree.h"
 #include "tree.h"
-#include "ts_fields.h"
 
 typedef struct {
   uint32_t start_byte;
@@ -72,6 +71,17 @@ typedef struct {
   bool failed;
 } Builder;
 
+/* The field a child at `structural_index` of a node of production `production_id` has, 0 if
+ * none (as `ts_tree_cursor_current_field_id` reads the field map: inherited entries skipped). */
+static inline TSFieldId field_of(const TSLanguage *language, uint32_t production_id,
+                                 uint32_t structural_index) {
+  const TSFieldMapEntry *map, *end;
+  ts_language_field_map(language, production_id, &map, &end);
+  for (; map < end; map++) {
+    if (!map->inherited && map->child_index == structural_index) return map->field_id;
+  }
+  return 0;
+}
 
 static bool grow(Builder *b) {
   uint32_t cap = b->cap ? b->cap * 2 : 64;

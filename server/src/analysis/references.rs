@@ -1602,8 +1602,8 @@ class Cart(Base[T], metaclass=M):
 
 /// Hashes of every walk's output (references and outline) for every file under
 /// `WALK_EQ_DIRS`, and for a damaged copy (first half) of every fifth, written to
-/// `WALK_EQ_OUT`: run on two builds and compare the files to show a change to the walks
-/// changed nothing they produce.
+/// `WALK_EQ_OUT` and compared with `WALK_EQ_BASELINE` (an earlier build's `WALK_EQ_OUT`): run
+/// on two builds to show that a change to the walks changed nothing they produce.
 #[cfg(test)]
 mod walk_equality {
     use std::fmt::Write as _;
@@ -1658,6 +1658,16 @@ mod walk_equality {
                 );
             }
         }
-        std::fs::write(std::env::var("WALK_EQ_OUT").expect("WALK_EQ_OUT"), out).unwrap();
+        if let Ok(path) = std::env::var("WALK_EQ_OUT") {
+            std::fs::write(path, &out).expect("WALK_EQ_OUT is writable");
+        }
+        if let Ok(path) = std::env::var("WALK_EQ_BASELINE") {
+            let before = std::fs::read_to_string(&path).expect("WALK_EQ_BASELINE is readable");
+            let first = before.lines().zip(out.lines()).find(|(a, b)| a != b);
+            assert!(
+                before.lines().eq(out.lines()),
+                "walks differ from {path}: {first:?}"
+            );
+        }
     }
 }
