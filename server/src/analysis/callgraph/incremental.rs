@@ -45,7 +45,11 @@
 //! or a package it would create, none star-imports it, no lookup on its parent package asked
 //! for it, and no base class is written with its last name after a dot): it is laid out
 //! after the others as a module without code (`Solver::push_slot`) and brought to its facts as
-//! an edit that adds every name. A module removed solves everything again.
+//! an edit that adds every name. A module removed goes the other way, when nothing else in
+//! the program reads its name (`Solver::module_removal_read`: the same reads, by the other
+//! modules, of its name and of the package names that go with it): it is brought to a module
+//! without code as an edit that removes every name, its name is forgotten, and its slot stays
+//! empty.
 //!
 //! The result is the solution a solve from scratch gives, except where a node reached the cap
 //! on its number of values (`MAX_VALUES`): what such a node passed on before it saturated
@@ -79,6 +83,31 @@ impl Solver {
         self.replace_module(slot, new, true)
     }
 
+    /// Takes module `slot` out of the program, if nothing else in it reads its name
+    /// (`module_removal_read`): the module is brought to `empty` (a module of the same name
+    /// without code) as an edit that removes every name, then its name is forgotten, and with
+    /// it the package names only it made. The slot stays, empty. Returns None when that
+    /// cannot be done; the solver may then be changed already, and the caller solves from
+    /// scratch.
+    pub(crate) fn remove_module(&mut self, slot: u32, empty: Arc<ModuleFacts>) -> Option<()> {
+        let name = empty.name().to_string();
+        let gone_packages = match self.module_removal_read(slot) {
+            Ok(gone) => gone,
+            Err(why) => {
+                self.report = format!("module {name} removed: {why}");
+                return None;
+            }
+        };
+        self.replace_module(slot, empty, true)?;
+        if let Some(n) = self.syms.get(&name) {
+            self.module_by_name.remove(&n);
+        }
+        for p in gone_packages {
+            self.packages.remove(&p);
+        }
+        Some(())
+    }
+
     /// Replaces the facts of module `slot` if only definition bodies changed, or functions,
     /// methods and module-level names nothing outside the module read came or went (see the
     /// module's documentation); returns None (and changes nothing) otherwise.
@@ -86,14 +115,15 @@ impl Solver {
         self.replace_module(slot, new, false)
     }
 
-    /// `update_module`; `added` for a module just laid out empty (`add_module`), whose names
-    /// nothing outside it can read: no module imports it or looks anything up in it, so no
-    /// base class elsewhere resolves through the names it binds.
-    fn replace_module(&mut self, slot: u32, new: Arc<ModuleFacts>, added: bool) -> Option<()> {
+    /// `update_module`; `unread` for a module whose names nothing outside it can read (one
+    /// just laid out empty by `add_module`, or one `remove_module` takes out): no module
+    /// imports it or looks anything up in it, so no base class elsewhere resolves through
+    /// the names it binds, and its star imports and `__all__` may change.
+    fn replace_module(&mut self, slot: u32, new: Arc<ModuleFacts>, unread: bool) -> Option<()> {
         let old = self.mods.get(slot as usize)?.facts.clone();
         // The attributes classes assign on `self` are compared below, not here. Module-level
         // names may come and go if nothing outside the module read them.
-        let Some((names, defs)) = interface_change(&old, &new, |_| false, added) else {
+        let Some((names, defs)) = interface_change(&old, &new, |_| false, unread) else {
             self.report = format!(
                 "interface changed in {}: {}",
                 new.name(),
@@ -133,8 +163,9 @@ impl Solver {
                 &NameChange {
                     added: &names.added,
                     removed: &names.removed,
-                    statics: if added { &[] } else { &names.statics },
+                    statics: if unread { &[] } else { &names.statics },
                     gone: &defs.removed,
+                    unread,
                 },
             ) {
                 self.report = format!(
@@ -341,7 +372,7 @@ impl Solver {
                 .collect();
             globals.sort_unstable();
             m.globals = globals;
-            if added {
+            if unread {
                 // Its own star imports and `__all__` (the same in any other update).
                 (m.star_sources, m.all_names) = star_names(&new, &m.sym_map);
             }

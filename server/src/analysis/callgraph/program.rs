@@ -6,9 +6,9 @@
 //! that moves lines) only moves call sites and definitions; a module whose definitions changed
 //! inside their bodies, or whose interface changed in a way nothing outside it has read, is
 //! re-solved incrementally (`incremental.rs`); a module added is too, when nothing in the
-//! program has read its name yet (`Solver::add_module`); anything else (a module removed, an
-//! interface change others read, a module others already import) is solved again from
-//! scratch.
+//! program has read its name yet (`Solver::add_module`), and a module removed, when nothing
+//! else in the program reads its name (`Solver::remove_module`); anything else (an interface
+//! change others read, a module others import added or removed) is solved again from scratch.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -113,10 +113,13 @@ impl ProgramAnalysis {
             return &self.graph;
         }
         let pending = std::mem::take(&mut self.pending);
-        // Modules removed are solved from scratch; modules added are tried as additions.
-        let structural = pending
+        // Modules added are tried as additions, modules removed as removals (after every
+        // other change, so that an import taken out in the same update no longer reads them).
+        let removed: Vec<Arc<ModuleFacts>> = pending
             .iter()
-            .any(|(name, new)| new.is_none() && self.modules.contains_key(name));
+            .filter(|(_, new)| new.is_none())
+            .filter_map(|(name, _)| self.modules.get(name).cloned())
+            .collect();
         let added: BTreeSet<String> = pending
             .iter()
             .filter(|(name, new)| new.is_some() && !self.modules.contains_key(*name))
@@ -132,7 +135,7 @@ impl ProgramAnalysis {
                 }
             }
         }
-        if structural || self.solver.is_none() {
+        if self.solver.is_none() {
             self.solve_all();
             return &self.graph;
         }
@@ -166,6 +169,17 @@ impl ProgramAnalysis {
                     break;
                 }
             }
+            for old in removed.iter().filter(|_| ok) {
+                let slot = solver
+                    .syms
+                    .get(old.name())
+                    .and_then(|n| solver.module_by_name.get(&n).copied());
+                let empty = Arc::new(empty_module(old.name(), old.is_package()));
+                if slot.is_none_or(|slot| solver.remove_module(slot, empty).is_none()) {
+                    ok = false;
+                    break;
+                }
+            }
         }
         if !ok {
             let why = self
@@ -184,6 +198,11 @@ impl ProgramAnalysis {
             let mut affected: BTreeSet<u32> = BTreeSet::new();
             for old in &before {
                 remove_gone_nodes(&mut self.graph, old, &self.modules);
+            }
+            for old in &removed {
+                remove_module_nodes(&mut self.graph, old, &self.modules);
+                let range = self.graph.module_segment(old.name());
+                self.graph.replace_segment(range, Vec::new());
             }
             for name in pending.keys() {
                 if let Some(slot) = solver
@@ -219,6 +238,15 @@ impl ProgramAnalysis {
             }
         }
         self.last_update = UpdateKind::Incremental;
+        &self.graph
+    }
+
+    /// Solves everything again from scratch, whatever changed (for benchmarks that compare
+    /// an incremental update with a solve from scratch).
+    #[doc(hidden)]
+    pub fn solve_from_scratch(&mut self) -> &CallGraph {
+        let _ = self.graph();
+        self.solve_all();
         &self.graph
     }
 
@@ -396,6 +424,34 @@ fn remove_gone_nodes(
         if !now.contains(&*d.qualname) {
             graph.remove_node(&d.qualname);
         }
+    }
+}
+
+/// Takes out of the graph the nodes of a module no longer in the program (`old`, its last
+/// facts). A name one of them shares with a definition of a module still there (possible
+/// between a module and its package's, as `a.b` for module `a`'s `b` and module `a.b`) gets
+/// that module's node back, as a solve from scratch gives it.
+fn remove_module_nodes(
+    graph: &mut CallGraph,
+    old: &ModuleFacts,
+    modules: &BTreeMap<String, Arc<ModuleFacts>>,
+) {
+    for d in &old.defs {
+        graph.remove_node(&d.qualname);
+    }
+    // Only modules whose names are prefixes of the removed one's, or start with it, can
+    // define the same qualified names.
+    let name = old.name();
+    let prefixes = name
+        .match_indices('.')
+        .filter_map(|(at, _)| modules.get_key_value(&name[..at]));
+    let inside = modules
+        .range(format!("{name}.")..)
+        .take_while(|(other, _)| {
+            other.starts_with(name) && other.as_bytes().get(name.len()) == Some(&b'.')
+        });
+    for (_, facts) in prefixes.chain(inside) {
+        module_nodes(facts, graph);
     }
 }
 

@@ -1047,41 +1047,74 @@ impl Solver {
                 new_names.push(prefix);
             }
         }
-        let reads = |full: &str| {
-            new_names.iter().any(|w| {
-                full == *w
-                    || (full.len() > w.len()
-                        && full.starts_with(w)
-                        && full.as_bytes()[w.len()] == b'.')
-            })
+        self.names_read(name, &new_names, NO)
+    }
+
+    /// Whether taking module `slot` out of the program could change what the rest of it has
+    /// solved: the first reason if so, as `module_name_read` tells for a module joining it.
+    /// The names that change meaning are the module's own and those of the packages that go
+    /// with it (prefixes of its name no other module keeps as packages), which are returned
+    /// too: nothing but the module itself may read them.
+    pub(crate) fn module_removal_read(&self, slot: u32) -> Result<Vec<u32>, String> {
+        let Some(m) = self.mods.get(slot as usize) else {
+            return Err(format!("no module at slot {slot}"));
         };
-        for m in &self.mods {
-            let f = &m.facts;
-            let text = |s: u32| f.strings.get(s as usize).unwrap_or("");
-            for &s in &f.star_imports {
-                if reads(text(s)) {
-                    return Some(format!("`{}` imports `{}`", f.name(), text(s)));
+        let name = m.facts.name();
+        let mut kept: Vec<bool> = name.match_indices('.').map(|_| false).collect();
+        for (&n, &other) in &self.module_by_name {
+            if other == slot {
+                continue;
+            }
+            let other_name = self.syms.resolve(n);
+            for (k, (at, _)) in name.match_indices('.').enumerate() {
+                let prefix = &name[..at];
+                if other_name == prefix
+                    || (other_name.len() > prefix.len()
+                        && other_name.starts_with(prefix)
+                        && other_name.as_bytes()[prefix.len()] == b'.')
+                {
+                    kept[k] = true;
                 }
             }
-            for op in &f.ops {
-                let Op::Import { module, attr, .. } = *op else {
-                    continue;
-                };
-                let module = text(module);
-                let joined;
-                let full = if attr == NONE {
-                    module
-                } else {
-                    joined = if module.is_empty() {
-                        text(attr).to_string()
-                    } else {
-                        format!("{module}.{}", text(attr))
-                    };
-                    &joined
-                };
-                if reads(module) || reads(full) {
-                    return Some(format!("`{}` imports `{full}`", f.name()));
-                }
+        }
+        let mut names: Vec<&str> = vec![name];
+        let mut gone: Vec<u32> = Vec::new();
+        for ((at, _), kept) in name.match_indices('.').zip(kept) {
+            if !kept {
+                names.push(&name[..at]);
+                gone.extend(self.syms.get(&name[..at]));
+            }
+        }
+        // Its own imports of itself would give its code a module value to pass on.
+        if let Some(why) = self.names_read(name, &names, slot).or_else(|| {
+            self.module_reads(slot, &[name])
+                .map(|what| format!("it imports itself ({what})"))
+        }) {
+            return Err(why);
+        }
+        // A lookup on a package that found a submodule leaves no trace but the module value
+        // it gave, which imports make too: one made means the name was read (or once was).
+        if let Some(n) = names.iter().find(|n| {
+            self.syms
+                .get(n)
+                .is_some_and(|s| self.value_made(Value::Module(s)))
+        }) {
+            return Err(format!("the module value of `{n}` was made"));
+        }
+        Ok(gone)
+    }
+
+    /// The first reason why module `name` and the package names `names` (the module's and the
+    /// packages it makes) are read by a module other than `skip`: imported (plainly, from
+    /// their package, with a star), looked up on the module's parent package, or written after
+    /// a dot in a base class.
+    fn names_read(&self, name: &str, names: &[&str], skip: u32) -> Option<String> {
+        for mi in 0..self.mods.len() as u32 {
+            if mi == skip {
+                continue;
+            }
+            if let Some(why) = self.module_reads(mi, names) {
+                return Some(why);
             }
         }
         // Lookups of the last part on the parent package, and base classes written with it
@@ -1099,6 +1132,47 @@ impl Solver {
                 if asked {
                     return Some(format!("`{parent}.{last}` was looked up"));
                 }
+            }
+        }
+        None
+    }
+
+    /// The first import of module `slot` that reads one of the module names `names` (as
+    /// `names_read` tells), described.
+    fn module_reads(&self, slot: u32, names: &[&str]) -> Option<String> {
+        let reads = |full: &str| {
+            names.iter().any(|w| {
+                full == *w
+                    || (full.len() > w.len()
+                        && full.starts_with(w)
+                        && full.as_bytes()[w.len()] == b'.')
+            })
+        };
+        let f = &self.mods.get(slot as usize)?.facts;
+        let text = |s: u32| f.strings.get(s as usize).unwrap_or("");
+        for &s in &f.star_imports {
+            if reads(text(s)) {
+                return Some(format!("`{}` imports `{}`", f.name(), text(s)));
+            }
+        }
+        for op in &f.ops {
+            let Op::Import { module, attr, .. } = *op else {
+                continue;
+            };
+            let module = text(module);
+            let joined;
+            let full = if attr == NONE {
+                module
+            } else {
+                joined = if module.is_empty() {
+                    text(attr).to_string()
+                } else {
+                    format!("{module}.{}", text(attr))
+                };
+                &joined
+            };
+            if reads(module) || reads(full) {
+                return Some(format!("`{}` imports `{full}`", f.name()));
             }
         }
         None
@@ -1308,6 +1382,14 @@ impl Solver {
         self.value_ids
             .insert(h, id, |i| HashChains::hash(&values[i as usize]));
         id
+    }
+
+    /// Whether value `v` was ever made (without making it).
+    fn value_made(&self, v: Value) -> bool {
+        let values = &self.values;
+        self.value_ids
+            .find(HashChains::hash(&v), |i| values[i as usize] == v)
+            .is_some()
     }
 
     /// Adds `count` nodes; returns the first. Every per-node array grows here.
@@ -2856,6 +2938,7 @@ impl Solver {
             removed,
             statics,
             gone,
+            unread,
         } = *change;
         if !statics.is_empty() {
             let read = self.names_base_classes_read(slot, gone);
@@ -2886,7 +2969,11 @@ impl Solver {
                 return Some(name.clone());
             }
         }
-        for name in removed {
+        // The edges and constraints a lookup leaves (below) need a module value to look up
+        // on, which only imports and lookups on the parent package give: an unread module's
+        // own code makes them too (a global passed as an argument is connected to the
+        // parameter by the call), and takes them with it.
+        for name in removed.iter().filter(|_| !unread) {
             let Some(sym) = self.syms.get(name) else {
                 continue;
             };
@@ -4749,6 +4836,10 @@ pub(crate) struct NameChange<'a> {
     pub removed: &'a [String],
     pub statics: &'a [String],
     pub gone: &'a [u32],
+    /// The module is one nothing else reads (as `Solver::module_name_read` checks before a
+    /// module is added, and `Solver::module_removal_read` before one is taken out): no
+    /// lookup on it can have found its names.
+    pub unread: bool,
 }
 
 /// A module's strings in the solver's string table (see `Solver::layout`).

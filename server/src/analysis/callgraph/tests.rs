@@ -923,18 +923,142 @@ fn moving_code_only_moves_positions() {
     );
 }
 
-#[test]
-fn removed_modules_solve_from_scratch() {
-    let main = "class C:\n    def m(self): pass\ndef f(): pass\ndef g():\n    f()\n    C().m()\n";
-    let other = "import main\nmain.g()\n";
+/// Solves `before`, removes module `name` (as `facts_of` names it) incrementally, and checks
+/// the result against a solve from scratch of the modules left.
+#[track_caller]
+fn assert_removal(before: &[(&str, &str)], name: &str, expect: UpdateKind) {
     let mut program = ProgramAnalysis::new();
-    program.set_module(facts_of("main", main));
-    program.set_module(facts_of("other", other));
+    for (module, source) in before {
+        program.set_module(facts_of(module, source));
+    }
     let _ = program.graph();
-    program.remove_module("other");
-    let after = edges_of(program.graph());
-    assert_eq!(program.last_update(), UpdateKind::Full);
-    assert_eq!(after, edges_of(&graph_of(&[("main", main)])));
+    program.remove_module(name.strip_suffix(".__init__").unwrap_or(name));
+    let incremental = program.graph().clone();
+    assert_eq!(
+        program.last_update(),
+        expect,
+        "the kind of update removing {name}: {}",
+        program.last_report()
+    );
+    let left: Vec<(&str, &str)> = before.iter().copied().filter(|(n, _)| *n != name).collect();
+    let scratch = graph_of(&left);
+    assert_eq!(edges_of(&incremental), edges_of(&scratch), "edges");
+    assert_eq!(sites_of(&incremental), sites_of(&scratch), "call sites");
+    let nodes = |g: &CallGraph| -> Vec<(String, NodeKind, Option<std::ops::Range<usize>>)> {
+        g.nodes()
+            .map(|(k, v)| (k.to_string(), v.kind, v.range))
+            .collect()
+    };
+    assert_eq!(nodes(&incremental), nodes(&scratch), "nodes");
+}
+
+#[test]
+fn modules_nothing_else_reads_are_removed_incrementally() {
+    let (base, sources) = program_and_unread_modules();
+    for source in sources {
+        // At the top level, in a package that stays, in packages that go with it.
+        for name in ["tool", "pkg.tool", "fresh.sub.tool"] {
+            let mut before = base.to_vec();
+            before.push((name, source));
+            assert_removal(&before, name, UpdateKind::Incremental);
+        }
+    }
+    // A package whose submodule stays keeps its name as a namespace package.
+    let mut before = base.to_vec();
+    before.push(("fresh.__init__", "def f(): pass\n"));
+    before.push(("fresh.tool", "def g(): pass\n"));
+    assert_removal(&before, "fresh.__init__", UpdateKind::Incremental);
+    // A package's function and a module under it with the same qualified name: the node
+    // stays with the module that stays. (The package's name `sub` counts as read by the
+    // module under it, which solves from scratch.)
+    let mut before = base.to_vec();
+    before.push(("coll.__init__", "def sub(): pass\nsub()\n"));
+    before.push(("coll.sub", "def f(): pass\nf()\n"));
+    assert_removal(&before, "coll.sub", UpdateKind::Incremental);
+    assert_removal(&before, "coll.__init__", UpdateKind::Full);
+}
+
+#[test]
+fn modules_the_program_reads_are_removed_by_solving_from_scratch() {
+    let tool = "class Base:\n    def go(self):\n        self.hook()\n    def hook(self): pass\ndef f():\n    return Base()\n";
+    let pkg = "from . import inner\n";
+    let inner = "def helper(): pass\n";
+    // Imported (plainly, from its package, with a star), looked up on its package, written in
+    // a base class, or a package a module under it needs.
+    let readers = [
+        ("import tool\ntool.f().go()\n", "tool"),
+        ("from tool import f\nf().go()\n", "tool"),
+        ("from tool import *\nf().go()\n", "tool"),
+        ("import fresh.tool\nfresh.tool.f().go()\n", "fresh.tool"),
+        ("from pkg import tool\ntool.f().go()\n", "pkg.tool"),
+        ("import pkg\npkg.tool.f().go()\n", "pkg.tool"),
+        (
+            "import pkg\nclass C(pkg.tool.Base):\n    def hook(self): pass\nC().go()\n",
+            "pkg.tool",
+        ),
+        ("import pkg.inner\npkg.inner.helper()\n", "pkg.__init__"),
+    ];
+    for (reader, name) in readers {
+        let before = [
+            ("pkg.__init__", pkg),
+            ("pkg.inner", inner),
+            ("reader", reader),
+            (name, tool),
+        ];
+        let before: Vec<(&str, &str)> = before
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|&(i, (n, _))| i == 3 || n != name)
+            .map(|(_, m)| m)
+            .collect();
+        assert_removal(&before, name, UpdateKind::Full);
+    }
+    // A module that imports itself can hand its module value to the program.
+    let lib = "def apply(m):\n    m.f()\n";
+    let tool = "import lib\nimport tool\ndef f(): pass\nlib.apply(tool)\n";
+    assert_removal(&[("lib", lib), ("tool", tool)], "tool", UpdateKind::Full);
+}
+
+#[test]
+fn a_module_removed_incrementally_can_come_back_and_be_edited() {
+    let lib = "def a(): pass\ndef b(): pass\nclass Base:\n    def hook(self): pass\n    def run(self):\n        self.hook()\n";
+    let first = "from lib import Base, a\nclass Sub(Base):\n    def hook(self): a()\nSub().run()\n";
+    let second =
+        "from lib import Base, b\nclass Sub(Base):\n    def hook(self): b()\nSub().run()\n";
+    let mut program = ProgramAnalysis::new();
+    program.set_module(facts_of("lib", lib));
+    program.set_module(facts_of("pkg.tool", first));
+    let _ = program.graph();
+    assert!(has_edge(
+        program.graph(),
+        "lib.Base.run",
+        "pkg.tool.Sub.hook"
+    ));
+    program.remove_module("pkg.tool");
+    let removed = program.graph().clone();
+    assert_eq!(
+        program.last_update(),
+        UpdateKind::Incremental,
+        "{}",
+        program.last_report()
+    );
+    assert!(!has_edge(&removed, "lib.Base.run", "pkg.tool.Sub.hook"));
+    assert_eq!(edges_of(&removed), edges_of(&graph_of(&[("lib", lib)])));
+    for source in [first, second] {
+        program.set_module(facts_of("pkg.tool", source));
+        let incremental = program.graph().clone();
+        assert_eq!(
+            program.last_update(),
+            UpdateKind::Incremental,
+            "{}",
+            program.last_report()
+        );
+        let scratch = graph_of(&[("lib", lib), ("pkg.tool", source)]);
+        assert_eq!(edges_of(&incremental), edges_of(&scratch));
+        assert_eq!(sites_of(&incremental), sites_of(&scratch));
+    }
+    assert!(has_edge(program.graph(), "pkg.tool.Sub.hook", "lib.b"));
 }
 
 #[test]
@@ -1470,31 +1594,37 @@ fn base_classes_named_through_aliases_and_imports_solve_from_scratch() {
     assert_both_ways_in(&[("main", reader)], "lib", without, lib, UpdateKind::Full);
 }
 
-#[test]
-fn modules_nothing_reads_yet_are_added_incrementally() {
-    // `Base.run` calls `self.hook()`: a subclass in a new module overriding `hook` changes
-    // what it reaches; a new module may also call into the program and pass it callbacks.
+/// A program, and sources of a module nothing in it reads that may subclass its classes
+/// (`Base.run` calls `self.hook()`, which an override in the module changes), call into it,
+/// pass it callbacks, import from its packages, star-import from it, have its own `__all__`,
+/// be empty or not parse: for modules added to the program and taken out of it.
+fn program_and_unread_modules() -> ([(&'static str, &'static str); 4], [&'static str; 8]) {
     let lib = "def a(): pass\ndef b(): pass\nclass Base:\n    def hook(self): pass\n    def run(self):\n        self.hook()\ndef apply(f):\n    f()\n";
     let main = "import lib\ndef use():\n    lib.Base().run()\n    lib.a()\n";
     let pkg = "from . import inner\n";
     let inner = "def helper(): pass\n";
-    let before = [
+    let program = [
         ("lib", lib),
         ("main", main),
         ("pkg.__init__", pkg),
         ("pkg.inner", inner),
     ];
-    let new = [
+    let sources = [
         "import lib\nlib.a()\n",
         "from lib import Base, b\nclass Sub(Base):\n    def hook(self): b()\nSub().run()\n",
         "import lib\nimport main\ndef cb(): lib.b()\nlib.apply(cb)\nmain.use()\n",
         "from pkg.inner import helper\nhelper()\n",
-        // Its own star import and `__all__`.
         "from lib import *\na()\nBase().run()\n",
         "__all__ = ['f']\ndef f(): pass\nf()\n",
         "",
         "def broken(:\n    lib.a()\n",
     ];
+    (program, sources)
+}
+
+#[test]
+fn modules_nothing_reads_yet_are_added_incrementally() {
+    let (before, new) = program_and_unread_modules();
     for source in new {
         for name in ["tool", "pkg.tool", "fresh.sub.tool"] {
             assert_incremental(&before, &[(name, source)], UpdateKind::Incremental);
