@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::facts::{DefKind, MethodKind, ModuleFacts};
 use super::resolve::{Callee, Solver, NO};
-use super::util::FxMap;
+use super::util::{is_within, FxMap};
 use super::{CallGraph, NodeKind, Site};
 
 /// The facts of every module and the call graph solved from them.
@@ -169,16 +169,15 @@ impl ProgramAnalysis {
                     break;
                 }
             }
-            for old in removed.iter().filter(|_| ok) {
-                let slot = solver
-                    .syms
-                    .get(old.name())
-                    .and_then(|n| solver.module_by_name.get(&n).copied());
-                let empty = Arc::new(empty_module(old.name(), old.is_package()));
-                if slot.is_none_or(|slot| solver.remove_module(slot, empty).is_none()) {
-                    ok = false;
-                    break;
-                }
+            if ok {
+                ok = removed.iter().all(|old| {
+                    let slot = solver
+                        .syms
+                        .get(old.name())
+                        .and_then(|n| solver.module_by_name.get(&n).copied());
+                    let empty = Arc::new(empty_module(old.name(), old.is_package()));
+                    slot.is_some_and(|slot| solver.remove_module(slot, empty).is_some())
+                });
             }
         }
         if !ok {
@@ -447,9 +446,7 @@ fn remove_module_nodes(
         .filter_map(|(at, _)| modules.get_key_value(&name[..at]));
     let inside = modules
         .range(format!("{name}.")..)
-        .take_while(|(other, _)| {
-            other.starts_with(name) && other.as_bytes().get(name.len()) == Some(&b'.')
-        });
+        .take_while(|(other, _)| is_within(other, name));
     for (_, facts) in prefixes.chain(inside) {
         module_nodes(facts, graph);
     }

@@ -32,7 +32,9 @@ use rayon::slice::ParallelSliceMut;
 
 use super::builtins::{calls_its_arguments, is_builtin, BuiltinType};
 use super::facts::*;
-use super::util::{arena_alloc, FxMap, FxSet, HashChains, IdMap, IdTable, Interner, LocTable};
+use super::util::{
+    arena_alloc, is_within, FxMap, FxSet, HashChains, IdMap, IdTable, Interner, LocTable,
+};
 
 pub(crate) const NO: u32 = u32::MAX;
 
@@ -1060,29 +1062,18 @@ impl Solver {
             return Err(format!("no module at slot {slot}"));
         };
         let name = m.facts.name();
-        let mut kept: Vec<bool> = name.match_indices('.').map(|_| false).collect();
-        for (&n, &other) in &self.module_by_name {
-            if other == slot {
-                continue;
-            }
-            let other_name = self.syms.resolve(n);
-            for (k, (at, _)) in name.match_indices('.').enumerate() {
-                let prefix = &name[..at];
-                if other_name == prefix
-                    || (other_name.len() > prefix.len()
-                        && other_name.starts_with(prefix)
-                        && other_name.as_bytes()[prefix.len()] == b'.')
-                {
-                    kept[k] = true;
-                }
-            }
-        }
+        // Package prefixes no other module is or lies under.
         let mut names: Vec<&str> = vec![name];
         let mut gone: Vec<u32> = Vec::new();
-        for ((at, _), kept) in name.match_indices('.').zip(kept) {
+        for (at, _) in name.match_indices('.') {
+            let prefix = &name[..at];
+            let kept = self
+                .module_by_name
+                .iter()
+                .any(|(&n, &other)| other != slot && is_within(self.syms.resolve(n), prefix));
             if !kept {
-                names.push(&name[..at]);
-                gone.extend(self.syms.get(&name[..at]));
+                names.push(prefix);
+                gone.extend(self.syms.get(prefix));
             }
         }
         // Its own imports of itself would give its code a module value to pass on.
@@ -1140,14 +1131,7 @@ impl Solver {
     /// The first import of module `slot` that reads one of the module names `names` (as
     /// `names_read` tells), described.
     fn module_reads(&self, slot: u32, names: &[&str]) -> Option<String> {
-        let reads = |full: &str| {
-            names.iter().any(|w| {
-                full == *w
-                    || (full.len() > w.len()
-                        && full.starts_with(w)
-                        && full.as_bytes()[w.len()] == b'.')
-            })
-        };
+        let reads = |full: &str| names.iter().any(|w| is_within(full, w));
         let f = &self.mods.get(slot as usize)?.facts;
         let text = |s: u32| f.strings.get(s as usize).unwrap_or("");
         for &s in &f.star_imports {

@@ -282,6 +282,13 @@ impl LocTable {
 }
 
 /// Stores `entry` in `arena`, in a slot `free` lists if there is one; returns its index.
+/// Whether dotted name `name` is `package` or a name under it (`a.b` and `a.b.c` are under
+/// `a.b`; `a.bc` is not).
+pub(crate) fn is_within(name: &str, package: &str) -> bool {
+    name.strip_prefix(package)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
 pub(crate) fn arena_alloc<T>(arena: &mut Vec<T>, free: &mut Vec<u32>, entry: T) -> u32 {
     match free.pop() {
         Some(id) => {
@@ -442,7 +449,17 @@ impl IdMap {
 
 #[cfg(test)]
 mod tests {
-    use super::{HashChains, Interner, LocTable, NO};
+    use super::{is_within, HashChains, Interner, LocTable, NO};
+
+    #[test]
+    fn a_name_is_within_itself_and_its_packages_only() {
+        assert!(is_within("a.b", "a.b"));
+        assert!(is_within("a.b.c", "a.b"));
+        assert!(is_within("a.b.c", "a"));
+        assert!(!is_within("a.bc", "a.b"));
+        assert!(!is_within("a", "a.b"));
+        assert!(!is_within("b.a", "a"));
+    }
 
     /// Packed strings, the empty one included, come back as they went in, and interning the
     /// same string again gives the same id.
