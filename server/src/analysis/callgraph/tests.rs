@@ -1694,3 +1694,57 @@ fn a_module_added_incrementally_is_edited_incrementally_after() {
     assert!(has_edge(program.graph(), "tool.Sub.hook", "lib.b"));
     assert!(has_edge(program.graph(), "lib.Base.run", "tool.Sub.hook"));
 }
+
+/// `may_be_read_after_dot` answers for every name the set `names_base_classes_read` can hold
+/// in any module: base classes after a dot and through aliases, imported attributes, and any
+/// name of a module with star imports. Names in none of those places get false, which is what
+/// lets a module added or removed skip building that set.
+#[test]
+fn the_filter_before_the_base_class_reads_misses_none_of_them() {
+    let modules = [
+        ("pkg.__init__", "from . import tool\n"),
+        ("pkg.tool", "class Base:\n    pass\n"),
+        (
+            "user",
+            "import pkg\nfrom pkg import tool as t\nalias = pkg.tool\nB = t.Base\nclass C(alias.Base):\n    pass\nclass D(B):\n    pass\nclass E(pkg.deep.more.Last):\n    pass\nX = pkg.deep2.Last2\nclass H(X):\n    pass\n",
+        ),
+        ("starry", "from pkg import *\nclass F(tool.Base):\n    pass\nclass K(Thing):\n    pass\n"),
+        ("plain", "def helper():\n    return 1\nclass G:\n    pass\n"),
+    ];
+    use super::resolve::Solver;
+    let facts: Vec<std::sync::Arc<ModuleFacts>> = modules
+        .iter()
+        .map(|(name, source)| std::sync::Arc::new(facts_of(name, source)))
+        .collect();
+    let solver = Solver::build(facts);
+    let read = solver.names_base_classes_read(u32::MAX, &[]);
+    let any = u32::MAX;
+    let mut any_read = 0;
+    for &(module, sym) in &read {
+        if module == any {
+            any_read += 1;
+            let name = solver.syms.resolve(sym);
+            assert!(
+                solver.may_be_read_after_dot(sym),
+                "`{name}` is read after a dot"
+            );
+        }
+    }
+    // The set is not empty here, and names no base class reads pass the filter unread.
+    // `deep2` and `Last2` only through the alias `X`, `Thing` only in a module with a star
+    // import.
+    for name in [
+        "Base", "tool", "deep", "more", "Last", "deep2", "Last2", "Thing",
+    ] {
+        let sym = solver.syms.get(name).expect(name);
+        assert!(read.contains(&(any, sym)), "`{name}` is read in any module");
+    }
+    assert!(any_read >= 5);
+    for name in ["helper", "G", "plain"] {
+        let sym = solver.syms.get(name).expect(name);
+        assert!(
+            !solver.may_be_read_after_dot(sym),
+            "`{name}` is read nowhere"
+        );
+    }
+}
