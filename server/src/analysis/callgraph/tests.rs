@@ -1711,17 +1711,17 @@ fn the_filter_before_the_base_class_reads_misses_none_of_them() {
         ("starry", "from pkg import *\nclass F(tool.Base):\n    pass\nclass K(Thing):\n    pass\n"),
         ("plain", "def helper():\n    return 1\nclass G:\n    pass\n"),
     ];
-    use super::resolve::Solver;
+    use super::resolve::{Solver, NO};
     let facts: Vec<std::sync::Arc<ModuleFacts>> = modules
         .iter()
         .map(|(name, source)| std::sync::Arc::new(facts_of(name, source)))
         .collect();
     let solver = Solver::build(facts);
-    let read = solver.names_base_classes_read(u32::MAX, &[]);
-    let any = u32::MAX;
+    // `NO` as the module: read in any module.
+    let read = solver.names_base_classes_read(NO, &[]);
     let mut any_read = 0;
     for &(module, sym) in &read {
-        if module == any {
+        if module == NO {
             any_read += 1;
             let name = solver.syms.resolve(sym);
             assert!(
@@ -1730,16 +1730,17 @@ fn the_filter_before_the_base_class_reads_misses_none_of_them() {
             );
         }
     }
-    // The set is not empty here, and names no base class reads pass the filter unread.
-    // `deep2` and `Last2` only through the alias `X`, `Thing` only in a module with a star
-    // import.
+    // The set holds the names the program reads in these ways (`deep2` and `Last2` only
+    // through the alias `X`, `Thing` only in a module with a star import), so the loop above
+    // checked them.
     for name in [
         "Base", "tool", "deep", "more", "Last", "deep2", "Last2", "Thing",
     ] {
         let sym = solver.syms.get(name).expect(name);
-        assert!(read.contains(&(any, sym)), "`{name}` is read in any module");
+        assert!(read.contains(&(NO, sym)), "`{name}` is read in any module");
     }
     assert!(any_read >= 5);
+    // Names read in none of those places do not pass.
     for name in ["helper", "G", "plain"] {
         let sym = solver.syms.get(name).expect(name);
         assert!(

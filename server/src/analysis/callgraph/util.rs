@@ -281,7 +281,6 @@ impl LocTable {
     }
 }
 
-/// Stores `entry` in `arena`, in a slot `free` lists if there is one; returns its index.
 /// Whether dotted name `name` is `package` or a name under it (`a.b` and `a.b.c` are under
 /// `a.b`; `a.bc` is not).
 pub(crate) fn is_within(name: &str, package: &str) -> bool {
@@ -289,6 +288,7 @@ pub(crate) fn is_within(name: &str, package: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
+/// Stores `entry` in `arena`, in a slot `free` lists if there is one; returns its index.
 pub(crate) fn arena_alloc<T>(arena: &mut Vec<T>, free: &mut Vec<u32>, entry: T) -> u32 {
     match free.pop() {
         Some(id) => {
