@@ -315,11 +315,19 @@ pub fn run(_args: &[String]) {
     // and after putting the file back, as for the edits of interfaces below.
     let check = std::env::var_os("TANDEM_BENCH_CHECK").is_some();
     let (mut same, mut compared) = (0, 0);
+    // `TANDEM_BENCH_EDIT_FILE=text`: only the files whose path contains `text`.
+    let edit_file = std::env::var("TANDEM_BENCH_EDIT_FILE").ok();
     for i in 0..files.len() {
         if samples.len() == 200 {
             break;
         }
         let path = &files[(i * 7919) % files.len()];
+        if edit_file
+            .as_deref()
+            .is_some_and(|f| !path.to_string_lossy().contains(f))
+        {
+            continue;
+        }
         let Ok(text) = read_source(path, config().max_file_size) else {
             continue;
         };
@@ -328,7 +336,14 @@ pub fn run(_args: &[String]) {
             continue;
         }
         k += 1;
-        let line = candidates[(k * 31) % candidates.len()];
+        // `TANDEM_BENCH_EDIT_LINE=n` (with `TANDEM_BENCH_EDIT_FILE`): edit line n (from 1).
+        let line = match std::env::var("TANDEM_BENCH_EDIT_LINE")
+            .ok()
+            .and_then(|l| l.parse::<usize>().ok())
+        {
+            Some(l) if edit_file.is_some() && l > 0 => l - 1,
+            _ => candidates[(k * 31) % candidates.len()],
+        };
         // A one-line edit: the statement gets an extra term (`x = y` becomes `x = y or 0`).
         // The editor sends it as a change at the end of the line; as in the server, the open
         // document applies it (rope edit, `Tree::edit`, incremental re-parse, counted in the

@@ -173,7 +173,7 @@ impl Solver {
                 },
             ) {
                 self.report = format!(
-                    "interface changed in {}: module-level name `{name}` changed, and read from outside",
+                    "interface changed in {}: module-level name {name} changed, and read from outside",
                     new.name()
                 );
                 return None;

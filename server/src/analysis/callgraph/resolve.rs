@@ -2960,7 +2960,7 @@ impl Solver {
                     .get(n)
                     .is_some_and(|x| read.contains(&(slot, x)) || read.contains(&(NO, x)))
             }) {
-                return Some(name.clone());
+                return Some(format!("`{name}` (a base class is written with it)"));
             }
         }
         let m = self.mods.get(slot as usize)?.name;
@@ -2974,12 +2974,16 @@ impl Solver {
                 .syms
                 .get(&format!("{module}.{name}"))
                 .is_some_and(|full| self.is_package_name(full));
-            if submodule
-                || self.mod_attr.contains_key(&(m, sym))
-                || self.exports_cache.contains_key(&(m, sym))
-            {
-                return Some(name.clone());
-            }
+            let how = if submodule {
+                "a submodule of that name"
+            } else if self.mod_attr.contains_key(&(m, sym)) {
+                "looked up on the module"
+            } else if self.exports_cache.contains_key(&(m, sym)) {
+                "asked of the module's exports"
+            } else {
+                continue;
+            };
+            return Some(format!("`{name}` ({how})"));
         }
         // The edges and constraints a lookup leaves (below) need a module value to look up
         // on, which only imports and lookups on the parent package give: an unread module's
@@ -3004,7 +3008,7 @@ impl Solver {
                 op & DYN != 0 || self.op_loc.get(op).map(|(owner, _)| owner) != Some(slot)
             });
             if derived || foreign {
-                return Some(name.clone());
+                return Some(format!("`{name}` (its values reach other modules' code)"));
             }
         }
         None
