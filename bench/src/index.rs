@@ -322,10 +322,7 @@ pub fn run(_args: &[String]) {
             break;
         }
         let path = &files[(i * 7919) % files.len()];
-        if edit_file
-            .as_deref()
-            .is_some_and(|f| !path.to_string_lossy().contains(f))
-        {
+        if !chosen(edit_file.as_deref(), path) {
             continue;
         }
         let Ok(text) = read_source(path, config().max_file_size) else {
@@ -366,31 +363,24 @@ pub fn run(_args: &[String]) {
                 line + 1
             );
         }
-        if check {
-            compared += 1;
-            if same_as_from_scratch(&mut index) {
-                same += 1;
-            } else {
-                println!(
-                    "differs from a solve from scratch after the one-line edit of {} line {}",
-                    path.display(),
-                    line + 1
-                );
+        let mut check_against_scratch = |index: &mut ProjectIndex, after: &str| {
+            if check {
+                compared += 1;
+                if same_as_from_scratch(index) {
+                    same += 1;
+                } else {
+                    println!(
+                        "differs from a solve from scratch after {after} of {} line {}",
+                        path.display(),
+                        line + 1
+                    );
+                }
             }
-        }
+        };
+        check_against_scratch(&mut index, "the one-line edit");
         // Put the original back so the next edit starts from the real corpus.
         put_back(&mut index, &roots, path, &text);
-        if check {
-            compared += 1;
-            if same_as_from_scratch(&mut index) {
-                same += 1;
-            } else {
-                println!(
-                    "differs from a solve from scratch after undoing the one-line edit of {}",
-                    path.display()
-                );
-            }
-        }
+        check_against_scratch(&mut index, "undoing the one-line edit");
     }
     if check {
         println!(
@@ -440,6 +430,12 @@ pub fn run(_args: &[String]) {
         );
     }
     interface_edits(&roots, &files, &mut index, place);
+}
+
+/// Whether the edits are to touch `path`: every file, or with `TANDEM_BENCH_EDIT_FILE=text`
+/// (`only`), those whose path contains `text`.
+fn chosen(only: Option<&str>, path: &Path) -> bool {
+    only.is_none_or(|f| path.to_string_lossy().contains(f))
 }
 
 /// What the server does for an edit of an open document: the document applies it (rope edit,
@@ -664,10 +660,7 @@ fn interface_edits(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIn
                 break;
             }
             let path = &files[(i * 7919 + 13) % files.len()];
-            if edit_file
-                .as_deref()
-                .is_some_and(|f| !path.to_string_lossy().contains(f))
-            {
+            if !chosen(edit_file.as_deref(), path) {
                 continue;
             }
             let Ok(text) = read_source(path, config().max_file_size) else {

@@ -198,9 +198,13 @@ impl Solver {
         // `django/contrib/admin/migrations/0001_initial.py` re-derived a region of 4,962
         // nodes and 3,044 constraints in 13.6 ms, and now takes under 3 ms (the `slow update`
         // lines of `TANDEM_BENCH_WHY=1 TANDEM_BENCH_ONLY=Django tandem-bench index`).
+        let mut is_changed = vec![false; new.defs.len()];
+        for &d in &changed {
+            is_changed[d] = true;
+        }
         let aligned: Vec<Option<Aligned>> = (0..new.defs.len())
             .map(|d| match defs.old(d) {
-                Some(o) if changed.contains(&d) => Some(align(&old, &new, o, d, &defs)),
+                Some(o) if is_changed[d] => Some(align(&old, &new, o, d, &defs)),
                 _ => None,
             })
             .collect();
@@ -234,10 +238,6 @@ impl Solver {
         let mut site_map: Vec<u32> = Vec::with_capacity(new.sites.len());
         let mut alloc_map: Vec<u32> = Vec::with_capacity(new.num_allocs as usize);
         let mut op_map: Vec<u32> = Vec::with_capacity(new.ops.len());
-        let mut is_changed = vec![false; new.defs.len()];
-        for &d in &changed {
-            is_changed[d] = true;
-        }
         for (d, nd) in new.defs.iter().enumerate() {
             if let Some(al) = &aligned[d] {
                 let od = &old.defs[al.old];
@@ -330,25 +330,13 @@ impl Solver {
         // pair go the same way.
         for al in aligned.iter().flatten() {
             let od = &old.defs[al.old];
-            let paired = |side: &[Option<u32>], len: u32| -> Vec<bool> {
-                let mut p = vec![false; len as usize];
-                for &o in side.iter().flatten() {
-                    p[o as usize] = true;
-                }
-                p
-            };
-            let nodes = paired(&al.nodes, od.body.1 - od.body.0);
-            for (k, _) in nodes.iter().enumerate().filter(|(_, &p)| !p) {
-                retired_nodes.push(old_node_map[od.body.0 as usize + k]);
+            for i in unpaired(&al.nodes, od.body) {
+                retired_nodes.push(old_node_map[i]);
             }
-            let sites = paired(&al.sites, od.sites.1 - od.sites.0);
-            for (k, _) in sites.iter().enumerate().filter(|(_, &p)| !p) {
-                self.site_loc
-                    .set(old_site_map[od.sites.0 as usize + k], (slot, NO));
+            for i in unpaired(&al.sites, od.sites) {
+                self.site_loc.set(old_site_map[i], (slot, NO));
             }
-            let ops = paired(&al.ops, od.ops.1 - od.ops.0);
-            for (k, _) in ops.iter().enumerate().filter(|(_, &p)| !p) {
-                let i = od.ops.0 as usize + k;
+            for i in unpaired(&al.ops, od.ops) {
                 retired_ops.push((old_op_map[i], old.ops[i]));
             }
         }
@@ -1360,6 +1348,20 @@ impl Aligned {
     }
 }
 
+/// The old indices in `range` (a definition's nodes, sites or ops) that no entry of `side`
+/// (one per new one: the old offset it pairs with, if any) pairs with.
+fn unpaired(side: &[Option<u32>], range: (u32, u32)) -> impl Iterator<Item = usize> {
+    let mut paired = vec![false; (range.1 - range.0) as usize];
+    for &o in side.iter().flatten() {
+        paired[o as usize] = true;
+    }
+    paired
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, p)| !p)
+        .map(move |(k, _)| range.0 as usize + k)
+}
+
 /// One-to-one pairs of old and new offsets (of nodes, sites or allocations) in a definition.
 #[derive(Default)]
 struct Pairs {
@@ -1398,11 +1400,9 @@ impl Binding {
         }
     }
 
+    /// Takes back the pairs made since the trail was `mark` long.
     fn undo_to(&mut self, mark: usize) {
-        while self.trail.len() > mark {
-            let Some((k, o, n)) = self.trail.pop() else {
-                break;
-            };
+        for (k, o, n) in self.trail.drain(mark..) {
             self.pairs[k].to_new.remove(&o);
             self.pairs[k].to_old.remove(&n);
         }
