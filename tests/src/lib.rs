@@ -190,6 +190,25 @@ impl LspClient {
         self.wait_for(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
     }
 
+    /// Sends `workspace/executeCommand` and waits both for its response and for the
+    /// `workspace/applyEdit` the command makes the server send, in whichever order they come:
+    /// the server sends the edit from a task of its own, which may run before the command's
+    /// response is written, and `request` would answer an edit that came first with null.
+    /// Returns (response, edit request); the edit is left for the caller to answer.
+    pub fn execute_until_edit(&mut self, params: Value) -> (Value, Value) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": "workspace/executeCommand", "params": params}));
+        let is_response = |m: &Value| m.get("id") == Some(&json!(id)) && m.get("method").is_none();
+        let is_edit = |m: &Value| m["method"] == "workspace/applyEdit";
+        let first = self.wait_for(|m| is_response(m) || is_edit(m));
+        if is_edit(&first) {
+            (self.wait_for(is_response), first)
+        } else {
+            (first, self.wait_for(is_edit))
+        }
+    }
+
     /// Waits for a message matching `pred` (a matching request from the server is left for the
     /// caller to answer); other messages go to the inbox, and other requests from the server are
     /// answered with a null result.

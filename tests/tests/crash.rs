@@ -243,12 +243,10 @@ fn kill_server(root: &Path, after: Duration) {
 fn server_run_time(root: &Path) -> Duration {
     let started = Instant::now();
     let mut client = start_editor(root);
-    let response = client.request(
-        "workspace/executeCommand",
+    let (response, edit) = client.execute_until_edit(
         json!({"command": "tandem.executePlan", "arguments": [{"planId": "k1"}]}),
     );
     assert!(response.get("error").is_none(), "{response}");
-    let edit = client.wait_for(|m| m["method"] == "workspace/applyEdit");
     let took = started.elapsed();
     client.send(&json!({"jsonrpc": "2.0", "id": edit["id"], "result": {"applied": false}}));
     client.shutdown_and_exit();

@@ -133,12 +133,10 @@ fn code_actions_offer_generate_and_the_command_applies_a_versioned_edit() {
     // The action carries a command, not an edit: nothing is computed while the menu opens.
     assert!(generate.get("edit").is_none());
     let command = &generate["command"];
-    let run = client.request(
-        "workspace/executeCommand",
+    let (run, request) = client.execute_until_edit(
         json!({"command": command["command"], "arguments": command["arguments"]}),
     );
     assert!(run.get("error").is_none(), "{run}");
-    let request = client.wait_for(is_apply);
     let change = &request["params"]["edit"]["documentChanges"][0];
     assert_eq!(change["textDocument"]["uri"], uri);
     assert_eq!(change["textDocument"]["version"], 1);
@@ -155,11 +153,8 @@ fn code_actions_offer_generate_and_the_command_applies_a_versioned_edit() {
 #[test]
 fn a_rejected_edit_is_recomputed_once_on_the_new_text() {
     let (_dir, uri, mut client) = open_offline(SOURCE);
-    client.request(
-        "workspace/executeCommand",
-        json!({"command": "tandem.document", "arguments": [{"uri": uri}]}),
-    );
-    let first = client.wait_for(is_apply);
+    let (_, first) = client
+        .execute_until_edit(json!({"command": "tandem.document", "arguments": [{"uri": uri}]}));
     assert_eq!(
         first["params"]["edit"]["documentChanges"][0]["textDocument"]["version"],
         1
@@ -190,8 +185,7 @@ fn a_rejected_edit_is_recomputed_once_on_the_new_text() {
     message_saying(&mut client, "documented 2 symbols");
 
     // Rejected twice: the user is told, and nothing else is sent.
-    client.request("workspace/executeCommand", document_at(&uri, 5));
-    let a = client.wait_for(is_apply);
+    let (_, a) = client.execute_until_edit(document_at(&uri, 5));
     answer(&mut client, &a, false);
     let b = client.wait_for(is_apply);
     answer(&mut client, &b, false);
@@ -214,8 +208,7 @@ fn type_at_top(client: &mut LspClient, uri: &str, version: i64, text: &str) {
 fn a_recomputation_documents_the_same_function_where_typing_moved_it() {
     let (_dir, uri, mut client) = open_offline(TWO);
     // Asked about `first` (line 1 is its body).
-    client.request("workspace/executeCommand", document_at(&uri, 1));
-    let first = client.wait_for(is_apply);
+    let (_, first) = client.execute_until_edit(document_at(&uri, 1));
     assert!(apply(TWO, &first).contains("def first(a):\n    \"\"\""));
     // Four lines typed above: line 1 is now the body of `zero`; the edit is rejected.
     let added = "def zero(c):\n    return c\n\n\n";
@@ -236,8 +229,7 @@ fn a_recomputation_documents_the_same_function_where_typing_moved_it() {
     message_saying(&mut client, "documented 1 symbol");
 
     // The function was deleted meanwhile: nothing is sent again, and the user is told why.
-    client.request("workspace/executeCommand", document_at(&uri, 5));
-    let third = client.wait_for(is_apply);
+    let (_, third) = client.execute_until_edit(document_at(&uri, 5));
     assert!(apply(&format!("{added}{TWO}"), &third).contains("def first(a):\n    \"\"\""));
     client.notify(
         "textDocument/didChange",
@@ -338,8 +330,7 @@ async fn a_model_docstring_that_passes_the_oracle_is_applied() {
     let result = tokio::task::spawn_blocking(move || {
         let mut client = start(dir.path(), options, &[("TANDEM_E2E_KEY", "k")]);
         client.open(&uri, ADD);
-        client.request("workspace/executeCommand", document_at(&uri, 1));
-        let request = client.wait_for(is_apply);
+        let (_, request) = client.execute_until_edit(document_at(&uri, 1));
         let text = apply(ADD, &request);
         answer(&mut client, &request, true);
         let shown = message(&mut client);
@@ -381,8 +372,7 @@ async fn a_model_that_invents_parameters_is_repaired_once_then_replaced_by_the_b
     let (text, shown) = tokio::task::spawn_blocking(move || {
         let mut client = start(dir.path(), options, &[("TANDEM_E2E_KEY", "k")]);
         client.open(&uri, ADD);
-        client.request("workspace/executeCommand", document_at(&uri, 0));
-        let request = client.wait_for(is_apply);
+        let (_, request) = client.execute_until_edit(document_at(&uri, 0));
         let text = apply(ADD, &request);
         answer(&mut client, &request, true);
         let shown = message(&mut client);
@@ -528,8 +518,7 @@ async fn twin_mode_applies_what_both_drafts_say_and_reports_the_disagreement() {
     let (text, note) = tokio::task::spawn_blocking(move || {
         let mut client = start(dir.path(), options, &[("TANDEM_E2E_KEY", "k")]);
         client.open(&uri, ADD);
-        client.request("workspace/executeCommand", document_at(&uri, 0));
-        let request = client.wait_for(is_apply);
+        let (_, request) = client.execute_until_edit(document_at(&uri, 0));
         let text = apply(ADD, &request);
         answer(&mut client, &request, true);
         message(&mut client);

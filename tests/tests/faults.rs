@@ -231,12 +231,10 @@ async fn an_editor_that_answers_apply_edit_late_while_typing() {
         let mut latencies = Latencies::default();
         let before = probe_editor(&mut client, &uri, &mut latencies);
         let symbols_before = before["result"].as_array().unwrap().len();
-        let response = client.request(
-            "workspace/executeCommand",
+        let (response, apply) = client.execute_until_edit(
             json!({"command": "tandem.executePlan", "arguments": [{"planId": "f1"}]}),
         );
         assert!(response.get("error").is_none(), "{response}");
-        let apply = client.wait_for(is_apply);
         let asked = Instant::now();
         // 200 changes, one every 100 ms, each appending a function at the end.
         for k in 1..=200 {
@@ -395,14 +393,12 @@ async fn documentation_under_a_model_storm_falls_back_to_the_builtin() {
         let mut latencies = Latencies::default();
         let range =
             json!({"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 4}});
-        let response = client.request(
-            "workspace/executeCommand",
+        // Not while probing: a request from the server that comes while the client waits for
+        // another answer is answered with null by the test client.
+        let (response, edit) = client.execute_until_edit(
             json!({"command": "tandem.document", "arguments": [{"uri": calc, "range": range}]}),
         );
         assert!(response.get("error").is_none(), "{response}");
-        // Not while probing: a request from the server that comes while the client waits for
-        // another answer is answered with null by the test client.
-        let edit = client.wait_for(is_apply);
         probe_editor(&mut client, &big, &mut latencies);
         client.send(&json!({"jsonrpc": "2.0", "id": edit["id"], "result": {"applied": true}}));
         let shown = probe_until(

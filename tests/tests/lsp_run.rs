@@ -108,6 +108,14 @@ fn execute(client: &mut LspClient, command: &str, argument: Value) {
     assert!(response.get("error").is_none(), "{response}");
 }
 
+/// `execute`, then the `workspace/applyEdit` the command sends (before or after its response).
+fn execute_until_edit(client: &mut LspClient, command: &str, argument: Value) -> Value {
+    let (response, edit) =
+        client.execute_until_edit(json!({"command": command, "arguments": [argument]}));
+    assert!(response.get("error").is_none(), "{response}");
+    edit
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn execute_plan_sends_one_versioned_edit_of_the_open_document() {
     let server = MockServer::start().await;
@@ -128,8 +136,8 @@ async fn execute_plan_sends_one_versioned_edit_of_the_open_document() {
             "textDocument/didChange",
             json!({"textDocument": {"uri": uri, "version": 5}, "contentChanges": [{"text": CART}]}),
         );
-        execute(&mut client, "tandem.executePlan", json!({"planId": "p1"}));
-        let request = client.wait_for(is_apply);
+        let request =
+            execute_until_edit(&mut client, "tandem.executePlan", json!({"planId": "p1"}));
         let changes = request["params"]["edit"]["documentChanges"]
             .as_array()
             .unwrap()
@@ -165,8 +173,8 @@ async fn a_rejected_edit_is_recorded_and_nothing_is_applied() {
     let root = dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         let mut client = start_editor(&root);
-        execute(&mut client, "tandem.executePlan", json!({"planId": "p1"}));
-        let request = client.wait_for(is_apply);
+        let request =
+            execute_until_edit(&mut client, "tandem.executePlan", json!({"planId": "p1"}));
         // Not open in the editor: a null version, checked against the disk.
         let change = &request["params"]["edit"]["documentChanges"][0];
         assert_eq!(change["textDocument"]["version"], Value::Null, "{request}");
@@ -264,12 +272,7 @@ async fn implement_fills_the_shops_stub_with_a_versioned_edit() {
             .unwrap_or_else(|| panic!("{actions}"))
             .clone();
         assert_eq!(action["command"]["command"], "tandem.implement");
-        execute(
-            &mut client,
-            "tandem.implement",
-            action["command"]["arguments"][0].clone(),
-        );
-        let request = client.wait_for(is_apply);
+        let request = execute_until_edit(&mut client, "tandem.implement", action["command"]["arguments"][0].clone());
         let change = &request["params"]["edit"]["documentChanges"][0];
         assert_eq!(change["textDocument"]["version"], json!(1), "{request}");
         assert_eq!(apply(&source, change), expected);
@@ -376,8 +379,7 @@ async fn resume_run_finishes_a_failed_run_and_creates_files_with_create_file() {
             .and_then(|s| s.split(':').next())
             .unwrap()
             .to_string();
-        execute(&mut client, "tandem.resumeRun", json!({"runId": run_id}));
-        let request = client.wait_for(is_apply);
+        let request = execute_until_edit(&mut client, "tandem.resumeRun", json!({"runId": run_id}));
         let changes = request["params"]["edit"]["documentChanges"]
             .as_array()
             .unwrap()

@@ -747,12 +747,9 @@ async fn a_documenter_answer_cannot_reach_other_files() {
         );
         let uri = file_uri(&root.join("app.py"));
         client.open(&uri, &app_source());
-        let response = client.request(
-            "workspace/executeCommand",
-            json!({"command": "tandem.document", "arguments": [{"uri": uri}]}),
-        );
+        let (response, edit) = client
+            .execute_until_edit(json!({"command": "tandem.document", "arguments": [{"uri": uri}]}));
         assert!(response.get("error").is_none(), "{response}");
-        let edit = client.wait_for(|m| m["method"] == "workspace/applyEdit");
         client.send(&json!({"jsonrpc": "2.0", "id": edit["id"], "result": {"applied": false}}));
         (uri, edit)
     })
