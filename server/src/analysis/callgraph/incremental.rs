@@ -38,7 +38,9 @@
 //! function's name) if nothing outside it read them: no other module looked them up,
 //! imported them or asked a star import for them, and no base class anywhere is written with
 //! a name whose import or alias binding changed (class hierarchies are resolved before
-//! solving). The solver tells from what earlier lookups left behind
+//! solving; a name is read in the module that writes it, in that module's star sources, in
+//! the module it is imported from, or after a dot in any module:
+//! `Solver::names_base_classes_read`). The solver tells from what earlier lookups left behind
 //! (`Solver::names_read_from_outside`); the module's changed definitions are then all that
 //! changes. Any other change of the interface (a class that goes or changes its bases while
 //! another derives from it, a base class anywhere that reads a changed name) solves
@@ -47,7 +49,8 @@
 //! A module added to the program (a new file) goes the same way, when nothing in the program
 //! has read its name yet (`Solver::module_name_read`: no module imports it, a name under it
 //! or a package it would create, none star-imports it, no lookup on its parent package asked
-//! for it, and no base class is written with its last name after a dot): it is laid out
+//! for it, and no base class is written with its last name after a dot or reads it in its
+//! parent package): it is laid out
 //! after the others as a module without code (`Solver::push_slot`) and brought to its facts as
 //! an edit that adds every name. A module removed goes the other way, when nothing else in
 //! the program reads its name (`Solver::module_removal_read`: the same reads, by the other

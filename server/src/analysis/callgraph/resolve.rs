@@ -1098,8 +1098,8 @@ impl Solver {
 
     /// The first reason why module `name` and the package names `names` (the module's and the
     /// packages it makes) are read by a module other than `skip`: imported (plainly, from
-    /// their package, with a star), looked up on the module's parent package, or written after
-    /// a dot in a base class.
+    /// their package, with a star), looked up on the module's parent package, written after
+    /// a dot in a base class, or read in the parent package by one.
     ///
     /// Every module is scanned, on all cores: on the standard library, adding a file spent
     /// about 40% of its time here, building the base-class read set (now skipped unless
@@ -1115,13 +1115,22 @@ impl Solver {
             return why;
         }
         // Lookups of the last part on the parent package, and base classes written with it
-        // after a dot (`pkg.last.Base`, resolved before solving).
+        // after a dot (`pkg.last.Base`) or reading it in the parent (`from pkg import last`,
+        // or a star import of `pkg`), resolved before solving.
         if let Some((parent, last)) = name.rsplit_once('.') {
             if let (Some(p), Some(l)) = (self.syms.get(parent), self.syms.get(last)) {
-                if self.may_be_read_after_dot(l)
-                    && self.names_base_classes_read(NO, &[]).contains(&(NO, l))
-                {
-                    return Some(format!("a base class is written with `.{last}`"));
+                if self.may_be_read_after_dot(l) {
+                    let read = self.names_base_classes_read(NO, &[]);
+                    let in_parent = self
+                        .module_by_name
+                        .get(&p)
+                        .is_some_and(|&ps| read.contains(&(ps, l)));
+                    if read.contains(&(NO, l)) {
+                        return Some(format!("a base class is written with `.{last}`"));
+                    }
+                    if in_parent {
+                        return Some(format!("a base class reads `{last}` in `{parent}`"));
+                    }
                 }
                 let asked = self.mod_attr.contains_key(&(p, l))
                     || self.exports_cache.contains_key(&(p, l))
@@ -3014,9 +3023,10 @@ impl Solver {
         None
     }
 
-    /// Whether `names_base_classes_read` could hold `(NO, name)`: some base class path, or
-    /// some import or alias binding, has `name` where that set reads it in any module (after
-    /// a dot, an imported attribute, or anywhere in a module with star imports). One pass over
+    /// Whether `names_base_classes_read` could hold `(NO, name)`, or `(module, name)` for a
+    /// module other than the one that writes the name: some base class path, or some import
+    /// or alias binding, has `name` after a dot, as an imported attribute, or anywhere in a
+    /// module with star imports. One pass over
     /// the definitions, on all cores, that builds nothing: the set itself, which follows
     /// bindings through maps it builds for every module, is made only when this says it might
     /// hold the name (a module added or removed whose last name part, as a new module's
@@ -3044,34 +3054,61 @@ impl Solver {
     }
 
     /// The names the resolution of a base class may read, as global string ids:
-    /// `(module, name)` for a name looked up in a module's scopes (the first name of a base
-    /// class expression, or of an alias one reads), `(NO, name)` for a name that may be read
-    /// in any module (an
-    /// attribute after a dot, a name imported from a module, any name in a module with star
-    /// imports). A name an alias or import binds is followed: with `X = lib.K`, `class C(X)`
-    /// reads `X`, then `lib` (in its module) and `K` (anywhere); with `from lib import K as
-    /// X`, `X` and `K` (anywhere). Scopes within a module are not told apart, which only
-    /// makes the set larger. The definitions `gone` of module `slot` (its edit removes them)
-    /// are left out.
+    /// `(module, name)` for a name looked up in a module's scopes, `(NO, name)` for a name
+    /// that may be read in any module (an attribute after a dot, which may be looked up on
+    /// whatever the path before it resolves to, or a name imported from a module that is not
+    /// in the program, or a namespace package). A name read in a module is also read in that
+    /// module's star sources in the program, transitively, as `static_name` and
+    /// `static_module_attr` look there: the first name of a base class expression (or of an
+    /// alias one reads) in its module, and `from m import K` reads `K` in `m` and in `m`'s
+    /// star sources. A name an alias or import binds is followed: with `X = lib.K`,
+    /// `class C(X)` reads `X`, then `lib` (in its module) and `K` (anywhere); with `from lib
+    /// import K as X`, `X` (in its module) and `K` in `lib`. Scopes within a module are not
+    /// told apart, which only makes the set larger. The definitions `gone` of module `slot`
+    /// (its edit removes them) are left out.
     pub(crate) fn names_base_classes_read(&self, slot: u32, gone: &[u32]) -> FxSet<(u32, u32)> {
         // Names as global string ids; `ANY` for "in any module".
         const ANY: u32 = NO;
+        // Each module's star sources in the program, transitively, itself first.
+        let mut homes_memo: FxMap<u32, Vec<u32>> = FxMap::default();
+        let mut homes = |mi: u32| -> Vec<u32> {
+            homes_memo
+                .entry(mi)
+                .or_insert_with(|| {
+                    let mut out = vec![mi];
+                    let mut k = 0;
+                    while k < out.len() {
+                        let m = out[k];
+                        k += 1;
+                        for star in &self.mods[m as usize].star_sources {
+                            if let Some(&s) = self.module_by_name.get(star) {
+                                if !out.contains(&s) {
+                                    out.push(s);
+                                }
+                            }
+                        }
+                    }
+                    out
+                })
+                .clone()
+        };
         let mut read: FxSet<(u32, u32)> = FxSet::default();
         let mut bindings: FxMap<(u32, u32), Vec<(u32, u32)>> = FxMap::default();
         let mut by_name: FxMap<u32, Vec<u32>> = FxMap::default();
         for (mi, m) in self.mods.iter().enumerate() {
             let f = &m.facts;
             let g = |x: u32| m.sym_map.get(x as usize).copied().unwrap_or(NO);
-            let home = if f.star_imports.is_empty() {
-                mi as u32
-            } else {
-                ANY
-            };
+            let own = homes(mi as u32);
             let path_reads = |path: &[Sym]| -> Vec<(u32, u32)> {
-                path.iter()
-                    .enumerate()
-                    .map(|(k, &p)| (if k == 0 { home } else { ANY }, g(p)))
-                    .collect()
+                let mut out = Vec::new();
+                for (k, &p) in path.iter().enumerate() {
+                    if k == 0 {
+                        out.extend(own.iter().map(|&h| (h, g(p))));
+                    } else {
+                        out.push((ANY, g(p)));
+                    }
+                }
+                out
             };
             for (di, d) in f.defs.iter().enumerate() {
                 if d.kind == DefKind::Class
@@ -3084,8 +3121,13 @@ impl Solver {
                 for (name, binding) in d.statics.iter() {
                     let key = (mi as u32, g(*name));
                     let reads = match binding {
-                        StaticBinding::Import { attr, .. } if *attr != NONE => {
-                            vec![(ANY, g(*attr))]
+                        StaticBinding::Import { module, attr, .. } if *attr != NONE => {
+                            match self.module_by_name.get(&g(*module)) {
+                                Some(&from) => {
+                                    homes(from).into_iter().map(|h| (h, g(*attr))).collect()
+                                }
+                                None => vec![(ANY, g(*attr))],
+                            }
                         }
                         StaticBinding::Alias(r) => path_reads(&r.path),
                         _ => continue,

@@ -1156,6 +1156,28 @@ fn module_level_names_nobody_else_reads_come_and_go_incrementally() {
     assert_both_ways(&[("lib", lib)], classy, above, UpdateKind::Incremental);
 }
 
+/// A name a module with star imports reads in a base class is read there and in its star
+/// sources (transitively), not in every module: another module importing a name of that
+/// spelling is solved incrementally, while the star source that starts binding it is not.
+#[test]
+fn a_name_read_through_star_imports_ties_only_its_star_sources() {
+    let lib = "class K:\n    def m(self): pass\nclass J:\n    def m(self): pass\n";
+    let bound = "class K:\n    def m(self): pass\nclass J:\n    def m(self): pass\nThing = J\n";
+    let mid = "from lib import *\n";
+    // `Thing` is found through `mid` in `lib`, once `lib` binds it.
+    let starry =
+        "from mid import *\nclass S(Thing):\n    def n(self):\n        self.m()\nS().n()\n";
+    let before = "import lib\ndef run():\n    lib.K().m()\n";
+    let after =
+        "import lib\nfrom lib import J as Thing\ndef run():\n    lib.K().m()\n    Thing().m()\n";
+    let others = [("lib", lib), ("mid", mid), ("starry", starry)];
+    assert_both_ways(&others, before, after, UpdateKind::Incremental);
+    let others = [("mid", mid), ("starry", starry), ("main", before)];
+    assert_both_ways_in(&others, "lib", lib, bound, UpdateKind::Full);
+    let program = graph_of(&[("lib", bound), ("mid", mid), ("starry", starry)]);
+    assert!(has_edge(&program, "starry.S.n", "lib.J.m"));
+}
+
 #[test]
 fn functions_added_and_removed_are_solved_incrementally() {
     let lib = "def a(): pass\ndef b(): pass\n";
@@ -1661,6 +1683,12 @@ fn modules_nothing_reads_yet_are_added_incrementally() {
             "pkg.tool",
         ),
         ("reader", "import pkg.inner\npkg.f().go()\n", "pkg.__init__"),
+        // `tool` is found in `pkg`, the star source, as its submodule.
+        (
+            "reader",
+            "from pkg import *\nclass C(tool.Base):\n    def hook(self): pass\nC().go()\n",
+            "pkg.tool",
+        ),
     ];
     // Only the program's `tool` tells what `f()` returns, and that `go` calls `hook`.
     let tool = "class Base:\n    def go(self):\n        self.hook()\n    def hook(self): pass\ndef f():\n    return Base()\n";
@@ -1696,14 +1724,18 @@ fn a_module_added_incrementally_is_edited_incrementally_after() {
 }
 
 /// `may_be_read_after_dot` answers for every name the set `names_base_classes_read` can hold
-/// in any module: base classes after a dot and through aliases, imported attributes, and any
-/// name of a module with star imports. Names in none of those places get false, which is what
-/// lets a module added or removed skip building that set.
+/// outside the module that writes it: base classes after a dot and through aliases, imported
+/// attributes (read in the module they come from), and any name of a module with star imports
+/// (read there and in its star sources). Names in none of those places get false, which is
+/// what lets a module added or removed skip building that set.
 #[test]
 fn the_filter_before_the_base_class_reads_misses_none_of_them() {
     let modules = [
-        ("pkg.__init__", "from . import tool\n"),
-        ("pkg.tool", "class Base:\n    pass\n"),
+        ("pkg.__init__", "from . import tool
+"),
+        ("pkg.tool", "class Base:
+    pass
+"),
         (
             "user",
             "import pkg\nfrom pkg import tool as t\nalias = pkg.tool\nB = t.Base\nclass C(alias.Base):\n    pass\nclass D(B):\n    pass\nclass E(pkg.deep.more.Last):\n    pass\nX = pkg.deep2.Last2\nclass H(X):\n    pass\n",
@@ -1717,29 +1749,41 @@ fn the_filter_before_the_base_class_reads_misses_none_of_them() {
         .map(|(name, source)| std::sync::Arc::new(facts_of(name, source)))
         .collect();
     let solver = Solver::build(facts);
-    // `NO` as the module: read in any module.
+    let slot = |module: &str| solver.module_by_name[&solver.syms.get(module).expect(module)];
     let read = solver.names_base_classes_read(NO, &[]);
-    let mut any_read = 0;
+    // Every name read in any module, or in a module other than its reader's, passes.
+    let mut checked = 0;
     for &(module, sym) in &read {
-        if module == NO {
-            any_read += 1;
+        if module == NO || module == slot("pkg") {
+            checked += 1;
             let name = solver.syms.resolve(sym);
             assert!(
                 solver.may_be_read_after_dot(sym),
-                "`{name}` is read after a dot"
+                "`{name}` is read after a dot or from another module"
             );
         }
     }
-    // The set holds the names the program reads in these ways (`deep2` and `Last2` only
-    // through the alias `X`, `Thing` only in a module with a star import), so the loop above
-    // checked them.
-    for name in [
-        "Base", "tool", "deep", "more", "Last", "deep2", "Last2", "Thing",
-    ] {
+    // Read in any module: after a dot (`deep2` and `Last2` only through the alias `X`).
+    for name in ["Base", "tool", "deep", "more", "Last", "deep2", "Last2"] {
         let sym = solver.syms.get(name).expect(name);
         assert!(read.contains(&(NO, sym)), "`{name}` is read in any module");
     }
-    assert!(any_read >= 5);
+    // Read in `pkg`: `t` is `tool` imported from it, and `starry` reads its free names in
+    // its own scopes and then in `pkg`, its star source; not in any module.
+    for (module, name) in [("pkg", "tool"), ("starry", "Thing"), ("pkg", "Thing")] {
+        let sym = solver.syms.get(name).expect(name);
+        assert!(
+            read.contains(&(slot(module), sym)),
+            "`{name}` is read in `{module}`"
+        );
+    }
+    let thing = solver.syms.get("Thing").unwrap();
+    assert!(
+        !read.contains(&(NO, thing)),
+        "`Thing` is read in any module"
+    );
+    assert!(!read.contains(&(slot("user"), thing)));
+    assert!(checked >= 9, "{checked}");
     // Names read in none of those places do not pass.
     for name in ["helper", "G", "plain"] {
         let sym = solver.syms.get(name).expect(name);
