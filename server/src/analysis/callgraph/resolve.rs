@@ -3069,74 +3069,77 @@ impl Solver {
     pub(crate) fn names_base_classes_read(&self, slot: u32, gone: &[u32]) -> FxSet<(u32, u32)> {
         // Names as global string ids; `ANY` for "in any module".
         const ANY: u32 = NO;
-        // Each module's star sources in the program, transitively, itself first.
-        let mut homes_memo: FxMap<u32, Vec<u32>> = FxMap::default();
-        let mut homes = |mi: u32| -> Vec<u32> {
-            homes_memo
-                .entry(mi)
-                .or_insert_with(|| {
-                    let mut out = vec![mi];
-                    let mut k = 0;
-                    while k < out.len() {
-                        let m = out[k];
-                        k += 1;
-                        for star in &self.mods[m as usize].star_sources {
-                            if let Some(&s) = self.module_by_name.get(star) {
-                                if !out.contains(&s) {
-                                    out.push(s);
-                                }
-                            }
+        // The star sources in the program of each module with star imports, transitively,
+        // the module first; a module without them reads its names in itself alone.
+        let mut star_homes: FxMap<u32, Vec<u32>> = FxMap::default();
+        for (mi, m) in self.mods.iter().enumerate() {
+            if m.star_sources.is_empty() {
+                continue;
+            }
+            let mut out = vec![mi as u32];
+            let mut k = 0;
+            while k < out.len() {
+                let at = out[k];
+                k += 1;
+                for star in &self.mods[at as usize].star_sources {
+                    if let Some(&s) = self.module_by_name.get(star) {
+                        if !out.contains(&s) {
+                            out.push(s);
                         }
                     }
-                    out
-                })
-                .clone()
+                }
+            }
+            star_homes.insert(mi as u32, out);
+        }
+        // `name` read in module `mi`.
+        let read_in = |out: &mut Vec<(u32, u32)>, mi: u32, name: u32| match star_homes.get(&mi) {
+            Some(homes) => out.extend(homes.iter().map(|&h| (h, name))),
+            None => out.push((mi, name)),
         };
         let mut read: FxSet<(u32, u32)> = FxSet::default();
         let mut bindings: FxMap<(u32, u32), Vec<(u32, u32)>> = FxMap::default();
         let mut by_name: FxMap<u32, Vec<u32>> = FxMap::default();
+        let mut reads: Vec<(u32, u32)> = Vec::new();
         for (mi, m) in self.mods.iter().enumerate() {
             let f = &m.facts;
             let g = |x: u32| m.sym_map.get(x as usize).copied().unwrap_or(NO);
-            let own = homes(mi as u32);
-            let path_reads = |path: &[Sym]| -> Vec<(u32, u32)> {
-                let mut out = Vec::new();
+            let path_reads = |out: &mut Vec<(u32, u32)>, path: &[Sym]| {
                 for (k, &p) in path.iter().enumerate() {
                     if k == 0 {
-                        out.extend(own.iter().map(|&h| (h, g(p))));
+                        read_in(out, mi as u32, g(p));
                     } else {
                         out.push((ANY, g(p)));
                     }
                 }
-                out
             };
             for (di, d) in f.defs.iter().enumerate() {
                 if d.kind == DefKind::Class
                     && !(mi as u32 == slot && gone.binary_search(&(di as u32)).is_ok())
                 {
                     for r in d.base_refs().iter().flatten() {
-                        read.extend(path_reads(&r.path));
+                        reads.clear();
+                        path_reads(&mut reads, &r.path);
+                        read.extend(reads.iter().copied());
                     }
                 }
                 for (name, binding) in d.statics.iter() {
                     let key = (mi as u32, g(*name));
-                    let reads = match binding {
+                    reads.clear();
+                    match binding {
                         StaticBinding::Import { module, attr, .. } if *attr != NONE => {
                             match self.module_by_name.get(&g(*module)) {
-                                Some(&from) => {
-                                    homes(from).into_iter().map(|h| (h, g(*attr))).collect()
-                                }
-                                None => vec![(ANY, g(*attr))],
+                                Some(&from) => read_in(&mut reads, from, g(*attr)),
+                                None => reads.push((ANY, g(*attr))),
                             }
                         }
-                        StaticBinding::Alias(r) => path_reads(&r.path),
+                        StaticBinding::Alias(r) => path_reads(&mut reads, &r.path),
                         _ => continue,
-                    };
+                    }
                     let entry = bindings.entry(key).or_default();
                     if entry.is_empty() {
                         by_name.entry(key.1).or_default().push(key.0);
                     }
-                    entry.extend(reads);
+                    entry.extend(reads.iter().copied());
                 }
             }
         }
