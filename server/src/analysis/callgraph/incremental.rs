@@ -69,7 +69,7 @@ use super::facts::{
     Arg, DefFact, DefKind, Key, ModuleFacts, Op, StaticBinding, IF_ALL, IF_REMOTE, NONE,
 };
 use super::resolve::{star_names, Callee, Effect, NameChange, Solver, DYN, NO, OBJ_ONLY, PLAIN};
-use super::util::{FxMap, FxSet, IdMap};
+use super::util::{FxMap, FxSet, IdMap, LocTable};
 
 impl Solver {
     /// Adds a module the program does not have, if nothing in the program read its name yet
@@ -250,16 +250,14 @@ impl Solver {
                         None => node_map.push(self.new_node()),
                     }
                 }
-                for (o, i) in al.sites.iter().zip(nd.sites.0..nd.sites.1) {
-                    match o {
-                        Some(o) => {
-                            let g = old_site_map[(od.sites.0 + o) as usize];
-                            self.site_loc.set(g, (slot, i));
-                            site_map.push(g);
-                        }
-                        None => site_map.push(self.site_loc.push((slot, i))),
-                    }
-                }
+                carry_ids(
+                    &mut self.site_loc,
+                    slot,
+                    &al.sites,
+                    &old_site_map[od.sites.0 as usize..],
+                    nd.sites,
+                    &mut site_map,
+                );
                 for o in &al.allocs {
                     match o {
                         Some(o) => alloc_map.push(old_alloc_map[(od.allocs.0 + o) as usize]),
@@ -269,16 +267,14 @@ impl Solver {
                         }
                     }
                 }
-                for (o, i) in al.ops.iter().zip(nd.ops.0..nd.ops.1) {
-                    match o {
-                        Some(o) => {
-                            let g = old_op_map[(od.ops.0 + o) as usize];
-                            self.op_loc.set(g, (slot, i));
-                            op_map.push(g);
-                        }
-                        None => op_map.push(self.op_loc.push((slot, i))),
-                    }
-                }
+                carry_ids(
+                    &mut self.op_loc,
+                    slot,
+                    &al.ops,
+                    &old_op_map[od.ops.0 as usize..],
+                    nd.ops,
+                    &mut op_map,
+                );
                 continue;
             }
             let kept = defs.old(d).filter(|_| !is_changed[d]).map(|o| &old.defs[o]);
@@ -1328,6 +1324,31 @@ fn canon_alloc(f: &ModuleFacts, a: u32) -> (u32, u32) {
     match f.defs.get(d) {
         Some(def) if def.allocs.0 <= a => (d as u32, a - def.allocs.0),
         _ => (NONE, a),
+    }
+}
+
+/// The global ids of an aligned definition's call sites or ops, appended to `out`: the one at
+/// local index `i` of the range `new` keeps the old id its pairing names (an index into
+/// `old_ids`, the old definition's ids), now found at its new place in module `slot`, or gets
+/// a new id.
+fn carry_ids(
+    loc: &mut LocTable,
+    slot: u32,
+    paired: &[Option<u32>],
+    old_ids: &[u32],
+    new: (u32, u32),
+    out: &mut Vec<u32>,
+) {
+    for (o, i) in paired.iter().zip(new.0..new.1) {
+        let at = (slot, i);
+        match o {
+            Some(o) => {
+                let g = old_ids[*o as usize];
+                loc.set(g, at);
+                out.push(g);
+            }
+            None => out.push(loc.push(at)),
+        }
     }
 }
 
