@@ -430,6 +430,101 @@ pub fn run(_args: &[String]) {
         );
     }
     interface_edits(&roots, &files, &mut index, place);
+    bulk_changes(&roots, &files, &mut index, place);
+}
+
+/// Folders taken out of the index and put back in one update each (a branch checked out, a
+/// folder copied in), against a solve from scratch of the same program, and checked equal to
+/// it. `TANDEM_BENCH_BULK=text` takes the files whose path contains `text` instead.
+fn bulk_changes(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIndex, place: &str) {
+    let folders: Vec<String> = match std::env::var("TANDEM_BENCH_BULK") {
+        Ok(text) => vec![text],
+        _ if place == "Django" => [
+            "/contrib/humanize/",
+            "/contrib/redirects/",
+            "/contrib/postgres/",
+            "/core/management/commands/",
+        ]
+        .map(String::from)
+        .to_vec(),
+        _ => ["/lib2to3/fixes/fix_i", "/test/test_a", "/email/"]
+            .map(String::from)
+            .to_vec(),
+    };
+    println!("## Many files at once ({place})");
+    println!();
+    println!("The files under a folder taken out of the index in one update, then put back in one update (analysed before the clock starts); each update against a solve from scratch of the program it leaves, and checked equal to it. Modules added join one at a time, each after those it imports, and modules removed leave one at a time, each after those that import it; modules that import each other in a cycle (a package whose `__init__.py` imports its submodules), a module the rest of the program imports, or more than 32 modules at once are solved from scratch instead.");
+    println!();
+    println!("| files under | files | taken out | solve from scratch | put back | solve from scratch | same as from scratch |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut reasons = Vec::new();
+    for folder in folders {
+        let chosen: Vec<&PathBuf> = files
+            .iter()
+            .filter(|p| p.to_string_lossy().contains(folder.as_str()))
+            .collect();
+        if chosen.is_empty() {
+            continue;
+        }
+        // The update, whether it equals a solve from scratch (compared before that solve
+        // replaces it), and a solve from scratch of the same program timed.
+        let timed = |index: &mut ProjectIndex| {
+            let started = Instant::now();
+            let _ = index.graph();
+            let update = started.elapsed();
+            let (kind, report) = index.graph_update_report();
+            // The reason, without the solve's timings after it.
+            let why = report
+                .split("; full solve")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let same = same_as_from_scratch(index);
+            let started = Instant::now();
+            let _ = index.solve_from_scratch();
+            (update, kind, started.elapsed(), same, why)
+        };
+        for path in &chosen {
+            index.remove(path);
+        }
+        let out = timed(index);
+        let analysed: Vec<_> = chosen
+            .iter()
+            .filter_map(|p| Some(((*p).clone(), analyze_path(roots, p, &config()).ok()?)))
+            .collect();
+        for (path, analysis) in analysed {
+            index.insert(path, analysis);
+        }
+        let back = timed(index);
+        println!(
+            "| `{folder}` | {} | {} ({:?}) | {} | {} ({:?}) | {} | {} |",
+            chosen.len(),
+            ms(out.0),
+            out.1,
+            ms(out.2),
+            ms(back.0),
+            back.1,
+            ms(back.2),
+            match (out.3, back.3) {
+                (true, true) => "yes",
+                _ => "**no**",
+            }
+        );
+        for (what, (_, kind, _, _, why)) in [("taken out", &out), ("put back", &back)] {
+            if *kind == UpdateKind::Full {
+                reasons.push(format!("- `{folder}` {what}: {why}"));
+            }
+        }
+    }
+    println!();
+    if !reasons.is_empty() {
+        println!("Solved from scratch because:");
+        println!();
+        for reason in reasons {
+            println!("{reason}");
+        }
+        println!();
+    }
 }
 
 /// Whether the edits are to touch `path`: every file, or with `TANDEM_BENCH_EDIT_FILE=text`

@@ -434,6 +434,31 @@ impl ModuleFacts {
         self.is_package
     }
 
+    /// The dotted names the module's imports read, in order: each star import's module,
+    /// `m` for `import m`, and `m.x` for `from m import x` (which reads `m`, and `m.x` if that
+    /// is a module). A name read reads every package it lies in too (see `util::is_within`).
+    pub(crate) fn imported_names(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+        let text = |s: Sym| self.strings.get(s as usize).unwrap_or("");
+        let stars = self
+            .star_imports
+            .iter()
+            .map(move |&s| std::borrow::Cow::Borrowed(text(s)));
+        let imports = self.ops.iter().filter_map(move |op| {
+            let Op::Import { module, attr, .. } = *op else {
+                return None;
+            };
+            let module = text(module);
+            Some(if attr == NONE {
+                std::borrow::Cow::Borrowed(module)
+            } else if module.is_empty() {
+                std::borrow::Cow::Borrowed(text(attr))
+            } else {
+                std::borrow::Cow::Owned(format!("{module}.{}", text(attr)))
+            })
+        });
+        stars.chain(imports)
+    }
+
     /// How many definitions (classes, functions, lambdas) the module has, the module included.
     pub fn definition_count(&self) -> usize {
         self.defs.len()

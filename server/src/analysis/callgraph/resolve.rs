@@ -1038,8 +1038,12 @@ impl Solver {
                 return Some(format!("package `{name}` gets a module of its own"));
             }
         }
-        // The module's name and the package names it would add.
-        let mut new_names: Vec<&str> = vec![name];
+        self.names_read(name, &self.joining_names(name), NO)
+    }
+
+    /// A module's name and the package names it would add to the program.
+    fn joining_names<'a>(&self, name: &'a str) -> Vec<&'a str> {
+        let mut names: Vec<&str> = vec![name];
         for (at, _) in name.match_indices('.') {
             let prefix = &name[..at];
             if !self
@@ -1047,10 +1051,47 @@ impl Solver {
                 .get(prefix)
                 .is_some_and(|p| self.is_package_name(p))
             {
-                new_names.push(prefix);
+                names.push(prefix);
             }
         }
-        self.names_read(name, &new_names, NO)
+        names
+    }
+
+    /// The first import in the program of one of the modules `names` about to join it, or
+    /// of a package they would make, described: one scan for them all before any joins
+    /// (`add_module` then asks `module_name_read` for each, lookups included).
+    pub(crate) fn modules_imported(&self, names: &[&str]) -> Option<String> {
+        let all: Vec<&str> = names.iter().flat_map(|n| self.joining_names(n)).collect();
+        self.imports_reading(&all, NO)
+    }
+
+    /// The first import in the program, outside the modules `names` about to leave it, of
+    /// one of them, described: one scan for them all before any leaves (`remove_module`
+    /// then asks `module_removal_read` for each).
+    pub(crate) fn modules_imported_from_outside(&self, names: &[&str]) -> Option<String> {
+        let slots: FxSet<u32> = names
+            .iter()
+            .filter_map(|n| self.module_by_name.get(&self.syms.get(n)?).copied())
+            .collect();
+        self.imports_reading_but(names, |mi| slots.contains(&mi))
+    }
+
+    /// The first import of a module other than `skip` that reads one of the module names
+    /// `names`, described. Every module is scanned, on all cores.
+    fn imports_reading(&self, names: &[&str], skip: u32) -> Option<String> {
+        self.imports_reading_but(names, |mi| mi == skip)
+    }
+
+    fn imports_reading_but(
+        &self,
+        names: &[&str],
+        skip: impl Fn(u32) -> bool + Sync,
+    ) -> Option<String> {
+        (0..self.mods.len() as u32)
+            .into_par_iter()
+            .with_min_len(64)
+            .filter(|&mi| !skip(mi))
+            .find_map_first(|mi| self.module_reads(mi, names))
     }
 
     /// Whether taking module `slot` out of the program could change what the rest of it has
@@ -1106,11 +1147,7 @@ impl Solver {
     /// `may_be_read_after_dot` finds the name) the larger part of it (perf samples of `TANDEM_BENCH_EDITS='new file' TANDEM_BENCH_ONLY=standard
     /// TANDEM_BENCH_EDIT_CORPUS=standard tandem-bench index`).
     fn names_read(&self, name: &str, names: &[&str], skip: u32) -> Option<String> {
-        let why = (0..self.mods.len() as u32)
-            .into_par_iter()
-            .with_min_len(64)
-            .filter(|&mi| mi != skip)
-            .find_map_first(|mi| self.module_reads(mi, names));
+        let why = self.imports_reading(names, skip);
         if why.is_some() {
             return why;
         }
@@ -1148,36 +1185,11 @@ impl Solver {
     /// The first import of module `slot` that reads one of the module names `names` (as
     /// `names_read` tells), described.
     fn module_reads(&self, slot: u32, names: &[&str]) -> Option<String> {
-        let reads = |full: &str| names.iter().any(|w| is_within(full, w));
         let f = &self.mods.get(slot as usize)?.facts;
-        let text = |s: u32| f.strings.get(s as usize).unwrap_or("");
-        for &s in &f.star_imports {
-            if reads(text(s)) {
-                return Some(format!("`{}` imports `{}`", f.name(), text(s)));
-            }
-        }
-        for op in &f.ops {
-            let Op::Import { module, attr, .. } = *op else {
-                continue;
-            };
-            let module = text(module);
-            let joined;
-            let full = if attr == NONE {
-                module
-            } else {
-                joined = if module.is_empty() {
-                    text(attr).to_string()
-                } else {
-                    format!("{module}.{}", text(attr))
-                };
-                &joined
-            };
-            // `module.attr` lies within a name whenever `module` does.
-            if reads(full) {
-                return Some(format!("`{}` imports `{full}`", f.name()));
-            }
-        }
-        None
+        // `module.attr` lies within a name whenever `module` does.
+        f.imported_names()
+            .find(|full| names.iter().any(|w| is_within(full, w)))
+            .map(|full| format!("`{}` imports `{full}`", f.name()))
     }
 
     /// Lays out one more module after the others, as `layout` lays out each: its strings,

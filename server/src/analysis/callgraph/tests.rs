@@ -1638,6 +1638,139 @@ fn program_and_unread_modules() -> ([(&'static str, &'static str); 4], [&'static
     (program, sources)
 }
 
+/// Solves `before`, then adds `added` and removes `removed` in one update; checks the kind of
+/// update, that its report contains `why` and that the graph is the one a solve from scratch
+/// gives.
+fn assert_bulk(
+    before: &[(&str, &str)],
+    added: &[(&str, &str)],
+    removed: &[&str],
+    expect: UpdateKind,
+    why: &str,
+) {
+    let mut program = ProgramAnalysis::new();
+    for (name, source) in before {
+        program.set_module(facts_of(name, source));
+    }
+    let _ = program.graph();
+    for (name, source) in added {
+        program.set_module(facts_of(name, source));
+    }
+    for name in removed {
+        program.remove_module(name.strip_suffix(".__init__").unwrap_or(name));
+    }
+    let updated = program.graph().clone();
+    let report = program.last_report();
+    assert_eq!(
+        program.last_update(),
+        expect,
+        "the kind of update: {report}"
+    );
+    assert!(report.contains(why), "{why:?} not in the report: {report}");
+    let mut after: Vec<(&str, &str)> = before
+        .iter()
+        .copied()
+        .filter(|(n, _)| !removed.contains(n))
+        .collect();
+    after.extend_from_slice(added);
+    let scratch = graph_of(&after);
+    assert_eq!(edges_of(&updated), edges_of(&scratch), "edges");
+    assert_eq!(sites_of(&updated), sites_of(&scratch), "call sites");
+}
+
+#[test]
+fn modules_added_or_removed_together_go_in_an_order_that_works_or_are_solved_from_scratch() {
+    let (base, _) = program_and_unread_modules();
+    let f = "import lib\ndef f(): lib.a()\n";
+    // The first in name order imports the second: the second is added first.
+    assert_bulk(
+        &base,
+        &[("extra_a", "import extra_b\nextra_b.f()\n"), ("extra_b", f)],
+        &[],
+        UpdateKind::Incremental,
+        "",
+    );
+    // A package and a module under it, the package first.
+    assert_bulk(
+        &base,
+        &[("fresh.__init__", "def g(): pass\n"), ("fresh.tool", f)],
+        &[],
+        UpdateKind::Incremental,
+        "",
+    );
+    // A new package whose `__init__.py` imports its new submodule: neither can go first.
+    assert_bulk(
+        &base,
+        &[
+            ("fresh.__init__", "from fresh.tool import f\nf()\n"),
+            ("fresh.tool", f),
+        ],
+        &[],
+        UpdateKind::Full,
+        "module fresh added: it and other modules added with it read each other",
+    );
+    // The program imports one of them: found before any is added.
+    let mut with_reader = base.to_vec();
+    with_reader.push(("reader", "import extra_b\nextra_b.f()\n"));
+    assert_bulk(
+        &with_reader,
+        &[("extra_a", f), ("extra_b", f)],
+        &[],
+        UpdateKind::Full,
+        "modules added: `reader` imports `extra_b`",
+    );
+    // Removed together: the importer goes first (the second in name order imports the
+    // first), then the module it imported, unless the import made a module value.
+    let mut with_three = base.to_vec();
+    with_three.push(("extra_a", f));
+    with_three.push(("extra_b", "from extra_a import f\nf()\n"));
+    with_three.push(("extra_c", "import extra_d\nextra_d.f()\n"));
+    with_three.push(("extra_d", f));
+    assert_bulk(
+        &with_three,
+        &[],
+        &["extra_a", "extra_b"],
+        UpdateKind::Incremental,
+        "",
+    );
+    assert_bulk(
+        &with_three,
+        &[],
+        &["extra_c", "extra_d"],
+        UpdateKind::Full,
+        "module extra_d removed: the module value of `extra_d` was made",
+    );
+    // A module that stays imports one of them: found before any is removed.
+    assert_bulk(
+        &with_three,
+        &[],
+        &["extra_b", "extra_d"],
+        UpdateKind::Full,
+        "modules removed: `extra_c` imports `extra_d`",
+    );
+    // A package whose `__init__.py` imports its submodule, both removed.
+    let mut with_package = base.to_vec();
+    with_package.push(("fresh.__init__", "from fresh.tool import f\n"));
+    with_package.push(("fresh.tool", f));
+    assert_bulk(
+        &with_package,
+        &[],
+        &["fresh.__init__", "fresh.tool"],
+        UpdateKind::Full,
+        "module fresh removed: it and other modules removed with it read each other",
+    );
+    // More than `BULK_LIMIT` at once.
+    let names: Vec<String> = (0..=32).map(|i| format!("many_{i:02}")).collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), f)).collect();
+    assert_bulk(
+        &base,
+        &many,
+        &[],
+        UpdateKind::Full,
+        "33 modules added and 0 removed at once",
+    );
+}
+
 #[test]
 fn modules_nothing_reads_yet_are_added_incrementally() {
     let (before, new) = program_and_unread_modules();
