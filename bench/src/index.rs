@@ -433,6 +433,42 @@ pub fn run(_args: &[String]) {
     bulk_changes(&roots, &files, &mut index, place);
 }
 
+/// One update of many files (`bulk_changes`).
+struct BulkUpdate {
+    update: Duration,
+    kind: UpdateKind,
+    /// Why it solved from scratch, if it did (the report without the solve's timings).
+    why: String,
+    /// Whether its graph equals a solve from scratch (compared before that solve replaces it).
+    same: bool,
+    /// A solve from scratch of the same program.
+    scratch: Duration,
+}
+
+impl BulkUpdate {
+    fn measure(index: &mut ProjectIndex) -> BulkUpdate {
+        let started = Instant::now();
+        let _ = index.graph();
+        let update = started.elapsed();
+        let (kind, report) = index.graph_update_report();
+        let why = report
+            .split("; full solve")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let same = same_as_from_scratch(index);
+        let started = Instant::now();
+        let _ = index.solve_from_scratch();
+        BulkUpdate {
+            update,
+            kind,
+            why,
+            same,
+            scratch: started.elapsed(),
+        }
+    }
+}
+
 /// Folders taken out of the index and put back in one update each (a branch checked out, a
 /// folder copied in), against a solve from scratch of the same program, and checked equal to
 /// it. `TANDEM_BENCH_BULK=text` takes the files whose path contains `text` instead.
@@ -466,28 +502,10 @@ fn bulk_changes(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIndex
         if chosen.is_empty() {
             continue;
         }
-        // The update, whether it equals a solve from scratch (compared before that solve
-        // replaces it), and a solve from scratch of the same program timed.
-        let timed = |index: &mut ProjectIndex| {
-            let started = Instant::now();
-            let _ = index.graph();
-            let update = started.elapsed();
-            let (kind, report) = index.graph_update_report();
-            // The reason, without the solve's timings after it.
-            let why = report
-                .split("; full solve")
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let same = same_as_from_scratch(index);
-            let started = Instant::now();
-            let _ = index.solve_from_scratch();
-            (update, kind, started.elapsed(), same, why)
-        };
         for path in &chosen {
             index.remove(path);
         }
-        let out = timed(index);
+        let out = BulkUpdate::measure(index);
         let analysed: Vec<_> = chosen
             .iter()
             .filter_map(|p| Some(((*p).clone(), analyze_path(roots, p, &config()).ok()?)))
@@ -495,24 +513,25 @@ fn bulk_changes(roots: &SourceRoots, files: &[PathBuf], index: &mut ProjectIndex
         for (path, analysis) in analysed {
             index.insert(path, analysis);
         }
-        let back = timed(index);
+        let back = BulkUpdate::measure(index);
         println!(
             "| `{folder}` | {} | {} ({:?}) | {} | {} ({:?}) | {} | {} |",
             chosen.len(),
-            ms(out.0),
-            out.1,
-            ms(out.2),
-            ms(back.0),
-            back.1,
-            ms(back.2),
-            match (out.3, back.3) {
-                (true, true) => "yes",
-                _ => "**no**",
+            ms(out.update),
+            out.kind,
+            ms(out.scratch),
+            ms(back.update),
+            back.kind,
+            ms(back.scratch),
+            if out.same && back.same {
+                "yes"
+            } else {
+                "**no**"
             }
         );
-        for (what, (_, kind, _, _, why)) in [("taken out", &out), ("put back", &back)] {
-            if *kind == UpdateKind::Full {
-                reasons.push(format!("- `{folder}` {what}: {why}"));
+        for (what, u) in [("taken out", &out), ("put back", &back)] {
+            if u.kind == UpdateKind::Full {
+                reasons.push(format!("- `{folder}` {what}: {}", u.why));
             }
         }
     }

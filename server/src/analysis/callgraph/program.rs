@@ -138,40 +138,21 @@ impl ProgramAnalysis {
                 }
             }
         }
-        if self.solver.is_none() {
+        let Some(solver) = self.solver.as_ref() else {
             self.solve_all();
             return &self.graph;
-        }
+        };
         // Modules added go first, each after the added modules it reads, so that none is
-        // read before it is there; modules removed go last, and not if one reads another.
-        let added: Vec<(&String, &Arc<ModuleFacts>)> = pending
+        // read before it is there; modules removed go last, each after the removed modules
+        // that read it.
+        let joining: Vec<(&String, &Arc<ModuleFacts>)> = pending
             .iter()
             .filter(|(name, _)| added.contains(*name))
             .filter_map(|(name, new)| Some((name, new.as_ref()?)))
             .collect();
-        let names: Vec<&str> = added.iter().map(|(name, _)| name.as_str()).collect();
-        let (order, remove_order) = match bulk_order(&added, &removed).and_then(|order| {
-            // Several modules added (or removed) are checked at once, so that one the
-            // program imports does not wait until the others before it were added (or
-            // removed) in vain.
-            let solver = self.solver.as_ref().expect("solved before");
-            if let Some(Some(why)) = (added.len() > 1).then(|| solver.modules_imported(&names)) {
-                return Err(format!("modules added: {why}"));
-            }
-            let gone: Vec<&str> = removed.iter().map(|m| m.name()).collect();
-            match (removed.len() > 1).then(|| solver.modules_imported_from_outside(&gone)) {
-                Some(Some(why)) => Err(format!("modules removed: {why}")),
-                _ => Ok(order),
-            }
-        }) {
-            Ok(order) => order,
-            Err(why) => {
-                self.solve_all();
-                if let Some(solver) = self.solver.as_mut() {
-                    solver.report = format!("{why}; {}", solver.report);
-                }
-                return &self.graph;
-            }
+        let (order, remove_order) = match bulk_order(solver, &joining, &removed) {
+            Ok(orders) => orders,
+            Err(why) => return self.solve_all_because(&why),
         };
         let mut ok = true;
         // The definitions each updated module had, to take their nodes out of the graph if
@@ -179,7 +160,7 @@ impl ProgramAnalysis {
         let mut before: Vec<Arc<ModuleFacts>> = Vec::new();
         if let Some(solver) = self.solver.as_mut() {
             for &i in &order {
-                let (name, new) = added[i];
+                let (name, new) = joining[i];
                 let empty = Arc::new(empty_module(name, new.is_package()));
                 before.push(empty.clone());
                 if solver.add_module(empty, new.clone()).is_none() {
@@ -187,12 +168,9 @@ impl ProgramAnalysis {
                     break;
                 }
             }
-            for (name, new) in &pending {
+            for (name, new) in pending.iter().filter(|_| ok) {
                 let Some(new) = new else { continue };
-                if !ok {
-                    break;
-                }
-                if added.iter().any(|&(a, _)| a == name) {
+                if added.contains(name) {
                     continue;
                 }
                 let slot = solver
@@ -227,11 +205,7 @@ impl ProgramAnalysis {
                 .as_ref()
                 .map(|s| s.report.clone())
                 .unwrap_or_default();
-            self.solve_all();
-            if let Some(solver) = self.solver.as_mut() {
-                solver.report = format!("{why}; {}", solver.report);
-            }
-            return &self.graph;
+            return self.solve_all_because(&why);
         }
         if let Some(solver) = self.solver.as_mut() {
             let log = solver.call_log.take().unwrap_or_default();
@@ -290,6 +264,15 @@ impl ProgramAnalysis {
         &self.graph
     }
 
+    /// Solves everything again from scratch, with the reason before the solve's report.
+    fn solve_all_because(&mut self, why: &str) -> &CallGraph {
+        self.solve_all();
+        if let Some(solver) = self.solver.as_mut() {
+            solver.report = format!("{why}; {}", solver.report);
+        }
+        &self.graph
+    }
+
     fn solve_all(&mut self) {
         let mods: Vec<Arc<ModuleFacts>> = self.modules.values().cloned().collect();
         // The graph's nodes come from the facts alone: they are made on another core while
@@ -309,9 +292,9 @@ impl ProgramAnalysis {
 /// program (for the names it makes or takes away, and the classes it adds), and past about
 /// this many (a branch checked out, a folder copied in) the scans cost more than solving. A
 /// module added cost about 5 ms on Django (a full solve: about 150 ms) and 20-28 ms on the
-/// standard library (1.1-1.3 s), measured with this limit lifted: 64 files put back in 1.46 s
-/// against 1.18 s from scratch (`TANDEM_BENCH_BULK=/test/test_c TANDEM_BENCH_EDIT_CORPUS=standard
-/// TANDEM_BENCH_ONLY=standard tandem-bench index`).
+/// standard library (1.1-1.3 s), measured with this limit raised in the source: 64 files put
+/// back in 1.46 s against 1.18 s from scratch (`TANDEM_BENCH_BULK=/test/test_c
+/// TANDEM_BENCH_EDIT_CORPUS=standard TANDEM_BENCH_ONLY=standard tandem-bench index`).
 const BULK_LIMIT: usize = 32;
 
 /// The orders in which the modules `added` can join the program and the modules `removed`
@@ -320,9 +303,12 @@ const BULK_LIMIT: usize = 32;
 /// have been read yet (`Solver::add_module`); a module removed after the removed modules that
 /// read it, since one removed must not be read by another module still there
 /// (`Solver::remove_module`). Or why they cannot, and the program is to be solved from
-/// scratch: too many modules at once (`BULK_LIMIT`), or modules that read each other in a
-/// cycle (a package whose `__init__.py` imports its submodules).
+/// scratch: too many modules at once (`BULK_LIMIT`), modules that read each other in a cycle
+/// (a package whose `__init__.py` imports its submodules), or, for several modules, one the
+/// rest of the program imports (one scan for them all, so that none waits until the others
+/// before it were added or removed in vain).
 fn bulk_order(
+    solver: &Solver,
     added: &[(&String, &Arc<ModuleFacts>)],
     removed: &[Arc<ModuleFacts>],
 ) -> Result<(Vec<usize>, Vec<usize>), String> {
@@ -352,42 +338,44 @@ fn bulk_order(
     .map_err(|stuck| {
         format!("module {stuck} removed: it and other modules removed with it read each other")
     })?;
+    if added.len() > 1 {
+        let names: Vec<&str> = added_facts.iter().map(|m| m.name()).collect();
+        if let Some(why) = solver.modules_imported(&names) {
+            return Err(format!("modules added: {why}"));
+        }
+    }
+    if removed.len() > 1 {
+        let names: Vec<&str> = removed_facts.iter().map(|m| m.name()).collect();
+        if let Some(why) = solver.modules_imported_from_outside(&names) {
+            return Err(format!("modules removed: {why}"));
+        }
+    }
     Ok((add_order, remove_order))
 }
 
 /// An order of `mods` (indices) in which each comes after those it must follow
-/// (`follows(j, i)`: `j` after `i`), or the name of a module in a cycle.
+/// (`follows(j, i)`: `j` after `i`), otherwise in their order; or the name of a module in a
+/// cycle.
 fn reading_order(
     mods: &[&ModuleFacts],
     follows: impl Fn(usize, usize) -> bool,
 ) -> Result<Vec<usize>, String> {
-    // Kahn's order; `waiting[j]` counts the modules `j` still waits for.
     let n = mods.len();
-    let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut waiting = vec![0usize; n];
-    for (j, wait) in waiting.iter_mut().enumerate() {
-        for (i, after_i) in next.iter_mut().enumerate() {
-            if i != j && follows(j, i) {
-                after_i.push(j);
-                *wait += 1;
-            }
-        }
-    }
-    let mut ready: Vec<usize> = (0..n).rev().filter(|&j| waiting[j] == 0).collect();
+    let must: Vec<Vec<bool>> = (0..n)
+        .map(|j| (0..n).map(|i| i != j && follows(j, i)).collect())
+        .collect();
+    let mut done = vec![false; n];
     let mut order = Vec::with_capacity(n);
-    while let Some(i) = ready.pop() {
-        order.push(i);
-        for &j in next[i].iter().rev() {
-            waiting[j] -= 1;
-            if waiting[j] == 0 {
-                ready.push(j);
-            }
-        }
+    while order.len() < n {
+        let next = (0..n).find(|&j| !done[j] && (0..n).all(|i| done[i] || !must[j][i]));
+        let Some(j) = next else {
+            let stuck = (0..n).find(|&j| !done[j]).unwrap_or_default();
+            return Err(mods[stuck].name().to_string());
+        };
+        done[j] = true;
+        order.push(j);
     }
-    match (0..n).find(|&j| waiting[j] > 0) {
-        Some(j) => Err(mods[j].name().to_string()),
-        None => Ok(order),
-    }
+    Ok(order)
 }
 
 /// The facts of a module named `name` without code: where a module added to a solved program

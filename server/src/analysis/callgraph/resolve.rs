@@ -1062,7 +1062,7 @@ impl Solver {
     /// (`add_module` then asks `module_name_read` for each, lookups included).
     pub(crate) fn modules_imported(&self, names: &[&str]) -> Option<String> {
         let all: Vec<&str> = names.iter().flat_map(|n| self.joining_names(n)).collect();
-        self.imports_reading(&all, NO)
+        self.imports_reading(&all, |_| false)
     }
 
     /// The first import in the program, outside the modules `names` about to leave it, of
@@ -1073,20 +1073,12 @@ impl Solver {
             .iter()
             .filter_map(|n| self.module_by_name.get(&self.syms.get(n)?).copied())
             .collect();
-        self.imports_reading_but(names, |mi| slots.contains(&mi))
+        self.imports_reading(names, |mi| slots.contains(&mi))
     }
 
-    /// The first import of a module other than `skip` that reads one of the module names
+    /// The first import of a module not `skip`ped that reads one of the module names
     /// `names`, described. Every module is scanned, on all cores.
-    fn imports_reading(&self, names: &[&str], skip: u32) -> Option<String> {
-        self.imports_reading_but(names, |mi| mi == skip)
-    }
-
-    fn imports_reading_but(
-        &self,
-        names: &[&str],
-        skip: impl Fn(u32) -> bool + Sync,
-    ) -> Option<String> {
+    fn imports_reading(&self, names: &[&str], skip: impl Fn(u32) -> bool + Sync) -> Option<String> {
         (0..self.mods.len() as u32)
             .into_par_iter()
             .with_min_len(64)
@@ -1147,7 +1139,7 @@ impl Solver {
     /// `may_be_read_after_dot` finds the name) the larger part of it (perf samples of `TANDEM_BENCH_EDITS='new file' TANDEM_BENCH_ONLY=standard
     /// TANDEM_BENCH_EDIT_CORPUS=standard tandem-bench index`).
     fn names_read(&self, name: &str, names: &[&str], skip: u32) -> Option<String> {
-        let why = self.imports_reading(names, skip);
+        let why = self.imports_reading(names, |mi| mi == skip);
         if why.is_some() {
             return why;
         }
