@@ -2965,7 +2965,16 @@ impl Solver {
             gone,
             unread,
         } = *change;
-        if !statics.is_empty() {
+        let statics_read = || {
+            let names: FxSet<u32> = statics.iter().filter_map(|n| self.syms.get(n)).collect();
+            !names.is_empty()
+                && (self.names_in_own_bases(slot, &names)
+                    || self.may_be_read_after_dot_any(|x| names.contains(&x)))
+        };
+        // A name no base class path or alias of the module holds, and none after a dot or
+        // through an import or a star import anywhere, is not in the set: most statics that
+        // change are methods added to or removed from a class, which no base class names.
+        if !statics.is_empty() && statics_read() {
             let read = self.names_base_classes_read(slot, gone);
             if let Some(name) = statics.iter().find(|n| {
                 // A name never interned is read nowhere.
@@ -3036,6 +3045,11 @@ impl Solver {
     /// hold the name (a module added or removed whose last name part, as a new module's
     /// usually is, appears in no such place skips it).
     pub(crate) fn may_be_read_after_dot(&self, name: u32) -> bool {
+        self.may_be_read_after_dot_any(|x| x == name)
+    }
+
+    /// `may_be_read_after_dot` for the names `is_name` accepts, in one pass.
+    fn may_be_read_after_dot_any(&self, is_name: impl Fn(u32) -> bool + Sync) -> bool {
         self.mods.par_iter().any(|m| {
             let f = &m.facts;
             let g = |x: Sym| m.sym_map.get(x as usize).copied().unwrap_or(NO);
@@ -3043,17 +3057,39 @@ impl Solver {
             let in_path = |path: &[Sym]| {
                 path.iter()
                     .enumerate()
-                    .any(|(k, &p)| (k > 0 || anywhere) && g(p) == name)
+                    .any(|(k, &p)| (k > 0 || anywhere) && is_name(g(p)))
             };
             f.defs.iter().any(|d| {
                 (d.kind == DefKind::Class
                     && d.base_refs().iter().flatten().any(|r| in_path(&r.path)))
                     || d.statics.iter().any(|(_, binding)| match binding {
-                        StaticBinding::Import { attr, .. } => *attr != NONE && g(*attr) == name,
+                        StaticBinding::Import { attr, .. } => *attr != NONE && is_name(g(*attr)),
                         StaticBinding::Alias(r) => in_path(&r.path),
                         StaticBinding::Def(_) => false,
                     })
             })
+        })
+    }
+
+    /// Whether a base class path or an alias of module `slot`, or a name it imports from
+    /// another module, holds one of `names` anywhere: the reads of those names in the module
+    /// itself that `names_base_classes_read` may find (with those `may_be_read_after_dot`
+    /// finds elsewhere, all of them).
+    pub(crate) fn names_in_own_bases(&self, slot: u32, names: &FxSet<u32>) -> bool {
+        let Some(m) = self.mods.get(slot as usize) else {
+            return true;
+        };
+        let g = |x: Sym| m.sym_map.get(x as usize).copied().unwrap_or(NO);
+        let in_path = |path: &[Sym]| path.iter().any(|&p| names.contains(&g(p)));
+        m.facts.defs.iter().any(|d| {
+            (d.kind == DefKind::Class && d.base_refs().iter().flatten().any(|r| in_path(&r.path)))
+                || d.statics.iter().any(|(_, binding)| match binding {
+                    StaticBinding::Import { attr, .. } => {
+                        *attr != NONE && names.contains(&g(*attr))
+                    }
+                    StaticBinding::Alias(r) => in_path(&r.path),
+                    StaticBinding::Def(_) => false,
+                })
         })
     }
 
@@ -3338,12 +3374,29 @@ impl Solver {
     }
 
     /// The constraints among `ops` that may look one of `attrs` up: loads and stores of one
-    /// of them, and every dynamic constraint.
+    /// of them, and `getattr` and `setattr` whose name node holds one of them as a string
+    /// (`dynamic_attr_name` follows no other name). The other dynamic constraints look up
+    /// special names only (`__call__` when calling, `__iter__` and `__next__` when
+    /// iterating) or none (binding a method, `type()`, dictionary keys): the callers take
+    /// every constraint when a special name is among those that change. Adding a method to
+    /// a Django model field class re-derived every `getattr(field, name)` on the instances of
+    /// its subclasses.
     fn ops_that_may_look_up(&self, ops: Vec<u32>, attrs: &FxSet<u32>) -> Vec<u32> {
+        let names_one = |name: u32| {
+            self.node_values(name).iter().any(|&v| {
+                matches!(self.values[v as usize], Value::Const(GConst::Str(s)) if attrs.contains(&s))
+            })
+        };
         ops.into_iter()
             .filter(|&op| {
                 if op & DYN != 0 {
-                    return true;
+                    return match self.dyn_ops.get((op & !DYN) as usize) {
+                        Some(DynOp::GetAttr { name, .. } | DynOp::SetAttr { name, .. }) => {
+                            names_one(*name)
+                        }
+                        Some(_) => false,
+                        None => true,
+                    };
                 }
                 let Some((module, local)) = self.op_loc.get(op) else {
                     return true;

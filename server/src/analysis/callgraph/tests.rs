@@ -1375,6 +1375,53 @@ fn methods_added_and_removed_are_solved_incrementally() {
 }
 
 #[test]
+fn a_method_added_re_derives_the_getattr_and_setattr_that_may_name_it_and_no_others() {
+    let lib = "class K:\n    def m(self): pass\nclass L(K):\n    pass\n";
+    let added = "class K:\n    def m(self): pass\n    def m2(self): pass\nclass L(K):\n    pass\n";
+    // `getattr` and `setattr` with the new method's name, on instances of the class and of a
+    // subclass, with the name written at the call or passed around.
+    let naming = [
+        "from lib import K\ngetattr(K(), 'm2')()\n",
+        "from lib import L\nname = 'm2'\ndef f(): pass\ndef g(o, n):\n    return getattr(o, n)\ng(L(), name)()\n",
+        "from lib import K\ndef f(): pass\nk = K()\nsetattr(k, 'm2', f)\nk.m2()\n",
+    ];
+    for user in naming {
+        assert_both_ways_in(
+            &[("other", user)],
+            "lib",
+            lib,
+            added,
+            UpdateKind::Incremental,
+        );
+    }
+    // `getattr` with other names on the same instances: correct, and not re-derived.
+    let unrelated = "from lib import K, L\ndef g(o, n):\n    return getattr(o, n)\ng(K(), 'm')()\ng(L(), 'm')()\nsetattr(K(), 'x', 1)\n";
+    assert_both_ways_in(
+        &[("other", unrelated)],
+        "lib",
+        lib,
+        added,
+        UpdateKind::Incremental,
+    );
+    let constraints = |user: &str| {
+        let mut program = ProgramAnalysis::new();
+        program.set_module(facts_of("lib", lib));
+        program.set_module(facts_of("other", user));
+        let _ = program.graph();
+        program.set_module(facts_of("lib", added));
+        let _ = program.graph();
+        assert_eq!(program.last_update(), UpdateKind::Incremental);
+        region_of(&program).1
+    };
+    let related = "from lib import K, L\ndef g(o, n):\n    return getattr(o, n)\ng(K(), 'm2')()\ng(L(), 'm')()\nsetattr(K(), 'x', 1)\n";
+    assert!(
+        constraints(related) > 0,
+        "the getattr that names the method is re-derived"
+    );
+    assert_eq!(constraints(unrelated), 0, "nothing looks the new method up");
+}
+
+#[test]
 fn module_level_names_read_from_outside_solve_from_scratch() {
     let lib = "def a(): pass\ndef b(): pass\n";
     let without = "import lib\ndef run():\n    lib.a()\n";
@@ -1896,6 +1943,16 @@ fn the_filter_before_the_base_class_reads_misses_none_of_them() {
             );
         }
     }
+    // Every name read in its own module passes too, with the module's own base classes,
+    // aliases and imports (what a module whose static bindings change checks first).
+    for &(module, sym) in read.iter().filter(|&&(m, _)| m != NO) {
+        let name = solver.syms.resolve(sym);
+        let names: super::util::FxSet<u32> = [sym].into_iter().collect();
+        assert!(
+            solver.names_in_own_bases(module, &names) || solver.may_be_read_after_dot(sym),
+            "`{name}` is read in module {module}"
+        );
+    }
     // Read in any module: after a dot (`deep2` and `Last2` only through the alias `X`).
     for name in ["Base", "tool", "deep", "more", "Last", "deep2", "Last2"] {
         let sym = solver.syms.get(name).expect(name);
@@ -1924,18 +1981,38 @@ fn the_filter_before_the_base_class_reads_misses_none_of_them() {
             !solver.may_be_read_after_dot(sym),
             "`{name}` is read nowhere"
         );
+        let names: super::util::FxSet<u32> = [sym].into_iter().collect();
+        assert!(!solver.names_in_own_bases(slot("plain"), &names));
+    }
+    // A module's own base class paths and aliases hold their names at any place.
+    for name in ["alias", "B", "t", "pkg", "X"] {
+        let names: super::util::FxSet<u32> =
+            [solver.syms.get(name).expect(name)].into_iter().collect();
+        assert!(solver.names_in_own_bases(slot("user"), &names), "`{name}`");
     }
 }
 
-/// The region of the last incremental update, from its report (`... region of N nodes ...`).
-fn region_nodes(program: &ProgramAnalysis) -> usize {
+/// The region of the last incremental update, from its report (`... region of N nodes and
+/// M constraints`): its nodes and its constraints.
+fn region_of(program: &ProgramAnalysis) -> (usize, usize) {
     let report = program.last_report();
-    report
+    let words: Vec<&str> = report
         .split("region of ")
         .nth(1)
-        .and_then(|r| r.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no region in the report: {report}"))
+        .unwrap_or_default()
+        .split(' ')
+        .collect();
+    match words.as_slice() {
+        [nodes, "nodes", "and", constraints, ..] => (
+            nodes.parse().unwrap_or_else(|_| panic!("{report}")),
+            constraints.parse().unwrap_or_else(|_| panic!("{report}")),
+        ),
+        _ => panic!("no region in the report: {report}"),
+    }
+}
+
+fn region_nodes(program: &ProgramAnalysis) -> usize {
+    region_of(program).0
 }
 
 /// Statements added to and removed from a module's top level, at its start, in its middle
