@@ -2965,16 +2965,16 @@ impl Solver {
             gone,
             unread,
         } = *change;
+        // A name no base class path or alias of the module holds, and none after a dot or
+        // through an import or a star import anywhere, is not in the set: most statics that
+        // change are methods added to or removed from a class, which no base class names.
         let statics_read = || {
             let names: FxSet<u32> = statics.iter().filter_map(|n| self.syms.get(n)).collect();
             !names.is_empty()
                 && (self.names_in_own_bases(slot, &names)
                     || self.may_be_read_after_dot_any(|x| names.contains(&x)))
         };
-        // A name no base class path or alias of the module holds, and none after a dot or
-        // through an import or a star import anywhere, is not in the set: most statics that
-        // change are methods added to or removed from a class, which no base class names.
-        if !statics.is_empty() && statics_read() {
+        if statics_read() {
             let read = self.names_base_classes_read(slot, gone);
             if let Some(name) = statics.iter().find(|n| {
                 // A name never interned is read nowhere.
@@ -3050,25 +3050,9 @@ impl Solver {
 
     /// `may_be_read_after_dot` for the names `is_name` accepts, in one pass.
     fn may_be_read_after_dot_any(&self, is_name: impl Fn(u32) -> bool + Sync) -> bool {
-        self.mods.par_iter().any(|m| {
-            let f = &m.facts;
-            let g = |x: Sym| m.sym_map.get(x as usize).copied().unwrap_or(NO);
-            let anywhere = !f.star_imports.is_empty();
-            let in_path = |path: &[Sym]| {
-                path.iter()
-                    .enumerate()
-                    .any(|(k, &p)| (k > 0 || anywhere) && is_name(g(p)))
-            };
-            f.defs.iter().any(|d| {
-                (d.kind == DefKind::Class
-                    && d.base_refs().iter().flatten().any(|r| in_path(&r.path)))
-                    || d.statics.iter().any(|(_, binding)| match binding {
-                        StaticBinding::Import { attr, .. } => *attr != NONE && is_name(g(*attr)),
-                        StaticBinding::Alias(r) => in_path(&r.path),
-                        StaticBinding::Def(_) => false,
-                    })
-            })
-        })
+        self.mods
+            .par_iter()
+            .any(|m| bases_hold(m, &is_name, !m.facts.star_imports.is_empty()))
     }
 
     /// Whether a base class path or an alias of module `slot`, or a name it imports from
@@ -3076,21 +3060,9 @@ impl Solver {
     /// itself that `names_base_classes_read` may find (with those `may_be_read_after_dot`
     /// finds elsewhere, all of them).
     pub(crate) fn names_in_own_bases(&self, slot: u32, names: &FxSet<u32>) -> bool {
-        let Some(m) = self.mods.get(slot as usize) else {
-            return true;
-        };
-        let g = |x: Sym| m.sym_map.get(x as usize).copied().unwrap_or(NO);
-        let in_path = |path: &[Sym]| path.iter().any(|&p| names.contains(&g(p)));
-        m.facts.defs.iter().any(|d| {
-            (d.kind == DefKind::Class && d.base_refs().iter().flatten().any(|r| in_path(&r.path)))
-                || d.statics.iter().any(|(_, binding)| match binding {
-                    StaticBinding::Import { attr, .. } => {
-                        *attr != NONE && names.contains(&g(*attr))
-                    }
-                    StaticBinding::Alias(r) => in_path(&r.path),
-                    StaticBinding::Def(_) => false,
-                })
-        })
+        self.mods
+            .get(slot as usize)
+            .is_none_or(|m| bases_hold(m, &|x| names.contains(&x), true))
     }
 
     /// The names the resolution of a base class may read, as global string ids:
@@ -3382,7 +3354,7 @@ impl Solver {
     /// a Django model field class re-derived every `getattr(field, name)` on the instances of
     /// its subclasses.
     fn ops_that_may_look_up(&self, ops: Vec<u32>, attrs: &FxSet<u32>) -> Vec<u32> {
-        let names_one = |name: u32| {
+        let holds_one = |name: u32| {
             self.node_values(name).iter().any(|&v| {
                 matches!(self.values[v as usize], Value::Const(GConst::Str(s)) if attrs.contains(&s))
             })
@@ -3392,7 +3364,7 @@ impl Solver {
                 if op & DYN != 0 {
                     return match self.dyn_ops.get((op & !DYN) as usize) {
                         Some(DynOp::GetAttr { name, .. } | DynOp::SetAttr { name, .. }) => {
-                            names_one(*name)
+                            holds_one(*name)
                         }
                         Some(_) => false,
                         None => true,
@@ -4971,6 +4943,26 @@ impl Solver {
 /// ms without shrinking; the standard library's peak without shrinking was 380-381 MiB,
 /// against 376 MiB; `TANDEM_BENCH_CHECK=1 TANDEM_BENCH_EDITS=constant tandem-bench index`
 /// and `tandem-bench index-memory-child DIR DIR`).
+/// Whether one of the names `is_name` accepts (global string ids) is in a class base path or
+/// an alias path of module `m` (after a dot, or at any place with `first_too`), or is a name
+/// the module imports from another (`from lib import name`).
+fn bases_hold(m: &ModSlot, is_name: &impl Fn(u32) -> bool, first_too: bool) -> bool {
+    let g = |x: Sym| m.sym_map.get(x as usize).copied().unwrap_or(NO);
+    let in_path = |path: &[Sym]| {
+        path.iter()
+            .enumerate()
+            .any(|(k, &p)| (k > 0 || first_too) && is_name(g(p)))
+    };
+    m.facts.defs.iter().any(|d| {
+        (d.kind == DefKind::Class && d.base_refs().iter().flatten().any(|r| in_path(&r.path)))
+            || d.statics.iter().any(|(_, binding)| match binding {
+                StaticBinding::Import { attr, .. } => *attr != NONE && is_name(g(*attr)),
+                StaticBinding::Alias(r) => in_path(&r.path),
+                StaticBinding::Def(_) => false,
+            })
+    })
+}
+
 fn trim<T>(v: &mut Vec<T>) {
     let keep = v.len() + (v.len() / 256).max(4096);
     if v.capacity() > keep {
